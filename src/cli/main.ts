@@ -1,0 +1,77 @@
+// The command-line surface, declared in one place; each command's module is imported only when it runs.
+import { Command, CommanderError, Option } from 'commander';
+import { CliError, ExitCode, isCliError } from '../errors.js';
+import { processIo, type Io } from './io.js';
+import { packageVersion } from './version.js';
+
+const REPORT_URL = 'https://github.com/deployctl/deployctl/issues';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('deployctl')
+    .description('Executable, auditable deployment runbooks: run the plan, decide gates from evidence, sign the record.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+
+  program
+    .command('validate')
+    .description('check runbooks: grammar, roles, ids, expressions (exit 0 valid, 2 invalid)')
+    .argument('<runbook...>', 'runbook files')
+    .option('--json', 'print the problems as a JSON array')
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const { validateCommand } = await import('../commands/validate.js');
+      setExit(validateCommand(files, options, io));
+    });
+
+  program
+    .command('plan')
+    .description('print the plan without running anything: timeline, steps, gates (text, markdown or json)')
+    .argument('<runbook>', 'runbook file')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+    .option('--role <role>', 'show only what this role owns')
+    .action(async (file: string, options: { format: 'text' | 'markdown' | 'json'; role?: string }) => {
+      const { planCommand } = await import('../commands/plan.js');
+      setExit(planCommand(file, options, io));
+    });
+
+  return program;
+}
+
+/** Run the CLI; returns the exit code. Expected failures are printed once here, never as a stack trace. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    if (error.exitCode === 0) return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (isCliError(error)) {
+    for (const line of error.details) io.err(line);
+    io.err(`deployctl: ${error.message}`);
+    if (error.hint) io.err(`  ${error.hint}`);
+    return error.exitCode;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.err(`deployctl: internal error: this is a bug in deployctl, not in your runbook.\n  Please report it at ${REPORT_URL} with the lines below.\n${stack}`);
+  return ExitCode.failed;
+}
+
+export { CliError };

@@ -1,0 +1,40 @@
+// `deployctl validate <runbook...> [--json]`: exit 0 when every runbook is valid, 2 with one positioned line per problem.
+import type { Io } from '../cli/io.js';
+import { ExitCode } from '../errors.js';
+import { loadRunbook } from '../runbook/load.js';
+import { formatProblem, type Problem } from '../runbook/problem.js';
+import { stepKind } from '../runbook/types.js';
+
+export interface ValidateOptions {
+  json?: boolean;
+}
+
+export function validateCommand(files: string[], options: ValidateOptions, io: Io): number {
+  const problems: Problem[] = [];
+  const summaries: string[] = [];
+  for (const file of files) {
+    const result = loadRunbook(file);
+    if (!result.ok) {
+      problems.push(...result.problems);
+      continue;
+    }
+    const { doc } = result.runbook;
+    const steps = doc.phases.flatMap((p) => p.steps ?? []);
+    const gates = doc.phases.filter((p) => p.gate !== undefined).length;
+    const automated = steps.filter((s) => ['run', 'http'].includes(stepKind(s))).length;
+    summaries.push(
+      `${file}: valid: ${Object.keys(doc.roles).length} roles, ${doc.phases.length} phases, ${steps.length} steps (${automated} automated), ${gates} gate${gates === 1 ? '' : 's'}`,
+    );
+  }
+  if (options.json) {
+    io.out(JSON.stringify(problems, null, 2));
+  } else {
+    for (const problem of problems) io.out(formatProblem(problem));
+    for (const line of summaries) io.out(line);
+    if (problems.length > 0) {
+      const count = problems.length;
+      io.err(`${count} problem${count === 1 ? '' : 's'} found. Fix ${count === 1 ? 'it' : 'them'} and run deployctl validate again.`);
+    }
+  }
+  return problems.length > 0 ? ExitCode.usage : ExitCode.ok;
+}

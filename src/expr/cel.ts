@@ -1,0 +1,136 @@
+// CEL (Common Expression Language) for `if:`, gate conditions, escalation rules and templates: parse, check, evaluate, find references.
+import { Environment, type ASTNode } from '@marcbachmann/cel-js';
+
+/** The variables an expression may use (DESIGN.md "Expressions"). */
+export const CEL_VARIABLES = ['steps', 'vars', 'answers', 'env', 'run'] as const;
+export type CelVariable = (typeof CEL_VARIABLES)[number];
+
+export type CelContext = Partial<Record<CelVariable, unknown>>;
+
+let environment: Environment | undefined;
+
+function celEnvironment(): Environment {
+  if (environment === undefined) {
+    const env = new Environment({
+      unlistedVariablesAreDyn: false,
+      homogeneousAggregateLiterals: false,
+      limits: { maxAstNodes: 2000, maxDepth: 48, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 },
+    });
+    for (const name of CEL_VARIABLES) env.registerVariable(name, 'map');
+    environment = env;
+  }
+  return environment;
+}
+
+/** A reference like `steps.health` or `answers['on-call']`, with its offset inside the expression. */
+export interface Reference {
+  root: CelVariable;
+  name: string;
+  offset: number;
+}
+
+export interface CompiledExpression {
+  source: string;
+  evaluate(context: CelContext): unknown;
+  references: Reference[];
+  /** The static result type CEL infers: 'bool', 'string', 'dyn', … */
+  type: string;
+}
+
+export type CompileResult = { ok: true; expression: CompiledExpression } | { ok: false; message: string; offset: number };
+
+/** Parse and type-check once; evaluation later reuses the parsed form. Never throws for bad input. */
+export function compileExpression(source: string): CompileResult {
+  const env = celEnvironment();
+  let parsed;
+  try {
+    parsed = env.parse(source);
+  } catch (error) {
+    return { ok: false, ...describeCelError(error) };
+  }
+  let type = 'dyn';
+  try {
+    const checked = parsed.check();
+    if (!checked.valid) return { ok: false, ...describeCelError(checked.error) };
+    type = checked.type ?? 'dyn';
+  } catch (error) {
+    return { ok: false, ...describeCelError(error) };
+  }
+  const references = findReferences(parsed.ast);
+  return {
+    ok: true,
+    expression: {
+      source,
+      type,
+      references,
+      evaluate: (context) => parsed(fillContext(context)),
+    },
+  };
+}
+
+export type EvaluateResult = { ok: true; value: unknown } | { ok: false; message: string };
+
+/** Evaluate a compiled expression; a runtime error (missing key, bad types) is a value, not an exception. */
+export function evaluateExpression(expression: CompiledExpression, context: CelContext): EvaluateResult {
+  try {
+    return { ok: true, value: fromCel(expression.evaluate(context)) };
+  } catch (error) {
+    return { ok: false, message: describeCelError(error).message };
+  }
+}
+
+function fillContext(context: CelContext): Record<CelVariable, unknown> {
+  return {
+    steps: context.steps ?? {},
+    vars: context.vars ?? {},
+    answers: context.answers ?? {},
+    env: context.env ?? {},
+    run: context.run ?? {},
+  };
+}
+
+/** CEL integers are BigInts; runbooks and records speak JSON numbers. */
+export function fromCel(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  if (Array.isArray(value)) return value.map(fromCel);
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCel(v)]));
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value !== null && typeof value === 'object' && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromCel(v)]));
+  }
+  return value;
+}
+
+function describeCelError(error: unknown): { message: string; offset: number } {
+  const e = error as { message?: string; summary?: string; node?: { pos?: number; start?: number } } | undefined;
+  const first = (e?.summary ?? e?.message ?? String(error)).split('\n')[0]!.trim();
+  return { message: first, offset: e?.node?.pos ?? e?.node?.start ?? 0 };
+}
+
+/** Every `<root>.<name>` or `<root>['<name>']` in the expression, for the loader's meaning checks. */
+function findReferences(ast: ASTNode): Reference[] {
+  const refs: Reference[] = [];
+  const stack: unknown[] = [ast];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    if (node === null || typeof node !== 'object' || !('op' in node)) continue;
+    const n = node as ASTNode;
+    if (n.op === '.' || n.op === '.?' || n.op === '[]' || n.op === '[?]') {
+      const [target, member] = n.args as [ASTNode, ASTNode | string];
+      if (target.op === 'id' && (CEL_VARIABLES as readonly string[]).includes(target.args)) {
+        const name = typeof member === 'string' ? member : member.op === 'value' && typeof member.args === 'string' ? member.args : undefined;
+        if (name !== undefined) {
+          refs.push({ root: target.args as CelVariable, name, offset: typeof member === 'string' ? n.pos : member.pos });
+        }
+      }
+    }
+    stack.push(n.args);
+  }
+  return refs.sort((a, b) => a.offset - b.offset);
+}

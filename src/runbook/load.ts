@@ -1,0 +1,41 @@
+// Load a runbook: read the bytes once, parse strictly, validate the grammar, check the meaning. Problems are values.
+import { readFileLimited } from '../ports/fs.js';
+import { sortProblems, type Problem } from './problem.js';
+import { checkSchema } from './schema.js';
+import { checkMeaning } from './semantic.js';
+import { readSource, type ReadFileLimited } from './source.js';
+import type { RunbookDoc, RunbookSource } from './types.js';
+import { parseStrictYaml, type Locator } from './yaml.js';
+
+export interface LoadedRunbook {
+  doc: RunbookDoc;
+  source: RunbookSource;
+  /** Source positions of the runbook's nodes, for messages at run time. */
+  locate: Locator;
+}
+
+export type LoadResult = { ok: true; runbook: LoadedRunbook } | { ok: false; problems: Problem[]; source?: RunbookSource };
+
+export function loadRunbook(file: string, readFile: ReadFileLimited = readFileLimited): LoadResult {
+  const read = readSource(file, readFile);
+  if (!read.ok) return read;
+  const result = parseRunbookText(read.text, file);
+  return result.ok ? { ok: true, runbook: { ...result, source: read.source } } : { ok: false, problems: result.problems, source: read.source };
+}
+
+/** Everything after the bytes: usable on text that did not come from a file (tests, fuzzing). */
+export function parseRunbookText(text: string, file: string): { ok: true; doc: RunbookDoc; locate: Locator } | { ok: false; problems: Problem[] } {
+  const parsed = parseStrictYaml(text, file);
+  if (!parsed.ok) return { ok: false, problems: sortProblems(parsed.problems) };
+  const { value, locate } = parsed.yaml;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const what = Array.isArray(value) ? 'a list' : `a single value (${JSON.stringify(value)})`;
+    return { ok: false, problems: [{ file, line: 1, col: 1, code: 'not-a-mapping', message: `the runbook is ${what}, not a mapping: it starts with keys such as 'version: 1' and 'name:'` }] };
+  }
+  const shape = checkSchema(value, locate);
+  if (shape.length > 0) return { ok: false, problems: sortProblems(shape) };
+  const doc = value as RunbookDoc;
+  const meaning = checkMeaning(doc, locate);
+  if (meaning.length > 0) return { ok: false, problems: sortProblems(meaning) };
+  return { ok: true, doc, locate };
+}

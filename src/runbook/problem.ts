@@ -1,0 +1,25 @@
+// A problem found in an input file, with the 1-based position of the offending YAML node.
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface Problem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  /** Machine-readable class of the problem, stable for tests and --json consumers. */
+  code: string;
+}
+
+/** `path:line:col: message`, the format editors and CI annotators understand. */
+export function formatProblem(problem: Problem): string {
+  return `${problem.file}:${problem.line}:${problem.col}: ${problem.message}`;
+}
+
+/** Problems in source order, so the first line printed is the first thing to fix. */
+export function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
+}

@@ -1,0 +1,218 @@
+// Validate against schemas/runbook.schema.json (precompiled by scripts/build-schemas.mjs) and turn ajv errors into positioned, fixable problems.
+import { validate as validateRunbookSchema } from '../generated/runbook-validator.js';
+import type { Problem } from './problem.js';
+import { didYouMean } from './suggest.js';
+import type { Locator } from './yaml.js';
+
+/** The subset of ajv's ErrorObject (verbose mode) that the formatter reads. */
+export interface SchemaError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+  data?: unknown;
+  parentSchema?: Record<string, unknown>;
+}
+
+export type SchemaValidator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+
+/** Each pattern in the schema, with the sentence that explains how to write a valid value. */
+const PATTERN_HINTS: Record<string, string> = {
+  '^([0-9]{1,9}(ms|s|m|h|d))+$': 'write a number and a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m',
+  '^T([+-]([0-9]{1,9}(ms|s|m|h|d))+)?$': 'write T, or T with an offset such as T-20m or T+4h',
+  '^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$': "use letters, digits, '_' and '-' (up to 64 characters)",
+  '^[a-z0-9][a-z0-9._-]{0,63}$': "use lower-case letters, digits, '.', '_' and '-' (up to 64 characters)",
+  '^[A-Za-z_][A-Za-z0-9_]{0,63}$': "use letters, digits and '_', not starting with a digit (up to 64 characters)",
+  '^[A-Za-z_][A-Za-z0-9_]{0,127}$': "use an environment variable name: letters, digits and '_', not starting with a digit",
+};
+
+const STEP_KIND_KEYS = ['run', 'http', 'confirm', 'checklist', 'ask'];
+const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n', 'Yes', 'No', 'On', 'Off', 'YES', 'NO', 'ON', 'OFF', 'True', 'False', 'TRUE', 'FALSE']);
+
+export function checkSchema(value: unknown, locate: Locator, validate: SchemaValidator = validateRunbookSchema as SchemaValidator): Problem[] {
+  if (validate(value)) return [];
+  return formatSchemaErrors(validate.errors ?? [], value, locate);
+}
+
+export function formatSchemaErrors(errors: readonly SchemaError[], root: unknown, locate: Locator): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  // A failed oneOf explains itself better than the failures of each of its branches.
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.schemaPath);
+  const insideOneOf = (e: SchemaError) => oneOfs.some((p) => e.schemaPath !== p && e.schemaPath.startsWith(`${p}/`));
+  for (const error of errors) {
+    if (insideOneOf(error) || error.keyword === 'propertyNames' || error.keyword === 'if') continue;
+    const problem = describe(error, root, locate);
+    const key = `${problem.line}:${problem.col}:${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
+  const path = parsePointer(error.instancePath);
+  const where = describePath(root, path);
+  const at = (p: readonly (string | number)[], useKey: boolean) => {
+    const pos = useKey ? locate.key(p) : locate.value(p);
+    return { file: locate.file, line: pos.line, col: pos.col };
+  };
+  const make = (message: string, code: string, p = path, useKey = false): Problem => ({ ...at(p, useKey), code, message });
+  const params = error.params;
+
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params['additionalProperty']);
+      const known = Object.keys((error.parentSchema?.['properties'] as Record<string, unknown> | undefined) ?? {});
+      const allowed = known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
+      const hint = didYouMean(key, known);
+      return make(`unknown key '${key}' in ${where}${hint || allowed}`, 'unknown-key', [...path, key], true);
+    }
+    case 'required': {
+      const missing = String(params['missingProperty']);
+      return make(`${where} is missing '${missing}'${requiredHint(missing)}`, 'missing-key');
+    }
+    case 'type': {
+      const expected = String(params['type']).replace(',', ' or ');
+      const data = error.data;
+      if (expected === 'boolean' && typeof data === 'string' && YAML11_BOOLEANS.has(data)) {
+        return make(`${where} must be true or false, got '${data}': YAML 1.2 reads '${data}' as a string; write true or false`, 'yaml11-boolean');
+      }
+      return make(`${where} must be ${article(expected)}, got ${describeValue(data)}`, 'wrong-type');
+    }
+    case 'const':
+      if (path.length === 1 && path[0] === 'version') {
+        return make(`unsupported runbook version ${describeValue(error.data)}: this deployctl reads version 1; set 'version: 1' or upgrade deployctl`, 'unsupported-version');
+      }
+      return make(`${where} must be ${JSON.stringify(params['allowedValue'])}, got ${describeValue(error.data)}`, 'wrong-value');
+    case 'enum': {
+      const allowed = (params['allowedValues'] as unknown[]).map(String);
+      const got = typeof error.data === 'string' ? didYouMean(error.data, allowed) : '';
+      return make(`${where} must be one of ${allowed.join(', ')}, got ${describeValue(error.data)}${got}`, 'wrong-value');
+    }
+    case 'pattern': {
+      const pattern = String(params['pattern']);
+      const hint = PATTERN_HINTS[pattern] ?? `must match ${pattern}`;
+      const propertyName = (error as { propertyName?: string }).propertyName;
+      if (propertyName !== undefined) {
+        return make(`bad name '${propertyName}' in ${where}: ${hint}`, 'bad-name', [...path, propertyName], true);
+      }
+      const kind = pattern.includes('T(') ? 'timeline offset' : pattern.includes('ms|s|m|h|d') ? 'duration' : 'value';
+      return make(`bad ${kind} ${describeValue(error.data)} for ${where}: ${hint}`, kind === 'value' ? 'bad-value' : `bad-${kind.replace(' ', '-')}`);
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const words = { minimum: 'at least', maximum: 'at most', exclusiveMinimum: 'more than', exclusiveMaximum: 'less than' } as const;
+      return make(`${where} must be ${words[error.keyword]} ${String(params['limit'])}, got ${describeValue(error.data)}`, 'out-of-range');
+    }
+    case 'minItems':
+      return make(`${where} needs at least ${String(params['limit'])} item${params['limit'] === 1 ? '' : 's'}`, 'too-few');
+    case 'maxItems':
+      return make(`${where} has more than ${String(params['limit'])} items`, 'too-many');
+    case 'minProperties':
+      return make(`${where} needs at least ${String(params['limit'])} entr${params['limit'] === 1 ? 'y' : 'ies'}`, 'too-few');
+    case 'maxProperties':
+      return make(`${where} has more than ${String(params['limit'])} entries`, 'too-many');
+    case 'minLength':
+      return make(`${where} must not be empty`, 'empty-value');
+    case 'maxLength':
+      return make(`${where} is longer than ${String(params['limit'])} characters`, 'too-long');
+    case 'uniqueItems':
+      return make(`${where} lists the same item twice (items ${String(params['j'])} and ${String(params['i'])})`, 'duplicate-item');
+    case 'oneOf':
+      return describeOneOf(error, where, make);
+    default:
+      return make(`${where} ${error.message ?? 'is invalid'}`, `schema-${error.keyword}`);
+  }
+}
+
+function describeOneOf(error: SchemaError, where: string, make: (message: string, code: string) => Problem): Problem {
+  const branches = (error.parentSchema?.['oneOf'] as Record<string, unknown>[] | undefined) ?? [];
+  const isStepKinds = branches.length === STEP_KIND_KEYS.length && branches.every((b, i) => JSON.stringify(b['required']) === JSON.stringify([STEP_KIND_KEYS[i]]));
+  if (isStepKinds) {
+    const data = (error.data ?? {}) as Record<string, unknown>;
+    const present = STEP_KIND_KEYS.filter((k) => k in data);
+    if (present.length > 1) {
+      return make(`${where} has ${present.length} kinds (${present.join(', ')}): a step does exactly one thing; split it into ${present.length} steps`, 'several-kinds');
+    }
+    return make(`${where} does nothing: give it one of ${STEP_KIND_KEYS.join(', ')}`, 'no-kind');
+  }
+  const shapes = branches.map(describeShape).join(' or ');
+  return make(`${where} must be ${shapes}, got ${describeValue(error.data)}`, 'wrong-type');
+}
+
+function describeShape(schema: Record<string, unknown>): string {
+  if (typeof schema['$ref'] === 'string') {
+    const name = schema['$ref'].split('/').pop() ?? '';
+    return { cel: 'a CEL expression (string)', runEventName: 'an event name', httpStatus: 'an HTTP status code' }[name] ?? article(name);
+  }
+  if (schema['type'] === 'array') return 'a list';
+  if (schema['type'] === 'object') {
+    const required = schema['required'] as string[] | undefined;
+    return required ? `{${required.map((r) => `${r}: …`).join(', ')}}` : 'a mapping';
+  }
+  return article(String(schema['type'] ?? 'value'));
+}
+
+function requiredHint(key: string): string {
+  switch (key) {
+    case 'owner':
+      return ': every step names the role that owns it, e.g. owner: devops';
+    case 'version':
+      return ": add 'version: 1' at the top";
+    case 'id':
+      return ': give it a unique id';
+    default:
+      return '';
+  }
+}
+
+function article(type: string): string {
+  const words: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', integer: 'a whole number', number: 'a number', boolean: 'true or false', null: 'empty' };
+  return type
+    .split(' or ')
+    .map((t) => words[t] ?? t)
+    .join(' or ');
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  return String(value);
+}
+
+export function parsePointer(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}
+
+/** A path as a person reads it: `step 'backup' (phases[1].steps[0])`, `roles.qa`, `the runbook`. */
+export function describePath(root: unknown, path: readonly (string | number)[]): string {
+  if (path.length === 0) return 'the runbook';
+  let node: unknown = root;
+  let text = '';
+  let owner = '';
+  for (const [i, segment] of path.entries()) {
+    text += typeof segment === 'number' ? `[${segment}]` : i === 0 ? segment : `.${segment}`;
+    node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[segment] : undefined;
+    const id = node !== null && typeof node === 'object' && !Array.isArray(node) ? (node as Record<string, unknown>)['id'] : undefined;
+    if (typeof segment === 'number' && typeof id === 'string') {
+      const parent = path[i - 1];
+      const noun = parent === 'phases' ? 'phase' : parent === 'steps' || parent === 'rollback' ? 'step' : 'item';
+      owner = `${noun} '${id}'`;
+      text = '';
+    }
+  }
+  if (owner === '') return text;
+  return text === '' ? owner : `${owner} ${text.replace(/^\./, '')}`;
+}

@@ -1,0 +1,42 @@
+// "did you mean …" hints: the closest candidate by edit distance, when it is close enough to be a typo.
+
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  // One typo per three letters; words of one or two letters are too short to guess from.
+  const allowed = word.length < 3 ? 0 : Math.max(1, Math.floor(word.length / 3));
+  return best !== undefined && bestDistance <= allowed ? best : undefined;
+}
+
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  const match = closest(word, candidates);
+  return match === undefined ? '' : `; did you mean '${match}'?`;
+}
+
+/** Damerau-Levenshtein (optimal string alignment): a swapped pair of letters counts as one typo. */
+export function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 8) return Math.abs(a.length - b.length);
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[] = new Array<number>(rows * cols).fill(0);
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, d[(i - 2) * cols + j - 2]! + 1);
+      }
+      d[i * cols + j] = value;
+    }
+  }
+  return d[rows * cols - 1]!;
+}

@@ -1,0 +1,154 @@
+// The typed shape of a valid runbook (version 1), mirroring schemas/runbook.schema.json key for key.
+
+export type Scalar = string | number | boolean;
+
+export interface RoleDoc {
+  title: string;
+  primary?: string;
+  backup?: string;
+  contact?: string;
+  escalates_to?: string[];
+  keys?: string[];
+}
+
+export interface ChannelDoc {
+  id: string;
+  webhook?: string;
+  file?: string;
+  if?: string;
+}
+
+export interface NotifyDoc {
+  status_every?: string;
+  channels?: ChannelDoc[];
+}
+
+export type RunEventName = 'failure' | 'rollback' | 'no-go' | 'aborted';
+
+export interface EscalationRuleDoc {
+  name: string;
+  after?: string;
+  on?: RunEventName | RunEventName[];
+  when?: string;
+  to?: string[];
+  severity?: 'critical' | 'high' | 'medium' | 'low';
+  action?: string;
+}
+
+export interface SuccessMetricDoc {
+  id: string;
+  title: string;
+  target: string;
+  actual?: string;
+  ok?: string;
+  unit?: string;
+}
+
+export interface Threshold {
+  max?: number;
+  min?: number;
+}
+
+export const METRIC_NAMES = ['p50_ms', 'p95_ms', 'p99_ms', 'max_ms', 'mean_ms', 'error_rate', 'success_rate', 'duration_ms'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+export type MetricsDoc = Partial<Record<MetricName, Threshold>>;
+
+export interface HttpDoc {
+  url: string;
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+  headers?: Record<string, string>;
+  body?: string;
+  samples?: number;
+  concurrency?: number;
+  timeout?: string;
+  interval?: string;
+  expect?: { status?: number | number[]; body_contains?: string };
+}
+
+export const STEP_KINDS = ['run', 'http', 'confirm', 'checklist', 'ask'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+/** Kinds a person answers; the rest are automated. */
+export const MANUAL_KINDS: readonly StepKind[] = ['confirm', 'checklist', 'ask'];
+
+export interface StepDoc {
+  id: string;
+  title?: string;
+  description?: string;
+  owner: string;
+  run?: string | string[];
+  http?: HttpDoc;
+  confirm?: string;
+  checklist?: string[];
+  ask?: string;
+  if?: string;
+  timeout?: string;
+  retries?: number;
+  retry_delay?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  idempotent?: boolean;
+  metrics?: MetricsDoc;
+}
+
+export type GateConditionDoc = string | { confirm: string };
+
+export interface GateDoc {
+  id?: string;
+  title?: string;
+  owner: string;
+  require: Record<string, GateConditionDoc>;
+  on_no_go?: 'abort' | 'rollback';
+}
+
+export interface PhaseDoc {
+  id: string;
+  title?: string;
+  description?: string;
+  at?: string;
+  preflight?: boolean;
+  steps?: StepDoc[];
+  gate?: GateDoc;
+  rollback?: StepDoc[];
+}
+
+export interface RunbookDoc {
+  version: 1;
+  name: string;
+  title?: string;
+  description?: string;
+  target_duration?: string;
+  roles: Record<string, RoleDoc>;
+  vars?: Record<string, Scalar>;
+  secrets?: string[];
+  notify?: NotifyDoc;
+  escalation?: EscalationRuleDoc[];
+  success_metrics?: SuccessMetricDoc[];
+  phases: PhaseDoc[];
+}
+
+/** The exact bytes the runbook was read from: the record hashes these, never a re-read. */
+export interface RunbookSource {
+  /** As given by the user; used in messages. */
+  path: string;
+  /** Absolute directory of the runbook file: `run` steps execute here, role keys resolve from here. */
+  dir: string;
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+export function stepKind(step: StepDoc): StepKind {
+  for (const kind of STEP_KINDS) if (step[kind] !== undefined) return kind;
+  throw new Error(`step ${step.id} has no kind; the loader should have refused it`);
+}
+
+export function isManualStep(step: StepDoc): boolean {
+  return MANUAL_KINDS.includes(stepKind(step));
+}
+
+export function gateId(phase: PhaseDoc): string {
+  return phase.gate?.id ?? phase.id;
+}
+
+export function isConfirmCondition(condition: GateConditionDoc): condition is { confirm: string } {
+  return typeof condition === 'object';
+}

@@ -1,0 +1,13 @@
+// Tests run against src/ (unit) and the built bin/deployctl (e2e); `npm test` builds first through pretest.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    // e2e tests spawn processes and servers; two cores on CI.
+    maxWorkers: 4,
+  },
+});
