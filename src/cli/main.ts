@@ -40,6 +40,41 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(planCommand(file, options, io));
     });
 
+  program
+    .command('run')
+    .description('run a deployment: phases, owned steps, gates, rollback; writes a signed record')
+    .argument('<runbook>', 'runbook file')
+    .option('--var <name=value>', 'override a var (repeatable)', collect, [])
+    .option('--answers <file>', 'answers for manual steps and gates (needed without a terminal)')
+    .option('--operator <name>', 'who is at the keyboard (default: $DEPLOYCTL_OPERATOR or your user name)')
+    .option('--dry-run', 'walk the plan and print every command with templates resolved; execute nothing')
+    .option('--resume [runId]', 'continue an interrupted run (default: the newest unfinished run of this runbook)')
+    .addOption(new Option('--in-flight <decision>', 'on resume, what to do with a non-idempotent step that was running').choices(['rerun', 'done', 'abort']))
+    .option('--non-interactive', 'never prompt; take every answer from --answers (also when stdin is not a terminal or CI=true)')
+    .option('--key <file>', 'Ed25519 private key (PKCS#8 PEM) to sign the record (default: $DEPLOYCTL_KEY or .deployctl/keys/deployctl.key)')
+    .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
+    .action(async (file: string, options: Record<string, unknown>) => {
+      const [{ runCommand, defaultRunPorts }, { interruptOnSignals }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
+      const interrupts = interruptOnSignals((signal) => {
+        io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. Press Ctrl-C again to exit at once.`);
+      });
+      try {
+        setExit(await runCommand(file, options, defaultRunPorts(io, interrupts.signal)));
+      } finally {
+        interrupts.dispose();
+      }
+    });
+
+  program
+    .command('keygen')
+    .description('create an Ed25519 key pair for signing records and sign-offs (never overwrites)')
+    .option('--out <dir>', 'directory for the key pair', '.deployctl/keys')
+    .option('--name <name>', 'file name without extension', 'deployctl')
+    .action(async (options: { out?: string; name?: string }) => {
+      const { keygenCommand } = await import('../commands/keygen.js');
+      setExit(keygenCommand(options, io));
+    });
+
   return program;
 }
 

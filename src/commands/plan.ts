@@ -1,6 +1,49 @@
-// `deployctl plan`: placeholder until the plan renderers land.
+// `deployctl plan <runbook> [--format text|markdown|json] [--role ROLE]`: print what a run would do. No side effects at all.
 import type { Io } from '../cli/io.js';
-import { CliError } from '../errors.js';
-export function planCommand(_file: string, _options: { format: string; role?: string }, _io: Io): number {
-  throw new CliError('plan is not built yet');
+import { CliError, ExitCode } from '../errors.js';
+import { filterPlanByRole, findRole } from '../plan/filter.js';
+import { renderMarkdown } from '../plan/markdown.js';
+import { invalidRunbookMessage, unknownRoleMessage } from '../plan/messages.js';
+import { buildPlan, type Plan } from '../plan/model.js';
+import { plainStyle, terminalStyle, wantsColour } from '../plan/style.js';
+import { renderText } from '../plan/text.js';
+import { loadRunbook } from '../runbook/load.js';
+import { formatProblem } from '../runbook/problem.js';
+
+export type PlanFormat = 'text' | 'markdown' | 'json';
+
+export interface PlanOptions {
+  format?: PlanFormat;
+  role?: string;
+}
+
+/** Exit 0 with the plan on stdout; a runbook problem or an unknown role is a CliError (exit 2), printed at the boundary. */
+export function planCommand(file: string, options: PlanOptions, io: Io): number {
+  const loaded = loadRunbook(file);
+  if (!loaded.ok) {
+    const { message, hint } = invalidRunbookMessage(file, loaded.problems.length);
+    throw new CliError(message, { exitCode: ExitCode.usage, hint, details: loaded.problems.map(formatProblem) });
+  }
+  let plan: Plan = buildPlan(loaded.runbook.doc);
+  if (options.role !== undefined) {
+    const role = findRole(plan, options.role);
+    if (role === undefined) {
+      const { message, hint } = unknownRoleMessage(options.role, plan.roles);
+      throw new CliError(message, { exitCode: ExitCode.usage, hint });
+    }
+    plan = filterPlanByRole(plan, role);
+  }
+  io.out(renderPlan(plan, options.format ?? 'text', wantsColour(io.isTTY, io.env)));
+  return ExitCode.ok;
+}
+
+export function renderPlan(plan: Plan, format: PlanFormat, colour = false): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(plan, null, 2)}\n`;
+    case 'markdown':
+      return renderMarkdown(plan);
+    case 'text':
+      return renderText(plan, colour ? terminalStyle() : plainStyle);
+  }
 }

@@ -104,6 +104,8 @@ export function fromCel(value: unknown): unknown {
 }
 
 function describeCelError(error: unknown): { message: string; offset: number } {
+  // The parser recurses per operator (`!!!!…`): a stack overflow is a property of the expression, so say so.
+  if (error instanceof RangeError) return { message: 'the expression is nested too deeply: simplify it', offset: 0 };
   const e = error as { message?: string; summary?: string; node?: { pos?: number; start?: number } } | undefined;
   const first = (e?.summary ?? e?.message ?? String(error)).split('\n')[0]!.trim();
   return { message: first, offset: e?.node?.pos ?? e?.node?.start ?? 0 };

@@ -60,3 +60,30 @@ export function fsyncDirectory(dir: string): void {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
+
+/** An append-only log whose durable lines are on disk (fsync) before `append` returns. */
+export interface AppendLog {
+  append(line: string, durable: boolean): void;
+  close(): void;
+}
+
+export function openAppendLog(file: string): AppendLog {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const existed = fs.existsSync(file);
+  const fd = fs.openSync(file, 'a', 0o600);
+  if (!existed) fsyncDirectory(path.dirname(file));
+  let open = true;
+  return {
+    append(line, durable) {
+      if (!open) return;
+      fs.writeSync(fd, line);
+      if (durable) fs.fsyncSync(fd);
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    },
+  };
+}

@@ -93,7 +93,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
           if (target === undefined) {
             reportInside(path, where(ref), 'unknown-step', `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
           } else if (scope.kind === 'before' && target.order >= scope.order) {
-            const why = target.rollback ? 'is a rollback step, which only runs after a failure' : 'runs after it';
+            const why = target.order === scope.order ? 'is this very step' : target.rollback ? 'is a rollback step, which only runs after a failure' : 'runs after it';
             reportInside(path, where(ref), 'step-not-yet-run', `${scope.what} uses steps.${ref.name}, which ${why}; it can only use steps that come earlier`);
           }
           break;
@@ -105,7 +105,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
             const manual = [...index.steps.values()].filter((e) => isManualStep(e.step)).map((e) => e.step.id);
             reportInside(path, where(ref), 'unknown-answer', `answers.${ref.name} names no confirm, checklist or ask step and no gate${didYouMean(ref.name, [...manual, ...index.gates.keys()])}`);
           } else if (target !== undefined && scope.kind === 'before' && target.order >= scope.order) {
-            reportInside(path, where(ref), 'step-not-yet-run', `${scope.what} uses answers.${ref.name}, which is asked after it; it can only use earlier answers`);
+            const why = target.order === scope.order ? 'is its own answer' : 'is asked after it';
+            reportInside(path, where(ref), 'step-not-yet-run', `${scope.what} uses answers.${ref.name}, which ${why}; it can only use earlier answers`);
           }
           break;
         }

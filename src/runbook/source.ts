@@ -23,7 +23,9 @@ export function readSource(file: string, readFile: ReadFileLimited, maxBytes = M
     return fail(describeFsError(error, file), 'unreadable');
   }
   if (!result.ok) {
-    return fail(`the file is ${formatBytes(result.size)}, over the ${formatBytes(maxBytes)} limit for runbooks: is this the right file?`, 'too-large');
+    // Just over the limit, both round to the same text: then say the exact size.
+    const size = formatBytes(result.size) === formatBytes(maxBytes) ? `${result.size} bytes` : formatBytes(result.size);
+    return fail(`the file is ${size}, over the ${formatBytes(maxBytes)} (${maxBytes} bytes) limit for runbooks: is this the right file?`, 'too-large');
   }
   const { bytes } = result;
   const decoded = decodeUtf8(bytes);

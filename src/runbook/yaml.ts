@@ -1,5 +1,6 @@
 // Locked-down YAML: 1.2 core schema, one document, unique keys, no merge keys, no custom tags, bounded aliases and depth.
 import {
+  Composer,
   Document,
   isAlias,
   isMap,
@@ -8,10 +9,12 @@ import {
   isSeq,
   Lexer,
   LineCounter,
-  parseAllDocuments,
+  Parser,
+  type CST,
   type Node,
   type ParsedNode,
   type Scalar,
+  visit,
 } from 'yaml';
 import type { Position, Problem } from './problem.js';
 
@@ -20,6 +23,10 @@ export const YAML_LIMITS = {
   maxDepth: 64,
   /** Alias nodes in the document, and alias expansions when converting to JS (the billion-laughs guard). */
   maxAliases: 100,
+  /** Nodes that aliases may add to the value when written out: ajv and every later walk visit each copy. */
+  maxAliasExpansion: 10_000,
+  /** YAML syntax errors reported before giving up: past the first few, the rest are usually echoes of them. */
+  maxErrors: 20,
 } as const;
 
 /** Keys that could reach Object.prototype if anything downstream used plain objects carelessly. */
@@ -67,7 +74,7 @@ export class Locator {
 
   /**
    * Position of a character inside a string value (e.g. where a CEL expression goes wrong). Exact for plain and
-   * quoted scalars written without escapes; otherwise the start of the value.
+   * quoted scalars written on one line without escapes, and for `|` blocks; otherwise the start of the value.
    */
   inside(path: readonly (string | number)[], offset: number): Position {
     const found = this.walk(path);
@@ -81,6 +88,10 @@ export class Locator {
     if (offset >= 0 && offset <= value.length) {
       if (node.type === 'PLAIN' && raw === value) return this.at(start + offset);
       if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && raw.slice(1, -1) === value) return this.at(start + 1 + offset);
+      if (node.type === 'BLOCK_LITERAL') {
+        const inRaw = blockLiteralOffset(raw, value, offset);
+        if (inRaw !== undefined) return this.at(start + inRaw);
+      }
     }
     return this.at(start);
   }
@@ -115,6 +126,24 @@ export class Locator {
   }
 }
 
+/**
+ * Where character `offset` of a `|` block's value sits in the block's source: same line, shifted by the indentation.
+ * Multi-line shell commands live in these blocks, so template errors there deserve an exact position.
+ */
+function blockLiteralOffset(raw: string, value: string, offset: number): number | undefined {
+  const header = raw.slice(0, raw.indexOf('\n') + 1);
+  // An explicit indentation indicator (`|2`) is relative to the parent: rare enough to fall back to the block's start.
+  if (header === '' || /^[|][-+]?[0-9]/.test(header)) return undefined;
+  const lines = raw.slice(header.length).split('\n');
+  const indent = /^ */.exec(lines.find((l) => l.trim() !== '') ?? '')![0].length;
+  const before = value.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  const col = offset - (before.lastIndexOf('\n') + 1);
+  const valueLine = value.split('\n')[line] ?? '';
+  if (lines[line] === undefined || lines[line].slice(indent) !== valueLine) return undefined;
+  return header.length + lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + indent + col;
+}
+
 /** Parse one runbook-like YAML file strictly. Never throws for bad input; every refusal is a positioned problem. */
 export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   const lineCounter = new LineCounter();
@@ -129,60 +158,56 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
     return { ok: false, problems: [positionFromText(text, nul, file, 'nul-byte', 'NUL byte in the file: runbooks are text; remove it')] };
   }
 
-  const tooDeep = findExcessiveFlowNesting(text);
-  if (tooDeep !== undefined) {
+  const cst = readCst(text, lineCounter);
+  if (cst.tooDeep !== undefined) {
+    return { ok: false, problems: [problemAt(cst.tooDeep, 'too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels: flatten the structure`)] };
+  }
+  if (cst.secondDocument !== undefined) {
     return {
       ok: false,
-      problems: [positionFromText(text, tooDeep, file, 'too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels: flatten the structure`)],
+      problems: [problemAt(cst.secondDocument, 'multiple-documents', "a second YAML document starts here: a runbook is one document; remove this '---' and what follows")],
     };
   }
 
-  let docs: Document.Parsed[];
+  let doc: Document.Parsed;
   try {
-    const parsed = parseAllDocuments(text, {
-      version: '1.2',
-      schema: 'core',
-      uniqueKeys: true,
-      merge: false,
-      strict: true,
-      prettyErrors: false,
-      stringKeys: true,
-      lineCounter,
-    });
-    docs = Array.isArray(parsed) ? parsed : [];
+    // forceDoc: a stream with no document (only comments, or only stray tokens) still yields one, with its errors.
+    doc = [...new Composer(YAML_OPTIONS).compose(cst.tokens, true, text.length)][0]!;
   } catch (error) {
     if (error instanceof RangeError || error instanceof ReferenceError) {
       return { ok: false, problems: [{ file, line: 1, col: 1, code: 'too-complex', message: `the YAML is too complex to read safely (${error.message}); simplify it` }] };
     }
     throw error;
   }
-
-  if (docs.length === 0) {
-    return { ok: false, problems: [{ file, line: 1, col: 1, code: 'empty', message: 'the file is empty: a runbook starts with `version: 1`' }] };
-  }
-  if (docs.length > 1) {
-    const second = docs[1]!;
-    return {
-      ok: false,
-      problems: [problemAt(second.range[0], 'multiple-documents', `${docs.length} YAML documents in one file: keep one and remove the '---' that starts the next`)],
-    };
-  }
-  const doc = docs[0]!;
   const problems: Problem[] = [];
 
   const directive = doc.directives?.yaml;
   if (directive?.explicit && directive.version !== '1.2') {
     problems.push({ file, line: 1, col: 1, code: 'yaml-version', message: `%YAML ${directive.version} is not supported: runbooks are YAML 1.2; remove the %YAML line` });
   }
-  for (const error of doc.errors) {
-    problems.push(problemAt(error.pos[0], yamlErrorCode(error.code), describeYamlError(error.code, error.message)));
+  const errors = [...doc.errors, ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0]);
+  for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
+    // yaml reports where it gave up looking for the closing character; the fix is where the string or list opens.
+    const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? findUnclosed(doc, error.pos[0]) : undefined;
+    if (unclosed !== undefined) {
+      problems.push(problemAt(unclosed.offset, 'yaml-unclosed', unclosed.message));
+    } else {
+      problems.push(problemAt(error.pos[0], yamlErrorCode(error.code), describeYamlError(error.code, error.message)));
+    }
   }
-  for (const warning of doc.warnings) {
-    problems.push(problemAt(warning.pos[0], yamlErrorCode(warning.code), describeYamlError(warning.code, warning.message)));
+  if (errors.length > YAML_LIMITS.maxErrors) {
+    const rest = errors.length - YAML_LIMITS.maxErrors;
+    problems.push(problemAt(errors[YAML_LIMITS.maxErrors]!.pos[0], 'too-many-errors', `${rest} more YAML error${rest === 1 ? '' : 's'} from here on: fix the ones above first`));
   }
   if (problems.length > 0) return { ok: false, problems };
+  if (doc.contents === null) {
+    const message = text.trim() === '' ? 'the file is empty: a runbook starts with `version: 1`' : 'the file holds no content: a runbook starts with `version: 1`';
+    return { ok: false, problems: [{ file, line: 1, col: 1, code: 'empty', message }] };
+  }
 
   problems.push(...checkNodes(doc, problemAt));
+  if (problems.length > 0) return { ok: false, problems };
+  problems.push(...checkAliases(doc, problemAt));
   if (problems.length > 0) return { ok: false, problems };
 
   let value: unknown;
@@ -200,22 +225,83 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   return { ok: true, yaml: { doc, value, locate: new Locator(file, doc, lineCounter, text) } };
 }
 
+const YAML_OPTIONS = {
+  version: '1.2',
+  schema: 'core',
+  // Duplicate keys are found by checkNodes, which can name the key and where it first appeared.
+  uniqueKeys: false,
+  merge: false,
+  strict: true,
+  prettyErrors: false,
+  stringKeys: true,
+} as const;
+
+interface CstResult {
+  /** The top-level CST tokens, ready for the composer. */
+  tokens: CST.Token[];
+  /** Offset of the first collection nested too deep. */
+  tooDeep?: number;
+  /** Offset where a second document starts. */
+  secondDocument?: number;
+}
+
 /**
- * The CST parser recurses once per flow level, so `[[[[…` can take seconds before it gives up.
- * The lexer is a flat generator: count flow depth there and stop early. Returns the offset of the first too-deep token.
+ * Lex and parse to the CST (concrete syntax tree) by hand, so hostile input is refused early and cheaply: flow nesting
+ * is counted per lexeme (the parser slows down with every flow level, and `[[[[…` can take seconds or exhaust memory),
+ * block nesting per finished document (composing recurses once per level), and reading stops at a second document or
+ * after enough stray tokens that each would become one more error.
  */
-function findExcessiveFlowNesting(text: string): number | undefined {
-  let depth = 0;
+function readCst(text: string, lineCounter: LineCounter): CstResult {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  let flowDepth = 0;
   let offset = 0;
-  for (const token of new Lexer().lex(text)) {
-    if (token === '[' || token === '{') {
-      depth++;
-      if (depth > YAML_LIMITS.maxDepth) return offset;
-    } else if (token === ']' || token === '}') {
-      depth = Math.max(0, depth - 1);
+  let documents = 0;
+  let strayErrors = 0;
+  /** Keep one top-level token; returns a result when reading should stop. */
+  const take = (token: CST.Token): CstResult | undefined => {
+    if (token.type === 'document') {
+      documents++;
+      if (documents > 1) return { tokens, secondDocument: token.offset };
+      const tooDeep = findExcessiveBlockNesting(token);
+      if (tooDeep !== undefined) return { tokens, tooDeep };
+    } else if (token.type === 'error' && ++strayErrors > YAML_LIMITS.maxErrors) {
+      return { tokens };
     }
-    // Control tokens (document start, scalar marker, flow end) have no source width.
-    if (!(token.length === 1 && token < ' ' && token !== '\n' && token !== '\t')) offset += token.length;
+    tokens.push(token);
+    return undefined;
+  };
+  for (const lexeme of new Lexer().lex(text)) {
+    if (lexeme === '[' || lexeme === '{') {
+      if (++flowDepth > YAML_LIMITS.maxDepth) return { tokens, tooDeep: offset };
+    } else if (lexeme === ']' || lexeme === '}') {
+      flowDepth = Math.max(0, flowDepth - 1);
+    }
+    // Control lexemes (document start, scalar marker, flow end) have no source width.
+    if (!(lexeme.length === 1 && lexeme < ' ' && lexeme !== '\n' && lexeme !== '\t')) offset += lexeme.length;
+    for (const token of parser.next(lexeme)) {
+      const stop = take(token);
+      if (stop) return stop;
+    }
+  }
+  for (const token of parser.end()) {
+    const stop = take(token);
+    if (stop) return stop;
+  }
+  return { tokens };
+}
+
+/** Offset of the first collection more than maxDepth levels deep in a CST document, without recursion. */
+function findExcessiveBlockNesting(document: CST.Document): number | undefined {
+  const stack: { token: CST.Token | null | undefined; depth: number }[] = [{ token: document.value, depth: 0 }];
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (token?.type !== 'block-map' && token?.type !== 'block-seq' && token?.type !== 'flow-collection') continue;
+    if (depth >= YAML_LIMITS.maxDepth) return token.offset;
+    for (const item of token.items) {
+      stack.push({ token: item.key, depth: depth + 1 }, { token: item.value, depth: depth + 1 });
+    }
   }
   return undefined;
 }
@@ -252,6 +338,7 @@ function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: stri
       break;
     }
     if (isMap(node)) {
+      const seen = new Map<string, number>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = pair.key as Node | null;
@@ -261,6 +348,13 @@ function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: stri
           continue;
         }
         const name = String((key as Scalar).value);
+        const first = seen.get(name);
+        if (first === undefined) {
+          seen.set(name, keyOffset);
+        } else {
+          const { line } = problemAt(first, '', '');
+          problems.push(problemAt(keyOffset, 'duplicate-key', `duplicate key '${name}': it is already set on line ${line}; each key may appear once in a mapping, so remove or rename one`));
+        }
         if (name === '<<') {
           problems.push(problemAt(keyOffset, 'merge-key', "merge keys ('<<') are not supported: write the keys out"));
         } else if (RESERVED_KEYS.has(name)) {
@@ -277,6 +371,73 @@ function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: stri
   return problems;
 }
 
+/** The quoted string or flow collection (`[…]`, `{…}`) that ends where yaml stopped looking for its closing character. */
+function findUnclosed(doc: Document.Parsed, end: number): { offset: number; message: string } | undefined {
+  let found: { offset: number; message: string } | undefined;
+  const check = (node: Node, what: string, close: string) => {
+    if (node.range?.[1] !== end) return undefined;
+    const rest = close === '"' || close === "'" ? ', so it runs on to the end of the file' : '';
+    found = { offset: node.range[0], message: `this ${what} is never closed${rest}: add the closing ${close}` };
+    return visit.BREAK;
+  };
+  visit(doc, {
+    Scalar: (_key, node) =>
+      node.type === 'QUOTE_DOUBLE' ? check(node, '"…" string', '"') : node.type === 'QUOTE_SINGLE' ? check(node, "'…' string", "'") : undefined,
+    Map: (_key, node) => (node.flow ? check(node, '{ … } mapping', '}') : undefined),
+    Seq: (_key, node) => (node.flow ? check(node, '[ … ] list', ']') : undefined),
+  });
+  return found;
+}
+
+/**
+ * The billion-laughs guard, with a position: walk the document in source order and count the nodes each alias adds
+ * when written out; refuse at the alias that takes the total past the limit, and at any alias inside its own anchor.
+ * Depth is already bounded by checkNodes, so recursion is safe here.
+ */
+function checkAliases(doc: Document.Parsed, problemAt: (offset: number, code: string, message: string) => Problem): Problem[] {
+  const anchors = new Map<string, Node>();
+  const sizes = new Map<Node, number>();
+  const open = new Set<Node>();
+  let added = 0;
+  let problem: Problem | undefined;
+  const size = (node: unknown): number => {
+    if (problem !== undefined || node === null || node === undefined) return 0;
+    const offset = (node as ParsedNode).range?.[0] ?? 0;
+    if (isAlias(node)) {
+      const source = anchors.get(node.source);
+      if (source === undefined) return 1;
+      if (open.has(source)) {
+        problem = problemAt(offset, 'alias-cycle', `alias *${node.source} is inside the value it names, which would make it endless: write the value out`);
+        return 0;
+      }
+      const n = sizes.get(source) ?? 1;
+      added += n;
+      if (added > YAML_LIMITS.maxAliasExpansion) {
+        problem = problemAt(offset, 'alias-limit', `aliases expand to more than ${YAML_LIMITS.maxAliasExpansion} values by here (a "billion laughs"): write the values out instead of using anchors`);
+      }
+      return n;
+    }
+    const anchor = (node as Node).anchor;
+    if (anchor !== undefined) {
+      anchors.set(anchor, node as Node);
+      open.add(node as Node);
+    }
+    let n = 1;
+    if (isMap(node)) {
+      for (const pair of node.items) n += size(pair.key) + size(pair.value);
+    } else if (isSeq(node)) {
+      for (const item of node.items) n += size(item);
+    }
+    if (anchor !== undefined) {
+      open.delete(node as Node);
+      sizes.set(node as Node, n);
+    }
+    return n;
+  };
+  size(doc.contents);
+  return problem === undefined ? [] : [problem];
+}
+
 function yamlErrorCode(code: string): string {
   return `yaml-${code.toLowerCase().replace(/_/g, '-')}`;
 }
@@ -285,8 +446,6 @@ function yamlErrorCode(code: string): string {
 function describeYamlError(code: string, message: string): string {
   const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return `${first}: each key may appear once in a mapping; remove or rename one`;
     case 'TAB_AS_INDENT':
       return 'tab used for indentation: YAML indents with spaces only';
     case 'TAG_RESOLVE_FAILED':

@@ -1,0 +1,261 @@
+// `deployctl run <runbook>`: load, check answers, lock, journal, execute with the task list, then write and verify the signed record.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import type { Io } from '../cli/io.js';
+import { packageVersion } from '../cli/version.js';
+import { CliError, ExitCode } from '../errors.js';
+import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
+import { isDurableEvent, type RunEvent } from '../engine/events.js';
+import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
+import { parseJournal, serializeEvent } from '../engine/journal.js';
+import { createMasker } from '../engine/secrets.js';
+import { foldEvents, isRunResumable, type RunState } from '../engine/state.js';
+import { resolveVars } from '../engine/vars.js';
+import { systemClock } from '../ports/clock.js';
+import { execCommand } from '../ports/exec.js';
+import { sendHttp } from '../ports/http.js';
+import { acquireLock, currentUser, listRunIds, newRunId, openJournal, readJournalText, stateDir, type StateDir } from '../ports/state-dir.js';
+import type { Clock, Exec, HttpSend } from '../ports/types.js';
+import { buildRecordPredicate } from '../record/build.js';
+import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
+import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
+import { createListrReporter } from '../reporters/listr.js';
+import { formatDryRun, formatRunSummary } from '../reporters/summary.js';
+import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
+import { formatProblem } from '../runbook/problem.js';
+
+export interface RunOptions {
+  var?: string[];
+  answers?: string;
+  operator?: string;
+  dryRun?: boolean;
+  /** true: the newest unfinished run of this runbook; a string: that run id. */
+  resume?: string | boolean;
+  inFlight?: InFlightDecision;
+  nonInteractive?: boolean;
+  key?: string;
+  out?: string;
+}
+
+export interface RunPorts {
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  /** Whether a person can answer prompts: stdin and stdout are terminals. */
+  terminal: boolean;
+  signal: AbortSignal;
+  exec: Exec;
+  send: HttpSend;
+  clock: Clock;
+  cwd: string;
+}
+
+export function defaultRunPorts(io: Io, signal: AbortSignal): RunPorts {
+  return {
+    io,
+    env: process.env,
+    terminal: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    signal,
+    exec: execCommand,
+    send: sendHttp,
+    clock: systemClock,
+    cwd: process.cwd(),
+  };
+}
+
+/** Non-interactive when asked, when there is no terminal on both ends, or in CI: nothing then ever waits on stdin. */
+export function isInteractive(options: Pick<RunOptions, 'nonInteractive'>, ports: Pick<RunPorts, 'terminal' | 'env'>): boolean {
+  return options.nonInteractive !== true && ports.terminal && ports.env['CI'] !== 'true';
+}
+
+export async function runCommand(file: string, options: RunOptions, ports: RunPorts): Promise<number> {
+  const { io, env, clock } = ports;
+  const loaded = loadRunbook(file);
+  if (!loaded.ok) {
+    throw new CliError(`${file} is not a valid runbook`, { details: loaded.problems.map(formatProblem), hint: `fix the problems above (deployctl validate ${file} lists them)` });
+  }
+  const runbook = loaded.runbook;
+  const { doc } = runbook;
+  const interactive = isInteractive(options, ports);
+  const dryRun = options.dryRun === true;
+  const dir = stateDir(env, ports.cwd);
+
+  if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
+
+  const answers = readAnswers(options, runbook, interactive, dryRun);
+  const resumed = options.resume !== undefined && options.resume !== false ? findRunToResume(dir, runbook, options.resume, ports.cwd) : undefined;
+  if (resumed && (options.var ?? []).length > 0) {
+    throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: `start a new run instead, or resume without --var (run ${resumed.runId})` });
+  }
+  const vars = resumed ? resumed.state.vars : resolveVars(doc, options.var ?? []);
+  const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
+  const runId = resumed?.runId ?? newRunId(clock.now());
+
+  const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
+  const masker = createMasker(secretValues);
+  if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
+
+  const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
+
+  const lock = dryRun ? undefined : acquireLock(dir, doc.name, { runId, runbook: file }, clock.now());
+  if (lock !== undefined && !lock.ok) {
+    const h = lock.holder;
+    throw new CliError(
+      h ? `another run of ${doc.name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}` : `another run of ${doc.name} holds the lock ${lock.file}`,
+      { exitCode: ExitCode.usage, hint: `wait for it to finish (deployctl status shows it); if that process is gone from another host, remove ${lock.file}` },
+    );
+  }
+  if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
+
+  const journal = dryRun ? undefined : openJournal(dir, runId);
+  const reporter = createListrReporter(doc, { interactive, ...(resumed ? { resumed: resumed.state } : {}) });
+  const emit = (event: RunEvent) => {
+    const masked = masker.maskDeep(event);
+    journal?.append(serializeEvent(masked), isDurableEvent(masked));
+    reporter.onEvent(masked);
+  };
+
+  let result: RunResult;
+  try {
+    const rendering = reporter.run();
+    try {
+      result = await executeRun(
+        runbook,
+        {
+          runId,
+          operator,
+          host: os.hostname(),
+          toolVersion: packageVersion(),
+          vars,
+          dryRun,
+          signal: ports.signal,
+          ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
+        },
+        {
+          exec: ports.exec,
+          send: ports.send,
+          clock,
+          prompter: reporter.prompter,
+          answers,
+          env: definedEnv(env),
+          secretValues,
+          mask: (text) => masker.mask(text),
+          emit,
+        },
+      );
+    } catch (error) {
+      // A bug, not a run outcome: let the task list finish drawing, keep the journal resumable.
+      reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: 'internal error' });
+      await rendering.catch(() => undefined);
+      throw error;
+    }
+    await rendering;
+  } finally {
+    journal?.close();
+    if (lock?.ok) lock.release();
+  }
+
+  if (dryRun) {
+    io.out(formatDryRun(doc, result.state));
+    return result.exitCode;
+  }
+
+  let sealed: SealedRecord | undefined;
+  try {
+    const now = clock.now();
+    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state: result.state, env, now }));
+    const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
+    sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey!, outPath, signer: operator, now });
+  } catch (error) {
+    io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
+    io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
+    io.out(formatRunSummary(doc, result, undefined));
+    return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
+  }
+  io.out(formatRunSummary(doc, result, { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }));
+  return result.exitCode;
+}
+
+function readAnswers(options: RunOptions, runbook: LoadedRunbook, interactive: boolean, dryRun: boolean): Answers {
+  const { doc } = runbook;
+  let answers: Answers = new Map();
+  if (options.answers !== undefined) {
+    const loaded = loadAnswers(options.answers, doc);
+    if (!loaded.ok) {
+      throw new CliError(`${options.answers} is not a valid answers file for ${doc.name}`, { details: loaded.problems.map(formatProblem) });
+    }
+    answers = loaded.answers;
+  }
+  if (!interactive && !dryRun) {
+    const missing = missingAnswers(doc, answers);
+    if (missing.length > 0) {
+      const lines = missing.map((k) => `  ${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text}`);
+      throw new CliError(
+        options.answers === undefined
+          ? `no terminal to ask on, and ${missing.length} step(s) and gate(s) need a person's answer: give them with --answers FILE`
+          : `${options.answers} does not answer ${missing.length} step(s) and gate(s) this run needs; nothing was run`,
+        {
+          details: [],
+          hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
+        },
+      );
+    }
+  }
+  return answers;
+}
+
+interface RunToResume {
+  runId: string;
+  state: RunState;
+}
+
+function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
+  const { doc, source } = runbook;
+  const candidates = which === true ? listRunIds(dir) : [which];
+  for (const runId of candidates) {
+    const text = readJournalText(dir, runId);
+    if (text === undefined) {
+      if (which !== true) throw new CliError(`no run ${runId} in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'deployctl record list and deployctl status show the runs there' });
+      continue;
+    }
+    const state = foldEvents(parseJournal(text).events);
+    if (state.runbook?.name !== doc.name) {
+      if (which !== true) throw new CliError(`run ${runId} is a run of ${state.runbook?.name ?? 'an unknown runbook'}, not of ${doc.name}`);
+      continue;
+    }
+    if (!isRunResumable(state)) {
+      if (which !== true) throw new CliError(`run ${runId} already ended (${state.finished?.status ?? 'dry run'}); there is nothing to resume`, { hint: 'start a new run without --resume' });
+      continue;
+    }
+    if (state.runbook.sha256 !== source.sha256) {
+      throw new CliError(`the runbook changed since run ${runId} started (sha256 ${state.runbook.sha256.slice(0, 12)}… then, ${source.sha256.slice(0, 12)}… now): resuming would run a different plan`, {
+        hint: 'restore the runbook as it was, or start a new run without --resume',
+      });
+    }
+    return { runId, state };
+  }
+  throw new CliError(`no unfinished run of ${doc.name} to resume`, { hint: 'start a new run without --resume' });
+}
+
+function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv, dir: StateDir, io: Io): KeyObject {
+  const explicit = keyOption ?? env['DEPLOYCTL_KEY'];
+  const file = explicit ?? keyPaths(dir.keysDir, 'deployctl').keyPath;
+  if (explicit === undefined) {
+    const created = writeKeyPair(dir.keysDir, 'deployctl');
+    if (created.ok) io.err(`deployctl: created a signing key ${created.keyPath} (public half ${created.pubPath}, keyid ${created.keyId}); records of this run are signed with it`);
+  }
+  const loaded = loadPrivateKey(file);
+  if (!loaded.ok) {
+    throw new CliError(`cannot use signing key ${file}: ${loaded.error.message}`, {
+      hint: loaded.error.hint ?? 'give a PKCS#8 Ed25519 key with --key, or create one with deployctl keygen',
+    });
+  }
+  if (loaded.warning) io.err(`deployctl: warning: ${loaded.warning}`);
+  return loaded.key;
+}
+
+function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}

@@ -1,0 +1,115 @@
+// The answers file (`--answers`): every manual step and gate answered ahead of time, checked like a runbook.
+import { readFileLimited } from '../ports/fs.js';
+import type { Problem } from '../runbook/problem.js';
+import { readSource } from '../runbook/source.js';
+import { didYouMean } from '../runbook/suggest.js';
+import { gateId, isConfirmCondition, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+import { parseStrictYaml } from '../runbook/yaml.js';
+
+export type AnswerValue = boolean | string | string[];
+
+/** Answers by key: a step id, a gate id (go | no-go), or `<gate id>.<condition>` for an attestation. */
+export type Answers = ReadonlyMap<string, AnswerValue>;
+
+export interface AnswerKey {
+  key: string;
+  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation';
+  owner: string;
+  /** What the person is asked. */
+  text: string;
+  /** A line to paste into the answers file. */
+  example: string;
+  /** Allowed checklist items. */
+  items?: string[];
+}
+
+function manualSteps(doc: RunbookDoc): StepDoc[] {
+  return doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.rollback ?? [])]).filter((s) => ['confirm', 'checklist', 'ask'].includes(stepKind(s)));
+}
+
+/** Every key a non-interactive run needs, in run order. */
+export function answerKeys(doc: RunbookDoc): AnswerKey[] {
+  const keys: AnswerKey[] = [];
+  const forStep = (step: StepDoc) => {
+    const kind = stepKind(step);
+    if (kind === 'confirm') keys.push({ key: step.id, kind, owner: step.owner, text: step.confirm!, example: `${step.id}: true` });
+    if (kind === 'checklist') keys.push({ key: step.id, kind, owner: step.owner, text: step.title ?? step.id, example: `${step.id}: true`, items: step.checklist! });
+    if (kind === 'ask') keys.push({ key: step.id, kind, owner: step.owner, text: step.ask!, example: `${step.id}: "…"` });
+  };
+  for (const phase of doc.phases) {
+    (phase.steps ?? []).forEach(forStep);
+    if (phase.gate) {
+      const id = gateId(phase);
+      for (const [name, condition] of Object.entries(phase.gate.require)) {
+        if (isConfirmCondition(condition)) {
+          keys.push({ key: `${id}.${name}`, kind: 'attestation', owner: phase.gate.owner, text: condition.confirm, example: `${id}.${name}: true` });
+        }
+      }
+      keys.push({ key: id, kind: 'gate', owner: phase.gate.owner, text: phase.gate.title ?? `go/no-go ${id}`, example: `${id}: go` });
+    }
+  }
+  for (const phase of doc.phases) (phase.rollback ?? []).forEach(forStep);
+  return keys;
+}
+
+export type LoadAnswersResult = { ok: true; answers: Answers } | { ok: false; problems: Problem[] };
+
+export function loadAnswers(file: string, doc: RunbookDoc, readFile = readFileLimited): LoadAnswersResult {
+  const read = readSource(file, readFile);
+  if (!read.ok) return read;
+  if (read.text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(read.text)) return { ok: true, answers: new Map() };
+  const parsed = parseStrictYaml(read.text, file);
+  if (!parsed.ok) return parsed;
+  const { value, locate } = parsed.yaml;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, problems: [{ file, line: 1, col: 1, code: 'not-a-mapping', message: 'an answers file maps ids to answers, e.g. `briefing: true`' }] };
+  }
+  const known = new Map(answerKeys(doc).map((k) => [k.key, k]));
+  const problems: Problem[] = [];
+  const answers = new Map<string, AnswerValue>();
+  const problem = (key: string, code: string, message: string, atKey = false) => {
+    const pos = atKey ? locate.key([key]) : locate.value([key]);
+    problems.push({ file, line: pos.line, col: pos.col, code, message });
+  };
+  for (const [key, answer] of Object.entries(value as Record<string, unknown>)) {
+    const spec = known.get(key);
+    if (spec === undefined) {
+      problem(key, 'unknown-answer', `'${key}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, and <gate>.<condition>'}`, true);
+      continue;
+    }
+    const checked = checkAnswer(spec, answer);
+    if (typeof checked === 'string') problem(key, 'bad-answer', checked);
+    else answers.set(key, checked.value);
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, answers };
+}
+
+function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } | string {
+  switch (spec.kind) {
+    case 'confirm':
+    case 'attestation':
+      return typeof answer === 'boolean' ? { value: answer } : `'${spec.key}' confirms '${spec.text}': answer true or false`;
+    case 'checklist': {
+      if (answer === true) return { value: [...spec.items!] };
+      if (answer === false) return { value: [] };
+      if (Array.isArray(answer) && answer.every((a) => typeof a === 'string')) {
+        const unknown = answer.filter((a) => !spec.items!.includes(a));
+        if (unknown.length > 0) return `'${spec.key}' ticks '${unknown[0]}', which is not on the checklist (items: ${spec.items!.join('; ')})`;
+        return { value: answer };
+      }
+      return `'${spec.key}' is a checklist: answer true (all ticked) or a list of the ticked items`;
+    }
+    case 'ask':
+      if (typeof answer === 'string' && answer.trim() !== '') return { value: answer };
+      if (typeof answer === 'number') return { value: String(answer) };
+      return `'${spec.key}' asks '${spec.text}': answer with text`;
+    case 'gate':
+      if (answer === 'go' || answer === 'no-go') return { value: answer };
+      return `'${spec.key}' is a go/no-go decision: answer go or no-go`;
+  }
+}
+
+/** The keys a run without a terminal would need and does not have. */
+export function missingAnswers(doc: RunbookDoc, answers: Answers): AnswerKey[] {
+  return answerKeys(doc).filter((k) => !answers.has(k.key));
+}

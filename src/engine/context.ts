@@ -1,0 +1,91 @@
+// The values expressions see (`steps`, `vars`, `answers`, `env`, `run`), built from run state.
+import type { CelContext } from '../expr/cel.js';
+import { gateId, type RunbookDoc } from '../runbook/types.js';
+import type { RunState } from './state.js';
+
+export interface StepView {
+  ok: boolean;
+  status: string;
+  exit_code: number | null;
+  duration_ms: number;
+  attempts: number;
+  stdout: string;
+  stderr: string;
+  metrics: Record<string, unknown>;
+  answer: unknown;
+}
+
+const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null };
+
+/** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
+export function stepViews(doc: RunbookDoc, state: RunState): Record<string, StepView> {
+  const views: Record<string, StepView> = Object.create(null) as Record<string, StepView>;
+  for (const phase of doc.phases) {
+    for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) {
+      const s = state.steps.get(step.id);
+      const outcome = s?.outcome;
+      if (outcome === undefined) {
+        views[step.id] = s?.startedAt !== undefined ? { ...PENDING, status: 'running' } : PENDING;
+        continue;
+      }
+      views[step.id] = {
+        ok: outcome.status === 'succeeded',
+        status: outcome.status,
+        exit_code: outcome.exitCode ?? null,
+        duration_ms: outcome.durationMs,
+        attempts: outcome.attempts,
+        stdout: outcome.stdout?.text ?? '',
+        stderr: outcome.stderr?.text ?? '',
+        metrics: outcome.metrics ? { ...outcome.metrics } : {},
+        answer: outcome.answer ?? null,
+      };
+    }
+  }
+  return views;
+}
+
+/** `answers.<id>`: what people answered (steps) and decided (gates) so far. */
+export function answerViews(doc: RunbookDoc, state: RunState): Record<string, unknown> {
+  const answers: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [id, s] of state.steps) if (s.outcome?.answer !== undefined) answers[id] = s.outcome.answer;
+  for (const phase of doc.phases) {
+    const decision = phase.gate ? state.gates.get(gateId(phase))?.decision : undefined;
+    if (decision !== undefined) answers[gateId(phase)] = decision;
+  }
+  return answers;
+}
+
+export interface ContextInputs {
+  doc: RunbookDoc;
+  state: RunState;
+  env: Record<string, string | undefined>;
+  now: number;
+  /** Step outputs kept longer than the record's tail, for `steps.<id>.stdout`. */
+  fullOutput?: ReadonlyMap<string, { stdout: string; stderr: string }>;
+}
+
+export function celContext({ doc, state, env, now, fullOutput }: ContextInputs): CelContext {
+  const steps = stepViews(doc, state);
+  if (fullOutput) {
+    for (const [id, output] of fullOutput) {
+      const view = steps[id];
+      if (view) steps[id] = { ...view, stdout: output.stdout, stderr: output.stderr };
+    }
+  }
+  const definedEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) definedEnv[k] = v;
+  return {
+    steps,
+    vars: { ...state.vars },
+    answers: answerViews(doc, state),
+    env: definedEnv,
+    run: {
+      id: state.runId ?? '',
+      operator: state.operator ?? '',
+      runbook: doc.name,
+      started_at: state.startedAt !== undefined ? new Date(state.startedAt).toISOString() : '',
+      elapsed_ms: state.startedAt !== undefined ? Math.max(0, now - state.startedAt) : 0,
+      status: state.finished?.status ?? 'running',
+    },
+  };
+}

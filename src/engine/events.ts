@@ -1,0 +1,124 @@
+// The run as a typed event stream: the engine emits these; the journal, reporters, notifier and record subscribe.
+import type { StepKind } from '../runbook/types.js';
+
+/** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
+export interface ProbeMetrics {
+  samples: number;
+  errors: number;
+  error_rate: number;
+  success_rate: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  mean_ms: number;
+  /** Response status codes seen, with counts. */
+  statuses: Record<string, number>;
+}
+
+/** Output kept for the record and for `steps.<id>.stdout`: masked, capped to the last bytes. */
+export interface OutputTail {
+  text: string;
+  /** Bytes dropped before the tail. */
+  truncatedBytes: number;
+}
+
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+
+/** Who acted on a step or gate: the role, its named person, and the operator at the keyboard. */
+export interface Actor {
+  role: string;
+  person?: string;
+  operator: string;
+}
+
+/** The result of one step, as a value (expected failures are never exceptions). */
+export interface StepOutcome {
+  status: StepStatus;
+  /** Why it failed or was skipped, in a sentence (e.g. `p95 612 ms > max 500 ms`, `if: steps.x.ok was false`). */
+  reason?: string;
+  /** Each failed expectation, measured against expected. */
+  failures?: string[];
+  attempts: number;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  /** run: the command as executed (templates resolved, secrets masked). http: `GET url`. */
+  command?: string;
+  exitCode?: number | null;
+  signal?: string | null;
+  timedOut?: boolean;
+  stdout?: OutputTail;
+  stderr?: OutputTail;
+  metrics?: ProbeMetrics;
+  /** confirm → boolean, checklist → ticked items, ask → text. */
+  answer?: boolean | string | string[];
+  by?: Actor;
+  /** The answer came from --answers, not from a person at a prompt. */
+  answeredFrom?: 'prompt' | 'answers-file';
+  /** Set when the outcome is carried over from an earlier, interrupted run. */
+  resumedFrom?: string;
+  dryRun?: boolean;
+}
+
+export interface GateCondition {
+  name: string;
+  kind: 'expression' | 'confirm';
+  /** The CEL expression, or the attestation text. */
+  text: string;
+  value: unknown;
+  ok: boolean;
+  error?: string;
+}
+
+export type GateDecision = 'go' | 'no-go';
+
+export type RunStatus = 'succeeded' | 'failed' | 'no-go' | 'rolled-back' | 'aborted';
+
+export interface RunbookRef {
+  name: string;
+  title?: string;
+  path: string;
+  sha256: string;
+}
+
+interface EventBase {
+  /** Wall-clock ms since the epoch. */
+  at: number;
+}
+
+export type RunEvent = EventBase &
+  (
+    | {
+        kind: 'run-started';
+        runId: string;
+        runbook: RunbookRef;
+        tool: { name: 'deployctl'; version: string };
+        operator: string;
+        host: string;
+        vars: Record<string, string | number | boolean>;
+        dryRun: boolean;
+        resumedFrom?: string;
+      }
+    | { kind: 'run-resumed'; runId: string; by: string; pid: number }
+    | { kind: 'phase-started'; phaseId: string }
+    | { kind: 'phase-finished'; phaseId: string; status: 'succeeded' | 'failed' | 'skipped' }
+    | { kind: 'step-started'; stepId: string; phaseId: string; stepKind: StepKind; attempt: number; rollback: boolean; command?: string }
+    | { kind: 'step-output'; stepId: string; stream: 'stdout' | 'stderr'; line: string }
+    | { kind: 'step-retrying'; stepId: string; attempt: number; delayMs: number; reason: string }
+    | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome }
+    | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
+    | { kind: 'gate-decided'; gateId: string; phaseId: string; decision: GateDecision; by: Actor; answeredFrom: 'prompt' | 'answers-file' | 'automatic'; note?: string }
+    | { kind: 'rollback-started'; reason: string; phases: string[] }
+    | { kind: 'rollback-finished'; status: 'succeeded' | 'failed' }
+    | { kind: 'interrupted'; signal: string; stepId?: string }
+    | { kind: 'run-finished'; status: RunStatus; exitCode: number; reason?: string }
+  );
+
+export type RunEventKind = RunEvent['kind'];
+export type EventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
+
+/** Events that must be on disk before the engine goes on (DESIGN: fsync'd before a step starts and after it ends). */
+export function isDurableEvent(event: RunEvent): boolean {
+  return event.kind !== 'step-output';
+}

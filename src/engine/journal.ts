@@ -1,0 +1,94 @@
+// The journal: one JSON event per line, append-only. Parsing keeps every complete entry and skips torn or garbage lines.
+import type { RunEvent, RunEventKind } from './events.js';
+
+const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
+  'run-started',
+  'run-resumed',
+  'phase-started',
+  'phase-finished',
+  'step-started',
+  'step-output',
+  'step-retrying',
+  'step-finished',
+  'gate-evaluated',
+  'gate-decided',
+  'rollback-started',
+  'rollback-finished',
+  'interrupted',
+  'run-finished',
+]);
+
+export function serializeEvent(event: RunEvent): string {
+  return `${JSON.stringify(event)}\n`;
+}
+
+export interface ParsedJournal {
+  events: RunEvent[];
+  /** Lines that were not complete events (a torn last write, garbage): skipped, counted. */
+  skippedLines: number;
+  /** The file did not end with a newline: the last write was cut short. */
+  tornTail: boolean;
+}
+
+/** Never throws: a crash can cut the last line anywhere, and the file may have been damaged by hand. */
+export function parseJournal(text: string): ParsedJournal {
+  const events: RunEvent[] = [];
+  let skippedLines = 0;
+  const tornTail = text.length > 0 && !text.endsWith('\n');
+  const lines = text.split('\n');
+  // The piece after the last newline is complete only if the file ends with a newline (then it is '').
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const isLast = i === lines.length - 1;
+    if (isLast && tornTail) {
+      skippedLines++;
+      return;
+    }
+    const event = parseEventLine(line);
+    if (event === undefined) skippedLines++;
+    else events.push(event);
+  });
+  return { events, skippedLines, tornTail };
+}
+
+function parseEventLine(line: string): RunEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record['kind'] !== 'string' || !KINDS.has(record['kind'] as RunEventKind) || typeof record['at'] !== 'number') return undefined;
+  if (!hasRequiredFields(record)) return undefined;
+  return record as unknown as RunEvent;
+}
+
+/** Just enough shape checking that folding the event cannot throw. */
+function hasRequiredFields(e: Record<string, unknown>): boolean {
+  const str = (k: string) => typeof e[k] === 'string';
+  switch (e['kind'] as RunEventKind) {
+    case 'run-started':
+      return str('runId') && typeof e['runbook'] === 'object' && e['runbook'] !== null && typeof e['tool'] === 'object' && e['tool'] !== null && typeof e['vars'] === 'object';
+    case 'run-resumed':
+      return str('runId') && str('by');
+    case 'phase-started':
+    case 'phase-finished':
+      return str('phaseId');
+    case 'step-started':
+      return str('stepId') && str('phaseId');
+    case 'step-finished':
+      return str('stepId') && str('phaseId') && typeof e['outcome'] === 'object' && e['outcome'] !== null && typeof (e['outcome'] as Record<string, unknown>)['status'] === 'string';
+    case 'gate-evaluated':
+      return str('gateId') && Array.isArray(e['conditions']);
+    case 'gate-decided':
+      return str('gateId') && (e['decision'] === 'go' || e['decision'] === 'no-go');
+    case 'rollback-started':
+      return str('reason') && Array.isArray(e['phases']);
+    case 'run-finished':
+      return str('status') && typeof e['exitCode'] === 'number';
+    default:
+      return true;
+  }
+}

@@ -1,0 +1,32 @@
+// Named rules over run state: whether a step runs, whether and what to roll back. Their names double as reasons shown to people.
+import { compileExpression, evaluateExpression, type CelContext } from '../expr/cel.js';
+import type { PhaseDoc, RunbookDoc, StepDoc } from '../runbook/types.js';
+import type { RunState } from './state.js';
+
+export type SkipDecision = { run: true } | { run: false; reason: string } | { run: false; error: string };
+
+/** `if:` decides; false skips the step (recorded), an error fails it closed. */
+export function shouldRunStep(step: StepDoc, context: CelContext): SkipDecision {
+  if (step.if === undefined) return { run: true };
+  const compiled = compileExpression(step.if);
+  if (!compiled.ok) return { run: false, error: `if: ${step.if}: ${compiled.message}` };
+  const result = evaluateExpression(compiled.expression, context);
+  if (!result.ok) return { run: false, error: `if: ${step.if}: ${result.message}` };
+  if (result.value === true) return { run: true };
+  if (result.value === false) return { run: false, reason: `if: ${step.if} was false` };
+  return { run: false, error: `if: ${step.if} gave ${JSON.stringify(result.value)}, not true or false` };
+}
+
+/** Phases whose rollback steps would run now: every phase already started that has any, newest first. */
+export function phasesToRollBack(doc: RunbookDoc, state: RunState): PhaseDoc[] {
+  return doc.phases.filter((phase) => state.phases.has(phase.id) && (phase.rollback ?? []).length > 0).reverse();
+}
+
+/** A failure rolls back when the failing phase, or one before it, has rollback steps — and only once (a rollback cut short by a crash is finished on resume). */
+export function shouldRollBack(doc: RunbookDoc, state: RunState): boolean {
+  return state.rollback?.status === undefined && phasesToRollBack(doc, state).length > 0;
+}
+
+export function isManualKind(step: StepDoc): boolean {
+  return step.confirm !== undefined || step.checklist !== undefined || step.ask !== undefined;
+}

@@ -1,0 +1,163 @@
+// Run state as a fold over events: the engine, resume, `status` and the record all read the run through this one function.
+import type { Actor, GateCondition, GateDecision, RunbookRef, RunEvent, RunStatus, StepOutcome } from './events.js';
+
+export interface StepState {
+  phaseId: string;
+  rollback: boolean;
+  /** Set by step-started; the step is in flight until `outcome` is set. */
+  startedAt?: number;
+  attempt?: number;
+  command?: string;
+  outcome?: StepOutcome;
+}
+
+export interface PhaseState {
+  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  startedAt: number;
+  endedAt?: number;
+}
+
+export interface GateState {
+  phaseId: string;
+  conditions?: GateCondition[];
+  evaluatedAt?: number;
+  decision?: GateDecision;
+  by?: Actor;
+  decidedAt?: number;
+  answeredFrom?: 'prompt' | 'answers-file' | 'automatic';
+  note?: string;
+}
+
+export interface RunState {
+  runId?: string;
+  runbook?: RunbookRef;
+  toolVersion?: string;
+  operator?: string;
+  host?: string;
+  startedAt?: number;
+  dryRun: boolean;
+  vars: Record<string, string | number | boolean>;
+  phases: ReadonlyMap<string, PhaseState>;
+  steps: ReadonlyMap<string, StepState>;
+  gates: ReadonlyMap<string, GateState>;
+  rollback?: { reason: string; startedAt: number; phases: string[]; status?: 'succeeded' | 'failed'; endedAt?: number };
+  interrupted?: { signal: string; stepId?: string; at: number };
+  resumes: { at: number; by: string }[];
+  finished?: { status: RunStatus; exitCode: number; reason?: string; at: number };
+  lastEventAt?: number;
+}
+
+export const initialRunState: RunState = {
+  dryRun: false,
+  vars: {},
+  phases: new Map(),
+  steps: new Map(),
+  gates: new Map(),
+  resumes: [],
+};
+
+function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): Map<K, V> {
+  const next = new Map(map);
+  next.set(key, value);
+  return next;
+}
+
+/** One transition. Pure: returns a new state and never changes `state`. */
+export function applyEvent(state: RunState, event: RunEvent): RunState {
+  const next: RunState = { ...state, lastEventAt: event.at };
+  switch (event.kind) {
+    case 'run-started':
+      return {
+        ...next,
+        runId: event.runId,
+        runbook: event.runbook,
+        toolVersion: event.tool.version,
+        operator: event.operator,
+        host: event.host,
+        startedAt: event.at,
+        dryRun: event.dryRun,
+        vars: event.vars,
+      };
+    case 'run-resumed':
+      // A resumed run is running again: forget how the previous session ended.
+      return { ...next, finished: undefined, interrupted: undefined, resumes: [...state.resumes, { at: event.at, by: event.by }] };
+    case 'phase-started': {
+      const previous = state.phases.get(event.phaseId);
+      return { ...next, phases: withEntry(state.phases, event.phaseId, { status: 'running', startedAt: previous?.startedAt ?? event.at }) };
+    }
+    case 'phase-finished': {
+      const previous = state.phases.get(event.phaseId);
+      return { ...next, phases: withEntry(state.phases, event.phaseId, { status: event.status, startedAt: previous?.startedAt ?? event.at, endedAt: event.at }) };
+    }
+    case 'step-started':
+      return {
+        ...next,
+        steps: withEntry(state.steps, event.stepId, {
+          phaseId: event.phaseId,
+          rollback: event.rollback,
+          startedAt: event.at,
+          attempt: event.attempt,
+          ...(event.command !== undefined ? { command: event.command } : {}),
+        }),
+      };
+    case 'step-finished': {
+      const previous = state.steps.get(event.stepId);
+      return {
+        ...next,
+        steps: withEntry(state.steps, event.stepId, { ...previous, phaseId: event.phaseId, rollback: event.rollback, outcome: event.outcome }),
+      };
+    }
+    case 'gate-evaluated': {
+      const previous = state.gates.get(event.gateId);
+      return { ...next, gates: withEntry(state.gates, event.gateId, { ...previous, phaseId: event.phaseId, conditions: event.conditions, evaluatedAt: event.at }) };
+    }
+    case 'gate-decided': {
+      const previous = state.gates.get(event.gateId);
+      return {
+        ...next,
+        gates: withEntry(state.gates, event.gateId, {
+          ...previous,
+          phaseId: event.phaseId,
+          decision: event.decision,
+          by: event.by,
+          decidedAt: event.at,
+          answeredFrom: event.answeredFrom,
+          ...(event.note !== undefined ? { note: event.note } : {}),
+        }),
+      };
+    }
+    case 'rollback-started':
+      return { ...next, rollback: { reason: event.reason, startedAt: event.at, phases: event.phases } };
+    case 'rollback-finished':
+      return state.rollback === undefined ? next : { ...next, rollback: { ...state.rollback, status: event.status, endedAt: event.at } };
+    case 'interrupted':
+      return { ...next, interrupted: { signal: event.signal, at: event.at, ...(event.stepId !== undefined ? { stepId: event.stepId } : {}) } };
+    case 'run-finished':
+      return { ...next, finished: { status: event.status, exitCode: event.exitCode, at: event.at, ...(event.reason !== undefined ? { reason: event.reason } : {}) } };
+    case 'step-output':
+    case 'step-retrying':
+      return next;
+  }
+}
+
+export function foldEvents(events: Iterable<RunEvent>, state: RunState = initialRunState): RunState {
+  let current = state;
+  for (const event of events) current = applyEvent(current, event);
+  return current;
+}
+
+/** Steps that started and never finished: what a crash or Ctrl-C left in flight. */
+export function inFlightSteps(state: RunState): string[] {
+  return [...state.steps].filter(([, s]) => s.startedAt !== undefined && s.outcome === undefined).map(([id]) => id);
+}
+
+/** A step whose outcome is final for resume: it ran to an end (an interrupted step is not finished). */
+export function isStepFinished(state: RunState, stepId: string): boolean {
+  const outcome = state.steps.get(stepId)?.outcome;
+  return outcome !== undefined && outcome.status !== 'interrupted';
+}
+
+/** A run can be resumed unless it came to a real end; an aborted (interrupted) run stays resumable. */
+export function isRunResumable(state: RunState): boolean {
+  return state.runId !== undefined && !state.dryRun && (state.finished === undefined || state.finished.status === 'aborted');
+}

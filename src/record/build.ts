@@ -1,0 +1,207 @@
+// Fold a run's state into the record predicate: every phase, step and gate, the rollback, success metrics as target vs actual.
+import { celContext } from '../engine/context.js';
+import type { Actor, OutputTail, StepOutcome } from '../engine/events.js';
+import type { RunState, StepState } from '../engine/state.js';
+import { compileExpression, evaluateExpression } from '../expr/cel.js';
+import { parseDuration } from '../runbook/duration.js';
+import { phaseTitle, stepTitle } from '../runbook/labels.js';
+import { gateId, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+import type {
+  RecordActor,
+  RecordGate,
+  RecordOutput,
+  RecordPhase,
+  RecordPredicate,
+  RecordRollback,
+  RecordStep,
+  RecordSuccessMetric,
+  RecordValue,
+} from './types.js';
+
+export interface BuildRecordInputs {
+  doc: RunbookDoc;
+  state: RunState;
+  env: Record<string, string | undefined>;
+  /** When the record is sealed (the run's end). */
+  now: number;
+  escalations?: RecordPredicate['escalations'];
+  notifications?: RecordPredicate['notifications'];
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function buildRecordPredicate({ doc, state, env, now, escalations = [], notifications = [] }: BuildRecordInputs): RecordPredicate {
+  if (state.runId === undefined || state.runbook === undefined || state.startedAt === undefined) {
+    throw new Error('buildRecordPredicate: the run never started (no run-started event)');
+  }
+  const endedAt = state.finished?.at ?? now;
+  const phases: RecordPhase[] = doc.phases.map((phase) => {
+    const phaseState = state.phases.get(phase.id);
+    const gateState = phase.gate ? state.gates.get(gateId(phase)) : undefined;
+    const record: RecordPhase = {
+      id: phase.id,
+      title: phaseTitle(phase),
+      ...(phase.at !== undefined ? { at: phase.at } : {}),
+      status: phaseState === undefined ? 'not-run' : phaseState.status === 'running' ? 'failed' : phaseState.status,
+      ...optional('started_at', iso(phaseState?.startedAt)),
+      ...optional('ended_at', iso(phaseState?.endedAt)),
+      steps: (phase.steps ?? []).map((step) => recordStep(step, state.steps.get(step.id), false)),
+    };
+    if (phase.gate) {
+      const gate: RecordGate = {
+        id: gateId(phase),
+        owner: phase.gate.owner,
+        conditions: (gateState?.conditions ?? []).map((c) => ({
+          name: c.name,
+          kind: c.kind,
+          text: c.text,
+          value: toRecordValue(c.value),
+          ok: c.ok,
+          ...optional('error', c.error),
+        })),
+        decision: gateState?.decision ?? null,
+        ...optional('decided_by', gateState?.by ? recordActor(gateState.by) : undefined),
+        ...optional('decided_at', iso(gateState?.decidedAt)),
+        ...optional('answered_from', gateState?.answeredFrom),
+        ...optional('note', gateState?.note),
+      };
+      record.gate = gate;
+    }
+    return record;
+  });
+
+  let rollback: RecordRollback | null = null;
+  if (state.rollback !== undefined) {
+    const rolledBack = doc.phases.filter((p) => state.rollback!.phases.includes(p.id)).reverse();
+    rollback = {
+      reason: state.rollback.reason,
+      started_at: iso(state.rollback.startedAt)!,
+      ...optional('ended_at', iso(state.rollback.endedAt)),
+      status: state.rollback.status ?? 'failed',
+      steps: rolledBack.flatMap((p) => (p.rollback ?? []).map((step) => recordStep(step, state.steps.get(step.id), true))),
+    };
+  }
+
+  const predicate: RecordPredicate = {
+    schema_version: 1,
+    run_id: state.runId,
+    runbook: {
+      name: state.runbook.name,
+      ...optional('title', state.runbook.title),
+      path: state.runbook.path,
+      sha256: state.runbook.sha256,
+    },
+    tool: { name: 'deployctl', version: state.toolVersion ?? 'unknown' },
+    operator: state.operator ?? 'unknown',
+    host: state.host ?? 'unknown',
+    started_at: iso(state.startedAt)!,
+    ended_at: iso(endedAt)!,
+    duration_ms: Math.max(0, endedAt - state.startedAt),
+    ...optional('target_duration_ms', doc.target_duration !== undefined ? parseDuration(doc.target_duration) : undefined),
+    status: state.finished?.status ?? 'aborted',
+    exit_code: state.finished?.exitCode ?? 1,
+    ...optional('reason', state.finished?.reason),
+    dry_run: false,
+    vars: { ...state.vars },
+    resumes: state.resumes.map((r) => ({ at: iso(r.at)!, by: r.by })),
+    phases,
+    rollback,
+    success_metrics: evaluateSuccessMetrics(doc, state, env, endedAt),
+    escalations,
+    notifications,
+    roles: Object.fromEntries(
+      Object.entries(doc.roles).map(([id, role]) => [id, { title: role.title, ...optional('primary', role.primary), ...optional('backup', role.backup) }]),
+    ),
+  };
+  return predicate;
+}
+
+/** The success-metrics table: each metric's actual value and verdict, evaluated once the run is over. */
+export function evaluateSuccessMetrics(doc: RunbookDoc, state: RunState, env: Record<string, string | undefined>, now: number): RecordSuccessMetric[] {
+  const context = celContext({ doc, state, env, now });
+  return (doc.success_metrics ?? []).map((metric) => {
+    const row: RecordSuccessMetric = { id: metric.id, title: metric.title, target: metric.target, actual: null, ok: null, ...optional('unit', metric.unit) };
+    const errors: string[] = [];
+    for (const field of ['actual', 'ok'] as const) {
+      const source = metric[field];
+      if (source === undefined) continue;
+      const compiled = compileExpression(source);
+      const result = compiled.ok ? evaluateExpression(compiled.expression, context) : { ok: false as const, message: compiled.message };
+      if (!result.ok) {
+        errors.push(`${field}: ${result.message}`);
+        continue;
+      }
+      if (field === 'actual') row.actual = toRecordValue(result.value);
+      else row.ok = typeof result.value === 'boolean' ? result.value : null;
+    }
+    if (errors.length > 0) row.error = errors.join('; ');
+    return row;
+  });
+}
+
+function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: boolean): RecordStep {
+  const base = { id: step.id, title: stepTitle(step), kind: stepKind(step), owner: step.owner };
+  if (stepState === undefined || stepState.rollback !== rollback) return { ...base, status: 'not-run', attempts: 0 };
+  const outcome: StepOutcome | undefined = stepState.outcome;
+  if (outcome === undefined) {
+    // Started and never finished: a crash or an interrupt left it in flight.
+    return {
+      ...base,
+      status: 'interrupted',
+      attempts: stepState.attempt ?? 1,
+      ...optional('started_at', iso(stepState.startedAt)),
+      ...optional('command', stepState.command),
+      reason: 'in flight when the run stopped',
+    };
+  }
+  return {
+    ...base,
+    ...optional('actor', outcome.by ? recordActor(outcome.by) : undefined),
+    status: outcome.status,
+    ...optional('reason', outcome.reason),
+    ...optional('failures', outcome.failures),
+    attempts: outcome.attempts,
+    started_at: iso(outcome.startedAt)!,
+    ended_at: iso(outcome.endedAt)!,
+    duration_ms: outcome.durationMs,
+    ...optional('command', outcome.command),
+    ...(outcome.exitCode !== undefined ? { exit_code: outcome.exitCode } : {}),
+    ...(outcome.signal !== undefined ? { signal: outcome.signal } : {}),
+    ...(outcome.timedOut ? { timed_out: true } : {}),
+    ...optional('stdout', recordOutput(outcome.stdout)),
+    ...optional('stderr', recordOutput(outcome.stderr)),
+    ...optional('metrics', outcome.metrics ? { ...outcome.metrics, statuses: { ...outcome.metrics.statuses } } : undefined),
+    ...optional('answer', outcome.answer),
+    ...optional('answered_from', outcome.answeredFrom),
+    ...optional('resumed_from', outcome.resumedFrom),
+  };
+}
+
+function recordActor(actor: Actor): RecordActor {
+  return { role: actor.role, ...optional('person', actor.person), operator: actor.operator };
+}
+
+function recordOutput(tail: OutputTail | undefined): RecordOutput | undefined {
+  if (tail === undefined || (tail.text === '' && tail.truncatedBytes === 0)) return undefined;
+  return { text: tail.text, truncated_bytes: tail.truncatedBytes };
+}
+
+/** Spread helper: include `key` only when the value is defined (the schema has no nulls for optional fields). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]: V });
+}
+
+/** CEL values as bounded JSON (records are read by tools that must not be exhausted by them). */
+export function toRecordValue(value: unknown, depth = 0): RecordValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value.length > 4096 ? `${value.slice(0, 4096)}…` : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (depth >= 2) return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).slice(0, 4096);
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => toRecordValue(v, depth + 1));
+  if (typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).slice(0, 100).map(([k, v]) => [k, toRecordValue(v, depth + 1)]));
+  }
+  return String(value);
+}

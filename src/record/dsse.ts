@@ -1,0 +1,448 @@
+// DSSE v1 envelopes (https://github.com/secure-systems-lab/dsse): PAE, Ed25519 signing, strict parsing, and verification before the payload is read.
+import * as crypto from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+
+/**
+ * One signature of an envelope.
+ *
+ * `keyid` and `sig` are DSSE's. `role`, `signer` and `signed_at` are deployctl's sign-off annotations
+ * (which runbook role signed, who, when). They sit OUTSIDE the signed bytes, so anyone can edit them:
+ * they are for display only. Trust comes from the key alone: a role's signature counts only if it
+ * verifies with a key that the runbook lists under that role's `keys:`, whatever these fields say.
+ */
+export interface Signature {
+  /** `sha256:<hex>` of the signer's SPKI DER. An unauthenticated hint for picking the key to try first. */
+  keyid: string;
+  /** Base64 Ed25519 signature over PAE(payloadType, payload): deployctl writes the standard alphabet, padded. */
+  sig: string;
+  /** Unsigned annotation: the runbook role this signature is meant to sign off for. */
+  role?: string;
+  /** Unsigned annotation: the person who signed. */
+  signer?: string;
+  /** Unsigned annotation: when it was signed (ISO-8601). */
+  signed_at?: string;
+}
+
+/** The DSSE JSON envelope. `payload` is base64 of the serialized body. */
+export interface Envelope {
+  payloadType: string;
+  payload: string;
+  signatures: Signature[];
+}
+
+export type SignatureAnnotations = Pick<Signature, 'role' | 'signer' | 'signed_at'>;
+
+/** Bounds for untrusted envelopes (`record verify` reads files from anywhere). */
+export const ENVELOPE_LIMITS = {
+  /** Decoded payload bytes. */
+  payloadBytes: 8 * 1024 * 1024,
+  payloadTypeChars: 256,
+  /** Enough for one sign-off per role (a runbook has at most 100 roles) and then some. */
+  signatures: 256,
+  keyidChars: 256,
+  /** Base64 characters of one signature (an Ed25519 signature is 88). */
+  sigChars: 1024,
+  roleChars: 64,
+  signerChars: 256,
+  signedAtChars: 64,
+} as const;
+
+const ED25519_SIGNATURE_BYTES = 64;
+
+// ---------------------------------------------------------------------------------------------
+// PAE
+
+/** DSSE pre-authentication encoding: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, lengths in ASCII decimal bytes. */
+export function pae(payloadType: string, payload: Uint8Array | string): Uint8Array {
+  const type = Buffer.from(payloadType, 'utf8');
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const head = Buffer.from(`DSSEv1 ${type.length} `, 'ascii');
+  const middle = Buffer.from(` ${body.length} `, 'ascii');
+  const out = Buffer.concat([head, type, middle, body]);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+/** `sha256:` + hex SHA-256 of the public key's SPKI DER. A private key is reduced to its public half first. */
+export function keyIdOf(key: KeyObject): string {
+  const publicKey = key.type === 'private' ? crypto.createPublicKey(key) : key;
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256:${crypto.createHash('sha256').update(der).digest('hex')}`;
+}
+
+function assertEd25519PrivateKey(key: KeyObject): void {
+  if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') {
+    // A programming error: keys reach here through loadPrivateKey, which already checked.
+    throw new TypeError(`DSSE signing needs an Ed25519 private key, got a ${key.asymmetricKeyType ?? key.type} ${key.type} key`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing
+
+function signatureFor(payloadType: string, payload: Uint8Array, privateKey: KeyObject, annotations: SignatureAnnotations | undefined): Signature {
+  assertEd25519PrivateKey(privateKey);
+  const sig = crypto.sign(null, pae(payloadType, payload), privateKey);
+  const signature: Signature = { keyid: keyIdOf(privateKey), sig: sig.toString('base64') };
+  if (annotations?.role !== undefined) signature.role = annotations.role;
+  if (annotations?.signer !== undefined) signature.signer = annotations.signer;
+  if (annotations?.signed_at !== undefined) signature.signed_at = annotations.signed_at;
+  return signature;
+}
+
+/** Sign `payloadBytes` as a new envelope with one signature. */
+export function signEnvelope(payloadType: string, payloadBytes: Uint8Array, privateKey: KeyObject, annotations?: SignatureAnnotations): Envelope {
+  return {
+    payloadType,
+    payload: Buffer.from(payloadBytes.buffer, payloadBytes.byteOffset, payloadBytes.byteLength).toString('base64'),
+    signatures: [signatureFor(payloadType, payloadBytes, privateKey, annotations)],
+  };
+}
+
+export type AddSignatureResult =
+  | { added: true; envelope: Envelope; keyid: string }
+  /** This key already has a valid signature (at `existingIndex`): nothing changed. */
+  | { added: false; reason: 'already-signed'; envelope: Envelope; keyid: string; existingIndex: number }
+  /** The envelope already holds ENVELOPE_LIMITS.signatures signatures: nothing changed. */
+  | { added: false; reason: 'too-many-signatures'; envelope: Envelope; keyid: string };
+
+/**
+ * Add one signature by `privateKey` (a new envelope; the input is not modified). Idempotent: when a
+ * signature that verifies with this key is already present, returns the envelope unchanged with
+ * `added: false`. A signature that merely claims this key's keyid but does not verify does not count.
+ * The caller should have verified the envelope first: this only signs the bytes it is given.
+ */
+export function addSignature(envelope: Envelope, privateKey: KeyObject, annotations?: SignatureAnnotations): AddSignatureResult {
+  assertEd25519PrivateKey(privateKey);
+  const keyid = keyIdOf(privateKey);
+  const payload = decodeBase64(envelope.payload);
+  if (payload === undefined) throw new TypeError('addSignature: the envelope payload is not canonical base64; parse the envelope with parseEnvelope first');
+  const message = pae(envelope.payloadType, payload);
+  const publicKey = crypto.createPublicKey(privateKey);
+  const existingIndex = envelope.signatures.findIndex((s) => {
+    const sig = decodeBase64(s.sig);
+    return sig !== undefined && verifySafely(message, publicKey, sig);
+  });
+  if (existingIndex !== -1) return { added: false, reason: 'already-signed', envelope, keyid, existingIndex };
+  if (envelope.signatures.length >= ENVELOPE_LIMITS.signatures) return { added: false, reason: 'too-many-signatures', envelope, keyid };
+  const signature = signatureFor(envelope.payloadType, payload, privateKey, annotations);
+  return { added: true, envelope: { ...envelope, signatures: [...envelope.signatures, signature] }, keyid };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strict base64
+
+/**
+ * Decode base64 only when the text is in canonical form, so one byte string has one accepted spelling per
+ * alphabet: no whitespace, no characters outside the alphabet, exact `=` padding, zero trailing bits.
+ * DSSE says verifiers must accept both alphabets, standard (what deployctl writes) and URL-safe; RFC 4648
+ * pads both, and so do Go's StdEncoding/URLEncoding that other DSSE verifiers use. Mixing the two is rejected.
+ */
+export function decodeBase64(text: string): Uint8Array | undefined {
+  const urlSafe = /[-_]/.test(text);
+  if (urlSafe && /[+/]/.test(text)) return undefined;
+  const standard = urlSafe ? text.replace(/-/g, '+').replace(/_/g, '/') : text;
+  const bytes = Buffer.from(standard, 'base64');
+  // Buffer.from is lenient (skips junk, tolerates missing padding); the round trip is what makes it strict.
+  if (bytes.toString('base64') !== standard) return undefined;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+const BASE64_CHARS = /^[A-Za-z0-9+/=_-]*$/;
+
+// ---------------------------------------------------------------------------------------------
+// Strict parsing
+
+export interface EnvelopeProblem {
+  /** Where, as a JSON path: `payload`, `signatures[1].sig`. Empty for the envelope itself. */
+  path: string;
+  code: 'not-json' | 'not-object' | 'missing' | 'wrong-type' | 'unknown-field' | 'too-large' | 'empty' | 'bad-base64' | 'bad-text';
+  message: string;
+}
+
+export interface ParsedEnvelope {
+  envelope: Envelope;
+  /** The base64-decoded payload. Unauthenticated until verifyEnvelope says otherwise. */
+  payload: Uint8Array;
+  /** Each signature's decoded bytes, by index. */
+  sigs: Uint8Array[];
+}
+
+export type ParseEnvelopeResult = { ok: true; parsed: ParsedEnvelope } | { ok: false; problems: EnvelopeProblem[] };
+
+const ENVELOPE_FIELDS = new Set(['payloadType', 'payload', 'signatures']);
+const SIGNATURE_FIELDS = new Set(['keyid', 'sig', 'role', 'signer', 'signed_at']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Whether a string survives a UTF-8 round trip (no lone surrogates), so its PAE bytes mean exactly it. */
+function isWellFormedText(text: string): boolean {
+  return Buffer.from(text, 'utf8').toString('utf8') === text;
+}
+
+/** Parse envelope JSON text or bytes. Never throws. */
+export function parseEnvelopeJson(input: string | Uint8Array): ParseEnvelopeResult {
+  // The payload is base64 (4/3 larger) inside JSON; leave room for signatures and annotations.
+  const maxChars = Math.ceil((ENVELOPE_LIMITS.payloadBytes * 4) / 3) + 1024 * 1024;
+  const length = typeof input === 'string' ? input.length : input.byteLength;
+  if (length > maxChars) {
+    return { ok: false, problems: [{ path: '', code: 'too-large', message: `the envelope is ${length} bytes; at most ${maxChars} are accepted` }] };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8'));
+  } catch (error) {
+    return { ok: false, problems: [{ path: '', code: 'not-json', message: `not JSON: ${(error as Error).message}` }] };
+  }
+  return parseEnvelope(value);
+}
+
+/**
+ * Check that a JSON value is exactly a DSSE envelope: the three fields with their types, no others;
+ * canonical base64; bounded sizes. Collects every problem. Never throws; never looks inside the payload.
+ */
+export function parseEnvelope(value: unknown): ParseEnvelopeResult {
+  const problems: EnvelopeProblem[] = [];
+  const problem = (path: string, code: EnvelopeProblem['code'], message: string) => problems.push({ path, code, message });
+  if (!isPlainObject(value)) {
+    return { ok: false, problems: [{ path: '', code: 'not-object', message: `a DSSE envelope must be a JSON object, not ${typeName(value)}` }] };
+  }
+  for (const key of Object.keys(value)) {
+    if (!ENVELOPE_FIELDS.has(key)) problem(key, 'unknown-field', `unknown field '${key.slice(0, 64)}' (a DSSE envelope has payloadType, payload, signatures)`);
+  }
+
+  const payloadType = value['payloadType'];
+  if (payloadType === undefined) problem('payloadType', 'missing', 'payloadType is missing');
+  else if (typeof payloadType !== 'string') problem('payloadType', 'wrong-type', `payloadType must be a string, not ${typeName(payloadType)}`);
+  else if (payloadType.length === 0) problem('payloadType', 'empty', 'payloadType is empty');
+  else if (payloadType.length > ENVELOPE_LIMITS.payloadTypeChars) problem('payloadType', 'too-large', `payloadType is longer than ${ENVELOPE_LIMITS.payloadTypeChars} characters`);
+  else if (!isWellFormedText(payloadType)) problem('payloadType', 'bad-text', 'payloadType is not well-formed Unicode');
+
+  const payloadText = value['payload'];
+  let payload: Uint8Array | undefined;
+  if (payloadText === undefined) problem('payload', 'missing', 'payload is missing');
+  else if (typeof payloadText !== 'string') problem('payload', 'wrong-type', `payload must be a base64 string, not ${typeName(payloadText)}`);
+  else if (payloadText.length > Math.ceil((ENVELOPE_LIMITS.payloadBytes * 4) / 3) + 4) {
+    problem('payload', 'too-large', `payload is larger than ${ENVELOPE_LIMITS.payloadBytes} bytes`);
+  } else {
+    payload = BASE64_CHARS.test(payloadText) ? decodeBase64(payloadText) : undefined;
+    if (payload === undefined) problem('payload', 'bad-base64', 'payload is not canonical base64 (standard or URL-safe alphabet, exact = padding, no whitespace)');
+  }
+
+  const signatures = value['signatures'];
+  const parsedSignatures: Signature[] = [];
+  const sigs: Uint8Array[] = [];
+  if (signatures === undefined) problem('signatures', 'missing', 'signatures is missing');
+  else if (!Array.isArray(signatures)) problem('signatures', 'wrong-type', `signatures must be an array, not ${typeName(signatures)}`);
+  else if (signatures.length === 0) problem('signatures', 'empty', 'the envelope has no signatures');
+  else if (signatures.length > ENVELOPE_LIMITS.signatures) problem('signatures', 'too-large', `more than ${ENVELOPE_LIMITS.signatures} signatures`);
+  else {
+    signatures.forEach((entry: unknown, index) => {
+      const at = `signatures[${index}]`;
+      if (!isPlainObject(entry)) {
+        problem(at, 'wrong-type', `${at} must be an object, not ${typeName(entry)}`);
+        return;
+      }
+      const before = problems.length;
+      for (const key of Object.keys(entry)) {
+        if (!SIGNATURE_FIELDS.has(key)) problem(`${at}.${key.slice(0, 64)}`, 'unknown-field', `unknown field '${key.slice(0, 64)}' in ${at} (allowed: keyid, sig, role, signer, signed_at)`);
+      }
+      // DSSE: "an unset keyid MUST be treated the same as set-but-empty".
+      const keyid = entry['keyid'] === undefined ? '' : entry['keyid'];
+      checkText(keyid, `${at}.keyid`, ENVELOPE_LIMITS.keyidChars, true, problem);
+      const sigText = entry['sig'];
+      let sig: Uint8Array | undefined;
+      if (sigText === undefined) problem(`${at}.sig`, 'missing', `${at}.sig is missing`);
+      else if (typeof sigText !== 'string') problem(`${at}.sig`, 'wrong-type', `${at}.sig must be a base64 string, not ${typeName(sigText)}`);
+      else if (sigText.length === 0) problem(`${at}.sig`, 'empty', `${at}.sig is empty`);
+      else if (sigText.length > ENVELOPE_LIMITS.sigChars) problem(`${at}.sig`, 'too-large', `${at}.sig is longer than ${ENVELOPE_LIMITS.sigChars} characters`);
+      else {
+        sig = BASE64_CHARS.test(sigText) ? decodeBase64(sigText) : undefined;
+        if (sig === undefined) problem(`${at}.sig`, 'bad-base64', `${at}.sig is not canonical base64`);
+      }
+      const optional = [
+        ['role', ENVELOPE_LIMITS.roleChars],
+        ['signer', ENVELOPE_LIMITS.signerChars],
+        ['signed_at', ENVELOPE_LIMITS.signedAtChars],
+      ] as const;
+      for (const [field, max] of optional) {
+        if (entry[field] !== undefined) checkText(entry[field], `${at}.${field}`, max, false, problem);
+      }
+      if (problems.length === before && sig !== undefined) {
+        const signature: Signature = { keyid: keyid as string, sig: sigText as string };
+        for (const [field] of optional) if (entry[field] !== undefined) signature[field] = entry[field] as string;
+        parsedSignatures.push(signature);
+        sigs.push(sig);
+      }
+    });
+  }
+
+  if (problems.length > 0 || payload === undefined) return { ok: false, problems };
+  return {
+    ok: true,
+    parsed: { envelope: { payloadType: payloadType as string, payload: payloadText as string, signatures: parsedSignatures }, payload, sigs },
+  };
+}
+
+function checkText(
+  value: unknown,
+  path: string,
+  max: number,
+  allowEmpty: boolean,
+  problem: (path: string, code: EnvelopeProblem['code'], message: string) => void,
+): void {
+  if (typeof value !== 'string') problem(path, 'wrong-type', `${path} must be a string, not ${typeName(value)}`);
+  else if (!allowEmpty && value.length === 0) problem(path, 'empty', `${path} is empty`);
+  else if (value.length > max) problem(path, 'too-large', `${path} is longer than ${max} characters`);
+  else if (!isWellFormedText(value)) problem(path, 'bad-text', `${path} is not well-formed Unicode`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+
+export interface TrustedKey {
+  /** An Ed25519 public key (a private key is reduced to its public half). */
+  key: KeyObject;
+  /** How to name it to people: a file path, `role qa: keys/qa.pub`. */
+  label: string;
+}
+
+export interface SignatureVerdict {
+  index: number;
+  /** The keyid the signature claims (unauthenticated). */
+  keyid: string;
+  valid: boolean;
+  /** The label of the trusted key it verifies with. */
+  keyLabel?: string;
+  /** The real keyid of that key (may differ from the claimed one). */
+  verifiedKeyId?: string;
+  /** Valid, but by the same key as an earlier signature: counted once. */
+  duplicateOf?: number;
+  /** Why it is not valid, in a sentence. */
+  reason?: string;
+  /** The unsigned annotations, echoed for display. */
+  role?: string;
+  signer?: string;
+  signed_at?: string;
+}
+
+export type VerifyEnvelopeResult =
+  | { status: 'malformed'; problems: EnvelopeProblem[] }
+  | {
+      /** `verified`: at least `threshold` distinct trusted keys signed. `unverified`: fewer; do not read the payload as fact. */
+      status: 'verified' | 'unverified';
+      payloadType: string;
+      /** The verified payload bytes; present only when status is `verified`. */
+      payload?: Uint8Array;
+      signatures: SignatureVerdict[];
+      /** Valid signatures counted by distinct key. */
+      validCount: number;
+      /** The distinct keyids (SPKI sha256) of the keys that produced valid signatures, in signature order. */
+      validKeyIds: string[];
+      threshold: number;
+    };
+
+export interface VerifyOptions {
+  /** Distinct trusted keys needed for `verified`; default 1. */
+  threshold?: number;
+}
+
+interface PreparedKey {
+  key: KeyObject;
+  label: string;
+  id: string;
+}
+
+function verifySafely(message: Uint8Array, key: KeyObject, sig: Uint8Array): boolean {
+  try {
+    return crypto.verify(null, message, key, sig);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verify an envelope against trusted keys. Parses the envelope strictly first, then checks every
+ * signature over PAE(payloadType, payload bytes), all before anything may parse the payload.
+ * The keyid only orders the keys tried: the hinted key first, then every other trusted key.
+ * Never throws on malformed input.
+ */
+export function verifyEnvelope(input: unknown, trustedKeys: readonly TrustedKey[], options: VerifyOptions = {}): VerifyEnvelopeResult {
+  const threshold = Math.max(1, Math.floor(options.threshold ?? 1));
+  const parsedResult = parseEnvelope(input);
+  if (!parsedResult.ok) return { status: 'malformed', problems: parsedResult.problems };
+  const { envelope, payload, sigs } = parsedResult.parsed;
+
+  const keys: PreparedKey[] = [];
+  for (const trusted of trustedKeys) {
+    try {
+      const key = trusted.key.type === 'private' ? crypto.createPublicKey(trusted.key) : trusted.key;
+      if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') continue;
+      keys.push({ key, label: trusted.label, id: keyIdOf(key) });
+    } catch {
+      // An unusable key object trusts nothing.
+    }
+  }
+
+  const message = pae(envelope.payloadType, payload);
+  const firstIndexByKey = new Map<string, number>();
+  const validKeyIds: string[] = [];
+  const verdicts = envelope.signatures.map((signature, index): SignatureVerdict => {
+    const verdict: SignatureVerdict = { index, keyid: signature.keyid, valid: false };
+    if (signature.role !== undefined) verdict.role = signature.role;
+    if (signature.signer !== undefined) verdict.signer = signature.signer;
+    if (signature.signed_at !== undefined) verdict.signed_at = signature.signed_at;
+    const sig = sigs[index] as Uint8Array;
+    if (sig.byteLength !== ED25519_SIGNATURE_BYTES) {
+      verdict.reason = `the signature is ${sig.byteLength} bytes; an Ed25519 signature is ${ED25519_SIGNATURE_BYTES}`;
+      return verdict;
+    }
+    if (keys.length === 0) {
+      verdict.reason = 'no trusted public keys were given to check it with';
+      return verdict;
+    }
+    const hinted = keys.filter((k) => k.id === signature.keyid);
+    const ordered = [...hinted, ...keys.filter((k) => k.id !== signature.keyid)];
+    const match = ordered.find((k) => verifySafely(message, k.key, sig));
+    if (match === undefined) {
+      verdict.reason =
+        hinted.length > 0
+          ? `it does not verify with the trusted key its keyid names (${hinted[0]?.label}), nor with any other trusted key: the record or the signature was changed`
+          : 'it does not verify with any trusted key (signed by an unknown key, or the record was changed)';
+      return verdict;
+    }
+    verdict.valid = true;
+    verdict.keyLabel = match.label;
+    verdict.verifiedKeyId = match.id;
+    const earlier = firstIndexByKey.get(match.id);
+    if (earlier === undefined) {
+      firstIndexByKey.set(match.id, index);
+      validKeyIds.push(match.id);
+    } else {
+      verdict.duplicateOf = earlier;
+    }
+    return verdict;
+  });
+
+  const validCount = validKeyIds.length;
+  const status = validCount >= threshold ? 'verified' : 'unverified';
+  return {
+    status,
+    payloadType: envelope.payloadType,
+    ...(status === 'verified' ? { payload } : {}),
+    signatures: verdicts,
+    validCount,
+    validKeyIds,
+    threshold,
+  };
+}

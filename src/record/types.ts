@@ -1,0 +1,196 @@
+// The deployment record predicate, as TypeScript: mirrors schemas/record.schema.json field for field (snake_case, ISO-8601 times, ms durations).
+
+/** ISO-8601 date-time with a zone, e.g. `2025-06-01T12:00:00.000Z`. */
+export type IsoTime = string;
+
+export type RecordRunStatus = 'succeeded' | 'failed' | 'no-go' | 'rolled-back' | 'aborted';
+export type RecordPhaseStatus = 'succeeded' | 'failed' | 'skipped' | 'not-run';
+export type RecordStepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'not-run';
+export type RecordStepKind = 'run' | 'http' | 'confirm' | 'checklist' | 'ask';
+
+/**
+ * A JSON value of bounded depth (3 levels of arrays/objects, bounded sizes), as recorded for CEL
+ * results: records are untrusted input, and an unbounded value would be a way to exhaust the reader.
+ */
+export type RecordValue = string | number | boolean | null | RecordValue[] | { [key: string]: RecordValue };
+
+/** Who acted: the role, its named person, and the operator at the keyboard. */
+export interface RecordActor {
+  role: string;
+  person?: string;
+  operator: string;
+}
+
+/** The masked tail of an output stream. */
+export interface RecordOutput {
+  text: string;
+  /** Bytes dropped before the tail. */
+  truncated_bytes: number;
+}
+
+export interface RecordMetrics {
+  samples: number;
+  errors: number;
+  error_rate: number;
+  success_rate: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  mean_ms: number;
+  /** Status code (or error class) → count. */
+  statuses: Record<string, number>;
+}
+
+export interface RecordStep {
+  id: string;
+  title: string;
+  kind: RecordStepKind;
+  /** The owning role id. */
+  owner: string;
+  actor?: RecordActor;
+  status: RecordStepStatus;
+  reason?: string;
+  failures?: string[];
+  attempts: number;
+  started_at?: IsoTime;
+  ended_at?: IsoTime;
+  duration_ms?: number;
+  /** run: the command as executed (masked); http: `GET url`. */
+  command?: string;
+  exit_code?: number | null;
+  signal?: string | null;
+  timed_out?: boolean;
+  stdout?: RecordOutput;
+  stderr?: RecordOutput;
+  metrics?: RecordMetrics;
+  /** confirm → boolean, ask → text, checklist → ticked items. */
+  answer?: boolean | string | string[];
+  answered_from?: 'prompt' | 'answers-file';
+  /** The run id whose outcome this step carries over. */
+  resumed_from?: string;
+}
+
+export interface RecordGateCondition {
+  name: string;
+  kind: 'expression' | 'confirm';
+  /** The CEL expression, or the attestation text. */
+  text: string;
+  value: RecordValue;
+  ok: boolean;
+  error?: string;
+}
+
+export interface RecordGate {
+  id: string;
+  owner: string;
+  conditions: RecordGateCondition[];
+  decision: 'go' | 'no-go' | null;
+  decided_by?: RecordActor;
+  decided_at?: IsoTime;
+  answered_from?: 'prompt' | 'answers-file' | 'automatic';
+  note?: string;
+}
+
+export interface RecordPhase {
+  id: string;
+  title: string;
+  /** Timeline offset from T: `T`, `T-20m`, `T+4h`. */
+  at?: string;
+  status: RecordPhaseStatus;
+  started_at?: IsoTime;
+  ended_at?: IsoTime;
+  steps: RecordStep[];
+  gate?: RecordGate;
+}
+
+export interface RecordRollback {
+  reason: string;
+  started_at: IsoTime;
+  ended_at?: IsoTime;
+  status: 'succeeded' | 'failed';
+  steps: RecordStep[];
+}
+
+export interface RecordSuccessMetric {
+  id: string;
+  title: string;
+  /** As people read it, e.g. `< 500 ms`. */
+  target: string;
+  actual: RecordValue;
+  ok: boolean | null;
+  unit?: string;
+  error?: string;
+}
+
+export interface RecordEscalationTarget {
+  role: string;
+  title: string;
+  person?: string;
+}
+
+export interface RecordEscalation {
+  /** The escalation rule's name. */
+  rule: string;
+  reason: string;
+  to: RecordEscalationTarget[];
+  at: IsoTime;
+  step_id?: string;
+}
+
+export interface RecordNotification {
+  channel: string;
+  /** e.g. `status`, `issue`, `resolved`, `all-clear`, `escalation`. */
+  kind: string;
+  at: IsoTime;
+  delivered: boolean;
+  attempts: number;
+  error?: string;
+}
+
+export interface RecordRole {
+  title: string;
+  primary?: string;
+  backup?: string;
+}
+
+export interface RecordRunbookRef {
+  name: string;
+  title?: string;
+  /** The runbook path as given on the command line. */
+  path: string;
+  /** Hex SHA-256 of the runbook file's bytes. */
+  sha256: string;
+}
+
+export interface RecordResume {
+  at: IsoTime;
+  by: string;
+}
+
+/** The in-toto predicate of a deployment record (predicateType https://deployctl.dev/deployment-record/v1). */
+export interface RecordPredicate {
+  schema_version: 1;
+  run_id: string;
+  runbook: RecordRunbookRef;
+  tool: { name: 'deployctl'; version: string };
+  operator: string;
+  host: string;
+  started_at: IsoTime;
+  ended_at: IsoTime;
+  duration_ms: number;
+  target_duration_ms?: number;
+  status: RecordRunStatus;
+  exit_code: number;
+  reason?: string;
+  /** Dry runs write no record: always false. */
+  dry_run: false;
+  vars: Record<string, string | number | boolean>;
+  resumes: RecordResume[];
+  phases: RecordPhase[];
+  rollback: RecordRollback | null;
+  success_metrics: RecordSuccessMetric[];
+  escalations: RecordEscalation[];
+  notifications: RecordNotification[];
+  roles: Record<string, RecordRole>;
+}

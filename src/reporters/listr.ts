@@ -1,0 +1,286 @@
+// The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
+import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
+import { checkbox, confirm, input, select } from '@inquirer/prompts';
+import { Listr, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import type { RunEvent, StepOutcome } from '../engine/events.js';
+import type { RunState } from '../engine/state.js';
+import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
+import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
+import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
+import { gateId, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+
+// listr2's task type carries renderer generics we never vary.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Task = ListrTaskWrapper<unknown, any, any>;
+
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  settled = false;
+  constructor() {
+    this.promise = new Promise<T>((resolve) => {
+      this.resolve = (value) => {
+        if (this.settled) return;
+        this.settled = true;
+        resolve(value);
+      };
+    });
+  }
+}
+
+type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run' };
+type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string } | { kind: 'not-run' };
+
+export interface ListrReporter {
+  /** Feed every engine event here, in order. */
+  onEvent(event: RunEvent): void;
+  /** Prompts routed through the task that asked; undefined in non-interactive mode. */
+  prompter: Prompter | undefined;
+  /** Resolves when the task list has rendered its last frame. */
+  run(): Promise<void>;
+}
+
+export interface ListrReporterOptions {
+  interactive: boolean;
+  /** State carried over from an earlier session (resume): its finished steps show as done. */
+  resumed?: RunState;
+  /** Plain mode: colour off. */
+  noColor?: boolean;
+}
+
+export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
+  const steps = new Map<string, Deferred<Ending>>();
+  const gates = new Map<string, Deferred<GateEnding>>();
+  const tasks = new Map<string, Deferred<Task>>();
+  const rollbackStart = new Deferred<{ phases: string[] } | undefined>();
+  /** The task key of each step's latest start: a rollback step's prompts belong to its task in the Rollback group. */
+  const activeKey = new Map<string, string>();
+
+  const taskFor = (id: string) => {
+    let d = tasks.get(id);
+    if (d === undefined) {
+      d = new Deferred<Task>();
+      tasks.set(id, d);
+    }
+    return d;
+  };
+  const stepEnding = (id: string) => {
+    let d = steps.get(id);
+    if (d === undefined) {
+      d = new Deferred<Ending>();
+      steps.set(id, d);
+    }
+    return d;
+  };
+  const gateEnding = (id: string) => {
+    let d = gates.get(id);
+    if (d === undefined) {
+      d = new Deferred<GateEnding>();
+      gates.set(id, d);
+    }
+    return d;
+  };
+
+  const phases = new Map<string, Deferred<boolean>>();
+  const phaseStart = (id: string) => {
+    let d = phases.get(id);
+    if (d === undefined) {
+      d = new Deferred<boolean>();
+      phases.set(id, d);
+    }
+    return d;
+  };
+  for (const id of options.resumed?.phases.keys() ?? []) phaseStart(id).resolve(true);
+
+  // A resumed run: steps finished in an earlier session are shown as such, never re-run.
+  for (const [id, s] of options.resumed?.steps ?? []) {
+    if (s.outcome !== undefined && s.outcome.status !== 'interrupted' && !s.rollback) {
+      stepEnding(id).resolve({ kind: 'outcome', outcome: { ...s.outcome, resumedFrom: s.outcome.resumedFrom ?? 'an earlier session' } });
+    }
+  }
+  for (const [id, g] of options.resumed?.gates ?? []) {
+    if (g.decision !== undefined) gateEnding(id).resolve({ kind: 'decided', decision: g.decision });
+  }
+
+  const stepTask = (step: StepDoc, rollback: boolean): ListrTask => {
+    const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
+    const key = rollback ? `rollback:${step.id}` : step.id;
+    return {
+      title,
+      task: async (_ctx, task: Task) => {
+        taskFor(key).resolve(task);
+        const ending = await stepEnding(key).promise;
+        if (ending.kind === 'not-run') {
+          task.skip(`${title}: not run`);
+          return;
+        }
+        const { outcome } = ending;
+        const details = [outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '', outcome.attempts > 1 ? `${outcome.attempts} attempts` : ''].filter((d) => d !== '');
+        const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
+        if (outcome.resumedFrom !== undefined) {
+          task.skip(`${title}: ${outcome.status} in ${outcome.resumedFrom}`);
+        } else if (outcome.status === 'skipped') {
+          task.skip(`${title}: ${outcome.dryRun ? `would run: ${outcome.command ?? outcome.reason ?? ''}` : (outcome.reason ?? 'skipped')}`);
+        } else if (outcome.status === 'succeeded') {
+          task.title = `${title}${suffix}`;
+        } else {
+          throw new Error(`${title}${suffix}: ${outcome.reason ?? outcome.status}`);
+        }
+      },
+      rendererOptions: { outputBar: 5, persistentOutput: false },
+    } as ListrTask;
+  };
+
+  const phaseTasks: ListrTask[] = doc.phases.map((phase) => {
+    const at = phase.at !== undefined ? `${formatOffset(parseOffset(phase.at) ?? 0)}  ` : '';
+    const children: ListrTask[] = (phase.steps ?? []).map((step) => stepTask(step, false));
+    if (phase.gate) {
+      const id = gateId(phase);
+      children.push({
+        title: `${roleLabel(phase.gate.owner, doc.roles[phase.gate.owner])} Go/no-go: ${phase.gate.title ?? id}`,
+        task: async (_ctx, task: Task) => {
+          taskFor(id).resolve(task);
+          const ending = await gateEnding(id).promise;
+          if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run`);
+          else if (ending.decision === 'no-go') throw new Error(`NO-GO at ${id}${ending.note ? `: ${ending.note}` : ''}`);
+          else task.title = `${task.title}: GO${ending.note ? ` (${ending.note})` : ''}`;
+        },
+        rendererOptions: { outputBar: Infinity, persistentOutput: true },
+      } as ListrTask);
+    }
+    const title = `${at}${phaseTitle(phase)}`;
+    return {
+      title,
+      task: async (_ctx, task: Task) => {
+        // A phase the run never reached is one line, not a list of skipped steps.
+        if (!(await phaseStart(phase.id).promise)) {
+          task.skip(`${title}: not run`);
+          return;
+        }
+        return task.newListr(children, { concurrent: false, exitOnError: false });
+      },
+    } as ListrTask;
+  });
+
+  phaseTasks.push({
+    title: 'Rollback',
+    task: async (_ctx, task: Task) => {
+      const started = await rollbackStart.promise;
+      if (started === undefined) {
+        task.skip('Rollback: not needed');
+        return;
+      }
+      const children = doc.phases
+        .filter((p) => started.phases.includes(p.id))
+        .reverse()
+        .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, true)));
+      task.title = `Rollback (${started.phases.join(', ')})`;
+      return task.newListr(children, { concurrent: false, exitOnError: false });
+    },
+  } as ListrTask);
+
+  const listr = new Listr(phaseTasks, {
+    concurrent: false,
+    exitOnError: false,
+    registerSignalListeners: false,
+    renderer: options.interactive ? 'default' : 'simple',
+    fallbackRenderer: 'simple',
+    rendererOptions: { collapseSubtasks: false, showSkipMessage: true, collapseSkips: true, formatOutput: 'wrap', removeEmptyLines: true },
+    fallbackRendererOptions: { timestamp: undefined },
+    ...(options.interactive ? {} : { fallbackRendererCondition: () => true }),
+  } as ConstructorParameters<typeof Listr>[1]);
+
+  const onEvent = (event: RunEvent) => {
+    switch (event.kind) {
+      case 'phase-started':
+        phaseStart(event.phaseId).resolve(true);
+        break;
+      case 'step-started':
+        activeKey.set(event.stepId, event.rollback ? `rollback:${event.stepId}` : event.stepId);
+        break;
+      case 'step-output': {
+        const d = tasks.get(activeKey.get(event.stepId) ?? event.stepId);
+        if (d?.settled) void d.promise.then((task) => (task.output = event.line));
+        break;
+      }
+      case 'step-retrying': {
+        const d = tasks.get(activeKey.get(event.stepId) ?? event.stepId);
+        if (d?.settled) void d.promise.then((task) => (task.output = `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`));
+        break;
+      }
+      case 'step-finished':
+        stepEnding(event.rollback ? `rollback:${event.stepId}` : event.stepId).resolve({ kind: 'outcome', outcome: event.outcome });
+        break;
+      case 'gate-evaluated': {
+        const lines = event.conditions.map((c) => `${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}`);
+        void taskFor(event.gateId).promise.then((task) => (task.output = lines.join('\n')));
+        break;
+      }
+      case 'gate-decided':
+        gateEnding(event.gateId).resolve({ kind: 'decided', decision: event.decision, ...(event.note !== undefined ? { note: event.note } : {}) });
+        break;
+      case 'rollback-started':
+        rollbackStart.resolve({ phases: event.phases });
+        break;
+      case 'run-finished':
+        for (const step of doc.phases.flatMap((p) => [...(p.steps ?? []).map((s) => s.id), ...(p.rollback ?? []).map((s) => `rollback:${s.id}`)])) {
+          stepEnding(step).resolve({ kind: 'not-run' });
+        }
+        for (const phase of doc.phases) {
+          phaseStart(phase.id).resolve(false);
+          if (phase.gate) gateEnding(gateId(phase)).resolve({ kind: 'not-run' });
+        }
+        rollbackStart.resolve(undefined);
+        break;
+      default:
+        break;
+    }
+  };
+
+  const prompter: Prompter | undefined = options.interactive
+    ? {
+        async ask(request: PromptRequest): Promise<PromptAnswer> {
+          // Gate conditions (`gate.condition`) and in-flight decisions (`step.in-flight`) belong to the gate's or step's task.
+          const owner = request.id.includes('.') ? request.id.slice(0, request.id.indexOf('.')) : request.id;
+          const task = await taskFor(activeKey.get(owner) ?? owner).promise;
+          const adapter = task.prompt(ListrInquirerPromptAdapter);
+          try {
+            return await askWith(adapter, request);
+          } catch (error) {
+            if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new PromptAbortedError();
+            throw error;
+          }
+        },
+      }
+    : undefined;
+
+  return {
+    onEvent,
+    prompter,
+    run: async () => {
+      await listr.run();
+    },
+  };
+}
+
+async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest): Promise<PromptAnswer> {
+  const message = `${request.who} ${request.message}`;
+  switch (request.kind) {
+    case 'confirm':
+      return adapter.run(confirm, { message, default: false });
+    case 'checklist':
+      return (await adapter.run(checkbox, {
+        message,
+        choices: request.items.map((item) => ({ value: item, name: item })),
+        instructions: ' (space to tick, a to tick all, enter when done)',
+        loop: false,
+      })) as string[];
+    case 'ask':
+      return adapter.run(input, { message, validate: (value: string) => (value.trim() !== '' ? true : 'an answer is required') });
+    case 'decide':
+      return (await adapter.run(select, {
+        message,
+        choices: request.choices.map((c) => ({ value: c.value, name: c.label, ...(c.disabled !== undefined ? { disabled: c.disabled } : {}) })),
+      })) as string;
+  }
+}

@@ -1,0 +1,75 @@
+// The lines printed after a run: how it ended and why, against the target time, gates, failures, rollback, and where the record is.
+import type { RunResult } from '../engine/execute.js';
+import type { RunState } from '../engine/state.js';
+import { formatDuration, parseDuration } from '../runbook/duration.js';
+import { roleLabel, stepTitle } from '../runbook/labels.js';
+import { gateId, type RunbookDoc } from '../runbook/types.js';
+
+const HEADLINES: Record<RunResult['status'], string> = {
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  'no-go': 'NO-GO',
+  'rolled-back': 'ROLLED BACK',
+  aborted: 'ABORTED',
+};
+
+export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { path: string; keyId: string } | undefined): string {
+  const { state } = result;
+  const lines: string[] = [''];
+  const elapsed = (state.finished?.at ?? state.lastEventAt ?? 0) - (state.startedAt ?? 0);
+  const target = doc.target_duration !== undefined ? parseDuration(doc.target_duration) : undefined;
+  const vsTarget = target !== undefined ? ` (target ${formatDuration(target)}${elapsed > target ? ', OVER' : ''})` : '';
+  const failedRollback = state.rollback?.status === 'failed';
+  lines.push(`${failedRollback ? '!!! ' : ''}Run ${state.runId}: ${HEADLINES[result.status]}${failedRollback ? ' — ROLLBACK FAILED' : ''} in ${formatDuration(elapsed)}${vsTarget}`);
+  if (result.reason) lines.push(`  ${result.reason}`);
+
+  const outcomes = [...state.steps.values()].filter((s) => !s.rollback && s.outcome !== undefined).map((s) => s.outcome!);
+  const count = (status: string) => outcomes.filter((o) => o.status === status).length;
+  const total = doc.phases.reduce((n, p) => n + (p.steps?.length ?? 0), 0);
+  lines.push(`  steps: ${count('succeeded')} succeeded, ${count('failed')} failed, ${count('skipped')} skipped, ${total - outcomes.length} not run (of ${total})`);
+
+  for (const phase of doc.phases) {
+    if (!phase.gate) continue;
+    const gate = state.gates.get(gateId(phase));
+    if (gate?.decision === undefined) continue;
+    const failing = (gate.conditions ?? []).filter((c) => !c.ok).map((c) => c.name);
+    const by = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
+    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${gate.note ? ` (${gate.note})` : ''}`);
+  }
+  for (const [id, s] of state.steps) {
+    if (s.outcome?.status !== 'failed') continue;
+    const step = findStep(doc, id);
+    lines.push(`  ✖ ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.reason ?? 'failed'}`);
+  }
+  if (state.rollback) {
+    lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${state.rollback.status === 'succeeded' ? 'succeeded' : 'FAILED: the system may be in a mixed state; escalate now'}`);
+  }
+  if (result.status === 'aborted') lines.push('  the run can be continued with --resume');
+  lines.push(record ? `  record: ${record.path} (signed, ${record.keyId})` : '  record: NOT WRITTEN');
+  return lines.join('\n');
+}
+
+/** What a dry run would have done: each command with its templates resolved, and the answers a real run needs. */
+export function formatDryRun(doc: RunbookDoc, state: RunState): string {
+  const lines: string[] = ['', `Dry run of ${doc.name}: nothing was executed, no record written.`];
+  for (const phase of doc.phases) {
+    lines.push(`  ${phase.title ?? phase.id}`);
+    for (const step of phase.steps ?? []) {
+      const outcome = state.steps.get(step.id)?.outcome;
+      const what = outcome?.command ?? outcome?.reason ?? 'not reached';
+      lines.push(`    ${step.id}: ${what}`);
+    }
+    if (phase.gate) {
+      const gate = state.gates.get(gateId(phase));
+      lines.push(`    gate ${gateId(phase)}: ${gate?.note ?? 'not reached'}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function findStep(doc: RunbookDoc, id: string) {
+  for (const phase of doc.phases) {
+    for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) if (step.id === id) return step;
+  }
+  return undefined;
+}

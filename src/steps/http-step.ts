@@ -1,0 +1,73 @@
+// `http:` steps: resolve templates, probe with the shared HTTP prober, judge the metrics against the step's thresholds.
+import { compileTemplate, renderTemplate } from '../expr/template.js';
+import { parseDuration } from '../runbook/duration.js';
+import { probeHttp } from './http.js';
+import { judgeProbe } from './metrics.js';
+import type { StepResult, StepRunContext } from './types.js';
+
+function renderText(text: string, ctx: StepRunContext): { ok: true; value: string } | { ok: false; reason: string } {
+  const compiled = compileTemplate(text);
+  if (!compiled.ok) return { ok: false, reason: `template: ${compiled.message}` };
+  const rendered = renderTemplate(compiled.template, ctx.context, 'text');
+  return rendered.ok ? rendered : { ok: false, reason: `template ${rendered.message}` };
+}
+
+export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
+  const http = ctx.step.http!;
+  const url = renderText(http.url, ctx);
+  if (!url.ok) return { status: 'failed', reason: `url: ${url.reason}` };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(http.headers ?? {})) {
+    const rendered = renderText(value, ctx);
+    if (!rendered.ok) return { status: 'failed', reason: `header ${name}: ${rendered.reason}` };
+    headers[name] = rendered.value;
+  }
+  const body = http.body !== undefined ? renderText(http.body, ctx) : undefined;
+  if (body !== undefined && !body.ok) return { status: 'failed', reason: `body: ${body.reason}` };
+  const contains = http.expect?.body_contains !== undefined ? renderText(http.expect.body_contains, ctx) : undefined;
+  if (contains !== undefined && !contains.ok) return { status: 'failed', reason: `expect.body_contains: ${contains.reason}` };
+
+  const method = http.method ?? 'GET';
+  const samples = http.samples ?? 1;
+  const command = ctx.mask(`${method} ${url.value}${samples > 1 ? ` ×${samples}` : ''}`);
+  if (ctx.dryRun) return { status: 'skipped', dryRun: true, command, reason: 'dry run: no request sent' };
+
+  // The step's own timeout bounds the whole probe; one controller per step (AbortSignal.any leaks on Node 20).
+  const stepTimeout = ctx.step.timeout !== undefined ? parseDuration(ctx.step.timeout) : undefined;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const timer = stepTimeout !== undefined ? ctx.clock.setTimer(stepTimeout, () => controller.abort('timeout')) : undefined;
+  let result;
+  try {
+    result = await probeHttp(
+      {
+        url: url.value,
+        method,
+        headers,
+        ...(body?.ok ? { body: body.value } : {}),
+        samples,
+        ...(http.concurrency !== undefined ? { concurrency: http.concurrency } : {}),
+        ...(http.timeout !== undefined ? { timeoutMs: parseDuration(http.timeout)! } : {}),
+        ...(http.interval !== undefined ? { intervalMs: parseDuration(http.interval)! } : {}),
+        expect: {
+          ...(http.expect?.status !== undefined ? { status: http.expect.status } : {}),
+          ...(contains?.ok ? { bodyContains: contains.value } : {}),
+        },
+      },
+      { send: ctx.send, clock: ctx.clock },
+      controller.signal,
+    );
+  } finally {
+    timer?.cancel();
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  const { metrics } = result;
+  if (ctx.signal.aborted) return { status: 'interrupted', command, metrics, reason: 'interrupted' };
+  if (controller.signal.aborted) {
+    return { status: 'failed', command, metrics, timedOut: true, reason: `timed out after ${ctx.step.timeout} (${metrics.samples} of ${samples} samples done)` };
+  }
+  const verdict = judgeProbe(result, ctx.step.metrics);
+  if (!verdict.ok) return { status: 'failed', command, metrics, failures: verdict.failures.map(ctx.mask), reason: ctx.mask(verdict.reason ?? 'probe failed') };
+  return { status: 'succeeded', command, metrics };
+}

@@ -1,0 +1,55 @@
+// confirm, checklist and ask: a person answers at a prompt, or the answers file does when there is no terminal.
+import { PromptAbortedError } from '../ports/types.js';
+import type { StepDoc } from '../runbook/types.js';
+import { stepKind } from '../runbook/types.js';
+import type { StepResult, StepRunContext } from './types.js';
+
+export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
+  const { step } = ctx;
+  const kind = stepKind(step);
+  if (ctx.dryRun) {
+    return { status: 'skipped', dryRun: true, reason: `dry run: would ask ${ctx.who} (answers key '${step.id}')` };
+  }
+  let answer: boolean | string | string[];
+  let answeredFrom: 'prompt' | 'answers-file';
+  if (ctx.prompter !== undefined) {
+    answeredFrom = 'prompt';
+    if (kind === 'confirm') answer = await ctx.prompter.ask({ kind: 'confirm', id: step.id, who: ctx.who, message: step.confirm! });
+    else if (kind === 'checklist') answer = await ctx.prompter.ask({ kind: 'checklist', id: step.id, who: ctx.who, message: step.title ?? 'Tick every item that is done', items: step.checklist! });
+    else answer = await ctx.prompter.ask({ kind: 'ask', id: step.id, who: ctx.who, message: step.ask! });
+  } else {
+    const given = ctx.answers.get(step.id);
+    if (given === undefined) {
+      return { status: 'failed', reason: missingAnswerSentence(step) };
+    }
+    answeredFrom = 'answers-file';
+    answer = given;
+  }
+  return judge(step, answer, answeredFrom);
+}
+
+function judge(step: StepDoc, answer: boolean | string | string[], answeredFrom: 'prompt' | 'answers-file'): StepResult {
+  const base = { answer, answeredFrom } as const;
+  switch (stepKind(step)) {
+    case 'confirm':
+      return answer === true ? { ...base, status: 'succeeded' } : { ...base, status: 'failed', reason: `not confirmed: ${step.confirm}` };
+    case 'checklist': {
+      const ticked = Array.isArray(answer) ? answer : answer === true ? step.checklist! : [];
+      const missing = step.checklist!.filter((item) => !ticked.includes(item));
+      return missing.length === 0
+        ? { ...base, answer: ticked, status: 'succeeded' }
+        : { ...base, answer: ticked, status: 'failed', reason: `not ticked: ${missing.join('; ')}` };
+    }
+    default: {
+      const text = typeof answer === 'string' ? answer.trim() : '';
+      return text !== '' ? { ...base, answer: text, status: 'succeeded' } : { ...base, status: 'failed', reason: 'no answer given' };
+    }
+  }
+}
+
+export function missingAnswerSentence(step: StepDoc): string {
+  const example = stepKind(step) === 'ask' ? `${step.id}: "…"` : `${step.id}: true`;
+  return `no answer for step '${step.id}' and no terminal to ask on: add '${example}' to the answers file (--answers)`;
+}
+
+export { PromptAbortedError };

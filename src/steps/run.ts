@@ -1,0 +1,109 @@
+// `run:` steps: a shell string (template values become single quoted words) or an argv list (no shell), in the runbook's directory.
+import * as path from 'node:path';
+import { createOutputCollector } from '../engine/output.js';
+import { compileTemplate, renderTemplate, shellQuote } from '../expr/template.js';
+import type { CommandSpec } from '../ports/types.js';
+import { parseDuration } from '../runbook/duration.js';
+import { checkThresholds } from './metrics.js';
+import type { StepResult, StepRunContext } from './types.js';
+
+export type RenderedCommand = { ok: true; command: CommandSpec; display: string } | { ok: false; reason: string };
+
+/** Resolve templates: in a shell string each value is one quoted word; in an argv list each item stays one argument. */
+export function renderCommand(run: string | string[], ctx: Pick<StepRunContext, 'context'>): RenderedCommand {
+  if (typeof run === 'string') {
+    const rendered = render(run, ctx, 'shell');
+    return rendered.ok ? { ok: true, command: { shell: rendered.value }, display: rendered.value } : rendered;
+  }
+  const argv: string[] = [];
+  for (const item of run) {
+    const rendered = render(item, ctx, 'text');
+    if (!rendered.ok) return rendered;
+    if (rendered.value.includes('\0')) return { ok: false, reason: 'an argument contains a NUL character, which no command can receive' };
+    argv.push(rendered.value);
+  }
+  return { ok: true, command: { argv }, display: argv.map(shellQuote).join(' ') };
+}
+
+function render(text: string, ctx: Pick<StepRunContext, 'context'>, mode: 'shell' | 'text'): { ok: true; value: string } | { ok: false; reason: string } {
+  const compiled = compileTemplate(text);
+  if (!compiled.ok) return { ok: false, reason: `template: ${compiled.message}` };
+  const rendered = renderTemplate(compiled.template, ctx.context, mode);
+  return rendered.ok ? rendered : { ok: false, reason: `template ${rendered.message}` };
+}
+
+export function renderEnv(env: Record<string, string> | undefined, ctx: Pick<StepRunContext, 'context'>): { ok: true; env: Record<string, string> } | { ok: false; reason: string } {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env ?? {})) {
+    const rendered = render(value, ctx, 'text');
+    if (!rendered.ok) return { ok: false, reason: `env.${name}: ${rendered.reason}` };
+    if (rendered.value.includes('\0')) return { ok: false, reason: `env.${name} contains a NUL character` };
+    out[name] = rendered.value;
+  }
+  return { ok: true, env: out };
+}
+
+/** Secrets reach steps through the environment only: a command line is visible to every user of the machine (ps). */
+export function secretInCommand(command: CommandSpec, secretValues: readonly string[]): boolean {
+  const parts = 'shell' in command ? [command.shell] : command.argv;
+  return secretValues.some((secret) => secret.length > 0 && parts.some((part) => part.includes(secret)));
+}
+
+export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
+  const { step } = ctx;
+  const rendered = renderCommand(step.run!, ctx);
+  if (!rendered.ok) return { status: 'failed', reason: rendered.reason };
+  const command = ctx.mask(rendered.display);
+  if (secretInCommand(rendered.command, ctx.secretValues)) {
+    return { status: 'failed', command, reason: 'refused to run: a secret value would appear on the command line; pass it through the environment ($NAME) instead' };
+  }
+  const env = renderEnv(step.env, ctx);
+  if (!env.ok) return { status: 'failed', command, reason: env.reason };
+  let cwd = ctx.source.dir;
+  if (step.cwd !== undefined) {
+    const dir = render(step.cwd, ctx, 'text');
+    if (!dir.ok) return { status: 'failed', command, reason: `cwd: ${dir.reason}` };
+    cwd = path.resolve(ctx.source.dir, dir.value);
+  }
+  if (ctx.dryRun) return { status: 'skipped', dryRun: true, command, reason: 'dry run: not executed' };
+
+  const timeoutMs = step.timeout !== undefined ? parseDuration(step.timeout) : undefined;
+  const output = createOutputCollector({ mask: ctx.mask, onLine: ctx.onLine });
+  const result = await ctx.exec({
+    command: rendered.command,
+    cwd,
+    env: { ...ctx.env, ...env.env },
+    signal: ctx.signal,
+    onOutput: (stream, chunk) => output.push(stream, chunk),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
+  });
+  const collected = output.finish();
+  const base: StepResult = {
+    status: 'failed',
+    command,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: collected.stdout.tail,
+    stderr: collected.stderr.tail,
+    fullOutput: { stdout: collected.stdout.kept, stderr: collected.stderr.kept },
+    ...(result.timedOut ? { timedOut: true } : {}),
+  };
+  if (result.spawnError !== undefined) return { ...base, reason: result.spawnError };
+  if (result.interrupted) return { ...base, status: 'interrupted', reason: 'interrupted: the process tree was stopped' };
+  if (result.timedOut) return { ...base, reason: `timed out after ${step.timeout}: the process tree was stopped` };
+  if (result.exitCode !== 0) {
+    const how = result.exitCode === null ? `killed by ${result.signal ?? 'a signal'}` : `exit code ${result.exitCode}`;
+    const last = lastLine(collected.stderr.tail.text) ?? lastLine(collected.stdout.tail.text);
+    return { ...base, reason: last ? `${how}: ${last}` : how };
+  }
+  const failures = step.metrics ? checkThresholds({ duration_ms: result.durationMs }, step.metrics) : [];
+  if (failures.length > 0) return { ...base, failures, reason: failures.join('; ') };
+  return { ...base, status: 'succeeded' };
+}
+
+function lastLine(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const last = lines.at(-1);
+  return last === undefined ? undefined : last.length > 200 ? `${last.slice(0, 200)}…` : last;
+}

@@ -1,0 +1,39 @@
+// What every step runner receives and returns.
+import type { Actor, StepOutcome } from '../engine/events.js';
+import type { CelContext } from '../expr/cel.js';
+import type { Answers } from '../engine/answers.js';
+import type { Clock, Exec, HttpSend, Prompter } from '../ports/types.js';
+import type { PhaseDoc, RunbookSource, StepDoc } from '../runbook/types.js';
+
+export interface StepRunContext {
+  step: StepDoc;
+  phase: PhaseDoc;
+  source: RunbookSource;
+  /** Expression values as of now (steps so far, vars, answers, env, run). */
+  context: CelContext;
+  actor: Actor;
+  /** `[QA Lead · Carol]`: shown before every question and in task titles. */
+  who: string;
+  signal: AbortSignal;
+  dryRun: boolean;
+  /** Undefined without a terminal: manual steps then take their answers from `answers`. */
+  prompter: Prompter | undefined;
+  answers: Answers;
+  exec: Exec;
+  send: HttpSend;
+  clock: Clock;
+  /** Environment for child processes (the operator's environment, secrets included). */
+  env: Record<string, string>;
+  /** Secret values: never allowed in a command line. */
+  secretValues: readonly string[];
+  mask: (text: string) => string;
+  /** Live output lines, already masked. */
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  killGraceMs?: number;
+}
+
+/** A step's result before the engine adds attempts and timing. */
+export type StepResult = Omit<StepOutcome, 'attempts' | 'startedAt' | 'endedAt' | 'durationMs'> & {
+  /** Longer output kept for `steps.<id>.stdout` in later expressions. */
+  fullOutput?: { stdout: string; stderr: string };
+};

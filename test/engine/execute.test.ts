@@ -1,0 +1,361 @@
+// The execute loop with fake ports: a command table, scripted prompts, a manual clock.
+import { describe, expect, it } from 'vitest';
+import { foldEvents } from '../../src/engine/state.js';
+import type { RunEvent, StepOutcome } from '../../src/engine/events.js';
+import { fakeExec, harness, inlineRunbook, kinds, scriptedPrompter } from '../helpers/engine-fakes.js';
+
+const ROLES = `
+roles:
+  lead: { title: Deployment Lead, primary: Ana }
+  devops: { title: DevOps Engineer, primary: Chen }
+`;
+
+const DEPLOY = inlineRunbook(`
+version: 1
+name: demo
+${ROLES}
+vars: { version: "1.2.3" }
+phases:
+  - id: pre
+    steps:
+      - { id: backup, owner: devops, run: "backup now" }
+      - { id: brief, owner: lead, confirm: Brief given }
+  - id: gate
+    gate:
+      owner: lead
+      require:
+        backups_ready: steps.backup.ok
+        approved: { confirm: Leadership approved }
+      on_no_go: abort
+  - id: deploy
+    steps:
+      - { id: ship, owner: devops, run: "ship \${{ vars.version }}" }
+      - { id: verify, owner: devops, run: "verify" }
+    rollback:
+      - { id: restore, owner: devops, run: "restore" }
+  - id: after
+    steps:
+      - { id: announce, owner: lead, confirm: Announced }
+`);
+
+const ALL_YES = new Map<string, boolean | string | string[]>([
+  ['brief', true],
+  ['gate.approved', true],
+  ['gate', 'go'],
+  ['announce', true],
+]);
+
+function outcome(events: RunEvent[], stepId: string): StepOutcome | undefined {
+  const finished = events.filter((e): e is Extract<RunEvent, { kind: 'step-finished' }> => e.kind === 'step-finished' && e.stepId === stepId);
+  return finished.at(-1)?.outcome;
+}
+
+describe('executeRun', () => {
+  it('runs every phase in order and succeeds with exit 0 when everything passes', async () => {
+    const h = harness();
+    const exec = fakeExec({ 'backup now': { stdout: 'saved\n' }, 'ship 1.2.3': {}, verify: {} });
+    const result = await h.run(DEPLOY, {}, { exec, answers: ALL_YES });
+    expect(result.exitCode).toBe(0);
+    expect(result.status).toBe('succeeded');
+    expect(exec.calls).toEqual(['backup now', 'ship 1.2.3', 'verify']);
+    expect(kinds(h.events)).toEqual([
+      'run-started',
+      'phase-started:pre',
+      'step-started:backup',
+      'step-finished:backup',
+      'step-started:brief',
+      'step-finished:brief',
+      'phase-finished:pre',
+      'phase-started:gate',
+      'gate-evaluated:gate',
+      'gate-decided:gate',
+      'phase-finished:gate',
+      'phase-started:deploy',
+      'step-started:ship',
+      'step-finished:ship',
+      'step-started:verify',
+      'step-finished:verify',
+      'phase-finished:deploy',
+      'phase-started:after',
+      'step-started:announce',
+      'step-finished:announce',
+      'phase-finished:after',
+      'run-finished',
+    ]);
+    expect(outcome(h.events, 'backup')?.stdout?.text).toBe('saved\n');
+    expect(outcome(h.events, 'brief')).toMatchObject({ status: 'succeeded', answer: true, answeredFrom: 'answers-file', by: { role: 'lead', person: 'Ana', operator: 'tester' } });
+  });
+
+  it('rolls back the started phases, newest first, and exits 4 when a later step fails', async () => {
+    const h = harness();
+    const exec = fakeExec({ 'backup now': {}, 'ship 1.2.3': {}, verify: { exitCode: 3, stderr: 'p95 too high\n' }, restore: {} });
+    const result = await h.run(DEPLOY, {}, { exec, answers: ALL_YES });
+    expect(result.exitCode).toBe(4);
+    expect(result.status).toBe('rolled-back');
+    expect(exec.calls).toEqual(['backup now', 'ship 1.2.3', 'verify', 'restore']);
+    expect(outcome(h.events, 'verify')).toMatchObject({ status: 'failed', exitCode: 3, reason: 'exit code 3: p95 too high' });
+    expect(h.events.find((e) => e.kind === 'rollback-started')).toMatchObject({ phases: ['deploy'] });
+    expect(h.events.find((e) => e.kind === 'rollback-finished')).toMatchObject({ status: 'succeeded' });
+    expect(outcome(h.events, 'announce')).toBeUndefined();
+  });
+
+  it('exits 1 and says so loudly when the rollback fails too', async () => {
+    const h = harness();
+    const exec = fakeExec({ 'backup now': {}, 'ship 1.2.3': { exitCode: 1 }, restore: { exitCode: 1 } });
+    const result = await h.run(DEPLOY, {}, { exec, answers: ALL_YES });
+    expect(result.exitCode).toBe(1);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/ROLLBACK FAILED TOO/);
+  });
+
+  it('fails with exit 1 and no rollback when nothing started so far has rollback steps', async () => {
+    const h = harness();
+    const exec = fakeExec({ 'backup now': { exitCode: 2 } });
+    const result = await h.run(DEPLOY, {}, { exec, answers: ALL_YES });
+    expect(result.exitCode).toBe(1);
+    expect(result.status).toBe('failed');
+    expect(h.events.some((e) => e.kind === 'rollback-started')).toBe(false);
+    expect(exec.calls).toEqual(['backup now']);
+  });
+
+  it('decides NO-GO automatically when a condition fails, even if the answers file says go, and exits 3', async () => {
+    const h = harness();
+    const exec = fakeExec({ 'backup now': {} });
+    const answers = new Map(ALL_YES);
+    answers.set('gate.approved', false);
+    const result = await h.run(DEPLOY, {}, { exec, answers });
+    expect(result.exitCode).toBe(3);
+    expect(result.status).toBe('no-go');
+    const evaluated = h.events.find((e) => e.kind === 'gate-evaluated');
+    expect(evaluated).toMatchObject({ conditions: [{ name: 'backups_ready', value: true, ok: true }, { name: 'approved', kind: 'confirm', value: false, ok: false }] });
+    expect(h.events.find((e) => e.kind === 'gate-decided')).toMatchObject({ decision: 'no-go', answeredFrom: 'automatic', note: expect.stringContaining('approved does not hold') });
+    expect(exec.calls).toEqual(['backup now']);
+  });
+
+  it('offers GO at the prompt only when every condition holds; manual conditions are asked first', async () => {
+    const h = harness();
+    const prompter = scriptedPrompter({ brief: true, 'gate.approved': true, gate: 'go', announce: true });
+    const exec = fakeExec({ 'backup now': { exitCode: 1 } });
+    const failing = inlineRunbook(`
+version: 1
+name: g
+${ROLES}
+phases:
+  - id: pre
+    steps:
+      - { id: backup, owner: devops, run: "backup now", if: "false" }
+  - id: gate
+    gate:
+      owner: lead
+      require: { backups_ready: steps.backup.ok, approved: { confirm: Leadership approved } }
+`);
+    const result = await h.run(failing, {}, { exec, prompter });
+    expect(prompter.requests.map((r) => r.id)).toEqual(['gate.approved', 'gate']);
+    const decide = prompter.requests[1]!;
+    expect(decide.kind).toBe('decide');
+    if (decide.kind !== 'decide') throw new Error('unreachable');
+    expect(decide.choices.find((c) => c.value === 'go')?.disabled).toMatch(/backups_ready/);
+    // The scripted person picked GO anyway: a disabled choice cannot win.
+    expect(result.exitCode).toBe(3);
+    expect(outcome(h.events, 'backup')).toMatchObject({ status: 'skipped', reason: 'if: false was false' });
+  });
+
+  it('rolls back on NO-GO when the gate says on_no_go: rollback', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: r
+${ROLES}
+phases:
+  - id: deploy
+    steps: [{ id: ship, owner: devops, run: ship }]
+    rollback: [{ id: restore, owner: devops, run: restore }]
+  - id: verify
+    gate: { owner: lead, require: { fine: { confirm: Looks fine } }, on_no_go: rollback }
+`);
+    const exec = fakeExec({ ship: {}, restore: {} });
+    const result = await h.run(runbook, {}, { exec, answers: new Map<string, boolean | string>([['verify.fine', true], ['verify', 'no-go']]) });
+    expect(result.exitCode).toBe(4);
+    expect(result.status).toBe('rolled-back');
+    expect(exec.calls).toEqual(['ship', 'restore']);
+  });
+
+  it('retries a failing step with the delay between attempts, then succeeds', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: retry
+${ROLES}
+phases:
+  - id: p
+    steps: [{ id: flaky, owner: devops, run: flaky, retries: 2, retry_delay: 30s }]
+`);
+    const exec = fakeExec({ flaky: [{ exitCode: 1 }, { exitCode: 1 }, { exitCode: 0 }] });
+    const started = h.clock.monotonic();
+    const result = await h.run(runbook, {}, { exec });
+    expect(result.exitCode).toBe(0);
+    expect(exec.calls).toEqual(['flaky', 'flaky', 'flaky']);
+    expect(h.events.filter((e) => e.kind === 'step-retrying').map((e) => (e as { delayMs: number }).delayMs)).toEqual([30_000, 30_000]);
+    expect(h.clock.monotonic() - started).toBe(60_000);
+    expect(outcome(h.events, 'flaky')).toMatchObject({ status: 'succeeded', attempts: 3 });
+  });
+
+  it('gives up after the last retry with the last failure as the reason', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: retry
+${ROLES}
+phases:
+  - id: p
+    steps: [{ id: flaky, owner: devops, run: flaky, retries: 1 }]
+`);
+    const exec = fakeExec({ flaky: { exitCode: 7, stderr: 'nope\n' } });
+    const result = await h.run(runbook, {}, { exec });
+    expect(result.exitCode).toBe(1);
+    expect(outcome(h.events, 'flaky')).toMatchObject({ status: 'failed', attempts: 2, reason: 'exit code 7: nope' });
+  });
+
+  it('fails a step closed when its if: cannot be evaluated', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: iferr
+${ROLES}
+phases:
+  - id: p
+    steps:
+      - { id: a, owner: devops, run: a }
+      - { id: b, owner: devops, run: b, if: "steps.a.metrics.p95_ms < 5.0" }
+`);
+    const exec = fakeExec({ a: {}, b: {} });
+    const result = await h.run(runbook, {}, { exec });
+    expect(result.exitCode).toBe(1);
+    expect(exec.calls).toEqual(['a']);
+    expect(outcome(h.events, 'b')?.reason).toMatch(/^if: .*p95_ms/);
+  });
+
+  it('fails a checklist that is not fully ticked and names the missing items', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: cl
+${ROLES}
+phases:
+  - id: p
+    steps: [{ id: ready, owner: lead, checklist: [Plan, Data, Tools] }]
+`);
+    const result = await h.run(runbook, {}, { prompter: scriptedPrompter({ ready: ['Plan', 'Tools'] }) });
+    expect(result.exitCode).toBe(1);
+    expect(outcome(h.events, 'ready')).toMatchObject({ status: 'failed', reason: 'not ticked: Data', answer: ['Plan', 'Tools'] });
+  });
+
+  it('stops with exit 130 when interrupted during a step, and leaves the run resumable', async () => {
+    const h = harness();
+    const controller = new AbortController();
+    const exec = fakeExec({
+      'backup now': {},
+      'ship 1.2.3': async (request) => {
+        controller.abort('SIGINT');
+        await new Promise((r) => setImmediate(r));
+        return { exitCode: request.signal?.aborted ? 130 : 0 };
+      },
+    });
+    const result = await h.run(DEPLOY, { signal: controller.signal }, { exec, answers: ALL_YES });
+    expect(result.exitCode).toBe(130);
+    expect(result.status).toBe('aborted');
+    expect(h.events.find((e) => e.kind === 'interrupted')).toMatchObject({ signal: 'SIGINT', stepId: 'ship' });
+    expect(exec.calls).not.toContain('restore');
+  });
+
+  it('treats Ctrl-C at a prompt as a clean abort (exit 130)', async () => {
+    const h = harness();
+    const exec = fakeExec({ 'backup now': {} });
+    const result = await h.run(DEPLOY, {}, { exec, prompter: scriptedPrompter({ brief: 'ABORT' }) });
+    expect(result.exitCode).toBe(130);
+    expect(result.status).toBe('aborted');
+    expect(outcome(h.events, 'brief')).toMatchObject({ status: 'interrupted' });
+  });
+
+  it('fails closed on a missing answer without a terminal, naming the key to add', async () => {
+    const h = harness();
+    const exec = fakeExec({ 'backup now': {} });
+    const result = await h.run(DEPLOY, {}, { exec, answers: new Map() });
+    expect(result.exitCode).toBe(1);
+    expect(outcome(h.events, 'brief')?.reason).toContain("add 'brief: true' to the answers file");
+  });
+
+  it('in a dry run executes nothing and resolves every command', async () => {
+    const h = harness();
+    const exec = fakeExec({});
+    const result = await h.run(DEPLOY, { dryRun: true, vars: { version: '9.9.9' } }, { exec });
+    expect(result.exitCode).toBe(0);
+    expect(exec.calls).toEqual([]);
+    expect(outcome(h.events, 'ship')).toMatchObject({ status: 'skipped', dryRun: true, command: 'ship 9.9.9' });
+    expect(h.events.find((e) => e.kind === 'gate-decided')).toMatchObject({ note: expect.stringContaining('gate.approved, gate') });
+  });
+
+  it('quotes template values as one shell word, so a var cannot change the command', async () => {
+    const h = harness();
+    const hostile = '1.0; touch /tmp/pwned $(id) `id`';
+    const exec = fakeExec({ 'backup now': {}, [`ship '1.0; touch /tmp/pwned $(id) \`id\`'`]: {}, verify: {} });
+    const result = await h.run(DEPLOY, { vars: { version: hostile } }, { exec, answers: ALL_YES });
+    expect(exec.calls[1]).toBe(`ship '1.0; touch /tmp/pwned $(id) \`id\`'`);
+    expect(result.exitCode).toBe(0);
+  });
+
+  describe('resume', () => {
+    async function firstSession(reply: Record<string, { exitCode?: number; hang?: boolean }>) {
+      const h = harness();
+      const controller = new AbortController();
+      const exec = fakeExec({
+        ...reply,
+        'ship 1.2.3': async () => {
+          controller.abort('SIGTERM');
+          return { exitCode: 143 };
+        },
+      });
+      await h.run(DEPLOY, { signal: controller.signal }, { exec, answers: ALL_YES });
+      return foldEvents(h.events);
+    }
+
+    it('never re-runs finished steps and re-runs an interrupted idempotent step', async () => {
+      const idempotent = inlineRunbook(
+        (DEPLOY.source.bytes && new TextDecoder().decode(DEPLOY.source.bytes)).replace('run: "ship ${{ vars.version }}"', 'run: "ship ${{ vars.version }}", idempotent: true'),
+      );
+      const h1 = harness();
+      const controller = new AbortController();
+      await h1.run(idempotent, { signal: controller.signal }, {
+        exec: fakeExec({ 'backup now': {}, 'ship 1.2.3': async () => (controller.abort('SIGINT'), { exitCode: 130 }) }),
+        answers: ALL_YES,
+      });
+      const state = foldEvents(h1.events);
+      const h2 = harness();
+      const exec = fakeExec({ 'ship 1.2.3': {}, verify: {} });
+      const result = await h2.run(idempotent, { resume: { state } }, { exec, answers: ALL_YES });
+      expect(result.exitCode).toBe(0);
+      expect(exec.calls).toEqual(['ship 1.2.3', 'verify']);
+      expect(h2.events[0]?.kind).toBe('run-resumed');
+    });
+
+    it('stops and says how to decide when a non-idempotent step was in flight and nobody can be asked', async () => {
+      const state = await firstSession({ 'backup now': {} });
+      const h = harness();
+      const exec = fakeExec({ verify: {} });
+      const result = await h.run(DEPLOY, { resume: { state } }, { exec, answers: ALL_YES });
+      expect(result.exitCode).toBe(2);
+      expect(result.reason).toMatch(/--in-flight done .* --in-flight rerun/);
+      expect(exec.calls).toEqual([]);
+    });
+
+    it('marks the in-flight step done when the operator says it completed, and goes on', async () => {
+      const state = await firstSession({ 'backup now': {} });
+      const h = harness();
+      const exec = fakeExec({ verify: {} });
+      const result = await h.run(DEPLOY, { resume: { state, inFlight: 'done' } }, { exec, answers: ALL_YES });
+      expect(result.exitCode).toBe(0);
+      expect(exec.calls).toEqual(['verify']);
+      expect(outcome(h.events, 'ship')).toMatchObject({ status: 'succeeded', reason: 'marked done by the operator on resume' });
+    });
+  });
+});
