@@ -66,6 +66,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('status')
+    .description("the communication plan's status update for the running deployment (or RUN_ID), from its journal")
+    .argument('[runId]', 'a run id (default: the deployment running now)')
+    .action(async (runId: string | undefined) => {
+      const { statusCommand } = await import('../commands/status.js');
+      setExit(statusCommand(runId, { io, env: process.env, cwd: process.cwd(), now: Date.now }));
+    });
+
+  program
     .command('keygen')
     .description('create an Ed25519 key pair for signing records and sign-offs (never overwrites)')
     .option('--out <dir>', 'directory for the key pair', '.deployctl/keys')

@@ -10,11 +10,13 @@ import { isDurableEvent, type RunEvent } from '../engine/events.js';
 import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { parseJournal, serializeEvent } from '../engine/journal.js';
 import { createMasker } from '../engine/secrets.js';
-import { foldEvents, isRunResumable, type RunState } from '../engine/state.js';
+import { applyEvent, foldEvents, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
+import { appendToFile } from '../ports/fs.js';
+import { createNotifier } from '../notify/notifier.js';
 import { acquireLock, currentUser, listRunIds, newRunId, openJournal, readJournalText, stateDir, type StateDir } from '../ports/state-dir.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
@@ -108,11 +110,28 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
 
   const journal = dryRun ? undefined : openJournal(dir, runId);
-  const reporter = createListrReporter(doc, { interactive, ...(resumed ? { resumed: resumed.state } : {}) });
+  const reporter = createListrReporter(doc, { interactive, signal: ports.signal, ...(resumed ? { resumed: resumed.state } : {}) });
+  // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
+  let recorded: RunState = resumed?.state ?? initialRunState;
+  const dryRunMessages: string[] = [];
+  const notifier = createNotifier({
+    doc,
+    clock,
+    send: ports.send,
+    appendFile: appendToFile,
+    resolvePath: (f) => path.resolve(ports.cwd, f),
+    env: definedEnv(env),
+    emit: (event) => emit(event),
+    mask: (text) => masker.mask(text),
+    dryRun,
+    print: (text) => dryRunMessages.push(text),
+  });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
     journal?.append(serializeEvent(masked), isDurableEvent(masked));
+    recorded = applyEvent(recorded, masked);
     reporter.onEvent(masked);
+    notifier.onEvent(masked);
   };
 
   let result: RunResult;
@@ -140,6 +159,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
           env: definedEnv(env),
           secretValues,
           mask: (text) => masker.mask(text),
+          masker,
           emit,
         },
       );
@@ -150,6 +170,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       throw error;
     }
     await rendering;
+    await notifier.finish();
   } finally {
     journal?.close();
     if (lock?.ok) lock.release();
@@ -157,13 +178,14 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
 
   if (dryRun) {
     io.out(formatDryRun(doc, result.state));
+    if (dryRunMessages.length > 0) io.out(`\nMessages that would be sent:\n${dryRunMessages.join('\n\n')}`);
     return result.exitCode;
   }
 
   let sealed: SealedRecord | undefined;
   try {
     const now = clock.now();
-    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state: result.state, env, now }));
+    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state: recorded, env, now }));
     const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey!, outPath, signer: operator, now });
   } catch (error) {

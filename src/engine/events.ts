@@ -112,6 +112,27 @@ export type RunEvent = EventBase &
     | { kind: 'rollback-started'; reason: string; phases: string[] }
     | { kind: 'rollback-finished'; status: 'succeeded' | 'failed' }
     | { kind: 'interrupted'; signal: string; stepId?: string }
+    | {
+        kind: 'escalation';
+        rule: string;
+        reason: string;
+        to: { role: string; title: string; person?: string }[];
+        severity: string;
+        /** 1 for the first level up the owner's path, 2 for the next… */
+        level: number;
+        stepId?: string;
+      }
+    | {
+        kind: 'notification';
+        channel: string;
+        messageKind: 'status' | 'issue' | 'resolved' | 'escalation' | 'all-clear' | 'failure';
+        text: string;
+        delivered: boolean;
+        attempts: number;
+        error?: string;
+        /** Printed, not sent (dry run). */
+        dryRun?: boolean;
+      }
     | { kind: 'run-finished'; status: RunStatus; exitCode: number; reason?: string }
   );
 

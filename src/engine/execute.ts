@@ -2,13 +2,14 @@
 import type { LoadedRunbook } from '../runbook/load.js';
 import { parseDuration } from '../runbook/duration.js';
 import { roleLabel } from '../runbook/labels.js';
-import { gateId, isConfirmCondition, stepKind, type PhaseDoc, type RoleDoc, type StepDoc } from '../runbook/types.js';
+import { gateId, isConfirmCondition, isManualStep, stepKind, type PhaseDoc, type RoleDoc, type StepDoc } from '../runbook/types.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import { ExitCode } from '../errors.js';
 import { PromptAbortedError, type Clock, type Exec, type HttpSend, type Prompter } from '../ports/types.js';
 import { runStepOnce } from '../steps/index.js';
 import type { StepResult } from '../steps/types.js';
 import type { Answers } from './answers.js';
+import type { Masker } from './secrets.js';
 import { celContext } from './context.js';
 import type { Actor, GateCondition, GateDecision, RunEvent, RunStatus, StepOutcome } from './events.js';
 import { phasesToRollBack, shouldRollBack, shouldRunStep } from './predicates.js';
@@ -25,6 +26,8 @@ export interface EngineDeps {
   env: Record<string, string>;
   secretValues: readonly string[];
   mask: (text: string) => string;
+  /** The masker behind `mask`, for streamed output (secrets split across chunks or lines). */
+  masker?: Masker;
   /** Every event, in order; subscribers (journal, reporter, notifier) must not throw. */
   emit: (event: RunEvent) => void;
 }
@@ -139,6 +142,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
           env: deps.env,
           secretValues: deps.secretValues,
           mask: deps.mask,
+          ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
           onLine: (stream, line) => emit({ kind: 'step-output', at: now(), stepId: step.id, stream, line }),
           ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
         });
@@ -172,9 +176,13 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
     return outcome;
   }
 
-  /** A step left in flight by a crash or Ctrl-C: re-run only if idempotent, otherwise the operator decides. */
+  /**
+   * A step left in flight by a crash or Ctrl-C: re-run only if idempotent, otherwise the operator decides.
+   * A manual step (confirm, checklist, ask) changed nothing outside deployctl, so it is simply asked again:
+   * Ctrl-C at its prompt must not make the resume ask whether the question "completed".
+   */
   async function settleInFlight(step: StepDoc, phase: PhaseDoc, rollback: boolean): Promise<'run' | 'done'> {
-    if (step.idempotent) return 'run';
+    if (step.idempotent || isManualStep(step)) return 'run';
     let decision: InFlightDecision | undefined = options.resume?.inFlight;
     if (decision === undefined && deps.prompter !== undefined) {
       try {

@@ -15,6 +15,8 @@ const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
   'rollback-started',
   'rollback-finished',
   'interrupted',
+  'escalation',
+  'notification',
   'run-finished',
 ]);
 
@@ -88,6 +90,10 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('reason') && Array.isArray(e['phases']);
     case 'run-finished':
       return str('status') && typeof e['exitCode'] === 'number';
+    case 'escalation':
+      return str('rule') && Array.isArray(e['to']);
+    case 'notification':
+      return str('channel') && str('messageKind') && typeof e['delivered'] === 'boolean';
     default:
       return true;
   }

@@ -1,5 +1,5 @@
 // Run state as a fold over events: the engine, resume, `status` and the record all read the run through this one function.
-import type { Actor, GateCondition, GateDecision, RunbookRef, RunEvent, RunStatus, StepOutcome } from './events.js';
+import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunStatus, StepOutcome } from './events.js';
 
 export interface StepState {
   phaseId: string;
@@ -43,6 +43,8 @@ export interface RunState {
   rollback?: { reason: string; startedAt: number; phases: string[]; status?: 'succeeded' | 'failed'; endedAt?: number };
   interrupted?: { signal: string; stepId?: string; at: number };
   resumes: { at: number; by: string }[];
+  escalations: EventOf<'escalation'>[];
+  notifications: EventOf<'notification'>[];
   finished?: { status: RunStatus; exitCode: number; reason?: string; at: number };
   lastEventAt?: number;
 }
@@ -54,6 +56,8 @@ export const initialRunState: RunState = {
   steps: new Map(),
   gates: new Map(),
   resumes: [],
+  escalations: [],
+  notifications: [],
 };
 
 function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): Map<K, V> {
@@ -134,6 +138,10 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       return { ...next, interrupted: { signal: event.signal, at: event.at, ...(event.stepId !== undefined ? { stepId: event.stepId } : {}) } };
     case 'run-finished':
       return { ...next, finished: { status: event.status, exitCode: event.exitCode, at: event.at, ...(event.reason !== undefined ? { reason: event.reason } : {}) } };
+    case 'escalation':
+      return { ...next, escalations: [...state.escalations, event] };
+    case 'notification':
+      return { ...next, notifications: [...state.notifications, event] };
     case 'step-output':
     case 'step-retrying':
       return next;

@@ -1,7 +1,8 @@
 // `${{ expr }}` templates: split a string into text and CEL parts, render them as plain text or as shell-quoted words.
 import { compileExpression, evaluateExpression, type CelContext, type CompiledExpression } from './cel.js';
 
-export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expr'; source: string; offset: number };
+/** `offset` is where the expression's source starts, `start` where its `${{` does. */
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expr'; source: string; offset: number; start: number };
 
 export type SplitResult = { ok: true; parts: TemplatePart[] } | { ok: false; message: string; offset: number };
 
@@ -21,7 +22,7 @@ export function splitTemplate(text: string): SplitResult {
     const inner = text.slice(open + OPEN.length, close);
     const source = inner.trim();
     if (source === '') return { ok: false, message: "empty template '${{ }}': put an expression inside, e.g. ${{ vars.base_url }}", offset: open };
-    parts.push({ kind: 'expr', source, offset: open + OPEN.length + inner.length - inner.trimStart().length });
+    parts.push({ kind: 'expr', source, offset: open + OPEN.length + inner.length - inner.trimStart().length, start: open });
     cursor = close + CLOSE.length;
   }
   if (cursor < text.length) parts.push({ kind: 'text', text: text.slice(cursor) });
@@ -110,7 +111,7 @@ export function stringifyValue(value: unknown): string {
 
 /**
  * Where a template sits inside quotes in a shell string, the quotes deployctl adds would be taken literally.
- * Returns the offsets of templates that are inside '…' or "…" so the loader can say so.
+ * Returns the offsets of the `${{` of templates that are inside '…' or "…" so the loader can say so.
  */
 export function templatesInsideShellQuotes(text: string): number[] {
   const split = splitTemplate(text);
@@ -119,7 +120,7 @@ export function templatesInsideShellQuotes(text: string): number[] {
   let state: 'plain' | 'single' | 'double' = 'plain';
   for (const part of split.parts) {
     if (part.kind === 'expr') {
-      if (state !== 'plain') offsets.push(part.offset);
+      if (state !== 'plain') offsets.push(part.start);
       continue;
     }
     for (let i = 0; i < part.text.length; i++) {

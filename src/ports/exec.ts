@@ -312,8 +312,9 @@ export const execCommand: Exec = async (request) => {
     guard(() => request.onSpawn?.(pid));
 
     // Output: a StringDecoder per stream joins multi-byte characters split between chunks. The handler
-    // runs synchronously, so a chunk is passed on before the next one is read: Node buffers nothing
-    // and a fast producer blocks on the full pipe (the kernel's backpressure) instead of filling memory.
+    // runs synchronously, so each chunk (at most 64 KiB, one libuv read) is passed on before the next
+    // is read: nothing queues up in Node, and a fast producer blocks on the full pipe (the kernel's
+    // backpressure) instead of filling our memory. onOutput must therefore be quick and keep little.
     const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
     const emit = (stream: StreamName, text: string) => {
       if (text.length > 0 && request.onOutput !== undefined) guard(() => request.onOutput?.(stream, text));

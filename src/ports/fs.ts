@@ -87,3 +87,9 @@ export function openAppendLog(file: string): AppendLog {
     },
   };
 }
+
+/** Append text to a file, creating it and its directory (notification log channels). */
+export function appendToFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, text, { mode: 0o600 });
+}

@@ -130,6 +130,11 @@ export function acquireLock(dir: StateDir, name: string, info: Omit<LockInfo, 'u
   return { ok: false, holder: readLock(file), file };
 }
 
+/** Who holds the lock of a runbook now, if anyone. */
+export function lockHolder(dir: StateDir, name: string): LockInfo | undefined {
+  return readLock(path.join(dir.locksDir, `${name}.lock`));
+}
+
 function readLock(file: string): LockInfo | undefined {
   try {
     const value = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;

@@ -24,13 +24,11 @@ export interface BuildRecordInputs {
   env: Record<string, string | undefined>;
   /** When the record is sealed (the run's end). */
   now: number;
-  escalations?: RecordPredicate['escalations'];
-  notifications?: RecordPredicate['notifications'];
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function buildRecordPredicate({ doc, state, env, now, escalations = [], notifications = [] }: BuildRecordInputs): RecordPredicate {
+export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs): RecordPredicate {
   if (state.runId === undefined || state.runbook === undefined || state.startedAt === undefined) {
     throw new Error('buildRecordPredicate: the run never started (no run-started event)');
   }
@@ -107,8 +105,21 @@ export function buildRecordPredicate({ doc, state, env, now, escalations = [], n
     phases,
     rollback,
     success_metrics: evaluateSuccessMetrics(doc, state, env, endedAt),
-    escalations,
-    notifications,
+    escalations: state.escalations.map((e) => ({
+      rule: e.rule,
+      reason: e.reason,
+      to: e.to.map((t) => ({ role: t.role, title: t.title, ...optional('person', t.person) })),
+      at: iso(e.at)!,
+      ...optional('step_id', e.stepId),
+    })),
+    notifications: state.notifications.map((n) => ({
+      channel: n.channel,
+      kind: n.messageKind,
+      at: iso(n.at)!,
+      delivered: n.delivered,
+      attempts: n.attempts,
+      ...optional('error', n.error),
+    })),
     roles: Object.fromEntries(
       Object.entries(doc.roles).map(([id, role]) => [id, { title: role.title, ...optional('primary', role.primary), ...optional('backup', role.backup) }]),
     ),

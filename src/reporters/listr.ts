@@ -46,6 +46,11 @@ export interface ListrReporterOptions {
   resumed?: RunState;
   /** Plain mode: colour off. */
   noColor?: boolean;
+  /**
+   * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
+   * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
+   */
+  signal?: AbortSignal;
 }
 
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
@@ -190,6 +195,22 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     ...(options.interactive ? {} : { fallbackRendererCondition: () => true }),
   } as ConstructorParameters<typeof Listr>[1]);
 
+  /** Steps started and not yet finished, by task key. */
+  const running = new Set<string>();
+  // Feedback at once for the first Ctrl-C or SIGTERM: stopping a process tree may take the whole kill grace period,
+  // and whatever the CLI writes to stderr meanwhile is held back by listr2 until the task list ends.
+  options.signal?.addEventListener(
+    'abort',
+    () => {
+      const signal = typeof options.signal?.reason === 'string' ? options.signal.reason : 'interrupt';
+      for (const key of running) {
+        const d = tasks.get(key);
+        if (d?.settled) void d.promise.then((task) => (task.output = `${signal}: stopping this step and its process tree… (Ctrl-C again to stop at once)`));
+      }
+    },
+    { once: true },
+  );
+
   const onEvent = (event: RunEvent) => {
     switch (event.kind) {
       case 'phase-started':
@@ -197,6 +218,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         break;
       case 'step-started':
         activeKey.set(event.stepId, event.rollback ? `rollback:${event.stepId}` : event.stepId);
+        running.add(event.rollback ? `rollback:${event.stepId}` : event.stepId);
         break;
       case 'step-output': {
         const d = tasks.get(activeKey.get(event.stepId) ?? event.stepId);
@@ -208,7 +230,15 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         if (d?.settled) void d.promise.then((task) => (task.output = `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`));
         break;
       }
+      case 'escalation': {
+        const key = event.stepId !== undefined ? (activeKey.get(event.stepId) ?? event.stepId) : undefined;
+        const d = key !== undefined ? tasks.get(key) : undefined;
+        const line = `⚠ ${event.rule}: escalated to ${event.to.map((t) => (t.person ? `${t.title} · ${t.person}` : t.title)).join(', ')}`;
+        if (d?.settled) void d.promise.then((task) => (task.output = line));
+        break;
+      }
       case 'step-finished':
+        running.delete(event.rollback ? `rollback:${event.stepId}` : event.stepId);
         stepEnding(event.rollback ? `rollback:${event.stepId}` : event.stepId).resolve({ kind: 'outcome', outcome: event.outcome });
         break;
       case 'gate-evaluated': {
@@ -243,12 +273,17 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           // Gate conditions (`gate.condition`) and in-flight decisions (`step.in-flight`) belong to the gate's or step's task.
           const owner = request.id.includes('.') ? request.id.slice(0, request.id.indexOf('.')) : request.id;
           const task = await taskFor(activeKey.get(owner) ?? owner).promise;
+          if (options.signal?.aborted) throw new PromptAbortedError();
           const adapter = task.prompt(ListrInquirerPromptAdapter);
+          const cancel = () => adapter.cancel();
+          options.signal?.addEventListener('abort', cancel, { once: true });
           try {
             return await askWith(adapter, request);
           } catch (error) {
             if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new PromptAbortedError();
             throw error;
+          } finally {
+            options.signal?.removeEventListener('abort', cancel);
           }
         },
       }

@@ -30,9 +30,11 @@ export function parseOffset(text: string): number | undefined {
 /** `1h 5m`, `4m 12s`, `850 ms`: short and readable, for summaries. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+  // Decide each unit on the rounded value, so 999.6 ms is '1.0s' and 59.7 s is '1m', never '1000 ms' or '60s'.
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 9_950) return `${(ms / 1000).toFixed(1)}s`;
   const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 60) return `${totalSeconds}s`;
   const h = Math.floor(totalSeconds / 3600);
   const m = Math.floor((totalSeconds % 3600) / 60);
   const s = totalSeconds % 60;

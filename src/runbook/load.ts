@@ -1,7 +1,7 @@
 // Load a runbook: read the bytes once, parse strictly, validate the grammar, check the meaning. Problems are values.
 import { readFileLimited } from '../ports/fs.js';
 import { sortProblems, type Problem } from './problem.js';
-import { checkSchema } from './schema.js';
+import { checkSchema, describeValue } from './schema.js';
 import { checkMeaning } from './semantic.js';
 import { readSource, type ReadFileLimited } from './source.js';
 import type { RunbookDoc, RunbookSource } from './types.js';
@@ -29,8 +29,10 @@ export function parseRunbookText(text: string, file: string): { ok: true; doc: R
   if (!parsed.ok) return { ok: false, problems: sortProblems(parsed.problems) };
   const { value, locate } = parsed.yaml;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    const what = Array.isArray(value) ? 'a list' : `a single value (${JSON.stringify(value)})`;
-    return { ok: false, problems: [{ file, line: 1, col: 1, code: 'not-a-mapping', message: `the runbook is ${what}, not a mapping: it starts with keys such as 'version: 1' and 'name:'` }] };
+    // describeValue shortens: a 1 MiB plain scalar is a single value too.
+    const what = Array.isArray(value) ? 'a list' : `a single value (${describeValue(value)})`;
+    const { line, col } = locate.value([]);
+    return { ok: false, problems: [{ file, line, col, code: 'not-a-mapping', message: `the runbook is ${what}, not a mapping: it starts with keys such as 'version: 1' and 'name:'` }] };
   }
   const shape = checkSchema(value, locate);
   if (shape.length > 0) return { ok: false, problems: sortProblems(shape) };

@@ -1,19 +1,25 @@
 // "did you mean …" hints: the closest candidate by edit distance, when it is close enough to be a typo.
 
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  // One typo per three letters; words of one or two letters are too short to guess from, and nobody mistypes a
+  // 100-letter name (a key in a hostile file can be a megabyte long: comparing it would take seconds).
+  if (word.length > MAX_GUESSABLE) return undefined;
+  const allowed = word.length < 3 ? 0 : Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: skip what cannot be close enough.
+    if (Math.abs(candidate.length - word.length) > allowed) continue;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  // One typo per three letters; words of one or two letters are too short to guess from.
-  const allowed = word.length < 3 ? 0 : Math.max(1, Math.floor(word.length / 3));
   return best !== undefined && bestDistance <= allowed ? best : undefined;
 }
+
+const MAX_GUESSABLE = 100;
 
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const match = closest(word, candidates);
@@ -22,7 +28,6 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
 
 /** Damerau-Levenshtein (optimal string alignment): a swapped pair of letters counts as one typo. */
 export function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 8) return Math.abs(a.length - b.length);
   const rows = a.length + 1;
   const cols = b.length + 1;
   const d: number[] = new Array<number>(rows * cols).fill(0);

@@ -183,7 +183,8 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
 
   const directive = doc.directives?.yaml;
   if (directive?.explicit && directive.version !== '1.2') {
-    problems.push({ file, line: 1, col: 1, code: 'yaml-version', message: `%YAML ${directive.version} is not supported: runbooks are YAML 1.2; remove the %YAML line` });
+    const line = cst.tokens.find((t) => t.type === 'directive' && t.source.startsWith('%YAML'));
+    problems.push(problemAt(line?.offset ?? 0, 'yaml-version', `%YAML ${directive.version} is not supported: runbooks are YAML 1.2; remove the %YAML line`));
   }
   const errors = [...doc.errors, ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0]);
   for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
@@ -195,9 +196,9 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
       problems.push(problemAt(error.pos[0], yamlErrorCode(error.code), describeYamlError(error.code, error.message)));
     }
   }
-  if (errors.length > YAML_LIMITS.maxErrors) {
-    const rest = errors.length - YAML_LIMITS.maxErrors;
-    problems.push(problemAt(errors[YAML_LIMITS.maxErrors]!.pos[0], 'too-many-errors', `${rest} more YAML error${rest === 1 ? '' : 's'} from here on: fix the ones above first`));
+  const moreAt = errors.length > YAML_LIMITS.maxErrors ? errors[YAML_LIMITS.maxErrors]!.pos[0] : cst.truncatedAt;
+  if (moreAt !== undefined) {
+    problems.push(problemAt(moreAt, 'too-many-errors', 'more YAML errors from here on: fix the ones above first'));
   }
   if (problems.length > 0) return { ok: false, problems };
   if (doc.contents === null) {
@@ -239,71 +240,50 @@ const YAML_OPTIONS = {
 interface CstResult {
   /** The top-level CST tokens, ready for the composer. */
   tokens: CST.Token[];
-  /** Offset of the first collection nested too deep. */
+  /** Offset of the first collection nested deeper than maxDepth. */
   tooDeep?: number;
   /** Offset where a second document starts. */
   secondDocument?: number;
+  /** Offset of the first stray token not read, when there were too many to report. */
+  truncatedAt?: number;
 }
 
 /**
- * Lex and parse to the CST (concrete syntax tree) by hand, so hostile input is refused early and cheaply: flow nesting
- * is counted per lexeme (the parser slows down with every flow level, and `[[[[…` can take seconds or exhaust memory),
- * block nesting per finished document (composing recurses once per level), and reading stops at a second document or
- * after enough stray tokens that each would become one more error.
+ * Lex and parse to the CST (concrete syntax tree) by hand, so hostile input is refused early and cheaply: nesting is
+ * checked after every lexeme on the parser's stack of open collections (deep `[[[[…` slows the parser down level by
+ * level, and composing recurses once per level), and reading stops at a second document or once stray tokens have
+ * made enough errors.
  */
 function readCst(text: string, lineCounter: LineCounter): CstResult {
   const parser = new Parser(lineCounter.addNewLine);
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
-  let flowDepth = 0;
-  let offset = 0;
   let documents = 0;
   let strayErrors = 0;
-  /** Keep one top-level token; returns a result when reading should stop. */
+  /** Keep one finished top-level token; returns a result when reading should stop. */
   const take = (token: CST.Token): CstResult | undefined => {
-    if (token.type === 'document') {
-      documents++;
-      if (documents > 1) return { tokens, secondDocument: token.offset };
-      const tooDeep = findExcessiveBlockNesting(token);
-      if (tooDeep !== undefined) return { tokens, tooDeep };
-    } else if (token.type === 'error' && ++strayErrors > YAML_LIMITS.maxErrors) {
-      return { tokens };
-    }
+    if (token.type === 'document' && ++documents > 1) return { tokens, secondDocument: token.offset };
+    if (token.type === 'error' && ++strayErrors > YAML_LIMITS.maxErrors) return { tokens, truncatedAt: token.offset };
     tokens.push(token);
     return undefined;
   };
-  for (const lexeme of new Lexer().lex(text)) {
-    if (lexeme === '[' || lexeme === '{') {
-      if (++flowDepth > YAML_LIMITS.maxDepth) return { tokens, tooDeep: offset };
-    } else if (lexeme === ']' || lexeme === '}') {
-      flowDepth = Math.max(0, flowDepth - 1);
-    }
-    // Control lexemes (document start, scalar marker, flow end) have no source width.
-    if (!(lexeme.length === 1 && lexeme < ' ' && lexeme !== '\n' && lexeme !== '\t')) offset += lexeme.length;
-    for (const token of parser.next(lexeme)) {
+  const drain = (produced: Iterable<CST.Token>): CstResult | undefined => {
+    for (const token of produced) {
       const stop = take(token);
       if (stop) return stop;
     }
-  }
-  for (const token of parser.end()) {
-    const stop = take(token);
+    // Every open collection's ancestors are open too, so the stack holds the whole chain down to the deepest one.
+    if (parser.stack.length > YAML_LIMITS.maxDepth) {
+      const open = parser.stack.filter((t) => t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection');
+      if (open.length > YAML_LIMITS.maxDepth) return { tokens, tooDeep: open[YAML_LIMITS.maxDepth]!.offset };
+    }
+    return undefined;
+  };
+  for (const lexeme of new Lexer().lex(text)) {
+    const stop = drain(parser.next(lexeme));
     if (stop) return stop;
   }
-  return { tokens };
-}
-
-/** Offset of the first collection more than maxDepth levels deep in a CST document, without recursion. */
-function findExcessiveBlockNesting(document: CST.Document): number | undefined {
-  const stack: { token: CST.Token | null | undefined; depth: number }[] = [{ token: document.value, depth: 0 }];
-  while (stack.length > 0) {
-    const { token, depth } = stack.pop()!;
-    if (token?.type !== 'block-map' && token?.type !== 'block-seq' && token?.type !== 'flow-collection') continue;
-    if (depth >= YAML_LIMITS.maxDepth) return token.offset;
-    for (const item of token.items) {
-      stack.push({ token: item.key, depth: depth + 1 }, { token: item.value, depth: depth + 1 });
-    }
-  }
-  return undefined;
+  return drain(parser.end()) ?? { tokens };
 }
 
 /** Walk the node tree without recursion: depth, tags, keys, NUL characters and alias counts. */
@@ -439,17 +419,21 @@ function checkAliases(doc: Document.Parsed, problemAt: (offset: number, code: st
 }
 
 function yamlErrorCode(code: string): string {
+  // An unknown tag is refused the same way whether yaml or checkNodes finds it.
+  if (code === 'TAG_RESOLVE_FAILED') return 'custom-tag';
   return `yaml-${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
 /** yaml's messages are good; a few classes deserve a sentence that names the fix. */
 function describeYamlError(code: string, message: string): string {
-  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  let first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  // "Unexpected scalar token in YAML stream: <the whole token>" can quote kilobytes of the file.
+  if (first.length > 160) first = `${first.slice(0, 159)}…`;
   switch (code) {
     case 'TAB_AS_INDENT':
       return 'tab used for indentation: YAML indents with spaces only';
     case 'TAG_RESOLVE_FAILED':
-      return `${first}: runbooks use plain YAML 1.2 values; remove the tag`;
+      return `tag '${first.replace(/^Unresolved tag: /, '')}' is not allowed: runbooks use plain YAML 1.2 values; remove the tag`;
     case 'BAD_DIRECTIVE':
       return `${first}: runbooks are YAML 1.2; remove the directive`;
     case 'RESOURCE_EXHAUSTION':

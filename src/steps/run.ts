@@ -68,7 +68,7 @@ export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
   if (ctx.dryRun) return { status: 'skipped', dryRun: true, command, reason: 'dry run: not executed' };
 
   const timeoutMs = step.timeout !== undefined ? parseDuration(step.timeout) : undefined;
-  const output = createOutputCollector({ mask: ctx.mask, onLine: ctx.onLine });
+  const output = createOutputCollector({ ...(ctx.masker !== undefined ? { masker: ctx.masker } : { mask: ctx.mask }), onLine: ctx.onLine });
   const result = await ctx.exec({
     command: rendered.command,
     cwd,

@@ -2,6 +2,7 @@
 import type { Actor, StepOutcome } from '../engine/events.js';
 import type { CelContext } from '../expr/cel.js';
 import type { Answers } from '../engine/answers.js';
+import type { Masker } from '../engine/secrets.js';
 import type { Clock, Exec, HttpSend, Prompter } from '../ports/types.js';
 import type { PhaseDoc, RunbookSource, StepDoc } from '../runbook/types.js';
 
@@ -27,6 +28,8 @@ export interface StepRunContext {
   /** Secret values: never allowed in a command line. */
   secretValues: readonly string[];
   mask: (text: string) => string;
+  /** When present, output is masked as a stream: a secret split across chunks or lines is still caught. */
+  masker?: Masker;
   /** Live output lines, already masked. */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   killGraceMs?: number;

@@ -340,7 +340,7 @@ describe('output', () => {
 describe('when deployctl itself exits', () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   // A Node 20 child cannot run TypeScript: transpile the port next to node_modules so it resolves execa.
-  const cacheDir = join(root, 'node_modules', '.cache', 'deployctl-exec-test');
+  const cacheDir = join(root, 'node_modules', '.deployctl-exec-test');
   const portModule = join(cacheDir, 'exec.mjs');
 
   beforeAll(() => {

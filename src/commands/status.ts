@@ -1,0 +1,63 @@
+// `deployctl status [RUN_ID]`: the communication plan's status update for a run, now, read from its journal (from any terminal).
+import * as path from 'node:path';
+import type { Io } from '../cli/io.js';
+import { CliError, ExitCode } from '../errors.js';
+import { parseJournal } from '../engine/journal.js';
+import { foldEvents, type RunState } from '../engine/state.js';
+import { formatStatusUpdate, openIssuesFromState, statusView } from '../notify/messages.js';
+import { isAlive, isRunId, listRunIds, lockHolder, readJournalText, stateDir, type StateDir } from '../ports/state-dir.js';
+import { parseDuration } from '../runbook/duration.js';
+import { loadRunbook } from '../runbook/load.js';
+
+export interface StatusPorts {
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  now: () => number;
+}
+
+export function statusCommand(runId: string | undefined, ports: StatusPorts): number {
+  const { io } = ports;
+  const dir = stateDir(ports.env, ports.cwd);
+  let chosen: { runId: string; state: RunState } | undefined;
+  if (runId !== undefined) {
+    if (!isRunId(runId)) throw new CliError(`'${runId}' is not a run id (they look like 20261126T151500Z-3f9a1c)`, { hint: 'deployctl status with no argument shows the running deployment' });
+    const text = readJournalText(dir, runId);
+    if (text === undefined) throw new CliError(`no run ${runId} in ${dir.runsDir}`, { hint: 'run deployctl status from the directory the run was started in' });
+    chosen = { runId, state: foldEvents(parseJournal(text).events) };
+  } else {
+    for (const id of listRunIds(dir)) {
+      const text = readJournalText(dir, id);
+      if (text === undefined) continue;
+      const state = foldEvents(parseJournal(text).events);
+      if (state.finished === undefined && !state.dryRun && isHeldBy(dir, state, id)) {
+        chosen = { runId: id, state };
+        break;
+      }
+    }
+    if (chosen === undefined) {
+      io.out(`No deployment is running${listRunIds(dir).length > 0 ? '' : ` (no runs in ${path.relative(ports.cwd, dir.runsDir) || dir.runsDir})`}.`);
+      return ExitCode.ok;
+    }
+  }
+  const { state } = chosen;
+  const runbookPath = state.runbook?.path;
+  const loaded = runbookPath !== undefined ? loadRunbook(path.resolve(ports.cwd, runbookPath)) : undefined;
+  if (loaded === undefined || !loaded.ok) {
+    throw new CliError(`cannot read the runbook of run ${chosen.runId} (${runbookPath ?? 'unknown'})`, { hint: 'run deployctl status from the directory the run was started in' });
+  }
+  const { doc } = loaded.runbook;
+  const now = ports.now();
+  const every = doc.notify?.status_every !== undefined ? parseDuration(doc.notify.status_every) : undefined;
+  const view = statusView(doc, state, openIssuesFromState(state));
+  io.out(`Run ${chosen.runId} of ${doc.name}, operator ${state.operator ?? 'unknown'}${state.finished ? `, ended ${state.finished.status}` : ''}`);
+  io.out(formatStatusUpdate(doc, state, view, state.finished?.at ?? now, state.finished ? undefined : every !== undefined ? now + every : undefined));
+  return ExitCode.ok;
+}
+
+/** A run is running while its lock names it and the holder is alive (a crashed run is not running). */
+function isHeldBy(dir: StateDir, state: RunState, runId: string): boolean {
+  const name = state.runbook?.name;
+  const lock = name === undefined ? undefined : lockHolder(dir, name);
+  return lock !== undefined && lock.runId === runId && (isAlive(lock.pid) || lock.host !== state.host);
+}

@@ -1,0 +1,246 @@
+// `deployctl run runbooks/phase65.yaml` end to end: the built CLI drives the real demo target on 127.0.0.1 and leaves a record openssl verifies.
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { assertBuilt, cliEnv, freePort, killAllClis, readRecord, recordFiles, runCli, runDirs, stackTraceLines, verifyWithOpenssl, type CliResult } from '../helpers/cli.js';
+
+const RUNBOOKS = fileURLToPath(new URL('../../runbooks', import.meta.url));
+const RUNBOOK = 'runbooks/phase65.yaml';
+const ANSWERS = 'runbooks/phase65.answers.yaml';
+
+interface Demo {
+  dir: string;
+  port: number;
+  baseUrl: string;
+  env: Record<string, string>;
+}
+
+let demo: Demo;
+
+function demoCli(...args: string[]) {
+  return spawnSync(process.execPath, [path.join(demo.dir, 'runbooks/demo/demo.js'), ...args], { env: cliEnv(demo.env), encoding: 'utf8', timeout: 20_000 });
+}
+
+/** The demo target's version as it serves it now, or undefined when nothing answers. */
+async function servedVersion(): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${demo.baseUrl}/api/health`, { signal: AbortSignal.timeout(3000) });
+    return ((await res.json()) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function run(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return runCli(['run', RUNBOOK, '--var', `base_url=${demo.baseUrl}`, ...args], { cwd: demo.dir, env: demo.env, timeoutMs });
+}
+
+function expectCleanOutput(result: CliResult): void {
+  expect(stackTraceLines(result.stdout)).toEqual([]);
+  expect(stackTraceLines(result.stderr)).toEqual([]);
+}
+
+function phaseIds(): string[] {
+  const doc = parse(readFileSync(path.join(demo.dir, RUNBOOK), 'utf8')) as { phases: { id: string }[] };
+  return doc.phases.map((p) => p.id);
+}
+
+/** The answers file with some keys changed (a value) or removed (undefined). */
+function answersWith(changes: Record<string, string | undefined>): string {
+  const lines = readFileSync(path.join(demo.dir, ANSWERS), 'utf8').split('\n');
+  const out = lines
+    .map((line) => {
+      const key = /^([A-Za-z0-9_.-]+):/.exec(line)?.[1];
+      if (key === undefined || !(key in changes)) return line;
+      const value = changes[key];
+      return value === undefined ? undefined : `${key}: ${value}`;
+    })
+    .filter((line): line is string => line !== undefined);
+  const file = path.join(demo.dir, 'changed.answers.yaml');
+  writeFileSync(file, out.join('\n'));
+  return 'changed.answers.yaml';
+}
+
+function singleRecord() {
+  const files = recordFiles(demo.dir);
+  expect(files).toHaveLength(1);
+  return { file: files[0]!, ...readRecord(files[0]!) };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function stepOf(predicate: Record<string, any>, id: string): Record<string, any> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const step = (predicate['phases'] as any[]).flatMap((p) => p.steps).find((s) => s.id === id);
+  expect(step, `step ${id} in the record`).toBeDefined();
+  return step;
+}
+
+beforeAll(() => assertBuilt());
+
+beforeEach(async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployctl-e2e-phase65-'));
+  // The demo's own state (if someone ran it by hand in the repository) stays behind.
+  cpSync(RUNBOOKS, path.join(dir, 'runbooks'), { recursive: true, filter: (src) => !src.includes(`${path.sep}.state`) });
+  const port = await freePort();
+  demo = { dir, port, baseUrl: `http://127.0.0.1:${port}`, env: { DEMO_PORT: String(port), DEMO_STATE_DIR: path.join(dir, 'demo-state'), DEMO_FAST: '1' } };
+});
+
+afterEach(async () => {
+  await killAllClis();
+  demoCli('stop');
+  rmSync(demo.dir, { recursive: true, force: true });
+});
+
+afterAll(async () => {
+  await killAllClis();
+});
+
+describe('deployctl run phase65 with every answer given', () => {
+  it('deploys, exits 0 and writes a record that openssl verifies, naming the runbook by its sha256 with every phase succeeded', async () => {
+    const result = await run(['--answers', ANSWERS]);
+    expect(result.code, result.stderr).toBe(0);
+    expectCleanOutput(result);
+
+    const { file, envelope, statement } = singleRecord();
+    expect(path.dirname(file)).toBe(path.join(demo.dir, '.deployctl', 'records'));
+    const verdicts = verifyWithOpenssl(file, path.join(demo.dir, '.deployctl/keys/deployctl.pub'), demo.dir);
+    expect(verdicts.length).toBeGreaterThan(0);
+    for (const v of verdicts) expect(v, v.output).toMatchObject({ ok: true });
+
+    const runbookSha = createHash('sha256').update(readFileSync(path.join(demo.dir, RUNBOOK))).digest('hex');
+    expect(statement._type).toBe('https://in-toto.io/Statement/v1');
+    expect(statement.subject).toEqual([{ name: RUNBOOK, digest: { sha256: runbookSha } }]);
+    const predicate = statement.predicate;
+    expect(predicate['status']).toBe('succeeded');
+    expect(predicate['exit_code']).toBe(0);
+    expect(predicate['runbook']).toMatchObject({ name: 'phase65', sha256: runbookSha });
+    expect((predicate['phases'] as { id: string; status: string }[]).map((p) => [p.id, p.status])).toEqual(phaseIds().map((id) => [id, 'succeeded']));
+    expect(predicate['rollback']).toBeNull();
+
+    // The release is what the target serves now.
+    expect(await servedVersion()).toBe('6.5.0');
+
+    // The check is not vacuous: the same signature over a changed payload does not verify.
+    const changed = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { status: string } };
+    changed.predicate.status = 'failed';
+    const tampered = path.join(demo.dir, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(changed)).toString('base64') }));
+    expect(verifyWithOpenssl(tampered, path.join(demo.dir, '.deployctl/keys/deployctl.pub'), demo.dir).map((v) => v.ok)).toEqual(verdicts.map(() => false));
+  });
+});
+
+describe('deployctl run phase65 with a release that fails verification', () => {
+  it('rolls back, exits 4, records the rollback steps and leaves the target on the version it had before', async () => {
+    const result = await run(['--answers', ANSWERS, '--var', 'version=6.5.0-errors']);
+    expect(result.code, result.stderr).toBe(4);
+    expectCleanOutput(result);
+
+    const { file, statement } = singleRecord();
+    expect(verifyWithOpenssl(file, path.join(demo.dir, '.deployctl/keys/deployctl.pub'), demo.dir).every((v) => v.ok)).toBe(true);
+    const predicate = statement.predicate;
+    expect(predicate['status']).toBe('rolled-back');
+    expect(predicate['exit_code']).toBe(4);
+    expect(stepOf(predicate, 'deploy-release')['status']).toBe('succeeded');
+    const rollback = predicate['rollback'] as { status: string; steps: { id: string; status: string }[] };
+    expect(rollback.status).toBe('succeeded');
+    expect(rollback.steps.map((s) => [s.id, s.status])).toEqual([
+      ['rollback-release', 'succeeded'],
+      ['rollback-health', 'succeeded'],
+      ['rollback-resolved', 'succeeded'],
+    ]);
+
+    // The version before the deploy, as the pre-flight status step saw it.
+    const before = /version:\s+(\S+)/.exec(stepOf(predicate, 'target-status')['stdout'].text as string)?.[1];
+    expect(before).toBeDefined();
+    expect(before).not.toBe('6.5.0-errors');
+    expect(await servedVersion()).toBe(before);
+  });
+});
+
+describe('deployctl run phase65 decided NO-GO', () => {
+  it.each([
+    ['the gate is answered no-go', { 'go-no-go': 'no-go' }],
+    ['an attestation is answered false', { 'go-no-go.leadership_approved': 'false' }],
+  ])('exits 3 and deploys nothing when %s', async (_title, changes) => {
+    const answers = answersWith(changes);
+    const result = await run(['--answers', answers]);
+    expect(result.code, result.stderr).toBe(3);
+    expectCleanOutput(result);
+
+    const { statement } = singleRecord();
+    const predicate = statement.predicate;
+    expect(predicate['status']).toBe('no-go');
+    const phases = predicate['phases'] as { id: string; status: string; gate?: { decision: string } }[];
+    expect(phases.find((p) => p.id === 'go-no-go')?.gate?.decision).toBe('no-go');
+    expect(phases.find((p) => p.id === 'deploy')?.status).toBe('not-run');
+    expect(stepOf(predicate, 'deploy-release')['status']).toBe('not-run');
+    expect(predicate['rollback']).toBeNull();
+
+    // The target never saw a deploy: no previous version.
+    const status = demoCli('status');
+    expect(status.stdout).toMatch(/previous version:\s+\(none\)/);
+    expect(await servedVersion()).not.toBe('6.5.0');
+  });
+});
+
+describe('deployctl run phase65 without a terminal and without some answers', () => {
+  function expectNothingRan(): void {
+    expect(runDirs(demo.dir)).toEqual([]);
+    expect(recordFiles(demo.dir)).toEqual([]);
+    // The first phase would have started the demo target: it has no state at all.
+    expect(existsSync(demo.env['DEMO_STATE_DIR']!)).toBe(false);
+  }
+
+  it('exits 2 at once, runs nothing, and lists the exact lines to add to the answers file', async () => {
+    const answers = answersWith({ training: undefined, 'oncall-log': undefined, 'go-no-go': undefined, 'go-no-go.risk_acceptable': undefined });
+    const result = await run(['--answers', answers], 20_000);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.durationMs).toBeLessThan(5000); // start-up and a check; on an idle machine about 0.4 s
+    expectCleanOutput(result);
+    const lines = result.stderr.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim());
+    for (const line of ['training: true', 'oncall-log: "…"', 'go-no-go: go', 'go-no-go.risk_acceptable: true']) expect(lines).toContain(line);
+    // Only what is missing.
+    expect(result.stderr).not.toMatch(/^\s*team-assembled:/m);
+    expect(result.stderr).toContain('nothing was run');
+    expectNothingRan();
+  });
+
+  it('exits 2 at once without --answers, listing every key the run needs', async () => {
+    const result = await run([], 20_000);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.durationMs).toBeLessThan(5000);
+    expectCleanOutput(result);
+    expect(result.stderr).toContain('--answers');
+    const lines = result.stderr.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim());
+    for (const line of ['team-assembled: true', 'training: true', 'go-no-go: go', 'go-no-go.leadership_approved: true', 'verification: go', 'signoff-lead: true']) {
+      expect(lines).toContain(line);
+    }
+    expectNothingRan();
+  });
+});
+
+describe('deployctl run phase65 --dry-run', () => {
+  it('prints every resolved command and executes nothing', async () => {
+    const result = await run(['--dry-run', '--var', 'version=9.9.9'], 30_000);
+    expect(result.code, result.stderr).toBe(0);
+    expectCleanOutput(result);
+    for (const line of [
+      'start-target: ./demo/demo.js start',
+      'backup: ./demo/demo.js backup',
+      'deploy-release: ./demo/demo.js deploy 9.9.9',
+      `pf-health: GET ${demo.baseUrl}/api/health ×20`,
+      `verify-chat: POST ${demo.baseUrl}/api/chat ×20`,
+    ]) {
+      expect(result.stdout).toContain(line);
+    }
+    expect(runDirs(demo.dir)).toEqual([]);
+    expect(recordFiles(demo.dir)).toEqual([]);
+    expect(existsSync(demo.env['DEMO_STATE_DIR']!)).toBe(false);
+    expect(await servedVersion()).toBeUndefined();
+  });
+});

@@ -1,0 +1,204 @@
+// The notifier with a manual clock and a recording webhook port: cadence, suppression, escalation levels, timers, delivery.
+import { describe, expect, it } from 'vitest';
+import type { EventOf, RunEvent, StepOutcome } from '../../src/engine/events.js';
+import { createNotifier, type NotifierDeps } from '../../src/notify/notifier.js';
+import { createManualClock } from '../../src/ports/clock.js';
+import type { HttpRequest, HttpResult } from '../../src/ports/types.js';
+import { inlineRunbook } from '../helpers/engine-fakes.js';
+
+const RUNBOOK = inlineRunbook(`
+version: 1
+name: n
+target_duration: 20m
+roles:
+  lead: { title: Deployment Lead, primary: Ana, escalates_to: [tech-lead] }
+  devops: { title: DevOps Engineer, primary: Chen, escalates_to: [tech-lead] }
+  tech-lead: { title: Tech Lead, primary: Kofi, escalates_to: [cto] }
+  cto: { title: CTO, primary: Lena }
+notify:
+  status_every: 5m
+  channels:
+    - { id: slack, webhook: "http://hooks.test/\${{ env.HOOK }}" }
+    - { id: quiet, webhook: "http://hooks.test/never", if: "has(env.NEVER)" }
+escalation:
+  - { name: Issue taking > 15 min, after: 15m }
+  - { name: Rollback needed, on: rollback, to: [lead] }
+  - { name: System down, when: "steps.health.status == 'failed'", to: [cto] }
+phases:
+  - id: deploy
+    steps:
+      - { id: ship, owner: devops, run: ship }
+      - { id: health, owner: devops, run: health }
+    rollback:
+      - { id: restore, owner: devops, run: restore }
+`);
+
+function setup(reply: (req: HttpRequest) => HttpResult = () => ({ ok: true, status: 200, body: 'ok', durationMs: 1 })) {
+  const clock = createManualClock(Date.UTC(2026, 10, 26, 10, 0, 0));
+  const sent: { url: string; text: string }[] = [];
+  const events: RunEvent[] = [];
+  const deps: NotifierDeps = {
+    doc: RUNBOOK.doc,
+    clock,
+    send: async (req) => {
+      sent.push({ url: req.url, text: (JSON.parse(req.body ?? '{}') as { text: string }).text });
+      return reply(req);
+    },
+    appendFile: () => undefined,
+    resolvePath: (f) => f,
+    env: { HOOK: 'abc' },
+    emit: (e) => {
+      events.push(e);
+      notifier.onEvent(e);
+    },
+    mask: (t) => t.replaceAll('s3cret', '***'),
+    dryRun: false,
+    print: () => undefined,
+    webhook: { attempts: 3, backoffMs: 100 },
+  };
+  const notifier = createNotifier(deps);
+  const feed = (e: Omit<RunEvent, 'at'> & { kind: RunEvent['kind'] }) => {
+    const event = { ...e, at: clock.now() } as RunEvent;
+    events.push(event);
+    notifier.onEvent(event);
+  };
+  return { clock, sent, events, notifier, feed };
+}
+
+const start = {
+  kind: 'run-started',
+  runId: 'r1',
+  runbook: { name: 'n', path: 'n.yaml', sha256: 'x' },
+  tool: { name: 'deployctl', version: '0' },
+  operator: 'op',
+  host: 'h',
+  vars: {},
+  dryRun: false,
+} as const;
+
+const ok = (over: Partial<StepOutcome> = {}): StepOutcome => ({ status: 'succeeded', attempts: 1, startedAt: 0, endedAt: 0, durationMs: 1, ...over });
+
+const escalations = (events: RunEvent[]) => events.filter((e): e is EventOf<'escalation'> => e.kind === 'escalation');
+
+describe('notifier', () => {
+  it('posts a Slack-style {"text": …} status update every status_every, and stays quiet while nothing changes', async () => {
+    const { clock, sent, feed, notifier } = setup();
+    feed(start);
+    feed({ kind: 'phase-started', phaseId: 'deploy' });
+    await clock.advance(5 * 60_000);
+    await notifier.finish();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.url).toBe('http://hooks.test/abc');
+    expect(sent[0]!.text).toMatch(/^\[Deployment Status - 10:05 UTC\]\n📊 Status: IN PROGRESS\n⏱️ Elapsed: 5m \/ 20m total\n🟡 deploy: IN PROGRESS/);
+    expect(sent[0]!.text).toContain('Next update: 10:10 UTC');
+    // Nothing changes: silent for two intervals, a "no change" update on the third.
+    await clock.advance(5 * 60_000);
+    await clock.advance(5 * 60_000);
+    await notifier.finish();
+    expect(sent).toHaveLength(1);
+    await clock.advance(5 * 60_000);
+    await notifier.finish();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.text).toContain('(no change)');
+    // A change is reported at the next interval.
+    feed({ kind: 'step-started', stepId: 'ship', phaseId: 'deploy', stepKind: 'run', attempt: 1, rollback: false });
+    feed({ kind: 'step-finished', stepId: 'ship', phaseId: 'deploy', rollback: false, outcome: ok() });
+    feed({ kind: 'phase-finished', phaseId: 'deploy', status: 'succeeded' });
+    await clock.advance(5 * 60_000);
+    await notifier.finish();
+    expect(sent).toHaveLength(3);
+    expect(sent[2]!.text).toContain('🟢 deploy: COMPLETE');
+  });
+
+  it("escalates a step open too long up the owner's path, once per level, and resolves when it ends", async () => {
+    const { clock, sent, events, feed, notifier } = setup();
+    feed(start);
+    feed({ kind: 'step-started', stepId: 'ship', phaseId: 'deploy', stepKind: 'run', attempt: 1, rollback: false });
+    await clock.advance(15 * 60_000 - 1);
+    expect(escalations(events)).toHaveLength(0);
+    await clock.advance(1);
+    expect(escalations(events).map((e) => [e.level, e.to.map((t) => t.role)])).toEqual([[1, ['tech-lead']]]);
+    await clock.advance(15 * 60_000);
+    expect(escalations(events).map((e) => [e.level, e.to.map((t) => t.role)])).toEqual([
+      [1, ['tech-lead']],
+      [2, ['cto']],
+    ]);
+    // The path ends at the CTO: no third level however long it takes.
+    await clock.advance(60 * 60_000);
+    expect(escalations(events)).toHaveLength(2);
+    // A retry of the same step does not re-arm the timers.
+    feed({ kind: 'step-started', stepId: 'ship', phaseId: 'deploy', stepKind: 'run', attempt: 2, rollback: false });
+    feed({ kind: 'step-finished', stepId: 'ship', phaseId: 'deploy', rollback: false, outcome: ok() });
+    await notifier.finish();
+    expect(sent.some((m) => m.text.startsWith('🚨 ALERT: Issue taking > 15 min') && m.text.includes('Assignee: Tech Lead · Kofi'))).toBe(true);
+    expect(sent.at(-1)!.text).toMatch(/^✅ RESOLVED: step 'ship' \(ship\) \(escalated wait\)/);
+  });
+
+  it('cancels the timers when the step ends in time', async () => {
+    const { clock, events, feed } = setup();
+    feed(start);
+    feed({ kind: 'step-started', stepId: 'ship', phaseId: 'deploy', stepKind: 'run', attempt: 1, rollback: false });
+    await clock.advance(14 * 60_000);
+    feed({ kind: 'step-finished', stepId: 'ship', phaseId: 'deploy', rollback: false, outcome: ok() });
+    await clock.advance(60 * 60_000);
+    expect(escalations(events)).toHaveLength(0);
+  });
+
+  it('fires on: rollback and when: rules once, naming the target roles', async () => {
+    const { events, feed, sent, notifier } = setup();
+    feed(start);
+    feed({ kind: 'step-finished', stepId: 'health', phaseId: 'deploy', rollback: false, outcome: ok({ status: 'failed', reason: 'status 503' }) });
+    feed({ kind: 'rollback-started', reason: 'health failed', phases: ['deploy'] });
+    feed({ kind: 'step-finished', stepId: 'restore', phaseId: 'deploy', rollback: true, outcome: ok() });
+    await notifier.finish();
+    expect(escalations(events).map((e) => [e.rule, e.to.map((t) => `${t.title} · ${t.person}`)])).toEqual([
+      ['System down', ['CTO · Lena']],
+      ['Rollback needed', ['Deployment Lead · Ana']],
+    ]);
+    expect(sent.filter((m) => m.text.startsWith('🚨 ALERT: Step failed'))).toHaveLength(1);
+  });
+
+  it('announces the all-clear on success and the failure notice otherwise', async () => {
+    const a = setup();
+    a.feed(start);
+    a.feed({ kind: 'run-finished', status: 'succeeded', exitCode: 0 });
+    await a.notifier.finish();
+    expect(a.sent.at(-1)!.text).toMatch(/^🎉 DEPLOYMENT COMPLETE\nDeployment: SUCCESS/);
+    expect(a.sent.at(-1)!.text).toContain('Thanks to: Ana, Chen, Kofi, Lena');
+    const b = setup();
+    b.feed(start);
+    b.feed({ kind: 'run-finished', status: 'rolled-back', exitCode: 4, reason: 'health failed; rolled back' });
+    await b.notifier.finish();
+    expect(b.sent.at(-1)!.text).toMatch(/^↩️ DEPLOYMENT ROLLED BACK/);
+  });
+
+  it('retries a webhook that answers 500, and journals a delivery failure without failing anything', async () => {
+    let calls = 0;
+    const { clock, events, feed, notifier } = setup(() => (++calls < 3 ? { ok: true, status: 500, body: '', durationMs: 1 } : { ok: true, status: 200, body: 'ok', durationMs: 1 }));
+    feed(start);
+    feed({ kind: 'run-finished', status: 'succeeded', exitCode: 0 });
+    const finishing = notifier.finish();
+    while ((await clock.runNext()) || calls < 3) await new Promise((r) => setImmediate(r));
+    await finishing;
+    const delivered = events.filter((e): e is EventOf<'notification'> => e.kind === 'notification');
+    expect(delivered.map((n) => [n.channel, n.delivered, n.attempts])).toEqual([['slack', true, 3]]);
+
+    const dead = setup(() => ({ ok: false, error: 'connection refused', durationMs: 1, timedOut: false }));
+    dead.feed(start);
+    dead.feed({ kind: 'run-finished', status: 'succeeded', exitCode: 0 });
+    const done = dead.notifier.finish();
+    while (await dead.clock.runNext());
+    await done;
+    const failed = dead.events.filter((e): e is EventOf<'notification'> => e.kind === 'notification');
+    expect(failed.map((n) => [n.delivered, n.attempts, n.error])).toEqual([[false, 3, 'connection refused']]);
+  });
+
+  it('masks secrets in what it sends', async () => {
+    const { feed, sent, notifier } = setup();
+    feed(start);
+    feed({ kind: 'step-finished', stepId: 'ship', phaseId: 'deploy', rollback: false, outcome: ok({ status: 'failed', reason: 'token s3cret rejected' }) });
+    await notifier.finish();
+    expect(sent.map((m) => m.text).join('\n')).not.toContain('s3cret');
+    expect(sent[0]!.text).toContain('token *** rejected');
+  });
+});
