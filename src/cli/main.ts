@@ -75,6 +75,26 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('preflight')
+    .description('run the automated checks of the preflight phases, for CI: never prompts (exit 0 all passed, 1 a check failed, 2 invalid)')
+    .argument('[runbook]', 'runbook file (default: $DEPLOYCTL_RUNBOOK, else ./deployctl.yaml, else the only *.yaml in ./runbooks/)')
+    .option('--var <name=value>', 'override a var (repeatable)', collect, [])
+    .option('--junit <file>', 'write a JUnit XML report (one testsuite per preflight phase)')
+    .option('--json', 'print one JSON document with every check on stdout')
+    .option('--concurrency <n>', 'checks run at once (default 8)')
+    .action(async (file: string | undefined, options: Record<string, unknown>) => {
+      const [{ preflightCommand, defaultPreflightPorts }, { interruptOnSignals }] = await Promise.all([import('../commands/preflight.js'), import('./signals.js')]);
+      const interrupts = interruptOnSignals((signal) => {
+        io.err(`\ndeployctl: ${signal}: stopping the running checks and their process trees. Press Ctrl-C again to exit at once.`);
+      });
+      try {
+        setExit(await preflightCommand(file, options, defaultPreflightPorts(io, interrupts.signal)));
+      } finally {
+        interrupts.dispose();
+      }
+    });
+
+  program
     .command('keygen')
     .description('create an Ed25519 key pair for signing records and sign-offs (never overwrites)')
     .option('--out <dir>', 'directory for the key pair', '.deployctl/keys')

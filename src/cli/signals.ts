@@ -41,11 +41,13 @@ export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): I
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  process.on('SIGHUP', handler);
   return {
     signal: controller.signal,
     dispose() {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
+      process.off('SIGHUP', handler);
     },
   };
 }

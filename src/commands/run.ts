@@ -5,11 +5,13 @@ import type { KeyObject } from 'node:crypto';
 import type { Io } from '../cli/io.js';
 import { packageVersion } from '../cli/version.js';
 import { CliError, ExitCode } from '../errors.js';
+import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
 import { isDurableEvent, type RunEvent } from '../engine/events.js';
 import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { parseJournal, serializeEvent } from '../engine/journal.js';
 import { createMasker } from '../engine/secrets.js';
+import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, foldEvents, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
@@ -89,6 +91,16 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   if (resumed && (options.var ?? []).length > 0) {
     throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: `start a new run instead, or resume without --var (run ${resumed.runId})` });
   }
+  if (resumed && !interactive && options.inFlight === undefined) {
+    // Nobody to ask: say so now, before the lock, the journal and a record of a session that could do nothing.
+    const undecided = stepsNeedingInFlightDecision(doc, resumed.state);
+    if (undecided.length > 0) {
+      throw new CliError(
+        `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
+        { exitCode: ExitCode.usage, hint: `check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort (stop the run here)` },
+      );
+    }
+  }
   const vars = resumed ? resumed.state.vars : resolveVars(doc, options.var ?? []);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
   const runId = resumed?.runId ?? newRunId(clock.now());
@@ -107,6 +119,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       { exitCode: ExitCode.usage, hint: `wait for it to finish (deployctl status shows it); if that process is gone from another host, remove ${lock.file}` },
     );
   }
+  if (lock?.ok) faultPoint('after-lock');
   if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
 
   const journal = dryRun ? undefined : openJournal(dir, runId);
@@ -128,7 +141,11 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
+    if (masked.kind === 'step-started') faultPoint('before-step-started');
+    if (masked.kind === 'step-finished') faultPoint('before-step-finished');
     journal?.append(serializeEvent(masked), isDurableEvent(masked));
+    if (masked.kind === 'step-started') faultPoint('after-step-started');
+    if (masked.kind === 'step-finished') faultPoint('after-step-finished');
     recorded = applyEvent(recorded, masked);
     reporter.onEvent(masked);
     notifier.onEvent(masked);

@@ -1,7 +1,7 @@
 // Named rules over run state: whether a step runs, whether and what to roll back. Their names double as reasons shown to people.
 import { compileExpression, evaluateExpression, type CelContext } from '../expr/cel.js';
-import type { PhaseDoc, RunbookDoc, StepDoc } from '../runbook/types.js';
-import type { RunState } from './state.js';
+import { isManualStep, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+import { isStepFinished, type RunState } from './state.js';
 
 export type SkipDecision = { run: true } | { run: false; reason: string } | { run: false; error: string };
 
@@ -29,4 +29,16 @@ export function shouldRollBack(doc: RunbookDoc, state: RunState): boolean {
 
 export function isManualKind(step: StepDoc): boolean {
   return step.confirm !== undefined || step.checklist !== undefined || step.ask !== undefined;
+}
+
+/**
+ * Steps a resumed run would stop at to ask whether they completed: started in an earlier session, not
+ * finished (in flight at a crash, or interrupted), not idempotent, and not manual (those are asked again).
+ * Without a terminal and without --in-flight, `run --resume` refuses up front, before it opens the journal.
+ */
+export function stepsNeedingInFlightDecision(doc: RunbookDoc, state: RunState): string[] {
+  return doc.phases
+    .flatMap((phase) => [...(phase.steps ?? []), ...(phase.rollback ?? [])])
+    .filter((step) => state.steps.has(step.id) && !isStepFinished(state, step.id) && step.idempotent !== true && !isManualStep(step))
+    .map((step) => step.id);
 }

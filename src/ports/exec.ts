@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
+import { faultPoint } from '../faults.js';
 
 const DEFAULT_KILL_GRACE_MS = 5000;
 /** How often a dying group is checked while we wait for it to go. */
@@ -309,6 +310,7 @@ export const execCommand: Exec = async (request) => {
   }
 
   try {
+    faultPoint('after-spawn');
     guard(() => request.onSpawn?.(pid));
 
     // Output: a StringDecoder per stream joins multi-byte characters split between chunks. The handler

@@ -1,6 +1,7 @@
 // The real file-system port: bounded reads, atomic writes with fsync, the only place that imports node:fs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { faultPoint } from '../faults.js';
 
 export type ReadLimitedResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too-large'; size: number };
 
@@ -45,8 +46,10 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     throw error;
   }
   fs.closeSync(fd);
+  faultPoint('record-temp');
   fs.renameSync(temp, file);
   fsyncDirectory(dir);
+  faultPoint('record-renamed');
 }
 
 export function fsyncDirectory(dir: string): void {

@@ -31,5 +31,4 @@ export const messages = {
   interruptedBeforeStart: 'not run: preflight was interrupted before it started',
   nothingAutomated: 'the preflight phases hold no automated step (run or http): nothing was checked',
   junitWriteFailed: (file: string, error: string) => ({ message: `could not write the JUnit report ${file}: ${error}`, hint: 'check that the directory exists and is writable' }),
-  firstInterrupt: (signal: string) => `\ndeployctl: ${signal}: stopping the running checks and their process trees. Press Ctrl-C again to exit at once.`,
 };

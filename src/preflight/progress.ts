@@ -47,6 +47,7 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
   const running = new Map<string, string>();
   const { spinner } = options;
   let spinning = false;
+  let idWidth = 0;
 
   const updateSpinner = () => {
     if (spinner === undefined) return;
@@ -63,6 +64,7 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
 
   const formatters: { [K in PreflightEvent['kind']]: (event: Extract<PreflightEvent, { kind: K }>) => string[] } = {
     'preflight-started': (e) => {
+      idWidth = Math.min(24, Math.max(0, ...e.ids.map((id) => id.length)));
       const title = e.runbook.title !== undefined ? ` (${e.runbook.title})` : '';
       const manual = e.manual > 0 ? `; ${e.manual} manual step${e.manual === 1 ? ' is' : 's are'} not run in CI` : '';
       const lines = [
@@ -78,7 +80,7 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
     'check-retrying': (e) => [paint.dim(`  retry ${e.id}: attempt ${e.attempt} in ${formatDuration(e.delayMs)}, after: ${oneLine(e.reason)}`)],
     'check-finished': (e) => {
       running.delete(e.result.id);
-      return checkLines(e.result, paint);
+      return checkLines(e.result, paint, idWidth);
     },
     'preflight-finished': (e) => summaryLines(e.report, paint),
   };
@@ -101,8 +103,8 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ⏎ ');
 }
 
-export function checkLines(result: CheckResult, paint: Paint = plain): string[] {
-  const label = `${result.id}  ${paint.dim(`${result.who} ${result.title}`)}`;
+export function checkLines(result: CheckResult, paint: Paint = plain, idWidth = 0): string[] {
+  const label = `${result.id.padEnd(idWidth)}  ${paint.dim(`${result.who} ${result.title}`)}`;
   switch (result.status) {
     case 'passed': {
       const tries = result.attempts > 1 ? `, ${result.attempts} attempts` : '';
@@ -113,7 +115,8 @@ export function checkLines(result: CheckResult, paint: Paint = plain): string[] 
     case 'failed': {
       const tries = result.attempts > 1 ? `, ${result.attempts} attempts` : '';
       const lines = [`  ${paint.fail('FAIL')}  ${label}  (${formatDuration(result.durationMs)}${tries}): ${oneLine(result.reason ?? 'failed')}`];
-      const extra = result.failures.map((f) => f.message).filter((m) => !(result.reason ?? '').includes(m));
+      // The reason already says `exit code 1: …`; list only what it does not.
+      const extra = result.failures.filter((f) => f.metric !== 'exit_code' && !(result.reason ?? '').includes(f.message)).map((f) => f.message);
       for (const message of extra.slice(0, MAX_DETAIL_LINES)) lines.push(`          - ${oneLine(message)}`);
       if (extra.length > MAX_DETAIL_LINES) lines.push(`          - … ${extra.length - MAX_DETAIL_LINES} more (see --json or --junit)`);
       return lines;

@@ -60,6 +60,7 @@ export async function runPreflight(runbook: LoadedRunbook, options: PreflightRun
     automated: checks.filter((c) => !c.manual).length,
     manual: checks.filter((c) => c.manual).length,
     concurrency,
+    ids: checks.map((c) => c.step.id),
   });
 
   // Checks are independent: every one sees the context of a run where no step has run yet.

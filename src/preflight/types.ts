@@ -89,7 +89,7 @@ export interface PreflightReport {
 }
 
 export type PreflightEvent =
-  | { kind: 'preflight-started'; runbook: PreflightReport['runbook']; phases: number; automated: number; manual: number; concurrency: number }
+  | { kind: 'preflight-started'; runbook: PreflightReport['runbook']; phases: number; automated: number; manual: number; concurrency: number; ids: string[] }
   | { kind: 'check-started'; id: string; attempt: number; title: string }
   | { kind: 'check-retrying'; id: string; attempt: number; delayMs: number; reason: string }
   | { kind: 'check-finished'; result: CheckResult }

@@ -3,6 +3,7 @@ import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { Listr, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
+import { faultPoint } from '../faults.js';
 import type { RunState } from '../engine/state.js';
 import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
@@ -274,6 +275,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           const owner = request.id.includes('.') ? request.id.slice(0, request.id.indexOf('.')) : request.id;
           const task = await taskFor(activeKey.get(owner) ?? owner).promise;
           if (options.signal?.aborted) throw new PromptAbortedError();
+          faultPoint('at-prompt');
           const adapter = task.prompt(ListrInquirerPromptAdapter);
           const cancel = () => adapter.cancel();
           options.signal?.addEventListener('abort', cancel, { once: true });

@@ -1,0 +1,212 @@
+// `record export`: the record as the team's own deployment record in Markdown (timeline, per-role steps, gates, metrics table, sign-off table), or the predicate as JSON.
+import { formatDuration } from '../runbook/duration.js';
+import { formatAnswer, formatDurationVsTarget, formatMs, formatValue, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
+import { describeRunbookCheck } from './show.js';
+import type { SignoffRow } from './signoff.js';
+import type { RecordGate, RecordPhase, RecordPredicate, RecordStep } from './types.js';
+import type { CheckedRecord } from './verify.js';
+
+/** The decoded predicate, pretty-printed. */
+export function renderRecordJson(v: CheckedRecord): string {
+  return `${JSON.stringify(v.statement?.predicate ?? null, null, 2)}\n`;
+}
+
+export function renderRecordMarkdown(v: CheckedRecord): string {
+  const p = v.statement!.predicate;
+  const out: string[] = [];
+  out.push(`# Deployment record: ${inline(p.runbook.title ?? p.runbook.name)}`, '');
+  if (v.verdict !== 'valid') {
+    out.push('> **⚠ UNVERIFIED**: this record does not verify; its content may be forged or altered.', '>');
+    for (const f of v.failures) out.push(`> - ${inline(f)}`);
+    out.push('');
+  }
+  const headline = STATUS_HEADLINES[p.status];
+  out.push(`**Status**: ${statusMark(p.status === 'succeeded')} **${headline}** (exit ${p.exit_code})${p.reason !== undefined ? `: ${inline(p.reason)}` : ''}`, '');
+  const facts: [string, string][] = [
+    ['Runbook', `${code(p.runbook.name)} (${code(p.runbook.path)}, sha256 ${code(p.runbook.sha256)})`],
+    ['Run', code(p.run_id)],
+    ['Operator', `${inline(p.operator)} on ${inline(p.host)} (deployctl ${inline(p.tool.version)})`],
+    ['Started', inline(p.started_at)],
+    ['Ended', inline(p.ended_at)],
+    ['Duration', inline(formatDurationVsTarget(p))],
+    ...(p.resumes.length > 0 ? [['Resumed', inline(p.resumes.map((r) => `${r.at} by ${r.by}`).join(', '))] as [string, string]] : []),
+    ['Verification', v.verdict === 'valid' ? `✔ verified, ${v.validCount} trusted signature${v.validCount === 1 ? '' : 's'}; ${inline(describeRunbookCheck(v.runbook))}` : '✖ **UNVERIFIED**'],
+  ];
+  out.push(...facts.map(([label, value]) => `- **${label}**: ${value}`), '');
+
+  out.push('## Timeline', '');
+  out.push(
+    ...table(
+      ['When', 'Phase', 'Status', 'Started', 'Duration'],
+      p.phases.map((phase) => [
+        phase.at ?? '—',
+        phase.title,
+        `${statusMark(phase.status)} ${phase.status}`,
+        phase.started_at ?? '—',
+        phase.started_at !== undefined && phase.ended_at !== undefined ? formatMs(Date.parse(phase.ended_at) - Date.parse(phase.started_at)) : '—',
+      ]),
+    ),
+    '',
+  );
+
+  for (const phase of p.phases) out.push(...renderPhase(phase, p));
+
+  const gates = p.phases.flatMap((phase) => (phase.gate === undefined ? [] : [{ phase, gate: phase.gate }]));
+  out.push('## Go/No-Go', '');
+  if (gates.length === 0) out.push('_The runbook has no gate._', '');
+  for (const { phase, gate } of gates) out.push(...renderGate(gate, phase, p));
+
+  out.push('## Success metrics', '');
+  if (p.success_metrics.length === 0) out.push('_No success metrics defined._', '');
+  else {
+    out.push(
+      ...table(
+        ['Metric', 'Target', 'Actual', '✔/✖'],
+        p.success_metrics.map((m) => [m.title, m.target, `${formatValue(m.actual, m.unit)}${m.error !== undefined ? ` (${m.error})` : ''}`, m.ok === null ? '?' : statusMark(m.ok)]),
+      ),
+      '',
+    );
+  }
+
+  out.push('## Escalations', '');
+  if (p.escalations.length === 0) out.push('_None._', '');
+  else {
+    out.push(
+      ...table(
+        ['When', 'Situation', 'Escalated to', 'Reason'],
+        p.escalations.map((e) => [e.at, e.rule, e.to.map((t) => `${t.title}${t.person !== undefined ? ` (${t.person})` : ''}`).join(', '), `${e.reason}${e.step_id !== undefined ? ` (step ${e.step_id})` : ''}`]),
+      ),
+      '',
+    );
+  }
+
+  out.push('## Notifications', '');
+  if (p.notifications.length === 0) out.push('_None sent._', '');
+  else {
+    out.push(
+      ...table(
+        ['When', 'Message', 'Channel', 'Delivered'],
+        p.notifications.map((n) => [n.at, n.kind, n.channel, n.delivered ? `✔${n.attempts > 1 ? ` (${n.attempts} attempts)` : ''}` : `✖ ${n.error ?? ''}`.trim()]),
+      ),
+      '',
+    );
+  }
+
+  out.push('## Rollback', '');
+  if (p.rollback === null) out.push('_Not needed._', '');
+  else {
+    const r = p.rollback;
+    out.push(`${statusMark(r.status)} **${r.status === 'succeeded' ? 'Rolled back' : 'ROLLBACK FAILED'}**: ${inline(r.reason)} (started ${inline(r.started_at)}${r.ended_at !== undefined ? `, ended ${inline(r.ended_at)}` : ''})`, '');
+    for (const step of r.steps) out.push(stepItem(step, p, true));
+    if (r.steps.length > 0) out.push('');
+  }
+
+  out.push('## Sign-off', '');
+  out.push('This deployment record signed off by:', '');
+  out.push(...table(['Role', 'Name', 'Date', 'Signature'], v.signoffs.rows.map(signoffCells)));
+  for (const note of v.signoffs.notes) out.push('', `_${inline(note)}_`);
+  const recordSigs = v.signatures.filter((s) => s.state === 'valid' && s.countsFor.length === 0 && s.role === undefined);
+  if (recordSigs.length > 0) {
+    out.push('', `Record signed by: ${recordSigs.map((s) => `${code(shortKeyId(s.verifiedKeyId ?? s.keyid))}${s.signer !== undefined ? ` (${inline(s.signer)}${s.signed_at !== undefined ? `, ${inline(s.signed_at)}` : ''})` : ''}`).join(', ')}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function signoffCells(row: SignoffRow): string[] {
+  const first = row.by[0];
+  if (row.state === 'missing' || first === undefined) return [row.title, '', '', ''];
+  const name = first.signer ?? row.primary ?? '';
+  const date = first.signed_at ?? '';
+  const key = `${shortKeyId(first.keyid)}${row.by.length > 1 ? ` (+${row.by.length - 1})` : ''}`;
+  const signature = row.state === 'signed' ? `✔ ${key}` : row.state === 'unverified-identity' ? `${key} (unverified identity)` : `${key} (not checked)`;
+  return [row.title, name, date, signature];
+}
+
+function renderPhase(phase: RecordPhase, p: RecordPredicate): string[] {
+  const out = [`## ${phase.at !== undefined ? `${phase.at} · ` : ''}${inline(phase.title)}`, ''];
+  const took = phase.started_at !== undefined && phase.ended_at !== undefined ? `, ${formatDuration(Date.parse(phase.ended_at) - Date.parse(phase.started_at))}` : '';
+  out.push(`_Phase ${code(phase.id)}: ${statusMark(phase.status)} ${phase.status}${took}_`, '');
+  const owners = [...new Set(phase.steps.map((s) => s.owner))];
+  for (const owner of owners) {
+    const role = p.roles[owner];
+    out.push(`#### ${inline(role?.title ?? owner)}${role?.primary !== undefined ? ` (${inline(role.primary)})` : ''}`, '');
+    for (const step of phase.steps.filter((s) => s.owner === owner)) out.push(stepItem(step, p, false));
+    out.push('');
+  }
+  if (phase.gate !== undefined) out.push(`_Gate ${code(phase.gate.id)}: ${phase.gate.decision === null ? 'not decided' : `**${phase.gate.decision.toUpperCase()}**`} (see Go/No-Go below)._`, '');
+  return out;
+}
+
+function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): string {
+  const box = step.status === 'succeeded' ? '[x]' : '[ ]';
+  const owner = withOwner ? `**${inline(p.roles[step.owner]?.title ?? step.owner)}**: ` : '';
+  const details: string[] = [`${statusMark(step.status)} ${step.status}`];
+  if (step.actor?.person !== undefined) details.push(`by ${inline(step.actor.person)}`);
+  if (step.duration_ms !== undefined) details.push(formatMs(step.duration_ms));
+  if (step.attempts > 1) details.push(`${step.attempts} attempts`);
+  if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
+  if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
+  if (step.answer !== undefined) details.push(`answer: ${inline(formatAnswer(step.answer))}`);
+  const reason = step.reason !== undefined && step.status !== 'succeeded' ? `: ${inline(step.reason)}` : '';
+  return `- ${box} ${owner}${inline(step.title)} — ${details.join(', ')}${reason}`;
+}
+
+function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): string[] {
+  const owner = p.roles[gate.owner];
+  const decision = gate.decision === null ? 'NOT DECIDED' : gate.decision.toUpperCase();
+  const out = [`### ${inline(gate.id)}: ${statusMark(gate.decision)} ${decision}`, ''];
+  const by = gate.decided_by !== undefined ? `${inline(p.roles[gate.decided_by.role]?.title ?? gate.decided_by.role)}${gate.decided_by.person !== undefined ? ` (${inline(gate.decided_by.person)})` : ''}` : inline(owner?.title ?? gate.owner);
+  const from = gate.answered_from === 'answers-file' ? ', from the answers file' : gate.answered_from === 'automatic' ? ', automatically' : '';
+  out.push(`After phase **${inline(phase.title)}**; decided by **${by}**${gate.decided_at !== undefined ? ` at ${inline(gate.decided_at)}` : ''}${from}.`, '');
+  out.push(...fence(`GO = ${gate.conditions.map((c) => c.name).join(' AND ') || 'true'}`), '');
+  for (const c of gate.conditions) {
+    const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : code(c.text);
+    out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}`);
+  }
+  if (gate.note !== undefined) out.push('', `Note: ${inline(gate.note)}`);
+  out.push('');
+  return out;
+}
+
+// Markdown text helpers (the same rules as the plan's Markdown: one line, markup characters escaped).
+
+interface TableOptions {
+  /** Columns whose cells are already Markdown. */
+  raw?: number[];
+}
+
+function table(headers: string[], rows: string[][], options: TableOptions = {}): string[] {
+  const raw = new Set(options.raw ?? []);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map((row) => line(row.map((value, i) => (raw.has(i) ? cell(value) : cell(inline(value))))))];
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+}
+
+function cell(text: string): string {
+  return oneLine(text).replace(/\|/g, '\\|');
+}
+
+/** Text from the record in running Markdown: one line, with characters that would start markup (or HTML) escaped. */
+function inline(text: string): string {
+  return oneLine(text)
+    .replace(/[\\`*[\]]/g, '\\$&')
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/<(?=[A-Za-z/!?])/g, '\\<');
+}
+
+function code(text: string): string {
+  const single = oneLine(text);
+  const longest = Math.max(0, ...[...single.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  const pad = single.startsWith('`') || single.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${single}${pad}${ticks}`;
+}
+
+function fence(text: string): string[] {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return [ticks, ...text.split('\n').map(oneLine), ticks];
+}

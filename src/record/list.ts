@@ -1,0 +1,85 @@
+// The records in the records directory, newest first, each verified (keys and runbooks loaded once for all of them).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { clean } from './format.js';
+import { verifyRecordFile, type RecordVerification, type Trust } from './verify.js';
+
+export interface RecordFileEntry {
+  /** Absolute path. */
+  file: string;
+  name: string;
+  /** When it was sealed: the time in its name (`<runbook>-<YYYYMMDDTHHMMSSZ>-<run id>.json`), else its modification time. */
+  time: number;
+}
+
+const SEALED_STAMP = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/;
+
+/** `*.json` files of a records directory, newest first; an absent directory has none. */
+export function recordFilesNewestFirst(dir: string): RecordFileEntry[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const entries: RecordFileEntry[] = [];
+  for (const name of names) {
+    // Dot files are writeFileAtomic's temporaries.
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const file = path.join(dir, name);
+    const stamp = SEALED_STAMP.exec(name);
+    let time = stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6])) : Number.NaN;
+    if (Number.isNaN(time)) {
+      try {
+        time = fs.statSync(file).mtimeMs;
+      } catch {
+        continue;
+      }
+    }
+    entries.push({ file, name, time });
+  }
+  return entries.sort((a, b) => b.time - a.time || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+}
+
+export interface RecordListRow {
+  file: string;
+  runbook?: string;
+  status?: string;
+  /** When the deployment started (from the record), else when the file was sealed. */
+  date: string;
+  verification: 'valid' | 'invalid' | 'unreadable';
+  /** Why it is invalid or unreadable, in a few words. */
+  reason?: string;
+}
+
+export function listRecords(entries: readonly RecordFileEntry[], trust: Trust, shownPath: (file: string) => string): RecordListRow[] {
+  return entries.map((entry) => toRow(entry, verifyRecordFile(entry.file, trust), shownPath(entry.file)));
+}
+
+function toRow(entry: RecordFileEntry, verification: RecordVerification, file: string): RecordListRow {
+  const sealed = new Date(entry.time).toISOString();
+  if (verification.verdict === 'unreadable') return { file, date: sealed, verification: 'unreadable', reason: verification.problem.code };
+  const predicate = verification.statement?.predicate;
+  return {
+    file,
+    ...(predicate !== undefined ? { runbook: predicate.runbook.name, status: predicate.status } : {}),
+    date: predicate?.started_at ?? sealed,
+    verification: verification.verdict,
+    ...(verification.verdict === 'invalid' ? { reason: verification.failures[0] ?? 'does not verify' } : {}),
+  };
+}
+
+/** One aligned line per record: file, runbook, status, date, verification. */
+export function renderRecordList(rows: readonly RecordListRow[]): string {
+  const cells = rows.map((r) => [
+    clean(r.file, 200),
+    clean(r.runbook ?? '-', 64),
+    clean(r.status ?? '-', 16),
+    clean(r.date.replace(/\.\d+(?=Z|[+-])/, ''), 40),
+    r.verification === 'valid' ? 'valid' : r.verification === 'invalid' ? `INVALID${r.reason ? ` (${clean(r.reason, 120)})` : ''}` : `UNREADABLE (${clean(r.reason ?? '', 40)})`,
+  ]);
+  const header = ['RECORD', 'RUNBOOK', 'STATUS', 'STARTED', 'VERIFICATION'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...cells.map(line)].join('\n');
+}

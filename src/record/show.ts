@@ -1,0 +1,214 @@
+// The text views of a record: the verification report (`record verify`) and the readable summary (`record show`), with the sign-off table.
+import {
+  clean,
+  formatActor,
+  formatAnswer,
+  formatDurationVsTarget,
+  formatMs,
+  formatValue,
+  roleName,
+  shortKeyId,
+  STATUS_HEADLINES,
+  statusMark,
+} from './format.js';
+import type { SignoffRow, SignoffTable } from './signoff.js';
+import type { RecordGate, RecordPredicate, RecordStep } from './types.js';
+import type { CheckedRecord, RunbookCheck, SignatureCheck } from './verify.js';
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+
+export function describeSignature(s: SignatureCheck): string {
+  const head = `signature #${s.index + 1} ${shortKeyId(s.verifiedKeyId ?? s.keyid)}`;
+  const annotations = [s.role !== undefined ? `role ${clean(s.role, 64)}` : undefined, s.signer !== undefined ? `signer ${clean(s.signer, 100)}` : undefined, s.signed_at !== undefined ? clean(s.signed_at, 64) : undefined].filter(
+    (x): x is string => x !== undefined,
+  );
+  const claimed = annotations.length > 0 ? ` [${annotations.join(', ')}]` : '';
+  switch (s.state) {
+    case 'valid':
+      return `${head}: valid, key ${clean(s.keyLabel ?? '?', 300)}${s.countsFor.length > 0 ? `; signs off for ${s.countsFor.join(', ')}` : ''}${claimed}`;
+    case 'duplicate':
+      return `${head}: valid, but ${s.reason}${claimed}`;
+    case 'tampered':
+      return `${head}: INVALID: ${s.reason}${claimed}`;
+    case 'unknown-key':
+      return `${head}: not counted: ${s.reason}${claimed}`;
+  }
+}
+
+export function describeRunbookCheck(check: RunbookCheck | undefined): string {
+  if (check === undefined) return 'runbook: unknown (no readable statement), not checked';
+  const name = `runbook ${clean(check.path, 300)}`;
+  const loads = check.rolesChecked || check.state === 'not-found' ? '' : `; it does not load, so role keys were not checked`;
+  switch (check.state) {
+    case 'matches':
+      return `${name}: sha256 matches${loads}`;
+    case 'changed':
+      return `${name}: CHANGED since the run (sha256 now ${check.current?.slice(0, 12)}…, recorded ${check.recorded.slice(0, 12)}…); role keys are read from the current file${loads}`;
+    case 'not-found':
+      return `${name}: not found, not checked (give --runbook PATH to check it and its role keys)`;
+    case 'not-checked':
+      return `${name}: unreadable, not checked`;
+  }
+}
+
+function signoffState(row: SignoffRow): string {
+  const first = row.by[0];
+  const who = (e: SignoffRow['by'][number]) => clean(e.signer ?? row.primary ?? '?', 100);
+  const when = (e: SignoffRow['by'][number]) => (e.signed_at !== undefined ? ` on ${clean(e.signed_at, 64)}` : '');
+  switch (row.state) {
+    case 'signed':
+      return row.by.map((e) => `signed by ${who(e)}${when(e)}, key ${shortKeyId(e.keyid)} (${clean(e.keyLabel ?? '?', 200)})`).join('; ');
+    case 'missing':
+      return row.listsKeys === false ? 'missing (the runbook lists no keys for this role)' : 'missing';
+    case 'unverified-identity':
+      return `unverified identity: ${first ? `${who(first)}${when(first)}, key ${shortKeyId(first.keyid)}${first.verified ? '' : ' (unknown key)'}` : ''}; the runbook lists no keys for ${clean(row.role, 64)}`;
+    case 'not-checked':
+      return `not checked: claimed by ${first ? who(first) : '?'} (the runbook is not at hand, so its keys are unknown)`;
+  }
+}
+
+export function renderSignoffTable(table: SignoffTable, indent = '  '): string[] {
+  if (table.rows.length === 0) return [`${indent}(no roles known: the runbook and the record content are both unavailable)`];
+  const labels = table.rows.map((r) => `${clean(r.title, 100)} (${clean(r.role, 64)})`);
+  const width = Math.max(...labels.map((l) => l.length));
+  const lines = table.rows.map((row, i) => `${indent}${statusMark(row.state === 'signed' ? 'succeeded' : row.state === 'missing' ? 'not-run' : undefined)} ${labels[i]!.padEnd(width)}  ${signoffState(row)}`);
+  for (const note of table.notes) lines.push(`${indent}note: ${clean(note, 400)}`);
+  return lines;
+}
+
+/** `record verify`: every signature's verdict, the runbook check, the sign-off table, then the overall verdict. */
+export function renderVerificationReport(v: CheckedRecord): string {
+  const lines = [`record ${clean(v.file, 300)}`];
+  for (const s of v.signatures) lines.push(`  ${describeSignature(s)}`);
+  if (v.trustedKeys.length === 0) lines.push('  trusted keys: none (give --pubkey KEY.pub, or --runbook RUNBOOK whose roles list keys, or put the .pub in .deployctl/keys/)');
+  lines.push(`  ${describeRunbookCheck(v.runbook)}`);
+  for (const p of v.runbook?.problems ?? []) lines.push(`    ${clean(p, 300)}`);
+  for (const w of v.warnings) lines.push(`  warning: ${clean(w, 400)}`);
+  lines.push('  sign-offs:', ...renderSignoffTable(v.signoffs, '    '));
+  lines.push(verdictLine(v));
+  if (v.verdict === 'invalid') {
+    for (const f of v.failures) lines.push(`  - ${clean(f, 400)}`);
+    for (const p of v.statementProblems.slice(0, 10)) lines.push(`    ${clean(p.message, 300)}`);
+  }
+  return lines.join('\n');
+}
+
+function verdictLine(v: CheckedRecord): string {
+  if (v.verdict === 'valid') {
+    const p = v.statement!.predicate;
+    return `VALID: signed by ${v.validCount} trusted key${v.validCount === 1 ? '' : 's'}; run ${clean(p.run_id, 128)} of ${clean(p.runbook.name, 64)}, ${p.status}`;
+  }
+  return `INVALID: ${clean(v.failures[0] ?? 'the record does not verify', 400)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Show
+
+const BAR = '!'.repeat(72);
+
+/** `record show`: whether it verified (loudly when not), then the run, phase by phase, gates, metrics, escalations, notifications, rollback, sign-offs. */
+export function renderRecordSummary(v: CheckedRecord): string {
+  const lines: string[] = [];
+  if (v.verdict === 'valid') {
+    const keys = v.signatures.filter((s) => s.state === 'valid').map((s) => `${clean(s.keyLabel ?? '?', 200)} (${shortKeyId(s.verifiedKeyId ?? s.keyid)})`);
+    lines.push(`✔ VERIFIED record ${clean(v.file, 300)}`, `  signed with: ${keys.join('; ')}`);
+  } else {
+    lines.push(BAR, `!!! UNVERIFIED RECORD: ${clean(v.file, 300)} does not verify.`, '!!! What follows may be forged or altered: do not rely on it.');
+    for (const f of v.failures) lines.push(`!!!   ${clean(f, 300)}`);
+    lines.push(BAR);
+  }
+  lines.push(`  ${describeRunbookCheck(v.runbook)}`);
+  for (const w of v.warnings) lines.push(`  warning: ${clean(w, 400)}`);
+  const statement = v.statement;
+  if (statement === undefined) {
+    lines.push('', 'The payload is not a readable deployment record:');
+    for (const p of v.statementProblems.slice(0, 10)) lines.push(`  ${clean(p.message, 300)}`);
+    return lines.join('\n');
+  }
+  const p = statement.predicate;
+  lines.push('', `${clean(p.runbook.title ?? p.runbook.name, 200)} · runbook ${clean(p.runbook.name, 64)}`);
+  const facts: [string, string][] = [
+    ['status', `${STATUS_HEADLINES[p.status] ?? clean(p.status)} (exit ${p.exit_code})${p.reason !== undefined ? `: ${clean(p.reason, 300)}` : ''}`],
+    ['run', clean(p.run_id, 128)],
+    ['runbook', `${clean(p.runbook.path, 300)} (sha256 ${p.runbook.sha256.slice(0, 12)}…)`],
+    ['operator', `${clean(p.operator, 100)} on ${clean(p.host, 100)} (deployctl ${clean(p.tool.version, 64)})`],
+    ['started', clean(p.started_at, 64)],
+    ['ended', clean(p.ended_at, 64)],
+    ['duration', formatDurationVsTarget(p)],
+  ];
+  if (p.resumes.length > 0) facts.push(['resumed', p.resumes.map((r) => `${clean(r.at, 64)} by ${clean(r.by, 100)}`).join(', ')]);
+  const vars = Object.entries(p.vars);
+  if (vars.length > 0) facts.push(['vars', vars.map(([k, val]) => `${clean(k, 64)}=${clean(String(val), 100)}`).join(', ')]);
+  for (const [label, value] of facts) lines.push(`  ${label.padEnd(9)} ${value}`);
+
+  lines.push('', 'Phases');
+  for (const phase of p.phases) {
+    const took = phase.started_at !== undefined && phase.ended_at !== undefined ? `, ${formatMs(Date.parse(phase.ended_at) - Date.parse(phase.started_at))}` : '';
+    lines.push(`  ${statusMark(phase.status)} ${phase.at !== undefined ? `${phase.at}  ` : ''}${clean(phase.title, 200)} (${clean(phase.id, 64)}): ${phase.status}${took}`);
+    for (const step of phase.steps) lines.push(...stepLines(step, p, '      '));
+    if (phase.gate !== undefined) lines.push(...gateLines(phase.gate, p, '      '));
+  }
+
+  lines.push('', 'Success metrics');
+  if (p.success_metrics.length === 0) lines.push('  (none defined)');
+  const titleWidth = Math.max(0, ...p.success_metrics.map((m) => clean(m.title, 80).length));
+  for (const m of p.success_metrics) {
+    const actual = formatValue(m.actual, m.unit);
+    lines.push(`  ${statusMark(m.ok)} ${clean(m.title, 80).padEnd(titleWidth)}  target ${clean(m.target, 40)}, actual ${actual}${m.error !== undefined ? ` (${clean(m.error, 200)})` : ''}`);
+  }
+
+  lines.push('', 'Escalations');
+  if (p.escalations.length === 0) lines.push('  none');
+  for (const e of p.escalations) {
+    const to = e.to.map((t) => `${clean(t.title, 100)}${t.person !== undefined ? ` (${clean(t.person, 100)})` : ''}`).join(', ');
+    lines.push(`  ${clean(e.at, 64)}  ${clean(e.rule, 200)} → ${to}: ${clean(e.reason, 300)}${e.step_id !== undefined ? ` (step ${clean(e.step_id, 64)})` : ''}`);
+  }
+
+  lines.push('', 'Notifications');
+  if (p.notifications.length === 0) lines.push('  none');
+  for (const n of p.notifications) {
+    lines.push(`  ${clean(n.at, 64)}  ${clean(n.kind, 64)} → ${clean(n.channel, 64)}: ${n.delivered ? 'delivered' : `NOT delivered${n.error !== undefined ? ` (${clean(n.error, 200)})` : ''}`}${n.attempts > 1 ? `, ${n.attempts} attempts` : ''}`);
+  }
+
+  lines.push('', 'Rollback');
+  if (p.rollback === null) lines.push('  not needed');
+  else {
+    const r = p.rollback;
+    lines.push(`  ${statusMark(r.status)} ${r.status}: ${clean(r.reason, 300)} (started ${clean(r.started_at, 64)}${r.ended_at !== undefined ? `, ended ${clean(r.ended_at, 64)}` : ''})`);
+    for (const step of r.steps) lines.push(...stepLines(step, p, '      '));
+  }
+
+  lines.push('', 'Sign-offs', ...renderSignoffTable(v.signoffs));
+  return lines.join('\n');
+}
+
+function stepLines(step: RecordStep, p: RecordPredicate, indent: string): string[] {
+  const who = step.actor !== undefined ? formatActor(step.actor, p) : roleName(p, step.owner);
+  const details: string[] = [step.status];
+  if (step.duration_ms !== undefined) details.push(formatMs(step.duration_ms));
+  if (step.attempts > 1) details.push(`${step.attempts} attempts`);
+  if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
+  if (step.timed_out) details.push('timed out');
+  if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
+  if (step.answer !== undefined) details.push(`answer: ${formatAnswer(step.answer)}`);
+  if (step.resumed_from !== undefined) details.push(`carried over from ${clean(step.resumed_from, 128)}`);
+  const lines = [`${indent}${statusMark(step.status)} ${clean(step.id, 64)}  ${clean(step.title, 120)}  [${who}]  ${details.join(', ')}`];
+  if (step.reason !== undefined && step.status !== 'succeeded') lines.push(`${indent}    reason: ${clean(step.reason, 400)}`);
+  for (const failure of step.failures ?? []) if (failure !== step.reason) lines.push(`${indent}    - ${clean(failure, 400)}`);
+  return lines;
+}
+
+function gateLines(gate: RecordGate, p: RecordPredicate, indent: string): string[] {
+  const decision = gate.decision === null ? 'NOT DECIDED' : gate.decision.toUpperCase();
+  const by = gate.decided_by !== undefined ? ` by ${formatActor(gate.decided_by, p)}` : '';
+  const at = gate.decided_at !== undefined ? ` at ${clean(gate.decided_at, 64)}` : '';
+  const from = gate.answered_from !== undefined ? ` (${gate.answered_from === 'answers-file' ? 'from the answers file' : gate.answered_from})` : '';
+  const lines = [`${indent}${statusMark(gate.decision)} gate ${clean(gate.id, 64)}: ${decision}${by}${at}${from}`];
+  for (const c of gate.conditions) {
+    const what = c.kind === 'confirm' ? `attested: ${clean(c.text, 200)}` : clean(c.text, 200);
+    lines.push(`${indent}    ${statusMark(c.ok)} ${clean(c.name, 64)} = ${formatValue(c.value)}   ${what}${c.error !== undefined ? ` (error: ${clean(c.error, 200)})` : ''}`);
+  }
+  if (gate.note !== undefined) lines.push(`${indent}    note: ${clean(gate.note, 400)}`);
+  return lines;
+}
