@@ -94,11 +94,71 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       }
     });
 
+  const record = program
+    .command('record')
+    .description('show, verify, sign off, export and list signed deployment records (no subcommand: show)');
+  const trustOptions = (command: Command) =>
+    command
+      .option('--pubkey <file>', 'trust this Ed25519 public key (SPKI PEM) too (repeatable)', collect, [])
+      .option('--runbook <file>', 'the runbook whose role keys to trust (default: the file the record names, if it is here)');
+  trustOptions(
+    record
+      .command('show', { isDefault: true })
+      .description('a readable summary of a record, headed by whether it verifies (default: the newest record)')
+      .argument('[record]', 'record file (default: the newest in .deployctl/records/)')
+      .allowExcessArguments(true),
+  ).action(async (file: string | undefined, options: { pubkey?: string[]; runbook?: string }, command: Command) => {
+    const { recordShowCommand, defaultRecordContext } = await import('../commands/record.js');
+    setExit(recordShowCommand(file, options, defaultRecordContext(io), command.args.slice(1)));
+  });
+  trustOptions(
+    record
+      .command('verify')
+      .description('verify every signature, the runbook digest and the sign-offs (exit 0 valid, 1 invalid, 2 unreadable)')
+      .argument('<record>', 'record file')
+      .option('--json', 'print the verification as JSON'),
+  ).action(async (file: string, options: { pubkey?: string[]; runbook?: string; json?: boolean }) => {
+    const { recordVerifyCommand, defaultRecordContext } = await import('../commands/record.js');
+    setExit(recordVerifyCommand(file, options, defaultRecordContext(io)));
+  });
+  trustOptions(
+    record
+      .command('sign')
+      .description("add a role's sign-off to a verified record, with a key the runbook lists for that role")
+      .argument('<record>', 'record file')
+      .requiredOption('--role <role>', 'the runbook role signing off')
+      .requiredOption('--key <file>', 'Ed25519 private key (PKCS#8 PEM) whose .pub the runbook lists under the role')
+      .option('--operator <name>', 'who signs (default: $DEPLOYCTL_OPERATOR or your user name)'),
+  ).action(async (file: string, options: { role: string; key: string; operator?: string; pubkey?: string[]; runbook?: string }) => {
+    const { recordSignCommand, defaultRecordContext } = await import('../commands/record.js');
+    setExit(recordSignCommand(file, options, defaultRecordContext(io)));
+  });
+  trustOptions(
+    record
+      .command('export')
+      .description("the record as the team's deployment record (markdown) or its decoded predicate (json)")
+      .argument('<record>', 'record file')
+      .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).makeOptionMandatory())
+      .option('--unverified', 'export a record that does not verify (marked UNVERIFIED)'),
+  ).action(async (file: string, options: { format: 'markdown' | 'json'; unverified?: boolean; pubkey?: string[]; runbook?: string }) => {
+    const { recordExportCommand, defaultRecordContext } = await import('../commands/record.js');
+    setExit(recordExportCommand(file, options, defaultRecordContext(io)));
+  });
+  trustOptions(
+    record
+      .command('list')
+      .description('the records in .deployctl/records/, newest first, each verified')
+      .option('--json', 'print the list as JSON'),
+  ).action(async (options: { pubkey?: string[]; runbook?: string; json?: boolean }) => {
+    const { recordListCommand, defaultRecordContext } = await import('../commands/record.js');
+    setExit(recordListCommand(options, defaultRecordContext(io)));
+  });
+
   program
     .command('keygen')
     .description('create an Ed25519 key pair for signing records and sign-offs (never overwrites)')
-    .option('--out <dir>', 'directory for the key pair', '.deployctl/keys')
-    .option('--name <name>', 'file name without extension', 'deployctl')
+    .option('--out <dir>', 'directory for the key pair (default: .deployctl/keys)')
+    .option('--name <name>', 'file name without extension (default: deployctl)')
     .action(async (options: { out?: string; name?: string }) => {
       const { keygenCommand } = await import('../commands/keygen.js');
       setExit(keygenCommand(options, io));

@@ -1,9 +1,16 @@
-// Ctrl-C and SIGTERM during a run: the first stops the running step's process tree and lets the run end cleanly; a second exits at once.
+// Ctrl-C and SIGTERM during a run: the first stops the running step's process tree and lets the run end cleanly; a second exits at once, as does a hangup.
 import { writeSync } from 'node:fs';
 import { killAllRunning } from '../ports/exec.js';
 import { ExitCode } from '../errors.js';
 
 const SHOW_CURSOR = '\x1b[?25h';
+/** How long a step may take to stop after a hangup before its tree is killed. */
+const HANGUP_GRACE_MS = 1000;
+
+/** Block the thread: after a hangup, nothing else may run (see `hangup`). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /**
  * Write straight to the file descriptor. While the listr2 task list renders it replaces process.stdout.write and
@@ -39,15 +46,30 @@ export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): I
     writeNow(2, '\ndeployctl: second interrupt: stopped at once. The journal is intact; resume with --resume.\n');
     process.exit(ExitCode.interrupted);
   };
+  // The terminal closed (ssh dropped, window closed). Steps run in their own process group and session, so the
+  // hangup never reaches them, and Node's default action would end deployctl without its exit hook: the step would
+  // run on, orphaned. The run cannot end gracefully either: every write to a hung-up terminal fails (EIO) and the
+  // event loop must not run again. So stop the step's tree (TERM, a short grace, KILL) and die of the hangup itself;
+  // process.exit would first restore the terminal's modes, which aborts Node when the terminal is gone
+  // (https://github.com/nodejs/node/issues/51519). The journal shows the step in flight; --resume asks what became of it.
+  const hangup = () => {
+    writeNow(2, '\ndeployctl: SIGHUP: the terminal went away; stopping the running step. The journal is intact; resume with --resume.\n');
+    if (killAllRunning('SIGTERM').length > 0) {
+      sleepSync(HANGUP_GRACE_MS);
+      killAllRunning('SIGKILL');
+    }
+    process.off('SIGHUP', hangup);
+    process.kill(process.pid, 'SIGHUP');
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  process.on('SIGHUP', handler);
+  process.on('SIGHUP', hangup);
   return {
     signal: controller.signal,
     dispose() {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
-      process.off('SIGHUP', handler);
+      process.off('SIGHUP', hangup);
     },
   };
 }

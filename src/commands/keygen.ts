@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { ExitCode } from '../errors.js';
 import { writeKeyPair } from '../record/keys.js';
+import { stateDir } from '../ports/state-dir.js';
 
 export interface KeygenOptions {
   /** Directory for the pair; default `./.deployctl/keys` (DESIGN "Default locations"). */
@@ -11,11 +12,10 @@ export interface KeygenOptions {
   name?: string;
 }
 
-export const DEFAULT_KEY_DIR = path.join('.deployctl', 'keys');
 export const DEFAULT_KEY_NAME = 'deployctl';
 
 export function keygenCommand(options: KeygenOptions, io: Io): number {
-  const dir = options.out ?? DEFAULT_KEY_DIR;
+  const dir = options.out ?? path.relative(process.cwd(), stateDir(io.env).keysDir);
   const name = options.name ?? DEFAULT_KEY_NAME;
   const result = writeKeyPair(dir, name);
   if (!result.ok) {

@@ -6,7 +6,6 @@ import { packageVersion } from '../cli/version.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createMasker } from '../engine/secrets.js';
 import { resolveVars } from '../engine/vars.js';
-import { wantsColour } from '../plan/style.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand } from '../ports/exec.js';
 import { readFileLimited, writeFileAtomic } from '../ports/fs.js';
@@ -18,7 +17,7 @@ import { describeOrigin, findRunbook, type DiscoverFs } from '../preflight/disco
 import { renderPreflightJson } from '../preflight/json.js';
 import { renderJunit } from '../preflight/junit.js';
 import { messages } from '../preflight/messages.js';
-import { createProgressReporter, type Spinner } from '../preflight/progress.js';
+import { createProgressReporter, loadColours, type Spinner } from '../preflight/progress.js';
 import { DEFAULT_CONCURRENCY, runPreflight } from '../preflight/runner.js';
 import type { PreflightReport } from '../preflight/types.js';
 import { loadRunbook } from '../runbook/load.js';
@@ -87,6 +86,14 @@ export function defaultPreflightPorts(io: Io, signal: AbortSignal): PreflightPor
   };
 }
 
+/**
+ * Colour only on a terminal that wants it (https://no-color.org: any non-empty NO_COLOR; TERM=dumb). The same rule as
+ * plan/style.ts `wantsColour`, kept here so that CI runs never import chalk.
+ */
+export function wantsColour(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  return isTTY && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb';
+}
+
 /** A spinner only on a terminal that is not a CI log (and not TERM=dumb). */
 export function wantsSpinner(ports: Pick<PreflightPorts, 'stderrIsTTY' | 'env'>): boolean {
   return ports.stderrIsTTY && ports.env['TERM'] !== 'dumb' && ports.env['CI'] !== 'true';
@@ -122,12 +129,13 @@ export async function preflightCommand(file: string | undefined, options: Prefli
 
   const secretValues = (runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
   const masker = createMasker(secretValues);
-  if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
-  if (found.from !== 'argument') io.err(`deployctl: checking ${found.file}${describeOrigin(found.from)}`);
+  if (masker.unmaskable > 0) io.err(`deployctl: ${messages.unmaskableSecrets(masker.unmaskable)}`);
+  if (found.from !== 'argument') io.err(`deployctl: ${messages.checking(found.file, describeOrigin(found.from))}`);
 
   const colour = wantsColour(ports.stderrIsTTY, env);
   const spinner = wantsSpinner(ports) && ports.createSpinner !== undefined ? await ports.createSpinner(colour) : undefined;
-  const reporter = createProgressReporter({ write: (line) => io.err(line), colour, ...(spinner !== undefined ? { spinner } : {}) });
+  const paint = colour ? await loadColours() : undefined;
+  const reporter = createProgressReporter({ write: (line) => io.err(line), ...(paint !== undefined ? { paint } : {}), ...(spinner !== undefined ? { spinner } : {}) });
 
   let report: PreflightReport;
   try {
@@ -158,7 +166,7 @@ export async function preflightCommand(file: string | undefined, options: Prefli
     const target = path.resolve(ports.cwd, options.junit);
     try {
       ports.writeFile(target, renderJunit(report));
-      io.err(`deployctl: JUnit report written to ${options.junit}`);
+      io.err(`deployctl: ${messages.junitWritten(options.junit)}`);
     } catch (error) {
       const { message, hint } = messages.junitWriteFailed(options.junit, (error as Error).message);
       io.err(`deployctl: ${message}\n  ${hint}`);

@@ -15,7 +15,7 @@ import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, foldEvents, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
-import { execCommand } from '../ports/exec.js';
+import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
 import { appendToFile } from '../ports/fs.js';
 import { createNotifier } from '../notify/notifier.js';
@@ -91,16 +91,6 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   if (resumed && (options.var ?? []).length > 0) {
     throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: `start a new run instead, or resume without --var (run ${resumed.runId})` });
   }
-  if (resumed && !interactive && options.inFlight === undefined) {
-    // Nobody to ask: say so now, before the lock, the journal and a record of a session that could do nothing.
-    const undecided = stepsNeedingInFlightDecision(doc, resumed.state);
-    if (undecided.length > 0) {
-      throw new CliError(
-        `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
-        { exitCode: ExitCode.usage, hint: `check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort (stop the run here)` },
-      );
-    }
-  }
   const vars = resumed ? resumed.state.vars : resolveVars(doc, options.var ?? []);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
   const runId = resumed?.runId ?? newRunId(clock.now());
@@ -121,6 +111,19 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   }
   if (lock?.ok) faultPoint('after-lock');
   if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
+  if (resumed) refuseIfOrphanStillRuns(doc, resumed, lock);
+  if (resumed && !interactive && options.inFlight === undefined) {
+    // Nobody to ask: say so now, before the journal and a record of a session that could do nothing. After the lock:
+    // while the other session still runs, its step is not "in flight", it is running, and the lock says so.
+    const undecided = stepsNeedingInFlightDecision(doc, resumed.state);
+    if (undecided.length > 0) {
+      if (lock?.ok) lock.release();
+      throw new CliError(
+        `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
+        { exitCode: ExitCode.usage, hint: `check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort (stop the run here)` },
+      );
+    }
+  }
 
   const journal = dryRun ? undefined : openJournal(dir, runId);
   const reporter = createListrReporter(doc, { interactive, signal: ports.signal, ...(resumed ? { resumed: resumed.state } : {}) });
@@ -215,6 +218,22 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   return result.exitCode;
 }
 
+/**
+ * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
+ * run the step beside itself: refuse until it is gone.
+ */
+function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume, lock: ReturnType<typeof acquireLock> | undefined): void {
+  if (resumed.state.host !== os.hostname()) return;
+  for (const [stepId, step] of resumed.state.steps) {
+    if (step.outcome !== undefined || step.pid === undefined || !isGroupAlive(step.pid)) continue;
+    if (lock?.ok) lock.release();
+    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${step.pid}) although its deployctl is gone`, {
+      exitCode: ExitCode.usage,
+      hint: `see what it is (ps -o pid,lstart,args -g ${step.pid}); wait for it to end or stop it (kill -TERM -- -${step.pid}), then resume. Nothing of ${doc.name} was run`,
+    });
+  }
+}
+
 function readAnswers(options: RunOptions, runbook: LoadedRunbook, interactive: boolean, dryRun: boolean): Answers {
   const { doc } = runbook;
   let answers: Answers = new Map();
@@ -228,7 +247,8 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook, interactive: b
   if (!interactive && !dryRun) {
     const missing = missingAnswers(doc, answers);
     if (missing.length > 0) {
-      const lines = missing.map((k) => `  ${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text}`);
+      // At column 0 and one line each (a multi-line prompt would spill out of its comment): pasted as they are, they are valid YAML.
+      const lines = missing.map((k) => `${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text.replace(/\s+/g, ' ')}`);
       throw new CliError(
         options.answers === undefined
           ? `no terminal to ask on, and ${missing.length} step(s) and gate(s) need a person's answer: give them with --answers FILE`

@@ -104,6 +104,7 @@ export type RunEvent = EventBase &
     | { kind: 'phase-started'; phaseId: string }
     | { kind: 'phase-finished'; phaseId: string; status: 'succeeded' | 'failed' | 'skipped' }
     | { kind: 'step-started'; stepId: string; phaseId: string; stepKind: StepKind; attempt: number; rollback: boolean; command?: string }
+    | { kind: 'step-spawned'; stepId: string; pid: number }
     | { kind: 'step-output'; stepId: string; stream: 'stdout' | 'stderr'; line: string }
     | { kind: 'step-retrying'; stepId: string; attempt: number; delayMs: number; reason: string }
     | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome }

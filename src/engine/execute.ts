@@ -144,6 +144,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
           mask: deps.mask,
           ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
           onLine: (stream, line) => emit({ kind: 'step-output', at: now(), stepId: step.id, stream, line }),
+          onSpawn: (pid) => emit({ kind: 'step-spawned', at: now(), stepId: step.id, pid }),
           ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
         });
       } catch (error) {

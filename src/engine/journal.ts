@@ -7,6 +7,7 @@ const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
   'phase-started',
   'phase-finished',
   'step-started',
+  'step-spawned',
   'step-output',
   'step-retrying',
   'step-finished',
@@ -80,6 +81,8 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('phaseId');
     case 'step-started':
       return str('stepId') && str('phaseId');
+    case 'step-spawned':
+      return str('stepId') && typeof e['pid'] === 'number';
     case 'step-finished':
       return str('stepId') && str('phaseId') && typeof e['outcome'] === 'object' && e['outcome'] !== null && typeof (e['outcome'] as Record<string, unknown>)['status'] === 'string';
     case 'gate-evaluated':

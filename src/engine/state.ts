@@ -8,6 +8,8 @@ export interface StepState {
   startedAt?: number;
   attempt?: number;
   command?: string;
+  /** The process (group) id of the step's command, while it runs: a resume checks it is gone. */
+  pid?: number;
   outcome?: StepOutcome;
 }
 
@@ -104,6 +106,10 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
           ...(event.command !== undefined ? { command: event.command } : {}),
         }),
       };
+    case 'step-spawned': {
+      const previous = state.steps.get(event.stepId);
+      return previous === undefined ? next : { ...next, steps: withEntry(state.steps, event.stepId, { ...previous, pid: event.pid }) };
+    }
     case 'step-finished': {
       const previous = state.steps.get(event.stepId);
       return {

@@ -1,4 +1,5 @@
 // CEL (Common Expression Language) for `if:`, gate conditions, escalation rules and templates: parse, check, evaluate, find references.
+import * as vm from 'node:vm';
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 
 /** The variables an expression may use (DESIGN.md "Expressions"). */
@@ -70,12 +71,37 @@ export function compileExpression(source: string): CompileResult {
 
 export type EvaluateResult = { ok: true; value: unknown } | { ok: false; message: string };
 
-/** Evaluate a compiled expression; a runtime error (missing key, bad types) is a value, not an exception. */
+/** Evaluate a compiled expression; a runtime error (missing key, bad types, too slow) is a value, not an exception. */
 export function evaluateExpression(expression: CompiledExpression, context: CelContext): EvaluateResult {
   try {
-    return { ok: true, value: fromCel(expression.evaluate(context)) };
+    return { ok: true, value: fromCel(withTimeLimit(() => expression.evaluate(context))) };
   } catch (error) {
+    if ((error as { code?: unknown } | undefined)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      return { ok: false, message: `the expression took longer than ${EVALUATION_TIME_LIMIT_MS} ms to evaluate: simplify its matches() pattern or nested map/all/exists` };
+    }
     return { ok: false, message: describeCelError(error).message };
+  }
+}
+
+/** Far above any sane expression (microseconds, plus a GC pause), far below a hang. */
+export const EVALUATION_TIME_LIMIT_MS = 250;
+
+let sandbox: { context: vm.Context; script: vm.Script } | undefined;
+
+/**
+ * Run one evaluation under V8's watchdog. The AST limits bound an expression's size, not its running time: cel-js runs
+ * `matches()` on JavaScript's backtracking RegExp, not RE2 as the CEL spec says (`'aaaa…!'.matches('^(a+)+$')` is
+ * exponential), and nested comprehensions multiply (`[…40].all(a, […40].all(b, …))`). Found while fuzzing dry runs.
+ * The script is a fixed call of the compiled expression: no expression text ever reaches vm.
+ */
+function withTimeLimit<T>(evaluate: () => T): T {
+  sandbox ??= { context: vm.createContext({ evaluate: undefined }), script: new vm.Script('evaluate()') };
+  const { context, script } = sandbox;
+  context['evaluate'] = evaluate;
+  try {
+    return script.runInContext(context, { timeout: EVALUATION_TIME_LIMIT_MS }) as T;
+  } finally {
+    context['evaluate'] = undefined;
   }
 }
 

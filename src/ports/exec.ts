@@ -86,7 +86,8 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  * wait to be reaped by init (some container inits reap only every second or two), and a zombie holds
  * no pipe and runs no code: on Linux we look in /proc for a member that is not a zombie.
  */
-function isGroupAlive(pgid: number): boolean {
+/** Whether any live (non-zombie) process is left in the group: a resume uses it to find a step still running from a crashed session. */
+export function isGroupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
   } catch (error) {

@@ -30,5 +30,8 @@ export const messages = {
   interruptedRunning: 'interrupted: the check was stopped (its process tree too)',
   interruptedBeforeStart: 'not run: preflight was interrupted before it started',
   nothingAutomated: 'the preflight phases hold no automated step (run or http): nothing was checked',
+  unmaskableSecrets: (count: number) => `warning: ${count} secret value(s) are shorter than 3 characters and cannot be masked reliably; use longer secrets`,
+  checking: (file: string, origin: string) => `checking ${file}${origin}`,
+  junitWritten: (file: string) => `JUnit report written to ${file}`,
   junitWriteFailed: (file: string, error: string) => ({ message: `could not write the JUnit report ${file}: ${error}`, hint: 'check that the directory exists and is writable' }),
 };

@@ -1,5 +1,4 @@
 // Human progress on stderr: a line per check as it finishes (duration, and why it failed), a spinner only on a terminal.
-import { Chalk } from 'chalk';
 import { formatDuration } from '../runbook/duration.js';
 import type { CheckResult, PreflightEvent, PreflightReport } from './types.js';
 import { messages } from './messages.js';
@@ -14,7 +13,8 @@ export interface Spinner {
 export interface ProgressOptions {
   /** One line to stderr (without a newline). */
   write: (line: string) => void;
-  colour: boolean;
+  /** Colours (see `loadColours`); plain text when absent. */
+  paint?: Paint;
   spinner?: Spinner;
 }
 
@@ -24,7 +24,7 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-interface Paint {
+export interface Paint {
   pass(text: string): string;
   fail(text: string): string;
   skip(text: string): string;
@@ -34,7 +34,9 @@ interface Paint {
 
 const plain: Paint = { pass: (t) => t, fail: (t) => t, skip: (t) => t, dim: (t) => t, bold: (t) => t };
 
-function colours(): Paint {
+/** Colours for a terminal that wants them; chalk is imported only then, off the start-up path of CI runs. */
+export async function loadColours(): Promise<Paint> {
+  const { Chalk } = await import('chalk');
   const chalk = new Chalk({ level: 1 });
   return { pass: (t) => chalk.green(t), fail: (t) => chalk.red.bold(t), skip: (t) => chalk.yellow(t), dim: (t) => chalk.dim(t), bold: (t) => chalk.bold(t) };
 }
@@ -43,7 +45,7 @@ function colours(): Paint {
 const MAX_DETAIL_LINES = 5;
 
 export function createProgressReporter(options: ProgressOptions): ProgressReporter {
-  const paint = options.colour ? colours() : plain;
+  const paint = options.paint ?? plain;
   const running = new Map<string, string>();
   const { spinner } = options;
   let spinning = false;

@@ -67,7 +67,7 @@ export async function runPreflight(runbook: LoadedRunbook, options: PreflightRun
   const context = celContext({ doc, state: { ...initialRunState, vars: options.vars }, env: deps.env, now: startedAt });
   const results = new Map<Check, CheckResult>();
   const finish = (result: CheckResult, check: Check) => {
-    const masked = maskResult(result, deps.mask);
+    const masked = maskStrings(result, deps.mask);
     results.set(check, masked);
     deps.emit({ kind: 'check-finished', result: masked });
   };
@@ -176,7 +176,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     if (options.signal.aborted) break;
   }
 
-  const base = describe(check, doc);
+  const base = describeCheck(check, doc);
   const common = {
     ...base,
     durationMs: Math.round(clock.monotonic() - started),
@@ -200,7 +200,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
 
 type Described = Omit<CheckResult, 'status' | 'failures' | 'durationMs' | 'attempts' | 'retriedAfter'>;
 
-function describe(check: Check, doc: LoadedRunbook['doc']): Described {
+function describeCheck(check: Check, doc: LoadedRunbook['doc']): Described {
   const { step, phase } = check;
   const role = doc.roles[step.owner];
   return {
@@ -218,7 +218,7 @@ function describe(check: Check, doc: LoadedRunbook['doc']): Described {
 }
 
 function skipped(check: Check, doc: LoadedRunbook['doc'], reason: string): CheckResult {
-  return { ...describe(check, doc), status: 'skipped', reason, failures: [], durationMs: 0, attempts: 0, retriedAfter: [] };
+  return { ...describeCheck(check, doc), status: 'skipped', reason, failures: [], durationMs: 0, attempts: 0, retriedAfter: [] };
 }
 
 /** The URL as probed (templates rendered), for reports; the step runner itself renders it again for the request. */
@@ -238,10 +238,6 @@ function outputOf(result: StepResult): { output?: { stdout: string; stderr: stri
 }
 
 /** Every string a result carries goes through the masker: URLs, reasons, output, even titles. */
-function maskResult(result: CheckResult, mask: (text: string) => string): CheckResult {
-  return maskStrings(result, mask);
-}
-
 function maskStrings<T>(value: T, mask: (text: string) => string): T {
   if (typeof value === 'string') return mask(value) as T;
   if (Array.isArray(value)) return value.map((item: unknown) => maskStrings(item, mask)) as T;

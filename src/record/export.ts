@@ -157,8 +157,17 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   const out = [`### ${inline(gate.id)}: ${statusMark(gate.decision)} ${decision}`, ''];
   const by = gate.decided_by !== undefined ? `${inline(p.roles[gate.decided_by.role]?.title ?? gate.decided_by.role)}${gate.decided_by.person !== undefined ? ` (${inline(gate.decided_by.person)})` : ''}` : inline(owner?.title ?? gate.owner);
   const from = gate.answered_from === 'answers-file' ? ', from the answers file' : gate.answered_from === 'automatic' ? ', automatically' : '';
-  out.push(`After phase **${inline(phase.title)}**; decided by **${by}**${gate.decided_at !== undefined ? ` at ${inline(gate.decided_at)}` : ''}${from}.`, '');
-  out.push(...fence(`GO = ${gate.conditions.map((c) => c.name).join(' AND ') || 'true'}`), '');
+  out.push(
+    gate.decision === null
+      ? `After phase **${inline(phase.title)}**; owned by **${by}**; not decided.`
+      : `After phase **${inline(phase.title)}**; decided by **${by}**${gate.decided_at !== undefined ? ` at ${inline(gate.decided_at)}` : ''}${from}.`,
+    '',
+  );
+  if (gate.conditions.length === 0) {
+    out.push('_The gate was not reached: no condition was evaluated._', '');
+    return out;
+  }
+  out.push(...fence(`GO = ${gate.conditions.map((c) => c.name).join(' AND ')}`), '');
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : code(c.text);
     out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}`);

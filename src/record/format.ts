@@ -45,18 +45,18 @@ export function formatAnswer(answer: boolean | string | string[]): string {
   return `${answer.length} ticked`;
 }
 
-/** `Deployment Lead (Ana Torres)`, from the roles the record carries; an unknown id stands for itself. */
+/** `Deployment Lead · Ana Torres`, from the roles the record carries; an unknown id stands for itself. */
 export function roleName(predicate: RecordPredicate | undefined, roleId: string): string {
   const role = predicate?.roles[roleId];
   if (role === undefined) return clean(roleId, 64);
-  return role.primary ? `${clean(role.title, 100)} (${clean(role.primary, 100)})` : clean(role.title, 100);
+  return role.primary ? `${clean(role.title, 100)} · ${clean(role.primary, 100)}` : clean(role.title, 100);
 }
 
-/** Who acted: the person for the role, and the operator at the keyboard when that is someone else. */
+/** Who acted: the role and its person, and the operator at the keyboard when that is not the run's operator. */
 export function formatActor(actor: RecordActor, predicate?: RecordPredicate): string {
   const title = predicate?.roles[actor.role]?.title ?? actor.role;
   const who = actor.person !== undefined ? `${clean(title, 100)} · ${clean(actor.person, 100)}` : clean(title, 100);
-  return actor.operator !== undefined && actor.operator !== actor.person ? `${who} (operator ${clean(actor.operator, 100)})` : who;
+  return actor.operator !== predicate?.operator ? `${who} (operator ${clean(actor.operator, 100)})` : who;
 }
 
 /** `2.8s`, or `—` when a duration was not recorded. */

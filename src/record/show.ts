@@ -18,8 +18,11 @@ import type { CheckedRecord, RunbookCheck, SignatureCheck } from './verify.js';
 // ---------------------------------------------------------------------------------------------
 // Verification
 
+/** One signature's verdict: its keyid in full (auditors compare it with `deployctl keygen`'s output), the key or role it verified with, or why not. */
 export function describeSignature(s: SignatureCheck): string {
-  const head = `signature #${s.index + 1} ${shortKeyId(s.verifiedKeyId ?? s.keyid)}`;
+  const keyid = s.verifiedKeyId ?? s.keyid;
+  const hintDiffers = s.verifiedKeyId !== undefined && s.verifiedKeyId !== s.keyid ? ` (its keyid field says ${shortKeyId(s.keyid)}: only a hint)` : '';
+  const head = `signature #${s.index + 1} keyid ${keyid === '' ? '(none)' : clean(keyid, 100)}${hintDiffers}`;
   const annotations = [s.role !== undefined ? `role ${clean(s.role, 64)}` : undefined, s.signer !== undefined ? `signer ${clean(s.signer, 100)}` : undefined, s.signed_at !== undefined ? clean(s.signed_at, 64) : undefined].filter(
     (x): x is string => x !== undefined,
   );

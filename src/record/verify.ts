@@ -178,7 +178,7 @@ export interface ReadProblem {
   details: string[];
 }
 
-export type ReadRecordResult = { ok: true; parsed: ParsedEnvelope } | { ok: false; problem: ReadProblem };
+export type ReadRecordResult = { ok: true; parsed: ParsedEnvelope; bytes: Uint8Array } | { ok: false; problem: ReadProblem };
 
 /** Read and strictly parse a record file. Never throws on a bad file; never looks inside the payload. */
 export function readRecordFile(file: string, cwd: string): ReadRecordResult {
@@ -209,7 +209,7 @@ export function readRecordFile(file: string, cwd: string): ReadRecordResult {
   if (!parsed.ok) {
     return fail('not-envelope', `${file} is not a DSSE envelope (payloadType, payload, signatures): it is not a deployment record`, parsed.problems.slice(0, 10).map(formatEnvelopeProblem));
   }
-  return { ok: true, parsed: parsed.parsed };
+  return { ok: true, parsed: parsed.parsed, bytes };
 }
 
 /** Empty, or only JSON whitespace. */

@@ -1,4 +1,5 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
+import { closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { Listr, type ListrTask, type ListrTaskWrapper } from 'listr2';
@@ -108,6 +109,12 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     if (g.decision !== undefined) gateEnding(id).resolve({ kind: 'decided', decision: g.decision });
   }
 
+  /**
+   * The default renderer replaces a skipped or failed task's title with the message, so the message repeats it;
+   * the plain renderer prints both, so there the message is only what happened.
+   */
+  const said = (title: string, what: string) => (options.interactive ? `${title}: ${what}` : what);
+
   const stepTask = (step: StepDoc, rollback: boolean): ListrTask => {
     const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
     const key = rollback ? `rollback:${step.id}` : step.id;
@@ -117,20 +124,20 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         taskFor(key).resolve(task);
         const ending = await stepEnding(key).promise;
         if (ending.kind === 'not-run') {
-          task.skip(`${title}: not run`);
+          task.skip(said(title, 'not run'));
           return;
         }
         const { outcome } = ending;
         const details = [outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '', outcome.attempts > 1 ? `${outcome.attempts} attempts` : ''].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
         if (outcome.resumedFrom !== undefined) {
-          task.skip(`${title}: ${outcome.status} in ${outcome.resumedFrom}`);
+          task.skip(said(title, `${outcome.status} in ${outcome.resumedFrom}`));
         } else if (outcome.status === 'skipped') {
-          task.skip(`${title}: ${outcome.dryRun ? `would run: ${outcome.command ?? outcome.reason ?? ''}` : (outcome.reason ?? 'skipped')}`);
+          task.skip(said(title, outcome.dryRun ? `would run: ${outcome.command ?? outcome.reason ?? ''}` : (outcome.reason ?? 'skipped')));
         } else if (outcome.status === 'succeeded') {
           task.title = `${title}${suffix}`;
         } else {
-          throw new Error(`${title}${suffix}: ${outcome.reason ?? outcome.status}`);
+          throw new Error(said(`${title}${suffix}`, outcome.reason ?? outcome.status));
         }
       },
       rendererOptions: { outputBar: 5, persistentOutput: false },
@@ -148,7 +155,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           taskFor(id).resolve(task);
           const ending = await gateEnding(id).promise;
           if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run`);
-          else if (ending.decision === 'no-go') throw new Error(`NO-GO at ${id}${ending.note ? `: ${ending.note}` : ''}`);
+          // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
+          else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${ending.note ? ` (${ending.note})` : ''}`);
           else task.title = `${task.title}: GO${ending.note ? ` (${ending.note})` : ''}`;
         },
         rendererOptions: { outputBar: Infinity, persistentOutput: true },
@@ -160,10 +168,11 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       task: async (_ctx, task: Task) => {
         // A phase the run never reached is one line, not a list of skipped steps.
         if (!(await phaseStart(phase.id).promise)) {
-          task.skip(`${title}: not run`);
+          task.skip(said(title, 'not run'));
           return;
         }
-        return task.newListr(children, { concurrent: false, exitOnError: false });
+        // A failed step or a NO-GO ends the phase (the engine stops there too), and the phase shows ✖.
+        return task.newListr(children, { concurrent: false, exitOnError: true });
       },
     } as ListrTask;
   });
@@ -205,8 +214,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     () => {
       const signal = typeof options.signal?.reason === 'string' ? options.signal.reason : 'interrupt';
       for (const key of running) {
-        const d = tasks.get(key);
-        if (d?.settled) void d.promise.then((task) => (task.output = `${signal}: stopping this step and its process tree… (Ctrl-C again to stop at once)`));
+        void taskFor(key).promise.then((task) => (task.output = `${signal}: stopping this step and its process tree… (Ctrl-C again to stop at once)`));
       }
     },
     { once: true },
@@ -221,14 +229,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         activeKey.set(event.stepId, event.rollback ? `rollback:${event.stepId}` : event.stepId);
         running.add(event.rollback ? `rollback:${event.stepId}` : event.stepId);
         break;
+      // The engine runs ahead of listr2: a step's first lines often arrive before listr2 has started its task, so they
+      // wait for the task rather than being dropped (a step that prints one line and then works for minutes showed nothing).
       case 'step-output': {
-        const d = tasks.get(activeKey.get(event.stepId) ?? event.stepId);
-        if (d?.settled) void d.promise.then((task) => (task.output = event.line));
+        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = event.line));
         break;
       }
       case 'step-retrying': {
-        const d = tasks.get(activeKey.get(event.stepId) ?? event.stepId);
-        if (d?.settled) void d.promise.then((task) => (task.output = `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`));
+        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`));
         break;
       }
       case 'escalation': {
@@ -276,6 +284,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           const task = await taskFor(activeKey.get(owner) ?? owner).promise;
           if (options.signal?.aborted) throw new PromptAbortedError();
           faultPoint('at-prompt');
+          discardTypeAhead();
           const adapter = task.prompt(ListrInquirerPromptAdapter);
           const cancel = () => adapter.cancel();
           options.signal?.addEventListener('abort', cancel, { once: true });
@@ -298,6 +307,31 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       await listr.run();
     },
   };
+}
+
+/**
+ * Throw away keys typed before this prompt was shown. While a step runs nobody reads the terminal, so the kernel keeps
+ * what is typed, and the next prompt would read it as its answer: an Enter pressed during a long step picked GO at the
+ * following go/no-go before it was ever drawn. Raw mode first, so a line without its Enter is dropped too; the
+ * terminal is opened anew (non-blocking) so stdin's own descriptor is left as it was. Ctrl-C never waits here: in
+ * cooked mode the terminal turns it into SIGINT at once.
+ */
+function discardTypeAhead(): void {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return;
+  let fd: number | undefined;
+  const wasRaw = stdin.isRaw;
+  try {
+    fd = openSync('/dev/tty', fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
+    if (!wasRaw) stdin.setRawMode(true);
+    const buffer = Buffer.alloc(1024);
+    while (readSync(fd, buffer, 0, buffer.length, null) > 0);
+  } catch {
+    // EAGAIN: nothing (more) was typed. Any other error: no terminal to drain; the prompt works as before.
+  } finally {
+    if (!wasRaw) stdin.setRawMode(false);
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest): Promise<PromptAnswer> {

@@ -3,7 +3,9 @@ import type { RunResult } from '../engine/execute.js';
 import type { RunState } from '../engine/state.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { roleLabel, stepTitle } from '../runbook/labels.js';
-import { gateId, type RunbookDoc } from '../runbook/types.js';
+import { gateId, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+import { renderCommand } from '../steps/run.js';
+import { compileTemplate, renderTemplate } from '../expr/template.js';
 
 const HEADLINES: Record<RunResult['status'], string> = {
   succeeded: 'SUCCEEDED',
@@ -26,7 +28,9 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
   const outcomes = [...state.steps.values()].filter((s) => !s.rollback && s.outcome !== undefined).map((s) => s.outcome!);
   const count = (status: string) => outcomes.filter((o) => o.status === status).length;
   const total = doc.phases.reduce((n, p) => n + (p.steps?.length ?? 0), 0);
-  lines.push(`  steps: ${count('succeeded')} succeeded, ${count('failed')} failed, ${count('skipped')} skipped, ${total - outcomes.length} not run (of ${total})`);
+  // An interrupted step ran but did not finish: count it, or the numbers do not add up to the total.
+  const interrupted = count('interrupted') > 0 ? `, ${count('interrupted')} interrupted` : '';
+  lines.push(`  steps: ${count('succeeded')} succeeded, ${count('failed')} failed, ${count('skipped')} skipped${interrupted}, ${total - outcomes.length} not run (of ${total})`);
 
   for (const phase of doc.phases) {
     if (!phase.gate) continue;
@@ -63,6 +67,7 @@ export function formatDryRun(doc: RunbookDoc, state: RunState): string {
       const gate = state.gates.get(gateId(phase));
       lines.push(`    gate ${gateId(phase)}: ${gate?.note ?? 'not reached'}`);
     }
+    for (const step of phase.rollback ?? []) lines.push(`    rollback ${step.id}: ${wouldDo(step, state)}`);
   }
   return lines.join('\n');
 }
@@ -72,4 +77,16 @@ function findStep(doc: RunbookDoc, id: string) {
     for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) if (step.id === id) return step;
   }
   return undefined;
+}
+
+/** What a rollback step would do: its command with the run's vars resolved, or what it asks. */
+function wouldDo(step: StepDoc, state: RunState): string {
+  if (step.http !== undefined) {
+    const url = compileTemplate(step.http.url);
+    const rendered = url.ok ? renderTemplate(url.template, { vars: state.vars }) : undefined;
+    return `${step.http.method ?? 'GET'} ${rendered?.ok ? rendered.value : step.http.url}`;
+  }
+  if (step.run === undefined) return `asks: ${stepTitle(step)}`;
+  const rendered = renderCommand(step.run, { context: { vars: state.vars } });
+  return rendered.ok ? rendered.display : Array.isArray(step.run) ? step.run.join(' ') : step.run;
 }

@@ -14,6 +14,11 @@ export interface Problem {
   code: string;
 }
 
+/** A key or value quoted in a message, cut short: an explicit YAML key (`? …`) can be a megabyte long. */
+export function shorten(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 /** `path:line:col: message`, the format editors and CI annotators understand. */
 export function formatProblem(problem: Problem): string {
   return `${problem.file}:${problem.line}:${problem.col}: ${escapeControls(problem.message)}`;

@@ -1,6 +1,6 @@
 // Validate against schemas/runbook.schema.json (precompiled by scripts/build-schemas.mjs) and turn ajv errors into positioned, fixable problems.
 import { validate as validateRunbookSchema } from '../generated/runbook-validator.js';
-import type { Problem } from './problem.js';
+import { shorten, type Problem } from './problem.js';
 import { didYouMean } from './suggest.js';
 import type { Locator } from './yaml.js';
 
@@ -68,7 +68,7 @@ function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
       const known = Object.keys((error.parentSchema?.['properties'] as Record<string, unknown> | undefined) ?? {});
       const allowed = known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
       const hint = didYouMean(key, known);
-      return make(`unknown key '${key}' in ${where}${hint || allowed}`, 'unknown-key', [...path, key], true);
+      return make(`unknown key '${shorten(key)}' in ${where}${hint || allowed}`, 'unknown-key', [...path, key], true);
     }
     case 'required': {
       const missing = String(params['missingProperty']);
@@ -97,7 +97,7 @@ function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
       const hint = PATTERN_HINTS[pattern] ?? `must match ${pattern}`;
       const propertyName = (error as { propertyName?: string }).propertyName;
       if (propertyName !== undefined) {
-        return make(`bad name '${propertyName}' in ${where}: ${hint}`, 'bad-name', [...path, propertyName], true);
+        return make(`bad name '${shorten(propertyName)}' in ${where}: ${hint}`, 'bad-name', [...path, propertyName], true);
       }
       const kind = pattern.includes('T(') ? 'timeline offset' : pattern.includes('ms|s|m|h|d') ? 'duration' : 'value';
       return make(`bad ${kind} ${describeValue(error.data)} for ${where}: ${hint}`, kind === 'value' ? 'bad-value' : `bad-${kind.replace(' ', '-')}`);
@@ -134,7 +134,12 @@ function describeOneOf(error: SchemaError, where: string, make: (message: string
   const branches = (error.parentSchema?.['oneOf'] as Record<string, unknown>[] | undefined) ?? [];
   const isStepKinds = branches.length === STEP_KIND_KEYS.length && branches.every((b, i) => JSON.stringify(b['required']) === JSON.stringify([STEP_KIND_KEYS[i]]));
   if (isStepKinds) {
-    const data = (error.data ?? {}) as Record<string, unknown>;
+    // A step that is not a mapping passes every `required` branch: the type error already says what is wrong, so
+    // say the same words and the two collapse into one problem (`'run' in "text"` would throw).
+    if (error.data === null || typeof error.data !== 'object' || Array.isArray(error.data)) {
+      return make(`${where} must be a mapping, got ${describeValue(error.data)}`, 'wrong-type');
+    }
+    const data = error.data as Record<string, unknown>;
     const present = STEP_KIND_KEYS.filter((k) => k in data);
     if (present.length > 1) {
       return make(`${where} has ${present.length} kinds (${present.join(', ')}): a step does exactly one thing; split it into ${present.length} steps`, 'several-kinds');
@@ -183,7 +188,7 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  if (typeof value === 'string') return `'${shorten(value)}'`;
   return String(value);
 }
 
@@ -203,7 +208,7 @@ export function describePath(root: unknown, path: readonly (string | number)[]):
   let text = '';
   let owner = '';
   for (const [i, segment] of path.entries()) {
-    text += typeof segment === 'number' ? `[${segment}]` : i === 0 ? segment : `.${segment}`;
+    text += typeof segment === 'number' ? `[${segment}]` : i === 0 ? shorten(segment) : `.${shorten(segment)}`;
     node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[segment] : undefined;
     const id = node !== null && typeof node === 'object' && !Array.isArray(node) ? (node as Record<string, unknown>)['id'] : undefined;
     if (typeof segment === 'number' && typeof id === 'string') {

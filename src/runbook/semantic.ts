@@ -275,9 +275,10 @@ function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, mess
   };
   doc.phases.forEach((phase, p) => {
     claim(phase.id, ['phases', p, 'id'], 'a phase');
-    // A gate without an id takes its phase's id; only an explicit one can collide.
-    if (phase.gate?.id !== undefined && phase.gate.id !== phase.id) claim(phase.gate.id, ['phases', p, 'gate', 'id'], 'a gate');
     (phase.steps ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'steps', s, 'id'], 'a step'));
+    // After the steps, as it runs (and is usually written). A gate without an id takes its phase's id;
+    // only an explicit one can collide.
+    if (phase.gate?.id !== undefined && phase.gate.id !== phase.id) claim(phase.gate.id, ['phases', p, 'gate', 'id'], 'a gate');
     (phase.rollback ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'rollback', s, 'id'], 'a rollback step'));
   });
   const checkList = (items: { id: string }[] | undefined, key: string[], what: string) => {

@@ -1,5 +1,8 @@
 // "did you mean …" hints: the closest candidate by edit distance, when it is close enough to be a typo.
 
+/** Longer words get no guess. */
+const MAX_GUESSABLE = 100;
+
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   // One typo per three letters; words of one or two letters are too short to guess from, and nobody mistypes a
   // 100-letter name (a key in a hostile file can be a megabyte long: comparing it would take seconds).
@@ -18,8 +21,6 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   }
   return best !== undefined && bestDistance <= allowed ? best : undefined;
 }
-
-const MAX_GUESSABLE = 100;
 
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const match = closest(word, candidates);

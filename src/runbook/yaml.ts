@@ -16,12 +16,12 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
-import type { Position, Problem } from './problem.js';
+import { shorten, type Position, type Problem } from './problem.js';
 
 export const YAML_LIMITS = {
   /** Nesting of collections; a real runbook needs about 8. */
   maxDepth: 64,
-  /** Alias nodes in the document, and alias expansions when converting to JS (the billion-laughs guard). */
+  /** Alias nodes in the document. */
   maxAliases: 100,
   /** Nodes that aliases may add to the value when written out: ajv and every later walk visit each copy. */
   maxAliasExpansion: 10_000,
@@ -140,7 +140,8 @@ function blockLiteralOffset(raw: string, value: string, offset: number): number 
   const line = before.split('\n').length - 1;
   const col = offset - (before.lastIndexOf('\n') + 1);
   const valueLine = value.split('\n')[line] ?? '';
-  if (lines[line] === undefined || lines[line].slice(indent) !== valueLine) return undefined;
+  // yaml turns CRLF into LF in the value; the source keeps the CR at the end of each line.
+  if (lines[line] === undefined || lines[line].replace(/\r$/, '').slice(indent) !== valueLine) return undefined;
   return header.length + lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + indent + col;
 }
 
@@ -206,14 +207,16 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
     return { ok: false, problems: [{ file, line: 1, col: 1, code: 'empty', message }] };
   }
 
-  problems.push(...checkNodes(doc, problemAt));
+  problems.push(...checkNodes(doc, text, problemAt));
   if (problems.length > 0) return { ok: false, problems };
   problems.push(...checkAliases(doc, problemAt));
   if (problems.length > 0) return { ok: false, problems };
 
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliases });
+    // checkNodes and checkAliases already bound aliases, and say where; yaml's own count refuses some harmless
+    // files (100 aliases of one scalar) and cannot say where, so it is off.
+    value = doc.toJS({ maxAliasCount: -1 });
   } catch (error) {
     if (error instanceof ReferenceError || error instanceof RangeError) {
       return { ok: false, problems: [{ file, line: 1, col: 1, code: 'alias-limit', message: `aliases expand too far (${error.message}): write the values out instead of using anchors` }] };
@@ -286,8 +289,23 @@ function readCst(text: string, lineCounter: LineCounter): CstResult {
   return drain(parser.end()) ?? { tokens };
 }
 
+/** Where the tag of the node starting at `valueStart` is written: nodes know their value's range, not their tag's. */
+function tagOffset(text: string, valueStart: number): number {
+  let end = valueStart;
+  // At most two properties precede a value: a tag and an anchor, in either order.
+  for (let k = 0; k < 2; k++) {
+    while (end > 0 && /\s/.test(text[end - 1]!)) end--;
+    let start = end;
+    while (start > 0 && !/\s/.test(text[start - 1]!)) start--;
+    if (text[start] === '!') return start;
+    if (text[start] !== '&') break;
+    end = start;
+  }
+  return valueStart;
+}
+
 /** Walk the node tree without recursion: depth, tags, keys, NUL characters and alias counts. */
-function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: string, message: string) => Problem): Problem[] {
+function checkNodes(doc: Document.Parsed, text: string, problemAt: (offset: number, code: string, message: string) => Problem): Problem[] {
   const problems: Problem[] = [];
   const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 0 }];
   let aliases = 0;
@@ -305,7 +323,9 @@ function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: stri
     }
     const tag = (node as Node).tag;
     if (tag !== undefined && !CORE_TAGS.has(tag)) {
-      problems.push(problemAt(offset, 'custom-tag', `tag '${tag}' is not allowed: runbooks use plain YAML 1.2 values; remove the tag`));
+      const at = tagOffset(text, offset);
+      const written = at === offset ? tag : /^\S+/.exec(text.slice(at, at + 200))![0];
+      problems.push(problemAt(at, 'custom-tag', `tag '${written}' is not allowed: runbooks use plain YAML 1.2 values; remove the tag`));
     }
     if (isScalar(node)) {
       if (typeof node.value === 'string' && node.value.includes('\0')) {
@@ -317,6 +337,7 @@ function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: stri
       problems.push(problemAt(offset, 'too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels: flatten the structure`));
       break;
     }
+    const children: unknown[] = [];
     if (isMap(node)) {
       const seen = new Map<string, number>();
       for (const pair of node.items) {
@@ -333,7 +354,7 @@ function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: stri
           seen.set(name, keyOffset);
         } else {
           const { line } = problemAt(first, '', '');
-          problems.push(problemAt(keyOffset, 'duplicate-key', `duplicate key '${name}': it is already set on line ${line}; each key may appear once in a mapping, so remove or rename one`));
+          problems.push(problemAt(keyOffset, 'duplicate-key', `duplicate key '${shorten(name)}': it is already set on line ${line}; each key may appear once in a mapping, so remove or rename one`));
         }
         if (name === '<<') {
           problems.push(problemAt(keyOffset, 'merge-key', "merge keys ('<<') are not supported: write the keys out"));
@@ -342,11 +363,13 @@ function checkNodes(doc: Document.Parsed, problemAt: (offset: number, code: stri
         } else if (name.includes('\0')) {
           problems.push(problemAt(keyOffset, 'nul-byte', 'NUL character in a key: remove it'));
         }
-        stack.push({ node: pair.value, depth: depth + 1 });
+        children.push(pair.value);
       }
     } else if (isSeq(node)) {
-      for (const item of node.items) stack.push({ node: item, depth: depth + 1 });
+      children.push(...node.items);
     }
+    // Reversed onto the stack, so nodes are visited in source order: the first problems found are the first in the file.
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], depth: depth + 1 });
   }
   return problems;
 }

@@ -75,6 +75,7 @@ export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
     env: { ...ctx.env, ...env.env },
     signal: ctx.signal,
     onOutput: (stream, chunk) => output.push(stream, chunk),
+    ...(ctx.onSpawn !== undefined ? { onSpawn: ctx.onSpawn } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
   });

@@ -30,6 +30,8 @@ export interface StepRunContext {
   mask: (text: string) => string;
   /** When present, output is masked as a stream: a secret split across chunks or lines is still caught. */
   masker?: Masker;
+  /** The step's command started, with this process (and process group) id. */
+  onSpawn?: (pid: number) => void;
   /** Live output lines, already masked. */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   killGraceMs?: number;

@@ -4,7 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt, killAllClis, readRecord, recordFiles, runCli, stackTraceLines } from '../helpers/cli.js';
+import { assertBuilt, killAllClis, reapProcessesIn, readRecord, recordFiles, runCli, stackTraceLines } from '../helpers/cli.js';
+
+/** Real processes on a machine that may be busy with other suites: generous bounds; a passing test takes a few seconds. */
+const SLOW = 90_000;
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/run/inject.yaml', import.meta.url));
 
@@ -21,7 +24,9 @@ beforeEach(() => {
 
 afterEach(async () => {
   await killAllClis();
+  const left = reapProcessesIn(dir);
   rmSync(dir, { recursive: true, force: true });
+  expect(left, 'processes left running').toEqual([]);
 });
 
 /** Each value, if it were pasted into a shell command, would create MARKER. */
@@ -38,7 +43,7 @@ const hostile: [string, (m: string) => string][] = [
   ['tabs, CR and non-ASCII', (m) => `\t€ 😀\r\n${m}`],
 ];
 
-describe('deployctl run with a hostile --var value', () => {
+describe('deployctl run with a hostile --var value', { timeout: SLOW }, () => {
   it.each(hostile)('treats a value with %s as data in shell strings, argv and env', async (_what, make) => {
     const value = make(marker);
     const result = await runCli(['run', 'inject.yaml', '--var', `value=${value}`], { cwd: dir, timeoutMs: 30_000 });

@@ -1,13 +1,16 @@
 // `deployctl run runbooks/phase65.yaml` end to end: the built CLI drives the real demo target on 127.0.0.1 and leaves a record openssl verifies.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt, cliEnv, freePort, killAllClis, readRecord, recordFiles, runCli, runDirs, stackTraceLines, verifyWithOpenssl, type CliResult } from '../helpers/cli.js';
+import { assertBuilt, cliEnv, freePort, killAllClis, reapProcessesIn, readRecord, recordFiles, runCli, runDirs, stackTraceLines, verifyWithOpenssl, type CliResult } from '../helpers/cli.js';
+
+/** Real processes on a machine that may be busy with other suites: generous bounds; a passing test takes a few seconds. */
+const SLOW = 90_000;
 
 const RUNBOOKS = fileURLToPath(new URL('../../runbooks', import.meta.url));
 const RUNBOOK = 'runbooks/phase65.yaml';
@@ -92,15 +95,18 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await killAllClis();
-  demoCli('stop');
+  const stop = demoCli('stop');
+  const left = reapProcessesIn(demo.dir);
   rmSync(demo.dir, { recursive: true, force: true });
+  expect(stop.status, `demo.js stop: ${stop.stdout}${stop.stderr}`).toBe(0);
+  expect(left, 'processes left running').toEqual([]);
 });
 
 afterAll(async () => {
   await killAllClis();
 });
 
-describe('deployctl run phase65 with every answer given', () => {
+describe('deployctl run phase65 with every answer given', { timeout: SLOW }, () => {
   it('deploys, exits 0 and writes a record that openssl verifies, naming the runbook by its sha256 with every phase succeeded', async () => {
     const result = await run(['--answers', ANSWERS]);
     expect(result.code, result.stderr).toBe(0);
@@ -134,7 +140,7 @@ describe('deployctl run phase65 with every answer given', () => {
   });
 });
 
-describe('deployctl run phase65 with a release that fails verification', () => {
+describe('deployctl run phase65 with a release that fails verification', { timeout: SLOW }, () => {
   it('rolls back, exits 4, records the rollback steps and leaves the target on the version it had before', async () => {
     const result = await run(['--answers', ANSWERS, '--var', 'version=6.5.0-errors']);
     expect(result.code, result.stderr).toBe(4);
@@ -162,7 +168,7 @@ describe('deployctl run phase65 with a release that fails verification', () => {
   });
 });
 
-describe('deployctl run phase65 decided NO-GO', () => {
+describe('deployctl run phase65 decided NO-GO', { timeout: SLOW }, () => {
   it.each([
     ['the gate is answered no-go', { 'go-no-go': 'no-go' }],
     ['an attestation is answered false', { 'go-no-go.leadership_approved': 'false' }],
@@ -188,7 +194,7 @@ describe('deployctl run phase65 decided NO-GO', () => {
   });
 });
 
-describe('deployctl run phase65 without a terminal and without some answers', () => {
+describe('deployctl run phase65 without a terminal and without some answers', { timeout: SLOW }, () => {
   function expectNothingRan(): void {
     expect(runDirs(demo.dir)).toEqual([]);
     expect(recordFiles(demo.dir)).toEqual([]);
@@ -208,10 +214,24 @@ describe('deployctl run phase65 without a terminal and without some answers', ()
     expect(result.stderr).not.toMatch(/^\s*team-assembled:/m);
     expect(result.stderr).toContain('nothing was run');
     expectNothingRan();
+
+    // Pasted as printed, the lines complete the answers file: the next run gets past the answers check
+    // (and fails at once on purpose, at its first command, with exit 1 rather than 2).
+    const printed = result.stderr.split('\n');
+    const toAdd = printed.slice(printed.findIndex((l) => l.includes('add these lines')) + 1).filter((l) => l.trim() !== '');
+    expect(toAdd).toHaveLength(4);
+    appendFileSync(path.join(demo.dir, answers), `\n${toAdd.join('\n')}\n`);
+    const next = await run(['--answers', answers, '--var', 'target=./demo/no-such-target'], 30_000);
+    expect(next.stderr).not.toContain('does not answer');
+    expect(next.code, next.stderr).toBe(1);
+    expect(stepOf(singleRecord().statement.predicate, 'start-target')['status']).toBe('failed');
   });
 
-  it('exits 2 at once without --answers, listing every key the run needs', async () => {
-    const result = await run([], 20_000);
+  it.each([
+    ['CI=true', 'true'],
+    ['only stdin closed', undefined],
+  ])('exits 2 at once without --answers (%s), listing every key the run needs', async (_title, ci) => {
+    const result = await runCli(['run', RUNBOOK, '--var', `base_url=${demo.baseUrl}`], { cwd: demo.dir, env: { ...demo.env, CI: ci }, timeoutMs: 20_000 });
     expect(result.code, result.stderr).toBe(2);
     expect(result.durationMs).toBeLessThan(5000);
     expectCleanOutput(result);
@@ -224,7 +244,7 @@ describe('deployctl run phase65 without a terminal and without some answers', ()
   });
 });
 
-describe('deployctl run phase65 --dry-run', () => {
+describe('deployctl run phase65 --dry-run', { timeout: SLOW }, () => {
   it('prints every resolved command and executes nothing', async () => {
     const result = await run(['--dry-run', '--var', 'version=9.9.9'], 30_000);
     expect(result.code, result.stderr).toBe(0);

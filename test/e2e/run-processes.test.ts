@@ -9,6 +9,7 @@ import {
   isLive,
   journalFile,
   killAllClis,
+  reapProcessesIn,
   killGroup,
   liveInGroup,
   readJournal,
@@ -22,6 +23,9 @@ import {
   waitFor,
   type CliResult,
 } from '../helpers/cli.js';
+
+/** Real processes on a machine that may be busy with other suites: generous bounds; a passing test takes a few seconds. */
+const SLOW = 90_000;
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/run/${name}`, import.meta.url));
 
@@ -74,12 +78,14 @@ beforeAll(() => assertBuilt());
 
 afterEach(async () => {
   await killAllClis();
+  const left = reapProcessesIn(dir);
   for (const pgid of groups) killGroup(pgid, 'SIGKILL');
   groups.clear();
   rmSync(dir, { recursive: true, force: true });
+  expect(left, 'processes left running').toEqual([]);
 });
 
-describe('a step that outlives its timeout with a background grandchild', () => {
+describe('a step that outlives its timeout with a background grandchild', { timeout: SLOW }, () => {
   it('fails with a timeout reason, exits 1, and leaves no process of its tree behind', async () => {
     workspace('timeout.yaml');
     const result = await runCli(['run', 'timeout.yaml'], { cwd: dir, timeoutMs: 30_000 });
@@ -110,7 +116,7 @@ describe('a step that outlives its timeout with a background grandchild', () => 
   });
 });
 
-describe('SIGINT during a long step', () => {
+describe('SIGINT during a long step', { timeout: SLOW }, () => {
   it('stops the step tree, exits 130 with an aborted record and an interrupted journal, and --resume completes the run', async () => {
     workspace('interrupt.yaml');
     const cli = spawnCli(['run', 'interrupt.yaml'], { cwd: dir, timeoutMs: 60_000 });
@@ -123,6 +129,7 @@ describe('SIGINT during a long step', () => {
     const result = await cli.result;
     expect(result.code, result.stderr).toBe(130);
     expectNoStackTrace(result);
+    expect(result.stdout).toContain('steps: 1 succeeded, 0 failed, 0 skipped, 1 interrupted, 1 not run (of 3)');
     await expectAllGone([...tree, readPid('background.pid')!], stepPgid);
 
     const [runId] = runDirs(dir);
@@ -157,7 +164,7 @@ describe('SIGINT during a long step', () => {
   });
 });
 
-describe('kill -9 during a step, then --resume', () => {
+describe('kill -9 during a step, then --resume', { timeout: SLOW }, () => {
   it('refuses to guess about the non-idempotent step in flight, then reruns it on request; every finished step ran exactly once', async () => {
     workspace('resume.yaml');
     const cli = spawnCli(['run', 'resume.yaml'], { cwd: dir, timeoutMs: 60_000 });
@@ -169,7 +176,13 @@ describe('kill -9 during a step, then --resume', () => {
     const killed = await cli.result;
     expect(killed.signal).toBe('SIGKILL');
     // Nothing can stop a step when deployctl itself is killed with -9 (its steps run in their own
-    // session); a crashed host takes them down with it. Do the same here.
+    // session). While the orphan still runs, a resume would run the step beside itself: refused.
+    const beside = await runCli(['run', 'resume.yaml', '--resume', '--in-flight', 'rerun'], { cwd: dir, timeoutMs: 30_000 });
+    expect(beside.code, beside.stderr).toBe(2);
+    expect(beside.stderr).toContain(`step 'step-3' of run`);
+    expect(beside.stderr).toContain(`is still running (process group ${stepPgid})`);
+    expect(counterLines()).toEqual(['step-1', 'step-2', 'step-3']);
+    // A crashed host takes the orphan down with it. Do the same here.
     killGroup(stepPgid, 'SIGKILL');
     await waitFor('the orphaned step to be gone', () => liveInGroup(stepPgid).length === 0);
 
@@ -177,7 +190,8 @@ describe('kill -9 during a step, then --resume', () => {
     expect(runId).toBeDefined();
     const journal = readJournal(dir, runId!);
     expect(journal.filter((e) => e['kind'] === 'step-finished').map((e) => e['stepId'])).toEqual(['step-1', 'step-2']);
-    expect(journal.at(-1)).toMatchObject({ kind: 'step-started', stepId: 'step-3' });
+    expect(journal.at(-2)).toMatchObject({ kind: 'step-started', stepId: 'step-3' });
+    expect(journal.at(-1)).toMatchObject({ kind: 'step-spawned', stepId: 'step-3', pid: stepPgid });
 
     // Without a decision: exit 2, saying how to decide, and nothing runs or is written.
     const journalBefore = readFileSync(journalFile(dir, runId!), 'utf8');

@@ -5,7 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, journalFile, killAllClis, readRecord, recordFiles, runCli, runDirs, stackTraceLines, type CliResult } from '../helpers/cli.js';
+import { assertBuilt, journalFile, killAllClis, reapProcessesIn, readRecord, recordFiles, runCli, runDirs, stackTraceLines, type CliResult } from '../helpers/cli.js';
+
+/** Real processes on a machine that may be busy with other suites: generous bounds; a passing test takes a few seconds. */
+const SLOW = 90_000;
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/run/${name}`, import.meta.url));
 
@@ -65,10 +68,12 @@ beforeAll(() => assertBuilt());
 
 afterEach(async () => {
   await killAllClis();
+  const left = reapProcessesIn(dir);
   rmSync(dir, { recursive: true, force: true });
+  expect(left, 'processes left running').toEqual([]);
 });
 
-describe('deployctl run with a secret that steps print', () => {
+describe('deployctl run with a secret that steps print', { timeout: SLOW }, () => {
   it('masks it plain, in base64 and in hex, on stdout and stderr, in the journal and in the record, also for the failing step', async () => {
     workspace('secrets.yaml');
     const secret = canary();
@@ -93,7 +98,7 @@ describe('deployctl run with a secret that steps print', () => {
   });
 });
 
-describe('deployctl run with a --var whose value is a secret', () => {
+describe('deployctl run with a --var whose value is a secret', { timeout: SLOW }, () => {
   it.each(['shell', 'argv'])('refuses before spawning a %s command that would carry it on its command line', async (form) => {
     workspace('secret-var.yaml');
     const secret = canary();

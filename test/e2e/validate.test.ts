@@ -1,46 +1,20 @@
 // `deployctl validate` end to end: spawns the built bin/deployctl.js on the bad-input corpus and on real runbooks.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, HOSTILE_BOUND_MS, INVALID_CASES, writeGeneratedCases, type InvalidCase } from '../fixtures/invalid/cases.js';
+import { assertBuilt, killAllClis, runCli, stackTraceLines, type CliResult } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'deployctl.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+/** Run the CLI from the repository root, as a user would; far past any bound asserted below, a hang is killed. */
+const deployctl = (args: string[]) => runCli(args, { cwd: ROOT, timeoutMs: 20_000 });
 
-/** Run the CLI from the repository root, as a user would; stdin is closed. */
-function deployctl(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    // Far past any bound asserted below: a hang fails the assertion instead of the whole file timing out.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-function expectNoStackTrace(run: Run): void {
-  for (const output of [run.stdout, run.stderr]) {
-    expect(output).not.toMatch(/^\s+at /m);
-    expect(output).not.toContain('internal error');
-  }
+function expectNoStackTrace(run: CliResult): void {
+  expect(stackTraceLines(run.stdout)).toEqual([]);
+  expect(stackTraceLines(run.stderr)).toEqual([]);
 }
 
 /** How the CLI is given each file: committed fixtures relative to the repository root, generated ones by absolute path. */
@@ -52,12 +26,12 @@ const positioned = INVALID_CASES.filter((c) => c.expect !== undefined);
 const escaped = (text: string) => text.replace(/\n/g, '\\n').replace(/\u001b/g, '\\u001b');
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'entry.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` first (npm test does it through pretest)');
-  }
+  assertBuilt();
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-validate-'));
   writeGeneratedCases(tempDir);
 });
+
+afterEach(killAllClis);
 
 afterAll(() => {
   fs.rmSync(tempDir, { recursive: true, force: true });
@@ -120,13 +94,14 @@ describe('deployctl validate on the bad-input corpus', () => {
       const run = await deployctl(['validate', argOf(c)]);
 
       expect(run.code).toBe(2);
-      expect(run.ms).toBeLessThan(HOSTILE_BOUND_MS);
+      expect(run.durationMs).toBeLessThan(HOSTILE_BOUND_MS);
       expectNoStackTrace(run);
       const lines = run.stdout.split('\n').filter((l) => l !== '');
       expect(lines.length).toBeGreaterThanOrEqual(1);
       for (const line of lines) expect(line.startsWith(`${argOf(c)}:`)).toBe(true);
-      // A bounded report: never one line per stray token of a megabyte of garbage.
+      // A bounded report: never one line per stray token of a megabyte of garbage, nor a line quoting a megabyte.
       expect(lines.length).toBeLessThanOrEqual(21);
+      for (const line of lines) expect(line.length).toBeLessThan(400 + argOf(c).length);
       if (c.expect) expect(lines[0]).toContain(`:${c.expect.line}:${c.expect.col}: `);
     },
   );

@@ -1,6 +1,6 @@
 // Spawn the built CLI (bin/deployctl.js) as a real process: args, env, cwd, stdin closed by default; capture output and exit; never leave a process behind.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -171,6 +171,38 @@ export function liveInGroup(pgid: number): number[] {
   return allProcs()
     .filter((p) => p.pgrp === pgid && p.state !== 'Z' && p.state !== 'X')
     .map((p) => p.pid);
+}
+
+/**
+ * Live processes working in `dir` or naming it on their command line (zombies left out): what a test that ran
+ * everything inside a temp dir must not leave behind. Linux /proc; an empty list where it cannot look.
+ */
+export function processesIn(dir: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const p of allProcs()) {
+    if (p.pid === process.pid || p.state === 'Z' || p.state === 'X') continue;
+    let cwd = '';
+    let cmdline = '';
+    try {
+      cwd = readlinkSync(`/proc/${p.pid}/cwd`);
+    } catch {
+      // Gone, or not ours to look at.
+    }
+    try {
+      cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    } catch {
+      // Gone.
+    }
+    if (cwd === dir || cwd.startsWith(`${dir}${path.sep}`) || cmdline.includes(dir)) found.push({ pid: p.pid, cmdline });
+  }
+  return found;
+}
+
+/** For afterEach: kill whatever still runs in `dir` (so nothing survives the test), and return what that was (so the test can fail on it). */
+export function reapProcessesIn(dir: string): { pid: number; cmdline: string }[] {
+  const left = processesIn(dir);
+  for (const p of left) killTree(p.pid, 'SIGKILL');
+  return left;
 }
 
 /** Signal `pid`, every descendant and every process group among them. Never throws. */

@@ -344,12 +344,14 @@ describe('when deployctl itself exits', () => {
   const portModule = join(cacheDir, 'exec.mjs');
 
   beforeAll(() => {
-    const source = readFileSync(join(root, 'src', 'ports', 'exec.ts'), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-    });
+    const transpile = (file: string) =>
+      ts.transpileModule(readFileSync(join(root, 'src', file), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+      }).outputText;
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(portModule, outputText);
+    // The port's only relative import is the fault-point module: put it beside the copy.
+    writeFileSync(join(cacheDir, 'faults.mjs'), transpile('faults.ts'));
+    writeFileSync(portModule, transpile(join('ports', 'exec.ts')).replace("'../faults.js'", "'./faults.mjs'"));
   });
   afterAll(() => {
     rmSync(cacheDir, { recursive: true, force: true });

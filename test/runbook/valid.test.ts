@@ -25,6 +25,13 @@ describe('loadRunbook on valid runbooks', () => {
     expect(runbook.source.bytes).toEqual(new Uint8Array(fs.readFileSync(`${ROOT}${file}`)));
   });
 
+  it('loads the full fixture written with CRLF line endings, to the same runbook', () => {
+    const crlf = fs.readFileSync(FULL, 'utf8').replace(/\n/g, '\r\n');
+    const result = loadRunbook('full-crlf.yaml', () => ({ ok: true, bytes: new TextEncoder().encode(crlf) }));
+
+    expect(result.ok && result.runbook.doc).toEqual(load(FULL).doc);
+  });
+
   // TODO: drop the skip once runbooks/examples/static-site.yaml lands (a colleague is finishing it).
   it.skipIf(!fs.existsSync(STATIC_SITE))('loads runbooks/examples/static-site.yaml', () => {
     expect(load(STATIC_SITE).doc.name).toBe('static-site');

@@ -1,0 +1,262 @@
+// `deployctl record show|verify|sign|export|list`: read, verify, sign off and export signed deployment records (exit 0 valid, 1 does not verify, 2 unreadable or misused).
+import * as path from 'node:path';
+import type { Io } from '../cli/io.js';
+import { CliError, ExitCode } from '../errors.js';
+import { currentUser, stateDir } from '../ports/state-dir.js';
+import type { SchemaValidator } from '../runbook/schema.js';
+import { closest } from '../runbook/suggest.js';
+import { renderRecordJson, renderRecordMarkdown } from '../record/export.js';
+import { clean } from '../record/format.js';
+import { listRecords, recordFilesNewestFirst, renderRecordList } from '../record/list.js';
+import {
+  alreadySignedMessage,
+  keyNotListedMessage,
+  noRecordsMessage,
+  noRunbookForSignMessage,
+  runbookChangedNote,
+  signedMessage,
+  unknownRoleMessage,
+  UNREADABLE_HINT,
+  unverifiedExportMessage,
+  unverifiedIdentityNote,
+  unverifiedSignMessage,
+  type Message,
+} from '../record/messages.js';
+import { renderRecordSummary, renderVerificationReport } from '../record/show.js';
+import { signRecord } from '../record/sign.js';
+import { prepareTrust, verifyRecordFile, type CheckedRecord, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
+
+export interface RecordContext {
+  io: Io;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  now: () => number;
+  /** The record schema validator; tests pass one compiled at test time. */
+  validate?: SchemaValidator;
+}
+
+export function defaultRecordContext(io: Io): RecordContext {
+  return { io, cwd: process.cwd(), env: io.env, now: Date.now };
+}
+
+export interface TrustFlags {
+  /** `--pubkey`, repeatable. */
+  pubkey?: string[];
+  runbook?: string;
+}
+
+export const RECORD_SUBCOMMANDS = ['show', 'verify', 'sign', 'export', 'list'] as const;
+
+function fail(message: Message, exitCode: number, details: readonly string[] = []): never {
+  throw new CliError(message.message, { exitCode, details, ...(message.hint !== undefined ? { hint: message.hint } : {}) });
+}
+
+function trustFrom(flags: TrustFlags, ctx: RecordContext): Trust {
+  const prepared = prepareTrust(
+    { ...(flags.pubkey !== undefined ? { pubkeys: flags.pubkey } : {}), ...(flags.runbook !== undefined ? { runbook: flags.runbook } : {}) },
+    { cwd: ctx.cwd, env: ctx.env, ...(ctx.validate !== undefined ? { validate: ctx.validate } : {}) },
+  );
+  if (!prepared.ok) fail(prepared, ExitCode.usage, prepared.details.map((d) => `  ${d}`));
+  return prepared.trust;
+}
+
+function failUnreadable(v: UnreadableRecord): never {
+  fail({ message: v.problem.message, hint: UNREADABLE_HINT }, ExitCode.usage, v.problem.details.map((d) => `  ${d}`));
+}
+
+function shown(ctx: RecordContext, file: string): string {
+  const relative = path.relative(ctx.cwd, file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+
+export interface VerifyFlags extends TrustFlags {
+  json?: boolean;
+}
+
+export function recordVerifyCommand(file: string, flags: VerifyFlags, ctx: RecordContext): number {
+  const trust = trustFrom(flags, ctx);
+  const v = verifyRecordFile(file, trust);
+  if (flags.json) {
+    ctx.io.out(JSON.stringify(verificationJson(v), null, 2));
+    return exitCodeOf(v);
+  }
+  if (v.verdict === 'unreadable') failUnreadable(v);
+  ctx.io.out(renderVerificationReport(v));
+  return exitCodeOf(v);
+}
+
+export function exitCodeOf(v: RecordVerification): number {
+  return v.verdict === 'valid' ? ExitCode.ok : v.verdict === 'invalid' ? ExitCode.failed : ExitCode.usage;
+}
+
+/** The `--json` shape of a verification: stable, snake_case, full key ids. */
+export function verificationJson(v: RecordVerification): Record<string, unknown> {
+  if (v.verdict === 'unreadable') return { record: v.file, verdict: 'unreadable', problem: { code: v.problem.code, message: v.problem.message, details: v.problem.details } };
+  const p = v.statement?.predicate;
+  return {
+    record: v.file,
+    verdict: v.verdict,
+    failures: v.failures,
+    warnings: v.warnings,
+    signatures: v.signatures.map((s) => ({
+      index: s.index,
+      keyid: s.keyid,
+      state: s.state,
+      valid: s.state === 'valid' || s.state === 'duplicate',
+      verified_keyid: s.verifiedKeyId ?? null,
+      key: s.keyLabel ?? null,
+      counts_for: s.countsFor,
+      reason: s.reason ?? null,
+      role: s.role ?? null,
+      signer: s.signer ?? null,
+      signed_at: s.signed_at ?? null,
+    })),
+    trusted_keys: v.trustedKeys.map((k) => ({ keyid: k.keyId, sources: k.sources })),
+    runbook:
+      v.runbook === undefined
+        ? null
+        : {
+            path: v.runbook.path,
+            state: v.runbook.state,
+            recorded_sha256: v.runbook.recorded,
+            current_sha256: v.runbook.current ?? null,
+            roles_checked: v.runbook.rolesChecked,
+            problems: v.runbook.problems,
+          },
+    signoffs: v.signoffs.rows.map((r) => ({
+      role: r.role,
+      title: r.title,
+      state: r.state,
+      by: r.by.map((e) => ({ index: e.index, keyid: e.keyid, key: e.keyLabel ?? null, signer: e.signer ?? null, signed_at: e.signed_at ?? null, verified: e.verified })),
+    })),
+    notes: v.signoffs.notes,
+    run:
+      p === undefined
+        ? null
+        : { authentic: v.verdict === 'valid', run_id: p.run_id, runbook: p.runbook.name, status: p.status, started_at: p.started_at, ended_at: p.ended_at },
+    statement_problems: v.statementProblems,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// show
+
+/** Show a record (default: the newest in the records directory). Exit 0 when it verifies, 1 when not (shown under a warning), 2 when unreadable. */
+export function recordShowCommand(file: string | undefined, flags: TrustFlags, ctx: RecordContext, extra: readonly string[] = []): number {
+  if (file !== undefined && (extra.length > 0 || (!file.includes('/') && !file.endsWith('.json')))) {
+    const typo = closest(file, RECORD_SUBCOMMANDS);
+    if (typo !== undefined && typo !== file) {
+      fail({ message: `unknown record command '${clean(file, 64)}'; did you mean '${typo}'?`, hint: `deployctl record ${RECORD_SUBCOMMANDS.join('|')} …` }, ExitCode.usage);
+    }
+    if (extra.length > 0) fail({ message: `record show takes one RECORD file, not ${extra.length + 1} arguments`, hint: `deployctl record ${RECORD_SUBCOMMANDS.join('|')} …` }, ExitCode.usage);
+  }
+  const target = file ?? newestRecord(ctx);
+  const trust = trustFrom(flags, ctx);
+  const v = verifyRecordFile(target, trust);
+  if (v.verdict === 'unreadable') failUnreadable(v);
+  ctx.io.out(renderRecordSummary(v));
+  if (v.verdict !== 'valid') ctx.io.err(`deployctl: ${clean(target, 300)} does NOT verify; the content above may be forged or altered (deployctl record verify says why)`);
+  return exitCodeOf(v);
+}
+
+function newestRecord(ctx: RecordContext): string {
+  const dir = stateDir(ctx.env, ctx.cwd).recordsDir;
+  const newest = recordFilesNewestFirst(dir)[0];
+  if (newest === undefined) fail(noRecordsMessage(shown(ctx, dir)), ExitCode.usage);
+  return shown(ctx, newest.file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sign
+
+export interface SignFlags extends TrustFlags {
+  role: string;
+  key: string;
+  operator?: string;
+}
+
+export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordContext): number {
+  const trust = trustFrom(flags, ctx);
+  const signer = flags.operator ?? ctx.env['DEPLOYCTL_OPERATOR'] ?? currentUser();
+  const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now() }, trust);
+  const { io } = ctx;
+  switch (result.kind) {
+    case 'unreadable':
+      return failUnreadable(result.verification);
+    case 'unverified':
+      io.err(renderVerificationReport(result.verification));
+      return fail(unverifiedSignMessage(file), ExitCode.failed);
+    case 'no-runbook':
+      return fail(noRunbookForSignMessage(result.verification.runbook?.path), ExitCode.usage, (result.verification.runbook?.problems ?? []).map((p) => `  ${p}`));
+    case 'unknown-role':
+      return fail(unknownRoleMessage(result.role, result.roles), ExitCode.usage);
+    case 'bad-signer':
+      return fail({ message: `--operator: ${result.message}` }, ExitCode.usage);
+    case 'key-error':
+      return fail({ message: `--key ${flags.key}: ${result.error.message}`, ...(result.error.hint !== undefined ? { hint: result.error.hint } : {}) }, ExitCode.usage);
+    case 'key-not-listed':
+      return fail(keyNotListedMessage(flags.key, result.keyId, result.role), ExitCode.usage);
+    case 'already-signed':
+      if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
+      io.out(alreadySignedMessage(file, result.keyId, result.existingIndex));
+      return ExitCode.ok;
+    case 'too-many-signatures':
+      return fail({ message: `${file} already holds the most signatures a record may carry; nothing was added` }, ExitCode.failed);
+    case 'changed-concurrently':
+      return fail({ message: `${file} kept changing while being signed (another record sign at the same time?); nothing was written`, hint: 'run the command again' }, ExitCode.failed);
+    case 'signed':
+      if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
+      io.out(signedMessage(file, result.role, signer, result.keyId, result.signatures));
+      if (result.unverifiedIdentity) io.out(unverifiedIdentityNote(result.role));
+      if (result.runbookChanged) io.out(runbookChangedNote());
+      return ExitCode.ok;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// export
+
+export interface ExportFlags extends TrustFlags {
+  format: 'markdown' | 'json';
+  unverified?: boolean;
+}
+
+export function recordExportCommand(file: string, flags: ExportFlags, ctx: RecordContext): number {
+  const trust = trustFrom(flags, ctx);
+  const v = verifyRecordFile(file, trust);
+  if (v.verdict === 'unreadable') failUnreadable(v);
+  if (v.verdict !== 'valid') {
+    if (!flags.unverified || v.statement === undefined) {
+      ctx.io.err(renderVerificationReport(v));
+      fail(unverifiedExportMessage(file), ExitCode.failed);
+    }
+    ctx.io.err(`deployctl: warning: ${clean(file, 300)} does NOT verify; exporting it marked UNVERIFIED because of --unverified`);
+  }
+  ctx.io.out(flags.format === 'json' ? renderRecordJson(v) : renderRecordMarkdown(v));
+  // With --unverified the export was asked for and is marked: it succeeded.
+  return ExitCode.ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// list
+
+export interface ListFlags extends TrustFlags {
+  json?: boolean;
+}
+
+export function recordListCommand(flags: ListFlags, ctx: RecordContext): number {
+  const dir = stateDir(ctx.env, ctx.cwd).recordsDir;
+  const entries = recordFilesNewestFirst(dir);
+  if (entries.length === 0) {
+    if (flags.json) ctx.io.out('[]');
+    else ctx.io.err(`No records in ${shown(ctx, dir)} (deployctl run writes one there when a run ends).`);
+    return ExitCode.ok;
+  }
+  const trust = trustFrom(flags, ctx);
+  const rows = listRecords(entries, trust, (f) => shown(ctx, f));
+  ctx.io.out(flags.json ? JSON.stringify(rows, null, 2) : renderRecordList(rows));
+  return ExitCode.ok;
+}

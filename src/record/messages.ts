@@ -1,0 +1,70 @@
+// Every sentence `deployctl record …` says to the user about a refusal or an outcome, each naming the fix.
+import { didYouMean } from '../runbook/suggest.js';
+import { clean, shortKeyId } from './format.js';
+import type { SignoffRole } from './signoff.js';
+
+export interface Message {
+  message: string;
+  hint?: string;
+}
+
+export const UNREADABLE_HINT = 'a deployment record is the JSON file deployctl run writes to .deployctl/records/; check the path, or copy the file again if it was cut short';
+
+export function noRecordsMessage(dir: string): Message {
+  return {
+    message: `no records in ${dir}`,
+    hint: 'deployctl run RUNBOOK writes one there when a run ends; or name a record file: deployctl record show FILE',
+  };
+}
+
+export function unverifiedExportMessage(file: string): Message {
+  return {
+    message: `${file} does not verify; refusing to export it as if it were a true record`,
+    hint: 'deployctl record verify FILE says why; --unverified exports it anyway, marked UNVERIFIED',
+  };
+}
+
+export function unverifiedSignMessage(file: string): Message {
+  return {
+    message: `refusing to sign ${file}: it does not verify, and a sign-off would vouch for content that may be forged`,
+    hint: 'deployctl record verify FILE says why (give --pubkey or --runbook if the signer key is simply not known here)',
+  };
+}
+
+export function noRunbookForSignMessage(runbookPath: string | undefined): Message {
+  return {
+    message: `cannot check which keys may sign for a role: the runbook ${runbookPath === undefined ? 'of this record' : clean(runbookPath, 300)} was not found or does not load`,
+    hint: 'give the runbook file with --runbook PATH (role keys are read from its roles: … keys:)',
+  };
+}
+
+export function unknownRoleMessage(role: string, roles: readonly SignoffRole[]): Message {
+  return {
+    message: `--role '${clean(role, 64)}' is not a role of the runbook${didYouMean(role, roles.map((r) => r.id))}`,
+    hint: `Roles: ${roles.map((r) => `${r.id} (${clean(r.title, 100)})`).join(', ')}.`,
+  };
+}
+
+export function keyNotListedMessage(keyFile: string, keyId: string, role: SignoffRole): Message {
+  const listed = (role.keys ?? []).map((k) => (k.keyId !== undefined ? `${k.path} (${shortKeyId(k.keyId)})` : `${k.path} (unusable: ${clean(k.error ?? 'not loaded', 200)})`));
+  return {
+    message: `${keyFile} (${shortKeyId(keyId)}) is not a key the runbook lists for role ${role.id} (${clean(role.title, 100)}); it lists: ${listed.join(', ')}`,
+    hint: `sign with the private half of one of those keys, or have the runbook list this key's .pub under roles.${role.id}.keys`,
+  };
+}
+
+export function unverifiedIdentityNote(role: SignoffRole): string {
+  return `role ${role.id} (${clean(role.title, 100)}) lists no keys in the runbook, so nothing proves who holds this key: the sign-off is annotated role=${role.id} and shows as "unverified identity". List the key's .pub under roles.${role.id}.keys to make sign-offs for ${role.id} count.`;
+}
+
+export function signedMessage(file: string, role: SignoffRole, signer: string, keyId: string, count: number): string {
+  return `signed off ${file} for role ${role.id} (${clean(role.title, 100)}) as ${clean(signer, 100)} with key ${shortKeyId(keyId)}; the record now has ${count} signature${count === 1 ? '' : 's'}`;
+}
+
+export function alreadySignedMessage(file: string, keyId: string, index: number): string {
+  return `${file} already carries a valid signature by this key (${shortKeyId(keyId)}, signature #${index + 1}): nothing changed`;
+}
+
+export function runbookChangedNote(): string {
+  return 'note: the runbook changed since the run; role keys were taken from the current file';
+}

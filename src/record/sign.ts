@@ -1,0 +1,127 @@
+// `record sign`: add one role's sign-off to a verified record, only with a key the runbook lists for that role, and rewrite the file atomically.
+import { createPublicKey } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readFileLimited, writeFileAtomic } from '../ports/fs.js';
+import { addSignature, verifyEnvelope } from './dsse.js';
+import { loadPrivateKey, type KeyError } from './keys.js';
+import type { RoleKeyRef, SignoffRole } from './signoff.js';
+import { MAX_RECORD_FILE_BYTES, readRecordFile, verifyParsedRecord, type CheckedRecord, type RecordVerification, type Trust } from './verify.js';
+
+export interface SignRequest {
+  /** The record file, as given. */
+  file: string;
+  role: string;
+  /** The private key file, as given. */
+  keyFile: string;
+  /** Who signs (the `signer` annotation). */
+  signer: string;
+  now: number;
+}
+
+export type SignResult =
+  | { kind: 'unreadable'; verification: RecordVerification & { verdict: 'unreadable' } }
+  | { kind: 'unverified'; verification: CheckedRecord }
+  | { kind: 'no-runbook'; verification: CheckedRecord }
+  | { kind: 'unknown-role'; role: string; roles: SignoffRole[] }
+  | { kind: 'bad-signer'; message: string }
+  | { kind: 'key-error'; error: KeyError }
+  | { kind: 'key-not-listed'; role: SignoffRole; keyId: string }
+  | { kind: 'already-signed'; keyId: string; existingIndex: number; keyWarning?: string }
+  | { kind: 'too-many-signatures'; keyId: string }
+  | { kind: 'changed-concurrently' }
+  | {
+      kind: 'signed';
+      keyId: string;
+      role: SignoffRole;
+      /** The role lists no keys: the signature is annotated with the role and shows as "unverified identity". */
+      unverifiedIdentity: boolean;
+      signatures: number;
+      keyWarning?: string;
+      runbookChanged: boolean;
+    };
+
+const MAX_SIGNER_CHARS = 256;
+/** Another `record sign` may rewrite the file between our read and our write: start over this many times. */
+const ATTEMPTS = 3;
+
+export function signRecord(request: SignRequest, trust: Trust): SignResult {
+  const signer = request.signer.trim();
+  if (signer === '' || signer.length > MAX_SIGNER_CHARS || /[\u0000-\u001f\u007f]/.test(signer)) {
+    return { kind: 'bad-signer', message: `the signer name must be 1 to ${MAX_SIGNER_CHARS} printable characters` };
+  }
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const read = readRecordFile(request.file, trust.env.cwd);
+    if (!read.ok) return { kind: 'unreadable', verification: { verdict: 'unreadable', file: request.file, problem: read.problem } };
+    const verification = verifyParsedRecord(request.file, read.parsed, trust);
+    if (verification.verdict !== 'valid') return { kind: 'unverified', verification };
+    const runbookPath = verification.runbook?.path;
+    const runbook = trust.explicitRunbook ?? (runbookPath !== undefined ? trust.runbooks.get(path.resolve(trust.env.cwd, runbookPath)) : undefined);
+    const roles = runbook?.roles;
+    if (roles === undefined) return { kind: 'no-runbook', verification };
+    const role = roles.find((r) => r.id === request.role);
+    if (role === undefined) return { kind: 'unknown-role', role: request.role, roles };
+
+    const key = loadPrivateKey(path.resolve(trust.env.cwd, request.keyFile));
+    if (!key.ok) return { kind: 'key-error', error: key.error };
+    const listsKeys = (role.keys ?? []).length > 0;
+    if (listsKeys && !(role.keys ?? []).some((k: RoleKeyRef) => k.keyId === key.keyId)) return { kind: 'key-not-listed', role, keyId: key.keyId };
+
+    const added = addSignature(read.parsed.envelope, key.key, { role: role.id, signer, signed_at: new Date(request.now).toISOString() });
+    const keyWarning = key.warning !== undefined ? { keyWarning: key.warning } : {};
+    if (!added.added) {
+      if (added.reason === 'already-signed') return { kind: 'already-signed', keyId: key.keyId, existingIndex: added.existingIndex, ...keyWarning };
+      return { kind: 'too-many-signatures', keyId: key.keyId };
+    }
+
+    const target = realPath(path.resolve(trust.env.cwd, request.file));
+    if (!sameBytes(target, read.bytes)) continue;
+    writeFileAtomic(target, `${JSON.stringify(added.envelope, null, 2)}\n`, fileMode(target));
+    assertSignedOnDisk(target, key.key, key.keyId);
+    return {
+      kind: 'signed',
+      keyId: key.keyId,
+      role,
+      unverifiedIdentity: !listsKeys,
+      signatures: added.envelope.signatures.length,
+      runbookChanged: verification.runbook?.state === 'changed',
+      ...keyWarning,
+    };
+  }
+  return { kind: 'changed-concurrently' };
+}
+
+/** Rewrite the file a symlink points at, not the link. */
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+function fileMode(file: string): number {
+  try {
+    return fs.statSync(file).mode & 0o777;
+  } catch {
+    return 0o644;
+  }
+}
+
+function sameBytes(file: string, bytes: Uint8Array): boolean {
+  try {
+    const now = readFileLimited(file, MAX_RECORD_FILE_BYTES);
+    return now.ok && Buffer.from(now.bytes).equals(Buffer.from(bytes));
+  } catch {
+    return false;
+  }
+}
+
+/** Trust what is on disk: read it back and check the new signature verifies there. */
+function assertSignedOnDisk(file: string, privateKey: Parameters<typeof createPublicKey>[0], keyId: string): void {
+  const written = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  const result = verifyEnvelope(written, [{ key: createPublicKey(privateKey), label: 'the signing key' }]);
+  if (result.status === 'malformed' || !result.validKeyIds.includes(keyId)) {
+    throw new Error(`the record rewritten to ${file} does not carry a valid signature by ${keyId} after writing; the disk or file system may be failing`);
+  }
+}
