@@ -34,6 +34,12 @@ export interface EngineDeps {
 
 export type InFlightDecision = 'rerun' | 'done' | 'abort';
 
+/**
+ * Every step's processes carry the run and step in their environment: a kill -9 between spawning a step and
+ * journaling its pid leaves an orphan no journaled pid points to, and a resume finds it by these.
+ */
+export const STEP_ENV = { runId: 'DEPLOYCTL_RUN_ID', stepId: 'DEPLOYCTL_STEP_ID' } as const;
+
 export interface EngineOptions {
   runId: string;
   operator: string;
@@ -105,7 +111,8 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
   async function runStep(step: StepDoc, phase: PhaseDoc, rollback: boolean): Promise<StepOutcome> {
     const kind = stepKind(step);
     const decision = shouldRunStep(step, context());
-    if (!decision.run) {
+    // A dry run has no step results or answers to decide `if:` with: show the step as it would run.
+    if (!decision.run && !(options.dryRun && 'error' in decision)) {
       const at = now();
       const outcome: StepOutcome =
         'error' in decision
@@ -139,7 +146,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
           exec: deps.exec,
           send: deps.send,
           clock,
-          env: deps.env,
+          env: { ...deps.env, [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id },
           secretValues: deps.secretValues,
           mask: deps.mask,
           ...(deps.masker !== undefined ? { masker: deps.masker } : {}),

@@ -1,5 +1,6 @@
 // The plan as a printable Markdown document shaped like a team's own deployment plan: tables, per-role checklists, sign-off.
 import { describeCommand, describeConditions, describeExpectations, describeProbe, describeTargets } from './describe.js';
+import { cell, code, fence, inline, table } from '../reporters/markdown.js';
 import { NO_OFFSET, oneLine, type Plan, type PlanGate, type PlanPhase, type PlanRole, type PlanStep } from './model.js';
 
 export function renderMarkdown(plan: Plan): string {
@@ -152,46 +153,3 @@ function triggerCell(after: string | null, on: string[], when: string | null): s
   return parts.map(cell).join('; ');
 }
 
-interface TableOptions {
-  /** Columns whose cells are already Markdown (escaped by their builder). */
-  raw?: number[];
-}
-
-function table(headers: string[], rows: string[][], options: TableOptions = {}): string[] {
-  const raw = new Set(options.raw ?? []);
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [
-    line(headers),
-    line(headers.map(() => '---')),
-    ...rows.map((row) => line(row.map((value, i) => (raw.has(i) ? value : cell(inline(value)))))),
-  ];
-}
-
-/** A table cell: one line, `|` escaped (GFM applies the escape inside code spans too). */
-function cell(text: string): string {
-  return oneLine(text).replace(/\|/g, '\\|');
-}
-
-/** Text from the runbook in running Markdown: one line; only characters that would start markup are escaped (`< 20 min` stays). */
-function inline(text: string): string {
-  return oneLine(text)
-    .replace(/[\\`*[\]]/g, '\\$&')
-    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
-    .replace(/<(?=[A-Za-z/!?])/g, '\\<');
-}
-
-/** A code span that survives backticks in its content. */
-function code(text: string): string {
-  const single = oneLine(text);
-  const longest = Math.max(0, ...[...single.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  const pad = single.startsWith('`') || single.endsWith('`') ? ' ' : '';
-  return `${ticks}${pad}${single}${pad}${ticks}`;
-}
-
-/** A fenced block, indented to sit inside a list item when `indent` is given. */
-function fence(text: string, indent: string): string[] {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  return [`${indent}${ticks}`, ...text.split('\n').map((l) => (l === '' ? '' : `${indent}${l}`)), `${indent}${ticks}`];
-}

@@ -168,6 +168,88 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+export interface MarkedProcess {
+  pid: number;
+  pgid: number;
+  /** The entry of `anyOf` found in its environment. */
+  mark: string;
+}
+
+/**
+ * Live processes (zombies left out) whose environment holds the `NAME=value` entry `all` and one of `anyOf`
+ * (Linux /proc; none found where it cannot look). A resume finds a step's orphans this way: a kill -9 between
+ * spawning a step and journaling its pid leaves one that no journaled pid points to.
+ */
+export function findProcessesWithEnv(all: string, anyOf: readonly string[]): MarkedProcess[] {
+  if (anyOf.length === 0) return [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: MarkedProcess[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let vars: string[];
+    let stat: string;
+    try {
+      vars = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // gone, or another user's
+    }
+    if (!vars.includes(all)) continue;
+    const mark = anyOf.find((m) => vars.includes(m));
+    if (mark === undefined) continue;
+    // pid (comm) state ppid pgrp …: parse after the last ')', comm may hold anything.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') continue;
+    found.push({ pid: Number(entry), pgid: Number(fields[2]), mark });
+  }
+  return found;
+}
+
+/**
+ * The sealed record of how run `runId` ended (`status`) in the records directory, if it is there: a crash between
+ * the journal's run-finished and the record's rename leaves a finished run without one, and a resume then seals it.
+ */
+export function findSealedRecord(dir: StateDir, runId: string, status: string): string | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir.recordsDir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names.filter((n) => n.endsWith(`-${runId}.json`) && !n.startsWith('.')).sort().reverse()) {
+    const file = path.join(dir.recordsDir, name);
+    try {
+      const envelope = JSON.parse(fs.readFileSync(file, 'utf8')) as { payload?: unknown };
+      if (typeof envelope.payload !== 'string') continue;
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate?: { run_id?: unknown; status?: unknown } };
+      if (statement.predicate?.run_id === runId && statement.predicate.status === status) return file;
+    } catch {
+      // Unreadable or not a record: not the record of this run.
+    }
+  }
+  return undefined;
+}
+
+/** writeFileAtomic's temporaries (`.<record>.<pid>.<ms>.tmp`) of a run's records, left by a crash while sealing: removed once their writer is gone. */
+export function removeRecordTemporaries(dir: StateDir, runId: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir.recordsDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^\..*-(\d{8}T\d{6}Z-[0-9a-f]{6})\.json\.(\d+)\.\d+\.tmp$/.exec(name);
+    if (match === null || match[1] !== runId || isAlive(Number(match[2]))) continue;
+    fs.rmSync(path.join(dir.recordsDir, name), { force: true });
+  }
+}
+
 function safeUser(): string {
   try {
     return os.userInfo().username;

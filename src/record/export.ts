@@ -1,4 +1,5 @@
 // `record export`: the record as the team's own deployment record in Markdown (timeline, per-role steps, gates, metrics table, sign-off table), or the predicate as JSON.
+import { cell, code, fence, inline, oneLine, table } from '../reporters/markdown.js';
 import { formatDuration } from '../runbook/duration.js';
 import { formatAnswer, formatDurationVsTarget, formatMs, formatValue, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
 import { describeRunbookCheck } from './show.js';
@@ -179,43 +180,3 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
 
 // Markdown text helpers (the same rules as the plan's Markdown: one line, markup characters escaped).
 
-interface TableOptions {
-  /** Columns whose cells are already Markdown. */
-  raw?: number[];
-}
-
-function table(headers: string[], rows: string[][], options: TableOptions = {}): string[] {
-  const raw = new Set(options.raw ?? []);
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(headers), line(headers.map(() => '---')), ...rows.map((row) => line(row.map((value, i) => (raw.has(i) ? cell(value) : cell(inline(value))))))];
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
-}
-
-function cell(text: string): string {
-  return oneLine(text).replace(/\|/g, '\\|');
-}
-
-/** Text from the record in running Markdown: one line, with characters that would start markup (or HTML) escaped. */
-function inline(text: string): string {
-  return oneLine(text)
-    .replace(/[\\`*[\]]/g, '\\$&')
-    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
-    .replace(/<(?=[A-Za-z/!?])/g, '\\<');
-}
-
-function code(text: string): string {
-  const single = oneLine(text);
-  const longest = Math.max(0, ...[...single.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  const pad = single.startsWith('`') || single.endsWith('`') ? ' ' : '';
-  return `${ticks}${pad}${single}${pad}${ticks}`;
-}
-
-function fence(text: string): string[] {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  return [ticks, ...text.split('\n').map(oneLine), ticks];
-}

@@ -14,18 +14,23 @@ function renderText(text: string, ctx: StepRunContext): { ok: true; value: strin
 
 export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
   const http = ctx.step.http!;
+  // A dry run cannot resolve templates that need step results or answers: show the probe as written.
+  const unresolved = (why: string): StepResult =>
+    ctx.dryRun
+      ? { status: 'skipped', dryRun: true, command: ctx.mask(`${http.method ?? 'GET'} ${http.url}`), reason: `dry run: no request sent; resolved at run time (${why})` }
+      : { status: 'failed', reason: why };
   const url = renderText(http.url, ctx);
-  if (!url.ok) return { status: 'failed', reason: `url: ${url.reason}` };
+  if (!url.ok) return unresolved(`url: ${url.reason}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(http.headers ?? {})) {
     const rendered = renderText(value, ctx);
-    if (!rendered.ok) return { status: 'failed', reason: `header ${name}: ${rendered.reason}` };
+    if (!rendered.ok) return unresolved(`header ${name}: ${rendered.reason}`);
     headers[name] = rendered.value;
   }
   const body = http.body !== undefined ? renderText(http.body, ctx) : undefined;
-  if (body !== undefined && !body.ok) return { status: 'failed', reason: `body: ${body.reason}` };
+  if (body !== undefined && !body.ok) return unresolved(`body: ${body.reason}`);
   const contains = http.expect?.body_contains !== undefined ? renderText(http.expect.body_contains, ctx) : undefined;
-  if (contains !== undefined && !contains.ok) return { status: 'failed', reason: `expect.body_contains: ${contains.reason}` };
+  if (contains !== undefined && !contains.ok) return unresolved(`expect.body_contains: ${contains.reason}`);
 
   const method = http.method ?? 'GET';
   const samples = http.samples ?? 1;

@@ -52,17 +52,17 @@ export function secretInCommand(command: CommandSpec, secretValues: readonly str
 export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
   const { step } = ctx;
   const rendered = renderCommand(step.run!, ctx);
-  if (!rendered.ok) return { status: 'failed', reason: rendered.reason };
+  if (!rendered.ok) return ctx.dryRun ? unresolvedInDryRun(step.run!, rendered.reason, ctx) : { status: 'failed', reason: rendered.reason };
   const command = ctx.mask(rendered.display);
   if (secretInCommand(rendered.command, ctx.secretValues)) {
     return { status: 'failed', command, reason: 'refused to run: a secret value would appear on the command line; pass it through the environment ($NAME) instead' };
   }
   const env = renderEnv(step.env, ctx);
-  if (!env.ok) return { status: 'failed', command, reason: env.reason };
+  if (!env.ok) return ctx.dryRun ? unresolvedInDryRun(step.run!, env.reason, ctx) : { status: 'failed', command, reason: env.reason };
   let cwd = ctx.source.dir;
   if (step.cwd !== undefined) {
     const dir = render(step.cwd, ctx, 'text');
-    if (!dir.ok) return { status: 'failed', command, reason: `cwd: ${dir.reason}` };
+    if (!dir.ok) return ctx.dryRun ? unresolvedInDryRun(step.run!, `cwd: ${dir.reason}`, ctx) : { status: 'failed', command, reason: `cwd: ${dir.reason}` };
     cwd = path.resolve(ctx.source.dir, dir.value);
   }
   if (ctx.dryRun) return { status: 'skipped', dryRun: true, command, reason: 'dry run: not executed' };
@@ -107,4 +107,10 @@ function lastLine(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const last = lines.at(-1);
   return last === undefined ? undefined : last.length > 200 ? `${last.slice(0, 200)}…` : last;
+}
+
+/** In a dry run, a template that needs a step's output or an answer cannot be resolved yet: show it as written. */
+export function unresolvedInDryRun(run: string | string[], why: string, ctx: Pick<StepRunContext, 'mask'>): StepResult {
+  const text = typeof run === 'string' ? run : run.map((a) => (a.includes('${{') ? a : shellQuote(a))).join(' ');
+  return { status: 'skipped', dryRun: true, command: ctx.mask(text), reason: `dry run: not executed; resolved at run time (${why})` };
 }
