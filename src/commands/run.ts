@@ -8,18 +8,30 @@ import { CliError, ExitCode } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
 import { isDurableEvent, type RunEvent } from '../engine/events.js';
-import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
+import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { parseJournal, serializeEvent } from '../engine/journal.js';
 import { createMasker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
-import { applyEvent, foldEvents, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
+import { applyEvent, foldEvents, inFlightSteps, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
 import { appendToFile } from '../ports/fs.js';
 import { createNotifier } from '../notify/notifier.js';
-import { acquireLock, currentUser, listRunIds, newRunId, openJournal, readJournalText, stateDir, type StateDir } from '../ports/state-dir.js';
+import {
+  acquireLock,
+  currentUser,
+  findProcessesWithEnv,
+  findSealedRecord,
+  listRunIds,
+  newRunId,
+  openJournal,
+  readJournalText,
+  removeRecordTemporaries,
+  stateDir,
+  type StateDir,
+} from '../ports/state-dir.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
@@ -111,6 +123,20 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   }
   if (lock?.ok) faultPoint('after-lock');
   if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
+  if (resumed) removeRecordTemporaries(dir, resumed.runId);
+  if (resumed?.sealOnly) {
+    // Every step already has its outcome in the journal: run nothing again, only seal the record the crash cut short.
+    const finished = resumed.state.finished!;
+    io.err(
+      `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
+    );
+    try {
+      const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
+      return sealAndReport({ file, runbook, dir, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    } finally {
+      if (lock?.ok) lock.release();
+    }
+  }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed, lock);
   if (resumed && !interactive && options.inFlight === undefined) {
     // Nobody to ask: say so now, before the journal and a record of a session that could do nothing. After the lock:
@@ -154,60 +180,86 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     notifier.onEvent(masked);
   };
 
-  let result: RunResult;
   try {
-    const rendering = reporter.run();
+    let result: RunResult;
     try {
-      result = await executeRun(
-        runbook,
-        {
-          runId,
-          operator,
-          host: os.hostname(),
-          toolVersion: packageVersion(),
-          vars,
-          dryRun,
-          signal: ports.signal,
-          ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
-        },
-        {
-          exec: ports.exec,
-          send: ports.send,
-          clock,
-          prompter: reporter.prompter,
-          answers,
-          env: definedEnv(env),
-          secretValues,
-          mask: (text) => masker.mask(text),
-          masker,
-          emit,
-        },
-      );
-    } catch (error) {
-      // A bug, not a run outcome: let the task list finish drawing, keep the journal resumable.
-      reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: 'internal error' });
-      await rendering.catch(() => undefined);
-      throw error;
+      const rendering = reporter.run();
+      try {
+        result = await executeRun(
+          runbook,
+          {
+            runId,
+            operator,
+            host: os.hostname(),
+            toolVersion: packageVersion(),
+            vars,
+            dryRun,
+            signal: ports.signal,
+            ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
+          },
+          {
+            exec: ports.exec,
+            send: ports.send,
+            clock,
+            prompter: reporter.prompter,
+            answers,
+            env: definedEnv(env),
+            secretValues,
+            mask: (text) => masker.mask(text),
+            masker,
+            emit,
+          },
+        );
+      } catch (error) {
+        // A bug, not a run outcome: let the task list finish drawing, keep the journal resumable.
+        reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: 'internal error' });
+        await rendering.catch(() => undefined);
+        throw error;
+      }
+      await rendering;
+      await notifier.finish();
+    } finally {
+      journal?.close();
     }
-    await rendering;
-    await notifier.finish();
+
+    if (dryRun) {
+      io.out(formatDryRun(doc, result.state));
+      if (dryRunMessages.length > 0) io.out(`\nMessages that would be sent:\n${dryRunMessages.join('\n\n')}`);
+      return result.exitCode;
+    }
+
+    // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
+    return sealAndReport({ file, runbook, dir, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
   } finally {
-    journal?.close();
     if (lock?.ok) lock.release();
   }
+}
 
-  if (dryRun) {
-    io.out(formatDryRun(doc, result.state));
-    if (dryRunMessages.length > 0) io.out(`\nMessages that would be sent:\n${dryRunMessages.join('\n\n')}`);
-    return result.exitCode;
-  }
+interface SealInputs {
+  file: string;
+  runbook: LoadedRunbook;
+  dir: StateDir;
+  runId: string;
+  state: RunState;
+  result: RunResult;
+  masker: ReturnType<typeof createMasker>;
+  env: NodeJS.ProcessEnv;
+  signingKey: KeyObject;
+  operator: string;
+  options: RunOptions;
+  ports: RunPorts;
+}
 
+/** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
+function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): number {
+  const { io, clock } = ports;
+  const { doc } = runbook;
   let sealed: SealedRecord | undefined;
   try {
     const now = clock.now();
-    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state: recorded, env, now }));
+    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now }));
     const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
-    sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey!, outPath, signer: operator, now });
+    sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
@@ -224,14 +276,24 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
  */
 function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume, lock: ReturnType<typeof acquireLock> | undefined): void {
   if (resumed.state.host !== os.hostname()) return;
+  const refuse = (stepId: string, pgid: number): never => {
+    if (lock?.ok) lock.release();
+    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${pgid}) although its deployctl is gone`, {
+      exitCode: ExitCode.usage,
+      hint: `see what it is (ps -o pid,lstart,args -g ${pgid}); wait for it to end or stop it (kill -TERM -- -${pgid}), then resume. Nothing of ${doc.name} was run`,
+    });
+  };
   for (const [stepId, step] of resumed.state.steps) {
     if (step.outcome !== undefined || step.pid === undefined || !isGroupAlive(step.pid)) continue;
-    if (lock?.ok) lock.release();
-    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${step.pid}) although its deployctl is gone`, {
-      exitCode: ExitCode.usage,
-      hint: `see what it is (ps -o pid,lstart,args -g ${step.pid}); wait for it to end or stop it (kill -TERM -- -${step.pid}), then resume. Nothing of ${doc.name} was run`,
-    });
+    refuse(stepId, step.pid);
   }
+  // A kill between spawning a step and journaling its pid: the orphan is found by the run and step in its environment.
+  const inFlight = inFlightSteps(resumed.state);
+  const marked = findProcessesWithEnv(
+    `${STEP_ENV.runId}=${resumed.runId}`,
+    inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
+  );
+  if (marked.length > 0) refuse(marked[0]!.mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
 }
 
 function readAnswers(options: RunOptions, runbook: LoadedRunbook, interactive: boolean, dryRun: boolean): Answers {
@@ -266,11 +328,14 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook, interactive: b
 interface RunToResume {
   runId: string;
   state: RunState;
+  /** The run had ended, but deployctl stopped before sealing its record (a crash after run-finished): only seal it. */
+  sealOnly?: boolean;
 }
 
 function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
   const { doc, source } = runbook;
   const candidates = which === true ? listRunIds(dir) : [which];
+  let newestEnded: { runId: string; status: string; record: string | undefined } | undefined;
   for (const runId of candidates) {
     const text = readJournalText(dir, runId);
     if (text === undefined) {
@@ -282,8 +347,13 @@ function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | 
       if (which !== true) throw new CliError(`run ${runId} is a run of ${state.runbook?.name ?? 'an unknown runbook'}, not of ${doc.name}`);
       continue;
     }
-    if (!isRunResumable(state)) {
-      if (which !== true) throw new CliError(`run ${runId} already ended (${state.finished?.status ?? 'dry run'}); there is nothing to resume`, { hint: 'start a new run without --resume' });
+    const record = state.finished !== undefined && !state.dryRun ? findSealedRecord(dir, runId, state.finished.status) : undefined;
+    // Only the newest ended run: an older one's record may have gone elsewhere (--out) long ago.
+    const sealOnly = state.finished !== undefined && !state.dryRun && !isRunResumable(state) && record === undefined && newestEnded === undefined;
+    if (!isRunResumable(state) && !sealOnly) {
+      const shown = record !== undefined ? `; its record is ${path.relative(cwd, record) || record}` : '';
+      if (which !== true) throw new CliError(`run ${runId} already ended (${state.finished?.status ?? 'dry run'})${shown}; there is nothing to resume`, { hint: 'start a new run without --resume' });
+      if (!state.dryRun) newestEnded ??= { runId, status: state.finished?.status ?? 'aborted', record };
       continue;
     }
     if (state.runbook.sha256 !== source.sha256) {
@@ -291,9 +361,11 @@ function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | 
         hint: 'restore the runbook as it was, or start a new run without --resume',
       });
     }
-    return { runId, state };
+    return sealOnly ? { runId, state, sealOnly } : { runId, state };
   }
-  throw new CliError(`no unfinished run of ${doc.name} to resume`, { hint: 'start a new run without --resume' });
+  // After a crash while the record was being written, "nothing to resume" alone could send someone to deploy again.
+  const last = newestEnded === undefined ? '' : `: the newest, run ${newestEnded.runId}, already ended (${newestEnded.status})${newestEnded.record !== undefined ? `; its record is ${path.relative(cwd, newestEnded.record) || newestEnded.record}` : ''}`;
+  throw new CliError(`no unfinished run of ${doc.name} to resume${last}`, { hint: 'start a new run without --resume' });
 }
 
 function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv, dir: StateDir, io: Io): KeyObject {

@@ -64,7 +64,7 @@ export interface Clock {
 /** One question for a person. `who` is the role's title and person, shown before the question. */
 export type PromptRequest =
   | { kind: 'confirm'; id: string; who: string; message: string }
-  | { kind: 'checklist'; id: string; who: string; message: string; items: string[] }
+  | { kind: 'checklist'; id: string; who: string; message: string; items: string[]; ticked?: string[] }
   | { kind: 'ask'; id: string; who: string; message: string }
   | { kind: 'decide'; id: string; who: string; message: string; choices: { value: string; label: string; disabled?: string }[] };
 

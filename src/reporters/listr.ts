@@ -200,7 +200,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     registerSignalListeners: false,
     renderer: options.interactive ? 'default' : 'simple',
     fallbackRenderer: 'simple',
-    rendererOptions: { collapseSubtasks: false, showSkipMessage: true, collapseSkips: true, formatOutput: 'wrap', removeEmptyLines: true },
+    rendererOptions: { collapseSubtasks: true, showSkipMessage: true, collapseSkips: true, formatOutput: 'wrap', removeEmptyLines: true },
     fallbackRendererOptions: { timestamp: undefined },
     ...(options.interactive ? {} : { fallbackRendererCondition: () => true }),
   } as ConstructorParameters<typeof Listr>[1]);
@@ -342,7 +342,7 @@ async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptReque
     case 'checklist':
       return (await adapter.run(checkbox, {
         message,
-        choices: request.items.map((item) => ({ value: item, name: item })),
+        choices: request.items.map((item) => ({ value: item, name: item, checked: request.ticked?.includes(item) ?? false })),
         instructions: ' (space to tick, a to tick all, enter when done)',
         loop: false,
       })) as string[];

@@ -15,7 +15,7 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
   if (ctx.prompter !== undefined) {
     answeredFrom = 'prompt';
     if (kind === 'confirm') answer = await ctx.prompter.ask({ kind: 'confirm', id: step.id, who: ctx.who, message: step.confirm! });
-    else if (kind === 'checklist') answer = await ctx.prompter.ask({ kind: 'checklist', id: step.id, who: ctx.who, message: step.title ?? 'Tick every item that is done', items: step.checklist! });
+    else if (kind === 'checklist') answer = await askChecklist(ctx, step);
     else answer = await ctx.prompter.ask({ kind: 'ask', id: step.id, who: ctx.who, message: step.ask! });
   } else {
     const given = ctx.answers.get(step.id);
@@ -26,6 +26,28 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
     answer = given;
   }
   return judge(step, answer, answeredFrom);
+}
+
+/**
+ * An item left unticked fails the step, and with it the run: at 5 a.m. a stray Enter must not do that. Ask before
+ * failing; "no" reopens the list with the ticks kept.
+ */
+async function askChecklist(ctx: StepRunContext, step: StepDoc): Promise<string[]> {
+  const prompter = ctx.prompter!;
+  const items = step.checklist!;
+  let ticked: string[] = [];
+  for (;;) {
+    ticked = (await prompter.ask({ kind: 'checklist', id: step.id, who: ctx.who, message: step.title ?? 'Tick every item that is done', items, ticked })) as string[];
+    const missing = items.filter((item) => !ticked.includes(item));
+    if (missing.length === 0) return ticked;
+    const fail = await prompter.ask({
+      kind: 'confirm',
+      id: `${step.id}.unticked`,
+      who: ctx.who,
+      message: `Not ticked: ${missing.join('; ')}. Mark this step FAILED (the run stops here)? No goes back to the list`,
+    });
+    if (fail === true) return ticked;
+  }
 }
 
 function judge(step: StepDoc, answer: boolean | string | string[], answeredFrom: 'prompt' | 'answers-file'): StepResult {

@@ -199,9 +199,12 @@ describe('deployctl run in a terminal', () => {
     const term = await runInTerminal(dir, ['run', 'happy.yaml']);
 
     await term.waitFor(prompt('The team has been briefed (y/N)'), WAIT);
+    // The one assertion on paint: tasks are titled with the owning role and person (finished phases collapse later).
+    expect(await term.capture()).toMatch(/\[Deployment Lead · Ana\] The team has been briefed/);
     await term.sendKeys('y', 'Enter');
 
     await term.waitFor(prompt('Tick every item that is done'), WAIT);
+    expect(await term.capture()).toMatch(/\[QA Lead · Carol\] /);
     await term.sendKeys('a', 'Enter');
 
     await term.waitFor(prompt('Who is on call?'), WAIT);
@@ -217,9 +220,6 @@ describe('deployctl run in a terminal', () => {
     await term.waitFor(/^Run \S+: SUCCEEDED/m, WAIT);
     expect(await term.exitCode(WAIT.timeoutMs)).toBe(0);
     const pane = await term.capture();
-    // The one assertion on paint: tasks are titled with the owning role and person.
-    expect(pane).toMatch(/\[Deployment Lead · Ana\] The team has been briefed/);
-    expect(pane).toMatch(/\[QA Lead · Carol\] /);
     expect(pane).not.toMatch(STACK_FRAME);
     await expectTerminalUsable(term);
 
@@ -251,8 +251,14 @@ describe('deployctl run in a terminal', () => {
     await term.waitFor(prompt('The team has been briefed (y/N)'), WAIT);
     await term.sendKeys('y', 'Enter');
     await term.waitFor(prompt('Tick every item that is done'), WAIT);
-    // Tick the first two items, leave the third.
+    // Tick the first two items, leave the third; asked whether to fail the step, say no, then leave it unticked again and say yes.
     await term.sendKeys('Space', 'Down', 'Space', 'Enter');
+    await term.waitFor(prompt('Not ticked: Test data available. Mark this step FAILED'), WAIT);
+    await term.sendKeys('n', 'Enter');
+    await term.waitFor(prompt('Tick every item that is done'), WAIT);
+    await term.sendKeys('Enter');
+    await term.waitFor(prompt('Not ticked: Test data available. Mark this step FAILED'), WAIT);
+    await term.sendKeys('y', 'Enter');
 
     expect(await term.exitCode(WAIT.timeoutMs)).toBe(1);
     expect(await term.capture()).not.toMatch(STACK_FRAME);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldEvents } from '../../src/engine/state.js';
 import type { RunEvent, StepOutcome } from '../../src/engine/events.js';
+import type { PromptRequest } from '../../src/ports/types.js';
 import { fakeExec, harness, inlineRunbook, kinds, scriptedPrompter } from '../helpers/engine-fakes.js';
 
 const ROLES = `
@@ -245,9 +246,33 @@ phases:
   - id: p
     steps: [{ id: ready, owner: lead, checklist: [Plan, Data, Tools] }]
 `);
-    const result = await h.run(runbook, {}, { prompter: scriptedPrompter({ ready: ['Plan', 'Tools'] }) });
+    const prompter = scriptedPrompter({ ready: ['Plan', 'Tools'], 'ready.unticked': true });
+    const result = await h.run(runbook, {}, { prompter });
     expect(result.exitCode).toBe(1);
     expect(outcome(h.events, 'ready')).toMatchObject({ status: 'failed', reason: 'not ticked: Data', answer: ['Plan', 'Tools'] });
+    // Before failing, the person was asked, and told what is missing.
+    expect(prompter.requests.map((r) => [r.id, r.kind])).toEqual([['ready', 'checklist'], ['ready.unticked', 'confirm']]);
+    expect(prompter.requests[1]!.message).toMatch(/^Not ticked: Data\./);
+  });
+
+  it('reopens a partly ticked checklist, ticks kept, when the person does not want the step failed', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: cl
+${ROLES}
+phases:
+  - id: p
+    steps: [{ id: ready, owner: lead, checklist: [Plan, Data] }]
+`);
+    const answers: (string[] | boolean)[] = [['Plan'], false, ['Plan', 'Data']];
+    const requests: PromptRequest[] = [];
+    const prompter = { ask: async (request: PromptRequest) => (requests.push(request), answers.shift()!) };
+    const result = await h.run(runbook, {}, { prompter });
+    expect(result.exitCode).toBe(0);
+    expect(requests.map((r) => r.id)).toEqual(['ready', 'ready.unticked', 'ready']);
+    expect(requests[2]).toMatchObject({ kind: 'checklist', ticked: ['Plan'] });
+    expect(outcome(h.events, 'ready')).toMatchObject({ status: 'succeeded', answer: ['Plan', 'Data'] });
   });
 
   it('stops with exit 130 when interrupted during a step, and leaves the run resumable', async () => {
