@@ -45,6 +45,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const { doc, clock } = deps;
   let state: RunState = initialRunState;
   const pending = new Set<Promise<void>>();
+  const queues = new Map<string, Promise<void>>();
   const timers = new Map<string, { cancel(): void }[]>();
   const escalatedWaits = new Map<string, number>();
   const openIssues = new Map<string, OpenIssue>();
@@ -100,7 +101,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           deps.emit({ ...base, at: clock.now(), delivered: false, attempts: 0, error: 'the webhook URL is empty (is its environment variable set?)' });
           continue;
         }
-        const delivery = postWebhook(url, text).then((result) => deps.emit({ ...base, at: clock.now(), ...result }));
+        // One message at a time per channel, so the channel reads in order (an alert is not overtaken by the all-clear).
+        const previous = queues.get(channel.id) ?? Promise.resolve();
+        const delivery = previous.then(() => postWebhook(url, text)).then((result) => deps.emit({ ...base, at: clock.now(), ...result }));
+        queues.set(channel.id, delivery);
         pending.add(delivery);
         void delivery.finally(() => pending.delete(delivery));
       }

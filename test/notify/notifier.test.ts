@@ -193,6 +193,18 @@ describe('notifier', () => {
     expect(failed.map((n) => [n.delivered, n.attempts, n.error])).toEqual([[false, 3, 'connection refused']]);
   });
 
+  it('delivers one message at a time per channel, so a retried alert is not overtaken by the all-clear', async () => {
+    let calls = 0;
+    const { clock, sent, feed, notifier } = setup(() => (++calls === 1 ? { ok: true, status: 500, body: '', durationMs: 1 } : { ok: true, status: 200, body: 'ok', durationMs: 1 }));
+    feed(start);
+    feed({ kind: 'step-finished', stepId: 'ship', phaseId: 'deploy', rollback: false, outcome: ok({ status: 'failed', reason: 'boom' }) });
+    feed({ kind: 'run-finished', status: 'failed', exitCode: 1, reason: 'boom' });
+    const finishing = notifier.finish();
+    while ((await clock.runNext()) || calls < 3) await new Promise((r) => setImmediate(r));
+    await finishing;
+    expect(sent.map((m) => m.text.split('\n')[0])).toEqual(['🚨 ALERT: Step failed: ship', '🚨 ALERT: Step failed: ship', '❌ DEPLOYMENT FAILED']);
+  });
+
   it('masks secrets in what it sends', async () => {
     const { feed, sent, notifier } = setup();
     feed(start);
