@@ -2,15 +2,17 @@
 // Benchmark: 40 probes of a local endpoint that answers in 250 ms, as `deployctl preflight` (40 http checks, default concurrency)
 // against a sequential curl loop, an ansible `uri` playbook (when installed) and the ideal ⌈40/concurrency⌉ × 250 ms.
 //
-//   node bench/preflight-probes.mjs [--runs N] [--no-check]      (needs a build: npm run build)
+//   node bench/preflight-probes.mjs [--runs N] [--strict]      (needs a build: npm run build)
 //
-// Prints a Markdown table; exits 1 when deployctl misses a target (≤ 0.35× the curl loop, ≤ 1.3× the ideal), unless --no-check.
+// Prints a Markdown table and a MET/MISSED line per target (≤ 0.35× the curl loop, ≤ 1.3× the ideal). A miss on a
+// loaded machine is not a failure: the exit code is 0 unless --strict is given (then 1 on a miss), as in bench/run.js.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { row, writeRows } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'deployctl.js');
@@ -22,7 +24,7 @@ const TARGETS = { vsCurl: 0.35, vsIdeal: 1.3 };
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
-const check = !args.includes('--no-check');
+const strict = args.includes('--strict');
 
 if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'entry.js'))) {
   console.error('bench: dist/ is missing: run npm run build first');
@@ -181,4 +183,17 @@ const verdicts = [
   `target ≤ ${TARGETS.vsIdeal}× the ideal: ${vsIdeal.toFixed(2)}× ${vsIdeal <= TARGETS.vsIdeal ? 'MET' : 'MISSED'}`,
 ];
 console.log([...lines, '', ...verdicts].join('\n'));
-if (check && (vsCurl > TARGETS.vsCurl || vsIdeal > TARGETS.vsIdeal)) process.exit(1);
+
+const load = `load average (1 min) ${Math.min(loadBefore, loadAfter).toFixed(2)}–${Math.max(loadBefore, loadAfter).toFixed(2)}`;
+writeRows(args, [
+  row({
+    name: `${PROBES} HTTP probes (250 ms endpoint, \`deployctl preflight\`)`,
+    deployctl: fmt(deployctl.ms),
+    baseline: `ideal ⌈${PROBES}/${CONCURRENCY}⌉ × ${LATENCY_MS} ms = ${fmt(idealMs)} (curl loop ${fmt(curl.ms)}: ${vsCurl.toFixed(2)}×, target ≤ ${TARGETS.vsCurl}× ${vsCurl <= TARGETS.vsCurl ? 'met' : 'MISSED'})`,
+    ratio: vsIdeal,
+    target: `≤ ${TARGETS.vsIdeal}× ideal`,
+    limit: TARGETS.vsIdeal,
+    load,
+  }),
+]);
+if (strict && (vsCurl > TARGETS.vsCurl || vsIdeal > TARGETS.vsIdeal)) process.exit(1);

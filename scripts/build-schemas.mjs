@@ -34,9 +34,22 @@ for (const name of ['runbook', 'record']) {
 }
 
 /**
- * ajv's ESM output still calls require() for its runtime helpers. Give the module a real require: a default import
- * of a CommonJS module means module.exports under Node but exports.default under bundlers and vitest.
+ * ajv's ESM output still calls require("ajv/dist/runtime/…").default for its runtime helpers. Turn each into an import,
+ * so the validator is a plain ES module that esbuild can bundle (scripts/bundle.mjs) with no require() left at run time.
+ * A default import of a CommonJS module is module.exports under Node and esbuild, but exports.default under vitest:
+ * `.default ?? module` is the helper function in both.
  */
 function esmRequires(code) {
-  return `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${code.replace(/^"use strict";/, '')}`;
+  const imports = new Map();
+  const body = code.replace(/^"use strict";/, '').replace(/require\(("[^"]+")\)\.default/g, (_match, quoted) => {
+    const specifier = JSON.parse(quoted);
+    if (!imports.has(specifier)) imports.set(specifier, `ajvRuntime${imports.size}`);
+    return imports.get(specifier);
+  });
+  if (/\brequire\(/.test(body)) throw new Error('build-schemas: the generated validator calls require() in a form this script does not convert');
+  const header = [...imports].map(([specifier, name]) => {
+    const file = specifier.endsWith('.js') ? specifier : `${specifier}.js`;
+    return `import ${name}Module from ${JSON.stringify(file)};\nconst ${name} = ${name}Module.default ?? ${name}Module;\n`;
+  });
+  return `${header.join('')}${body}`;
 }

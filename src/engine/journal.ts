@@ -29,7 +29,7 @@ export interface ParsedJournal {
   events: RunEvent[];
   /** Lines that were not complete events (a torn last write, garbage): skipped, counted. */
   skippedLines: number;
-  /** The file did not end with a newline: the last write was cut short. */
+  /** The file did not end with a newline: the last write was cut short (its entry is kept if only the newline is missing). */
   tornTail: boolean;
 }
 
@@ -39,14 +39,11 @@ export function parseJournal(text: string): ParsedJournal {
   let skippedLines = 0;
   const tornTail = text.length > 0 && !text.endsWith('\n');
   const lines = text.split('\n');
-  // The piece after the last newline is complete only if the file ends with a newline (then it is '').
-  lines.forEach((line, i) => {
+  // The piece after the last newline is what a crash cut short. It is still a whole entry when only its newline is
+  // missing (a JSON object cut anywhere earlier does not parse): keep it, as every later read will once openJournal
+  // has written the newline that ends it.
+  lines.forEach((line) => {
     if (line.trim() === '') return;
-    const isLast = i === lines.length - 1;
-    if (isLast && tornTail) {
-      skippedLines++;
-      return;
-    }
     const event = parseEventLine(line);
     if (event === undefined) skippedLines++;
     else events.push(event);

@@ -1,4 +1,4 @@
-// A step's output: masked as it streams, split into lines per stream for live display, and capped to its last bytes in constant memory.
+// A step's output: masked as it streams, split into lines per stream for live display (up to a budget), and capped to its last bytes in constant memory.
 import type { OutputTail } from './events.js';
 import { createStreamMasker, type Masker, type StreamMasker } from './secrets.js';
 
@@ -14,6 +14,12 @@ export type OutputCollectorOptions = MaskOption & {
   keepBytes?: number;
   /** Longer lines reach `onLine` in pieces of this many characters, so a line never grows without bound. Default 8192. */
   maxLineLength?: number;
+  /**
+   * Characters of each stream shown through `onLine`; after them one notice line, then nothing more live. Every line becomes
+   * an event that is displayed and journaled, so a step printing gigabytes would otherwise cost minutes and gigabytes of
+   * journal; the tail and kept output are unaffected. Default 1 MiB (1048576).
+   */
+  liveChars?: number;
   /** Each line (without its newline, a trailing `\r` removed), already masked, as soon as it is complete. */
   onLine?: (stream: OutputStream, line: string) => void;
 };
@@ -44,19 +50,37 @@ export interface OutputCollector {
 export const DEFAULT_TAIL_BYTES = 4096;
 export const DEFAULT_KEEP_BYTES = 65536;
 export const DEFAULT_MAX_LINE_LENGTH = 8192;
+export const DEFAULT_LIVE_CHARS = 1024 * 1024;
+
+/** The line shown instead of a stream's output beyond its live budget. */
+export function liveLimitNotice(liveChars: number, tailBytes: number): string {
+  return `[deployctl: more output than ${formatSize(liveChars)} is not shown live; the record keeps its last ${formatSize(tailBytes)}]`;
+}
+
+function formatSize(n: number): string {
+  return n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} characters`;
+}
 
 export function createOutputCollector(options: OutputCollectorOptions): OutputCollector {
   const tailBytes = nonNegative(options.tailBytes ?? DEFAULT_TAIL_BYTES, 'tailBytes');
   const keepBytes = nonNegative(options.keepBytes ?? DEFAULT_KEEP_BYTES, 'keepBytes');
   const maxLineLength = Math.max(2, Math.floor(options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH));
+  const liveChars = nonNegative(options.liveChars ?? DEFAULT_LIVE_CHARS, 'liveChars');
   const masking = options.masker ?? options.mask;
   const streams = {
-    stdout: createStreamState(masking, Math.max(tailBytes, keepBytes)),
-    stderr: createStreamState(masking, Math.max(tailBytes, keepBytes)),
+    stdout: createStreamState(masking, Math.max(tailBytes, keepBytes), liveChars),
+    stderr: createStreamState(masking, Math.max(tailBytes, keepBytes), liveChars),
   };
   let result: CollectedOutput | undefined;
 
   const emitLine = (stream: OutputStream, line: string) => {
+    const state = streams[stream];
+    if (state.liveLeft < 0) return;
+    state.liveLeft -= line.length + 1;
+    if (state.liveLeft < 0) {
+      options.onLine?.(stream, liveLimitNotice(liveChars, tailBytes));
+      return;
+    }
     options.onLine?.(stream, line.endsWith('\r') ? line.slice(0, -1) : line);
   };
 
@@ -65,6 +89,8 @@ export function createOutputCollector(options: OutputCollectorOptions): OutputCo
     if (text.length === 0) return;
     const state = streams[stream];
     state.ring.write(text);
+    // Past the live budget nothing more is shown: skip the line splitting too (gigabytes of output stay cheap).
+    if (state.liveLeft < 0 || options.onLine === undefined) return;
     let start = 0;
     for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
       emitPieces(stream, state.partial + text.slice(start, newline), true);
@@ -118,10 +144,12 @@ interface StreamState {
   ring: ByteRing;
   /** Masked text after the last newline, at most maxLineLength characters. */
   partial: string;
+  /** Characters still to be shown live; below 0 once the notice went out. */
+  liveLeft: number;
 }
 
-function createStreamState(masking: Masker | ((text: string) => string), capacity: number): StreamState {
-  return { masker: createStreamMasker(masking), ring: new ByteRing(capacity), partial: '' };
+function createStreamState(masking: Masker | ((text: string) => string), capacity: number, liveChars: number): StreamState {
+  return { masker: createStreamMasker(masking), ring: new ByteRing(capacity), partial: '', liveLeft: liveChars };
 }
 
 /** The last `capacity` bytes of UTF-8 text, in one fixed buffer: memory does not grow with the output. */

@@ -83,8 +83,11 @@ export function evaluateExpression(expression: CompiledExpression, context: CelC
   }
 }
 
-/** Far above any sane expression (microseconds, plus a GC pause), far below a hang. */
-export const EVALUATION_TIME_LIMIT_MS = 250;
+/**
+ * Far above any sane expression (microseconds), far below a hang. The watchdog measures wall time, so the margin is
+ * wide: on a loaded machine a process can wait hundreds of ms for a core, and a gate condition cut short is a NO-GO.
+ */
+export const EVALUATION_TIME_LIMIT_MS = 1000;
 
 let sandbox: { context: vm.Context; script: vm.Script } | undefined;
 

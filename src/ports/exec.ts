@@ -28,6 +28,8 @@ const spawnMessages = {
   cwdNotDirectory: (dir: string) => `working directory is not a directory: ${dir}`,
   cwdDenied: (dir: string) => `permission denied: working directory ${dir}`,
   emptyCommand: () => 'empty command: argv has no program to run',
+  tooLong: (cmd: string) =>
+    `could not start ${cmd}: argument list too long (E2BIG): an argument or environment value is over the system's limit (128 KiB each on Linux); pass large values in a file instead`,
   other: (cmd: string, detail: string) => `could not start ${cmd}: ${detail}`,
 };
 
@@ -167,6 +169,8 @@ function describeSpawnError(code: string | undefined, request: ExecRequest, deta
     case 'EACCES':
     case 'EPERM':
       return spawnMessages.permissionDenied(cmd);
+    case 'E2BIG':
+      return spawnMessages.tooLong(cmd);
     default:
       return spawnMessages.other(cmd, detail);
   }

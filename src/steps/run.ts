@@ -43,10 +43,14 @@ export function renderEnv(env: Record<string, string> | undefined, ctx: Pick<Ste
   return { ok: true, env: out };
 }
 
-/** Secrets reach steps through the environment only: a command line is visible to every user of the machine (ps). */
+/**
+ * Secrets reach steps through the environment only: a command line is visible to every user of the machine (ps).
+ * In a shell string a value is single quoted, so a secret with a ' in it is there as '\'' quoting spells it.
+ */
 export function secretInCommand(command: CommandSpec, secretValues: readonly string[]): boolean {
   const parts = 'shell' in command ? [command.shell] : command.argv;
-  return secretValues.some((secret) => secret.length > 0 && parts.some((part) => part.includes(secret)));
+  const spellings = (secret: string) => ('shell' in command && secret.includes("'") ? [secret, secret.replace(/'/g, `'\\''`)] : [secret]);
+  return secretValues.some((secret) => secret.length > 0 && spellings(secret).some((form) => parts.some((part) => part.includes(form))));
 }
 
 export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {

@@ -1,11 +1,11 @@
 // Issue 7 item 4: every hostile value, through --var, the answers file and step outputs, reaches shell-string, argv and env steps as data, byte for byte.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_KEEP_BYTES, DEFAULT_TAIL_BYTES } from '../../src/engine/output.js';
 import { HOSTILE_VALUES, NUL_VALUE, hugeValue, yamlQuote, type HostileValue } from '../fixtures/robust/hostile-values.js';
-import { assertBuilt, killAllClis, runCli, stackTraceLines, type CliResult } from '../helpers/cli.js';
+import { assertBuilt, killAllClis, recordFiles, runCli, stackTraceLines, type CliResult } from '../helpers/cli.js';
 import { cleanWorkspaces, markersIn, recordedSteps, workspace, writeRunbook, type RecordedStep } from './helpers.js';
 
 /** A few hundred real processes per run on a machine that may be busy with other suites. */
@@ -114,7 +114,8 @@ describe(`${HOSTILE_VALUES.length} hostile values`, { timeout: SLOW }, () => {
       answers.push(`ask-${v.id}: ${yamlQuote(value)}`);
       for (const form of FORMS) {
         steps.push(echoStep(`${form}-${v.id}`, form, `\${{ answers['ask-${v.id}'] }}`, isHashed(value)));
-        expected.push([`${form}-${v.id}`, value]);
+        // An ask step keeps its answer trimmed (src/steps/manual.ts, as typed at a prompt): whitespace at either end goes.
+        expected.push([`${form}-${v.id}`, value.trim()]);
       }
     }
     const file = writeRunbook(dir, { version: 1, name: 'hostile-answers', roles: ROLES, phases: [{ id: 'echo', steps }] });
@@ -126,7 +127,7 @@ describe(`${HOSTILE_VALUES.length} hostile values`, { timeout: SLOW }, () => {
     const recorded = recordedSteps(dir);
     expect(mismatches(recorded, expected)).toEqual([]);
     // The record keeps each answer as given.
-    for (const v of HOSTILE_VALUES) expect(recorded.get(`ask-${v.id}`)?.answer, v.id).toBe(v.make(markerOf(v)));
+    for (const v of HOSTILE_VALUES) expect(recorded.get(`ask-${v.id}`)?.answer, v.id).toBe(v.make(markerOf(v)).trim());
   });
 
   it('printed by one step, reach later shell, argv and env steps through ${{ steps.x.stdout }} as data, and none acts', async () => {
@@ -157,21 +158,17 @@ describe(`${HOSTILE_VALUES.length} hostile values`, { timeout: SLOW }, () => {
 describe('values no command can receive', { timeout: SLOW }, () => {
   /**
    * One runbook; `--var case=…` picks the one consumer step that runs (a refusal fails the step, and a failed step ends the run).
-   * The answers file holds a NUL answer and a 1 MB answer; the producers print the same.
+   * A producer prints a NUL; the answers file holds a 1 MB answer.
    */
   const HUGE_MARKER = 'MARKER-huge';
   const huge = hugeValue(HUGE_MARKER);
-  const sources = {
-    'answer-nul': `answers['ask-nul']`,
-    'output-nul': `steps['out-nul'].stdout`,
-    'answer-huge': `answers['ask-huge']`,
-  } as const;
+  const sources = { 'output-nul': `steps['out-nul'].stdout`, 'answer-huge': `answers['ask-huge']` } as const;
   const cases = Object.entries(sources).flatMap(([source, expr]) => FORMS.map((form) => ({ name: `${source}-${form}`, source, form, expr })));
 
-  function setUp(): string {
+  function setUp(answers: string): string {
     const dir = workspace('refused');
     const consumers = cases.map((c) => ({ ...echoStep(c.name, c.form, `\${{ ${c.expr} }}`, false), if: `vars.case == '${c.name}'` }));
-    const file = writeRunbook(dir, {
+    writeRunbook(dir, {
       version: 1,
       name: 'refused',
       roles: ROLES,
@@ -180,7 +177,7 @@ describe('values no command can receive', { timeout: SLOW }, () => {
         {
           id: 'refused',
           steps: [
-            { id: 'ask-nul', owner: 'ops', ask: 'A value with a NUL?' },
+            { id: 'first', owner: 'ops', run: 'touch first-ran' },
             { id: 'ask-huge', owner: 'ops', ask: 'A 1 MB value?' },
             { id: 'out-nul', owner: 'ops', run: `printf 'before\\000after'` },
             ...consumers,
@@ -189,32 +186,43 @@ describe('values no command can receive', { timeout: SLOW }, () => {
         },
       ],
     });
-    expect(file).toBe('runbook.yaml');
-    writeFileSync(path.join(dir, 'answers.yaml'), `ask-nul: ${yamlQuote(NUL_VALUE)}\nask-huge: ${yamlQuote(huge)}\n`);
+    writeFileSync(path.join(dir, 'answers.yaml'), answers);
     return dir;
   }
 
-  it.each(cases.filter((c) => c.source.endsWith('nul')).map((c) => [c.name]))('refuses a NUL (%s) before spawning, with a reason, and stops the run', async (name) => {
-    const dir = setUp();
-    const result = await runCli(['run', 'runbook.yaml', '--answers', 'answers.yaml', '--var', `case=${name}`], { cwd: dir, timeoutMs: 60_000 });
+  it('refuses an answers file with a NUL in an answer before anything runs, saying where and why', async () => {
+    const dir = setUp(`ask-huge: ${yamlQuote(NUL_VALUE)}\n`);
+    const result = await runCli(['run', 'runbook.yaml', '--answers', 'answers.yaml'], { cwd: dir, timeoutMs: 60_000 });
     expectCleanRun(result, dir);
-    expect(result.code, result.stderr).toBe(1);
-    const steps = recordedSteps(dir);
-    // The producer really printed a NUL: the test would pass vacuously otherwise.
-    if (name.startsWith('output')) expect(steps.get('out-nul')?.stdout?.text).toBe(NUL_VALUE);
-    if (name.startsWith('answer')) expect(steps.get('ask-nul')?.answer).toBe(NUL_VALUE);
-    const step = steps.get(name);
-    expect(step?.status).toBe('failed');
-    expect(step?.reason).toMatch(/NUL character/);
-    expect(step?.exit_code ?? undefined, 'never spawned: no exit code').toBeUndefined();
-    expect(step?.stdout).toBeUndefined();
-    expect(steps.get('after')?.status).toBe('not-run');
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/answers\.yaml:1:\d+: .*NUL character/);
+    expect(existsSync(path.join(dir, 'first-ran'))).toBe(false);
+    expect(recordFiles(dir)).toEqual([]);
   });
 
-  it.each(cases.filter((c) => c.source.endsWith('huge')).map((c) => [c.name]))(
+  it.each(cases.filter((c) => c.source === 'output-nul').map((c) => [c.name]))(
+    'refuses a NUL in a step output (%s) before spawning, with a reason, and stops the run',
+    async (name) => {
+      const dir = setUp(`ask-huge: small\n`);
+      const result = await runCli(['run', 'runbook.yaml', '--answers', 'answers.yaml', '--var', `case=${name}`], { cwd: dir, timeoutMs: 60_000 });
+      expectCleanRun(result, dir);
+      expect(result.code, result.stderr).toBe(1);
+      const steps = recordedSteps(dir);
+      // The producer really printed a NUL: the test would pass vacuously otherwise.
+      expect(steps.get('out-nul')?.stdout?.text).toBe(NUL_VALUE);
+      const step = steps.get(name);
+      expect(step?.status).toBe('failed');
+      expect(step?.reason).toMatch(/NUL character/);
+      expect(step?.exit_code ?? undefined, 'never spawned: no exit code').toBeUndefined();
+      expect(step?.stdout).toBeUndefined();
+      expect(steps.get('after')?.status).toBe('not-run');
+    },
+  );
+
+  it.each(cases.filter((c) => c.source === 'answer-huge').map((c) => [c.name]))(
     'fails a 1 MB value (%s) at spawn with a reason that says why, and nothing acts',
     async (name) => {
-      const dir = setUp();
+      const dir = setUp(`ask-huge: ${yamlQuote(huge)}\n`);
       const result = await runCli(['run', 'runbook.yaml', '--answers', 'answers.yaml', '--var', `case=${name}`], { cwd: dir, timeoutMs: 60_000 });
       expectCleanRun(result, dir);
       expect(result.code, result.stderr).toBe(1);
