@@ -42,14 +42,14 @@ function shellWord(word) {
 }
 
 /**
- * Time each contender `runs` times per round, the contenders interleaved round after round, so that a burst of load
- * from elsewhere hits all of them alike; one warm-up run each first. With hyperfine (installed here) each run is timed
- * without a shell in between (-N); otherwise by spawning from this process, which adds the same fork cost to every
- * contender. Returns, per contender key, every wall time in ms and their median.
+ * Time the contenders interleaved run by run (A B C, A B C, …: `rounds` rounds of `runs` runs each, default one), so
+ * that a burst of load from elsewhere hits all of them alike; one warm-up run each first. With hyperfine (installed
+ * here) each run is timed without a shell in between (-N); otherwise by spawning from this process, which adds the same
+ * fork cost to every contender. Returns, per contender key, every wall time in ms, their median, min and max.
  *
  * contenders: [{ key, argv: [file, ...args], env?, cwd? }]
  */
-export function timeInterleaved(contenders, { rounds = 5, runs = 5, warmup = 1, dir = os.tmpdir() } = {}) {
+export function timeInterleaved(contenders, { rounds = 15, runs = 1, warmup = 1, dir = os.tmpdir() } = {}) {
   const samples = Object.fromEntries(contenders.map((c) => [c.key, []]));
   const loads = [loadAverage()];
   for (let round = 0; round < rounds; round++) {
@@ -84,6 +84,11 @@ export function timeInterleaved(contenders, { rounds = 5, runs = 5, warmup = 1, 
   return { results: out, loads, timer: HYPERFINE ? 'hyperfine -N' : 'spawnSync' };
 }
 
+export function describeSampling(rounds, runs, timer) {
+  const order = runs === 1 ? 'interleaved run by run' : `interleaved in rounds of ${runs}`;
+  return `${rounds * runs} runs of each, ${order}, after a warm-up; median wall time (${timer})`;
+}
+
 export function formatMs(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 100 ? 1 : 0)} ms`;
 }
@@ -105,7 +110,7 @@ export function describeLoads(loads) {
 export function row({ name, deployctl, baseline, ratio, target, limit, value, load }) {
   const measured = value ?? ratio;
   const met = limit === undefined || measured === undefined ? null : measured <= limit;
-  return { name, deployctl, baseline, ratio: ratio === undefined ? null : ratio, target, met, load };
+  return { name, deployctl, baseline, ratio: ratio === undefined ? null : ratio, target, limit: limit ?? null, met, load };
 }
 
 /** A benchmark run by bench/run.js gets `--rows FILE` and writes its rows there as JSON. */
@@ -122,7 +127,8 @@ export function numberArg(argv, name, fallback) {
 
 /** The summary as a Markdown table. */
 export function renderTable(rows) {
-  const ratio = (r) => (r.ratio === null ? '–' : `${r.ratio.toFixed(2)}×`);
+  // A miss by less than the rounding shows a third decimal: 1.304× is not "1.30×, missed ≤ 1.3×".
+  const ratio = (r) => (r.ratio === null ? '–' : `${r.ratio.toFixed(r.met === false && Number(r.ratio.toFixed(2)) <= r.limit ? 3 : 2)}×`);
   const met = (r) => (r.met === null ? '–' : r.met ? 'met' : '**MISSED**');
   return [
     '| benchmark | deployctl | baseline | ratio | target | met? |',

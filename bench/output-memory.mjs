@@ -106,6 +106,20 @@ if (!stopped && code !== 0) {
   console.error(`bench: deployctl run failed (exit ${code}):\n${errTail}`);
   process.exit(1);
 }
+// The record says how much the step printed: its kept tail plus what was cut before it. Anything but all of it
+// would mean the run did not stream what this benchmark is about.
+let recordedBytes;
+if (!stopped) {
+  const recordsDir = path.join(dir, '.deployctl', 'records');
+  const envelope = JSON.parse(fs.readFileSync(path.join(recordsDir, fs.readdirSync(recordsDir)[0]), 'utf8'));
+  const { predicate } = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+  const step = predicate.phases.flatMap((p) => p.steps).find((s) => s.id === 'print');
+  recordedBytes = (step?.stdout?.truncated_bytes ?? 0) + Buffer.byteLength(step?.stdout?.text ?? '');
+  if (step?.status !== 'succeeded' || recordedBytes !== bytes) {
+    console.error(`bench: the step did not print ${bytes} bytes (status ${step?.status}, recorded ${recordedBytes} bytes)`);
+    process.exit(1);
+  }
+}
 const fmtMiB = (n) => `${n.toFixed(0)} MiB`;
 const shown = stopped ? `> ${fmtMiB(capMiB)} (stopped)` : fmtMiB(peakMiB);
 console.log(
@@ -116,8 +130,9 @@ console.log(
     '|---|---:|',
     `| peak RSS of deployctl run | ${shown} |`,
     `| wall time | ${formatMs(ms)}${stopped ? ' (until stopped)' : ` (${(bytes / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s of step output)`} |`,
-    `| deployctl's own output read from its stdout | ${(outBytes / 1024 / 1024).toFixed(0)} MiB |`,
-    `| the run's journal on disk | ${(journalBytes / 1024 / 1024).toFixed(0)} MiB |`,
+    `| bytes the step printed, by the record (tail + truncated_bytes) | ${recordedBytes === undefined ? '–' : recordedBytes} |`,
+    `| deployctl's own output read from its stdout | ${(outBytes / 1024 / 1024).toFixed(1)} MiB |`,
+    `| the run's journal on disk | ${(journalBytes / 1024 / 1024).toFixed(1)} MiB |`,
     '',
     `load average (1 min) ${loadBefore.toFixed(2)}–${loadAverage().toFixed(2)} on ${os.cpus().length} CPUs`,
   ].join('\n'),

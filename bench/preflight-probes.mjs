@@ -179,8 +179,8 @@ if (ansibleNote) lines.push(ansibleNote);
 const vsCurl = deployctl.ms / curl.ms;
 const vsIdeal = deployctl.ms / idealMs;
 const verdicts = [
-  `target ≤ ${TARGETS.vsCurl}× the curl loop: ${vsCurl.toFixed(2)}× ${vsCurl <= TARGETS.vsCurl ? 'MET' : 'MISSED'}`,
-  `target ≤ ${TARGETS.vsIdeal}× the ideal: ${vsIdeal.toFixed(2)}× ${vsIdeal <= TARGETS.vsIdeal ? 'MET' : 'MISSED'}`,
+  `target ≤ ${TARGETS.vsCurl}× the curl loop: ${vsCurl.toFixed(3)}× ${vsCurl <= TARGETS.vsCurl ? 'MET' : 'MISSED'}`,
+  `target ≤ ${TARGETS.vsIdeal}× the ideal: ${vsIdeal.toFixed(3)}× ${vsIdeal <= TARGETS.vsIdeal ? 'MET' : 'MISSED'}`,
 ];
 console.log([...lines, '', ...verdicts].join('\n'));
 

@@ -15,13 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { assertBuilt, BIN, benchEnv, describeLoads, formatMs, numberArg, ROOT, row, timeInterleaved, writeRows } from './lib.mjs';
+import { assertBuilt, benchEnv, BIN, describeLoads, describeSampling, formatMs, numberArg, ROOT, row, timeInterleaved, writeRows } from './lib.mjs';
 import { stepsRunbookText } from './runbooks.mjs';
 
 const argv = process.argv.slice(2);
 const steps = numberArg(argv, '--steps', 5000);
-const rounds = numberArg(argv, '--rounds', 3);
-const runs = numberArg(argv, '--runs', 3);
+const rounds = numberArg(argv, '--rounds', 11);
+const runs = numberArg(argv, '--runs', 1);
 assertBuilt();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-verify-'));
@@ -103,7 +103,7 @@ const line = (label, r) => `| ${label} | ${formatMs(r.ms)} | ${formatMs(r.min)} 
 
 console.log(
   [
-    `a ${steps}-step record (${(recordBytes / 1024 / 1024).toFixed(1)} MiB); ${rounds} rounds × ${runs} runs of each, interleaved, after a warm-up; median wall time (${timer})`,
+    `a ${steps}-step record (${(recordBytes / 1024 / 1024).toFixed(1)} MiB); ${describeSampling(rounds, runs, timer)}`,
     '',
     '| contender | median | min | max | deployctl ÷ this |',
     '|---|---:|---:|---:|---:|',

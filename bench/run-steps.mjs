@@ -9,13 +9,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assertBuilt, BIN, benchEnv, describeLoads, formatMs, numberArg, ROOT, row, timeInterleaved, writeRows } from './lib.mjs';
+import { assertBuilt, benchEnv, BIN, describeLoads, describeSampling, formatMs, numberArg, ROOT, row, timeInterleaved, writeRows } from './lib.mjs';
 import { stepsRunbookText } from './runbooks.mjs';
 
 const argv = process.argv.slice(2);
 const steps = numberArg(argv, '--steps', 100);
-const rounds = numberArg(argv, '--rounds', 3);
-const runs = numberArg(argv, '--runs', 3);
+const rounds = numberArg(argv, '--rounds', 9);
+const runs = numberArg(argv, '--runs', 1);
 assertBuilt();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-steps-'));
@@ -40,7 +40,7 @@ const journalLines = fs.readFileSync(path.join(runsDir, oneRun, 'journal.jsonl')
 
 console.log(
   [
-    `${steps} steps of \`run: "true"\`; ${rounds} rounds × ${runs} runs of each, interleaved, after a warm-up; median wall time (${timer})`,
+    `${steps} steps of \`run: "true"\`; ${describeSampling(rounds, runs, timer)}`,
     '',
     '| contender | median | min | max | ÷ baseline |',
     '|---|---:|---:|---:|---:|',

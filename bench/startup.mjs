@@ -7,11 +7,11 @@
 // Prints a Markdown table; targets (issue 7): --version ≤ 1.5×, validate ≤ 2.5× `node -e 0`. Misses are printed, not
 // failed on: bench/run.js --strict decides that.
 import path from 'node:path';
-import { assertBuilt, BIN, describeLoads, formatMs, numberArg, ROOT, row, timeInterleaved, writeRows } from './lib.mjs';
+import { assertBuilt, BIN, describeLoads, describeSampling, formatMs, numberArg, ROOT, row, timeInterleaved, writeRows } from './lib.mjs';
 
 const argv = process.argv.slice(2);
-const rounds = numberArg(argv, '--rounds', 5);
-const runs = numberArg(argv, '--runs', 5);
+const rounds = numberArg(argv, '--rounds', 21);
+const runs = numberArg(argv, '--runs', 1);
 assertBuilt();
 
 const RUNBOOK = path.join('runbooks', 'phase65.yaml');
@@ -24,7 +24,7 @@ const { results, loads, timer } = timeInterleaved(contenders, { rounds, runs });
 const node = results['node'].ms;
 
 const lines = [
-  `${rounds} rounds × ${runs} runs of each, interleaved, after a warm-up; median wall time (${timer}); cwd ${ROOT}`,
+  `${describeSampling(rounds, runs, timer)}; cwd ${ROOT}`,
   '',
   '| command | median | min | max | ÷ node -e 0 |',
   '|---|---:|---:|---:|---:|',

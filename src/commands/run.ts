@@ -222,8 +222,9 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       journal?.close();
     }
 
+    // What is printed comes from the masked events, never from the engine's own (unmasked) state.
     if (dryRun) {
-      io.out(formatDryRun(doc, result.state));
+      io.out(formatDryRun(doc, recorded));
       if (dryRunMessages.length > 0) io.out(`\nMessages that would be sent:\n${dryRunMessages.join('\n\n')}`);
       return result.exitCode;
     }
@@ -254,6 +255,7 @@ interface SealInputs {
 function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): number {
   const { io, clock } = ports;
   const { doc } = runbook;
+  const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
   try {
     const now = clock.now();
@@ -263,10 +265,10 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
-    io.out(formatRunSummary(doc, result, undefined));
+    io.out(formatRunSummary(doc, shown(), undefined));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
-  io.out(formatRunSummary(doc, result, { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }));
   return result.exitCode;
 }
 

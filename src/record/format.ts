@@ -1,4 +1,5 @@
 // How record content is put in front of people: untrusted text made inert (no terminal escapes, one line), values, numbers, key ids, roles.
+import { inert } from '../inert.js';
 import { formatDuration } from '../runbook/duration.js';
 import type { RecordActor, RecordPredicate, RecordValue } from './types.js';
 
@@ -7,9 +8,7 @@ import type { RecordActor, RecordPredicate, RecordValue } from './types.js';
  * control characters become visible escapes, so nothing in a file can move the cursor or recolour a terminal.
  */
 export function clean(text: string, max = 500): string {
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  const escaped = inert(text);
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }
 

@@ -5,6 +5,7 @@ import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { Listr, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import { faultPoint } from '../faults.js';
+import { inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
 import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
@@ -232,7 +233,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       // The engine runs ahead of listr2: a step's first lines often arrive before listr2 has started its task, so they
       // wait for the task rather than being dropped (a step that prints one line and then works for minutes showed nothing).
       case 'step-output': {
-        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = event.line));
+        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = inertOutputLine(event.line)));
         break;
       }
       case 'step-retrying': {

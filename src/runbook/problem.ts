@@ -1,4 +1,5 @@
 // A problem found in an input file, with the 1-based position of the offending YAML node.
+import { inert } from '../inert.js';
 
 export interface Position {
   line: number;
@@ -21,17 +22,8 @@ export function shorten(text: string): string {
 
 /** `path:line:col: message`, the format editors and CI annotators understand. */
 export function formatProblem(problem: Problem): string {
-  return `${problem.file}:${problem.line}:${problem.col}: ${escapeControls(problem.message)}`;
-}
-
-/**
- * Messages quote the runbook (keys, values), which may hold newlines or terminal escapes: one problem stays one line,
- * and nothing from the file reaches the terminal as a control character.
- */
-function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  // Messages quote the runbook (keys, values): one problem stays one line, and nothing reaches the terminal raw.
+  return `${problem.file}:${problem.line}:${problem.col}: ${inert(problem.message)}`;
 }
 
 /** Problems in source order, so the first line printed is the first thing to fix. */

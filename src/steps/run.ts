@@ -1,6 +1,7 @@
 // `run:` steps: a shell string (template values become single quoted words) or an argv list (no shell), in the runbook's directory.
 import * as path from 'node:path';
 import { createOutputCollector } from '../engine/output.js';
+import { inert } from '../inert.js';
 import { compileTemplate, renderTemplate, shellQuote } from '../expr/template.js';
 import type { CommandSpec } from '../ports/types.js';
 import { parseDuration } from '../runbook/duration.js';
@@ -107,10 +108,13 @@ export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
   return { ...base, status: 'succeeded' };
 }
 
+/** The output's last line, quoted in the failure reason: inert, because reasons are printed to terminals. */
 function lastLine(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const last = lines.at(-1);
-  return last === undefined ? undefined : last.length > 200 ? `${last.slice(0, 200)}…` : last;
+  if (last === undefined) return undefined;
+  const shown = inert(last);
+  return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
 }
 
 /** In a dry run, a template that needs a step's output or an answer cannot be resolved yet: show it as written. */
