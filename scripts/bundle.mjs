@@ -1,6 +1,6 @@
 // Bundle the CLI with esbuild: dist/cli/entry.js plus chunks that load only when a command needs them (issue 7).
 //
-// One file per start instead of ~200 modules resolved and read one by one is most of what `deployctl validate` and
+// A handful of files per start instead of ~120 modules resolved and read one by one is most of what `validate` and
 // `--help` gain. Every `await import()` in src/ stays a chunk boundary (splitting), so `--version`, `--help` and
 // `validate` never load execa, listr2, @inquirer/prompts or ora: test/e2e/startup.test.ts checks that against the
 // metafile written here. Type-checking is tsc's job (`tsc --noEmit` in `npm run build`); esbuild only strips types.

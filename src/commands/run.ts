@@ -7,7 +7,7 @@ import { packageVersion } from '../cli/version.js';
 import { CliError, ExitCode } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
-import { isDurableEvent, type RunEvent } from '../engine/events.js';
+import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { parseJournal, serializeEvent } from '../engine/journal.js';
 import { createMasker } from '../engine/secrets.js';
@@ -172,7 +172,8 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     const masked = masker.maskDeep(event);
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
-    journal?.append(serializeEvent(masked), isDurableEvent(masked));
+    const policy = journalPolicy(masked);
+    if (policy !== 'skip') journal?.append(serializeEvent(masked), policy === 'fsync');
     if (masked.kind === 'step-started') faultPoint('after-step-started');
     if (masked.kind === 'step-finished') faultPoint('after-step-finished');
     recorded = applyEvent(recorded, masked);

@@ -140,7 +140,24 @@ export type RunEvent = EventBase &
 export type RunEventKind = RunEvent['kind'];
 export type EventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
 
-/** Events that must be on disk before the engine goes on (DESIGN: fsync'd before a step starts and after it ends). */
-export function isDurableEvent(event: RunEvent): boolean {
-  return event.kind !== 'step-output';
+/**
+ * How the journal keeps each event. `fsync`: on disk before the engine goes on (DESIGN: before a step starts and after
+ * it ends; gate decisions, rollback and the run's start and end). `write`: appended, and on disk with the next fsync
+ * (nothing is decided from them alone on resume). `skip`: output lines, whose tails the step-finished event carries.
+ */
+export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
+  switch (event.kind) {
+    case 'step-output':
+      return 'skip';
+    case 'step-spawned':
+    case 'step-retrying':
+    case 'phase-started':
+    case 'phase-finished':
+    case 'gate-evaluated':
+    case 'notification':
+    case 'escalation':
+      return 'write';
+    default:
+      return 'fsync';
+  }
 }

@@ -1,7 +1,6 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
 import { closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
-import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
-import { checkbox, confirm, input, select } from '@inquirer/prompts';
+import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import { Listr, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import { faultPoint } from '../faults.js';
@@ -283,10 +282,12 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           // Gate conditions (`gate.condition`) and in-flight decisions (`step.in-flight`) belong to the gate's or step's task.
           const owner = request.id.includes('.') ? request.id.slice(0, request.id.indexOf('.')) : request.id;
           const task = await taskFor(activeKey.get(owner) ?? owner).promise;
+          // Loaded on the first question: a run without a terminal never needs inquirer.
+          const { ListrInquirerPromptAdapter: Adapter } = await import('@listr2/prompt-adapter-inquirer');
           if (options.signal?.aborted) throw new PromptAbortedError();
           faultPoint('at-prompt');
           discardTypeAhead();
-          const adapter = task.prompt(ListrInquirerPromptAdapter);
+          const adapter = task.prompt(Adapter);
           const cancel = () => adapter.cancel();
           options.signal?.addEventListener('abort', cancel, { once: true });
           try {
@@ -336,6 +337,7 @@ function discardTypeAhead(): void {
 }
 
 async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest): Promise<PromptAnswer> {
+  const { checkbox, confirm, input, select } = await import('@inquirer/prompts');
   const message = `${request.who} ${request.message}`;
   switch (request.kind) {
     case 'confirm':
