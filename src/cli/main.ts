@@ -53,6 +53,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--non-interactive', 'never prompt; take every answer from --answers (also when stdin is not a terminal or CI=true)')
     .option('--key <file>', 'Ed25519 private key (PKCS#8 PEM) to sign the record (default: $DEPLOYCTL_KEY or .deployctl/keys/deployctl.key)')
     .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
+    .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
     .action(async (file: string, options: Record<string, unknown>) => {
       const [{ runCommand, defaultRunPorts }, { interruptOnSignals }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {

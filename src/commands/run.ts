@@ -40,6 +40,7 @@ import { createListrReporter } from '../reporters/listr.js';
 import { formatDryRun, formatRunSummary } from '../reporters/summary.js';
 import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
+import { parseDuration } from '../runbook/duration.js';
 
 export interface RunOptions {
   var?: string[];
@@ -52,6 +53,8 @@ export interface RunOptions {
   nonInteractive?: boolean;
   key?: string;
   out?: string;
+  /** This run's status-update cadence, overriding the runbook's `notify.status_every` (e.g. `30s`). */
+  statusEvery?: string;
 }
 
 export interface RunPorts {
@@ -93,6 +96,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const runbook = loaded.runbook;
   const { doc } = runbook;
   const interactive = isInteractive(options, ports);
+  const statusEveryMs = options.statusEvery !== undefined ? parseStatusEvery(options.statusEvery) : undefined;
   const dryRun = options.dryRun === true;
   const dir = stateDir(env, ports.cwd);
 
@@ -167,6 +171,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     mask: (text) => masker.mask(text),
     dryRun,
     print: (text) => dryRunMessages.push(text),
+    ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -297,6 +302,14 @@ function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume
     inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
   );
   if (marked.length > 0) refuse(marked[0]!.mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+}
+
+function parseStatusEvery(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms === 0) {
+    throw new CliError(`--status-every ${text} is not a duration`, { hint: 'write a number and a unit, e.g. --status-every 30s or 5m' });
+  }
+  return ms;
 }
 
 function readAnswers(options: RunOptions, runbook: LoadedRunbook, interactive: boolean, dryRun: boolean): Answers {

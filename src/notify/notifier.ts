@@ -26,6 +26,8 @@ export interface NotifierDeps {
   /** Dry run: messages are printed here instead of sent. */
   print: (text: string) => void;
   webhook?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
+  /** `run --status-every`: this run's cadence instead of the runbook's `notify.status_every`. */
+  statusEveryMs?: number;
 }
 
 export interface Notifier {
@@ -50,7 +52,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const escalatedWaits = new Map<string, number>();
   const openIssues = new Map<string, OpenIssue>();
   const firedWhen = new Set<number>();
-  const statusEvery = doc.notify?.status_every !== undefined ? parseDuration(doc.notify.status_every) : undefined;
+  const statusEvery = deps.statusEveryMs ?? (doc.notify?.status_every !== undefined ? parseDuration(doc.notify.status_every) : undefined);
   let statusTimer: { cancel(): void } | undefined;
   let lastFingerprint: string | undefined;
   let unchangedIntervals = 0;
