@@ -14,9 +14,9 @@ import {
   STATEMENT_TYPE,
 } from '../../src/record/statement.js';
 import { FIXTURE_SUBJECT, fullPredicate } from './predicate-fixture.js';
-import { compileRecordSchema } from './schema-validator.js';
+import { validate as validateRecordSchema } from '../../src/generated/record-validator.js';
 
-const validate = compileRecordSchema();
+const validate = validateRecordSchema;
 const parseStatement = (bytes: Uint8Array) => parseStatementWith(bytes, validate);
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
