@@ -23,6 +23,7 @@ import {
   acquireLock,
   currentUser,
   findProcessesWithEnv,
+  isRunId,
   findSealedRecord,
   listRunIds,
   newRunId,
@@ -62,6 +63,8 @@ export interface RunPorts {
   env: NodeJS.ProcessEnv;
   /** Whether a person can answer prompts: stdin and stdout are terminals. */
   terminal: boolean;
+  /** Whether stdout is a terminal: the live task list; otherwise plain lines (`run … | tee log` still prompts). */
+  screen: boolean;
   signal: AbortSignal;
   exec: Exec;
   send: HttpSend;
@@ -73,7 +76,8 @@ export function defaultRunPorts(io: Io, signal: AbortSignal): RunPorts {
   return {
     io,
     env: process.env,
-    terminal: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    terminal: process.stdin.isTTY === true,
+    screen: process.stdout.isTTY === true,
     signal,
     exec: execCommand,
     send: sendHttp,
@@ -82,7 +86,7 @@ export function defaultRunPorts(io: Io, signal: AbortSignal): RunPorts {
   };
 }
 
-/** Non-interactive when asked, when there is no terminal on both ends, or in CI: nothing then ever waits on stdin. */
+/** Non-interactive when asked, when stdin is not a terminal, or in CI (DESIGN.md): nothing then ever waits on stdin. */
 export function isInteractive(options: Pick<RunOptions, 'nonInteractive'>, ports: Pick<RunPorts, 'terminal' | 'env'>): boolean {
   return options.nonInteractive !== true && ports.terminal && ports.env['CI'] !== 'true';
 }
@@ -103,21 +107,19 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
 
   const answers = readAnswers(options, runbook, interactive, dryRun);
-  const resumed = options.resume !== undefined && options.resume !== false ? findRunToResume(dir, runbook, options.resume, ports.cwd) : undefined;
-  if (resumed && (options.var ?? []).length > 0) {
-    throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: `start a new run instead, or resume without --var (run ${resumed.runId})` });
+  const resuming = options.resume !== undefined && options.resume !== false;
+  if (resuming && (options.var ?? []).length > 0) {
+    throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: 'start a new run instead, or resume without --var' });
   }
-  const vars = resumed ? resumed.state.vars : resolveVars(doc, options.var ?? []);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const runId = resumed?.runId ?? newRunId(clock.now());
-
   const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
   const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
-
   const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
 
-  const lock = dryRun ? undefined : acquireLock(dir, doc.name, { runId, runbook: file }, clock.now());
+  // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
+  const provisionalRunId = typeof options.resume === 'string' ? options.resume : newRunId(clock.now());
+  const lock = dryRun ? undefined : acquireLock(dir, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file }, clock.now());
   if (lock !== undefined && !lock.ok) {
     const h = lock.holder;
     throw new CliError(
@@ -125,8 +127,43 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       { exitCode: ExitCode.usage, hint: `wait for it to finish (deployctl status shows it); if that process is gone from another host, remove ${lock.file}` },
     );
   }
-  if (lock?.ok) faultPoint('after-lock');
-  if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
+  try {
+    if (lock?.ok) faultPoint('after-lock');
+    if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
+    const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
+    const runId = resumed?.runId ?? provisionalRunId;
+    if (resumed && lock?.ok) lock.setRunId(runId);
+    const vars = resumed ? resumed.state.vars : resolveVars(doc, options.var ?? []);
+    return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+  } finally {
+    if (lock?.ok) lock.release();
+  }
+}
+
+interface LockedRun {
+  file: string;
+  runbook: LoadedRunbook;
+  options: RunOptions;
+  ports: RunPorts;
+  dir: StateDir;
+  interactive: boolean;
+  dryRun: boolean;
+  statusEveryMs: number | undefined;
+  answers: Answers;
+  resumed: RunToResume | undefined;
+  runId: string;
+  vars: Record<string, string | number | boolean>;
+  operator: string;
+  secretValues: string[];
+  masker: ReturnType<typeof createMasker>;
+  signingKey: KeyObject | undefined;
+}
+
+/** Everything that happens while this process holds the runbook's lock. */
+async function runLocked(run: LockedRun): Promise<number> {
+  const { file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
+  const { io, env, clock } = ports;
+  const { doc } = runbook;
   if (resumed) removeRecordTemporaries(dir, resumed.runId);
   if (resumed?.sealOnly) {
     // Every step already has its outcome in the journal: run nothing again, only seal the record the crash cut short.
@@ -134,20 +171,15 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     io.err(
       `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
-    try {
-      const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-      return sealAndReport({ file, runbook, dir, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
-    } finally {
-      if (lock?.ok) lock.release();
-    }
+    const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
+    return sealAndReport({ file, runbook, dir, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
   }
-  if (resumed) refuseIfOrphanStillRuns(doc, resumed, lock);
+  if (resumed) refuseIfOrphanStillRuns(doc, resumed);
   if (resumed && !interactive && options.inFlight === undefined) {
     // Nobody to ask: say so now, before the journal and a record of a session that could do nothing. After the lock:
     // while the other session still runs, its step is not "in flight", it is running, and the lock says so.
     const undecided = stepsNeedingInFlightDecision(doc, resumed.state);
     if (undecided.length > 0) {
-      if (lock?.ok) lock.release();
       throw new CliError(
         `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
         { exitCode: ExitCode.usage, hint: `check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort (stop the run here)` },
@@ -156,7 +188,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   }
 
   const journal = dryRun ? undefined : openJournal(dir, runId);
-  const reporter = createListrReporter(doc, { interactive, signal: ports.signal, ...(resumed ? { resumed: resumed.state } : {}) });
+  const reporter = createListrReporter(doc, { interactive, screen: ports.screen, signal: ports.signal, ...(resumed ? { resumed: resumed.state } : {}) });
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];
@@ -172,6 +204,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     dryRun,
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
+    ...(resumed ? { initialState: resumed.state } : {}),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -186,7 +219,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     notifier.onEvent(masked);
   };
 
-  try {
+  {
     let result: RunResult;
     try {
       const rendering = reporter.run();
@@ -237,8 +270,6 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
     return sealAndReport({ file, runbook, dir, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
-  } finally {
-    if (lock?.ok) lock.release();
   }
 }
 
@@ -282,10 +313,9 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
  * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
  * run the step beside itself: refuse until it is gone.
  */
-function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume, lock: ReturnType<typeof acquireLock> | undefined): void {
+function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
   if (resumed.state.host !== os.hostname()) return;
   const refuse = (stepId: string, pgid: number): never => {
-    if (lock?.ok) lock.release();
     throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${pgid}) although its deployctl is gone`, {
       exitCode: ExitCode.usage,
       hint: `see what it is (ps -o pid,lstart,args -g ${pgid}); wait for it to end or stop it (kill -TERM -- -${pgid}), then resume. Nothing of ${doc.name} was run`,
@@ -350,8 +380,8 @@ interface RunToResume {
 
 function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
   const { doc, source } = runbook;
+  if (which !== true && !isRunId(which)) throw new CliError(`'${which}' is not a run id (they look like 20261126T151500Z-3f9a1c)`, { hint: 'deployctl record list shows the runs and their ids' });
   const candidates = which === true ? listRunIds(dir) : [which];
-  let newestEnded: { runId: string; status: string; record: string | undefined } | undefined;
   for (const runId of candidates) {
     const text = readJournalText(dir, runId);
     if (text === undefined) {
@@ -363,14 +393,17 @@ function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | 
       if (which !== true) throw new CliError(`run ${runId} is a run of ${state.runbook?.name ?? 'an unknown runbook'}, not of ${doc.name}`);
       continue;
     }
-    const record = state.finished !== undefined && !state.dryRun ? findSealedRecord(dir, runId, state.finished.status) : undefined;
-    // Only the newest ended run: an older one's record may have gone elsewhere (--out) long ago.
-    const sealOnly = state.finished !== undefined && !state.dryRun && !isRunResumable(state) && record === undefined && newestEnded === undefined;
+    if (state.dryRun) continue;
+    const record = state.finished !== undefined ? findSealedRecord(dir, runId, state.finished.status) : undefined;
+    // Only the newest run is a candidate: resuming an older, interrupted run after a newer one ended would put its
+    // old vars (an old version) back on top of the newer deployment.
+    const sealOnly = state.finished !== undefined && !isRunResumable(state) && record === undefined;
     if (!isRunResumable(state) && !sealOnly) {
       const shown = record !== undefined ? `; its record is ${path.relative(cwd, record) || record}` : '';
-      if (which !== true) throw new CliError(`run ${runId} already ended (${state.finished?.status ?? 'dry run'})${shown}; there is nothing to resume`, { hint: 'start a new run without --resume' });
-      if (!state.dryRun) newestEnded ??= { runId, status: state.finished?.status ?? 'aborted', record };
-      continue;
+      const named = which === true ? `the newest run of ${doc.name}, ${runId},` : `run ${runId}`;
+      throw new CliError(`${named} already ended (${state.finished?.status ?? 'aborted'})${shown}; there is nothing to resume`, {
+        hint: which === true ? 'start a new run without --resume; to continue an older run on purpose, name it: --resume <run-id>' : 'start a new run without --resume',
+      });
     }
     if (state.runbook.sha256 !== source.sha256) {
       throw new CliError(`the runbook changed since run ${runId} started (sha256 ${state.runbook.sha256.slice(0, 12)}… then, ${source.sha256.slice(0, 12)}… now): resuming would run a different plan`, {
@@ -379,9 +412,7 @@ function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | 
     }
     return sealOnly ? { runId, state, sealOnly } : { runId, state };
   }
-  // After a crash while the record was being written, "nothing to resume" alone could send someone to deploy again.
-  const last = newestEnded === undefined ? '' : `: the newest, run ${newestEnded.runId}, already ended (${newestEnded.status})${newestEnded.record !== undefined ? `; its record is ${path.relative(cwd, newestEnded.record) || newestEnded.record}` : ''}`;
-  throw new CliError(`no unfinished run of ${doc.name} to resume${last}`, { hint: 'start a new run without --resume' });
+  throw new CliError(`no run of ${doc.name} to resume in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'start a new run without --resume' });
 }
 
 function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv, dir: StateDir, io: Io): KeyObject {

@@ -18,13 +18,14 @@ export interface StepView {
 const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
-export function stepViews(doc: RunbookDoc, state: RunState): Record<string, StepView> {
+export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
   const views: Record<string, StepView> = Object.create(null) as Record<string, StepView>;
   for (const phase of doc.phases) {
     for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) {
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
       if (outcome === undefined) {
+        if (onlyFinished) continue;
         views[step.id] = s?.startedAt !== undefined ? { ...PENDING, status: 'running' } : PENDING;
         continue;
       }
@@ -62,10 +63,16 @@ export interface ContextInputs {
   now: number;
   /** Step outputs kept longer than the record's tail, for `steps.<id>.stdout`. */
   fullOutput?: ReadonlyMap<string, { stdout: string; stderr: string }>;
+  /**
+   * Leave out steps that have not finished, instead of showing them as pending (`ok: false`). For conditions that
+   * raise alarms: `!steps.health.ok` must wait for evidence. CEL absorbs the missing key where the rest decides
+   * (`a || b` is true when `a` is), so a rule over several steps fires on the first that shows the problem.
+   */
+  onlyFinished?: boolean;
 }
 
-export function celContext({ doc, state, env, now, fullOutput }: ContextInputs): CelContext {
-  const steps = stepViews(doc, state);
+export function celContext({ doc, state, env, now, fullOutput, onlyFinished = false }: ContextInputs): CelContext {
+  const steps = stepViews(doc, state, onlyFinished);
   if (fullOutput) {
     for (const [id, output] of fullOutput) {
       const view = steps[id];

@@ -108,6 +108,7 @@ export type RunEvent = EventBase &
     | { kind: 'step-output'; stepId: string; stream: 'stdout' | 'stderr'; line: string }
     | { kind: 'step-retrying'; stepId: string; attempt: number; delayMs: number; reason: string }
     | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome }
+    | { kind: 'gate-opened'; gateId: string; phaseId: string }
     | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
     | { kind: 'gate-decided'; gateId: string; phaseId: string; decision: GateDecision; by: Actor; answeredFrom: 'prompt' | 'answers-file' | 'automatic'; note?: string }
     | { kind: 'rollback-started'; reason: string; phases: string[] }
@@ -153,6 +154,7 @@ export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
     case 'step-retrying':
     case 'phase-started':
     case 'phase-finished':
+    case 'gate-opened':
     case 'gate-evaluated':
     case 'notification':
     case 'escalation':

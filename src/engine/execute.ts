@@ -241,6 +241,8 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
     const already = state.gates.get(id)?.decision;
     if (already !== undefined) return already;
     const who = whoFor(gate.owner);
+    // Opened before the first question: a go/no-go owner slow to attest is escalated like a slow step.
+    emit({ kind: 'gate-opened', at: now(), gateId: id, phaseId: phase.id });
     const conditions: GateCondition[] = [];
     // Attestations first: people answer before the evidence is shown.
     for (const [name, condition] of Object.entries(gate.require)) {
@@ -279,7 +281,9 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
     const allHold = failing.length === 0;
     const by = actorFor(gate.owner);
     const decided = (decision: GateDecision, answeredFrom: 'prompt' | 'answers-file' | 'automatic', note?: string) => {
-      emit({ kind: 'gate-decided', at: now(), gateId: id, phaseId: phase.id, decision, by, answeredFrom, ...(note !== undefined ? { note } : {}) });
+      // An automatic decision was nobody's: record the role and the operator, not a person who did not act.
+      const actor: Actor = answeredFrom === 'automatic' ? { role: by.role, operator: by.operator } : by;
+      emit({ kind: 'gate-decided', at: now(), gateId: id, phaseId: phase.id, decision, by: actor, answeredFrom, ...(note !== undefined ? { note } : {}) });
       return decision;
     };
     if (options.dryRun) {
@@ -307,26 +311,32 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
 
   // ---- rollback -------------------------------------------------------------------------------------------------
 
-  async function rollBack(reason: string): Promise<'succeeded' | 'failed'> {
+  /**
+   * Roll back every started phase that has rollback steps, newest first, once. The first rollback step that fails
+   * stops the rollback: what comes after it may assume it worked, so a person decides from there. An interrupt
+   * leaves the rollback pending (no rollback-finished), so a resume carries on where it stopped.
+   */
+  async function rollBack(reason: string): Promise<'succeeded' | 'failed' | 'interrupted'> {
     const phases = phasesToRollBack(doc, state);
-    // A resumed run may already be part-way through its rollback: carry on where it stopped.
     if (state.rollback === undefined) emit({ kind: 'rollback-started', at: now(), reason, phases: phases.map((p) => p.id) });
-    let status: 'succeeded' | 'failed' = 'succeeded';
     for (const phase of phases) {
       for (const step of phase.rollback ?? []) {
-        if (isStepFinished(state, step.id)) continue;
+        const previous = state.steps.get(step.id)?.outcome;
+        if (previous !== undefined && previous.status !== 'interrupted') {
+          // Finished in an earlier session: a failure there is still a failed rollback.
+          if (previous.status === 'failed') return finishRollback('failed');
+          continue;
+        }
         if (state.steps.has(step.id) && (await settleInFlight(step, phase, true)) === 'done') continue;
         const outcome = await runStep(step, phase, true);
-        if (outcome.status === 'failed' || outcome.status === 'interrupted') {
-          status = 'failed';
-          break;
-        }
-      }
-      if (interrupted()) {
-        status = 'failed';
-        break;
+        if (outcome.status === 'interrupted' || interrupted()) return 'interrupted';
+        if (outcome.status === 'failed') return finishRollback('failed');
       }
     }
+    return finishRollback('succeeded');
+  }
+
+  function finishRollback(status: 'succeeded' | 'failed'): 'succeeded' | 'failed' {
     emit({ kind: 'rollback-finished', at: now(), status });
     return status;
   }
@@ -335,7 +345,10 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
   async function failRun(reason: string, failedStatus: RunStatus, failedExit: number, wantRollback: boolean): Promise<StopRun> {
     if (wantRollback && !options.dryRun && shouldRollBack(doc, state)) {
       const result = await rollBack(reason);
-      if (interrupted()) return new StopRun('aborted', ExitCode.interrupted, `interrupted during rollback after: ${reason}`);
+      if (result === 'interrupted' || interrupted()) {
+        if (state.interrupted === undefined) emit({ kind: 'interrupted', at: now(), signal: signalName(options.signal) });
+        return new StopRun('aborted', ExitCode.interrupted, `interrupted during rollback after: ${reason} (resume to finish the rollback)`);
+      }
       return result === 'succeeded'
         ? new StopRun('rolled-back', ExitCode.rolledBack, `${reason}; rolled back`)
         : new StopRun('failed', ExitCode.failed, `${reason}; ROLLBACK FAILED TOO: the system may be in a mixed state, act now`);

@@ -11,6 +11,7 @@ const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
   'step-output',
   'step-retrying',
   'step-finished',
+  'gate-opened',
   'gate-evaluated',
   'gate-decided',
   'rollback-started',
@@ -82,6 +83,8 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('stepId') && typeof e['pid'] === 'number';
     case 'step-finished':
       return str('stepId') && str('phaseId') && typeof e['outcome'] === 'object' && e['outcome'] !== null && typeof (e['outcome'] as Record<string, unknown>)['status'] === 'string';
+    case 'gate-opened':
+      return str('gateId') && str('phaseId');
     case 'gate-evaluated':
       return str('gateId') && Array.isArray(e['conditions']);
     case 'gate-decided':

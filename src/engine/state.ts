@@ -150,6 +150,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       return { ...next, notifications: [...state.notifications, event] };
     case 'step-output':
     case 'step-retrying':
+    case 'gate-opened':
       return next;
   }
 }

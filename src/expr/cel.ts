@@ -18,6 +18,8 @@ function celEnvironment(): Environment {
       limits: { maxAstNodes: 2000, maxDepth: 48, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 },
     });
     for (const name of CEL_VARIABLES) env.registerVariable(name, 'map');
+    // Templates go into URLs too: `${{ vars.base_url }}/search?q=${{ urlencode(vars.query) }}`.
+    env.registerFunction('urlencode(string): string', (value: string) => encodeURIComponent(value));
     environment = env;
   }
   return environment;

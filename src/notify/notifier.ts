@@ -26,6 +26,8 @@ export interface NotifierDeps {
   /** Dry run: messages are printed here instead of sent. */
   print: (text: string) => void;
   webhook?: { timeoutMs?: number; attempts?: number; backoffMs?: number };
+  /** A resumed run: what happened before, so status updates and the all-clear tell the whole run. */
+  initialState?: RunState;
   /** `run --status-every`: this run's cadence instead of the runbook's `notify.status_every`. */
   statusEveryMs?: number;
 }
@@ -45,13 +47,16 @@ const SELF_EVENTS = new Set<RunEvent['kind']>(['escalation', 'notification']);
 
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { doc, clock } = deps;
-  let state: RunState = initialRunState;
+  let state: RunState = deps.initialState ?? initialRunState;
   const pending = new Set<Promise<void>>();
   const queues = new Map<string, Promise<void>>();
   const timers = new Map<string, { cancel(): void }[]>();
   const escalatedWaits = new Map<string, number>();
   const openIssues = new Map<string, OpenIssue>();
-  const firedWhen = new Set<number>();
+  /** `when:` rules whose condition held at the last check (on resume: the ones that fired before, not to repeat them). */
+  const whenHeld = new Set<number>(
+    (doc.escalation ?? []).flatMap((rule, index) => (rule.when !== undefined && state.escalations.some((e) => e.rule === rule.name) ? [index] : [])),
+  );
   const statusEvery = deps.statusEveryMs ?? (doc.notify?.status_every !== undefined ? parseDuration(doc.notify.status_every) : undefined);
   let statusTimer: { cancel(): void } | undefined;
   let lastFingerprint: string | undefined;
@@ -206,15 +211,19 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     }
   }
 
+  /** `when:` rules fire when their condition becomes true on evidence (finished steps only), again if it clears and recurs. */
   function checkWhenRules(stepId: string): void {
-    const context = celContext({ doc, state, env: deps.env, now: clock.now() });
+    const context = celContext({ doc, state, env: deps.env, now: clock.now(), onlyFinished: true });
     rules.forEach((rule, index) => {
-      if (rule.when === undefined || firedWhen.has(index)) return;
+      if (rule.when === undefined) return;
       const compiled = compileExpression(rule.when);
       if (!compiled.ok) return;
       const result = evaluateExpression(compiled.expression, context);
-      if (result.ok && result.value === true) {
-        firedWhen.add(index);
+      const holds = result.ok && result.value === true;
+      const held = whenHeld.has(index);
+      if (holds) whenHeld.add(index);
+      else if (result.ok) whenHeld.delete(index);
+      if (holds && !held) {
         escalate(rule, targetsFor(rule, stepsById.get(stepId)?.owner, 1), 1, `${rule.name}: condition met after step '${stepId}' (${rule.when.length > 80 ? 'see runbook' : rule.when})`, stepId);
       }
     });
@@ -309,7 +318,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         checkWhenRules(event.stepId);
         break;
       }
-      case 'gate-evaluated': {
+      case 'gate-opened': {
         const phase = doc.phases.find((p) => p.gate && gateId(p) === event.gateId);
         if (phase?.gate) armWaitTimers(`gate:${event.gateId}`, phase.gate.owner, `go/no-go decision '${event.gateId}'`);
         break;

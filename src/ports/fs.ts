@@ -38,7 +38,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(temp, 'wx', mode);
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fs.fsyncSync(fd);
   } catch (error) {
     fs.closeSync(fd);
@@ -79,7 +79,7 @@ export function openAppendLog(file: string): AppendLog {
   return {
     append(line, durable) {
       if (!open) return;
-      fs.writeSync(fd, line);
+      writeAll(fd, Buffer.from(line, 'utf8'));
       if (durable) fs.fsyncSync(fd);
     },
     close() {
@@ -95,4 +95,10 @@ export function openAppendLog(file: string): AppendLog {
 export function appendToFile(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.appendFileSync(file, text, { mode: 0o600 });
+}
+
+/** write(2) may write less than asked (a full disk, a signal): loop until every byte is out, or throw. */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let offset = 0;
+  while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
 }

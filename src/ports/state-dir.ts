@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openAppendLog, type AppendLog } from './fs.js';
+import { openAppendLog, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
 
 export interface StateDir {
   root: string;
@@ -92,42 +92,87 @@ export interface LockInfo {
   runbook: string;
 }
 
-export type AcquireResult = { ok: true; release: () => void; replacedStale?: LockInfo } | { ok: false; holder: LockInfo | undefined; file: string };
+export type AcquireResult =
+  | {
+      ok: true;
+      release: () => void;
+      /** Name the run the lock is for, once it is known (a bare --resume learns its run id after locking). */
+      setRunId: (runId: string) => void;
+      replacedStale?: LockInfo;
+    }
+  | { ok: false; holder: LockInfo | undefined; file: string };
 
-/** One run per runbook at a time. A lock left by a dead process on this host is taken over (and reported). */
+/**
+ * One run per runbook at a time. A lock left by a dead process on this host is taken over (and reported). Taking
+ * over is itself exclusive: only the process that creates `<name>.lock.takeover` may remove the stale lock, and it
+ * checks again, under that claim, that the lock is still the stale one it saw — so two processes that both find
+ * the same stale lock cannot both end up holding the runbook.
+ */
 export function acquireLock(dir: StateDir, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, now: number): AcquireResult {
   fs.mkdirSync(dir.locksDir, { recursive: true });
   const file = path.join(dir.locksDir, `${name}.lock`);
-  const mine: LockInfo = { user: safeUser(), host: os.hostname(), pid: process.pid, since: new Date(now).toISOString(), ...info };
+  let mine: LockInfo = { user: safeUser(), host: os.hostname(), pid: process.pid, since: new Date(now).toISOString(), ...info };
   let replacedStale: LockInfo | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = fs.openSync(file, 'wx', 0o644);
-      fs.writeSync(fd, `${JSON.stringify(mine)}\n`);
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (createExclusive(file, `${JSON.stringify(mine)}\n`)) {
+      const ours = () => {
+        const current = readLock(file);
+        return current?.pid === mine.pid && current.runId === mine.runId && current.since === mine.since;
+      };
       const release = () => {
         try {
-          const current = readLock(file);
-          if (current?.pid === mine.pid && current.runId === mine.runId) fs.rmSync(file, { force: true });
+          if (ours()) fs.rmSync(file, { force: true });
         } catch {
           // Already gone.
         }
       };
-      return replacedStale ? { ok: true, release, replacedStale } : { ok: true, release };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = readLock(file);
-      const stale = holder === undefined ? isOlderThan(file, 10_000, now) : holder.host === os.hostname() && !isAlive(holder.pid);
-      if (stale) {
-        replacedStale = holder ?? { user: 'unknown', host: os.hostname(), pid: 0, runId: 'unknown', since: 'unknown', runbook: name };
-        fs.rmSync(file, { force: true });
-        continue;
-      }
+      const setRunId = (runId: string) => {
+        if (!ours()) return;
+        mine = { ...mine, runId };
+        writeFileAtomic(file, `${JSON.stringify(mine)}\n`);
+      };
+      return replacedStale ? { ok: true, release, setRunId, replacedStale } : { ok: true, release, setRunId };
+    }
+    const holder = readLock(file);
+    if (!isStaleLock(file, holder, now)) return { ok: false, holder, file };
+    const claim = `${file}.takeover`;
+    if (!createExclusive(claim, `${process.pid}\n`)) {
+      // Someone else is taking it over; a claim left by a crash is cleared once it is old.
+      if (isOlderThan(claim, 10_000, now)) fs.rmSync(claim, { force: true });
       return { ok: false, holder, file };
+    }
+    try {
+      const again = readLock(file);
+      if (JSON.stringify(again) !== JSON.stringify(holder) || !isStaleLock(file, again, now)) return { ok: false, holder: again, file };
+      replacedStale = holder ?? { user: 'unknown', host: os.hostname(), pid: 0, runId: 'unknown', since: 'unknown', runbook: name };
+      fs.rmSync(file, { force: true });
+    } finally {
+      fs.rmSync(claim, { force: true });
     }
   }
   return { ok: false, holder: readLock(file), file };
+}
+
+function isStaleLock(file: string, holder: LockInfo | undefined, now: number): boolean {
+  return holder === undefined ? isOlderThan(file, 10_000, now) : holder.host === os.hostname() && !isAlive(holder.pid);
+}
+
+/** Create `file` with `text` only if it does not exist; fsync'd. False when it exists. */
+function createExclusive(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeAll(fd, Buffer.from(text, 'utf8'));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
 }
 
 /** Who holds the lock of a runbook now, if anyone. */

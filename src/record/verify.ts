@@ -114,6 +114,21 @@ function displayPath(cwd: string, file: string): string {
   return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
+/** A relative path that stays inside `cwd`, symlinks resolved: the only runbook names a record may choose by itself. */
+export function isInsideDirectory(cwd: string, name: string): boolean {
+  if (path.isAbsolute(name)) return false;
+  const inside = (root: string, target: string) => {
+    const relative = path.relative(root, target);
+    return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  };
+  if (!inside(cwd, path.resolve(cwd, name))) return false;
+  try {
+    return inside(fs.realpathSync(cwd), fs.realpathSync(path.resolve(cwd, name)));
+  } catch {
+    return true; // Not there: nothing will be read from it.
+  }
+}
+
 /** Find and load a runbook (cached); only a regular file is read, so a name in a record cannot point the reader at a FIFO or a device. */
 export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   const abs = path.resolve(trust.env.cwd, name);
@@ -298,11 +313,14 @@ interface Attempt {
 export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: Trust): CheckedRecord {
   // Role keys come from the runbook the record names. Before verification that name is only a hint (like the keyid):
   // it chooses which keys to try, and nothing else is read from the payload until a signature verifies.
+  // The record itself is untrusted, so the runbook it names is looked up only inside the working directory: a name
+  // such as /tmp/evil.yaml or ../x would let whoever wrote the record choose the keys that vouch for it.
   const hint = trust.explicitRunbook === undefined ? peekSubjectName(parsed.payload) : undefined;
-  let attempt = attemptVerify(parsed, trust, trust.explicitRunbook ?? (hint !== undefined ? locateRunbook(trust, hint) : undefined));
+  const located = (name: string | undefined) => (name !== undefined && isInsideDirectory(trust.env.cwd, name) ? locateRunbook(trust, name) : undefined);
+  let attempt = attemptVerify(parsed, trust, trust.explicitRunbook ?? located(hint));
   const verifiedName = attempt.statement?.subject[0].name;
   if (trust.explicitRunbook === undefined && attempt.result.status === 'verified' && verifiedName !== undefined && verifiedName !== hint) {
-    attempt = attemptVerify(parsed, trust, locateRunbook(trust, verifiedName));
+    attempt = attemptVerify(parsed, trust, located(verifiedName));
   }
 
   const { result, runbook } = attempt;

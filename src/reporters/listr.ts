@@ -44,6 +44,8 @@ export interface ListrReporter {
 
 export interface ListrReporterOptions {
   interactive: boolean;
+  /** stdout is a terminal (the default renderer); false prints plain lines, prompts still work on the terminal's stdin. */
+  screen?: boolean;
   /** State carried over from an earlier session (resume): its finished steps show as done. */
   resumed?: RunState;
   /** Plain mode: colour off. */
@@ -182,7 +184,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     task: async (_ctx, task: Task) => {
       const started = await rollbackStart.promise;
       if (started === undefined) {
-        task.skip('Rollback: not needed');
+        task.skip(said('Rollback', 'not needed'));
         return;
       }
       const children = doc.phases
@@ -198,11 +200,11 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,
-    renderer: options.interactive ? 'default' : 'simple',
+    renderer: options.interactive && options.screen !== false ? 'default' : 'simple',
     fallbackRenderer: 'simple',
     rendererOptions: { collapseSubtasks: true, showSkipMessage: true, collapseSkips: true, formatOutput: 'wrap', removeEmptyLines: true },
     fallbackRendererOptions: { timestamp: undefined },
-    ...(options.interactive ? {} : { fallbackRendererCondition: () => true }),
+    ...(options.interactive && options.screen !== false ? {} : { fallbackRendererCondition: () => true }),
   } as ConstructorParameters<typeof Listr>[1]);
 
   /** Steps started and not yet finished, by task key. */

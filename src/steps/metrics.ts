@@ -103,16 +103,17 @@ export interface ProbeVerdict {
 }
 
 /**
- * The verdict on a probe. With thresholds, they alone decide: a probe whose error_rate stays
- * under its max passes even though some requests failed. Without thresholds the default is
- * strict: any failed request fails the step (as if `error_rate: { max: 0 }`). A probe with no
- * completed request fails either way. `duration_ms` is the probe's own wall time.
+ * The verdict on a probe. Thresholds decide, and failed requests always count: when the step sets no threshold on
+ * error_rate or success_rate, it is held to error_rate max 0 — a latency threshold alone must not pass a probe whose
+ * every request answered 500 fast. A probe with no completed request fails either way. `duration_ms` is the probe's
+ * own wall time.
  */
 export function judgeProbe(result: ProbeResult, thresholds?: MetricsDoc): ProbeVerdict {
   const { metrics } = result;
   if (metrics.samples === 0) return { ok: false, reason: 'no request completed', failures: ['no request completed'] };
   if (thresholds !== undefined && Object.keys(thresholds).length > 0) {
-    const breaches = checkThresholds({ ...metrics, duration_ms: result.durationMs }, thresholds);
+    const judged: MetricsDoc = thresholds.error_rate !== undefined || thresholds.success_rate !== undefined ? thresholds : { ...thresholds, error_rate: { max: 0 } };
+    const breaches = checkThresholds({ ...metrics, duration_ms: result.durationMs }, judged);
     if (breaches.length === 0) return { ok: true, failures: [] };
     return { ok: false, reason: breaches.join('; '), failures: [...breaches, ...result.failures] };
   }

@@ -68,6 +68,7 @@ describe('executeRun', () => {
       'step-finished:brief',
       'phase-finished:pre',
       'phase-started:gate',
+      'gate-opened:gate',
       'gate-evaluated:gate',
       'gate-decided:gate',
       'phase-finished:gate',
@@ -98,6 +99,71 @@ describe('executeRun', () => {
     expect(h.events.find((e) => e.kind === 'rollback-started')).toMatchObject({ phases: ['deploy'] });
     expect(h.events.find((e) => e.kind === 'rollback-finished')).toMatchObject({ status: 'succeeded' });
     expect(outcome(h.events, 'announce')).toBeUndefined();
+  });
+
+  describe('rollback across several phases', () => {
+    const TWO = inlineRunbook(`
+version: 1
+name: two
+${ROLES}
+phases:
+  - id: db
+    steps: [{ id: migrate, owner: devops, run: migrate }]
+    rollback: [{ id: unmigrate, owner: devops, run: unmigrate }]
+  - id: app
+    steps: [{ id: ship, owner: devops, run: ship }, { id: check, owner: devops, run: check }]
+    rollback: [{ id: unship, owner: devops, run: unship }, { id: recheck, owner: devops, run: recheck }]
+`);
+
+    it('runs the rollback steps of every started phase, newest phase first, each phase in order', async () => {
+      const h = harness();
+      const exec = fakeExec({ migrate: {}, ship: {}, check: { exitCode: 1 }, unship: {}, recheck: {}, unmigrate: {} });
+      const result = await h.run(TWO, {}, { exec });
+      expect(result.exitCode).toBe(4);
+      expect(exec.calls).toEqual(['migrate', 'ship', 'check', 'unship', 'recheck', 'unmigrate']);
+      expect(h.events.find((e) => e.kind === 'rollback-started')).toMatchObject({ phases: ['app', 'db'] });
+    });
+
+    it('stops at the first rollback step that fails: what follows may assume it worked', async () => {
+      const h = harness();
+      const exec = fakeExec({ migrate: {}, ship: {}, check: { exitCode: 1 }, unship: { exitCode: 1 } });
+      const result = await h.run(TWO, {}, { exec });
+      expect(result.exitCode).toBe(1);
+      expect(exec.calls).toEqual(['migrate', 'ship', 'check', 'unship']);
+      expect(h.events.find((e) => e.kind === 'rollback-finished')).toMatchObject({ status: 'failed' });
+    });
+
+    it('leaves an interrupted rollback pending, and a resume finishes it', async () => {
+      const h1 = harness();
+      const controller = new AbortController();
+      const first = fakeExec({
+        migrate: {},
+        ship: {},
+        check: { exitCode: 1 },
+        unship: async () => (controller.abort('SIGINT'), { exitCode: 130 }),
+      });
+      const interrupted = await h1.run(TWO, { signal: controller.signal }, { exec: first });
+      expect(interrupted).toMatchObject({ exitCode: 130, status: 'aborted' });
+      expect(h1.events.some((e) => e.kind === 'rollback-finished')).toBe(false);
+      const h2 = harness();
+      const second = fakeExec({ unship: {}, recheck: {}, unmigrate: {} });
+      const resumed = await h2.run(TWO, { resume: { state: foldEvents(h1.events), inFlight: 'rerun' } }, { exec: second });
+      expect(resumed).toMatchObject({ exitCode: 4, status: 'rolled-back' });
+      expect(second.calls).toEqual(['unship', 'recheck', 'unmigrate']);
+    });
+
+    it('on resume, a rollback step that had failed still fails the rollback (it is not skipped as done)', async () => {
+      const h1 = harness();
+      const exec1 = fakeExec({ migrate: {}, ship: {}, check: { exitCode: 1 }, unship: { exitCode: 1 } });
+      await h1.run(TWO, {}, { exec: exec1 });
+      // A crash between the failed rollback step and rollback-finished: drop everything after the step's end.
+      const cut = h1.events.findIndex((e) => e.kind === 'step-finished' && e.stepId === 'unship');
+      const h2 = harness();
+      const exec2 = fakeExec({ recheck: {}, unmigrate: {} });
+      const resumed = await h2.run(TWO, { resume: { state: foldEvents(h1.events.slice(0, cut + 1)) } }, { exec: exec2 });
+      expect(resumed).toMatchObject({ exitCode: 1, status: 'failed' });
+      expect(exec2.calls).toEqual([]);
+    });
   });
 
   it('exits 1 and says so loudly when the rollback fails too', async () => {

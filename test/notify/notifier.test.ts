@@ -31,6 +31,8 @@ phases:
       - { id: health, owner: devops, run: health }
     rollback:
       - { id: restore, owner: devops, run: restore }
+  - id: go-live
+    gate: { owner: lead, require: { approved: { confirm: Approved } } }
 `);
 
 function setup(reply: (req: HttpRequest) => HttpResult = () => ({ ok: true, status: 200, body: 'ok', durationMs: 1 })) {
@@ -134,6 +136,17 @@ describe('notifier', () => {
     expect(sent.at(-1)!.text).toMatch(/^✅ RESOLVED: step 'ship' \(ship\) \(escalated wait\)/);
   });
 
+  it('escalates a go/no-go left open too long, counting from when it opened (before the attestations are asked)', async () => {
+    const { clock, events, feed } = setup();
+    feed(start);
+    feed({ kind: 'gate-opened', gateId: 'go-live', phaseId: 'go-live' });
+    await clock.advance(15 * 60_000);
+    expect(escalations(events).map((e) => [e.rule, e.to.map((t) => t.role)])).toEqual([['Issue taking > 15 min', ['tech-lead']]]);
+    feed({ kind: 'gate-decided', gateId: 'go-live', phaseId: 'go-live', decision: 'go', by: { role: 'lead', operator: 'op' }, answeredFrom: 'prompt' });
+    await clock.advance(60 * 60_000);
+    expect(escalations(events)).toHaveLength(1);
+  });
+
   it('cancels the timers when the step ends in time', async () => {
     const { clock, events, feed } = setup();
     feed(start);
@@ -156,6 +169,50 @@ describe('notifier', () => {
       ['Rollback needed', ['Deployment Lead · Ana']],
     ]);
     expect(sent.filter((m) => m.text.startsWith('🚨 ALERT: Step failed'))).toHaveLength(1);
+  });
+
+  it('waits for evidence before a when: rule fires: `!steps.health.ok` is not true while health has not run', async () => {
+    const runbook = inlineRunbook(`
+version: 1
+name: w
+roles: { devops: { title: DevOps, primary: Chen }, cto: { title: CTO, primary: Lena } }
+escalation:
+  - { name: System down, when: "!steps.health.ok", to: [cto] }
+  - { name: Either down, when: "!steps.health.ok || !steps.chat.ok", to: [cto] }
+phases:
+  - id: p
+    steps:
+      - { id: backup, owner: devops, run: backup }
+      - { id: health, owner: devops, run: health }
+      - { id: chat, owner: devops, run: chat }
+`);
+    const clock = createManualClock(0);
+    const events: RunEvent[] = [];
+    const notifier = createNotifier({
+      doc: runbook.doc,
+      clock,
+      send: async () => ({ ok: true, status: 200, body: '', durationMs: 1 }),
+      appendFile: () => undefined,
+      resolvePath: (f) => f,
+      env: {},
+      emit: (e) => events.push(e),
+      mask: (t) => t,
+      dryRun: false,
+      print: () => undefined,
+    });
+    const finish = (stepId: string, status: 'succeeded' | 'failed') =>
+      notifier.onEvent({ kind: 'step-finished', at: 0, stepId, phaseId: 'p', rollback: false, outcome: ok({ status }) });
+    notifier.onEvent({ ...start, at: 0 });
+    finish('backup', 'succeeded');
+    expect(escalations(events)).toEqual([]);
+    finish('health', 'succeeded');
+    expect(escalations(events)).toEqual([]);
+    finish('chat', 'failed');
+    expect(escalations(events).map((e) => e.rule)).toEqual(['Either down']);
+    // The condition clears (a resumed run re-ran chat) and comes back: it fires again; System down never held.
+    finish('chat', 'succeeded');
+    finish('chat', 'failed');
+    expect(escalations(events).map((e) => e.rule)).toEqual(['Either down', 'Either down']);
   });
 
   it('announces the all-clear on success and the failure notice otherwise', async () => {

@@ -112,6 +112,30 @@ describe('record verify', () => {
     expect(r.stdout).toMatch(/Deployment Lead \(lead\)\s+signed by Ana/);
   });
 
+  it('never lets a record choose a runbook outside the working directory to vouch for it', () => {
+    // An attacker's runbook at a path of their choosing lists their own key; the record names it and is signed with it.
+    const evilDir = fs.mkdtempSync(path.join(path.dirname(ws.dir), 'deployctl-evil-'));
+    try {
+      fs.mkdirSync(path.join(evilDir, 'keys'));
+      fs.copyFileSync(path.join(ws.dir, 'keys', 'lead.pub'), path.join(evilDir, 'keys', 'lead.pub'));
+      const evilRunbook = path.join(evilDir, 'small.yaml');
+      fs.copyFileSync(path.join(ws.dir, 'small.yaml'), evilRunbook);
+      fs.rmSync(path.join(ws.dir, 'keys'), { recursive: true });
+      fs.rmSync(path.join(ws.dir, 'small.yaml'));
+      fs.rmSync(path.join(ws.dir, '.deployctl', 'keys'), { recursive: true });
+      for (const name of [evilRunbook, path.relative(ws.dir, evilRunbook)]) {
+        const predicate = { ...smallPredicate(), runbook: { ...smallPredicate().runbook, path: name } };
+        ws.writeEnvelope(signEnvelope(STATEMENT_PAYLOAD_TYPE, statementBytes(predicate, name), ws.keys.lead.privateKey, { role: 'lead' }));
+        const r = verify(ws.record);
+        expect(r.code, `${name}\n${r.stdout}`).toBe(1);
+        expect(r.stdout).toMatch(/^INVALID/m);
+        expect(r.stdout).not.toMatch(/^VALID/m);
+      }
+    } finally {
+      fs.rmSync(evilDir, { recursive: true, force: true });
+    }
+  });
+
   it('--runbook names the runbook when the record was made elsewhere', () => {
     fs.mkdirSync(path.join(ws.dir, 'elsewhere', 'keys'), { recursive: true });
     fs.renameSync(path.join(ws.dir, 'small.yaml'), path.join(ws.dir, 'elsewhere', 'small.yaml'));

@@ -116,6 +116,14 @@ describe('judgeProbe', () => {
     });
   });
 
+  it('holds a probe with only latency thresholds to zero failed requests: fast 500s do not pass', () => {
+    const allFailed = probeResult(20, 20, ['status 500, expected 200 (×20)']);
+    const verdict = judgeProbe(allFailed, { p95_ms: { max: 500 } });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.reason).toBe('error_rate 1 > max 0 (100% > 0%)');
+    expect(judgeProbe(probeResult(20, 0), { p95_ms: { max: 500 } }).ok).toBe(true);
+  });
+
   it('checks duration_ms against the probe’s own wall time', () => {
     expect(judgeProbe(probeResult(20, 0, [], 1500), { duration_ms: { max: 1000 } }).reason).toBe('duration_ms 1500 ms > max 1000 ms');
   });

@@ -1,0 +1,82 @@
+// The per-runbook lock: exclusive, taken over from a dead holder exactly once, named once the run is known.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireLock, lockHolder, stateDir, type StateDir } from '../../src/ports/state-dir.js';
+
+let root: string;
+let dir: StateDir;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-lock-'));
+  dir = stateDir({ DEPLOYCTL_STATE_DIR: '.deployctl' }, root);
+});
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** A pid that belonged to a process that has exited (and been reaped). */
+function deadPid(): number {
+  return spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim() as unknown as number;
+}
+
+function writeLock(name: string, info: object): string {
+  fs.mkdirSync(dir.locksDir, { recursive: true });
+  const file = path.join(dir.locksDir, `${name}.lock`);
+  fs.writeFileSync(file, `${JSON.stringify(info)}\n`);
+  return file;
+}
+
+describe('acquireLock', () => {
+  it('gives the runbook to one holder at a time and names it to the next', () => {
+    const first = acquireLock(dir, 'demo', { runId: 'r1', runbook: 'demo.yaml' }, Date.now());
+    expect(first.ok).toBe(true);
+    const second = acquireLock(dir, 'demo', { runId: 'r2', runbook: 'demo.yaml' }, Date.now());
+    expect(second).toMatchObject({ ok: false, holder: { runId: 'r1', pid: process.pid, host: os.hostname() } });
+    if (first.ok) first.release();
+    expect(acquireLock(dir, 'demo', { runId: 'r3', runbook: 'demo.yaml' }, Date.now()).ok).toBe(true);
+  });
+
+  it('takes over the lock of a process that is gone, and says whose it was', () => {
+    const pid = Number(deadPid());
+    writeLock('demo', { user: 'u', host: os.hostname(), pid, runId: 'old', since: '2026-01-01T00:00:00.000Z', runbook: 'demo.yaml' });
+    const taken = acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, Date.now());
+    expect(taken).toMatchObject({ ok: true, replacedStale: { pid, runId: 'old' } });
+    expect(lockHolder(dir, 'demo')).toMatchObject({ runId: 'new', pid: process.pid });
+  });
+
+  it('does not take over a stale lock another process is already taking over', () => {
+    const pid = Number(deadPid());
+    const file = writeLock('demo', { user: 'u', host: os.hostname(), pid, runId: 'old', since: '2026-01-01T00:00:00.000Z', runbook: 'demo.yaml' });
+    fs.writeFileSync(`${file}.takeover`, '12345\n');
+    const result = acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, Date.now());
+    expect(result.ok).toBe(false);
+    expect(lockHolder(dir, 'demo')).toMatchObject({ runId: 'old' });
+  });
+
+  it('clears a takeover claim left by a crash once it is old', () => {
+    const pid = Number(deadPid());
+    const file = writeLock('demo', { user: 'u', host: os.hostname(), pid, runId: 'old', since: '2026-01-01T00:00:00.000Z', runbook: 'demo.yaml' });
+    fs.writeFileSync(`${file}.takeover`, '12345\n');
+    const later = Date.now() + 60_000;
+    expect(acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, later).ok).toBe(false);
+    expect(acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, later).ok).toBe(true);
+  });
+
+  it('never treats a live holder as stale', () => {
+    writeLock('demo', { user: 'u', host: os.hostname(), pid: process.pid, runId: 'live', since: 'now', runbook: 'demo.yaml' });
+    expect(acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, Date.now()).ok).toBe(false);
+  });
+
+  it('renames the run it holds the lock for, and releases only its own lock', () => {
+    const lock = acquireLock(dir, 'demo', { runId: 'resume', runbook: 'demo.yaml' }, Date.now());
+    if (!lock.ok) throw new Error('not locked');
+    lock.setRunId('20261126T100000Z-abcdef');
+    expect(lockHolder(dir, 'demo')).toMatchObject({ runId: '20261126T100000Z-abcdef', pid: process.pid });
+    // Someone removed and retook it (a person cleaning up by hand): our release must not delete theirs.
+    fs.rmSync(path.join(dir.locksDir, 'demo.lock'));
+    writeLock('demo', { user: 'x', host: os.hostname(), pid: process.pid, runId: 'theirs', since: 'now', runbook: 'demo.yaml' });
+    lock.release();
+    expect(lockHolder(dir, 'demo')).toMatchObject({ runId: 'theirs' });
+  });
+});
