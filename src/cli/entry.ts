@@ -1,10 +1,14 @@
 // The process boundary: argv in, exit code out. bin/deployctl.js imports this and nothing else.
 import { readFileSync } from 'node:fs';
 
-/** `deployctl plan … | head`: a closed pipe is the reader saying it has enough, not an error. */
-function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+/**
+ * `deployctl plan … | head`: a closed pipe is the reader saying it has enough, not an error. Never a reason to stop,
+ * though: `deployctl run … | head` must not kill a deployment half-way. Output to a closed pipe is dropped; the run
+ * goes on, and its journal, record and exit code tell how it ended.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (error.code === 'EPIPE') return;
     throw error;
   });
 }
@@ -16,11 +20,11 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // package.json (../../ from dist/cli/ and from src/cli/) and the same output as commander's `.version()`, which
   // answers every other spelling (`deployctl -V extra`, …).
   const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  exitQuietlyOnEpipe(process.stdout);
+  ignoreClosedPipe(process.stdout);
   process.stdout.write(`${version}\n`);
 } else {
-  exitQuietlyOnEpipe(process.stdout);
-  exitQuietlyOnEpipe(process.stderr);
+  ignoreClosedPipe(process.stdout);
+  ignoreClosedPipe(process.stderr);
   const { main } = await import('./main.js');
   process.exitCode = await main(argv);
 }

@@ -199,10 +199,11 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
           id: `${step.id}.in-flight`,
           who: whoFor(step.owner),
           message: `Step '${step.id}' was running when the previous session stopped, and it is not idempotent. Did it complete?`,
+          // The safe answer first: Enter without reading must not mark an unknown step done.
           choices: [
-            { value: 'done', label: 'It completed: mark it done and go on' },
+            { value: 'abort', label: 'Stop here, decide later (resume again when you know)' },
             { value: 'rerun', label: 'Run it again' },
-            { value: 'abort', label: 'Stop here' },
+            { value: 'done', label: 'It completed: mark it done and go on' },
           ],
         })) as InFlightDecision;
       } catch (error) {

@@ -8,11 +8,11 @@ export interface RecordFileEntry {
   /** Absolute path. */
   file: string;
   name: string;
-  /** When it was sealed: the time in its name (`<runbook>-<YYYYMMDDTHHMMSSZ>-<run id>.json`), else its modification time. */
+  /** When it was sealed: the time in its name (`<runbook>-<YYYYMMDDTHHMMSSmmmZ>-<run id>.json`), else its modification time. */
   time: number;
 }
 
-const SEALED_STAMP = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/;
+const SEALED_STAMP = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?Z-/;
 
 /** `*.json` files of a records directory, newest first; an absent directory has none. */
 export function recordFilesNewestFirst(dir: string): RecordFileEntry[] {
@@ -28,7 +28,7 @@ export function recordFilesNewestFirst(dir: string): RecordFileEntry[] {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
     const file = path.join(dir, name);
     const stamp = SEALED_STAMP.exec(name);
-    let time = stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6])) : Number.NaN;
+    let time = stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6]), Number(stamp[7] ?? 0)) : Number.NaN;
     if (Number.isNaN(time)) {
       try {
         time = fs.statSync(file).mtimeMs;

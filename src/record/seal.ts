@@ -38,10 +38,11 @@ export function sealRecord({ predicate, subject, privateKey, outPath, signer, no
 }
 
 /**
- * `phase65-20261126T153012Z-20261126T151500Z-3f9a1c.json`: the runbook, when the record was sealed, and the run id,
+ * `phase65-20261126T153012345Z-20261126T151500Z-3f9a1c.json`: the runbook, when the record was sealed, and the run id,
  * so a resumed run's final record sits beside (never over) the record of its interrupted session.
  */
 export function recordFileName(runbookName: string, runId: string, sealedAt: number): string {
-  const stamp = new Date(sealedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  // Milliseconds too: a run interrupted and resumed within one second seals two records, and neither may replace the other.
+  const stamp = new Date(sealedAt).toISOString().replace(/[-:.]/g, '');
   return `${runbookName}-${stamp}-${runId}.json`;
 }

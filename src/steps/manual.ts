@@ -14,7 +14,7 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
   let answeredFrom: 'prompt' | 'answers-file';
   if (ctx.prompter !== undefined) {
     answeredFrom = 'prompt';
-    if (kind === 'confirm') answer = await ctx.prompter.ask({ kind: 'confirm', id: step.id, who: ctx.who, message: step.confirm! });
+    if (kind === 'confirm') answer = await askConfirm(ctx, step);
     else if (kind === 'checklist') answer = await askChecklist(ctx, step);
     else answer = await ctx.prompter.ask({ kind: 'ask', id: step.id, who: ctx.who, message: step.ask! });
   } else {
@@ -26,6 +26,24 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
     answer = given;
   }
   return judge(step, answer, answeredFrom);
+}
+
+/**
+ * "No" fails the step, and with it the run — after the deploy, that is a rollback. One stray Enter (the prompt's
+ * default is No) must not do that: ask before failing; "no" asks the question again.
+ */
+async function askConfirm(ctx: StepRunContext, step: StepDoc): Promise<boolean> {
+  const prompter = ctx.prompter!;
+  for (;;) {
+    if ((await prompter.ask({ kind: 'confirm', id: step.id, who: ctx.who, message: step.confirm! })) === true) return true;
+    const fail = await prompter.ask({
+      kind: 'confirm',
+      id: `${step.id}.refused`,
+      who: ctx.who,
+      message: `Not confirmed: ${step.confirm}. Mark this step FAILED (the run stops here, and rolls back if the plan says so)? No asks again`,
+    });
+    if (fail === true) return false;
+  }
 }
 
 /**

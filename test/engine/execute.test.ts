@@ -321,6 +321,29 @@ phases:
     expect(prompter.requests[1]!.message).toMatch(/^Not ticked: Data\./);
   });
 
+  it('asks before failing a step whose confirm was answered no; no asks the question again', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: cf
+${ROLES}
+phases:
+  - id: p
+    steps: [{ id: brief, owner: lead, confirm: Brief given }]
+`);
+    const answers: boolean[] = [false, false, true];
+    const requests: PromptRequest[] = [];
+    const result = await h.run(runbook, {}, { prompter: { ask: async (request: PromptRequest) => (requests.push(request), answers.shift()!) } });
+    expect(result.exitCode).toBe(0);
+    expect(requests.map((r) => r.id)).toEqual(['brief', 'brief.refused', 'brief']);
+    expect(requests[1]!.message).toMatch(/^Not confirmed: Brief given\. Mark this step FAILED/);
+
+    const h2 = harness();
+    const refused = await h2.run(runbook, {}, { prompter: scriptedPrompter({ brief: false, 'brief.refused': true }) });
+    expect(refused.exitCode).toBe(1);
+    expect(outcome(h2.events, 'brief')).toMatchObject({ status: 'failed', reason: 'not confirmed: Brief given', answer: false });
+  });
+
   it('reopens a partly ticked checklist, ticks kept, when the person does not want the step failed', async () => {
     const h = harness();
     const runbook = inlineRunbook(`
