@@ -11,6 +11,14 @@ import {
   isAlive, isDemoServerProcess, sleep,
 } from './state.js';
 
+// `demo.js status | head`: the reader has enough; that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const ME = './demo/demo.js';
 const START_HINT = `run ${ME} start`;
 const START_WAIT_MS = 5000;

@@ -26,6 +26,7 @@ export function keygenCommand(options: KeygenOptions, io: Io): number {
   io.out(`private key: ${result.keyPath} (mode 0600; keep it secret, never commit it)`);
   io.out(`public key:  ${result.pubPath}`);
   io.out(`key id:      ${result.keyId}`);
-  io.out(`To let this key sign off for a role, list ${result.pubPath} (path relative to the runbook) under that role's keys: in the runbook.`);
+  const example = path.relative('runbooks', result.pubPath);
+  io.out(`To let this key sign off for a role, list its .pub under that role's keys: in the runbook, as a path relative to the runbook's own directory (for a runbook in runbooks/: ${example}).`);
   return ExitCode.ok;
 }

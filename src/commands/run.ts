@@ -21,6 +21,9 @@ import { appendToFile } from '../ports/fs.js';
 import { createNotifier } from '../notify/notifier.js';
 import {
   acquireLock,
+  hostLocks,
+  type AcquireResult,
+  type LockInfo,
   currentUser,
   findProcessesWithEnv,
   isRunId,
@@ -95,6 +98,8 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const { io, env, clock } = ports;
   const loaded = loadRunbook(file);
   if (!loaded.ok) {
+    const [first] = loaded.problems;
+    if (loaded.problems.length === 1 && first !== undefined && (first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
     throw new CliError(`${file} is not a valid runbook`, { details: loaded.problems.map(formatProblem), hint: `fix the problems above (deployctl validate ${file} lists them)` });
   }
   const runbook = loaded.runbook;
@@ -119,14 +124,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
   const provisionalRunId = typeof options.resume === 'string' ? options.resume : newRunId(clock.now());
-  const lock = dryRun ? undefined : acquireLock(dir, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file }, clock.now());
-  if (lock !== undefined && !lock.ok) {
-    const h = lock.holder;
-    throw new CliError(
-      h ? `another run of ${doc.name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}` : `another run of ${doc.name} holds the lock ${lock.file}`,
-      { exitCode: ExitCode.usage, hint: `wait for it to finish (deployctl status shows it); if that process is gone from another host, remove ${lock.file}` },
-    );
-  }
+  const lock = dryRun ? undefined : lockRunbook(dir, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, stateRoot: dir.root, cwd: ports.cwd }, ports);
   try {
     if (lock?.ok) faultPoint('after-lock');
     if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
@@ -313,6 +311,43 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
  * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
  * run the step beside itself: refuse until it is gone.
  */
+type HeldLock = Extract<AcquireResult, { ok: true }>;
+
+/**
+ * One run of a runbook at a time: the state directory's lock, and a host-wide one, so a run from another directory
+ * (another checkout, or runbooks/ itself) cannot deploy the same runbook at the same time. Throws when either is held.
+ */
+function lockRunbook(dir: StateDir, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, ports: RunPorts): HeldLock {
+  const refuse = (lock: Extract<AcquireResult, { ok: false }>): never => {
+    const h = lock.holder;
+    const where = h?.cwd !== undefined && h.cwd !== ports.cwd ? `, from ${h.cwd}` : '';
+    throw new CliError(
+      h ? `another run of ${name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}${where}` : `another run of ${name} holds the lock ${lock.file}`,
+      { exitCode: ExitCode.usage, hint: `wait for it to finish (deployctl status shows it); if that process is gone from another host, remove ${lock.file}` },
+    );
+  };
+  const local = acquireLock(dir, name, info, ports.clock.now());
+  if (!local.ok) return refuse(local);
+  const host = acquireLock(hostLocks(ports.env), name, info, ports.clock.now());
+  if (!host.ok) {
+    local.release();
+    return refuse(host);
+  }
+  const replacedStale = local.replacedStale ?? host.replacedStale;
+  return {
+    ok: true,
+    release: () => {
+      host.release();
+      local.release();
+    },
+    setRunId: (runId) => {
+      local.setRunId(runId);
+      host.setRunId(runId);
+    },
+    ...(replacedStale !== undefined ? { replacedStale } : {}),
+  };
+}
+
 function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
   if (resumed.state.host !== os.hostname()) return;
   const refuse = (stepId: string, pgid: number): never => {

@@ -5,7 +5,7 @@ import { CliError, ExitCode } from '../errors.js';
 import { parseJournal } from '../engine/journal.js';
 import { foldEvents, type RunState } from '../engine/state.js';
 import { formatStatusUpdate, openIssuesFromState, statusView } from '../notify/messages.js';
-import { isAlive, isRunId, listRunIds, lockHolder, readJournalText, stateDir, type StateDir } from '../ports/state-dir.js';
+import { hostLocks, isAlive, isRunId, listRunIds, liveHostLocks, lockHolder, readJournalText, stateDir, stateDirAt, type StateDir } from '../ports/state-dir.js';
 import { parseDuration } from '../runbook/duration.js';
 import { loadRunbook } from '../runbook/load.js';
 
@@ -19,21 +19,30 @@ export interface StatusPorts {
 export function statusCommand(runId: string | undefined, ports: StatusPorts): number {
   const { io } = ports;
   const dir = stateDir(ports.env, ports.cwd);
-  let chosen: { runId: string; state: RunState } | undefined;
+  let chosen: { runId: string; state: RunState; cwd: string } | undefined;
   if (runId !== undefined) {
     if (!isRunId(runId)) throw new CliError(`'${runId}' is not a run id (they look like 20261126T151500Z-3f9a1c)`, { hint: 'deployctl status with no argument shows the running deployment' });
     const text = readJournalText(dir, runId);
     if (text === undefined) throw new CliError(`no run ${runId} in ${dir.runsDir}`, { hint: 'run deployctl status from the directory the run was started in' });
-    chosen = { runId, state: foldEvents(parseJournal(text).events) };
+    chosen = { runId, state: foldEvents(parseJournal(text).events), cwd: ports.cwd };
   } else {
     for (const id of listRunIds(dir)) {
       const text = readJournalText(dir, id);
       if (text === undefined) continue;
       const state = foldEvents(parseJournal(text).events);
       if (state.finished === undefined && !state.dryRun && isHeldBy(dir, state, id)) {
-        chosen = { runId: id, state };
+        chosen = { runId: id, state, cwd: ports.cwd };
         break;
       }
+    }
+    // Not from here: a deployment started from another directory of this host holds the host-wide lock.
+    for (const lock of chosen === undefined ? liveHostLocks(hostLocks(ports.env)) : []) {
+      if (lock.stateRoot === undefined || lock.cwd === undefined || !isRunId(lock.runId)) continue;
+      const text = readJournalText(stateDirAt(lock.stateRoot), lock.runId);
+      if (text === undefined) continue;
+      io.out(`(started from ${lock.cwd} by ${lock.user}, pid ${lock.pid})`);
+      chosen = { runId: lock.runId, state: foldEvents(parseJournal(text).events), cwd: lock.cwd };
+      break;
     }
     if (chosen === undefined) {
       io.out(`No deployment is running${listRunIds(dir).length > 0 ? '' : ` (no runs in ${path.relative(ports.cwd, dir.runsDir) || dir.runsDir})`}.`);
@@ -42,7 +51,7 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
   }
   const { state } = chosen;
   const runbookPath = state.runbook?.path;
-  const loaded = runbookPath !== undefined ? loadRunbook(path.resolve(ports.cwd, runbookPath)) : undefined;
+  const loaded = runbookPath !== undefined ? loadRunbook(path.resolve(chosen.cwd, runbookPath)) : undefined;
   if (loaded === undefined || !loaded.ok) {
     throw new CliError(`cannot read the runbook of run ${chosen.runId} (${runbookPath ?? 'unknown'})`, { hint: 'run deployctl status from the directory the run was started in' });
   }

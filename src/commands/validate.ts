@@ -23,7 +23,7 @@ export function validateCommand(files: string[], options: ValidateOptions, io: I
     const gates = doc.phases.filter((p) => p.gate !== undefined).length;
     const automated = steps.filter((s) => ['run', 'http'].includes(stepKind(s))).length;
     summaries.push(
-      `${file}: valid: ${Object.keys(doc.roles).length} roles, ${doc.phases.length} phases, ${steps.length} steps (${automated} automated), ${gates} gate${gates === 1 ? '' : 's'}`,
+      `${file}: valid: ${plural(Object.keys(doc.roles).length, 'role')}, ${plural(doc.phases.length, 'phase')}, ${plural(steps.length, 'step')} (${automated} automated), ${plural(gates, 'gate')}`,
     );
   }
   if (options.json) {
@@ -37,4 +37,8 @@ export function validateCommand(files: string[], options: ValidateOptions, io: I
     }
   }
   return problems.length > 0 ? ExitCode.usage : ExitCode.ok;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -30,6 +30,9 @@ export interface Reference {
   root: CelVariable;
   name: string;
   offset: number;
+  /** The field read on it, if any: `ok` in `steps.health.ok`. */
+  field?: string;
+  fieldOffset?: number;
 }
 
 export interface CompiledExpression {
@@ -145,6 +148,8 @@ function describeCelError(error: unknown): { message: string; offset: number } {
 /** Every `<root>.<name>` or `<root>['<name>']` in the expression, for the loader's meaning checks. */
 function findReferences(ast: ASTNode): Reference[] {
   const refs: Reference[] = [];
+  /** The reference each `<root>.<name>` node made, so an access on it (`steps.a.ok`) can add its field. */
+  const byNode = new Map<ASTNode, Reference>();
   const stack: unknown[] = [ast];
   while (stack.length > 0) {
     const node = stack.pop();
@@ -156,14 +161,38 @@ function findReferences(ast: ASTNode): Reference[] {
     const n = node as ASTNode;
     if (n.op === '.' || n.op === '.?' || n.op === '[]' || n.op === '[?]') {
       const [target, member] = n.args as [ASTNode, ASTNode | string];
+      const key = typeof member === 'string' ? member : member.op === 'value' && typeof member.args === 'string' ? member.args : undefined;
+      const offset = typeof member === 'string' ? n.pos : member.pos;
       if (target.op === 'id' && (CEL_VARIABLES as readonly string[]).includes(target.args)) {
-        const name = typeof member === 'string' ? member : member.op === 'value' && typeof member.args === 'string' ? member.args : undefined;
-        if (name !== undefined) {
-          refs.push({ root: target.args as CelVariable, name, offset: typeof member === 'string' ? n.pos : member.pos });
+        if (key !== undefined) {
+          const ref: Reference = { root: target.args as CelVariable, name: key, offset };
+          refs.push(ref);
+          byNode.set(n, ref);
         }
       }
     }
     stack.push(n.args);
+  }
+  // Second pass, now that every `<root>.<name>` is known: the field accessed on it, if any.
+  const fields: unknown[] = [ast];
+  while (fields.length > 0) {
+    const node = fields.pop();
+    if (Array.isArray(node)) {
+      fields.push(...node);
+      continue;
+    }
+    if (node === null || typeof node !== 'object' || !('op' in node)) continue;
+    const n = node as ASTNode;
+    if (n.op === '.' || n.op === '.?' || n.op === '[]' || n.op === '[?]') {
+      const [target, member] = n.args as [ASTNode, ASTNode | string];
+      const ref = byNode.get(target);
+      const key = typeof member === 'string' ? member : member.op === 'value' && typeof member.args === 'string' ? member.args : undefined;
+      if (ref !== undefined && key !== undefined) {
+        ref.field = key;
+        ref.fieldOffset = typeof member === 'string' ? n.pos : member.pos;
+      }
+    }
+    fields.push(n.args);
   }
   return refs.sort((a, b) => a.offset - b.offset);
 }

@@ -14,7 +14,10 @@ export interface StateDir {
 }
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): StateDir {
-  const root = path.resolve(cwd, env['DEPLOYCTL_STATE_DIR'] ?? '.deployctl');
+  return stateDirAt(path.resolve(cwd, env['DEPLOYCTL_STATE_DIR'] ?? '.deployctl'));
+}
+
+export function stateDirAt(root: string): StateDir {
   return {
     root,
     runsDir: path.join(root, 'runs'),
@@ -90,6 +93,10 @@ export interface LockInfo {
   runId: string;
   since: string;
   runbook: string;
+  /** Where the run keeps its state (absolute): another directory's `status` can read its journal there. */
+  stateRoot?: string;
+  /** The directory the run was started from (runbook paths in the journal are relative to it). */
+  cwd?: string;
 }
 
 export type AcquireResult =
@@ -108,7 +115,7 @@ export type AcquireResult =
  * checks again, under that claim, that the lock is still the stale one it saw — so two processes that both find
  * the same stale lock cannot both end up holding the runbook.
  */
-export function acquireLock(dir: StateDir, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, now: number): AcquireResult {
+export function acquireLock(dir: Pick<StateDir, 'locksDir'>, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, now: number): AcquireResult {
   fs.mkdirSync(dir.locksDir, { recursive: true });
   const file = path.join(dir.locksDir, `${name}.lock`);
   let mine: LockInfo = { user: safeUser(), host: os.hostname(), pid: process.pid, since: new Date(now).toISOString(), ...info };
@@ -175,8 +182,33 @@ function createExclusive(file: string, text: string): boolean {
   return true;
 }
 
+/**
+ * Host-wide locks, beside the state directory's own: the state directory is per working directory, so a second
+ * checkout, or `cd runbooks && deployctl run phase65.yaml`, would otherwise deploy the same runbook at the same time.
+ */
+export function hostLocks(env: NodeJS.ProcessEnv = process.env): Pick<StateDir, 'locksDir'> {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const root = env['DEPLOYCTL_LOCK_DIR'] ?? path.join(os.tmpdir(), `deployctl-${uid}`);
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  return { locksDir: path.join(root, 'locks') };
+}
+
+/** Every live holder of a host-wide lock: deployments running on this host, from any directory. */
+export function liveHostLocks(locks: Pick<StateDir, 'locksDir'>): LockInfo[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(locks.locksDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.lock'))
+    .map((n) => readLock(path.join(locks.locksDir, n)))
+    .filter((l): l is LockInfo => l !== undefined && l.host === os.hostname() && isAlive(l.pid));
+}
+
 /** Who holds the lock of a runbook now, if anyone. */
-export function lockHolder(dir: StateDir, name: string): LockInfo | undefined {
+export function lockHolder(dir: Pick<StateDir, 'locksDir'>, name: string): LockInfo | undefined {
   return readLock(path.join(dir.locksDir, `${name}.lock`));
 }
 

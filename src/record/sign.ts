@@ -27,7 +27,7 @@ export type SignResult =
   | { kind: 'bad-signer'; message: string }
   | { kind: 'key-error'; error: KeyError }
   | { kind: 'key-not-listed'; role: SignoffRole; keyId: string }
-  | { kind: 'already-signed'; keyId: string; existingIndex: number; keyWarning?: string }
+  | { kind: 'already-signed'; keyId: string; existingIndex: number; existingRole?: string; keyWarning?: string }
   | { kind: 'too-many-signatures'; keyId: string }
   | { kind: 'changed-concurrently' }
   | {
@@ -70,7 +70,10 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
     const added = addSignature(read.parsed.envelope, key.key, { role: role.id, signer, signed_at: new Date(request.now).toISOString() });
     const keyWarning = key.warning !== undefined ? { keyWarning: key.warning } : {};
     if (!added.added) {
-      if (added.reason === 'already-signed') return { kind: 'already-signed', keyId: key.keyId, existingIndex: added.existingIndex, ...keyWarning };
+      if (added.reason === 'already-signed') {
+        const existingRole = read.parsed.envelope.signatures[added.existingIndex]?.role;
+        return { kind: 'already-signed', keyId: key.keyId, existingIndex: added.existingIndex, ...(existingRole !== undefined ? { existingRole } : {}), ...keyWarning };
+      }
       return { kind: 'too-many-signatures', keyId: key.keyId };
     }
 

@@ -322,6 +322,17 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
   if (trust.explicitRunbook === undefined && attempt.result.status === 'verified' && verifiedName !== undefined && verifiedName !== hint) {
     attempt = attemptVerify(parsed, trust, located(verifiedName));
   }
+  // A runbook edited since the run cannot vouch: its role keys may have been added afterwards. Check again without
+  // them; the runbook still shows as CHANGED, and its sign-offs as not checked.
+  const changed = attempt.runbook !== undefined && attempt.statement !== undefined && attempt.runbook.sha256 !== undefined && attempt.runbook.sha256 !== attempt.statement.subject[0].digest.sha256;
+  if (changed) {
+    const { roles: _roles, ...withoutRoles } = attempt.runbook!;
+    void _roles;
+    attempt = attemptVerify(parsed, trust, { ...withoutRoles, keys: [] });
+    if (attempt.result.status !== 'verified') {
+      attempt.failures.unshift(`the runbook ${attempt.runbook?.path ?? ''} changed since the run, so its role keys do not count, and no other trusted key signed the record; give the signer's key with --pubkey, or restore the runbook`);
+    }
+  }
 
   const { result, runbook } = attempt;
   const trustedIds = new Set(attempt.keys.map((k) => k.keyId));
@@ -391,7 +402,14 @@ function attemptVerify(parsed: ParsedEnvelope, trust: Trust, runbook: RunbookTru
   const failures: string[] = [];
   if (result.status !== 'verified') {
     if (keys.length === 0) failures.push('no trusted public key to check the signatures with');
-    else failures.push(`no signature verifies with a trusted key (${keys.length} tried)`);
+    else {
+      const tampered = result.signatures.some((v) => !v.valid && keys.some((k) => k.keyId === v.keyid));
+      failures.push(
+        tampered
+          ? `no signature verifies with a trusted key (${keys.length} tried): a signature's own key is trusted here and does not verify it, so the record was changed`
+          : `no signature verifies with a trusted key (${keys.length} tried): it was signed by a key not trusted here; if the record comes from another machine or directory, give its signer's public key with --pubkey (a run signs with that directory's .deployctl/keys/deployctl.pub)`,
+      );
+    }
     return { runbook, keys, result, statementProblems: [], failures };
   }
   if (result.payloadType !== STATEMENT_PAYLOAD_TYPE) {

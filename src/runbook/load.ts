@@ -34,6 +34,13 @@ export function parseRunbookText(text: string, file: string): { ok: true; doc: R
     const { line, col } = locate.value([]);
     return { ok: false, problems: [{ file, line, col, code: 'not-a-mapping', message: `the runbook is ${what}, not a mapping: it starts with keys such as 'version: 1' and 'name:'` }] };
   }
+  if (!('version' in value) && !('phases' in value) && Object.values(value).every((v) => v === null || typeof v !== 'object' || Array.isArray(v))) {
+    // Flat keys and no version or phases: most likely the answers file given where the runbook belongs.
+    return {
+      ok: false,
+      problems: [{ file, line: 1, col: 1, code: 'not-a-runbook', message: "this is not a runbook (no 'version:' and no 'phases:'); if it is an answers file, give it with --answers and the runbook as the argument" }],
+    };
+  }
   const shape = checkSchema(value, locate);
   if (shape.length > 0) return { ok: false, problems: sortProblems(shape) };
   const doc = value as RunbookDoc;

@@ -80,6 +80,11 @@ function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
       if (expected === 'boolean' && typeof data === 'string' && YAML11_BOOLEANS.has(data)) {
         return make(`${where} must be true or false, got '${data}': YAML 1.2 reads '${data}' as a string; write true or false`, 'yaml11-boolean');
       }
+      const pattern = error.parentSchema?.['pattern'];
+      if (typeof data === 'number' && typeof pattern === 'string' && PATTERN_HINTS[pattern] !== undefined && pattern.includes('ms|s|m|h|d')) {
+        // `target_duration: 20`: a bare number has no unit.
+        return make(`${where} must be a duration with a unit, got ${describeValue(data)}: ${PATTERN_HINTS[pattern]} (e.g. ${data}m)`, 'wrong-type');
+      }
       return make(`${where} must be ${article(expected)}, got ${describeValue(data)}`, 'wrong-type');
     }
     case 'const':

@@ -4,7 +4,7 @@ import { compileTemplate, templatesInsideShellQuotes } from '../expr/template.js
 import { parseDuration } from './duration.js';
 import type { Problem } from './problem.js';
 import { didYouMean } from './suggest.js';
-import { gateId, isManualStep, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
+import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
 
 type Path = (string | number)[];
@@ -92,6 +92,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
           const target = index.steps.get(ref.name);
           if (target === undefined) {
             reportInside(path, where(ref), 'unknown-step', `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
+          } else if (ref.field !== undefined && !(STEP_FIELDS as readonly string[]).includes(ref.field)) {
+            reportInside(path, baseOffset + (ref.fieldOffset ?? ref.offset), 'unknown-step-field', `steps.${ref.name}.${ref.field}: a step has no '${ref.field}'${didYouMean(ref.field, STEP_FIELDS) || ` (it has ${STEP_FIELDS.join(', ')})`}`);
           } else if (scope.kind === 'before' && target.order >= scope.order) {
             const why = target.order === scope.order ? 'is this very step' : target.rollback ? 'is a rollback step, which only runs after a failure' : 'runs after it';
             reportInside(path, where(ref), 'step-not-yet-run', `${scope.what} uses steps.${ref.name}, which ${why}; it can only use steps that come earlier`);

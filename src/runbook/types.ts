@@ -65,6 +65,9 @@ export interface HttpDoc {
   expect?: { status?: number | number[]; body_contains?: string };
 }
 
+/** What `steps.<id>` holds in expressions (built in src/engine/context.ts). */
+export const STEP_FIELDS = ['ok', 'status', 'exit_code', 'duration_ms', 'attempts', 'stdout', 'stderr', 'metrics', 'answer'] as const;
+
 export const STEP_KINDS = ['run', 'http', 'confirm', 'checklist', 'ask'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 /** Kinds a person answers; the rest are automated. */

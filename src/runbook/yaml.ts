@@ -187,7 +187,11 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
     const line = cst.tokens.find((t) => t.type === 'directive' && t.source.startsWith('%YAML'));
     problems.push(problemAt(line?.offset ?? 0, 'yaml-version', `%YAML ${directive.version} is not supported: runbooks are YAML 1.2; remove the %YAML line`));
   }
-  const errors = [...doc.errors, ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0]);
+  // A syntax error throws the parser off for the rest of the file: the errors after the first are mostly its echoes
+  // (one tab gave 18 problems, some in the library's own words). Show the first; warnings (tags) are each real.
+  const syntax = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
+  const echoes = syntax.length - 1;
+  const errors = [...syntax.slice(0, 1), ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0]);
   for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
     // yaml reports where it gave up looking for the closing character; the fix is where the string or list opens.
     const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? findUnclosed(doc, error.pos[0]) : undefined;
@@ -196,6 +200,10 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
     } else {
       problems.push(problemAt(error.pos[0], yamlErrorCode(error.code), describeYamlError(error.code, error.message)));
     }
+  }
+  const firstSyntax = syntax[0] === undefined ? undefined : problems.find((p) => p.code !== 'custom-tag' && p.code !== 'yaml-version');
+  if (echoes > 0 && firstSyntax !== undefined) {
+    firstSyntax.message += ` (fix this first: ${echoes} more YAML error${echoes === 1 ? '' : 's'} after it may come from it)`;
   }
   const moreAt = errors.length > YAML_LIMITS.maxErrors ? errors[YAML_LIMITS.maxErrors]!.pos[0] : cst.truncatedAt;
   if (moreAt !== undefined) {

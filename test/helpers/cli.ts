@@ -63,7 +63,8 @@ export function spawnCli(args: readonly string[], options: CliOptions): CliProce
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
-    env: cliEnv(options.env),
+    // Host-wide locks per working directory: tests that run side by side in separate directories are separate hosts.
+    env: cliEnv({ DEPLOYCTL_LOCK_DIR: path.join(options.cwd, '.deployctl-host-locks'), ...options.env }),
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`could not spawn ${BIN}`);

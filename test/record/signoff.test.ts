@@ -86,6 +86,16 @@ describe('record sign', () => {
     expect(v.stdout).toMatch(/✔ Deployment Lead \(lead\)\s+signed by Ana Torres on 2026-11-27T09:00:00\.000Z, key sha256:[0-9a-f]{12} \(role lead: keys\/lead\.pub\)/);
   });
 
+  it('refuses to let a key that signed for one role sign off for another (one key, one signature)', () => {
+    expect(sign({ role: 'qa', key: ws.keys.qa.key }).code).toBe(0);
+    // ops lists no keys, so any key could claim it — but this one already signed, for qa.
+    const again = sign({ role: 'ops', key: ws.keys.qa.key });
+    expect(again.code).toBe(2);
+    expect(String(again.stderr)).toMatch(/already signed .* for role qa; a key signs a record once, so it cannot also sign off for ops/);
+    // The same role again is the harmless no-op.
+    expect(sign({ role: 'qa', key: ws.keys.qa.key }).code).toBe(0);
+  });
+
   it('rewrites the file atomically, keeping its mode, and leaves no temporary file behind', () => {
     fs.chmodSync(path.join(ws.dir, ws.record), 0o640);
     expect(sign({ role: 'lead', key: ws.keys.lead.key }).code).toBe(0);

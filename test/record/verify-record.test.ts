@@ -60,6 +60,21 @@ describe('record verify', () => {
     expect(r.stdout).toMatch(/runbook small\.yaml: CHANGED since the run \(sha256 now [0-9a-f]{12}…, recorded [0-9a-f]{12}…\)/);
   });
 
+  it('does not let a runbook edited since the run vouch for the record or for sign-offs with its role keys', () => {
+    // Signed only by the lead's key; then someone edits the runbook (they could have added a key of their own).
+    ws.writeEnvelope(signEnvelope(STATEMENT_PAYLOAD_TYPE, statementBytes(smallPredicate()), ws.keys.lead.privateKey, { role: 'lead', signer: 'Ana' }));
+    fs.rmSync(path.join(ws.dir, '.deployctl', 'keys'), { recursive: true });
+    expect(verify(ws.record).code).toBe(0);
+    fs.appendFileSync(path.join(ws.dir, 'small.yaml'), '# edited\n');
+    const r = verify(ws.record);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('changed since the run, so its role keys do not count');
+    // With the lead's key given on purpose, the record verifies, but the edited runbook still does not attribute roles.
+    const given = verify(ws.record, { pubkey: [ws.keys.lead.pub] });
+    expect(given.code).toBe(0);
+    expect(given.stdout).not.toMatch(/signs off for lead/);
+  });
+
   it('says when the runbook is not found, not checked', () => {
     fs.rmSync(path.join(ws.dir, 'small.yaml'));
     const r = verify(ws.record);

@@ -38,6 +38,8 @@ describe('checkMeaning', () => {
     ['an escalation when: that does not parse', runbook({ extra: 'escalation:\n  - { name: R, when: "steps.build.ok &&& true", to: [lead] }\n' }), '7:40', 'bad-cel', 'invalid CEL expression'],
     ['two success metrics with one id', runbook({ extra: 'success_metrics:\n  - { id: m, title: A, target: x }\n  - { id: m, title: B, target: y }\n' }), '8:11', 'duplicate-id', "duplicate success metric id 'm'"],
     ['a success metric naming an unknown run field', runbook({ extra: 'success_metrics:\n  - { id: m, title: A, target: x, ok: "run.nope == 1" }\n' }), '7:44', 'unknown-run-field', 'run.nope does not exist'],
+    ['a field a step does not have', runbook({ extra: 'success_metrics:\n  - { id: m, title: A, target: x, ok: "steps.build.okay" }\n' }), '7:52', 'unknown-step-field', "steps.build.okay: a step has no 'okay'"],
+    ['a misspelt step field, indexed', runbook({ extra: "success_metrics:\n  - { id: m, title: A, target: x, ok: \"steps['build'].statuz == 'failed'\" }\n" }), '7:55', 'unknown-step-field', "did you mean 'status'?"],
     ['a success metric naming no step', runbook({ extra: 'success_metrics:\n  - { id: m, title: A, target: x, actual: steps.nope.duration_ms }\n' }), '7:49', 'unknown-step', 'steps.nope names no step'],
     ['a zero timeout', runbook({ steps: '      - { id: build, owner: ops, run: make, timeout: 0s }\n' }), '9:54', 'zero-duration', 'a timeout of 0 makes no sense'],
     ['a retry_delay without retries', runbook({ steps: '      - { id: build, owner: ops, run: make, retry_delay: 1s }\n' }), '9:45', 'delay-without-retries', 'retry_delay without retries has no effect'],
