@@ -47,7 +47,16 @@ describe('compileExpression', () => {
     ['size(steps) > 0', []],
     ['true', []],
   ])('finds the references in %j', (source, references) => {
-    expect(compiled(source).references).toEqual(references);
+    expect(compiled(source).references.map(({ root, name, offset }) => ({ root, name, offset }))).toEqual(references);
+  });
+
+  it.each([
+    ['steps.a.ok', [['a', 'ok', 8]]],
+    ["steps['b-c'].status == 'failed'", [['b-c', 'status', 13]]],
+    ['steps.a.metrics.p95_ms < 500.0', [['a', 'metrics', 8]]],
+    ['has(steps.a)', [['a', undefined, undefined]]],
+  ] as const)('notes the field read on each reference in %j', (source, expected) => {
+    expect(compiled(source).references.map((r) => [r.name, r.field, r.fieldOffset])).toEqual(expected);
   });
 
   it.each([

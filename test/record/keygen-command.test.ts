@@ -32,7 +32,7 @@ describe('keygenCommand', () => {
       `private key: ${keyPath} (mode 0600; keep it secret, never commit it)`,
       `public key:  ${pubPath}`,
       `key id:      ${pub.keyId}`,
-      `To let this key sign off for a role, list ${pubPath} (path relative to the runbook) under that role's keys: in the runbook.`,
+      `To let this key sign off for a role, list its .pub under that role's keys: in the runbook, as a path relative to the runbook's own directory (for a runbook in runbooks/: ${path.relative('runbooks', pubPath)}).`,
     ]);
     expect(io.stderr).toEqual([]);
     expect(priv.keyId).toBe(pub.keyId);
