@@ -47,7 +47,7 @@ console.log(
     `| baseline: spawn \`sh -c true\` + append and fsync a journal line, per step (bench/baselines/steps-loop.mjs) | ${formatMs(base)} | ${formatMs(results['baseline'].min)} | ${formatMs(results['baseline'].max)} | 1.00× |`,
     `| deployctl run (CI=true; journal, task list, signed record) | ${formatMs(mine)} | ${formatMs(results['deployctl'].min)} | ${formatMs(results['deployctl'].max)} | ${(mine / base).toFixed(2)}× |`,
     '',
-    `deployctl's journal of one run: ${journalLines} lines for ${steps} steps (the baseline writes ${steps}), each fsynced`,
+    `deployctl's journal of one run: ${journalLines} lines for ${steps} steps (the baseline writes ${steps}); deployctl fsyncs the start and end of each step and the run`,
     describeLoads(loads),
   ].join('\n'),
 );
