@@ -6,7 +6,9 @@ import { parseJournal } from '../engine/journal.js';
 import { foldEvents, type RunState } from '../engine/state.js';
 import { formatStatusUpdate, openIssuesFromState, statusView } from '../notify/messages.js';
 import { hostLocks, isAlive, isRunId, listRunIds, liveHostLocks, lockHolder, readJournalText, stateDir, stateDirAt, type StateDir } from '../ports/state-dir.js';
-import { parseDuration } from '../runbook/duration.js';
+import { formatDuration, parseDuration } from '../runbook/duration.js';
+import { roleLabel, stepTitle } from '../runbook/labels.js';
+import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
 
 export interface StatusPorts {
@@ -61,6 +63,8 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
   const view = statusView(doc, state, openIssuesFromState(state));
   io.out(`Run ${chosen.runId} of ${doc.name}, operator ${state.operator ?? 'unknown'}${state.finished ? `, ended ${state.finished.status}` : ''}`);
   io.out(formatStatusUpdate(doc, state, view, state.finished?.at ?? now, state.finished ? undefined : every !== undefined ? now + every : undefined));
+  const waiting = state.finished === undefined ? waitingOn(doc, state, now) : undefined;
+  if (waiting !== undefined) io.out(`⏳ Waiting on: ${waiting}`);
   return ExitCode.ok;
 }
 
@@ -69,4 +73,22 @@ function isHeldBy(dir: StateDir, state: RunState, runId: string): boolean {
   const name = state.runbook?.name;
   const lock = name === undefined ? undefined : lockHolder(dir, name);
   return lock !== undefined && lock.runId === runId && (isAlive(lock.pid) || lock.host !== state.host);
+}
+
+/** What the run is doing right now: the step in flight (and whose it is), or the go/no-go being decided. */
+function waitingOn(doc: RunbookDoc, state: RunState, now: number): string | undefined {
+  for (const [id, step] of state.steps) {
+    if (step.startedAt === undefined || step.outcome !== undefined) continue;
+    const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
+    const who = docStep ? `${roleLabel(docStep.owner, doc.roles[docStep.owner])} ` : '';
+    return `${who}${docStep ? stepTitle(docStep) : id} (step '${id}'${step.rollback ? ', rollback' : ''}), for ${formatDuration(now - step.startedAt)}`;
+  }
+  for (const phase of doc.phases) {
+    if (phase.gate === undefined || state.phases.get(phase.id)?.status !== 'running') continue;
+    const gate = state.gates.get(gateId(phase));
+    if (gate?.decision === undefined && (phase.steps ?? []).every((s) => state.steps.get(s.id)?.outcome !== undefined)) {
+      return `${roleLabel(phase.gate.owner, doc.roles[phase.gate.owner])} go/no-go '${gateId(phase)}'`;
+    }
+  }
+  return undefined;
 }

@@ -49,7 +49,7 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
     lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${state.rollback.status === 'succeeded' ? 'succeeded' : 'FAILED: the system may be in a mixed state; escalate now'}`);
   }
   if (result.status === 'aborted') lines.push('  the run can be continued with --resume');
-  lines.push(record ? `  record: ${record.path} (signed, ${record.keyId})` : '  record: NOT WRITTEN');
+  lines.push(record ? `  record: ${record.path} (signed with key ${record.keyId})` : '  record: NOT WRITTEN');
   return lines.join('\n');
 }
 

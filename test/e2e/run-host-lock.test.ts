@@ -47,6 +47,7 @@ describe('the host-wide lock', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`(started from ${a}`);
     expect(status.stdout).toContain('🟡 Deployment: IN PROGRESS');
+    expect(status.stdout).toMatch(/⏳ Waiting on: \[Ops\] ship \(step 'ship'\), for \d/);
 
     fs.writeFileSync(path.join(a, 'stop'), '');
     expect((await first.result).code).toBe(0);
