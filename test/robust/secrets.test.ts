@@ -95,9 +95,10 @@ const PRINTERS: [string, string][] = [
   ['url-python-quote-plus', `python3 -c 'import os, urllib.parse; print(urllib.parse.quote_plus(os.environ["S"]))'`],
   ['url-python-quote', `python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["S"], safe=""))'`],
   ['json', `node -e 'console.log(JSON.stringify({ token: process.env.S }))'`],
-  // Half to stdout, half to stderr: neither stream holds the secret; merged (2>&1) the one stream does.
-  ['split', `node -e 'const s = process.env.S, h = s.length >> 1; process.stdout.write(s.slice(0, h)); process.stderr.write(s.slice(h))'`],
-  ['split-merged', `node -e 'const s = process.env.S, h = s.length >> 1; process.stdout.write(s.slice(0, h)); process.stderr.write(s.slice(h))' 2>&1`],
+  // Half to stdout, half to stderr: neither stream holds the secret; merged (2>&1) the one stream does. Split by code point:
+  // halving a surrogate pair would print two U+FFFD, so the secret would be destroyed, not hidden, and the merged case would prove nothing.
+  ['split', `node -e 'const s = [...process.env.S], h = s.length >> 1; process.stdout.write(s.slice(0, h).join("")); process.stderr.write(s.slice(h).join(""))'`],
+  ['split-merged', `node -e 'const s = [...process.env.S], h = s.length >> 1; process.stdout.write(s.slice(0, h).join("")); process.stderr.write(s.slice(h).join(""))' 2>&1`],
 ];
 
 describe('canary secrets', { timeout: SLOW }, () => {
