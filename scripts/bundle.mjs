@@ -27,7 +27,7 @@ const result = await build({
   absWorkingDir: root,
   entryPoints: { 'cli/entry': 'src/cli/entry.ts' },
   outdir,
-  // Chunks sit beside the entry: src/cli/version.ts finds package.json at ../../ from whichever file it lands in.
+  // Chunks sit beside the entry: src/ports/version.ts finds package.json at ../../ from whichever file it lands in.
   chunkNames: 'cli/[name]-[hash]',
   bundle: true,
   splitting: true,

@@ -8,7 +8,6 @@ export const ExitCode = {
   rolledBack: 4,
   interrupted: 130,
 } as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** An expected failure: printed once at the process boundary as `deployctl: message` plus the hint, never a stack. */
 export class CliError extends Error {

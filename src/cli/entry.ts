@@ -1,5 +1,5 @@
 // The process boundary: argv in, exit code out. bin/deployctl.js imports this and nothing else.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../ports/version.js';
 
 /**
  * `deployctl plan … | head`: a closed pipe is the reader saying it has enough, not an error. Never a reason to stop,
@@ -15,13 +15,12 @@ function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  // Answered here, before commander and the command table load (issue 7: start-up within 1.5× of `node -e 0`), and
-  // without ./version.js: shared with the commands, it would be a chunk of its own, one more module to load. The same
-  // package.json (../../ from dist/cli/ and from src/cli/) and the same output as commander's `.version()`, which
-  // answers every other spelling (`deployctl -V extra`, …).
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  // Answered here, before commander and the command table load (issue 7: start-up within 1.5× of `node -e 0`). The
+  // version port is shared with the commands, so the bundle makes it a small chunk of its own: one file more, which
+  // does not show against Node's own start-up. The same output as commander's `.version()`, which answers every other
+  // spelling (`deployctl -V extra`, …).
   ignoreClosedPipe(process.stdout);
-  process.stdout.write(`${version}\n`);
+  process.stdout.write(`${packageVersion()}\n`);
 } else {
   ignoreClosedPipe(process.stdout);
   ignoreClosedPipe(process.stderr);

@@ -1,8 +1,8 @@
 // The command-line surface, declared in one place; each command's module is imported only when it runs.
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, ExitCode, isCliError } from '../errors.js';
+import { ExitCode, isCliError } from '../errors.js';
+import { packageVersion } from '../ports/version.js';
 import { processIo, type Io } from './io.js';
-import { packageVersion } from './version.js';
 
 const REPORT_URL = 'https://github.com/deployctl/deployctl/issues';
 
@@ -198,5 +198,3 @@ export function reportError(error: unknown, io: Io): number {
   io.err(`deployctl: internal error: this is a bug in deployctl, not in your runbook.\n  Please report it at ${REPORT_URL} with the lines below.\n${stack}`);
   return ExitCode.failed;
 }
-
-export { CliError };

@@ -1,6 +1,6 @@
 // Ctrl-C and SIGTERM during a run: the first stops the running step's process tree and lets the run end cleanly; a second exits at once, as does a hangup.
-import { writeSync } from 'node:fs';
 import { killAllRunning } from '../ports/exec.js';
+import { writeAll } from '../ports/fs.js';
 import { ExitCode } from '../errors.js';
 
 const SHOW_CURSOR = '\x1b[?25h';
@@ -19,7 +19,7 @@ function sleepSync(ms: number): void {
  */
 function writeNow(fd: 1 | 2, text: string): void {
   try {
-    writeSync(fd, text);
+    writeAll(fd, Buffer.from(text, 'utf8'));
   } catch {
     // A closed or non-blocking descriptor (EAGAIN): nothing better to do on the way out.
   }

@@ -1,15 +1,14 @@
 // `deployctl preflight [runbook]`: run the automated checks of the preflight phases for CI; progress on stderr, --json on stdout, --junit to a file.
-import { statSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
-import { packageVersion } from '../cli/version.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createMasker } from '../engine/secrets.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand } from '../ports/exec.js';
-import { readFileLimited, writeFileAtomic } from '../ports/fs.js';
+import { isRegularFile, listDirectory, readFileLimited, writeFileAtomic } from '../ports/fs.js';
 import { sendHttp } from '../ports/http.js';
+import { packageVersion } from '../ports/version.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { githubAnnotations, wantsGithubAnnotations } from '../preflight/annotations.js';
 import { preflightPhases } from '../preflight/checks.js';
@@ -49,22 +48,7 @@ export interface PreflightPorts {
   killGraceMs?: number;
 }
 
-export const realDiscoverFs: DiscoverFs = {
-  isFile(file) {
-    try {
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  },
-  listDir(dir) {
-    try {
-      return readdirSync(dir);
-    } catch {
-      return undefined;
-    }
-  },
-};
+export const realDiscoverFs: DiscoverFs = { isFile: isRegularFile, listDir: listDirectory };
 
 export function defaultPreflightPorts(io: Io, signal: AbortSignal): PreflightPorts {
   return {

@@ -25,7 +25,7 @@ import {
 } from '../record/messages.js';
 import { renderRecordSummary, renderVerificationReport } from '../record/show.js';
 import { signRecord } from '../record/sign.js';
-import { prepareTrust, verifyRecordFile, type CheckedRecord, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
+import { prepareTrust, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
 
 export interface RecordContext {
   io: Io;

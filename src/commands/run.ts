@@ -3,10 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Io } from '../cli/io.js';
-import { packageVersion } from '../cli/version.js';
 import { CliError, ExitCode } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
+import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { parseJournal, serializeEvent } from '../engine/journal.js';
@@ -18,6 +18,7 @@ import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
 import { appendToFile } from '../ports/fs.js';
+import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
 import {
   acquireLock,
@@ -415,7 +416,7 @@ interface RunToResume {
 
 function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
   const { doc, source } = runbook;
-  if (which !== true && !isRunId(which)) throw new CliError(`'${which}' is not a run id (they look like 20261126T151500Z-3f9a1c)`, { hint: 'deployctl record list shows the runs and their ids' });
+  if (which !== true && !isRunId(which)) throw new CliError(`'${which}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl record list shows the runs and their ids' });
   const candidates = which === true ? listRunIds(dir) : [which];
   for (const runId of candidates) {
     const text = readJournalText(dir, runId);
@@ -465,10 +466,4 @@ function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv
   }
   if (loaded.warning) io.err(`deployctl: warning: ${loaded.warning}`);
   return loaded.key;
-}
-
-function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }

@@ -23,7 +23,7 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
   const dir = stateDir(ports.env, ports.cwd);
   let chosen: { runId: string; state: RunState; cwd: string } | undefined;
   if (runId !== undefined) {
-    if (!isRunId(runId)) throw new CliError(`'${runId}' is not a run id (they look like 20261126T151500Z-3f9a1c)`, { hint: 'deployctl status with no argument shows the running deployment' });
+    if (!isRunId(runId)) throw new CliError(`'${runId}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl status with no argument shows the running deployment' });
     const text = readJournalText(dir, runId);
     if (text === undefined) throw new CliError(`no run ${runId} in ${dir.runsDir}`, { hint: 'run deployctl status from the directory the run was started in' });
     chosen = { runId, state: foldEvents(parseJournal(text).events), cwd: ports.cwd };

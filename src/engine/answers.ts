@@ -23,10 +23,6 @@ export interface AnswerKey {
   items?: string[];
 }
 
-function manualSteps(doc: RunbookDoc): StepDoc[] {
-  return doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.rollback ?? [])]).filter((s) => ['confirm', 'checklist', 'ask'].includes(stepKind(s)));
-}
-
 /** Every key a non-interactive run needs, in run order. */
 export function answerKeys(doc: RunbookDoc): AnswerKey[] {
   const keys: AnswerKey[] = [];

@@ -71,6 +71,13 @@ export interface ContextInputs {
   onlyFinished?: boolean;
 }
 
+/** The variables that are set: `process.env`'s type allows undefined values, steps and `env.*` have none. */
+export function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 export function celContext({ doc, state, env, now, fullOutput, onlyFinished = false }: ContextInputs): CelContext {
   const steps = stepViews(doc, state, onlyFinished);
   if (fullOutput) {
@@ -79,13 +86,11 @@ export function celContext({ doc, state, env, now, fullOutput, onlyFinished = fa
       if (view) steps[id] = { ...view, stdout: output.stdout, stderr: output.stderr };
     }
   }
-  const definedEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) definedEnv[k] = v;
   return {
     steps,
     vars: { ...state.vars },
     answers: answerViews(doc, state),
-    env: definedEnv,
+    env: definedEnv(env),
     run: {
       id: state.runId ?? '',
       operator: state.operator ?? '',

@@ -27,10 +27,6 @@ export function shouldRollBack(doc: RunbookDoc, state: RunState): boolean {
   return state.rollback?.status === undefined && phasesToRollBack(doc, state).length > 0;
 }
 
-export function isManualKind(step: StepDoc): boolean {
-  return step.confirm !== undefined || step.checklist !== undefined || step.ask !== undefined;
-}
-
 /**
  * Steps a resumed run would stop at to ask whether they completed: started in an earlier session, not
  * finished (in flight at a crash, or interrupted), not idempotent, and not manual (those are asked again).

@@ -147,9 +147,41 @@ function describeCelError(error: unknown): { message: string; offset: number } {
 
 /** Every `<root>.<name>` or `<root>['<name>']` in the expression, for the loader's meaning checks. */
 function findReferences(ast: ASTNode): Reference[] {
+  const accesses = memberAccesses(ast);
   const refs: Reference[] = [];
   /** The reference each `<root>.<name>` node made, so an access on it (`steps.a.ok`) can add its field. */
   const byNode = new Map<ASTNode, Reference>();
+  for (const { node, target, key, offset } of accesses) {
+    if (target.op === 'id' && (CEL_VARIABLES as readonly string[]).includes(target.args) && key !== undefined) {
+      const ref: Reference = { root: target.args as CelVariable, name: key, offset };
+      refs.push(ref);
+      byNode.set(node, ref);
+    }
+  }
+  // Second pass, now that every `<root>.<name>` is known: the field accessed on it, if any.
+  for (const { target, key, offset } of accesses) {
+    const ref = byNode.get(target);
+    if (ref !== undefined && key !== undefined) {
+      ref.field = key;
+      ref.fieldOffset = offset;
+    }
+  }
+  return refs.sort((a, b) => a.offset - b.offset);
+}
+
+interface MemberAccess {
+  /** The access itself: `.`, `.?`, `[]` or `[?]`. */
+  node: ASTNode;
+  /** What is accessed. */
+  target: ASTNode;
+  /** The member's name, when it is a name or a string literal. */
+  key: string | undefined;
+  offset: number;
+}
+
+/** Every member access in the tree, depth first. */
+function memberAccesses(ast: ASTNode): MemberAccess[] {
+  const accesses: MemberAccess[] = [];
   const stack: unknown[] = [ast];
   while (stack.length > 0) {
     const node = stack.pop();
@@ -162,37 +194,9 @@ function findReferences(ast: ASTNode): Reference[] {
     if (n.op === '.' || n.op === '.?' || n.op === '[]' || n.op === '[?]') {
       const [target, member] = n.args as [ASTNode, ASTNode | string];
       const key = typeof member === 'string' ? member : member.op === 'value' && typeof member.args === 'string' ? member.args : undefined;
-      const offset = typeof member === 'string' ? n.pos : member.pos;
-      if (target.op === 'id' && (CEL_VARIABLES as readonly string[]).includes(target.args)) {
-        if (key !== undefined) {
-          const ref: Reference = { root: target.args as CelVariable, name: key, offset };
-          refs.push(ref);
-          byNode.set(n, ref);
-        }
-      }
+      accesses.push({ node: n, target, key, offset: typeof member === 'string' ? n.pos : member.pos });
     }
     stack.push(n.args);
   }
-  // Second pass, now that every `<root>.<name>` is known: the field accessed on it, if any.
-  const fields: unknown[] = [ast];
-  while (fields.length > 0) {
-    const node = fields.pop();
-    if (Array.isArray(node)) {
-      fields.push(...node);
-      continue;
-    }
-    if (node === null || typeof node !== 'object' || !('op' in node)) continue;
-    const n = node as ASTNode;
-    if (n.op === '.' || n.op === '.?' || n.op === '[]' || n.op === '[?]') {
-      const [target, member] = n.args as [ASTNode, ASTNode | string];
-      const ref = byNode.get(target);
-      const key = typeof member === 'string' ? member : member.op === 'value' && typeof member.args === 'string' ? member.args : undefined;
-      if (ref !== undefined && key !== undefined) {
-        ref.field = key;
-        ref.fieldOffset = typeof member === 'string' ? n.pos : member.pos;
-      }
-    }
-    fields.push(n.args);
-  }
-  return refs.sort((a, b) => a.offset - b.offset);
+  return accesses;
 }

@@ -45,10 +45,6 @@ function findClose(text: string, from: number): number {
   return -1;
 }
 
-export function hasTemplate(text: string): boolean {
-  return text.includes(OPEN);
-}
-
 /** A template whose expressions are compiled, ready to render many times. */
 export interface CompiledTemplate {
   source: string;

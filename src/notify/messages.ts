@@ -2,7 +2,7 @@
 import type { RunStatus } from '../engine/events.js';
 import type { RunState } from '../engine/state.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { phaseTitle, roleLabel } from '../runbook/labels.js';
+import { phaseTitle, roleName } from '../runbook/labels.js';
 import type { RunbookDoc } from '../runbook/types.js';
 
 export type MessageKind = 'status' | 'issue' | 'resolved' | 'escalation' | 'all-clear' | 'failure';
@@ -106,7 +106,7 @@ export function formatFailureNotice(status: RunStatus, durationMs: number, reaso
 
 function teamLine(doc: RunbookDoc): string {
   return Object.entries(doc.roles)
-    .map(([id, role]) => roleLabel(id, role).slice(1, -1))
+    .map(([id, role]) => roleName(id, role))
     .join(', ');
 }
 

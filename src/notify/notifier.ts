@@ -6,7 +6,7 @@ import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
 import type { Clock, HttpSend } from '../ports/types.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { roleLabel, stepTitle } from '../runbook/labels.js';
+import { roleName, stepTitle } from '../runbook/labels.js';
 import { gateId, type EscalationRuleDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
 import { formatAlert, formatAllClear, formatFailureNotice, formatResolved, formatStatusUpdate, statusView, type MessageKind } from './messages.js';
 
@@ -154,8 +154,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         severity,
         at: clock.now(),
         description: reason,
-        action: rule.action ?? `Escalated to ${to.map((t) => roleLabel(t.role, doc.roles[t.role]).slice(1, -1)).join(' and ')}`,
-        assignee: to.map((t) => roleLabel(t.role, doc.roles[t.role]).slice(1, -1)).join(', '),
+        action: rule.action ?? `Escalated to ${to.map((t) => roleName(t.role, doc.roles[t.role])).join(' and ')}`,
+        assignee: to.map((t) => roleName(t.role, doc.roles[t.role])).join(', '),
       }),
     );
   }
@@ -283,7 +283,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
               description: `attempt ${event.attempt - 1} of '${event.stepId}' failed: ${event.reason}`,
               action: `retrying in ${formatDuration(event.delayMs)}`,
               eta: `next attempt at ${new Date(clock.now() + event.delayMs).toISOString().slice(11, 19)} UTC`,
-              assignee: step ? roleLabel(step.owner, doc.roles[step.owner]).slice(1, -1) : 'the step owner',
+              assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
             }),
           );
         }
@@ -310,7 +310,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
               at: clock.now(),
               description: `${what} failed: ${event.outcome.reason ?? 'failed'}`,
               action: event.rollback ? 'rollback step failed: act now' : 'stopping the deployment; rollback if the plan has one',
-              assignee: step ? roleLabel(step.owner, doc.roles[step.owner]).slice(1, -1) : 'the step owner',
+              assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
             }),
           );
           fireOn('failure', `${what} failed: ${event.outcome.reason ?? 'failed'}`, step?.owner, event.stepId);

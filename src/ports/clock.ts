@@ -58,6 +58,15 @@ export const systemClock: Clock = {
   setTimer: (ms, callback) => startTimer(ms, callback, true),
 };
 
+/**
+ * A UTC time for names that sort by it: `20261126T151500Z` to the second, `20261126T151500123Z` to the millisecond
+ * (run ids, record file names).
+ */
+export function compactUtcStamp(ms: number, precision: 'seconds' | 'milliseconds'): string {
+  const stamp = new Date(ms).toISOString().replace(/[-:]/g, '');
+  return precision === 'seconds' ? stamp.replace(/\.\d+Z$/, 'Z') : stamp.replace('.', '');
+}
+
 /** A clock that only moves when a test says so. */
 export interface ManualClock extends Clock {
   /**

@@ -1,10 +1,11 @@
 // The real Exec port: spawns a step's command in its own process group with execa, streams its output, and never leaves the group behind.
-import { readFileSync, readdirSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { statSync, accessSync, constants as fsConstants } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 import { faultPoint } from '../faults.js';
+import { isZombieState, listProcessIds, readProcStat } from './proc.js';
 
 const DEFAULT_KILL_GRACE_MS = 5000;
 /** How often a dying group is checked while we wait for it to go. */
@@ -101,26 +102,13 @@ export function isGroupAlive(pgid: number): boolean {
 
 /** true/false from /proc; undefined where /proc cannot tell (macOS, or no member found there at all). */
 function hasLiveMemberInProc(pgid: number): boolean | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return undefined;
-  }
+  const pids = listProcessIds();
+  if (pids === undefined) return undefined;
   let zombies = 0;
-  for (const entry of entries) {
-    const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // exited while we looked
-    }
-    // pid (comm) state ppid pgrp …; comm may hold spaces and parentheses, so parse after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) !== pgid) continue;
-    if (fields[0] !== 'Z' && fields[0] !== 'X') return true;
+  for (const pid of pids) {
+    const stat = readProcStat(pid);
+    if (stat === undefined || stat.pgrp !== pgid) continue; // exited while we looked, or another group's
+    if (!isZombieState(stat.state)) return true;
     zombies++;
   }
   return zombies > 0 ? false : undefined;

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { compactUtcStamp } from './clock.js';
 import { openAppendLog, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
+import { isZombieState, listProcessIds, readProcEnvironment, readProcStat } from './proc.js';
 
 export interface StateDir {
   root: string;
@@ -27,13 +29,17 @@ export function stateDirAt(root: string): StateDir {
   };
 }
 
-/** Sortable by time, unique enough for one team: `20261126T151500Z-3f9a1c`. */
+/**
+ * Sortable by time, unique enough for one team: `20261126T151500123Z-3f9a1c`. To the millisecond, so that "the newest
+ * run" is never a coin toss between two runs started in the same second (a dry run, then the real one).
+ */
 export function newRunId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${compactUtcStamp(now, 'milliseconds')}-${randomBytes(3).toString('hex')}`;
 }
 
-const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+/** Also the to-the-second ids of earlier versions, so their runs still resume, show and verify. */
+const RUN_ID_PATTERN = '\\d{8}T\\d{6}(?:\\d{3})?Z-[0-9a-f]{6}';
+const RUN_ID = new RegExp(`^${RUN_ID_PATTERN}$`);
 
 export function isRunId(text: string): boolean {
   return RUN_ID.test(text);
@@ -237,12 +243,8 @@ export function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
   // A zombie (dead, not yet reaped by its parent) still answers kill(pid, 0); on Linux /proc says what it is.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+  const stat = readProcStat(pid);
+  return stat === undefined || stat.state !== 'Z';
 }
 
 export interface MarkedProcess {
@@ -259,30 +261,16 @@ export interface MarkedProcess {
  */
 export function findProcessesWithEnv(all: string, anyOf: readonly string[]): MarkedProcess[] {
   if (anyOf.length === 0) return [];
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return [];
-  }
   const found: MarkedProcess[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let vars: string[];
-    let stat: string;
-    try {
-      vars = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // gone, or another user's
-    }
-    if (!vars.includes(all)) continue;
+  for (const entry of listProcessIds() ?? []) {
+    if (Number(entry) === process.pid) continue;
+    const vars = readProcEnvironment(entry);
+    if (vars === undefined || !vars.includes(all)) continue; // gone, another user's, or not one of ours
     const mark = anyOf.find((m) => vars.includes(m));
     if (mark === undefined) continue;
-    // pid (comm) state ppid pgrp …: parse after the last ')', comm may hold anything.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') continue;
-    found.push({ pid: Number(entry), pgid: Number(fields[2]), mark });
+    const stat = readProcStat(entry);
+    if (stat === undefined || isZombieState(stat.state)) continue; // gone, or a zombie
+    found.push({ pid: Number(entry), pgid: stat.pgrp, mark });
   }
   return found;
 }
@@ -321,7 +309,7 @@ export function removeRecordTemporaries(dir: StateDir, runId: string): void {
     return;
   }
   for (const name of names) {
-    const match = /^\..*-(\d{8}T\d{6}Z-[0-9a-f]{6})\.json\.(\d+)\.\d+\.tmp$/.exec(name);
+    const match = new RegExp(`^\\..*-(${RUN_ID_PATTERN})\\.json\\.(\\d+)\\.\\d+\\.tmp$`).exec(name);
     if (match === null || match[1] !== runId || isAlive(Number(match[2]))) continue;
     fs.rmSync(path.join(dir.recordsDir, name), { force: true });
   }

@@ -3,7 +3,6 @@ import { celContext } from '../engine/context.js';
 import { shouldRunStep } from '../engine/predicates.js';
 import { initialRunState } from '../engine/state.js';
 import { compileExpression } from '../expr/cel.js';
-import { compileTemplate, renderTemplate } from '../expr/template.js';
 import type { CelContext } from '../expr/cel.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { parseDuration } from '../runbook/duration.js';
@@ -11,6 +10,7 @@ import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import type { LoadedRunbook } from '../runbook/load.js';
 import type { Scalar } from '../runbook/types.js';
 import { runHttpStep } from '../steps/http-step.js';
+import { renderStepText } from '../steps/render.js';
 import { runCommandStep } from '../steps/run.js';
 import type { StepResult, StepRunContext } from '../steps/types.js';
 import { judgeFailure } from './conditions.js';
@@ -225,9 +225,7 @@ function skipped(check: Check, doc: LoadedRunbook['doc'], reason: string): Check
 function httpTarget(check: Check, context: CelContext): { url?: string; method: string } {
   const http = check.step.http!;
   const method = http.method ?? 'GET';
-  const compiled = compileTemplate(http.url);
-  if (!compiled.ok) return { method };
-  const rendered = renderTemplate(compiled.template, context, 'text');
+  const rendered = renderStepText(http.url, context);
   return rendered.ok ? { url: rendered.value, method } : { method };
 }
 

@@ -1,5 +1,5 @@
 // `record export`: the record as the team's own deployment record in Markdown (timeline, per-role steps, gates, metrics table, sign-off table), or the predicate as JSON.
-import { cell, code, fence, inline, oneLine, table } from '../reporters/markdown.js';
+import { code, fence, inline, table } from '../reporters/markdown.js';
 import { formatDuration } from '../runbook/duration.js';
 import { formatAnswer, formatDurationVsTarget, formatMs, formatValue, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
 import { describeRunbookCheck } from './show.js';

@@ -1,10 +1,9 @@
 // Ed25519 signing keys as PEM files: generate, write without ever overwriting, load with errors that name the fix.
 import * as crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-// node:fs directly (not only src/ports/fs.ts): writeFileAtomic renames over an existing file and cannot set exact modes; key files need no-clobber creation and a mode check.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fsyncDirectory, readFileLimited, type ReadLimitedResult } from '../ports/fs.js';
+// writeNewFile, not writeFileAtomic: key files need no-clobber creation with an exact mode.
+import { fsyncDirectory, makeDirectory, pathExists, readFileLimited, removeFile, statPath, writeNewFile, type ReadLimitedResult } from '../ports/fs.js';
 import { keyIdOf } from './dsse.js';
 
 export interface KeyPair {
@@ -85,7 +84,7 @@ export function writeKeyPair(dir: string, name: string, pair: KeyPair = generate
   const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const publicPem = publicKeyPem(pair.privateKey);
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: KEY_DIR_MODE });
+    makeDirectory(dir, KEY_DIR_MODE);
     writeNewFile(keyPath, privatePem, PRIVATE_KEY_MODE);
   } catch (error) {
     return { ok: false, error: writeError(keyPath, error) };
@@ -94,21 +93,12 @@ export function writeKeyPair(dir: string, name: string, pair: KeyPair = generate
     writeNewFile(pubPath, publicPem, PUBLIC_KEY_MODE);
   } catch (error) {
     // Leave no half pair behind: the .key was created by us a moment ago.
-    fs.rmSync(keyPath, { force: true });
+    removeFile(keyPath);
     fsyncDirectory(dir);
     return { ok: false, error: writeError(pubPath, error) };
   }
   fsyncDirectory(dir);
   return { ok: true, keyPath, pubPath, keyId: keyIdOf(pair.privateKey) };
-}
-
-function pathExists(file: string): boolean {
-  try {
-    fs.lstatSync(file); // lstat: a dangling symlink counts as existing too
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function existsError(file: string): KeyError {
@@ -124,33 +114,6 @@ function writeError(file: string, error: unknown): KeyError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EEXIST') return existsError(file);
   return { code: 'write-failed', file, message: `cannot write ${file}: ${(error as Error).message}`, hint: 'check that the directory is writable' };
-}
-
-/** Create `file` with exactly `data` and `mode`, atomically, failing with EEXIST if it already exists. */
-function writeNewFile(file: string, data: string, mode: number): void {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(temp, 'wx', mode);
-  try {
-    try {
-      fs.fchmodSync(fd, mode); // the umask may have removed bits (0644 → 0600 under umask 077)
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    try {
-      fs.linkSync(temp, file); // atomic, and refuses an existing name (rename would replace it)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EXDEV') throw error;
-      // A file system without hard links: check, then rename (a narrow race, only there).
-      if (pathExists(file)) throw Object.assign(new Error(`EEXIST: file already exists, '${file}'`), { code: 'EEXIST' });
-      fs.renameSync(temp, file);
-    }
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,11 +223,9 @@ export function loadPublicKey(file: string): LoadPublicKeyResult {
 
 function permissionWarning(file: string): string | undefined {
   if (process.platform === 'win32') return undefined;
-  try {
-    const mode = fs.statSync(file).mode & 0o777;
-    if ((mode & 0o077) === 0) return undefined;
-    return `${file} is accessible by ${mode & 0o070 ? (mode & 0o007 ? 'group and others' : 'group') : 'others'} (mode ${mode.toString(8).padStart(4, '0')}); restrict it with: chmod 600 ${file}`;
-  } catch {
-    return undefined;
-  }
+  const info = statPath(file);
+  if (info === undefined) return undefined;
+  const mode = info.mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  return `${file} is accessible by ${mode & 0o070 ? (mode & 0o007 ? 'group and others' : 'group') : 'others'} (mode ${mode.toString(8).padStart(4, '0')}); restrict it with: chmod 600 ${file}`;
 }

@@ -1,6 +1,6 @@
 // The records in the records directory, newest first, each verified (keys and runbooks loaded once for all of them).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { listDirectory, statPath } from '../ports/fs.js';
 import { clean } from './format.js';
 import { verifyRecordFile, type RecordVerification, type Trust } from './verify.js';
 
@@ -16,12 +16,7 @@ const SEALED_STAMP = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?Z-/;
 
 /** `*.json` files of a records directory, newest first; an absent directory has none. */
 export function recordFilesNewestFirst(dir: string): RecordFileEntry[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
+  const names = listDirectory(dir) ?? [];
   const entries: RecordFileEntry[] = [];
   for (const name of names) {
     // Dot files are writeFileAtomic's temporaries.
@@ -30,11 +25,9 @@ export function recordFilesNewestFirst(dir: string): RecordFileEntry[] {
     const stamp = SEALED_STAMP.exec(name);
     let time = stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6]), Number(stamp[7] ?? 0)) : Number.NaN;
     if (Number.isNaN(time)) {
-      try {
-        time = fs.statSync(file).mtimeMs;
-      } catch {
-        continue;
-      }
+      const info = statPath(file);
+      if (info === undefined) continue;
+      time = info.mtimeMs;
     }
     entries.push({ file, name, time });
   }

@@ -1,7 +1,7 @@
 // Seal a record: encode the statement, sign it (DSSE), write it atomically, then read it back and verify before trusting it.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import * as fs from 'node:fs';
-import { writeFileAtomic } from '../ports/fs.js';
+import { compactUtcStamp } from '../ports/clock.js';
+import { readTextFile, writeFileAtomic } from '../ports/fs.js';
 import { signEnvelope, verifyEnvelope, type Envelope } from './dsse.js';
 import { keyId } from './keys.js';
 import { buildStatement, encodeStatement, STATEMENT_PAYLOAD_TYPE } from './statement.js';
@@ -29,7 +29,7 @@ export function sealRecord({ predicate, subject, privateKey, outPath, signer, no
   writeFileAtomic(outPath, `${JSON.stringify(envelope, null, 2)}\n`, 0o644);
   // Trust what is on disk, not what is in memory: read it back and verify it.
   const publicKey = createPublicKey(privateKey);
-  const written = JSON.parse(fs.readFileSync(outPath, 'utf8')) as unknown;
+  const written = JSON.parse(readTextFile(outPath)) as unknown;
   const verdict = verifyEnvelope(written, [{ key: publicKey, label: 'the signing key' }]);
   if (verdict.status !== 'verified') {
     throw new Error(`the record written to ${outPath} does not verify after writing (${verdict.status}); the disk or file system may be failing`);
@@ -38,11 +38,10 @@ export function sealRecord({ predicate, subject, privateKey, outPath, signer, no
 }
 
 /**
- * `phase65-20261126T153012345Z-20261126T151500Z-3f9a1c.json`: the runbook, when the record was sealed, and the run id,
+ * `phase65-20261126T153012345Z-20261126T151500123Z-3f9a1c.json`: the runbook, when the record was sealed, and the run id,
  * so a resumed run's final record sits beside (never over) the record of its interrupted session.
  */
 export function recordFileName(runbookName: string, runId: string, sealedAt: number): string {
   // Milliseconds too: a run interrupted and resumed within one second seals two records, and neither may replace the other.
-  const stamp = new Date(sealedAt).toISOString().replace(/[-:.]/g, '');
-  return `${runbookName}-${stamp}-${runId}.json`;
+  return `${runbookName}-${compactUtcStamp(sealedAt, 'milliseconds')}-${runId}.json`;
 }

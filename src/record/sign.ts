@@ -1,8 +1,7 @@
 // `record sign`: add one role's sign-off to a verified record, only with a key the runbook lists for that role, and rewrite the file atomically.
 import { createPublicKey } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readFileLimited, writeFileAtomic } from '../ports/fs.js';
+import { readFileLimited, readTextFile, realPath, statPath, writeFileAtomic } from '../ports/fs.js';
 import { addSignature, verifyEnvelope } from './dsse.js';
 import { loadPrivateKey, type KeyError } from './keys.js';
 import type { RoleKeyRef, SignoffRole } from './signoff.js';
@@ -77,7 +76,9 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
       return { kind: 'too-many-signatures', keyId: key.keyId };
     }
 
-    const target = realPath(path.resolve(trust.env.cwd, request.file));
+    // Rewrite the file a symlink points at, not the link.
+    const requested = path.resolve(trust.env.cwd, request.file);
+    const target = realPath(requested) ?? requested;
     if (!sameBytes(target, read.bytes)) continue;
     writeFileAtomic(target, `${JSON.stringify(added.envelope, null, 2)}\n`, fileMode(target));
     assertSignedOnDisk(target, key.key, key.keyId);
@@ -94,21 +95,9 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
   return { kind: 'changed-concurrently' };
 }
 
-/** Rewrite the file a symlink points at, not the link. */
-function realPath(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return file;
-  }
-}
-
 function fileMode(file: string): number {
-  try {
-    return fs.statSync(file).mode & 0o777;
-  } catch {
-    return 0o644;
-  }
+  const info = statPath(file);
+  return info === undefined ? 0o644 : info.mode & 0o777;
 }
 
 function sameBytes(file: string, bytes: Uint8Array): boolean {
@@ -122,7 +111,7 @@ function sameBytes(file: string, bytes: Uint8Array): boolean {
 
 /** Trust what is on disk: read it back and check the new signature verifies there. */
 function assertSignedOnDisk(file: string, privateKey: Parameters<typeof createPublicKey>[0], keyId: string): void {
-  const written = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  const written = JSON.parse(readTextFile(file)) as unknown;
   const result = verifyEnvelope(written, [{ key: createPublicKey(privateKey), label: 'the signing key' }]);
   if (result.status === 'malformed' || !result.validKeyIds.includes(keyId)) {
     throw new Error(`the record rewritten to ${file} does not carry a valid signature by ${keyId} after writing; the disk or file system may be failing`);

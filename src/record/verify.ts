@@ -1,10 +1,8 @@
 // Verify a record file: bounded read, strict envelope, every signature checked over the PAE with trusted keys before the payload is parsed, then the statement, the runbook digest and the sign-offs.
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
-// node:fs for stat/readdir only (bounded reads go through src/ports/fs.ts), as in keys.ts.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readFileLimited } from '../ports/fs.js';
+import { listDirectory, readFileLimited, realPath, statPath } from '../ports/fs.js';
 import { stateDir } from '../ports/state-dir.js';
 import { loadRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
@@ -78,12 +76,8 @@ export function prepareTrust(options: TrustOptions, env: RecordEnv): PrepareTrus
     addKey(base, loaded.keyId, loaded.key, `--pubkey ${file}`);
   }
   const keysDir = stateDir(env.env, env.cwd).keysDir;
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(keysDir).filter((n) => n.endsWith('.pub')).sort();
-  } catch {
-    // No local keys: fine.
-  }
+  // No local keys: fine.
+  const names = (listDirectory(keysDir) ?? []).filter((n) => n.endsWith('.pub')).sort();
   for (const name of names) {
     const file = path.join(keysDir, name);
     const shown = displayPath(env.cwd, file);
@@ -122,11 +116,10 @@ export function isInsideDirectory(cwd: string, name: string): boolean {
     return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   };
   if (!inside(cwd, path.resolve(cwd, name))) return false;
-  try {
-    return inside(fs.realpathSync(cwd), fs.realpathSync(path.resolve(cwd, name)));
-  } catch {
-    return true; // Not there: nothing will be read from it.
-  }
+  const realCwd = realPath(cwd);
+  const realTarget = realPath(path.resolve(cwd, name));
+  if (realCwd === undefined || realTarget === undefined) return true; // Not there: nothing will be read from it.
+  return inside(realCwd, realTarget);
 }
 
 /** Find and load a runbook (cached); only a regular file is read, so a name in a record cannot point the reader at a FIFO or a device. */
@@ -136,13 +129,9 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   if (cached !== undefined) return { ...cached, path: name };
   const result: RunbookTrust = { path: name, abs, found: false, keys: [], problems: [], warnings: [] };
   trust.runbooks.set(abs, result);
-  let isFile = false;
-  try {
-    isFile = fs.statSync(abs).isFile();
-  } catch {
-    return result;
-  }
-  if (!isFile) {
+  const info = statPath(abs);
+  if (info === undefined) return result;
+  if (!info.isFile) {
     result.problems.push(`${name} is not a regular file`);
     return result;
   }

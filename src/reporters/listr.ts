@@ -1,11 +1,11 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
-import { closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import { Listr, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import { faultPoint } from '../faults.js';
 import { inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
+import { discardTypeAhead } from '../ports/terminal.js';
 import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
@@ -28,6 +28,16 @@ class Deferred<T> {
       };
     });
   }
+}
+
+/** The deferred kept under `id`, created on first use: whichever comes first, the event or the task, finds the same one. */
+function deferredIn<T>(map: Map<string, Deferred<T>>, id: string): Deferred<T> {
+  let d = map.get(id);
+  if (d === undefined) {
+    d = new Deferred<T>();
+    map.set(id, d);
+  }
+  return d;
 }
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run' };
@@ -65,40 +75,12 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   /** The task key of each step's latest start: a rollback step's prompts belong to its task in the Rollback group. */
   const activeKey = new Map<string, string>();
 
-  const taskFor = (id: string) => {
-    let d = tasks.get(id);
-    if (d === undefined) {
-      d = new Deferred<Task>();
-      tasks.set(id, d);
-    }
-    return d;
-  };
-  const stepEnding = (id: string) => {
-    let d = steps.get(id);
-    if (d === undefined) {
-      d = new Deferred<Ending>();
-      steps.set(id, d);
-    }
-    return d;
-  };
-  const gateEnding = (id: string) => {
-    let d = gates.get(id);
-    if (d === undefined) {
-      d = new Deferred<GateEnding>();
-      gates.set(id, d);
-    }
-    return d;
-  };
+  const taskFor = (id: string) => deferredIn(tasks, id);
+  const stepEnding = (id: string) => deferredIn(steps, id);
+  const gateEnding = (id: string) => deferredIn(gates, id);
 
   const phases = new Map<string, Deferred<boolean>>();
-  const phaseStart = (id: string) => {
-    let d = phases.get(id);
-    if (d === undefined) {
-      d = new Deferred<boolean>();
-      phases.set(id, d);
-    }
-    return d;
-  };
+  const phaseStart = (id: string) => deferredIn(phases, id);
   for (const id of options.resumed?.phases.keys() ?? []) phaseStart(id).resolve(true);
 
   // A resumed run: steps finished in an earlier session are shown as such, never re-run.
@@ -311,31 +293,6 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       await listr.run();
     },
   };
-}
-
-/**
- * Throw away keys typed before this prompt was shown. While a step runs nobody reads the terminal, so the kernel keeps
- * what is typed, and the next prompt would read it as its answer: an Enter pressed during a long step picked GO at the
- * following go/no-go before it was ever drawn. Raw mode first, so a line without its Enter is dropped too; the
- * terminal is opened anew (non-blocking) so stdin's own descriptor is left as it was. Ctrl-C never waits here: in
- * cooked mode the terminal turns it into SIGINT at once.
- */
-function discardTypeAhead(): void {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) return;
-  let fd: number | undefined;
-  const wasRaw = stdin.isRaw;
-  try {
-    fd = openSync('/dev/tty', fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
-    if (!wasRaw) stdin.setRawMode(true);
-    const buffer = Buffer.alloc(1024);
-    while (readSync(fd, buffer, 0, buffer.length, null) > 0);
-  } catch {
-    // EAGAIN: nothing (more) was typed. Any other error: no terminal to drain; the prompt works as before.
-  } finally {
-    if (!wasRaw) stdin.setRawMode(false);
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest): Promise<PromptAnswer> {

@@ -20,8 +20,13 @@ export function phaseTitle(phase: PhaseDoc): string {
   return phase.title ?? phase.id;
 }
 
+/** `QA Lead · Carol`, or `QA Lead` when the role names nobody; the id of a role the runbook does not declare. */
+export function roleName(roleId: string, role: RoleDoc | undefined): string {
+  if (role === undefined) return roleId;
+  return role.primary ? `${role.title} · ${role.primary}` : role.title;
+}
+
 /** `[QA Lead · Carol]`, or `[QA Lead]` when the role names nobody. */
 export function roleLabel(roleId: string, role: RoleDoc | undefined): string {
-  if (role === undefined) return `[${roleId}]`;
-  return role.primary ? `[${role.title} · ${role.primary}]` : `[${role.title}]`;
+  return `[${roleName(roleId, role)}]`;
 }

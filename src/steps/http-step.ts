@@ -1,16 +1,9 @@
 // `http:` steps: resolve templates, probe with the shared HTTP prober, judge the metrics against the step's thresholds.
-import { compileTemplate, renderTemplate } from '../expr/template.js';
 import { parseDuration } from '../runbook/duration.js';
-import { probeHttp } from './http.js';
+import { describeProbe, probeFromDoc, probeHttp } from './http.js';
 import { judgeProbe } from './metrics.js';
+import { renderStepText } from './render.js';
 import type { StepResult, StepRunContext } from './types.js';
-
-function renderText(text: string, ctx: StepRunContext): { ok: true; value: string } | { ok: false; reason: string } {
-  const compiled = compileTemplate(text);
-  if (!compiled.ok) return { ok: false, reason: `template: ${compiled.message}` };
-  const rendered = renderTemplate(compiled.template, ctx.context, 'text');
-  return rendered.ok ? rendered : { ok: false, reason: `template ${rendered.message}` };
-}
 
 export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
   const http = ctx.step.http!;
@@ -19,22 +12,29 @@ export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
     ctx.dryRun
       ? { status: 'skipped', dryRun: true, command: ctx.mask(`${http.method ?? 'GET'} ${http.url}`), reason: `dry run: no request sent; resolved at run time (${why})` }
       : { status: 'failed', reason: why };
-  const url = renderText(http.url, ctx);
+  const url = renderStepText(http.url, ctx.context);
   if (!url.ok) return unresolved(`url: ${url.reason}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(http.headers ?? {})) {
-    const rendered = renderText(value, ctx);
+    const rendered = renderStepText(value, ctx.context);
     if (!rendered.ok) return unresolved(`header ${name}: ${rendered.reason}`);
     headers[name] = rendered.value;
   }
-  const body = http.body !== undefined ? renderText(http.body, ctx) : undefined;
+  const body = http.body !== undefined ? renderStepText(http.body, ctx.context) : undefined;
   if (body !== undefined && !body.ok) return unresolved(`body: ${body.reason}`);
-  const contains = http.expect?.body_contains !== undefined ? renderText(http.expect.body_contains, ctx) : undefined;
+  const contains = http.expect?.body_contains !== undefined ? renderStepText(http.expect.body_contains, ctx.context) : undefined;
   if (contains !== undefined && !contains.ok) return unresolved(`expect.body_contains: ${contains.reason}`);
 
-  const method = http.method ?? 'GET';
+  // The probe as the step describes it, with its templates rendered.
+  const probe = probeFromDoc({
+    ...http,
+    url: url.value,
+    headers,
+    ...(body?.ok ? { body: body.value } : {}),
+    ...(http.expect !== undefined ? { expect: { ...http.expect, ...(contains?.ok ? { body_contains: contains.value } : {}) } } : {}),
+  });
   const samples = http.samples ?? 1;
-  const command = ctx.mask(`${method} ${url.value}${samples > 1 ? ` ×${samples}` : ''}`);
+  const command = ctx.mask(`${describeProbe(probe)}${samples > 1 ? ` ×${samples}` : ''}`);
   if (ctx.dryRun) return { status: 'skipped', dryRun: true, command, reason: 'dry run: no request sent' };
 
   // The step's own timeout bounds the whole probe; one controller per step (AbortSignal.any leaks on Node 20).
@@ -45,24 +45,7 @@ export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
   const timer = stepTimeout !== undefined ? ctx.clock.setTimer(stepTimeout, () => controller.abort('timeout')) : undefined;
   let result;
   try {
-    result = await probeHttp(
-      {
-        url: url.value,
-        method,
-        headers,
-        ...(body?.ok ? { body: body.value } : {}),
-        samples,
-        ...(http.concurrency !== undefined ? { concurrency: http.concurrency } : {}),
-        ...(http.timeout !== undefined ? { timeoutMs: parseDuration(http.timeout)! } : {}),
-        ...(http.interval !== undefined ? { intervalMs: parseDuration(http.interval)! } : {}),
-        expect: {
-          ...(http.expect?.status !== undefined ? { status: http.expect.status } : {}),
-          ...(contains?.ok ? { bodyContains: contains.value } : {}),
-        },
-      },
-      { send: ctx.send, clock: ctx.clock },
-      controller.signal,
-    );
+    result = await probeHttp(probe, { send: ctx.send, clock: ctx.clock }, controller.signal);
   } finally {
     timer?.cancel();
     ctx.signal.removeEventListener('abort', onAbort);

@@ -1,5 +1,5 @@
 // confirm, checklist and ask: a person answers at a prompt, or the answers file does when there is no terminal.
-import { PromptAbortedError } from '../ports/types.js';
+import { messages } from '../engine/messages.js';
 import type { StepDoc } from '../runbook/types.js';
 import { stepKind } from '../runbook/types.js';
 import type { StepResult, StepRunContext } from './types.js';
@@ -8,7 +8,7 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
   const { step } = ctx;
   const kind = stepKind(step);
   if (ctx.dryRun) {
-    return { status: 'skipped', dryRun: true, reason: `dry run: would ask ${ctx.who} (answers key '${step.id}')` };
+    return { status: 'skipped', dryRun: true, reason: messages.wouldAsk(ctx.who, step.id) };
   }
   let answer: boolean | string | string[];
   let answeredFrom: 'prompt' | 'answers-file';
@@ -40,7 +40,7 @@ async function askConfirm(ctx: StepRunContext, step: StepDoc): Promise<boolean> 
       kind: 'confirm',
       id: `${step.id}.refused`,
       who: ctx.who,
-      message: `Not confirmed: ${step.confirm}. Mark this step FAILED (the run stops here, and rolls back if the plan says so)? No asks again`,
+      message: messages.confirmRefused(step.confirm!),
     });
     if (fail === true) return false;
   }
@@ -55,14 +55,14 @@ async function askChecklist(ctx: StepRunContext, step: StepDoc): Promise<string[
   const items = step.checklist!;
   let ticked: string[] = [];
   for (;;) {
-    ticked = (await prompter.ask({ kind: 'checklist', id: step.id, who: ctx.who, message: step.title ?? 'Tick every item that is done', items, ticked })) as string[];
+    ticked = (await prompter.ask({ kind: 'checklist', id: step.id, who: ctx.who, message: step.title ?? messages.checklistQuestion(), items, ticked })) as string[];
     const missing = items.filter((item) => !ticked.includes(item));
     if (missing.length === 0) return ticked;
     const fail = await prompter.ask({
       kind: 'confirm',
       id: `${step.id}.unticked`,
       who: ctx.who,
-      message: `Not ticked: ${missing.join('; ')}. Mark this step FAILED (the run stops here)? No goes back to the list`,
+      message: messages.checklistUnticked(missing),
     });
     if (fail === true) return ticked;
   }
@@ -72,24 +72,21 @@ function judge(step: StepDoc, answer: boolean | string | string[], answeredFrom:
   const base = { answer, answeredFrom } as const;
   switch (stepKind(step)) {
     case 'confirm':
-      return answer === true ? { ...base, status: 'succeeded' } : { ...base, status: 'failed', reason: `not confirmed: ${step.confirm}` };
+      return answer === true ? { ...base, status: 'succeeded' } : { ...base, status: 'failed', reason: messages.notConfirmed(step.confirm!) };
     case 'checklist': {
       const ticked = Array.isArray(answer) ? answer : answer === true ? step.checklist! : [];
       const missing = step.checklist!.filter((item) => !ticked.includes(item));
       return missing.length === 0
         ? { ...base, answer: ticked, status: 'succeeded' }
-        : { ...base, answer: ticked, status: 'failed', reason: `not ticked: ${missing.join('; ')}` };
+        : { ...base, answer: ticked, status: 'failed', reason: messages.notTicked(missing) };
     }
     default: {
       const text = typeof answer === 'string' ? answer.trim() : '';
-      return text !== '' ? { ...base, answer: text, status: 'succeeded' } : { ...base, status: 'failed', reason: 'no answer given' };
+      return text !== '' ? { ...base, answer: text, status: 'succeeded' } : { ...base, status: 'failed', reason: messages.noAnswerGiven() };
     }
   }
 }
 
-export function missingAnswerSentence(step: StepDoc): string {
-  const example = stepKind(step) === 'ask' ? `${step.id}: "…"` : `${step.id}: true`;
-  return `no answer for step '${step.id}' and no terminal to ask on: add '${example}' to the answers file (--answers)`;
+function missingAnswerSentence(step: StepDoc): string {
+  return messages.missingAnswer(step.id, stepKind(step) === 'ask' ? `${step.id}: "…"` : `${step.id}: true`);
 }
-
-export { PromptAbortedError };

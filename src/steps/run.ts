@@ -2,10 +2,11 @@
 import * as path from 'node:path';
 import { createOutputCollector } from '../engine/output.js';
 import { inert } from '../inert.js';
-import { compileTemplate, renderTemplate, shellQuote } from '../expr/template.js';
+import { shellQuote } from '../expr/template.js';
 import type { CommandSpec } from '../ports/types.js';
 import { parseDuration } from '../runbook/duration.js';
 import { checkThresholds } from './metrics.js';
+import { renderStepText } from './render.js';
 import type { StepResult, StepRunContext } from './types.js';
 
 export type RenderedCommand = { ok: true; command: CommandSpec; display: string } | { ok: false; reason: string };
@@ -13,12 +14,12 @@ export type RenderedCommand = { ok: true; command: CommandSpec; display: string 
 /** Resolve templates: in a shell string each value is one quoted word; in an argv list each item stays one argument. */
 export function renderCommand(run: string | string[], ctx: Pick<StepRunContext, 'context'>): RenderedCommand {
   if (typeof run === 'string') {
-    const rendered = render(run, ctx, 'shell');
+    const rendered = renderStepText(run, ctx.context, 'shell');
     return rendered.ok ? { ok: true, command: { shell: rendered.value }, display: rendered.value } : rendered;
   }
   const argv: string[] = [];
   for (const item of run) {
-    const rendered = render(item, ctx, 'text');
+    const rendered = renderStepText(item, ctx.context);
     if (!rendered.ok) return rendered;
     if (rendered.value.includes('\0')) return { ok: false, reason: 'an argument contains a NUL character, which no command can receive' };
     argv.push(rendered.value);
@@ -26,17 +27,10 @@ export function renderCommand(run: string | string[], ctx: Pick<StepRunContext, 
   return { ok: true, command: { argv }, display: argv.map(shellQuote).join(' ') };
 }
 
-function render(text: string, ctx: Pick<StepRunContext, 'context'>, mode: 'shell' | 'text'): { ok: true; value: string } | { ok: false; reason: string } {
-  const compiled = compileTemplate(text);
-  if (!compiled.ok) return { ok: false, reason: `template: ${compiled.message}` };
-  const rendered = renderTemplate(compiled.template, ctx.context, mode);
-  return rendered.ok ? rendered : { ok: false, reason: `template ${rendered.message}` };
-}
-
 export function renderEnv(env: Record<string, string> | undefined, ctx: Pick<StepRunContext, 'context'>): { ok: true; env: Record<string, string> } | { ok: false; reason: string } {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env ?? {})) {
-    const rendered = render(value, ctx, 'text');
+    const rendered = renderStepText(value, ctx.context);
     if (!rendered.ok) return { ok: false, reason: `env.${name}: ${rendered.reason}` };
     if (rendered.value.includes('\0')) return { ok: false, reason: `env.${name} contains a NUL character` };
     out[name] = rendered.value;
@@ -66,7 +60,7 @@ export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
   if (!env.ok) return ctx.dryRun ? unresolvedInDryRun(step.run!, env.reason, ctx) : { status: 'failed', command, reason: env.reason };
   let cwd = ctx.source.dir;
   if (step.cwd !== undefined) {
-    const dir = render(step.cwd, ctx, 'text');
+    const dir = renderStepText(step.cwd, ctx.context);
     if (!dir.ok) return ctx.dryRun ? unresolvedInDryRun(step.run!, `cwd: ${dir.reason}`, ctx) : { status: 'failed', command, reason: `cwd: ${dir.reason}` };
     cwd = path.resolve(ctx.source.dir, dir.value);
   }

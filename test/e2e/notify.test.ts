@@ -107,7 +107,7 @@ describe('communication plan during a run', () => {
         }
         await new Promise((r) => setTimeout(r, 250));
       }
-      expect(status).toMatch(/Run \d{8}T\d{6}Z-[0-9a-f]{6} of notify-demo/);
+      expect(status).toMatch(/Run \d{8}T\d{9}Z-[0-9a-f]{6} of notify-demo/);
       expect(status).toContain('📊 Status: IN PROGRESS');
       expect(status).toContain('🟢 Pre-flight: COMPLETE');
 

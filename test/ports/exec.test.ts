@@ -349,9 +349,10 @@ describe('when deployctl itself exits', () => {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
       }).outputText;
     mkdirSync(cacheDir, { recursive: true });
-    // The port's only relative import is the fault-point module: put it beside the copy.
+    // The port's relative imports are the fault-point module and the /proc reader: put them beside the copy.
     writeFileSync(join(cacheDir, 'faults.mjs'), transpile('faults.ts'));
-    writeFileSync(portModule, transpile(join('ports', 'exec.ts')).replace("'../faults.js'", "'./faults.mjs'"));
+    writeFileSync(join(cacheDir, 'proc.mjs'), transpile(join('ports', 'proc.ts')));
+    writeFileSync(portModule, transpile(join('ports', 'exec.ts')).replace("'../faults.js'", "'./faults.mjs'").replace("'./proc.js'", "'./proc.mjs'"));
   });
   afterAll(() => {
     rmSync(cacheDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, lockHolder, stateDir, type StateDir } from '../../src/ports/state-dir.js';
+import { acquireLock, isRunId, listRunIds, lockHolder, newRunId, stateDir, type StateDir } from '../../src/ports/state-dir.js';
 
 let root: string;
 let dir: StateDir;
@@ -78,5 +78,19 @@ describe('acquireLock', () => {
     writeLock('demo', { user: 'x', host: os.hostname(), pid: process.pid, runId: 'theirs', since: 'now', runbook: 'demo.yaml' });
     lock.release();
     expect(lockHolder(dir, 'demo')).toMatchObject({ runId: 'theirs' });
+  });
+});
+
+describe('run ids', () => {
+  it('tell apart, newest first, two runs started in the same second, and still accept ids of earlier versions', () => {
+    const second = Date.UTC(2026, 10, 26, 15, 15, 0);
+    const first = newRunId(second + 5);
+    const then = newRunId(second + 900);
+    expect(first).toMatch(/^20261126T151500005Z-[0-9a-f]{6}$/);
+    expect(then).toMatch(/^20261126T151500900Z-[0-9a-f]{6}$/);
+    for (const id of [first, then, '20261126T151400Z-3f9a1c']) fs.mkdirSync(path.join(dir.runsDir, id), { recursive: true });
+    fs.mkdirSync(path.join(dir.runsDir, 'notes'));
+    expect(listRunIds(dir)).toEqual([then, first, '20261126T151400Z-3f9a1c']);
+    expect(['20261126T151500Z-3f9a1c', '20261126T1515001Z-3f9a1c', '20261126T151500123Z-3F9A1C', '../20261126T151500123Z-3f9a1c'].map(isRunId)).toEqual([true, false, false, false]);
   });
 });

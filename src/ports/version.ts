@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 let cached: string | undefined;
 
+/** package.json is at ../../ both from src/ports/ and from the bundle's chunks in dist/cli/ (scripts/bundle.mjs). */
 export function packageVersion(): string {
   if (cached === undefined) {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,56 @@
+// Every sentence the engine and the manual steps say to a person, in one place: how a run ends, the questions it asks, and each refusal with its fix.
+
+/** `health does not hold`, `health, errors do not hold`. */
+function doNotHold(conditions: readonly string[]): string {
+  return `${conditions.join(', ')} ${conditions.length === 1 ? 'does' : 'do'} not hold`;
+}
+
+export const messages = {
+  // ---- how a run ends (the reason in run-finished, the record and the summary) ---------------------------------
+  everyPhaseCompleted: () => 'every phase completed',
+  dryRunComplete: () => 'dry run complete: nothing was executed',
+  interrupted: () => 'interrupted',
+  interruptedDuringStep: (stepId: string) => `interrupted during step '${stepId}'`,
+  interruptedDuringRollback: (reason: string) => `interrupted during rollback after: ${reason} (resume to finish the rollback)`,
+  abortedAtGate: (gateId: string) => `aborted at gate '${gateId}'`,
+  stepFailed: (stepId: string, reason: string) => `step '${stepId}' failed: ${reason}`,
+  gateNoGo: (gateId: string) => `gate '${gateId}' decided NO-GO`,
+  rolledBack: (reason: string) => `${reason}; rolled back`,
+  rollbackFailed: (reason: string) => `${reason}; ROLLBACK FAILED TOO: the system may be in a mixed state, act now`,
+
+  // ---- one step ------------------------------------------------------------------------------------------------
+  abortedAtPrompt: () => 'aborted at the prompt (Ctrl-C)',
+  interruptedWhileWaitingToRetry: () => 'interrupted while waiting to retry',
+
+  // ---- a step left in flight, on resume ------------------------------------------------------------------------
+  inFlightQuestion: (stepId: string) => `Step '${stepId}' was running when the previous session stopped, and it is not idempotent. Did it complete?`,
+  inFlightChoiceAbort: () => 'Stop here, decide later (resume again when you know)',
+  inFlightChoiceRerun: () => 'Run it again',
+  inFlightChoiceDone: () => 'It completed: mark it done and go on',
+  inFlightUndecided: (stepId: string) =>
+    `step '${stepId}' was in flight when the previous session stopped and is not idempotent, so deployctl will not guess: check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort`,
+  stoppedAtInFlight: (stepId: string) => `stopped at in-flight step '${stepId}' by the operator`,
+  markedDoneOnResume: () => 'marked done by the operator on resume',
+
+  // ---- gates ---------------------------------------------------------------------------------------------------
+  attestationDryRun: (key: string) => `dry run: needs answers key '${key}'`,
+  attestationUnanswered: (key: string) => `no answer and no terminal to ask on: add '${key}: true' to the answers file`,
+  gateDryRun: (keys: readonly string[]) => `dry run: assumed GO; a real run needs a decision (answers keys: ${keys.join(', ')})`,
+  gateQuestion: (gateId: string, failing: readonly string[]) =>
+    failing.length === 0 ? `Go/no-go '${gateId}': every condition holds. Decide:` : `Go/no-go '${gateId}': ${doNotHold(failing)}. Decide:`,
+  gateChoiceGo: () => 'GO',
+  gateChoiceNoGo: () => 'NO-GO',
+  goNotOffered: (failing: readonly string[]) => `not offered: ${doNotHold(failing)}`,
+  gateUndecided: (gateId: string) => `no decision and no terminal to ask on: add '${gateId}: go' or '${gateId}: no-go' to the answers file`,
+  goRefused: (failing: readonly string[]) => `the answers file says go, but ${doNotHold(failing)}`,
+
+  // ---- confirm, checklist and ask ------------------------------------------------------------------------------
+  wouldAsk: (who: string, stepId: string) => `dry run: would ask ${who} (answers key '${stepId}')`,
+  confirmRefused: (text: string) => `Not confirmed: ${text}. Mark this step FAILED (the run stops here, and rolls back if the plan says so)? No asks again`,
+  checklistQuestion: () => 'Tick every item that is done',
+  checklistUnticked: (missing: readonly string[]) => `Not ticked: ${missing.join('; ')}. Mark this step FAILED (the run stops here)? No goes back to the list`,
+  notConfirmed: (text: string) => `not confirmed: ${text}`,
+  notTicked: (missing: readonly string[]) => `not ticked: ${missing.join('; ')}`,
+  noAnswerGiven: () => 'no answer given',
+  missingAnswer: (stepId: string, example: string) => `no answer for step '${stepId}' and no terminal to ask on: add '${example}' to the answers file (--answers)`,
+};

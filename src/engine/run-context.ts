@@ -1,0 +1,109 @@
+// What every piece of the execute loop shares: the runbook, the options and ports, and the state folded from every event so far.
+import type { CelContext } from '../expr/cel.js';
+import type { Clock, Exec, HttpSend, Prompter } from '../ports/types.js';
+import { roleLabel } from '../runbook/labels.js';
+import type { LoadedRunbook } from '../runbook/load.js';
+import type { RunbookDoc, RunbookSource } from '../runbook/types.js';
+import type { Answers } from './answers.js';
+import { celContext } from './context.js';
+import type { Actor, RunEvent, RunStatus } from './events.js';
+import type { Masker } from './secrets.js';
+import { applyEvent, initialRunState, type RunState } from './state.js';
+
+export interface EngineDeps {
+  exec: Exec;
+  send: HttpSend;
+  clock: Clock;
+  /** Undefined when nobody is at a terminal: answers then come from `answers`, and a missing one fails closed. */
+  prompter: Prompter | undefined;
+  answers: Answers;
+  /** Environment for steps and for `env.*` in expressions. */
+  env: Record<string, string>;
+  secretValues: readonly string[];
+  mask: (text: string) => string;
+  /** The masker behind `mask`, for streamed output (secrets split across chunks or lines). */
+  masker?: Masker;
+  /** Every event, in order; subscribers (journal, reporter, notifier) must not throw. */
+  emit: (event: RunEvent) => void;
+}
+
+export type InFlightDecision = 'rerun' | 'done' | 'abort';
+
+export interface EngineOptions {
+  runId: string;
+  operator: string;
+  host: string;
+  toolVersion: string;
+  vars: Record<string, string | number | boolean>;
+  dryRun: boolean;
+  signal: AbortSignal;
+  /** Continue an interrupted run: its folded journal, and what to do with a step left in flight. */
+  resume?: { state: RunState; inFlight?: InFlightDecision };
+  killGraceMs?: number;
+  /** Default pause between attempts when a step has `retries` but no `retry_delay`. */
+  defaultRetryDelayMs?: number;
+}
+
+/** One run in progress. Events go out through `emit`, which is also the only thing that changes `state`. */
+export class RunContext {
+  readonly doc: RunbookDoc;
+  readonly source: RunbookSource;
+  /** Folded from every event emitted so far (and, on resume, from the journal). */
+  state: RunState;
+  /** Step output kept whole for `steps.<id>.stdout` in later expressions (events and the record keep a tail). */
+  readonly fullOutput = new Map<string, { stdout: string; stderr: string }>();
+
+  constructor(
+    runbook: LoadedRunbook,
+    readonly options: EngineOptions,
+    readonly deps: EngineDeps,
+  ) {
+    this.doc = runbook.doc;
+    this.source = runbook.source;
+    this.state = options.resume?.state ?? initialRunState;
+  }
+
+  emit(event: RunEvent): void {
+    this.state = applyEvent(this.state, event);
+    this.deps.emit(event);
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  /** What expressions see now. */
+  celContext(): CelContext {
+    return celContext({ doc: this.doc, state: this.state, env: this.deps.env, now: this.now(), fullOutput: this.fullOutput });
+  }
+
+  /** Who acts for a role: the role, its primary person if it names one, and the operator at the keyboard. */
+  actorFor(roleId: string): Actor {
+    const role = this.doc.roles[roleId];
+    return { role: roleId, ...(role?.primary !== undefined ? { person: role.primary } : {}), operator: this.options.operator };
+  }
+
+  /** `[QA Lead · Carol]`, shown before every question. */
+  whoFor(roleId: string): string {
+    return roleLabel(roleId, this.doc.roles[roleId]);
+  }
+
+  interrupted(): boolean {
+    return this.options.signal.aborted;
+  }
+
+  /** The signal that interrupted the run (the abort reason the CLI gives), SIGINT when it gave none. */
+  signalName(): string {
+    const reason: unknown = this.options.signal.reason;
+    return typeof reason === 'string' ? reason : 'SIGINT';
+  }
+}
+
+/** Thrown inside the loop to stop it; carries how the run ends. */
+export class StopRun {
+  constructor(
+    readonly status: RunStatus,
+    readonly exitCode: number,
+    readonly reason: string,
+  ) {}
+}

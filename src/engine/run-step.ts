@@ -1,0 +1,99 @@
+// One step of a run: decide `if:`, run it (with its retries), and report it as one step-finished event.
+import { PromptAbortedError } from '../ports/types.js';
+import { parseDuration } from '../runbook/duration.js';
+import { isManualStep, stepKind, type PhaseDoc, type StepDoc } from '../runbook/types.js';
+import { runStepOnce } from '../steps/index.js';
+import type { StepResult } from '../steps/types.js';
+import type { StepOutcome } from './events.js';
+import { messages } from './messages.js';
+import { shouldRunStep } from './predicates.js';
+import type { RunContext } from './run-context.js';
+
+/**
+ * Every step's processes carry the run and step in their environment: a kill -9 between spawning a step and
+ * journaling its pid leaves an orphan no journaled pid points to, and a resume finds it by these.
+ */
+export const STEP_ENV = { runId: 'DEPLOYCTL_RUN_ID', stepId: 'DEPLOYCTL_STEP_ID' } as const;
+
+export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean): Promise<StepOutcome> {
+  const { options, deps } = run;
+  const { clock } = deps;
+  const kind = stepKind(step);
+  const decision = shouldRunStep(step, run.celContext());
+  // A dry run has no step results or answers to decide `if:` with: show the step as it would run.
+  if (!decision.run && !(options.dryRun && 'error' in decision)) {
+    const at = run.now();
+    const outcome: StepOutcome =
+      'error' in decision
+        ? { status: 'failed', reason: decision.error, attempts: 0, startedAt: at, endedAt: at, durationMs: 0 }
+        : { status: 'skipped', reason: decision.reason, attempts: 0, startedAt: at, endedAt: at, durationMs: 0 };
+    run.emit({ kind: 'step-finished', at, stepId: step.id, phaseId: phase.id, rollback, outcome });
+    return outcome;
+  }
+  const maxAttempts = !isManualStep(step) && !options.dryRun ? 1 + (step.retries ?? 0) : 1;
+  const retryDelay = step.retry_delay !== undefined ? parseDuration(step.retry_delay)! : (options.defaultRetryDelayMs ?? 1000);
+  const startedAt = run.now();
+  const startedMono = clock.monotonic();
+  let result: StepResult = { status: 'failed', reason: 'not run' };
+  let attempt = 0;
+  while (attempt < maxAttempts) {
+    attempt++;
+    run.emit({ kind: 'step-started', at: run.now(), stepId: step.id, phaseId: phase.id, stepKind: kind, attempt, rollback });
+    result = await attemptStep(run, step, phase);
+    if (result.status !== 'failed' || attempt >= maxAttempts || run.interrupted()) break;
+    run.emit({ kind: 'step-retrying', at: run.now(), stepId: step.id, attempt: attempt + 1, delayMs: retryDelay, reason: result.reason ?? 'failed' });
+    await clock.sleep(retryDelay, options.signal);
+    if (run.interrupted()) {
+      result = { status: 'interrupted', reason: messages.interruptedWhileWaitingToRetry() };
+      break;
+    }
+  }
+  if (run.interrupted() && result.status !== 'interrupted' && result.status !== 'succeeded') {
+    result = { ...result, status: 'interrupted', reason: result.reason ?? messages.interrupted() };
+  }
+  const { fullOutput: output, ...rest } = result;
+  if (output) run.fullOutput.set(step.id, output);
+  const endedAt = run.now();
+  const outcome: StepOutcome = {
+    ...rest,
+    ...(isManualStep(step) ? { by: run.actorFor(step.owner) } : {}),
+    attempts: attempt,
+    startedAt,
+    endedAt,
+    durationMs: Math.max(0, Math.round(clock.monotonic() - startedMono)),
+  };
+  run.emit({ kind: 'step-finished', at: endedAt, stepId: step.id, phaseId: phase.id, rollback, outcome });
+  return outcome;
+}
+
+/** One attempt, through the runner of the step's kind; Ctrl-C at its prompt is an interruption, not a failure. */
+async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc): Promise<StepResult> {
+  const { options, deps } = run;
+  try {
+    return await runStepOnce({
+      step,
+      phase,
+      source: run.source,
+      context: run.celContext(),
+      actor: run.actorFor(step.owner),
+      who: run.whoFor(step.owner),
+      signal: options.signal,
+      dryRun: options.dryRun,
+      prompter: deps.prompter,
+      answers: deps.answers,
+      exec: deps.exec,
+      send: deps.send,
+      clock: deps.clock,
+      env: { ...deps.env, [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id },
+      secretValues: deps.secretValues,
+      mask: deps.mask,
+      ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
+      onLine: (stream, line) => run.emit({ kind: 'step-output', at: run.now(), stepId: step.id, stream, line }),
+      onSpawn: (pid) => run.emit({ kind: 'step-spawned', at: run.now(), stepId: step.id, pid }),
+      ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof PromptAbortedError)) throw error;
+    return { status: 'interrupted', reason: messages.abortedAtPrompt() };
+  }
+}
