@@ -1,4 +1,5 @@
 // `deployctl preflight [runbook]`: run the automated checks of the preflight phases for CI; progress on stderr, --json on stdout, --junit to a file.
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -125,7 +126,13 @@ export async function preflightCommand(file: string | undefined, options: Prefli
   try {
     report = await runPreflight(
       runbook,
-      { vars, concurrency, signal: ports.signal, ...(ports.killGraceMs !== undefined ? { killGraceMs: ports.killGraceMs } : {}) },
+      {
+        vars,
+        concurrency,
+        signal: ports.signal,
+        preflightId: `${process.pid}-${randomBytes(4).toString('hex')}`,
+        ...(ports.killGraceMs !== undefined ? { killGraceMs: ports.killGraceMs } : {}),
+      },
       {
         exec: ports.exec,
         send: ports.send,

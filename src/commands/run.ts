@@ -18,6 +18,7 @@ import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
 import { appendToFile } from '../ports/fs.js';
+import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
 import {
@@ -26,7 +27,6 @@ import {
   type AcquireResult,
   type LockInfo,
   currentUser,
-  findProcessesWithEnv,
   isRunId,
   findSealedRecord,
   listRunIds,
@@ -364,10 +364,10 @@ function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume
   // A kill between spawning a step and journaling its pid: the orphan is found by the run and step in its environment.
   const inFlight = inFlightSteps(resumed.state);
   const marked = findProcessesWithEnv(
-    `${STEP_ENV.runId}=${resumed.runId}`,
+    [`${STEP_ENV.runId}=${resumed.runId}`],
     inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
   );
-  if (marked.length > 0) refuse(marked[0]!.mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+  if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
 }
 
 function parseStatusEvery(text: string): number {

@@ -69,6 +69,7 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
 /** One attempt, through the runner of the step's kind; Ctrl-C at its prompt is an interruption, not a failure. */
 async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc): Promise<StepResult> {
   const { options, deps } = run;
+  const marks = { [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id };
   try {
     return await runStepOnce({
       step,
@@ -84,7 +85,8 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc): Pro
       exec: deps.exec,
       send: deps.send,
       clock: deps.clock,
-      env: { ...deps.env, [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id },
+      env: { ...deps.env, ...marks },
+      processMarks: marks,
       secretValues: deps.secretValues,
       mask: deps.mask,
       ...(deps.masker !== undefined ? { masker: deps.masker } : {}),

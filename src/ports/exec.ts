@@ -5,7 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 import { faultPoint } from '../faults.js';
-import { isZombieState, listProcessIds, readProcStat } from './proc.js';
+import { findProcessesWithEnv, isZombieState, listProcessIds, readProcStat } from './proc.js';
 
 const DEFAULT_KILL_GRACE_MS = 5000;
 /** How often a dying group is checked while we wait for it to go. */
@@ -136,6 +136,46 @@ async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
   if (await waitForGroupGone(pgid, graceMs)) return;
   signalGroup(pgid, 'SIGKILL');
   await waitForGroupGone(pgid, AFTER_SIGKILL_MS);
+}
+
+/** Signal one process; false when it no longer exists (or is not ours to signal). */
+function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== undefined && !isZombieState(stat.state);
+}
+
+/**
+ * After a timeout or an abort: what the command started outside its group (a `setsid` child, a daemon's double
+ * fork), found by `marks` in its environment, gets the same SIGTERM → grace → SIGKILL. A session leader's whole group
+ * goes; any other marked process alone (never deployctl's own group). Looked for again after each round, since a
+ * dying process may have started another; three rounds at the most.
+ */
+async function terminateMarked(marks: readonly string[], graceMs: number): Promise<void> {
+  if (marks.length === 0) return;
+  const ownGroup = readProcStat(process.pid)?.pgrp;
+  for (let round = 0; round < 3; round++) {
+    const found = findProcessesWithEnv(marks).filter((p) => p.pgid !== ownGroup);
+    if (found.length === 0) return;
+    await Promise.all(
+      found.map(async ({ pid, pgid }) => {
+        if (pgid === pid) return terminateGroup(pgid, graceMs);
+        signalProcess(pid, 'SIGTERM');
+        signalProcess(pid, 'SIGCONT');
+        const deadline = performance.now() + graceMs;
+        while (isProcessAlive(pid) && performance.now() < deadline) await delay(GROUP_POLL_MS);
+        if (isProcessAlive(pid)) signalProcess(pid, 'SIGKILL');
+      }),
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,6 +385,8 @@ export const execCommand: Exec = async (request) => {
     // SIGTERM → grace → SIGKILL. Services meant to outlive a step must be started through something
     // that owns them (systemctl, docker, a process manager), not with `&`.
     await (stopping ?? terminateGroup(pid, graceMs));
+    // A command that ended by itself may leave a daemon it started on purpose (setsid): only a stopped one's go too.
+    if (stopping !== undefined) await terminateMarked(request.marks ?? [], graceMs);
 
     // The group is gone, so the pipes close as soon as their last bytes are read, unless a process
     // that left the group holds them; then stop listening after a bound so the step still ends.
@@ -369,6 +411,7 @@ export const execCommand: Exec = async (request) => {
   } catch (error) {
     // Only a bug gets here (a throwing callback, or execa itself): still leave nothing running.
     await terminateGroup(pid, graceMs);
+    await terminateMarked(request.marks ?? [], graceMs);
     throw error;
   } finally {
     liveGroups.delete(pid);

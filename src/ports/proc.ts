@@ -44,3 +44,33 @@ export function readProcEnvironment(pid: number | string): string[] | undefined 
 export function isZombieState(state: string): boolean {
   return state === 'Z' || state === 'X';
 }
+
+export interface MarkedProcess {
+  pid: number;
+  pgid: number;
+  /** The entry of `anyOf` found in its environment (undefined when `anyOf` was not given). */
+  mark: string | undefined;
+}
+
+/**
+ * Live processes (zombies and this process left out) whose environment holds every `NAME=value` entry of `all` and,
+ * when `anyOf` is given, one of its entries (none found where there is no /proc). Environments are inherited, so this
+ * finds what a step started even after it left the step's process group (setsid, a double fork), and a resume finds
+ * a step's orphans this way: a kill -9 between spawning a step and journaling its pid leaves one that no journaled
+ * pid points to.
+ */
+export function findProcessesWithEnv(all: readonly string[], anyOf?: readonly string[]): MarkedProcess[] {
+  if (anyOf !== undefined && anyOf.length === 0) return [];
+  const found: MarkedProcess[] = [];
+  for (const entry of listProcessIds() ?? []) {
+    if (Number(entry) === process.pid) continue;
+    const vars = readProcEnvironment(entry);
+    if (vars === undefined || !all.every((m) => vars.includes(m))) continue; // gone, another user's, or not one of ours
+    const mark = anyOf?.find((m) => vars.includes(m));
+    if (anyOf !== undefined && mark === undefined) continue;
+    const stat = readProcStat(entry);
+    if (stat === undefined || isZombieState(stat.state)) continue; // gone, or a zombie
+    found.push({ pid: Number(entry), pgid: stat.pgrp, mark });
+  }
+  return found;
+}

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compactUtcStamp } from './clock.js';
 import { openAppendLog, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
-import { isZombieState, listProcessIds, readProcEnvironment, readProcStat } from './proc.js';
+import { readProcStat } from './proc.js';
 
 export interface StateDir {
   root: string;
@@ -245,34 +245,6 @@ export function isAlive(pid: number): boolean {
   // A zombie (dead, not yet reaped by its parent) still answers kill(pid, 0); on Linux /proc says what it is.
   const stat = readProcStat(pid);
   return stat === undefined || stat.state !== 'Z';
-}
-
-export interface MarkedProcess {
-  pid: number;
-  pgid: number;
-  /** The entry of `anyOf` found in its environment. */
-  mark: string;
-}
-
-/**
- * Live processes (zombies left out) whose environment holds the `NAME=value` entry `all` and one of `anyOf`
- * (Linux /proc; none found where it cannot look). A resume finds a step's orphans this way: a kill -9 between
- * spawning a step and journaling its pid leaves one that no journaled pid points to.
- */
-export function findProcessesWithEnv(all: string, anyOf: readonly string[]): MarkedProcess[] {
-  if (anyOf.length === 0) return [];
-  const found: MarkedProcess[] = [];
-  for (const entry of listProcessIds() ?? []) {
-    if (Number(entry) === process.pid) continue;
-    const vars = readProcEnvironment(entry);
-    if (vars === undefined || !vars.includes(all)) continue; // gone, another user's, or not one of ours
-    const mark = anyOf.find((m) => vars.includes(m));
-    if (mark === undefined) continue;
-    const stat = readProcStat(entry);
-    if (stat === undefined || isZombieState(stat.state)) continue; // gone, or a zombie
-    found.push({ pid: Number(entry), pgid: stat.pgrp, mark });
-  }
-  return found;
 }
 
 /**

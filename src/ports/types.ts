@@ -18,6 +18,12 @@ export interface ExecRequest {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
   /** Called once the child exists, with its pid (the process group id too). */
   onSpawn?: (pid: number) => void;
+  /**
+   * `NAME=value` entries of `env` that every process the command starts inherits (the run and step ids). After a
+   * timeout or an abort, processes that left the group (setsid, a daemonizing double fork) but carry all of them are
+   * stopped as well.
+   */
+  marks?: readonly string[];
 }
 
 export interface ExecResult {

@@ -42,7 +42,12 @@ export interface PreflightRunOptions {
   signal: AbortSignal;
   killGraceMs?: number;
   defaultRetryDelayMs?: number;
+  /** Unique to this invocation: with the check's id, in every check's environment, so a timed-out check's escaped processes are found. */
+  preflightId?: string;
 }
+
+/** What every check's processes carry in their environment (see `processMarks`). */
+export const PREFLIGHT_ENV = { preflightId: 'DEPLOYCTL_PREFLIGHT_ID', stepId: 'DEPLOYCTL_STEP_ID' } as const;
 
 export async function runPreflight(runbook: LoadedRunbook, options: PreflightRunOptions, deps: PreflightDeps): Promise<PreflightReport> {
   const { doc, source } = runbook;
@@ -153,6 +158,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     secretValues: deps.secretValues,
     mask: deps.mask,
     onLine: () => undefined,
+    ...(options.preflightId !== undefined ? { processMarks: { [PREFLIGHT_ENV.preflightId]: options.preflightId, [PREFLIGHT_ENV.stepId]: step.id } } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
   };
   const run = kind === 'http' ? runHttpStep : runCommandStep;

@@ -71,10 +71,11 @@ export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
   const result = await ctx.exec({
     command: rendered.command,
     cwd,
-    env: { ...ctx.env, ...env.env },
+    env: { ...ctx.env, ...env.env, ...ctx.processMarks },
     signal: ctx.signal,
     onOutput: (stream, chunk) => output.push(stream, chunk),
     ...(ctx.onSpawn !== undefined ? { onSpawn: ctx.onSpawn } : {}),
+    ...(ctx.processMarks !== undefined ? { marks: Object.entries(ctx.processMarks).map(([name, value]) => `${name}=${value}`) } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
   });

@@ -25,6 +25,11 @@ export interface StepRunContext {
   clock: Clock;
   /** Environment for child processes (the operator's environment, secrets included). */
   env: Record<string, string>;
+  /**
+   * Variables naming this run and step, set for the command over anything in `env` or the step's `env:`: how a resume
+   * finds a step still running, and how a timed-out or interrupted step's escaped processes are found.
+   */
+  processMarks?: Readonly<Record<string, string>>;
   /** Secret values: never allowed in a command line. */
   secretValues: readonly string[];
   mask: (text: string) => string;

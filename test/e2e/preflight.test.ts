@@ -194,9 +194,10 @@ async function waitFor(condition: () => boolean, ms: number): Promise<void> {
 }
 
 describe('Ctrl-C', () => {
-  it('stops the running checks and their process trees, and exits 130', async () => {
+  it('stops the running checks and their process trees (a process in a session of its own too), and exits 130', async () => {
     const dir = project({});
     const pidFile = path.join(dir, 'grandchild.pid');
+    const escapedFile = path.join(dir, 'escaped.pid');
     const runbook = path.join(dir, 'long.yaml');
     fs.writeFileSync(
       runbook,
@@ -207,16 +208,19 @@ phases:
   - id: checks
     preflight: true
     steps:
-      - { id: long, owner: ops, run: "sleep 60 & echo $! > grandchild.pid; wait" }
+      - { id: long, owner: ops, run: "sleep 60 & echo $! > grandchild.pid; setsid sleep 60 > /dev/null 2>&1 & echo $! > escaped.pid; wait" }
       - { id: health, owner: ops, http: { url: "${server.url}/health" } }
 `,
     );
     let grandchild = 0;
+    let escaped = 0;
     const result = await preflight([runbook], {
       cwd: dir,
       onSpawn: (child) => {
-        void waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', 10_000).then(() => {
+        const written = (file: string) => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() !== '';
+        void waitFor(() => written(pidFile) && written(escapedFile), 10_000).then(() => {
           grandchild = Number(fs.readFileSync(pidFile, 'utf8').trim());
+          escaped = Number(fs.readFileSync(escapedFile, 'utf8').trim());
           child.kill('SIGINT');
         });
       },
@@ -225,6 +229,7 @@ phases:
     expect(result.stderr).toContain('SIGINT: stopping the running checks');
     expect(result.stderr).toContain('preflight INTERRUPTED');
     expect(grandchild).toBeGreaterThan(0);
-    await waitFor(() => !isAlive(grandchild), 3000);
+    expect(escaped).toBeGreaterThan(0);
+    await waitFor(() => !isAlive(grandchild) && !isAlive(escaped), 3000);
   });
 });

@@ -101,6 +101,34 @@ describe('executeRun', () => {
     expect(outcome(h.events, 'announce')).toBeUndefined();
   });
 
+  it("marks every step's processes with the run and step ids, which a step's env: cannot change", async () => {
+    const h = harness();
+    const seen: { env: Record<string, string>; marks: readonly string[] | undefined }[] = [];
+    const exec = fakeExec({
+      'true': async (request) => {
+        seen.push({ env: request.env, marks: request.marks });
+        return { exitCode: 0 };
+      },
+    });
+    const runbook = inlineRunbook(`
+version: 1
+name: marks
+roles: { ops: { title: Ops } }
+phases:
+  - id: p
+    steps:
+      - { id: plain, owner: ops, run: "true" }
+      - { id: sneaky, owner: ops, run: "true", env: { DEPLOYCTL_STEP_ID: plain, DEPLOYCTL_RUN_ID: other } }
+`);
+    const result = await h.run(runbook, {}, { exec });
+    expect(result.exitCode).toBe(0);
+    const runId = '20261126T100000Z-abcdef';
+    expect(seen.map((s) => [s.env['DEPLOYCTL_RUN_ID'], s.env['DEPLOYCTL_STEP_ID'], s.marks])).toEqual([
+      [runId, 'plain', [`DEPLOYCTL_RUN_ID=${runId}`, 'DEPLOYCTL_STEP_ID=plain']],
+      [runId, 'sneaky', [`DEPLOYCTL_RUN_ID=${runId}`, 'DEPLOYCTL_STEP_ID=sneaky']],
+    ]);
+  });
+
   describe('rollback across several phases', () => {
     const TWO = inlineRunbook(`
 version: 1

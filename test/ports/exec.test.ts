@@ -21,6 +21,15 @@ afterAll(() => {
 });
 
 /** After a result: nothing of the group runs any more, and once init has reaped the zombies, kill(-pgid, 0) says ESRCH. */
+/** Alive and not a zombie (an orphan waits for init to reap it). */
+function liveProcess(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
 async function expectGroupGone(pid: number | undefined): Promise<void> {
   expect(pid).toBeTypeOf('number');
   expect(liveGroupMembers(pid!)).toEqual([]);
@@ -230,6 +239,25 @@ describe('timeouts, aborts and the process group', () => {
     expect(stdout).toBe('started\n');
     expect(result.durationMs).toBeLessThan(3000);
     await expectGroupGone(pid);
+  });
+
+  it('after a timeout, also stops a process that left the group (setsid) when it carries the marks, and only then', async () => {
+    const mark = `DEPLOYCTL_EXEC_TEST_MARK=${process.pid}-${Date.now()}`;
+    const [name, value] = mark.split('=') as [string, string];
+    const shell = `setsid sleep 30 > /dev/null 2>&1 & echo $!; sleep 30`;
+    // Without marks the escaped sleep outlives the step (what `marks` exists for); with them it is stopped.
+    const unmarked = await runCollecting({ command: { shell }, cwd: dir, env: { ...env, [name]: value }, timeoutMs: 300, killGraceMs: 1000 });
+    const escaped = Number(unmarked.stdout.trim());
+    try {
+      expect(unmarked.result.timedOut).toBe(true);
+      expect(liveProcess(escaped)).toBe(true);
+    } finally {
+      process.kill(escaped, 'SIGKILL');
+    }
+    const marked = await runCollecting({ command: { shell }, cwd: dir, env: { ...env, [name]: value }, timeoutMs: 300, killGraceMs: 1000, marks: [mark] });
+    expect(marked.result.timedOut).toBe(true);
+    expect(liveProcess(Number(marked.stdout.trim()))).toBe(false);
+    await expectGroupGone(marked.pid);
   });
 
   it('killAllRunning signals every live group', async () => {

@@ -59,9 +59,11 @@ const SPAWNER = [
   'sleep 300 & echo $! > bg1.pid',
   'sleep 300 & echo $! > bg2.pid',
   'nohup sleep 300 > /dev/null 2>&1 & echo $! > nohup.pid',
+  // Out of the step's process group and session: found by DEPLOYCTL_RUN_ID/STEP_ID in its environment.
+  'setsid sleep 300 > /dev/null 2>&1 & echo $! > setsid.pid',
   'sleep 300',
 ].join('; ');
-const SPAWNED = ['sh', 'bg1', 'bg2', 'nohup'];
+const SPAWNED = ['sh', 'bg1', 'bg2', 'nohup', 'setsid'];
 
 function runbook(dir: string, step: Record<string, unknown>): string {
   return writeRunbook(dir, {
@@ -95,7 +97,7 @@ describe('a step that times out', { timeout: SLOW }, () => {
     await expectNoneLeft(Object.values(pids) as number[], pids['sh']!);
   });
 
-  it('with background grandchildren (two `sleep &`, one `nohup … &`), leaves none of them behind', async () => {
+  it('with background grandchildren (two `sleep &`, one `nohup … &`, one `setsid … &`), leaves none of them behind', async () => {
     const dir = workspace('grandchildren');
     const file = runbook(dir, { timeout: '1s', run: SPAWNER });
     const result = await runCli(['run', file], { cwd: dir, timeoutMs: 60_000 });
@@ -112,6 +114,25 @@ describe('a step that times out', { timeout: SLOW }, () => {
   });
 });
 
+describe('a step that ends by itself', { timeout: SLOW }, () => {
+  it('stops what it left in its group, and leaves alone a daemon it put in a session of its own', async () => {
+    const dir = workspace('daemon');
+    const file = runbook(dir, { run: 'sleep 300 & echo $! > bg.pid; setsid sleep 300 > /dev/null 2>&1 & echo $! > daemon.pid; echo $$ > sh.pid' });
+    const result = await runCli(['run', file], { cwd: dir, timeoutMs: 60_000 });
+    const { bg, daemon, sh } = pidFiles(dir, ['bg', 'daemon', 'sh']);
+    try {
+      expectClean(result);
+      expect(result.code, result.stderr).toBe(0);
+      expect(recordedSteps(dir).get('step')?.status).toBe('succeeded');
+      await expectNoneLeft([bg!], sh!);
+      expect(isLive(daemon!), 'the setsid daemon').toBe(true);
+    } finally {
+      if (daemon !== undefined) process.kill(daemon, 'SIGKILL');
+    }
+    await waitFor('the daemon to go', () => isGone(daemon!), 15_000, 50);
+  });
+});
+
 describe('Ctrl-C (SIGINT to deployctl) during a step', { timeout: SLOW }, () => {
   async function interrupt(dir: string, file: string, started: string[]): Promise<{ result: CliResult; pids: Record<string, number | undefined> }> {
     const cli = spawnCli(['run', file], { cwd: dir, timeoutMs: 60_000 });
@@ -123,7 +144,7 @@ describe('Ctrl-C (SIGINT to deployctl) during a step', { timeout: SLOW }, () => 
     return { result: await cli.result, pids: pidFiles(dir, started) };
   }
 
-  it('with background grandchildren, stops all of them and exits 130', async () => {
+  it('with background grandchildren (one in a session of its own), stops all of them and exits 130', async () => {
     const dir = workspace('interrupt');
     const file = runbook(dir, { run: SPAWNER });
     const { result, pids } = await interrupt(dir, file, SPAWNED);
