@@ -35,8 +35,8 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
         exit_code: outcome.exitCode ?? null,
         duration_ms: outcome.durationMs,
         attempts: outcome.attempts,
-        stdout: outcome.stdout?.text ?? '',
-        stderr: outcome.stderr?.text ?? '',
+        stdout: outcome.kept?.stdout ?? outcome.stdout?.text ?? '',
+        stderr: outcome.kept?.stderr ?? outcome.stderr?.text ?? '',
         metrics: outcome.metrics ? { ...outcome.metrics } : {},
         answer: outcome.answer ?? null,
       };
@@ -61,8 +61,6 @@ export interface ContextInputs {
   state: RunState;
   env: Record<string, string | undefined>;
   now: number;
-  /** Step outputs kept longer than the record's tail, for `steps.<id>.stdout`. */
-  fullOutput?: ReadonlyMap<string, { stdout: string; stderr: string }>;
   /**
    * Leave out steps that have not finished, instead of showing them as pending (`ok: false`). For conditions that
    * raise alarms: `!steps.health.ok` must wait for evidence. CEL absorbs the missing key where the rest decides
@@ -78,14 +76,8 @@ export function definedEnv(env: Readonly<Record<string, string | undefined>>): R
   return out;
 }
 
-export function celContext({ doc, state, env, now, fullOutput, onlyFinished = false }: ContextInputs): CelContext {
+export function celContext({ doc, state, env, now, onlyFinished = false }: ContextInputs): CelContext {
   const steps = stepViews(doc, state, onlyFinished);
-  if (fullOutput) {
-    for (const [id, output] of fullOutput) {
-      const view = steps[id];
-      if (view) steps[id] = { ...view, stdout: output.stdout, stderr: output.stderr };
-    }
-  }
   return {
     steps,
     vars: { ...state.vars },

@@ -50,6 +50,11 @@ export interface StepOutcome {
   timedOut?: boolean;
   stdout?: OutputTail;
   stderr?: OutputTail;
+  /**
+   * The last 64 KiB of each stream (masked), when longer than the tails: what `steps.<id>.stdout` / `.stderr` hold
+   * in later expressions. Journaled, so a resumed run decides from the same text; never put in the record.
+   */
+  kept?: { stdout: string; stderr: string };
   metrics?: ProbeMetrics;
   /** confirm → boolean, checklist → ticked items, ask → text. */
   answer?: boolean | string | string[];

@@ -50,8 +50,6 @@ export class RunContext {
   readonly source: RunbookSource;
   /** Folded from every event emitted so far (and, on resume, from the journal). */
   state: RunState;
-  /** Step output kept whole for `steps.<id>.stdout` in later expressions (events and the record keep a tail). */
-  readonly fullOutput = new Map<string, { stdout: string; stderr: string }>();
 
   constructor(
     runbook: LoadedRunbook,
@@ -74,7 +72,7 @@ export class RunContext {
 
   /** What expressions see now. */
   celContext(): CelContext {
-    return celContext({ doc: this.doc, state: this.state, env: this.deps.env, now: this.now(), fullOutput: this.fullOutput });
+    return celContext({ doc: this.doc, state: this.state, env: this.deps.env, now: this.now() });
   }
 
   /** Who acts for a role: the role, its primary person if it names one, and the operator at the keyboard. */

@@ -51,11 +51,13 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
   if (run.interrupted() && result.status !== 'interrupted' && result.status !== 'succeeded') {
     result = { ...result, status: 'interrupted', reason: result.reason ?? messages.interrupted() };
   }
-  const { fullOutput: output, ...rest } = result;
-  if (output) run.fullOutput.set(step.id, output);
+  // Output longer than the record's tails goes into the journal too, so `steps.<id>.stdout` reads the same after a resume.
+  const { fullOutput: kept, ...rest } = result;
+  const longer = kept !== undefined && (kept.stdout.length > (rest.stdout?.text.length ?? 0) || kept.stderr.length > (rest.stderr?.text.length ?? 0));
   const endedAt = run.now();
   const outcome: StepOutcome = {
     ...rest,
+    ...(longer ? { kept } : {}),
     ...(isManualStep(step) ? { by: run.actorFor(step.owner) } : {}),
     attempts: attempt,
     startedAt,

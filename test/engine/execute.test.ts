@@ -1,6 +1,7 @@
 // The execute loop with fake ports: a command table, scripted prompts, a manual clock.
 import { describe, expect, it } from 'vitest';
 import { foldEvents } from '../../src/engine/state.js';
+import { parseJournal, serializeEvent } from '../../src/engine/journal.js';
 import type { RunEvent, StepOutcome } from '../../src/engine/events.js';
 import type { PromptRequest } from '../../src/ports/types.js';
 import { fakeExec, harness, inlineRunbook, kinds, scriptedPrompter } from '../helpers/engine-fakes.js';
@@ -460,6 +461,40 @@ phases:
       await h.run(DEPLOY, { signal: controller.signal }, { exec, answers: ALL_YES });
       return foldEvents(h.events);
     }
+
+    it('gives later expressions the same 64 KiB of a step\'s output after a resume as before it (through the journal)', async () => {
+      const runbook = inlineRunbook(`
+version: 1
+name: output
+roles: { ops: { title: Ops } }
+phases:
+  - id: p
+    steps:
+      - { id: build, owner: ops, run: "build" }
+      - { id: stop, owner: ops, run: "stop" }
+      - id: ship
+        owner: ops
+        if: steps.build.stdout.startsWith("artifact=app-1.2.3.tgz")
+        run: ship
+`);
+      // The line that matters comes first, then 20 KB of build log: far more than the record's 4 KiB tail.
+      const log = `artifact=app-1.2.3.tgz\n${'compiling module …\n'.repeat(1000)}`;
+      const h1 = harness();
+      const controller = new AbortController();
+      await h1.run(runbook, { signal: controller.signal }, {
+        exec: fakeExec({ build: { stdout: log }, stop: async () => (controller.abort('SIGINT'), { exitCode: 130 }) }),
+      });
+      const finished = h1.events.find((e) => e.kind === 'step-finished' && e.stepId === 'build') as Extract<RunEvent, { kind: 'step-finished' }>;
+      expect(finished.outcome.stdout?.text.startsWith('artifact=')).toBe(false);
+      expect(finished.outcome.kept?.stdout).toBe(log);
+      // What the journal keeps: each event as a line, read back.
+      const journal = parseJournal(h1.events.map(serializeEvent).join(''));
+      const h2 = harness();
+      const exec = fakeExec({ stop: {}, ship: {} });
+      const result = await h2.run(runbook, { resume: { state: foldEvents(journal.events), inFlight: 'rerun' } }, { exec });
+      expect(result.exitCode).toBe(0);
+      expect(exec.calls).toEqual(['stop', 'ship']);
+    });
 
     it('never re-runs finished steps and re-runs an interrupted idempotent step', async () => {
       const idempotent = inlineRunbook(
