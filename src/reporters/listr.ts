@@ -5,7 +5,7 @@ import type { RunEvent, StepOutcome } from '../engine/events.js';
 import { faultPoint } from '../faults.js';
 import { inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
-import { discardTypeAhead } from '../ports/terminal.js';
+import { discardTypeAhead, promptInput } from '../ports/terminal.js';
 import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
@@ -274,12 +274,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           const adapter = task.prompt(Adapter);
           const cancel = () => adapter.cancel();
           options.signal?.addEventListener('abort', cancel, { once: true });
+          const keys = promptInput();
           try {
-            return await askWith(adapter, request);
+            return await askWith(adapter, request, keys.input);
           } catch (error) {
             if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new PromptAbortedError();
             throw error;
           } finally {
+            keys.dispose();
             options.signal?.removeEventListener('abort', cancel);
           }
         },
@@ -295,25 +297,26 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   };
 }
 
-async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest): Promise<PromptAnswer> {
+async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest, keys: NodeJS.ReadableStream): Promise<PromptAnswer> {
   const { checkbox, confirm, input, select } = await import('@inquirer/prompts');
   const message = `${request.who} ${request.message}`;
+  const context = { input: keys };
   switch (request.kind) {
     case 'confirm':
-      return adapter.run(confirm, { message, default: false });
+      return adapter.run(confirm, { message, default: false }, context);
     case 'checklist':
       return (await adapter.run(checkbox, {
         message,
         choices: request.items.map((item) => ({ value: item, name: item, checked: request.ticked?.includes(item) ?? false })),
         instructions: ' (space to tick, a to tick all, enter when done)',
         loop: false,
-      })) as string[];
+      }, context)) as string[];
     case 'ask':
-      return adapter.run(input, { message, validate: (value: string) => (value.trim() !== '' ? true : 'an answer is required') });
+      return adapter.run(input, { message, validate: (value: string) => (value.trim() !== '' ? true : 'an answer is required') }, context);
     case 'decide':
       return (await adapter.run(select, {
         message,
         choices: request.choices.map((c) => ({ value: c.value, name: c.label, ...(c.disabled !== undefined ? { disabled: c.disabled } : {}) })),
-      })) as string;
+      }, context)) as string;
   }
 }

@@ -244,6 +244,42 @@ describe('deployctl run in a terminal', () => {
     expect(stepOf(record, 'deploy')).toMatchObject({ status: 'succeeded' });
   });
 
+  it('ignores Ctrl-D at every kind of prompt (it used to leave a dead prompt that nothing but Ctrl-C could leave)', { timeout: TEST_TIMEOUT }, async () => {
+    const dir = workdir('happy.yaml');
+    const term = await runInTerminal(dir, ['run', 'happy.yaml']);
+
+    // Ctrl-D on the empty line of each prompt, then the answer: each prompt still takes it.
+    await term.waitFor(prompt('The team has been briefed (y/N)'), WAIT);
+    await term.sendKeys('C-d', 'C-d');
+    await term.sendKeys('y', 'Enter');
+
+    await term.waitFor(prompt('Tick every item that is done'), WAIT);
+    await term.sendKeys('C-d');
+    await term.sendKeys('a', 'Enter');
+
+    await term.waitFor(prompt('Who is on call?'), WAIT);
+    await term.sendKeys('C-d');
+    await term.type('Dana Scully');
+    await term.sendKeys('Enter');
+
+    await term.waitFor(prompt('Leadership approved (y/N)'), WAIT);
+    await term.sendKeys('C-d', 'y', 'Enter');
+
+    await term.waitFor(prompt("Go/no-go 'go-no-go': every condition holds. Decide:"), WAIT);
+    await term.sendKeys('C-d', 'Enter');
+
+    await term.waitFor(/^Run \S+: SUCCEEDED/m, WAIT);
+    expect(await term.exitCode(WAIT.timeoutMs)).toBe(0);
+    expect(await term.capture()).not.toMatch(STACK_FRAME);
+    await expectTerminalUsable(term);
+    const record = onlyRecord(dir);
+    expect(record).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    expect(stepOf(record, 'briefing')).toMatchObject({ answer: true, answered_from: 'prompt' });
+    expect(stepOf(record, 'qa-ready').answer).toHaveLength(3);
+    expect(stepOf(record, 'on-call')).toMatchObject({ answer: 'Dana Scully' });
+    expect(gateOf(record, 'go-no-go')).toMatchObject({ decision: 'go', answered_from: 'prompt' });
+  });
+
   it('fails the checklist step, and the run with exit 1, when an item is left unticked, and records which one', { timeout: TEST_TIMEOUT }, async () => {
     const dir = workdir('happy.yaml');
     const term = await runInTerminal(dir, ['run', 'happy.yaml']);
