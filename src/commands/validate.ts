@@ -1,7 +1,9 @@
 // `deployctl validate <runbook...> [--json]`: exit 0 when every runbook is valid, 2 with one positioned line per problem.
+import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { ExitCode } from '../errors.js';
-import { loadRunbook } from '../runbook/load.js';
+import { isRegularFile } from '../ports/fs.js';
+import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem, type Problem } from '../runbook/problem.js';
 import { stepKind } from '../runbook/types.js';
 
@@ -19,6 +21,7 @@ export function validateCommand(files: string[], options: ValidateOptions, io: I
       continue;
     }
     const { doc } = result.runbook;
+    for (const warning of missingRoleKeys(result.runbook)) io.err(formatProblem(warning));
     const steps = doc.phases.flatMap((p) => p.steps ?? []);
     const gates = doc.phases.filter((p) => p.gate !== undefined).length;
     const automated = steps.filter((s) => ['run', 'http'].includes(stepKind(s))).length;
@@ -37,6 +40,29 @@ export function validateCommand(files: string[], options: ValidateOptions, io: I
     }
   }
   return problems.length > 0 ? ExitCode.usage : ExitCode.ok;
+}
+
+/**
+ * Role key files that are not there: not an error (the runbook runs, and keys are often added once people have
+ * made them), but until they are, nobody's sign-off for that role can be verified. Printed to stderr, so `--json`
+ * stays the list of problems.
+ */
+function missingRoleKeys({ doc, locate, source }: LoadedRunbook): Problem[] {
+  const warnings: Problem[] = [];
+  for (const [id, role] of Object.entries(doc.roles)) {
+    (role.keys ?? []).forEach((key, i) => {
+      if (isRegularFile(path.resolve(source.dir, key))) return;
+      const { line, col } = locate.value(['roles', id, 'keys', i]);
+      warnings.push({
+        file: source.path,
+        line,
+        col,
+        code: 'role-key-missing',
+        message: `warning: ${key} is not a file (paths are relative to the runbook's directory): sign-offs for role ${id} cannot be verified until it is: the key's holder makes a pair with deployctl keygen and puts the .pub there, or fix the path`,
+      });
+    });
+  }
+  return warnings;
 }
 
 function plural(n: number, noun: string): string {

@@ -134,6 +134,31 @@ describe('deployctl validate on valid runbooks', () => {
     expect(JSON.parse(run.stdout)).toEqual([]);
   });
 
+  it("warns on stderr about a role key file that is not there, with its position, and still exits 0 (--json stays the problems)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-validate-keys-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'keys'));
+      fs.copyFileSync(path.join(ROOT, 'test/fixtures/valid/keys/lead.pub'), path.join(dir, 'keys/lead.pub'));
+      const file = path.join(dir, 'keys.yaml');
+      fs.writeFileSync(
+        file,
+        ['version: 1', 'name: keys', 'roles:', '  lead: { title: Lead, keys: [keys/lead.pub, keys/qa.pub] }', 'phases:', '  - id: p', '    steps:', '      - { id: a, owner: lead, run: "true" }', ''].join('\n'),
+      );
+      const run = await deployctl(['validate', file]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`${file}: valid:`);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `${file}:4:46: warning: keys/qa.pub is not a file (paths are relative to the runbook's directory): sign-offs for role lead cannot be verified until it is: the key's holder makes a pair with deployctl keygen and puts the .pub there, or fix the path`,
+      ]);
+      const json = await deployctl(['validate', '--json', file]);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual([]);
+      expect(json.stderr).toContain('warning: keys/qa.pub is not a file');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 when any one of several runbooks is invalid, and still summarises the valid ones', async () => {
     const run = await deployctl(['validate', 'test/fixtures/valid/full.yaml', 'test/fixtures/invalid/unknown-owner.yaml']);
 
