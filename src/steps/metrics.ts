@@ -44,16 +44,6 @@ function describeBreach(name: MetricName, value: number, op: '<' | '>', bound: '
   return `${label} ${v} ${op} ${bound} ${l}`;
 }
 
-/**
- * A value for summaries: `612 ms`, `3.4 ms`, `0.05 (5%)`; other names as a plain number.
- */
-export function formatMetric(name: string, value: number): string {
-  if (!Number.isFinite(value)) return 'not measured';
-  if (RATES.has(name)) return `${formatFraction(value)} (${formatPercent(value)})`;
-  if (name.endsWith('_ms')) return formatMs(value);
-  return formatPlain(value);
-}
-
 type Formatter = (value: number, extraDigits?: number) => string;
 
 /** Format two different numbers with enough digits that they do not read the same (`500.4 ms > max 500 ms`, not `500 ms > max 500 ms`). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProbeMetrics } from '../../src/engine/events.js';
 import type { MetricsDoc } from '../../src/runbook/types.js';
 import type { ProbeResult } from '../../src/steps/http.js';
-import { checkThresholds, formatMetric, judgeProbe, type MeasuredMetrics } from '../../src/steps/metrics.js';
+import { checkThresholds, judgeProbe, type MeasuredMetrics } from '../../src/steps/metrics.js';
 
 describe('checkThresholds', () => {
   it.each<[string, MeasuredMetrics, MetricsDoc, string[]]>([
@@ -42,24 +42,6 @@ describe('checkThresholds', () => {
   it('takes probe metrics as they are, statuses and all', () => {
     const metrics: ProbeMetrics = { ...probeMetrics(20, 1), p95_ms: 612 };
     expect(checkThresholds({ ...metrics, duration_ms: 1200 }, { p95_ms: { max: 500 }, duration_ms: { max: 2000 } })).toEqual(['p95 612 ms > max 500 ms']);
-  });
-});
-
-describe('formatMetric', () => {
-  it.each([
-    ['p95_ms', 612.34, '612 ms'],
-    ['p50_ms', 3.44, '3.4 ms'],
-    ['duration_ms', 1500, '1500 ms'],
-    ['max_ms', 0, '0 ms'],
-    ['error_rate', 0.05, '0.05 (5%)'],
-    ['error_rate', 0, '0 (0%)'],
-    ['success_rate', 1, '1 (100%)'],
-    ['success_rate', 0.9995, '0.9995 (99.95%)'],
-    ['samples', 20, '20'],
-    ['something_else', 1.23456, '1.23'],
-    ['p95_ms', Number.NaN, 'not measured'],
-  ])('shows %s = %d as %s', (name, value, text) => {
-    expect(formatMetric(name, value)).toBe(text);
   });
 });
 
