@@ -596,6 +596,12 @@ export function fuzzRuns(base: number): number {
   return Math.max(1, Math.round(base * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
 }
 
+/**
+ * Each property's whole run is bounded only against a hang: the bound that matters is per case (LIMIT_MS in each
+ * suite). Hundreds of loads and dry runs take 15-30 s on a loaded 2-core machine, too close to vitest's default.
+ */
+export const PROPERTY_TIMEOUT_MS = fuzzRuns(1) * 120_000;
+
 /** fast-check parameters: FUZZ_SEED (and FUZZ_PATH) replay a failure that fast-check reported. */
 export function fuzzParams(numRuns: number): fc.Parameters<unknown> {
   const seed = process.env['FUZZ_SEED'];

@@ -22,6 +22,7 @@ import {
   lineOps,
   maxLine,
   parseSeed,
+  PROPERTY_TIMEOUT_MS,
   toYaml,
   treeOps,
   yamlStyle,
@@ -200,21 +201,21 @@ phases:
     }
   });
 
-  it('refuses byte-mutated runbooks with positioned problems, or dry-runs them without executing anything', async () => {
+  it('refuses byte-mutated runbooks with positioned problems, or dry-runs them without executing anything', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await fc.assert(
       fc.asyncProperty(seedName, byteOps, async (seed, ops) => checkMutant('bytes', applyByteOps(SEED_BYTES[seed]!, ops))),
       fuzzParams(400),
     );
   });
 
-  it('refuses line-mutated runbooks with positioned problems, or dry-runs them without executing anything', async () => {
+  it('refuses line-mutated runbooks with positioned problems, or dry-runs them without executing anything', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await fc.assert(
       fc.asyncProperty(seedName, lineOps, async (seed, ops) => checkMutant('lines', new TextEncoder().encode(applyLineOps(SEEDS[seed]!, ops)))),
       fuzzParams(300),
     );
   });
 
-  it('refuses structurally mutated runbooks with positioned problems, or dry-runs them without executing anything', async () => {
+  it('refuses structurally mutated runbooks with positioned problems, or dry-runs them without executing anything', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await fc.assert(
       fc.asyncProperty(seedName, treeOps, yamlStyle, async (seed, ops, style) => {
         let text: string;
