@@ -86,7 +86,12 @@ function secretForms(secret: string): SecretForm[] {
     const rfc3986 = uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     add(rfc3986, 'none');
     add(rfc3986.replace(/%20/g, '+'), 'none');
-    add(JSON.stringify(secret).slice(1, -1), 'none');
+    const json = JSON.stringify(secret).slice(1, -1);
+    add(json, 'none');
+    // JSON with every non-ASCII unit escaped (Python's json.dumps by default, jq -a): `\u00e9`, an emoji as two escapes.
+    const asciiJson = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    add(asciiJson, 'none');
+    add(asciiJson.replace(/\\u[0-9a-f]{4}/g, (escape) => escape.toUpperCase().replace('\\U', '\\u')), 'none');
   }
   return [...forms]
     .map(([text, spread]) => ({ text, spread }))

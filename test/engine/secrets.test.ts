@@ -1,4 +1,5 @@
 // Secret masking: every encoding, every alignment, every split point, and nothing else.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { MASK, createMasker, createStreamMasker, secretVariants, type Masker } from '../../src/engine/secrets.js';
 
@@ -43,7 +44,14 @@ function promisedForms(secret: string): [name: string, form: string][] {
     ['RFC 3986 (Python quote)', rfc3986],
     ['RFC 3986, + for spaces (Python quote_plus)', rfc3986.replace(/%20/g, '+')],
     ['JSON string escaping', JSON.stringify(secret).slice(1, -1)],
+    ['JSON with non-ASCII escaped (Python json.dumps)', execPythonJsonDumps(secret)],
+    ['JSON with non-ASCII escaped, upper-case hex', execPythonJsonDumps(secret).replace(/\\u([0-9a-f]{4})/g, (_e, hex: string) => `\\u${hex.toUpperCase()}`)],
   ];
+}
+
+/** What Python's json.dumps (ensure_ascii, its default) writes for `text`, without the quotes: the real tool, not our idea of it. */
+function execPythonJsonDumps(text: string): string {
+  return execFileSync('python3', ['-c', 'import json, sys; sys.stdout.write(json.dumps(sys.argv[1]))', text], { encoding: 'utf8' }).slice(1, -1);
 }
 
 /** A secret each of whose promised forms differs from every other (quotes, `!~`, a space, non-ASCII, `+` and `/` in its base64, 28 bytes). */

@@ -95,6 +95,8 @@ const PRINTERS: [string, string][] = [
   ['url-python-quote-plus', `python3 -c 'import os, urllib.parse; print(urllib.parse.quote_plus(os.environ["S"]))'`],
   ['url-python-quote', `python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["S"], safe=""))'`],
   ['json', `node -e 'console.log(JSON.stringify({ token: process.env.S }))'`],
+  // Python's json.dumps escapes every non-ASCII character (an emoji as two \\u escapes).
+  ['json-python', `python3 -c 'import json, os; print(json.dumps({"token": os.environ["S"]}))'`],
   // Half to stdout, half to stderr: neither stream holds the secret; merged (2>&1) the one stream does. Split by code point:
   // halving a surrogate pair would print two U+FFFD, so the secret would be destroyed, not hidden, and the merged case would prove nothing.
   ['split', `node -e 'const s = [...process.env.S], h = s.length >> 1; process.stdout.write(s.slice(0, h).join("")); process.stderr.write(s.slice(h).join(""))'`],
