@@ -5,7 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { Exec, ExecRequest, ExecResult } from './types.js';
 import { faultPoint } from '../faults.js';
-import { findProcessesWithEnv, isZombieState, listProcessIds, readProcStat } from './proc.js';
+import { ancestorsOf, findProcessesWithEnv, isSameLiveProcess, isZombieState, listProcessIds, readProcStat, type MarkedProcess, type ProcStat } from './proc.js';
 
 const DEFAULT_KILL_GRACE_MS = 5000;
 /** How often a dying group is checked while we wait for it to go. */
@@ -148,34 +148,54 @@ function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-function isProcessAlive(pid: number): boolean {
-  const stat = readProcStat(pid);
-  return stat !== undefined && !isZombieState(stat.state);
+/** A process that left the step's group and was stopped by `terminateMarked`. */
+export interface SweptProcess {
+  pid: number;
+  /** Its executable's name (`comm`), never its arguments: those may hold anything. */
+  name: string;
+}
+
+/**
+ * The marked processes the sweep may stop: none of deployctl's ancestors (itself included), nothing in its process
+ * group or session, no group led by an ancestor. Where /proc said nothing about deployctl, nothing at all.
+ */
+export function sweepable(found: readonly MarkedProcess[], self: { stat: ProcStat | undefined; ancestors: ReadonlySet<number> }): MarkedProcess[] {
+  const { stat: own, ancestors } = self;
+  if (own === undefined) return [];
+  return found.filter(({ pid, stat }) => !ancestors.has(pid) && !ancestors.has(stat.pgrp) && stat.pgrp !== own.pgrp && stat.session !== own.session);
 }
 
 /**
  * After a timeout or an abort: what the command started outside its group (a `setsid` child, a daemon's double
  * fork), found by `marks` in its environment, gets the same SIGTERM → grace → SIGKILL. A session leader's whole group
- * goes; any other marked process alone (never deployctl's own group). Looked for again after each round, since a
- * dying process may have started another; three rounds at the most.
+ * goes; any other marked process alone. Never deployctl's own group or session (the operator's terminal and shell),
+ * nor any of its ancestors (a terminal multiplexer started by an earlier step, now hosting this deployctl). A pid is
+ * signalled only while it is still the process that was found (same start time), never one the system has since
+ * given the pid to. Looked for again after each round, since a dying process may have started another; three rounds
+ * at the most. Returns what it stopped, for the step's record.
  */
-async function terminateMarked(marks: readonly string[], graceMs: number): Promise<void> {
-  if (marks.length === 0) return;
-  const ownGroup = readProcStat(process.pid)?.pgrp;
+async function terminateMarked(marks: readonly string[], graceMs: number): Promise<SweptProcess[]> {
+  if (marks.length === 0) return [];
+  const self = { stat: readProcStat(process.pid), ancestors: ancestorsOf(process.pid) };
+  const swept: SweptProcess[] = [];
   for (let round = 0; round < 3; round++) {
-    const found = findProcessesWithEnv(marks).filter((p) => p.pgid !== ownGroup);
-    if (found.length === 0) return;
+    const found = sweepable(findProcessesWithEnv(marks), self);
+    if (found.length === 0) break;
+    swept.push(...found.map(({ pid, stat }) => ({ pid, name: stat.comm })));
     await Promise.all(
-      found.map(async ({ pid, pgid }) => {
+      found.map(async ({ pid, pgid, stat }) => {
+        if (!isSameLiveProcess(pid, stat.startTime)) return;
         if (pgid === pid) return terminateGroup(pgid, graceMs);
-        signalProcess(pid, 'SIGTERM');
-        signalProcess(pid, 'SIGCONT');
+        const signal = (name: NodeJS.Signals) => isSameLiveProcess(pid, stat.startTime) && signalProcess(pid, name);
+        signal('SIGTERM');
+        signal('SIGCONT');
         const deadline = performance.now() + graceMs;
-        while (isProcessAlive(pid) && performance.now() < deadline) await delay(GROUP_POLL_MS);
-        if (isProcessAlive(pid)) signalProcess(pid, 'SIGKILL');
+        while (isSameLiveProcess(pid, stat.startTime) && performance.now() < deadline) await delay(GROUP_POLL_MS);
+        signal('SIGKILL');
       }),
     );
   }
+  return swept;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,7 +406,7 @@ export const execCommand: Exec = async (request) => {
     // that owns them (systemctl, docker, a process manager), not with `&`.
     await (stopping ?? terminateGroup(pid, graceMs));
     // A command that ended by itself may leave a daemon it started on purpose (setsid): only a stopped one's go too.
-    if (stopping !== undefined) await terminateMarked(request.marks ?? [], graceMs);
+    const swept = stopping !== undefined ? await terminateMarked(request.marks ?? [], graceMs) : [];
 
     // The group is gone, so the pipes close as soon as their last bytes are read, unless a process
     // that left the group holds them; then stop listening after a bound so the step still ends.
@@ -407,7 +427,7 @@ export const execCommand: Exec = async (request) => {
     emit('stderr', decoders.stderr.end());
 
     if (callbackError !== undefined) throw callbackError.error;
-    return finish({ exitCode: exit.code, signal: exit.signal, timedOut, interrupted });
+    return finish({ exitCode: exit.code, signal: exit.signal, timedOut, interrupted, ...(swept.length > 0 ? { swept } : {}) });
   } catch (error) {
     // Only a bug gets here (a throwing callback, or execa itself): still leave nothing running.
     await terminateGroup(pid, graceMs);

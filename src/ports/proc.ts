@@ -2,9 +2,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStat {
+  /** The executable's name, at most 15 characters (`comm`). */
+  comm: string;
   /** R, S, D, T, Z (zombie), X (dead), … */
   state: string;
+  ppid: number;
   pgrp: number;
+  session: number;
+  /** Clock ticks after boot: with the pid, names one process for good (a pid is reused, this pair is not). */
+  startTime: number;
 }
 
 /** The process ids in /proc, as its entries name them; undefined where there is no /proc to look in. */
@@ -26,9 +32,18 @@ export function readProcStat(pid: number | string): ProcStat | undefined {
   } catch {
     return undefined;
   }
-  // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so parse after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
+  // pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+  // priority nice num_threads itrealvalue starttime …: comm may hold spaces and parentheses, so parse after the last ')'.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    state: fields[0] ?? '',
+    ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
+    session: Number(fields[3]),
+    startTime: Number(fields[19]),
+  };
 }
 
 /** /proc/<pid>/environ: the `NAME=value` entries the process started with; undefined when it cannot be read (gone, or another user's). */
@@ -48,6 +63,8 @@ export function isZombieState(state: string): boolean {
 export interface MarkedProcess {
   pid: number;
   pgid: number;
+  /** The rest of what /proc/<pid>/stat said when it was found. */
+  stat: ProcStat;
   /** The entry of `anyOf` found in its environment (undefined when `anyOf` was not given). */
   mark: string | undefined;
 }
@@ -70,7 +87,25 @@ export function findProcessesWithEnv(all: readonly string[], anyOf?: readonly st
     if (anyOf !== undefined && mark === undefined) continue;
     const stat = readProcStat(entry);
     if (stat === undefined || isZombieState(stat.state)) continue; // gone, or a zombie
-    found.push({ pid: Number(entry), pgid: stat.pgrp, mark });
+    found.push({ pid: Number(entry), pgid: stat.pgrp, stat, mark });
   }
   return found;
+}
+
+/** The process ids from `pid` up to init through each parent (`pid` included); stops where /proc cannot tell. */
+export function ancestorsOf(pid: number): Set<number> {
+  const chain = new Set<number>();
+  for (let current = pid; current > 0 && !chain.has(current); ) {
+    chain.add(current);
+    const stat = readProcStat(current);
+    if (stat === undefined) break;
+    current = stat.ppid;
+  }
+  return chain;
+}
+
+/** Whether `pid` is still the very process found earlier (same start time), alive and not a zombie. */
+export function isSameLiveProcess(pid: number, startTime: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== undefined && stat.startTime === startTime && !isZombieState(stat.state);
 }

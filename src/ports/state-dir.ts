@@ -89,7 +89,12 @@ export function listRunIds(dir: StateDir): string[] {
   } catch {
     return [];
   }
-  return entries.filter(isRunId).sort().reverse();
+  // To the millisecond: an earlier version's to-the-second id counts as its second's first millisecond.
+  const key = (id: string) => id.replace(/^(\d{8}T\d{6})Z/, '$1000Z');
+  return entries
+    .filter(isRunId)
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+    .reverse();
 }
 
 export interface LockInfo {

@@ -32,25 +32,30 @@ const EOT = 0x04;
 export interface PromptInput {
   /** A terminal-like stream for the prompt: the terminal's keys, Ctrl-D left out. */
   input: NodeJS.ReadableStream;
-  /** Stop reading the terminal for this prompt. */
+  /** Stop reading the terminal for this prompt, and leave its mode as it was. */
   dispose(): void;
 }
 
 /**
  * The keys of `stdin` for one prompt, without Ctrl-D. Node's readline closes itself on a Ctrl-D typed on an empty
  * line, and the prompt built on it then neither answers nor fails: the run hung at a dead prompt (only Ctrl-C got
- * out). A deployment question has no end-of-input answer, so the key is dropped and the prompt keeps waiting. Raw
- * mode is passed through to the terminal, so every other key (Ctrl-C included) reaches the prompt as before.
+ * out). A deployment question has no end-of-input answer, so the key is dropped and the prompt keeps waiting. The
+ * terminal goes raw before anything is read, so a Ctrl-D typed before the prompt is drawn is a key too, not the end
+ * of stdin (which would leave every later prompt without keys). Raw mode is passed through to the terminal, so every
+ * other key, Ctrl-C included, reaches the prompt as before. Should stdin end all the same (the terminal is gone),
+ * `onEnd` says so, and the caller closes the prompt.
  */
-export function promptInput(stdin: NodeJS.ReadStream = process.stdin): PromptInput {
-  const proxy = Object.assign(new PassThrough(), {
-    isTTY: true,
-    get isRaw() {
-      return stdin.isRaw;
-    },
-    setRawMode(mode: boolean) {
-      stdin.setRawMode(mode);
-      return proxy;
+export function promptInput(onEnd: () => void, stdin: NodeJS.ReadStream = process.stdin): PromptInput {
+  const wasRaw = stdin.isRaw;
+  const proxy = new PassThrough();
+  Object.defineProperties(proxy, {
+    isTTY: { value: true },
+    isRaw: { get: () => stdin.isRaw },
+    setRawMode: {
+      value: (mode: boolean) => {
+        stdin.setRawMode(mode);
+        return proxy;
+      },
     },
   });
   const onData = (chunk: Buffer | string) => {
@@ -58,13 +63,17 @@ export function promptInput(stdin: NodeJS.ReadStream = process.stdin): PromptInp
     const kept = bytes.includes(EOT) ? bytes.filter((b) => b !== EOT) : bytes;
     if (kept.length > 0) proxy.write(kept);
   };
+  if (stdin.isTTY) stdin.setRawMode(true);
   stdin.on('data', onData);
+  stdin.once('end', onEnd);
   stdin.resume();
   return {
     input: proxy,
     dispose() {
       stdin.off('data', onData);
+      stdin.off('end', onEnd);
       stdin.pause();
+      if (stdin.isTTY) stdin.setRawMode(wasRaw);
       proxy.end();
     },
   };

@@ -37,6 +37,8 @@ export interface ExecResult {
   durationMs: number;
   /** The child could not be started (ENOENT, EACCES…): a sentence saying so. */
   spawnError?: string;
+  /** Processes outside the group that carried the request's `marks` and were stopped after a timeout or an abort. */
+  swept?: { pid: number; name: string }[];
 }
 
 export type Exec = (request: ExecRequest) => Promise<ExecResult>;

@@ -46,8 +46,11 @@ export interface PreflightRunOptions {
   preflightId?: string;
 }
 
-/** What every check's processes carry in their environment (see `processMarks`). */
-export const PREFLIGHT_ENV = { preflightId: 'DEPLOYCTL_PREFLIGHT_ID', stepId: 'DEPLOYCTL_STEP_ID' } as const;
+/**
+ * What every check's processes carry in their environment (see `processMarks`). Names of their own: a preflight run
+ * by a step of `deployctl run` leaves that step's DEPLOYCTL_RUN_ID and DEPLOYCTL_STEP_ID as they were.
+ */
+export const PREFLIGHT_ENV = { preflightId: 'DEPLOYCTL_PREFLIGHT_ID', checkId: 'DEPLOYCTL_PREFLIGHT_CHECK_ID' } as const;
 
 export async function runPreflight(runbook: LoadedRunbook, options: PreflightRunOptions, deps: PreflightDeps): Promise<PreflightReport> {
   const { doc, source } = runbook;
@@ -158,7 +161,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     secretValues: deps.secretValues,
     mask: deps.mask,
     onLine: () => undefined,
-    ...(options.preflightId !== undefined ? { processMarks: { [PREFLIGHT_ENV.preflightId]: options.preflightId, [PREFLIGHT_ENV.stepId]: step.id } } : {}),
+    ...(options.preflightId !== undefined ? { processMarks: { [PREFLIGHT_ENV.preflightId]: options.preflightId, [PREFLIGHT_ENV.checkId]: step.id } } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
   };
   const run = kind === 'http' ? runHttpStep : runCommandStep;

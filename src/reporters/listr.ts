@@ -274,7 +274,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           const adapter = task.prompt(Adapter);
           const cancel = () => adapter.cancel();
           options.signal?.addEventListener('abort', cancel, { once: true });
-          const keys = promptInput();
+          const keys = promptInput(cancel);
           try {
             return await askWith(adapter, request, keys.input);
           } catch (error) {

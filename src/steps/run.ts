@@ -91,8 +91,8 @@ export async function runCommandStep(ctx: StepRunContext): Promise<StepResult> {
     ...(result.timedOut ? { timedOut: true } : {}),
   };
   if (result.spawnError !== undefined) return { ...base, reason: result.spawnError };
-  if (result.interrupted) return { ...base, status: 'interrupted', reason: 'interrupted: the process tree was stopped' };
-  if (result.timedOut) return { ...base, reason: `timed out after ${step.timeout}: the process tree was stopped` };
+  if (result.interrupted) return { ...base, status: 'interrupted', reason: `interrupted: the process tree was stopped${sweptNote(result.swept)}` };
+  if (result.timedOut) return { ...base, reason: `timed out after ${step.timeout}: the process tree was stopped${sweptNote(result.swept)}` };
   if (result.exitCode !== 0) {
     const how = result.exitCode === null ? `killed by ${result.signal ?? 'a signal'}` : `exit code ${result.exitCode}`;
     const last = lastLine(collected.stderr.tail.text) ?? lastLine(collected.stdout.tail.text);
@@ -116,4 +116,11 @@ function lastLine(text: string): string | undefined {
 export function unresolvedInDryRun(run: string | string[], why: string, ctx: Pick<StepRunContext, 'mask'>): StepResult {
   const text = typeof run === 'string' ? run : run.map((a) => (a.includes('${{') ? a : shellQuote(a))).join(' ');
   return { status: 'skipped', dryRun: true, command: ctx.mask(text), reason: `dry run: not executed; resolved at run time (${why})` };
+}
+
+/** `; so were 2 processes it had moved out of its process group: sleep (pid 4242), ssh (pid 4250)`, or nothing. */
+function sweptNote(swept: readonly { pid: number; name: string }[] | undefined): string {
+  if (swept === undefined || swept.length === 0) return '';
+  const listed = swept.map((p) => `${inert(p.name)} (pid ${p.pid})`).join(', ');
+  return `; so ${swept.length === 1 ? 'was 1 process' : `were ${swept.length} processes`} it had moved out of its process group: ${listed}`;
 }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execCommand, killAllRunning, runningGroups } from '../../src/ports/exec.js';
+import { execCommand, killAllRunning, runningGroups, sweepable } from '../../src/ports/exec.js';
 import { allGroupMembers, isGroupGone, liveGroupMembers, runCollecting, waitForGroupGone } from '../helpers/exec-process-group.js';
 
 const PATH = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
@@ -258,6 +258,25 @@ describe('timeouts, aborts and the process group', () => {
     expect(marked.result.timedOut).toBe(true);
     expect(liveProcess(Number(marked.stdout.trim()))).toBe(false);
     await expectGroupGone(marked.pid);
+  });
+
+  it('never sweeps deployctl itself, its ancestors, its group or session, or a group an ancestor leads', () => {
+    const stat = (pid: number, pgrp: number, session: number) => ({ comm: 'x', state: 'S', ppid: 1, pgrp, session, startTime: 1 });
+    const marked = (pid: number, pgrp: number, session: number) => ({ pid, pgid: pgrp, stat: stat(pid, pgrp, session), mark: undefined });
+    // deployctl is pid 100 (group 100, session 50); its parent shell 50 leads session 50; a tmux server 10 (its own session) is further up.
+    const self = { stat: stat(100, 100, 50), ancestors: new Set([100, 50, 10, 1]) };
+    const found = [
+      marked(100, 100, 50), // deployctl
+      marked(50, 50, 50), // its shell
+      marked(10, 10, 10), // the tmux server hosting it
+      marked(11, 10, 10), // another window of that server
+      marked(101, 100, 50), // a sibling in deployctl's group
+      marked(60, 60, 50), // a job of the operator's shell, same session
+      marked(300, 300, 300), // a step's setsid daemon: the one to stop
+      marked(301, 300, 300), // its child
+    ];
+    expect(sweepable(found, self).map((p) => p.pid)).toEqual([300, 301]);
+    expect(sweepable(found, { stat: undefined, ancestors: new Set() })).toEqual([]);
   });
 
   it('killAllRunning signals every live group', async () => {

@@ -88,9 +88,10 @@ describe('run ids', () => {
     const then = newRunId(second + 900);
     expect(first).toMatch(/^20261126T151500005Z-[0-9a-f]{6}$/);
     expect(then).toMatch(/^20261126T151500900Z-[0-9a-f]{6}$/);
-    for (const id of [first, then, '20261126T151400Z-3f9a1c']) fs.mkdirSync(path.join(dir.runsDir, id), { recursive: true });
+    // An id of the earlier, to-the-second form from the same second is the oldest of the three, not the newest.
+    for (const id of [first, then, '20261126T151500Z-3f9a1c', '20261126T151400Z-3f9a1c']) fs.mkdirSync(path.join(dir.runsDir, id), { recursive: true });
     fs.mkdirSync(path.join(dir.runsDir, 'notes'));
-    expect(listRunIds(dir)).toEqual([then, first, '20261126T151400Z-3f9a1c']);
+    expect(listRunIds(dir)).toEqual([then, first, '20261126T151500Z-3f9a1c', '20261126T151400Z-3f9a1c']);
     expect(['20261126T151500Z-3f9a1c', '20261126T1515001Z-3f9a1c', '20261126T151500123Z-3F9A1C', '../20261126T151500123Z-3f9a1c'].map(isRunId)).toEqual([true, false, false, false]);
   });
 });

@@ -110,6 +110,8 @@ describe('a step that times out', { timeout: SLOW }, () => {
 
     const pids = pidFiles(dir, SPAWNED);
     expect(pids).toEqual(Object.fromEntries(SPAWNED.map((name) => [name, expect.any(Number)])));
+    // The record says what was stopped outside the step's group.
+    expect(step.reason).toBe(`timed out after 1s: the process tree was stopped; so was 1 process it had moved out of its process group: sleep (pid ${pids['setsid']})`);
     await expectNoneLeft(Object.values(pids) as number[], pids['sh']!);
   });
 });
