@@ -55,10 +55,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
     .action(async (file: string, options: Record<string, unknown>) => {
-      const [{ runCommand, defaultRunPorts }, { interruptOnSignals }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
+      const [{ runCommand, defaultRunPorts, resumeCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {
-        io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. Press Ctrl-C again to exit at once.`);
-      });
+        io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. ${againToExit(signal)}`);
+      }, `The journal is intact; resume with: ${resumeCommand(file)}`);
       try {
         setExit(await runCommand(file, options, defaultRunPorts(io, interrupts.signal)));
       } finally {
@@ -84,9 +84,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON document with every check on stdout')
     .option('--concurrency <n>', 'checks run at once (default 8)')
     .action(async (file: string | undefined, options: Record<string, unknown>) => {
-      const [{ preflightCommand, defaultPreflightPorts }, { interruptOnSignals }] = await Promise.all([import('../commands/preflight.js'), import('./signals.js')]);
+      const [{ preflightCommand, defaultPreflightPorts }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/preflight.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {
-        io.err(`\ndeployctl: ${signal}: stopping the running checks and their process trees. Press Ctrl-C again to exit at once.`);
+        io.err(`\ndeployctl: ${signal}: stopping the running checks and their process trees. ${againToExit(signal)}`);
       });
       try {
         setExit(await preflightCommand(file, options, defaultPreflightPorts(io, interrupts.signal)));

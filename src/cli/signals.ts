@@ -25,12 +25,22 @@ function writeNow(fd: 1 | 2, text: string): void {
   }
 }
 
+/** How to stop at once after the first interrupt: Ctrl-C again at a terminal, the same signal again otherwise. */
+export function againToExit(signal: NodeJS.Signals): string {
+  return signal === 'SIGINT' ? 'Press Ctrl-C again to exit at once.' : `A second ${signal} (or Ctrl-C) exits at once.`;
+}
+
 export interface Interrupts {
   signal: AbortSignal;
   dispose(): void;
 }
 
-export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): Interrupts {
+/**
+ * `afterStop`: a sentence for the messages of a second interrupt and of a hangup, after "stopped at once." (for run:
+ * the journal is intact, and the command that resumes).
+ */
+export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void, afterStop = ''): Interrupts {
+  const tail = afterStop === '' ? '' : ` ${afterStop}`;
   const controller = new AbortController();
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
@@ -43,7 +53,7 @@ export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): I
     killAllRunning('SIGKILL');
     const terminalFd = process.stdout.isTTY ? 1 : process.stderr.isTTY ? 2 : undefined;
     if (terminalFd !== undefined) writeNow(terminalFd, SHOW_CURSOR);
-    writeNow(2, '\ndeployctl: second interrupt: stopped at once. The journal is intact; resume with --resume.\n');
+    writeNow(2, `\ndeployctl: second interrupt: stopped at once.${tail}\n`);
     process.exit(ExitCode.interrupted);
   };
   // The terminal closed (ssh dropped, window closed). Steps run in their own process group and session, so the
@@ -53,7 +63,7 @@ export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void): I
   // process.exit would first restore the terminal's modes, which aborts Node when the terminal is gone
   // (https://github.com/nodejs/node/issues/51519). The journal shows the step in flight; --resume asks what became of it.
   const hangup = () => {
-    writeNow(2, '\ndeployctl: SIGHUP: the terminal went away; stopping the running step. The journal is intact; resume with --resume.\n');
+    writeNow(2, `\ndeployctl: SIGHUP: the terminal went away; stopping the running step.${tail}\n`);
     if (killAllRunning('SIGTERM').length > 0) {
       sleepSync(HANGUP_GRACE_MS);
       killAllRunning('SIGKILL');

@@ -43,9 +43,11 @@ import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
 import { createListrReporter } from '../reporters/listr.js';
 import { formatDryRun, formatRunSummary } from '../reporters/summary.js';
+import { shellQuote } from '../expr/template.js';
 import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
+import type { RunbookDoc } from '../runbook/types.js';
 
 export interface RunOptions {
   var?: string[];
@@ -112,11 +114,15 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
 
-  const answers = readAnswers(options, runbook, interactive, dryRun);
+  // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
+  // would otherwise bury them.
   const resuming = options.resume !== undefined && options.resume !== false;
   if (resuming && (options.var ?? []).length > 0) {
     throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: 'start a new run instead, or resume without --var' });
   }
+  if (typeof options.resume === 'string' && !isRunId(options.resume)) throw notARunId(options.resume);
+  const newVars = resuming ? undefined : resolveVars(doc, options.var ?? []);
+  const answers = readAnswers(options, runbook);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
   const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
   const masker = createMasker(secretValues);
@@ -130,9 +136,11 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     if (lock?.ok) faultPoint('after-lock');
     if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
     const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
+    // What a resumed run already has (finished steps, decided gates) needs no answer now.
+    if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
     const runId = resumed?.runId ?? provisionalRunId;
     if (resumed && lock?.ok) lock.setRunId(runId);
-    const vars = resumed ? resumed.state.vars : resolveVars(doc, options.var ?? []);
+    const vars = resumed ? resumed.state.vars : newVars!;
     return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
   } finally {
     if (lock?.ok) lock.release();
@@ -204,6 +212,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
+    resumeCommand: resumeCommand(file),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -301,10 +310,10 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined));
+    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file)));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file)));
   return result.exitCode;
 }
 
@@ -378,33 +387,46 @@ function parseStatusEvery(text: string): number {
   return ms;
 }
 
-function readAnswers(options: RunOptions, runbook: LoadedRunbook, interactive: boolean, dryRun: boolean): Answers {
+function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
   const { doc } = runbook;
-  let answers: Answers = new Map();
-  if (options.answers !== undefined) {
-    const loaded = loadAnswers(options.answers, doc);
-    if (!loaded.ok) {
-      throw new CliError(`${options.answers} is not a valid answers file for ${doc.name}`, { details: loaded.problems.map(formatProblem) });
-    }
-    answers = loaded.answers;
+  if (options.answers === undefined) return new Map();
+  const loaded = loadAnswers(options.answers, doc);
+  if (!loaded.ok) {
+    throw new CliError(`${options.answers} is not a valid answers file for ${doc.name}`, { details: loaded.problems.map(formatProblem) });
   }
-  if (!interactive && !dryRun) {
-    const missing = missingAnswers(doc, answers);
-    if (missing.length > 0) {
-      // At column 0 and one line each (a multi-line prompt would spill out of its comment): pasted as they are, they are valid YAML.
-      const lines = missing.map((k) => `${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text.replace(/\s+/g, ' ')}`);
-      throw new CliError(
-        options.answers === undefined
-          ? `no terminal to ask on, and ${missing.length} step(s) and gate(s) need a person's answer: give them with --answers FILE`
-          : `${options.answers} does not answer ${missing.length} step(s) and gate(s) this run needs; nothing was run`,
-        {
-          details: [],
-          hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
-        },
-      );
-    }
-  }
-  return answers;
+  return loaded.answers;
+}
+
+/** Without a terminal, every answer the run can still need must be in --answers before anything runs. */
+function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined): void {
+  const settled = (key: string): boolean => {
+    if (resumed === undefined) return false;
+    const id = key.includes('.') ? key.slice(0, key.indexOf('.')) : key;
+    const outcome = resumed.steps.get(id)?.outcome;
+    return (outcome !== undefined && outcome.status !== 'interrupted') || resumed.gates.get(id)?.decision !== undefined;
+  };
+  const missing = missingAnswers(doc, answers).filter((k) => !settled(k.key));
+  if (missing.length === 0) return;
+  // At column 0 and one line each (a multi-line prompt would spill out of its comment): pasted as they are, they are valid YAML.
+  const lines = missing.map((k) => `${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text.replace(/\s+/g, ' ')}`);
+  throw new CliError(
+    options.answers === undefined
+      ? `no terminal to ask on, and ${missing.length} step(s) and gate(s) need a person's answer: give them with --answers FILE`
+      : `${options.answers} does not answer ${missing.length} step(s) and gate(s) this run needs; nothing was run`,
+    {
+      details: [],
+      hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
+    },
+  );
+}
+
+/** The command that continues a run of `file`, as an operator would type it. */
+export function resumeCommand(file: string): string {
+  return `deployctl run ${shellQuote(file)} --resume`;
+}
+
+function notARunId(text: string): CliError {
+  return new CliError(`'${text}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl record list shows the runs and their ids' });
 }
 
 interface RunToResume {
@@ -416,7 +438,7 @@ interface RunToResume {
 
 function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
   const { doc, source } = runbook;
-  if (which !== true && !isRunId(which)) throw new CliError(`'${which}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl record list shows the runs and their ids' });
+  if (which !== true && !isRunId(which)) throw notARunId(which);
   const candidates = which === true ? listRunIds(dir) : [which];
   for (const runId of candidates) {
     const text = readJournalText(dir, runId);

@@ -97,10 +97,10 @@ export function formatAllClear(doc: RunbookDoc, durationMs: number, metrics: str
   ].join('\n');
 }
 
-export function formatFailureNotice(status: RunStatus, durationMs: number, reason: string, metrics: string): string {
+export function formatFailureNotice(status: RunStatus, durationMs: number, reason: string, metrics: string, resume = 'deployctl run <runbook> --resume'): string {
   const headline = { failed: '❌ DEPLOYMENT FAILED', 'no-go': '⛔ DEPLOYMENT HELD: NO-GO', 'rolled-back': '↩️ DEPLOYMENT ROLLED BACK', aborted: '⏹️ DEPLOYMENT ABORTED', succeeded: '🎉 DEPLOYMENT COMPLETE' }[status];
   const live = { failed: 'Unknown: check the system now', 'no-go': 'Previous version still live', 'rolled-back': 'Previous version restored', aborted: 'Stopped part-way; resumable', succeeded: 'Live in production' }[status];
-  const next = status === 'aborted' ? 'resume with deployctl run --resume when ready, or decide to stop here' : status === 'no-go' ? 'fix what the gate found, then a new run' : 'post-incident review';
+  const next = status === 'aborted' ? `resume with ${resume} when ready, or decide to stop here` : status === 'no-go' ? 'fix what the gate found, then a new run' : 'post-incident review';
   return [headline, `Deployment: ${status.toUpperCase()}`, `Duration: ${formatDuration(durationMs)}`, `Reason: ${reason}`, `Status: ${live}`, `Metrics: ${metrics}`, `Next: ${next}`].join('\n');
 }
 

@@ -30,6 +30,8 @@ export interface NotifierDeps {
   initialState?: RunState;
   /** `run --status-every`: this run's cadence instead of the runbook's `notify.status_every`. */
   statusEveryMs?: number;
+  /** The command that continues an aborted run, for its notice. */
+  resumeCommand?: string;
 }
 
 export interface Notifier {
@@ -342,7 +344,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const duration = clock.now() - (state.startedAt ?? clock.now());
         const metrics = metricsLine();
         if (event.status === 'succeeded') deliver('all-clear', formatAllClear(doc, duration, metrics));
-        else deliver('failure', formatFailureNotice(event.status, duration, event.reason ?? event.status, metrics));
+        else deliver('failure', formatFailureNotice(event.status, duration, event.reason ?? event.status, metrics, deps.resumeCommand));
         if (event.status === 'aborted') fireOn('aborted', `the run was aborted: ${event.reason ?? 'interrupted'}`);
         break;
       }

@@ -15,7 +15,8 @@ const HEADLINES: Record<RunResult['status'], string> = {
   aborted: 'ABORTED',
 };
 
-export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { path: string; keyId: string } | undefined): string {
+/** `resume`: the command that continues this run, shown when it was aborted (default: the generic form). */
+export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { path: string; keyId: string } | undefined, resume = 'deployctl run <runbook> --resume'): string {
   const { state } = result;
   const lines: string[] = [''];
   const elapsed = (state.finished?.at ?? state.lastEventAt ?? 0) - (state.startedAt ?? 0);
@@ -48,7 +49,7 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
   if (state.rollback) {
     lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${state.rollback.status === 'succeeded' ? 'succeeded' : 'FAILED: the system may be in a mixed state; escalate now'}`);
   }
-  if (result.status === 'aborted') lines.push('  the run can be continued with --resume');
+  if (result.status === 'aborted') lines.push(`  the run can be continued with: ${resume}`);
   lines.push(record ? `  record: ${record.path} (signed with key ${record.keyId})` : '  record: NOT WRITTEN');
   return lines.join('\n');
 }

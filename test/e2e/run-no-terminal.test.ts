@@ -1,0 +1,69 @@
+// `deployctl run` without a terminal: the options' own mistakes are named before the list of missing answers, and a
+// resumed run asks --answers only for what is left.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, killAllClis, reapProcessesIn, runCli, runDirs, stackTraceLines } from '../helpers/cli.js';
+
+const RUNBOOK = `
+version: 1
+name: quiet
+roles: { ops: { title: Ops } }
+vars: { version: "1.0.0" }
+phases:
+  - id: p
+    steps:
+      - { id: ready, owner: ops, confirm: "Ready?" }
+      - { id: build, owner: ops, run: "echo build \${{ vars.version }} >> log" }
+      - { id: note, owner: ops, ask: "Anything to note?" }
+      - { id: ship, owner: ops, run: "echo ship >> log" }
+`;
+
+const env = { CI: 'true' };
+let dir: string;
+
+beforeAll(() => {
+  assertBuilt();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-e2e-no-terminal-'));
+  fs.writeFileSync(path.join(dir, 'quiet.yaml'), RUNBOOK);
+});
+afterEach(async () => {
+  await killAllClis();
+  reapProcessesIn(dir);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const run = (args: string[], extraEnv: Record<string, string> = {}) => runCli(['run', 'quiet.yaml', ...args], { cwd: dir, env: { ...env, ...extraEnv }, timeoutMs: 60_000 });
+
+describe('deployctl run without a terminal', () => {
+  it.each([
+    [['--var', 'version'], "--var 'version' is not name=value"],
+    [['--resume', 'nosuchrun'], "'nosuchrun' is not a run id"],
+    [['--resume'], 'no run of quiet to resume'],
+    [['--resume', '--var', 'version=2'], '--var cannot change a run that is being resumed'],
+  ])('names the mistake in %j, not the answers the run would need', async (args, message) => {
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain("need a person's answer");
+    expect(stackTraceLines(result.stdout + result.stderr)).toEqual([]);
+    expect(fs.existsSync(path.join(dir, 'log'))).toBe(false);
+  });
+
+  it('resumes an interrupted run with answers for what is left only', async () => {
+    fs.writeFileSync(path.join(dir, 'all.yaml'), 'ready: true\nnote: "nothing"\n');
+    fs.writeFileSync(path.join(dir, 'rest.yaml'), 'note: "nothing"\n');
+    // Killed (SIGKILL) right after the second step's result was journaled: ready and build are done.
+    const killed = await run(['--answers', 'all.yaml'], { DEPLOYCTL_FAULT: 'after-step-finished:2' });
+    expect(killed.signal).toBe('SIGKILL');
+    const [runId] = runDirs(dir);
+
+    // `ready` was answered in the first session: the resume does not ask for it again.
+    const resumed = await run(['--resume', '--answers', 'rest.yaml']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toContain('does not answer');
+    expect(runDirs(dir)).toEqual([runId]);
+    expect(fs.readFileSync(path.join(dir, 'log'), 'utf8')).toBe('build 1.0.0\nship\n');
+  });
+});
