@@ -66,5 +66,5 @@ export function alreadySignedMessage(file: string, keyId: string, index: number)
 }
 
 export function runbookChangedNote(): string {
-  return 'note: the runbook changed since the run; role keys were taken from the current file';
+  return 'note: the runbook changed since the run, so the role keys it lists now do not count for this record';
 }

@@ -42,12 +42,12 @@ export function describeSignature(s: SignatureCheck): string {
 export function describeRunbookCheck(check: RunbookCheck | undefined): string {
   if (check === undefined) return 'runbook: unknown (no readable statement), not checked';
   const name = `runbook ${clean(check.path, 300)}`;
-  const loads = check.rolesChecked || check.state === 'not-found' ? '' : `; it does not load, so role keys were not checked`;
+  const loads = check.problems.length > 0 && check.state !== 'not-found' ? `; it does not load, so role keys were not checked` : '';
   switch (check.state) {
     case 'matches':
       return `${name}: sha256 matches${loads}`;
     case 'changed':
-      return `${name}: CHANGED since the run (sha256 now ${check.current?.slice(0, 12)}…, recorded ${check.recorded.slice(0, 12)}…); role keys are read from the current file${loads}`;
+      return `${name}: CHANGED since the run (sha256 now ${check.current?.slice(0, 12)}…, recorded ${check.recorded.slice(0, 12)}…); the role keys it lists do not count, since they may have been added after the run${loads}`;
     case 'not-found':
       return `${name}: not found, not checked (give --runbook PATH to check it and its role keys)`;
     case 'not-checked':
@@ -63,7 +63,7 @@ function signoffState(row: SignoffRow): string {
     case 'signed':
       return row.by.map((e) => `signed by ${who(e)}${when(e)}, key ${shortKeyId(e.keyid)} (${clean(e.keyLabel ?? '?', 200)})`).join('; ');
     case 'missing':
-      return row.listsKeys === false ? 'missing (the runbook lists no keys for this role)' : 'missing';
+      return row.listsKeys === false ? 'not signed (and the runbook lists no keys for this role)' : `not signed (deployctl record sign --role ${clean(row.role, 64)} adds a sign-off)`;
     case 'unverified-identity':
       return `unverified identity: ${first ? `${who(first)}${when(first)}, key ${shortKeyId(first.keyid)}${first.verified ? '' : ' (unknown key)'}` : ''}; the runbook lists no keys for ${clean(row.role, 64)}`;
     case 'not-checked':
@@ -85,22 +85,28 @@ export function renderVerificationReport(v: CheckedRecord): string {
   const lines = [`record ${clean(v.file, 300)}`];
   for (const s of v.signatures) lines.push(`  ${describeSignature(s)}`);
   if (v.trustedKeys.length === 0) lines.push('  trusted keys: none (give --pubkey KEY.pub, or --runbook RUNBOOK whose roles list keys, or put the .pub in .deployctl/keys/)');
+  for (const w of v.warnings) lines.push(`  warning: ${clean(w, 400)}`);
+  if (v.verdict === 'invalid') {
+    // The runbook digest and the sign-offs would be read from a payload no trusted signature vouches for.
+    lines.push('  runbook and sign-offs: not shown, since nothing vouches for the payload they would be read from');
+    lines.push(verdictLine(v));
+    // The first failure is the verdict's own words; a changed signature is already named in its own line above.
+    for (const f of v.failures.slice(1).filter((f) => !f.startsWith('signature #'))) lines.push(`  - ${clean(f, 400)}`);
+    for (const p of v.statementProblems.slice(0, 10)) lines.push(`    ${clean(p.message, 300)}`);
+    return lines.join('\n');
+  }
   lines.push(`  ${describeRunbookCheck(v.runbook)}`);
   for (const p of v.runbook?.problems ?? []) lines.push(`    ${clean(p, 300)}`);
-  for (const w of v.warnings) lines.push(`  warning: ${clean(w, 400)}`);
   lines.push('  sign-offs:', ...renderSignoffTable(v.signoffs, '    '));
   lines.push(verdictLine(v));
-  if (v.verdict === 'invalid') {
-    for (const f of v.failures) lines.push(`  - ${clean(f, 400)}`);
-    for (const p of v.statementProblems.slice(0, 10)) lines.push(`    ${clean(p.message, 300)}`);
-  }
   return lines.join('\n');
 }
 
 function verdictLine(v: CheckedRecord): string {
   if (v.verdict === 'valid') {
     const p = v.statement!.predicate;
-    return `VALID: signed by ${v.validCount} trusted key${v.validCount === 1 ? '' : 's'}; run ${clean(p.run_id, 128)} of ${clean(p.runbook.name, 64)}, ${p.status}`;
+    const changed = v.runbook?.state === 'changed' ? '; the runbook has changed since' : '';
+    return `VALID: signed by ${v.validCount} trusted key${v.validCount === 1 ? '' : 's'}; run ${clean(p.run_id, 128)} of ${clean(p.runbook.name, 64)}, ${p.status}${changed}`;
   }
   return `INVALID: ${clean(v.failures[0] ?? 'the record does not verify', 400)}`;
 }

@@ -184,7 +184,7 @@ describe('record sign', () => {
     ws.writeEnvelope(forged.envelope);
     const v = run((ctx) => recordVerifyCommand(ws.record, {}, ctx));
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/Deployment Lead \(lead\)\s+missing/);
+    expect(v.stdout).toMatch(/Deployment Lead \(lead\)\s+not signed \(deployctl record sign --role lead adds a sign-off\)/);
   });
 });
 
@@ -199,7 +199,7 @@ describe('the sign-off table in show and export', () => {
     expect(r.code).toBe(0);
     const table = r.stdout.slice(r.stdout.indexOf('\nSign-offs\n'));
     expect(table).toMatch(/✔ Deployment Lead \(lead\)\s+signed by Ana Torres on 2026-11-27T09:00:00\.000Z/);
-    expect(table).toMatch(/· QA Lead \(qa\)\s+missing\n/);
+    expect(table).toMatch(/· QA Lead \(qa\)\s+not signed \(deployctl record sign --role qa adds a sign-off\)\n/);
     expect(table).toMatch(/\? Operations \(ops\)\s+unverified identity: Olu/);
   });
 

@@ -40,8 +40,8 @@ describe('record verify', () => {
     expect(r.stdout).toContain(`signature #1 keyid sha256:`);
     expect(r.stdout).toContain(`valid, key ${path.join('.deployctl', 'keys', 'deployctl.pub')}`);
     expect(r.stdout).toContain('runbook small.yaml: sha256 matches');
-    expect(r.stdout).toMatch(/Deployment Lead \(lead\)\s+missing/);
-    expect(r.stdout).toMatch(/Operations \(ops\)\s+missing \(the runbook lists no keys for this role\)/);
+    expect(r.stdout).toMatch(/Deployment Lead \(lead\)\s+not signed \(deployctl record sign --role lead adds a sign-off\)/);
+    expect(r.stdout).toMatch(/Operations \(ops\)\s+not signed \(and the runbook lists no keys for this role\)/);
     expect(r.stdout.split('\n').at(-1)).toBe('VALID: signed by 1 trusted key; run 20261126T151500Z-3f9a1c of small, failed');
   });
 
@@ -57,7 +57,27 @@ describe('record verify', () => {
     fs.appendFileSync(path.join(ws.dir, 'small.yaml'), '# edited\n');
     const r = verify(ws.record);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/runbook small\.yaml: CHANGED since the run \(sha256 now [0-9a-f]{12}…, recorded [0-9a-f]{12}…\)/);
+    expect(r.stdout).toMatch(/runbook small\.yaml: CHANGED since the run \(sha256 now [0-9a-f]{12}…, recorded [0-9a-f]{12}…\); the role keys it lists do not count/);
+    // It loads: the keys are left out because of the change, not because of a problem with the file.
+    expect(r.stdout).not.toContain('does not load');
+    expect(r.stdout.split('\n').at(-1)).toMatch(/^VALID: .*; the runbook has changed since$/);
+  });
+
+  it('shows nothing read from a payload no trusted signature vouches for, and states the failure once', () => {
+    const file = path.join(ws.dir, ws.record);
+    const envelope = JSON.parse(fs.readFileSync(file, 'utf8')) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { operator: string } };
+    statement.predicate.operator = 'mallory';
+    envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    fs.writeFileSync(file, JSON.stringify(envelope));
+    const r = verify(ws.record);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/signature #1 keyid sha256:[0-9a-f]{64}: INVALID: its keyid names a trusted key, but it does not verify with it/);
+    expect(r.stdout).toContain('runbook and sign-offs: not shown, since nothing vouches for the payload they would be read from');
+    expect(r.stdout).not.toMatch(/sha256 matches|sign-offs:\n|Deployment Lead/);
+    expect(r.stdout.split('\n').at(-1)).toMatch(/^INVALID: no signature verifies with a trusted key/);
+    // The record, its one signature's verdict, the line about what is not shown, the overall verdict: nothing repeated.
+    expect(r.stdout.split('\n')).toHaveLength(4);
   });
 
   it('does not let a runbook edited since the run vouch for the record or for sign-offs with its role keys', () => {
@@ -81,7 +101,7 @@ describe('record verify', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('runbook small.yaml: not found, not checked');
     // The roles come from the record; their keys are unknown.
-    expect(r.stdout).toMatch(/Deployment Lead \(lead\)\s+missing/);
+    expect(r.stdout).toMatch(/Deployment Lead \(lead\)\s+not signed \(deployctl record sign --role lead adds a sign-off\)/);
   });
 
   it('exits 1 when the signer key is not among the trusted keys (the role keys do not include it)', () => {
