@@ -37,29 +37,38 @@ const spawnMessages = {
 // ---------------------------------------------------------------------------------------------
 // Live process groups, so the CLI can stop them all from its signal handler.
 
-const liveGroups = new Set<number>();
+/** Each running step's process group, with the marks its processes carry (see `ExecRequest.marks`). */
+const liveGroups = new Map<number, readonly string[]>();
 let exitHookInstalled = false;
 
 /**
- * Send `signal` to every step's process group that is still running; returns the group ids signalled.
- * For the CLI's signal handler: the graceful path is aborting the step's `signal` (SIGTERM, grace,
- * SIGKILL); this is the blunt one (a second Ctrl-C, or just before exiting).
+ * Send `signal` to every step's process group that is still running, and to the processes those steps moved out of
+ * their groups (found by their marks, as `terminateMarked` chooses them); returns the group ids signalled. For the
+ * CLI's signal handler: the graceful path is aborting the step's `signal` (SIGTERM, grace, SIGKILL); this is the blunt
+ * one (a second Ctrl-C, a hangup, or just before exiting).
  */
 export function killAllRunning(signal: NodeJS.Signals = 'SIGTERM'): number[] {
   const signalled: number[] = [];
-  for (const pgid of liveGroups) {
+  const self = liveGroups.size > 0 ? { stat: readProcStat(process.pid), ancestors: ancestorsOf(process.pid) } : undefined;
+  for (const [pgid, marks] of liveGroups) {
     if (signalGroup(pgid, signal)) signalled.push(pgid);
+    if (marks.length === 0 || self === undefined) continue;
+    for (const { pid, pgid: group } of sweepable(findProcessesWithEnv(marks), self)) {
+      if (group === pgid) continue;
+      if (group === pid) signalGroup(group, signal);
+      else signalProcess(pid, signal);
+    }
   }
   return signalled;
 }
 
 /** The process group ids of the steps running now (diagnostics and tests). */
 export function runningGroups(): number[] {
-  return [...liveGroups];
+  return [...liveGroups.keys()];
 }
 
-function registerGroup(pgid: number): void {
-  liveGroups.add(pgid);
+function registerGroup(pgid: number, marks: readonly string[]): void {
+  liveGroups.set(pgid, marks);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // Safety net: steps are detached (their own session and group), so neither the terminal's Ctrl-C nor
@@ -174,12 +183,13 @@ export function sweepable(found: readonly MarkedProcess[], self: { stat: ProcSta
  * given the pid to. Looked for again after each round, since a dying process may have started another; three rounds
  * at the most. Returns what it stopped, for the step's record.
  */
-async function terminateMarked(marks: readonly string[], graceMs: number): Promise<SweptProcess[]> {
+async function terminateMarked(marks: readonly string[], graceMs: number, stepGroup: number): Promise<SweptProcess[]> {
   if (marks.length === 0) return [];
   const self = { stat: readProcStat(process.pid), ancestors: ancestorsOf(process.pid) };
   const swept: SweptProcess[] = [];
   for (let round = 0; round < 3; round++) {
-    const found = sweepable(findProcessesWithEnv(marks), self);
+    // The step's own group has terminateGroup of its own.
+    const found = sweepable(findProcessesWithEnv(marks), self).filter((p) => p.pgid !== stepGroup && !swept.some((s) => s.pid === p.pid));
     if (found.length === 0) break;
     swept.push(...found.map(({ pid, stat }) => ({ pid, name: stat.comm })));
     await Promise.all(
@@ -336,7 +346,7 @@ export const execCommand: Exec = async (request) => {
     return finish({ spawnError: describeSpawnError(errorCode(result), request, errorDetail(result)) });
   }
 
-  registerGroup(pid);
+  registerGroup(pid, request.marks ?? []);
   // A throwing callback is a bug in the caller: stop the group like an abort, then rethrow it once
   // nothing is left running (a stream listener must not throw, or it would crash the process).
   let callbackError: { error: unknown } | undefined;
@@ -351,7 +361,7 @@ export const execCommand: Exec = async (request) => {
   };
 
   const graceMs = request.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<SweptProcess[]> | undefined;
   let timedOut = false;
   let interrupted = false;
   let hasExited = false;
@@ -359,7 +369,8 @@ export const execCommand: Exec = async (request) => {
     if (stopping !== undefined || hasExited) return;
     if (reason === 'timeout') timedOut = true;
     if (reason === 'abort') interrupted = true;
-    stopping = terminateGroup(pid!, graceMs);
+    // The group and what left it at the same time, so a stubborn escapee costs one grace period, not a second one.
+    stopping = Promise.all([terminateGroup(pid!, graceMs), terminateMarked(request.marks ?? [], graceMs, pid!)]).then(([, swept]) => swept);
   }
 
   try {
@@ -404,9 +415,14 @@ export const execCommand: Exec = async (request) => {
     // a step must not leave processes behind (nor hold the pipes open), so the group gets the same
     // SIGTERM → grace → SIGKILL. Services meant to outlive a step must be started through something
     // that owns them (systemctl, docker, a process manager), not with `&`.
-    await (stopping ?? terminateGroup(pid, graceMs));
-    // A command that ended by itself may leave a daemon it started on purpose (setsid): only a stopped one's go too.
-    const swept = stopping !== undefined ? await terminateMarked(request.marks ?? [], graceMs) : [];
+    // A command that ended by itself may leave a daemon it started on purpose (setsid): only a stopped one's go too,
+    // and once more after the group is gone, for what was started while it was being stopped.
+    let swept: SweptProcess[] = [];
+    if (stopping === undefined) await terminateGroup(pid, graceMs);
+    else {
+      const found = [...(await stopping), ...(await terminateMarked(request.marks ?? [], graceMs, pid))];
+      swept = found.filter((p, i) => found.findIndex((q) => q.pid === p.pid) === i);
+    }
 
     // The group is gone, so the pipes close as soon as their last bytes are read, unless a process
     // that left the group holds them; then stop listening after a bound so the step still ends.
@@ -431,7 +447,7 @@ export const execCommand: Exec = async (request) => {
   } catch (error) {
     // Only a bug gets here (a throwing callback, or execa itself): still leave nothing running.
     await terminateGroup(pid, graceMs);
-    await terminateMarked(request.marks ?? [], graceMs);
+    await terminateMarked(request.marks ?? [], graceMs, pid);
     throw error;
   } finally {
     liveGroups.delete(pid);

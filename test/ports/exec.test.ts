@@ -299,6 +299,45 @@ describe('timeouts, aborts and the process group', () => {
     expect(runningGroups()).not.toContain(pid);
   });
 
+  it('killAllRunning also reaches what a step moved out of its group, when the step carries marks (a second Ctrl-C)', async () => {
+    const mark = `DEPLOYCTL_EXEC_TEST_MARK=${process.pid}-kill-${Date.now()}`;
+    const [name, value] = mark.split('=') as [string, string];
+    let escaped = 0;
+    const result = await execCommand({
+      command: { shell: 'setsid sleep 30 > /dev/null 2>&1 & echo $!; sleep 30' },
+      cwd: dir,
+      env: { ...env, [name]: value },
+      marks: [mark],
+      onOutput: (_stream, chunk) => {
+        escaped = Number(chunk.trim());
+        killAllRunning('SIGKILL');
+      },
+    });
+    expect(result).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
+    expect(escaped).toBeGreaterThan(1);
+    expect(liveProcess(escaped)).toBe(false);
+  });
+
+  it('waits out one grace period, not two, for a stubborn group and a stubborn process that left it', async () => {
+    const mark = `DEPLOYCTL_EXEC_TEST_MARK=${process.pid}-grace-${Date.now()}`;
+    const [name, value] = mark.split('=') as [string, string];
+    const started = performance.now();
+    const { result, stdout } = await runCollecting({
+      command: { shell: `trap '' TERM; setsid sh -c "trap '' TERM; echo \\$\\$; sleep 30" & sleep 30` },
+      cwd: dir,
+      env: { ...env, [name]: value },
+      timeoutMs: 200,
+      killGraceMs: 4000,
+      marks: [mark],
+    });
+    const elapsed = performance.now() - started;
+    expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
+    expect(result.swept?.map((p) => p.pid)).toContain(Number(stdout.trim()));
+    // One at a time this would be 0.2 + 4 + 4 s at the least.
+    expect(elapsed).toBeGreaterThanOrEqual(4000);
+    expect(elapsed).toBeLessThan(7000);
+  });
+
   it('stops the group and rethrows when onOutput throws (a bug in the caller)', async () => {
     let pid: number | undefined;
     const pending = execCommand({
