@@ -43,11 +43,12 @@ import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
 import { createListrReporter } from '../reporters/listr.js';
 import { formatDryRun, formatRunSummary } from '../reporters/summary.js';
-import { shellQuote } from '../expr/template.js';
 import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
+import { resumeCommand } from '../runbook/labels.js';
+export { resumeCommand };
 
 export interface RunOptions {
   var?: string[];
@@ -418,11 +419,6 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
       hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
     },
   );
-}
-
-/** The command that continues a run of `file`, as an operator would type it. */
-export function resumeCommand(file: string): string {
-  return `deployctl run ${shellQuote(file)} --resume`;
 }
 
 function notARunId(text: string): CliError {

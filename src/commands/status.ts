@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode } from '../errors.js';
 import { parseJournal } from '../engine/journal.js';
-import { foldEvents, type RunState } from '../engine/state.js';
+import { foldEvents, inFlightSteps, isRunResumable, type RunState } from '../engine/state.js';
 import { formatStatusUpdate, openIssuesFromState, statusView } from '../notify/messages.js';
 import { hostLocks, isAlive, isRunId, listRunIds, liveHostLocks, lockHolder, readJournalText, stateDir, stateDirAt, type StateDir } from '../ports/state-dir.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { roleLabel, stepTitle } from '../runbook/labels.js';
+import { resumeCommand, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
 
@@ -48,6 +48,7 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
     }
     if (chosen === undefined) {
       io.out(`No deployment is running${listRunIds(dir).length > 0 ? '' : ` (no runs in ${path.relative(ports.cwd, dir.runsDir) || dir.runsDir})`}.`);
+      for (const line of unfinishedRuns(dir, ports.now())) io.out(line);
       return ExitCode.ok;
     }
   }
@@ -69,6 +70,28 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
 }
 
 /** A run is running while its lock names it and the holder is alive (a crashed run is not running). */
+/**
+ * The newest run of each runbook here, when it can still be resumed (interrupted, crashed, or aborted): after a
+ * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story.
+ */
+function unfinishedRuns(dir: StateDir, now: number): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const id of listRunIds(dir)) {
+    const text = readJournalText(dir, id);
+    if (text === undefined) continue;
+    const state = foldEvents(parseJournal(text).events);
+    const name = state.runbook?.name;
+    if (name === undefined || state.dryRun || seen.has(name)) continue;
+    seen.add(name);
+    if (!isRunResumable(state)) continue;
+    const how = state.finished === undefined ? `stopped without finishing (in flight: ${inFlightSteps(state).join(', ') || 'no step'})` : 'aborted';
+    const since = state.startedAt !== undefined ? `, started ${formatDuration(Math.max(0, now - state.startedAt))} ago` : '';
+    lines.push(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${resumeCommand(state.runbook?.path ?? name)}`);
+  }
+  return lines;
+}
+
 function isHeldBy(dir: StateDir, state: RunState, runId: string): boolean {
   const name = state.runbook?.name;
   const lock = name === undefined ? undefined : lockHolder(dir, name);

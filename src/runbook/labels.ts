@@ -1,4 +1,5 @@
 // How runbook things are named for people: step titles and `[Role · Person]` labels, shared by plan, run and record.
+import { shellQuote } from '../expr/template.js';
 import { stepKind, type PhaseDoc, type RoleDoc, type StepDoc } from './types.js';
 
 /** A step's title: its own, else what it asks or confirms, else its id. */
@@ -29,4 +30,9 @@ export function roleName(roleId: string, role: RoleDoc | undefined): string {
 /** `[QA Lead · Carol]`, or `[QA Lead]` when the role names nobody. */
 export function roleLabel(roleId: string, role: RoleDoc | undefined): string {
   return `[${roleName(roleId, role)}]`;
+}
+
+/** The command that continues a run of the runbook `file`, as an operator would type it. */
+export function resumeCommand(file: string): string {
+  return `deployctl run ${shellQuote(file)} --resume`;
 }

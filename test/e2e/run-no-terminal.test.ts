@@ -59,11 +59,19 @@ describe('deployctl run without a terminal', () => {
     expect(killed.signal).toBe('SIGKILL');
     const [runId] = runDirs(dir);
 
+    // Nothing is running, but status says what is left to resume, and how.
+    const status = await runCli(['status'], { cwd: dir, env, timeoutMs: 30_000 });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('No deployment is running.');
+    expect(status.stdout).toContain(`Not finished: run ${runId} of quiet, stopped without finishing`);
+    expect(status.stdout).toContain('Continue it with: deployctl run quiet.yaml --resume');
+
     // `ready` was answered in the first session: the resume does not ask for it again.
     const resumed = await run(['--resume', '--answers', 'rest.yaml']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).not.toContain('does not answer');
     expect(runDirs(dir)).toEqual([runId]);
     expect(fs.readFileSync(path.join(dir, 'log'), 'utf8')).toBe('build 1.0.0\nship\n');
+    expect((await runCli(['status'], { cwd: dir, env, timeoutMs: 30_000 })).stdout).not.toContain('Not finished');
   });
 });
