@@ -14,7 +14,7 @@ function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
 }
 
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0] === '-v')) {
   // Answered here, before commander and the command table load (issue 7: start-up within 1.5× of `node -e 0`). The
   // version port is shared with the commands, so the bundle makes it a small chunk of its own: one file more, which
   // does not show against Node's own start-up. The same output as commander's `.version()`, which answers every other

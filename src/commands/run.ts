@@ -103,7 +103,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const loaded = loadRunbook(file);
   if (!loaded.ok) {
     const [first] = loaded.problems;
-    if (loaded.problems.length === 1 && first !== undefined && (first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
+    if (loaded.problems.length === 1 && first !== undefined && (first.code === 'missing' || first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
     throw new CliError(`${file} is not a valid runbook`, { details: loaded.problems.map(formatProblem), hint: `fix the problems above (deployctl validate ${file} lists them)` });
   }
   const runbook = loaded.runbook;

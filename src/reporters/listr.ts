@@ -1,6 +1,6 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
 import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
-import { Listr, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import { Listr, ListrLogger, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import { faultPoint } from '../faults.js';
 import { inertOutputLine } from '../inert.js';
@@ -97,7 +97,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
    * The default renderer replaces a skipped or failed task's title with the message, so the message repeats it;
    * the plain renderer prints both, so there the message is only what happened.
    */
-  const said = (title: string, what: string) => (options.interactive ? `${title}: ${what}` : what);
+  const defaultRenderer = options.interactive && options.screen !== false;
+  const said = (title: string, what: string) => (defaultRenderer ? `${title}: ${what}` : what);
 
   const stepTask = (step: StepDoc, rollback: boolean): ListrTask => {
     const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
@@ -182,11 +183,13 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,
-    renderer: options.interactive && options.screen !== false ? 'default' : 'simple',
+    renderer: defaultRenderer ? 'default' : 'simple',
     fallbackRenderer: 'simple',
     rendererOptions: { collapseSubtasks: true, showSkipMessage: true, collapseSkips: true, formatOutput: 'wrap', removeEmptyLines: true },
-    fallbackRendererOptions: { timestamp: undefined },
-    ...(options.interactive && options.screen !== false ? {} : { fallbackRendererCondition: () => true }),
+    // Plain lines all go to stdout, failures too (listr2 sends those to stderr): `run … | tee run.log` keeps the
+    // whole story, in order.
+    fallbackRendererOptions: { timestamp: undefined, logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
+    ...(defaultRenderer ? {} : { fallbackRendererCondition: () => true }),
   } as ConstructorParameters<typeof Listr>[1]);
 
   /** Steps started and not yet finished, by task key. */

@@ -1,6 +1,8 @@
 // Load a runbook: read the bytes once, parse strictly, validate the grammar, check the meaning. Problems are values.
-import { readFileLimited } from '../ports/fs.js';
+import * as path from 'node:path';
+import { listDirectory, readFileLimited } from '../ports/fs.js';
 import { sortProblems, type Problem } from './problem.js';
+import { closest } from './suggest.js';
 import { checkSchema, describeValue } from './schema.js';
 import { checkMeaning } from './semantic.js';
 import { readSource, type ReadFileLimited } from './source.js';
@@ -18,7 +20,7 @@ export type LoadResult = { ok: true; runbook: LoadedRunbook } | { ok: false; pro
 
 export function loadRunbook(file: string, readFile: ReadFileLimited = readFileLimited): LoadResult {
   const read = readSource(file, readFile);
-  if (!read.ok) return read;
+  if (!read.ok) return { ...read, problems: read.problems.map((p) => (p.code === 'missing' ? { ...p, message: p.message + nearbyName(file) } : p)) };
   const result = parseRunbookText(read.text, file);
   return result.ok ? { ok: true, runbook: { ...result, source: read.source } } : { ok: false, problems: result.problems, source: read.source };
 }
@@ -47,4 +49,13 @@ export function parseRunbookText(text: string, file: string): { ok: true; doc: R
   const meaning = checkMeaning(doc, locate);
   if (meaning.length > 0) return { ok: false, problems: sortProblems(meaning) };
   return { ok: true, doc, locate };
+}
+
+/** `; did you mean runbooks/phase65.yaml?` for a runbook path with a typo (`.yml` for `.yaml`, a letter off), else nothing. */
+function nearbyName(file: string): string {
+  const dir = path.dirname(file);
+  const names = (listDirectory(dir) ?? []).filter((n) => /\.ya?ml$/i.test(n));
+  const base = path.basename(file);
+  const match = closest(base, names) ?? names.find((n) => n.replace(/\.ya?ml$/i, '') === base.replace(/\.ya?ml$/i, ''));
+  return match === undefined ? '' : `; did you mean ${path.join(dir, match)}?`;
 }

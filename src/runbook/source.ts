@@ -20,7 +20,7 @@ export function readSource(file: string, readFile: ReadFileLimited, maxBytes = M
   try {
     result = readFile(file, maxBytes);
   } catch (error) {
-    return fail(describeFsError(error, file), 'unreadable');
+    return fail(describeFsError(error, file), (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'missing' : 'unreadable');
   }
   if (!result.ok) {
     // Just over the limit, both round to the same text: then say the exact size.

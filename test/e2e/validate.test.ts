@@ -173,6 +173,8 @@ describe('deployctl validate on files it cannot read', () => {
   it.each([
     ['a missing file', 'no/such/runbook.yaml', 'no such file: no/such/runbook.yaml; check the path'],
     ['a directory', 'runbooks', 'runbooks is a directory; give the path of a .yaml file'],
+    ['a .yml typo for a .yaml file', 'runbooks/phase65.yml', 'no such file: runbooks/phase65.yml; check the path; did you mean runbooks/phase65.yaml?'],
+    ['a letter off', 'runbooks/phase56.yaml', 'no such file: runbooks/phase56.yaml; check the path; did you mean runbooks/phase65.yaml?'],
   ])('refuses %s with exit 2 and a sentence, not a stack trace', async (_what, file, message) => {
     const run = await deployctl(['validate', file]);
 

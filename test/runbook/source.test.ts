@@ -116,7 +116,7 @@ describe('readSource', () => {
     ['EISDIR', 'r.yaml is a directory; give the path of a .yaml file'],
     ['EIO', 'cannot read r.yaml: EIO: failed'],
   ])('turns %s into a sentence', (code, message) => {
-    expect(readSource('r.yaml', failing(code))).toEqual({ ok: false, problems: [{ file: 'r.yaml', line: 1, col: 1, code: 'unreadable', message }] });
+    expect(readSource('r.yaml', failing(code))).toEqual({ ok: false, problems: [{ file: 'r.yaml', line: 1, col: 1, code: code === 'ENOENT' ? 'missing' : 'unreadable', message }] });
   });
 });
 
