@@ -46,9 +46,13 @@ export const messages = {
 
   // ---- confirm, checklist and ask ------------------------------------------------------------------------------
   wouldAsk: (who: string, stepId: string) => `dry run: would ask ${who} (answers key '${stepId}')`,
-  confirmRefused: (text: string) => `Not confirmed: ${text}. Mark this step FAILED (the run stops here, and rolls back if the plan says so)? No asks again`,
+  confirmRefused: (text: string, ifFailed: string) => `Not confirmed: ${text}. Mark this step FAILED (${ifFailed})? No asks again`,
   checklistQuestion: () => 'Tick every item that is done',
-  checklistUnticked: (missing: readonly string[]) => `Not ticked: ${missing.join('; ')}. Mark this step FAILED (the run stops here)? No goes back to the list`,
+  checklistUnticked: (missing: readonly string[], ifFailed: string) => `Not ticked: ${missing.join('; ')}. Mark this step FAILED (${ifFailed})? No goes back to the list`,
+  /** What failing a step now leads to, for the question before a person fails it. */
+  ifFailedRollsBack: (phases: readonly string[]) => `the run stops here and ROLLS BACK ${phases.join(', ')}, newest first`,
+  ifFailedStops: () => 'the run stops here; nothing is rolled back',
+  ifFailedInRollback: () => 'the rollback stops here, half done',
   notConfirmed: (text: string) => `not confirmed: ${text}`,
   notTicked: (missing: readonly string[]) => `not ticked: ${missing.join('; ')}`,
   noAnswerGiven: () => 'no answer given',

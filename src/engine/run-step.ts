@@ -6,7 +6,7 @@ import { runStepOnce } from '../steps/index.js';
 import type { StepResult } from '../steps/types.js';
 import type { StepOutcome } from './events.js';
 import { messages } from './messages.js';
-import { shouldRunStep } from './predicates.js';
+import { phasesToRollBack, shouldRollBack, shouldRunStep } from './predicates.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -39,7 +39,7 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
   while (attempt < maxAttempts) {
     attempt++;
     run.emit({ kind: 'step-started', at: run.now(), stepId: step.id, phaseId: phase.id, stepKind: kind, attempt, rollback });
-    result = await attemptStep(run, step, phase);
+    result = await attemptStep(run, step, phase, rollback);
     if (result.status !== 'failed' || attempt >= maxAttempts || run.interrupted()) break;
     run.emit({ kind: 'step-retrying', at: run.now(), stepId: step.id, attempt: attempt + 1, delayMs: retryDelay, reason: result.reason ?? 'failed' });
     await clock.sleep(retryDelay, options.signal);
@@ -69,7 +69,7 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
 }
 
 /** One attempt, through the runner of the step's kind; Ctrl-C at its prompt is an interruption, not a failure. */
-async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc): Promise<StepResult> {
+async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean): Promise<StepResult> {
   const { options, deps } = run;
   const marks = { [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id };
   try {
@@ -89,6 +89,7 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc): Pro
       clock: deps.clock,
       env: { ...deps.env, ...marks },
       processMarks: marks,
+      ifFailed: rollback ? messages.ifFailedInRollback() : ifFailed(run),
       secretValues: deps.secretValues,
       mask: deps.mask,
       ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
@@ -100,4 +101,10 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc): Pro
     if (!(error instanceof PromptAbortedError)) throw error;
     return { status: 'interrupted', reason: messages.abortedAtPrompt() };
   }
+}
+
+/** What a step failing now leads to: the rollback of every started phase that has one, or only the end of the run. */
+function ifFailed(run: RunContext): string {
+  const phases = shouldRollBack(run.doc, run.state) ? phasesToRollBack(run.doc, run.state).map((p) => p.id) : [];
+  return phases.length > 0 ? messages.ifFailedRollsBack(phases) : messages.ifFailedStops();
 }

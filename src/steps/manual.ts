@@ -40,7 +40,7 @@ async function askConfirm(ctx: StepRunContext, step: StepDoc): Promise<boolean> 
       kind: 'confirm',
       id: `${step.id}.refused`,
       who: ctx.who,
-      message: messages.confirmRefused(step.confirm!),
+      message: messages.confirmRefused(step.confirm!, ctx.ifFailed ?? messages.ifFailedStops()),
     });
     if (fail === true) return false;
   }
@@ -62,7 +62,7 @@ async function askChecklist(ctx: StepRunContext, step: StepDoc): Promise<string[
       kind: 'confirm',
       id: `${step.id}.unticked`,
       who: ctx.who,
-      message: messages.checklistUnticked(missing),
+      message: messages.checklistUnticked(missing, ctx.ifFailed ?? messages.ifFailedStops()),
     });
     if (fail === true) return ticked;
   }

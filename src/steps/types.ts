@@ -40,6 +40,8 @@ export interface StepRunContext {
   /** Live output lines, already masked. */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   killGraceMs?: number;
+  /** What failing this step would lead to, in words (`the run stops here and ROLLS BACK deploy, …`): asked about before a person fails it. */
+  ifFailed?: string;
 }
 
 /** A step's result before the engine adds attempts and timing. */

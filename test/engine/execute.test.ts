@@ -350,6 +350,26 @@ phases:
     expect(prompter.requests[1]!.message).toMatch(/^Not ticked: Data\./);
   });
 
+  it('says before a person fails a step which phases that would roll back', async () => {
+    const h = harness();
+    const runbook = inlineRunbook(`
+version: 1
+name: cf
+${ROLES}
+phases:
+  - id: deploy
+    steps: [{ id: ship, owner: devops, run: ship }]
+    rollback: [{ id: unship, owner: devops, run: unship }]
+  - id: after
+    steps: [{ id: celebrate, owner: lead, confirm: Team thanked }]
+`);
+    const requests: PromptRequest[] = [];
+    const answers: boolean[] = [false, true];
+    const result = await h.run(runbook, {}, { exec: fakeExec({ ship: {}, unship: {} }), prompter: { ask: async (request: PromptRequest) => (requests.push(request), answers.shift()!) } });
+    expect(requests[1]!.message).toBe('Not confirmed: Team thanked. Mark this step FAILED (the run stops here and ROLLS BACK deploy, newest first)? No asks again');
+    expect(result.exitCode).toBe(4);
+  });
+
   it('asks before failing a step whose confirm was answered no; no asks the question again', async () => {
     const h = harness();
     const runbook = inlineRunbook(`
@@ -365,7 +385,7 @@ phases:
     const result = await h.run(runbook, {}, { prompter: { ask: async (request: PromptRequest) => (requests.push(request), answers.shift()!) } });
     expect(result.exitCode).toBe(0);
     expect(requests.map((r) => r.id)).toEqual(['brief', 'brief.refused', 'brief']);
-    expect(requests[1]!.message).toMatch(/^Not confirmed: Brief given\. Mark this step FAILED/);
+    expect(requests[1]!.message).toBe('Not confirmed: Brief given. Mark this step FAILED (the run stops here; nothing is rolled back)? No asks again');
 
     const h2 = harness();
     const refused = await h2.run(runbook, {}, { prompter: scriptedPrompter({ brief: false, 'brief.refused': true }) });
