@@ -195,8 +195,11 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
     // yaml reports where it gave up looking for the closing character; the fix is where the string or list opens.
     const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? findUnclosed(doc, error.pos[0]) : undefined;
+    const indent = unclosed === undefined ? describeIndentError(error.code, error.pos[0], text) : undefined;
     if (unclosed !== undefined) {
       problems.push(problemAt(unclosed.offset, 'yaml-unclosed', unclosed.message));
+    } else if (indent !== undefined) {
+      problems.push(problemAt(indent.offset, yamlErrorCode(error.code), indent.message));
     } else {
       problems.push(problemAt(error.pos[0], yamlErrorCode(error.code), describeYamlError(error.code, error.message)));
     }
@@ -472,6 +475,66 @@ function describeYamlError(code: string, message: string): string {
     default:
       return first;
   }
+}
+
+/** The lines of `text` around `offset`: where each starts, its indentation, and whether it holds anything. */
+function lineAround(text: string, offset: number, step: -1 | 0 | 1): { start: number; indent: number; number: number; content: string } | undefined {
+  let start = offset <= 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
+  for (;;) {
+    if (step === -1) {
+      if (start === 0) return undefined;
+      // The line before starts after the newline before the one that ends it (none: the file's start).
+      start = start >= 2 ? text.lastIndexOf('\n', start - 2) + 1 : 0;
+    } else if (step === 1) {
+      const next = text.indexOf('\n', start);
+      if (next === -1) return undefined;
+      start = next + 1;
+    }
+    const end = text.indexOf('\n', start);
+    const content = text.slice(start, end === -1 ? undefined : end);
+    const blank = content.trim() === '' || content.trimStart().startsWith('#');
+    if (!blank || step === 0) {
+      let number = 1;
+      for (let i = text.indexOf('\n'); i !== -1 && i < start; i = text.indexOf('\n', i + 1)) number++;
+      return { start, indent: content.length - content.trimStart().length, number, content: content.trim() };
+    }
+  }
+}
+
+/** The key a line starts with (`owner` of `owner: ops`, `id` of `- id: a`), for messages. */
+function leadingKey(content: string): string | undefined {
+  return /^(?:-\s+)?([^\s:#'"{}[\],][^:#]*?):(?:\s|$)/.exec(content)?.[1];
+}
+
+/**
+ * Indentation mistakes, said in the file's own terms: yaml's "Nested mappings are not allowed in compact mappings"
+ * points at the line before the mistake, and "All mapping items must start at the same column" at column 1.
+ */
+function describeIndentError(code: string, offset: number, text: string): { offset: number; message: string } | undefined {
+  if (code === 'BLOCK_AS_IMPLICIT_KEY') {
+    // yaml stops at the value before a line indented deeper than its siblings: that next line is the mistake.
+    const here = lineAround(text, offset, 0);
+    const next = here === undefined ? undefined : lineAround(text, here.start, 1);
+    if (here === undefined || next === undefined || next.indent <= here.indent) return undefined;
+    const siblingColumn = here.indent + (here.content.startsWith('- ') ? 2 : 0) + 1;
+    const key = leadingKey(next.content);
+    return {
+      offset: next.start + next.indent,
+      message: `${key !== undefined ? `'${key}' is` : 'this line is'} indented to column ${next.indent + 1}, but the keys before it on line ${here.number} start at column ${siblingColumn}: line them up`,
+    };
+  }
+  if (code === 'BAD_INDENT') {
+    const here = lineAround(text, offset, 0);
+    const above = here === undefined ? undefined : lineAround(text, here.start, -1);
+    if (here === undefined || above === undefined || here.content === '') return undefined;
+    const aboveColumn = above.indent + (above.content.startsWith('- ') ? 2 : 0) + 1;
+    const key = leadingKey(here.content);
+    return {
+      offset: here.start + here.indent,
+      message: `${key !== undefined ? `'${key}' starts` : 'this line starts'} at column ${here.indent + 1}, which lines up with no mapping above it (line ${above.number} starts at column ${aboveColumn}): indent it like its siblings`,
+    };
+  }
+  return undefined;
 }
 
 /** Line and column of an offset computed straight from the text (for refusals before the YAML parser has run). */

@@ -121,6 +121,28 @@ describe('parseStrictYaml refusals', () => {
   });
 });
 
+describe('indentation mistakes', () => {
+  it.each([
+    [
+      'a key indented one column too far',
+      'steps:\n  - id: a\n     owner: ops\n    run: x\n',
+      '3:6',
+      "'owner' is indented to column 6, but the keys before it on line 2 start at column 5: line them up",
+    ],
+    ['a key indented too little', 'steps:\n  - id: a\n    owner: ops\n  run: x\n', '4:3', "'run' starts at column 3, which lines up with no mapping above it (line 3 starts at column 5): indent it like its siblings"],
+    ['the same, after blank and comment lines', '\nsteps:\n  - id: a\n    owner: ops\n\n    # note\n run: x\n', '7:2', "'run' starts at column 2, which lines up with no mapping above it (line 4 starts at column 5): indent it like its siblings"],
+  ])('%s: points at the line that is off and says which column it should line up with', (_what, text, at, message) => {
+    expect(problemsOf(text)[0]).toMatchObject({ at, message: expect.stringContaining(message) });
+  });
+
+  it('never loops or throws on indentation errors at the very start of a file', () => {
+    for (const text of ['\n run: 1\nx: 2\n', ' a: 1\nb: 2\n', '\n\n  a: 1\n b: 2\n', 'a:\n  b: 1\n c: 2\n']) {
+      const result = parseStrictYaml(text, 'f.yaml');
+      if (!result.ok) for (const p of result.problems) expect(p.line).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
 describe('Locator', () => {
   const text = [
     'name: demo', //                                1
