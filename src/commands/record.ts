@@ -263,7 +263,7 @@ export function recordListCommand(flags: ListFlags, ctx: RecordContext): number 
   const entries = recordFilesNewestFirst(dir);
   if (entries.length === 0) {
     if (flags.json) ctx.io.out('[]');
-    else ctx.io.err(`No records in ${shown(ctx, dir)} (deployctl run writes one there when a run ends).`);
+    else ctx.io.err(`No records in ${shown(ctx, dir)} (deployctl run writes one there when a run ends; records live under the directory a run was started from, so run this there, or set DEPLOYCTL_STATE_DIR).`);
     return ExitCode.ok;
   }
   const trust = trustFrom(flags, ctx);

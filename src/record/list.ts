@@ -43,10 +43,21 @@ export interface RecordListRow {
   verification: 'valid' | 'invalid' | 'unreadable';
   /** Why it is invalid or unreadable, in a few words. */
   reason?: string;
+  run?: string;
+  /** A newer valid record of the same run exists (the run was resumed and sealed again): this one is history. */
+  superseded?: boolean;
 }
 
 export function listRecords(entries: readonly RecordFileEntry[], trust: Trust, shownPath: (file: string) => string): RecordListRow[] {
-  return entries.map((entry) => toRow(entry, verifyRecordFile(entry.file, trust), shownPath(entry.file)));
+  const rows = entries.map((entry) => toRow(entry, verifyRecordFile(entry.file, trust), shownPath(entry.file)));
+  // Newest first: a valid record of a run already seen was sealed before that run was resumed and sealed again.
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (row.verification !== 'valid' || row.run === undefined) continue;
+    if (seen.has(row.run)) row.superseded = true;
+    seen.add(row.run);
+  }
+  return rows;
 }
 
 function toRow(entry: RecordFileEntry, verification: RecordVerification, file: string): RecordListRow {
@@ -55,7 +66,7 @@ function toRow(entry: RecordFileEntry, verification: RecordVerification, file: s
   const predicate = verification.statement?.predicate;
   return {
     file,
-    ...(predicate !== undefined ? { runbook: predicate.runbook.name, status: predicate.status } : {}),
+    ...(predicate !== undefined ? { runbook: predicate.runbook.name, status: predicate.status, run: predicate.run_id } : {}),
     date: predicate?.started_at ?? sealed,
     verification: verification.verdict,
     ...(verification.verdict === 'invalid' ? { reason: verification.failures[0] ?? 'does not verify' } : {}),
@@ -67,7 +78,7 @@ export function renderRecordList(rows: readonly RecordListRow[]): string {
   const cells = rows.map((r) => [
     clean(r.file, 200),
     clean(r.runbook ?? '-', 64),
-    clean(r.status ?? '-', 16),
+    `${clean(r.status ?? '-', 16)}${r.superseded ? ' (superseded: resumed later)' : ''}`,
     clean(r.date.replace(/\.\d+(?=Z|[+-])/, ''), 40),
     r.verification === 'valid' ? 'valid' : r.verification === 'invalid' ? `INVALID${r.reason ? ` (${clean(r.reason, 120)})` : ''}` : `UNREADABLE (${clean(r.reason ?? '', 40)})`,
   ]);

@@ -404,12 +404,25 @@ describe('record list', () => {
     ]);
     expect(lines[1]).toMatch(/UNREADABLE \(not-json\)$/);
     expect(lines[2]).toMatch(/small\s+failed\s+2026-11-26T15:15:00Z\s+INVALID/);
-    expect(lines[4]).toMatch(/small\s+failed\s+2026-11-26T15:15:00Z\s+valid$/);
+    // The copy sealed later is the same run: the original reads as history.
+    expect(lines[3]).toMatch(/small\s+failed\s+2026-11-26T15:15:00Z\s+valid$/);
+    expect(lines[4]).toMatch(/small\s+failed \(superseded: resumed later\)\s+2026-11-26T15:15:00Z\s+valid$/);
   });
 
   it('--json gives the rows', () => {
     const r = run((ctx) => recordListCommand({ json: true }, ctx));
-    expect(JSON.parse(r.stdout)).toEqual([{ file: ws.record, runbook: 'small', status: 'failed', date: '2026-11-26T15:15:00.000Z', verification: 'valid' }]);
+    expect(JSON.parse(r.stdout)).toEqual([{ file: ws.record, runbook: 'small', status: 'failed', date: '2026-11-26T15:15:00.000Z', verification: 'valid', run: '20261126T151500Z-3f9a1c' }]);
+  });
+
+  it('marks a record superseded when a newer valid record of the same run exists (the run was resumed and sealed again)', () => {
+    const later = path.join('.deployctl', 'records', 'small-20261127T000000Z-20261126T151500Z-3f9a1c.json');
+    fs.copyFileSync(path.join(ws.dir, ws.record), path.join(ws.dir, later));
+    const r = run((ctx) => recordListCommand({}, ctx));
+    const lines = r.stdout.split('\n');
+    expect(lines[1]).toMatch(new RegExp(`^${later.replace(/[.\\/]/g, '\\$&')}\\s+small\\s+failed\\s+\\S+\\s+valid$`));
+    expect(lines[2]).toMatch(/small\s+failed \(superseded: resumed later\)\s+\S+\s+valid$/);
+    const json = JSON.parse(run((ctx) => recordListCommand({ json: true }, ctx)).stdout) as { superseded?: boolean }[];
+    expect(json.map((row) => row.superseded ?? false)).toEqual([false, true]);
   });
 
   it('says so when there is no record, exit 0', () => {
