@@ -334,7 +334,11 @@ function lockRunbook(dir: StateDir, name: string, info: Omit<LockInfo, 'user' | 
     const where = h?.cwd !== undefined && h.cwd !== ports.cwd ? `, from ${h.cwd}` : '';
     throw new CliError(
       h ? `another run of ${name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}${where}` : `another run of ${name} holds the lock ${lock.file}`,
-      { exitCode: ExitCode.usage, hint: `wait for it to finish (deployctl status shows it); if that process is gone from another host, remove ${lock.file}` },
+      {
+        exitCode: ExitCode.usage,
+        // A dead holder on this host is taken over by itself; one on another host (a shared state directory) cannot be checked from here.
+        hint: `wait for it to finish (deployctl status shows it)${h !== undefined && h.host !== os.hostname() ? `; if pid ${h.pid} is no longer running on ${h.host}, remove ${lock.file}` : ''}`,
+      },
     );
   };
   const local = acquireLock(dir, name, info, ports.clock.now());
