@@ -128,7 +128,6 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
   const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
-  const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
   const provisionalRunId = typeof options.resume === 'string' ? options.resume : newRunId(clock.now());
@@ -139,6 +138,8 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
     // What a resumed run already has (finished steps, decided gates) needs no answer now.
     if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
+    // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
+    const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
     const runId = resumed?.runId ?? provisionalRunId;
     if (resumed && lock?.ok) lock.setRunId(runId);
     const vars = resumed ? resumed.state.vars : newVars!;
