@@ -15,4 +15,5 @@ const npm = process.env.npm_execpath;
 const result = npm !== undefined && npm.endsWith('.js')
   ? spawnSync(process.execPath, [npm, 'run', 'build'], { cwd: root, stdio: 'inherit' })
   : spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+if (result.error !== undefined) console.error(`prepare: could not run npm run build: ${result.error.message}`);
 process.exit(result.status ?? 1);

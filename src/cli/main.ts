@@ -58,7 +58,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const [{ runCommand, defaultRunPorts, resumeCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {
         io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. ${againToExit(signal)}`);
-      }, `The journal is intact; resume with: ${resumeCommand(file)}`);
+      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${resumeCommand(file, typeof options['resume'] === 'string' ? options['resume'] : undefined)}`);
       try {
         setExit(await runCommand(file, options, defaultRunPorts(io, interrupts.signal)));
       } finally {

@@ -116,8 +116,9 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
       signed_at: s.signed_at ?? null,
     })),
     trusted_keys: v.trustedKeys.map((k) => ({ keyid: k.keyId, sources: k.sources })),
+    // Read from the payload: nothing but a verified signature vouches for them, so an invalid record has neither.
     runbook:
-      v.runbook === undefined
+      v.runbook === undefined || v.verdict !== 'valid'
         ? null
         : {
             path: v.runbook.path,
@@ -127,13 +128,13 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
             roles_checked: v.runbook.rolesChecked,
             problems: v.runbook.problems,
           },
-    signoffs: v.signoffs.rows.map((r) => ({
+    signoffs: v.verdict !== 'valid' ? null : v.signoffs.rows.map((r) => ({
       role: r.role,
       title: r.title,
       state: r.state,
       by: r.by.map((e) => ({ index: e.index, keyid: e.keyid, key: e.keyLabel ?? null, signer: e.signer ?? null, signed_at: e.signed_at ?? null, verified: e.verified })),
     })),
-    notes: v.signoffs.notes,
+    notes: v.verdict !== 'valid' ? [] : v.signoffs.notes,
     run:
       p === undefined
         ? null

@@ -214,7 +214,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeCommand(file),
+    resumeCommand: resumeCommand(file, runId),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -312,10 +312,10 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file)));
+    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId)));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file)));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId)));
   return result.exitCode;
 }
 
@@ -405,9 +405,13 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
 
 /** Without a terminal, every answer the run can still need must be in --answers before anything runs. */
 function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined): void {
+  // A run resumed during its rollback only finishes the rollback: nothing forward is asked again.
+  const rolling = resumed?.rollback?.phases;
+  const rollbackSteps = rolling !== undefined ? new Set(doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id))) : undefined;
   const settled = (key: string): boolean => {
     if (resumed === undefined) return false;
     const id = key.includes('.') ? key.slice(0, key.indexOf('.')) : key;
+    if (rollbackSteps !== undefined && !rollbackSteps.has(id)) return true;
     const outcome = resumed.steps.get(id)?.outcome;
     return (outcome !== undefined && outcome.status !== 'interrupted') || resumed.gates.get(id)?.decision !== undefined;
   };

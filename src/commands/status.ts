@@ -10,6 +10,7 @@ import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { resumeCommand, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
+import { inert } from '../inert.js';
 
 export interface StatusPorts {
   io: Io;
@@ -87,7 +88,8 @@ function unfinishedRuns(dir: StateDir, now: number): string[] {
     if (!isRunResumable(state)) continue;
     const how = state.finished === undefined ? `stopped without finishing (in flight: ${inFlightSteps(state).join(', ') || 'no step'})` : 'aborted';
     const since = state.startedAt !== undefined ? `, started ${formatDuration(Math.max(0, now - state.startedAt))} ago` : '';
-    lines.push(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${resumeCommand(state.runbook?.path ?? name)}`);
+    // From the journal: made inert before it reaches the terminal.
+    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${resumeCommand(state.runbook?.path ?? name, id)}`));
   }
   return lines;
 }

@@ -43,7 +43,8 @@ let exitHookInstalled = false;
 
 /**
  * Send `signal` to every step's process group that is still running, and to the processes those steps moved out of
- * their groups (found by their marks, as `terminateMarked` chooses them); returns the group ids signalled. For the
+ * their groups (found by their marks, as `terminateMarked` chooses them); returns the ids signalled (groups, then
+ * escaped processes), so an empty list means nothing was left to stop. For the
  * CLI's signal handler: the graceful path is aborting the step's `signal` (SIGTERM, grace, SIGKILL); this is the blunt
  * one (a second Ctrl-C, a hangup, or just before exiting).
  */
@@ -55,8 +56,7 @@ export function killAllRunning(signal: NodeJS.Signals = 'SIGTERM'): number[] {
     if (marks.length === 0 || self === undefined) continue;
     for (const { pid, pgid: group } of sweepable(findProcessesWithEnv(marks), self)) {
       if (group === pgid) continue;
-      if (group === pid) signalGroup(group, signal);
-      else signalProcess(pid, signal);
+      if (group === pid ? signalGroup(group, signal) : signalProcess(pid, signal)) signalled.push(pid);
     }
   }
   return signalled;

@@ -44,19 +44,23 @@ export interface RecordListRow {
   /** Why it is invalid or unreadable, in a few words. */
   reason?: string;
   run?: string;
+  /** When the run ended, as its signed record says. */
+  ended?: string;
   /** A newer valid record of the same run exists (the run was resumed and sealed again): this one is history. */
   superseded?: boolean;
 }
 
 export function listRecords(entries: readonly RecordFileEntry[], trust: Trust, shownPath: (file: string) => string): RecordListRow[] {
   const rows = entries.map((entry) => toRow(entry, verifyRecordFile(entry.file, trust), shownPath(entry.file)));
-  // Newest first: a valid record of a run already seen was sealed before that run was resumed and sealed again.
-  const seen = new Set<string>();
+  // Of the valid records of one run, the one that ended last (by its signed ended_at, not its file's name or age)
+  // is the run's record; the others were sealed before the run was resumed and sealed again.
+  const ended = (row: RecordListRow) => (row.verification === 'valid' && row.run !== undefined && row.ended !== undefined ? Date.parse(row.ended) : Number.NaN);
+  const latest = new Map<string, number>();
   for (const row of rows) {
-    if (row.verification !== 'valid' || row.run === undefined) continue;
-    if (seen.has(row.run)) row.superseded = true;
-    seen.add(row.run);
+    const at = ended(row);
+    if (!Number.isNaN(at) && !(latest.get(row.run!)! >= at)) latest.set(row.run!, at);
   }
+  for (const row of rows) if (ended(row) < latest.get(row.run ?? '')!) row.superseded = true;
   return rows;
 }
 
@@ -66,7 +70,7 @@ function toRow(entry: RecordFileEntry, verification: RecordVerification, file: s
   const predicate = verification.statement?.predicate;
   return {
     file,
-    ...(predicate !== undefined ? { runbook: predicate.runbook.name, status: predicate.status, run: predicate.run_id } : {}),
+    ...(predicate !== undefined ? { runbook: predicate.runbook.name, status: predicate.status, run: predicate.run_id, ended: predicate.ended_at } : {}),
     date: predicate?.started_at ?? sealed,
     verification: verification.verdict,
     ...(verification.verdict === 'invalid' ? { reason: verification.failures[0] ?? 'does not verify' } : {}),

@@ -32,7 +32,7 @@ export function roleLabel(roleId: string, role: RoleDoc | undefined): string {
   return `[${roleName(roleId, role)}]`;
 }
 
-/** The command that continues a run of the runbook `file`, as an operator would type it. */
-export function resumeCommand(file: string): string {
-  return `deployctl run ${shellQuote(file)} --resume`;
+/** The command that continues a run of the runbook `file` (that very run, when its id is given), as an operator would type it. */
+export function resumeCommand(file: string, runId?: string): string {
+  return `deployctl run ${shellQuote(file)} --resume${runId !== undefined ? ` ${shellQuote(runId)}` : ''}`;
 }

@@ -524,7 +524,9 @@ function describeIndentError(code: string, offset: number, text: string): { offs
     };
   }
   if (code === 'BAD_INDENT') {
-    const here = lineAround(text, offset, 0);
+    let here = lineAround(text, offset, 0);
+    // yaml may stop at a blank or comment line before the one that is off.
+    if (here !== undefined && (here.content === '' || here.content.startsWith('#'))) here = lineAround(text, here.start, 1);
     const above = here === undefined ? undefined : lineAround(text, here.start, -1);
     if (here === undefined || above === undefined || here.content === '') return undefined;
     const aboveColumn = above.indent + (above.content.startsWith('- ') ? 2 : 0) + 1;

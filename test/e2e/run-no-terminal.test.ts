@@ -64,7 +64,7 @@ describe('deployctl run without a terminal', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('No deployment is running.');
     expect(status.stdout).toContain(`Not finished: run ${runId} of quiet, stopped without finishing`);
-    expect(status.stdout).toContain('Continue it with: deployctl run quiet.yaml --resume');
+    expect(status.stdout).toContain(`Continue it with: deployctl run quiet.yaml --resume ${runId}`);
 
     // `ready` was answered in the first session: the resume does not ask for it again.
     const resumed = await run(['--resume', '--answers', 'rest.yaml']);
@@ -73,5 +73,38 @@ describe('deployctl run without a terminal', () => {
     expect(runDirs(dir)).toEqual([runId]);
     expect(fs.readFileSync(path.join(dir, 'log'), 'utf8')).toBe('build 1.0.0\nship\n');
     expect((await runCli(['status'], { cwd: dir, env, timeoutMs: 30_000 })).stdout).not.toContain('Not finished');
+  });
+
+  it('resumes a run interrupted during its rollback with answers for the rollback only', async () => {
+    const rb = path.join(dir, 'rolling.yaml');
+    fs.writeFileSync(
+      rb,
+      `
+version: 1
+name: rolling
+roles: { ops: { title: Ops } }
+phases:
+  - id: deploy
+    steps:
+      - { id: ship, owner: ops, run: "echo ship >> rolling.log" }
+      - { id: check, owner: ops, run: "exit 1" }
+    rollback:
+      - { id: undo, owner: ops, run: "echo undo >> rolling.log", idempotent: true }
+      - { id: undone, owner: ops, confirm: "Rolled back?" }
+  - id: after
+    steps:
+      - { id: celebrate, owner: ops, confirm: "Party?" }
+`,
+    );
+    fs.writeFileSync(path.join(dir, 'rolling-all.yaml'), 'undone: true\ncelebrate: true\n');
+    fs.writeFileSync(path.join(dir, 'rolling-rest.yaml'), 'undone: true\n');
+    // Killed as the rollback's first step starts (the third step started in all).
+    const killed = await runCli(['run', 'rolling.yaml', '--answers', 'rolling-all.yaml'], { cwd: dir, env: { ...env, DEPLOYCTL_FAULT: 'after-step-started:3' }, timeoutMs: 60_000 });
+    expect(killed.signal).toBe('SIGKILL');
+    // 'celebrate' belongs to a phase the rollback will never reach: not asked for.
+    const resumed = await runCli(['run', 'rolling.yaml', '--resume', '--answers', 'rolling-rest.yaml'], { cwd: dir, env, timeoutMs: 60_000 });
+    expect(resumed.stderr).not.toContain('does not answer');
+    expect(resumed.code, resumed.stderr).toBe(4);
+    expect(fs.readFileSync(path.join(dir, 'rolling.log'), 'utf8')).toBe('ship\nundo\n');
   });
 });

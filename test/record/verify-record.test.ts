@@ -78,6 +78,8 @@ describe('record verify', () => {
     expect(r.stdout.split('\n').at(-1)).toMatch(/^INVALID: no signature verifies with a trusted key/);
     // The record, its one signature's verdict, the line about what is not shown, the overall verdict: nothing repeated.
     expect(r.stdout.split('\n')).toHaveLength(4);
+    const json = JSON.parse(verify(ws.record, { json: true }).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ verdict: 'invalid', runbook: null, signoffs: null, notes: [], run: { authentic: false } });
   });
 
   it('does not let a runbook edited since the run vouch for the record or for sign-offs with its role keys', () => {
@@ -404,19 +406,21 @@ describe('record list', () => {
     ]);
     expect(lines[1]).toMatch(/UNREADABLE \(not-json\)$/);
     expect(lines[2]).toMatch(/small\s+failed\s+2026-11-26T15:15:00Z\s+INVALID/);
-    // The copy sealed later is the same run: the original reads as history.
+    // A copy under another name is the same record (same ended_at): neither supersedes the other.
     expect(lines[3]).toMatch(/small\s+failed\s+2026-11-26T15:15:00Z\s+valid$/);
-    expect(lines[4]).toMatch(/small\s+failed \(superseded: resumed later\)\s+2026-11-26T15:15:00Z\s+valid$/);
+    expect(lines[4]).toMatch(/small\s+failed\s+2026-11-26T15:15:00Z\s+valid$/);
   });
 
   it('--json gives the rows', () => {
     const r = run((ctx) => recordListCommand({ json: true }, ctx));
-    expect(JSON.parse(r.stdout)).toEqual([{ file: ws.record, runbook: 'small', status: 'failed', date: '2026-11-26T15:15:00.000Z', verification: 'valid', run: '20261126T151500Z-3f9a1c' }]);
+    expect(JSON.parse(r.stdout)).toEqual([{ file: ws.record, runbook: 'small', status: 'failed', date: '2026-11-26T15:15:00.000Z', verification: 'valid', run: '20261126T151500Z-3f9a1c', ended: '2026-11-26T15:16:00.000Z' }]);
   });
 
   it('marks a record superseded when a newer valid record of the same run exists (the run was resumed and sealed again)', () => {
+    // The same run resumed and sealed again, ended later; its file name sorts first, though age should not matter.
     const later = path.join('.deployctl', 'records', 'small-20261127T000000Z-20261126T151500Z-3f9a1c.json');
-    fs.copyFileSync(path.join(ws.dir, ws.record), path.join(ws.dir, later));
+    const resumed = { ...smallPredicate(), ended_at: '2026-11-26T16:00:00.000Z' };
+    fs.writeFileSync(path.join(ws.dir, later), JSON.stringify(signEnvelope(STATEMENT_PAYLOAD_TYPE, statementBytes(resumed), ws.keys.run.privateKey, { signer: 'ana' })));
     const r = run((ctx) => recordListCommand({}, ctx));
     const lines = r.stdout.split('\n');
     expect(lines[1]).toMatch(new RegExp(`^${later.replace(/[.\\/]/g, '\\$&')}\\s+small\\s+failed\\s+\\S+\\s+valid$`));

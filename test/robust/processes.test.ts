@@ -154,7 +154,8 @@ describe('Ctrl-C (SIGINT to deployctl) during a step', { timeout: SLOW }, () => 
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('SIGINT: stopping the running step and its process tree, then writing the record. Press Ctrl-C again to exit at once.');
     // The way back, as a command that works when pasted.
-    expect(result.stdout).toContain(`the run can be continued with: deployctl run ${file} --resume`);
+    const [runId] = runDirs(dir);
+    expect(result.stdout).toContain(`the run can be continued with: deployctl run ${file} --resume ${runId}`);
     expect(result.durationMs).toBeLessThan(GRACE_MS + 10_000);
     expect(recordedSteps(dir).get('step')?.status).toBe('interrupted');
     await expectNoneLeft(Object.values(pids) as number[], pids['sh']!);

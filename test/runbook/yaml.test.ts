@@ -130,6 +130,12 @@ describe('indentation mistakes', () => {
       "'owner' is indented to column 6, but the keys before it on line 2 start at column 5: line them up",
     ],
     ['a key indented too little', 'steps:\n  - id: a\n    owner: ops\n  run: x\n', '4:3', "'run' starts at column 3, which lines up with no mapping above it (line 3 starts at column 5): indent it like its siblings"],
+    [
+      'a key indented too little, after a comment at column 1',
+      'phases:\n  - id: p\n    steps:\n      - id: a\n        owner: ops\n#   commented: out\n     confirm: x\n',
+      '7:6',
+      "'confirm' starts at column 6, which lines up with no mapping above it (line 5 starts at column 9): indent it like its siblings",
+    ],
     ['the same, after blank and comment lines', '\nsteps:\n  - id: a\n    owner: ops\n\n    # note\n run: x\n', '7:2', "'run' starts at column 2, which lines up with no mapping above it (line 4 starts at column 5): indent it like its siblings"],
   ])('%s: points at the line that is off and says which column it should line up with', (_what, text, at, message) => {
     expect(problemsOf(text)[0]).toMatchObject({ at, message: expect.stringContaining(message) });
