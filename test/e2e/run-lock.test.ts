@@ -42,6 +42,9 @@ describe('a second deployctl run of a runbook that is running', { timeout: SLOW 
     const since = /since (\S+)/.exec(message)?.[1];
     expect(since).toBeDefined();
     expect(new Date(since!).toISOString()).toBe(since);
+    // Held on this host by a live process: wait (a dead holder here would be taken over by itself), never "remove the lock".
+    expect(second.stderr).toContain('wait for it to finish (deployctl status shows it)');
+    expect(second.stderr).not.toContain('remove');
     // The refused run left nothing: no run of its own, no record.
     expect(runDirs(dir)).toEqual([runId]);
     expect(recordFiles(dir)).toEqual([]);

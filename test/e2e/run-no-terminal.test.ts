@@ -51,6 +51,20 @@ describe('deployctl run without a terminal', () => {
     expect(fs.existsSync(path.join(dir, 'log'))).toBe(false);
   });
 
+  it('leaves no signing key behind when it refuses to run for want of answers', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-e2e-no-key-'));
+    try {
+      fs.writeFileSync(path.join(fresh, 'quiet.yaml'), RUNBOOK);
+      const result = await runCli(['run', 'quiet.yaml'], { cwd: fresh, env, timeoutMs: 60_000 });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("need a person's answer");
+      expect(result.stderr).not.toContain('created a signing key');
+      expect(fs.existsSync(path.join(fresh, '.deployctl', 'keys'))).toBe(false);
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
   it('resumes an interrupted run with answers for what is left only', async () => {
     fs.writeFileSync(path.join(dir, 'all.yaml'), 'ready: true\nnote: "nothing"\n');
     fs.writeFileSync(path.join(dir, 'rest.yaml'), 'note: "nothing"\n');

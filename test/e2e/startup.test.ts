@@ -94,6 +94,14 @@ describe('what a deployctl start loads', () => {
     expect(HEAVY.filter((p) => packages.has(p))).toEqual([]);
   });
 
+  it.each(['--version', '-V', '-v'])('prints the package version for %s, and nothing else', async (flag) => {
+    const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const result = await runCli([flag], { cwd: ROOT, timeoutMs: 20_000 });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${version}\n`);
+    expect(result.stderr).toBe('');
+  });
+
   it('answers --version without loading commander or any command', async () => {
     const { code, packages, files } = await packagesLoadedBy(['--version']);
 
