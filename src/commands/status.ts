@@ -29,10 +29,19 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
     if (text === undefined) throw new CliError(`no run ${runId} in ${dir.runsDir}`, { hint: 'run deployctl status from the directory the run was started in' });
     chosen = { runId, state: foldEvents(parseJournal(text).events), cwd: ports.cwd };
   } else {
-    for (const id of listRunIds(dir)) {
-      const text = readJournalText(dir, id);
-      if (text === undefined) continue;
-      const state = foldEvents(parseJournal(text).events);
+    // Each journal read and folded once, whichever of the passes below needs it first.
+    const ids = listRunIds(dir);
+    const folded = new Map<string, RunState | undefined>();
+    const stateOf = (id: string): RunState | undefined => {
+      if (!folded.has(id)) {
+        const text = readJournalText(dir, id);
+        folded.set(id, text === undefined ? undefined : foldEvents(parseJournal(text).events));
+      }
+      return folded.get(id);
+    };
+    for (const id of ids) {
+      const state = stateOf(id);
+      if (state === undefined) continue;
       if (state.finished === undefined && !state.dryRun && isHeldBy(dir, state, id)) {
         chosen = { runId: id, state, cwd: ports.cwd };
         break;
@@ -48,8 +57,8 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
       break;
     }
     if (chosen === undefined) {
-      io.out(`No deployment is running${listRunIds(dir).length > 0 ? '' : ` (no runs in ${path.relative(ports.cwd, dir.runsDir) || dir.runsDir})`}.`);
-      for (const line of unfinishedRuns(dir, ports.now())) io.out(line);
+      io.out(`No deployment is running${ids.length > 0 ? '' : ` (no runs in ${path.relative(ports.cwd, dir.runsDir) || dir.runsDir})`}.`);
+      for (const line of unfinishedRuns(ids, stateOf, ports.now())) io.out(line);
       return ExitCode.ok;
     }
   }
@@ -70,20 +79,17 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
   return ExitCode.ok;
 }
 
-/** A run is running while its lock names it and the holder is alive (a crashed run is not running). */
 /**
  * The newest run of each runbook here, when it can still be resumed (interrupted, crashed, or aborted): after a
  * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story.
  */
-function unfinishedRuns(dir: StateDir, now: number): string[] {
+function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number): string[] {
   const seen = new Set<string>();
   const lines: string[] = [];
-  for (const id of listRunIds(dir)) {
-    const text = readJournalText(dir, id);
-    if (text === undefined) continue;
-    const state = foldEvents(parseJournal(text).events);
-    const name = state.runbook?.name;
-    if (name === undefined || state.dryRun || seen.has(name)) continue;
+  for (const id of ids) {
+    const state = stateOf(id);
+    const name = state?.runbook?.name;
+    if (state === undefined || name === undefined || state.dryRun || seen.has(name)) continue;
     seen.add(name);
     if (!isRunResumable(state)) continue;
     const how = state.finished === undefined ? `stopped without finishing (in flight: ${inFlightSteps(state).join(', ') || 'no step'})` : 'aborted';
@@ -94,6 +100,7 @@ function unfinishedRuns(dir: StateDir, now: number): string[] {
   return lines;
 }
 
+/** A run is running while its lock names it and the holder is alive (a crashed run is not running). */
 function isHeldBy(dir: StateDir, state: RunState, runId: string): boolean {
   const name = state.runbook?.name;
   const lock = name === undefined ? undefined : lockHolder(dir, name);

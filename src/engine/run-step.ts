@@ -6,7 +6,7 @@ import { runStepOnce } from '../steps/index.js';
 import type { StepResult } from '../steps/types.js';
 import type { StepOutcome } from './events.js';
 import { messages } from './messages.js';
-import { phasesToRollBack, shouldRollBack, shouldRunStep } from './predicates.js';
+import { phasesToRollBack, shouldRunStep } from './predicates.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -87,9 +87,11 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
       exec: deps.exec,
       send: deps.send,
       clock: deps.clock,
-      env: { ...deps.env, ...marks },
+      // The marks go on top of the step's own env: steps/run.ts adds them last.
+      env: deps.env,
       processMarks: marks,
-      ifFailed: rollback ? messages.ifFailedInRollback() : ifFailed(run),
+      // Only a person's "no" is asked about before it fails the step.
+      ...(isManualStep(step) ? { ifFailed: rollback ? messages.ifFailedInRollback() : ifFailed(run) } : {}),
       secretValues: deps.secretValues,
       mask: deps.mask,
       ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
@@ -105,6 +107,6 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
 
 /** What a step failing now leads to: the rollback of every started phase that has one, or only the end of the run. */
 function ifFailed(run: RunContext): string {
-  const phases = shouldRollBack(run.doc, run.state) ? phasesToRollBack(run.doc, run.state).map((p) => p.id) : [];
+  const phases = run.state.rollback?.status === undefined ? phasesToRollBack(run.doc, run.state).map((p) => p.id) : [];
   return phases.length > 0 ? messages.ifFailedRollsBack(phases) : messages.ifFailedStops();
 }

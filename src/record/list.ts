@@ -54,13 +54,10 @@ export function listRecords(entries: readonly RecordFileEntry[], trust: Trust, s
   const rows = entries.map((entry) => toRow(entry, verifyRecordFile(entry.file, trust), shownPath(entry.file)));
   // Of the valid records of one run, the one that ended last (by its signed ended_at, not its file's name or age)
   // is the run's record; the others were sealed before the run was resumed and sealed again.
-  const ended = (row: RecordListRow) => (row.verification === 'valid' && row.run !== undefined && row.ended !== undefined ? Date.parse(row.ended) : Number.NaN);
+  const valid = rows.filter((row) => row.verification === 'valid' && row.run !== undefined && row.ended !== undefined);
   const latest = new Map<string, number>();
-  for (const row of rows) {
-    const at = ended(row);
-    if (!Number.isNaN(at) && !(latest.get(row.run!)! >= at)) latest.set(row.run!, at);
-  }
-  for (const row of rows) if (ended(row) < latest.get(row.run ?? '')!) row.superseded = true;
+  for (const row of valid) latest.set(row.run!, Math.max(latest.get(row.run!) ?? -Infinity, Date.parse(row.ended!)));
+  for (const row of valid) if (Date.parse(row.ended!) < latest.get(row.run!)!) row.superseded = true;
   return rows;
 }
 

@@ -195,7 +195,7 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
     // yaml reports where it gave up looking for the closing character; the fix is where the string or list opens.
     const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? findUnclosed(doc, error.pos[0]) : undefined;
-    const indent = unclosed === undefined ? describeIndentError(error.code, error.pos[0], text) : undefined;
+    const indent = unclosed === undefined ? describeIndentError(error.code, error.pos[0], text, (o) => lineCounter.linePos(o).line) : undefined;
     if (unclosed !== undefined) {
       problems.push(problemAt(unclosed.offset, 'yaml-unclosed', unclosed.message));
     } else if (indent !== undefined) {
@@ -477,8 +477,8 @@ function describeYamlError(code: string, message: string): string {
   }
 }
 
-/** The lines of `text` around `offset`: where each starts, its indentation, and whether it holds anything. */
-function lineAround(text: string, offset: number, step: -1 | 0 | 1): { start: number; indent: number; number: number; content: string } | undefined {
+/** The line holding `offset` (step 0), or the nearest line before (-1) or after (1) it that is neither blank nor a comment: where it starts, its indentation, its text. */
+function lineAround(text: string, offset: number, step: -1 | 0 | 1): { start: number; indent: number; content: string } | undefined {
   let start = offset <= 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
   for (;;) {
     if (step === -1) {
@@ -494,9 +494,7 @@ function lineAround(text: string, offset: number, step: -1 | 0 | 1): { start: nu
     const content = text.slice(start, end === -1 ? undefined : end);
     const blank = content.trim() === '' || content.trimStart().startsWith('#');
     if (!blank || step === 0) {
-      let number = 1;
-      for (let i = text.indexOf('\n'); i !== -1 && i < start; i = text.indexOf('\n', i + 1)) number++;
-      return { start, indent: content.length - content.trimStart().length, number, content: content.trim() };
+      return { start, indent: content.length - content.trimStart().length, content: content.trim() };
     }
   }
 }
@@ -510,7 +508,7 @@ function leadingKey(content: string): string | undefined {
  * Indentation mistakes, said in the file's own terms: yaml's "Nested mappings are not allowed in compact mappings"
  * points at the line before the mistake, and "All mapping items must start at the same column" at column 1.
  */
-function describeIndentError(code: string, offset: number, text: string): { offset: number; message: string } | undefined {
+function describeIndentError(code: string, offset: number, text: string, lineOf: (offset: number) => number): { offset: number; message: string } | undefined {
   if (code === 'BLOCK_AS_IMPLICIT_KEY') {
     // yaml stops at the value before a line indented deeper than its siblings: that next line is the mistake.
     const here = lineAround(text, offset, 0);
@@ -520,7 +518,7 @@ function describeIndentError(code: string, offset: number, text: string): { offs
     const key = leadingKey(next.content);
     return {
       offset: next.start + next.indent,
-      message: `${key !== undefined ? `'${key}' is` : 'this line is'} indented to column ${next.indent + 1}, but the keys before it on line ${here.number} start at column ${siblingColumn}: line them up`,
+      message: `${key !== undefined ? `'${key}' is` : 'this line is'} indented to column ${next.indent + 1}, but the keys before it on line ${lineOf(here.start)} start at column ${siblingColumn}: line them up`,
     };
   }
   if (code === 'BAD_INDENT') {
@@ -533,7 +531,7 @@ function describeIndentError(code: string, offset: number, text: string): { offs
     const key = leadingKey(here.content);
     return {
       offset: here.start + here.indent,
-      message: `${key !== undefined ? `'${key}' starts` : 'this line starts'} at column ${here.indent + 1}, which lines up with no mapping above it (line ${above.number} starts at column ${aboveColumn}): indent it like its siblings`,
+      message: `${key !== undefined ? `'${key}' starts` : 'this line starts'} at column ${here.indent + 1}, which lines up with no mapping above it (line ${lineOf(above.start)} starts at column ${aboveColumn}): indent it like its siblings`,
     };
   }
   return undefined;

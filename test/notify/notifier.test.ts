@@ -35,7 +35,7 @@ phases:
     gate: { owner: lead, require: { approved: { confirm: Approved } } }
 `);
 
-function setup(reply: (req: HttpRequest) => HttpResult = () => ({ ok: true, status: 200, body: 'ok', durationMs: 1 })) {
+function setup(reply: (req: HttpRequest) => HttpResult = () => ({ ok: true, status: 200, body: 'ok', durationMs: 1 }), extra: Partial<NotifierDeps> = {}) {
   const clock = createManualClock(Date.UTC(2026, 10, 26, 10, 0, 0));
   const sent: { url: string; text: string }[] = [];
   const events: RunEvent[] = [];
@@ -57,6 +57,7 @@ function setup(reply: (req: HttpRequest) => HttpResult = () => ({ ok: true, stat
     dryRun: false,
     print: () => undefined,
     webhook: { attempts: 3, backoffMs: 100 },
+    ...extra,
   };
   const notifier = createNotifier(deps);
   const feed = (e: Omit<RunEvent, 'at'> & { kind: RunEvent['kind'] }) => {
@@ -227,6 +228,12 @@ phases:
     b.feed({ kind: 'run-finished', status: 'rolled-back', exitCode: 4, reason: 'health failed; rolled back' });
     await b.notifier.finish();
     expect(b.sent.at(-1)!.text).toMatch(/^↩️ DEPLOYMENT ROLLED BACK/);
+    // An aborted run's notice ends with the command that continues that very run.
+    const c = setup(undefined, { resumeCommand: 'deployctl run n.yaml --resume r1' });
+    c.feed(start);
+    c.feed({ kind: 'run-finished', status: 'aborted', exitCode: 130, reason: 'interrupted' });
+    await c.notifier.finish();
+    expect(c.sent.at(-1)!.text).toMatch(/^⏹️ DEPLOYMENT ABORTED[\s\S]*\nNext: resume with deployctl run n\.yaml --resume r1 when ready, or decide to stop here$/);
   });
 
   it('retries a webhook that answers 500, and journals a delivery failure without failing anything', async () => {
