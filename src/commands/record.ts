@@ -109,13 +109,14 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
       valid: s.state === 'valid' || s.state === 'duplicate',
       verified_keyid: s.verifiedKeyId ?? null,
       key: s.keyLabel ?? null,
+      key_class: s.keyClass ?? null,
       counts_for: s.countsFor,
       reason: s.reason ?? null,
       role: s.role ?? null,
       signer: s.signer ?? null,
       signed_at: s.signed_at ?? null,
     })),
-    trusted_keys: v.trustedKeys.map((k) => ({ keyid: k.keyId, sources: k.sources })),
+    trusted_keys: v.trustedKeys.map((k) => ({ keyid: k.keyId, sources: k.sources, class: k.keyClass })),
     // Read from the payload: nothing but a verified signature vouches for them, so an invalid record has neither.
     runbook:
       v.runbook === undefined || v.verdict !== 'valid'

@@ -31,7 +31,7 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
     ['Ended', inline(p.ended_at)],
     ['Duration', inline(formatDurationVsTarget(p))],
     ...(p.resumes.length > 0 ? [['Resumed', inline(p.resumes.map((r) => `${r.at} by ${r.by}`).join(', '))] as [string, string]] : []),
-    ['Verification', v.verdict === 'valid' ? `✔ verified, ${v.validCount} trusted signature${v.validCount === 1 ? '' : 's'}; ${inline(describeRunbookCheck(v.runbook))}` : '✖ **UNVERIFIED**'],
+    ['Verification', v.verdict === 'valid' ? `✔ verified, signed by ${v.validCount} run key${v.validCount === 1 ? '' : 's'}; ${inline(describeRunbookCheck(v.runbook))}` : '✖ **UNVERIFIED**'],
   ];
   out.push(...facts.map(([label, value]) => `- **${label}**: ${value}`), '');
 
@@ -106,7 +106,7 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
   out.push('This deployment record signed off by:', '');
   out.push(...table(['Role', 'Name', 'Date', 'Signature'], v.signoffs.rows.map(signoffCells)));
   for (const note of v.signoffs.notes) out.push('', `_${inline(note)}_`);
-  const recordSigs = v.signatures.filter((s) => s.state === 'valid' && s.countsFor.length === 0 && s.role === undefined);
+  const recordSigs = v.signatures.filter((s) => s.state === 'valid' && s.keyClass === 'run' && s.countsFor.length === 0 && s.role === undefined);
   if (recordSigs.length > 0) {
     out.push('', `Record signed by: ${recordSigs.map((s) => `${code(shortKeyId(s.verifiedKeyId ?? s.keyid))}${s.signer !== undefined ? ` (${inline(s.signer)}${s.signed_at !== undefined ? `, ${inline(s.signed_at)}` : ''})` : ''}`).join(', ')}`);
   }

@@ -29,6 +29,7 @@ export function describeSignature(s: SignatureCheck): string {
   const claimed = annotations.length > 0 ? ` [${annotations.join(', ')}]` : '';
   switch (s.state) {
     case 'valid':
+      if (s.reason !== undefined) return `${head}: valid, key ${clean(s.keyLabel ?? '?', 300)}, but ${s.reason}${claimed}`;
       return `${head}: valid, key ${clean(s.keyLabel ?? '?', 300)}${s.countsFor.length > 0 ? `; signs off for ${s.countsFor.join(', ')}` : ''}${claimed}`;
     case 'duplicate':
       return `${head}: valid, but ${s.reason}${claimed}`;
@@ -84,7 +85,9 @@ export function renderSignoffTable(table: SignoffTable, indent = '  '): string[]
 export function renderVerificationReport(v: CheckedRecord): string {
   const lines = [`record ${clean(v.file, 300)}`];
   for (const s of v.signatures) lines.push(`  ${describeSignature(s)}`);
-  if (v.trustedKeys.length === 0) lines.push('  trusted keys: none (give --pubkey KEY.pub, or --runbook RUNBOOK whose roles list keys, or put the .pub in .deployctl/keys/)');
+  if (!v.trustedKeys.some((k) => k.keyClass === 'run')) {
+    lines.push("  run keys: none (give the run's public key with --pubkey KEY.pub, or put it in .deployctl/keys/; the role keys a runbook lists only sign off)");
+  }
   for (const w of v.warnings) lines.push(`  warning: ${clean(w, 400)}`);
   if (v.verdict === 'invalid') {
     // The runbook digest and the sign-offs would be read from a payload no trusted signature vouches for.
@@ -106,7 +109,8 @@ function verdictLine(v: CheckedRecord): string {
   if (v.verdict === 'valid') {
     const p = v.statement!.predicate;
     const changed = v.runbook?.state === 'changed' ? '; the runbook has changed since' : '';
-    return `VALID: signed by ${v.validCount} trusted key${v.validCount === 1 ? '' : 's'}; run ${clean(p.run_id, 128)} of ${clean(p.runbook.name, 64)}, ${p.status}${changed}`;
+    const signoffs = v.signoffCount > 0 ? `, ${v.signoffCount} sign-off${v.signoffCount === 1 ? '' : 's'}` : '';
+    return `VALID: signed by ${v.validCount} run key${v.validCount === 1 ? '' : 's'}${signoffs}; run ${clean(p.run_id, 128)} of ${clean(p.runbook.name, 64)}, ${p.status}${changed}`;
   }
   return `INVALID: ${clean(v.failures[0] ?? 'the record does not verify', 400)}`;
 }
@@ -120,7 +124,7 @@ const BAR = '!'.repeat(72);
 export function renderRecordSummary(v: CheckedRecord): string {
   const lines: string[] = [];
   if (v.verdict === 'valid') {
-    const keys = v.signatures.filter((s) => s.state === 'valid').map((s) => `${clean(s.keyLabel ?? '?', 200)} (${shortKeyId(s.verifiedKeyId ?? s.keyid)})`);
+    const keys = v.signatures.filter((s) => s.state === 'valid' && s.keyClass === 'run').map((s) => `${clean(s.keyLabel ?? '?', 200)} (${shortKeyId(s.verifiedKeyId ?? s.keyid)})`);
     lines.push(`✔ VERIFIED record ${clean(v.file, 300)}`, `  signed with: ${keys.join('; ')}`);
   } else {
     lines.push(BAR, `!!! UNVERIFIED RECORD: ${clean(v.file, 300)} does not verify.`, '!!! What follows may be forged or altered: do not rely on it.');

@@ -5,7 +5,9 @@ import { readFileLimited, readTextFile, realPath, statPath, writeFileAtomic } fr
 import { addSignature, verifyEnvelope } from './dsse.js';
 import { loadPrivateKey, type KeyError } from './keys.js';
 import type { RoleKeyRef, SignoffRole } from './signoff.js';
-import { MAX_RECORD_FILE_BYTES, readRecordFile, verifyParsedRecord, type CheckedRecord, type RecordVerification, type Trust } from './verify.js';
+import { MAX_RECORD_FILE_BYTES, readRecordFile } from './read.js';
+import type { Trust } from './trust.js';
+import { verifyParsedRecord, type CheckedRecord, type RecordVerification } from './verify.js';
 
 export interface SignRequest {
   /** The record file, as given. */
@@ -54,9 +56,7 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
     if (!read.ok) return { kind: 'unreadable', verification: { verdict: 'unreadable', file: request.file, problem: read.problem } };
     const verification = verifyParsedRecord(request.file, read.parsed, trust);
     if (verification.verdict !== 'valid') return { kind: 'unverified', verification };
-    const runbookPath = verification.runbook?.path;
-    const runbook = trust.explicitRunbook ?? (runbookPath !== undefined ? trust.runbooks.get(path.resolve(trust.env.cwd, runbookPath)) : undefined);
-    const roles = runbook?.roles;
+    const roles = verification.runbookTrust?.roles;
     if (roles === undefined) return { kind: 'no-runbook', verification };
     const role = roles.find((r) => r.id === request.role);
     if (role === undefined) return { kind: 'unknown-role', role: request.role, roles };

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cliEnv, freePort, killAllClis, recordFiles, runCli, stackTraceLines, type CliResult } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
+import { signEnvelope } from '../../src/record/dsse.js';
+import { STATEMENT_PAYLOAD_TYPE } from '../../src/record/statement.js';
 
 const RUNBOOKS = fileURLToPath(new URL('../../runbooks', import.meta.url));
 const RUNBOOK = 'runbooks/phase65.yaml';
@@ -92,7 +94,7 @@ describe('deployctl record on phase65 records', () => {
     for (const role of ['Deployment Lead (lead)', 'DevOps Engineer (devops)', 'QA Lead (qa)', 'On-Call Engineer (on-call)', 'Product Manager (product)', 'Tech Lead (tech-lead)', 'CTO (cto)']) {
       expect(r.stdout).toContain(role);
     }
-    expect(r.stdout.trimEnd()).toMatch(/\nVALID: signed by 1 trusted key; run \S+ of phase65, succeeded$/);
+    expect(r.stdout.trimEnd()).toMatch(/\nVALID: signed by 1 run key; run \S+ of phase65, succeeded$/);
   });
 
   it('verify --json', async () => {
@@ -279,5 +281,25 @@ describe('sign-offs with listed keys through the CLI', () => {
     expect(verified.stdout).toMatch(/✔ Deployment Lead \(lead\)\s+signed by Ana/);
     const md = (await cli(['record', 'export', ws.record, '--format', 'markdown'], ws.dir)).stdout;
     expect(md).toMatch(/\| Deployment Lead \| Ana \| \S+ \| ✔ sha256:[0-9a-f]{12} \|/);
+  });
+
+  it('a record changed and re-signed with only a role key is not valid: verify exits 1, list says INVALID, show is not VERIFIED', async () => {
+    // What someone holding only the QA Lead's key can do: decode a real record, make the failed run a success, re-sign.
+    const real = ws.readEnvelope();
+    const statement = JSON.parse(Buffer.from(real.payload, 'base64').toString('utf8')) as { predicate: Record<string, unknown> };
+    Object.assign(statement.predicate, { status: 'succeeded', exit_code: 0, operator: 'mallory' });
+    const forged = signEnvelope(STATEMENT_PAYLOAD_TYPE, Buffer.from(JSON.stringify(statement)), ws.keys.qa.privateKey, { role: 'qa', signer: 'mallory' });
+    const file = path.join('.deployctl', 'records', 'small-20261127T000000Z-forged.json');
+    writeFileSync(path.join(ws.dir, file), JSON.stringify(forged, null, 2));
+    const verified = await cli(['record', 'verify', file], ws.dir);
+    expect(verified.code, verified.stdout).toBe(1);
+    expectClean(verified);
+    expect(verified.stdout.trimEnd().split('\n').at(-1)).toMatch(/^INVALID: no signature verifies with a run key \(1 tried\); signature #1 verifies only with role qa's key/);
+    const listed = await cli(['record', 'list'], ws.dir);
+    expect(listed.stdout).toMatch(new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}\\s+small\\s+succeeded\\s+\\S+\\s+INVALID`, 'm'));
+    const shown = await cli(['record', 'show', file], ws.dir);
+    expect(shown.code).toBe(1);
+    expect(shown.stdout).not.toContain('VERIFIED record');
+    expect(shown.stdout).toContain('!!! UNVERIFIED RECORD');
   });
 });
