@@ -8,10 +8,11 @@ import { closest } from '../runbook/suggest.js';
 import { renderRecordJson, renderRecordMarkdown } from '../record/export.js';
 import { clean } from '../record/format.js';
 import { listRecords, recordFilesNewestFirst, renderRecordList } from '../record/list.js';
-import { shortKeyId } from '../record/format.js';
 import {
   alreadySignedMessage,
   keyNotListedMessage,
+  keyOfOtherRoleMessage,
+  keyUsedMessage,
   noRecordsMessage,
   noRunbookForSignMessage,
   runbookChangedNote,
@@ -202,18 +203,13 @@ export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordCon
       return fail({ message: `--key ${flags.key}: ${result.error.message}`, ...(result.error.hint !== undefined ? { hint: result.error.hint } : {}) }, ExitCode.usage);
     case 'key-not-listed':
       return fail(keyNotListedMessage(flags.key, result.keyId, result.role), ExitCode.usage);
+    case 'key-of-other-role':
+      return fail(keyOfOtherRoleMessage(flags.key, result.keyId, result.role, result.otherRoles), ExitCode.usage);
+    case 'key-used':
+      // One key, one signature: it cannot sign off for a second role. Saying "nothing changed" would hide that.
+      return fail(keyUsedMessage(file, result.keyId, result.existingIndex, result.existingRole, result.role), ExitCode.usage);
     case 'already-signed':
       if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
-      if (result.existingRole !== undefined && result.existingRole !== flags.role) {
-        // One key, one signature: it cannot sign off for a second role. Saying "nothing changed" would hide that.
-        return fail(
-          {
-            message: `this key (${shortKeyId(result.keyId)}) already signed ${file} for role ${result.existingRole}; a key signs a record once, so it cannot also sign off for ${flags.role}`,
-            hint: `sign with ${flags.role}'s own key (deployctl keygen --name ${flags.role}, then list its .pub under ${flags.role}'s keys in the runbook)`,
-          },
-          ExitCode.usage,
-        );
-      }
       io.out(alreadySignedMessage(file, result.keyId, result.existingIndex));
       return ExitCode.ok;
     case 'too-many-signatures':

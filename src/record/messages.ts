@@ -53,6 +53,21 @@ export function keyNotListedMessage(keyFile: string, keyId: string, role: Signof
   };
 }
 
+export function keyOfOtherRoleMessage(keyFile: string, keyId: string, role: SignoffRole, otherRoles: readonly string[]): Message {
+  return {
+    message: `${keyFile} (${shortKeyId(keyId)}) is the key the runbook lists for ${otherRoles.map((r) => clean(r, 64)).join(', ')}; role ${role.id} (${clean(role.title, 100)}) lists no keys, and a key given to one role cannot claim a role that lists none`,
+    hint: `sign with ${role.id}'s own key (deployctl keygen --name ${role.id}), and list its .pub under roles.${role.id}.keys so the sign-off is verified`,
+  };
+}
+
+export function keyUsedMessage(file: string, keyId: string, index: number, existingRole: string | undefined, role: SignoffRole): Message {
+  const used = existingRole === undefined ? `signature #${index + 1}, which signs off for no role (the run's own signature is one)` : `signature #${index + 1}, for role ${clean(existingRole, 64)}`;
+  return {
+    message: `this key (${shortKeyId(keyId)}) already signed ${file} (${used}); a key signs a record once, so it cannot also sign off for ${role.id}`,
+    hint: `sign with ${role.id}'s own key (deployctl keygen --name ${role.id}, then list its .pub under roles.${role.id}.keys in the runbook)`,
+  };
+}
+
 export function unverifiedIdentityNote(role: SignoffRole): string {
   return `role ${role.id} (${clean(role.title, 100)}) lists no keys in the runbook, so nothing proves who holds this key: the sign-off is annotated role=${role.id} and shows as "unverified identity". List the key's .pub under roles.${role.id}.keys to make sign-offs for ${role.id} count.`;
 }

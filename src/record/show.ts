@@ -192,7 +192,9 @@ export function renderRecordSummary(v: CheckedRecord): string {
     for (const step of r.steps) lines.push(...stepLines(step, p, '      '));
   }
 
-  lines.push('', 'Sign-offs', ...renderSignoffTable(v.signoffs));
+  // A sign-off vouches for content; on content nothing vouches for, there is nothing to count.
+  if (v.verdict === 'valid') lines.push('', 'Sign-offs', ...renderSignoffTable(v.signoffs));
+  else lines.push('', 'Sign-offs', '  not shown: sign-offs count only on a record a run key has made valid');
   return lines.join('\n');
 }
 

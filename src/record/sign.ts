@@ -1,10 +1,10 @@
-// `record sign`: add one role's sign-off to a verified record, only with a key the runbook lists for that role, and rewrite the file atomically.
+// `record sign`: add one role's sign-off to a verified record, by the same rule the sign-off table counts it (decideSignoff), and rewrite the file atomically.
 import { createPublicKey } from 'node:crypto';
 import * as path from 'node:path';
 import { readFileLimited, readTextFile, realPath, statPath, writeFileAtomic } from '../ports/fs.js';
 import { addSignature, verifyEnvelope } from './dsse.js';
 import { loadPrivateKey, type KeyError } from './keys.js';
-import type { RoleKeyRef, SignoffRole } from './signoff.js';
+import { decideSignoff, type SignoffRole } from './signoff.js';
 import { MAX_RECORD_FILE_BYTES, readRecordFile } from './read.js';
 import type { Trust } from './trust.js';
 import { verifyParsedRecord, type CheckedRecord, type RecordVerification } from './verify.js';
@@ -28,7 +28,12 @@ export type SignResult =
   | { kind: 'bad-signer'; message: string }
   | { kind: 'key-error'; error: KeyError }
   | { kind: 'key-not-listed'; role: SignoffRole; keyId: string }
-  | { kind: 'already-signed'; keyId: string; existingIndex: number; existingRole?: string; keyWarning?: string }
+  /** The role lists no keys, and the runbook lists this key for other roles. */
+  | { kind: 'key-of-other-role'; role: SignoffRole; keyId: string; otherRoles: string[] }
+  /** This key already signed off for this role: nothing to do. */
+  | { kind: 'already-signed'; keyId: string; existingIndex: number; keyWarning?: string }
+  /** This key already signed the record, for another role or for none (the run's own signature): a key signs once. */
+  | { kind: 'key-used'; keyId: string; role: SignoffRole; existingIndex: number; existingRole?: string }
   | { kind: 'too-many-signatures'; keyId: string }
   | { kind: 'changed-concurrently' }
   | {
@@ -63,15 +68,20 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
 
     const key = loadPrivateKey(path.resolve(trust.env.cwd, request.keyFile));
     if (!key.ok) return { kind: 'key-error', error: key.error };
-    const listsKeys = (role.keys ?? []).length > 0;
-    if (listsKeys && !(role.keys ?? []).some((k: RoleKeyRef) => k.keyId === key.keyId)) return { kind: 'key-not-listed', role, keyId: key.keyId };
+    // The table's own rule: a sign-off this refuses would never show, and one it accepts always does.
+    const decision = decideSignoff(roles, role.id, key.keyId);
+    if (!decision.counts) {
+      return decision.why === 'listed-for-other' ? { kind: 'key-of-other-role', role, keyId: key.keyId, otherRoles: decision.roles } : { kind: 'key-not-listed', role, keyId: key.keyId };
+    }
 
     const added = addSignature(read.parsed.envelope, key.key, { role: role.id, signer, signed_at: new Date(request.now).toISOString() });
     const keyWarning = key.warning !== undefined ? { keyWarning: key.warning } : {};
     if (!added.added) {
       if (added.reason === 'already-signed') {
+        // A key signs once, and only its first signature counts: for the role it is annotated with, or for none.
         const existingRole = read.parsed.envelope.signatures[added.existingIndex]?.role;
-        return { kind: 'already-signed', keyId: key.keyId, existingIndex: added.existingIndex, ...(existingRole !== undefined ? { existingRole } : {}), ...keyWarning };
+        if (existingRole === role.id) return { kind: 'already-signed', keyId: key.keyId, existingIndex: added.existingIndex, ...keyWarning };
+        return { kind: 'key-used', keyId: key.keyId, role, existingIndex: added.existingIndex, ...(existingRole !== undefined ? { existingRole } : {}) };
       }
       return { kind: 'too-many-signatures', keyId: key.keyId };
     }
@@ -86,7 +96,7 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
       kind: 'signed',
       keyId: key.keyId,
       role,
-      unverifiedIdentity: !listsKeys,
+      unverifiedIdentity: decision.as === 'unverified-identity',
       signatures: added.envelope.signatures.length,
       runbookChanged: verification.runbook?.state === 'changed',
       ...keyWarning,

@@ -90,11 +90,17 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
   const signoffRoles = runbook?.roles !== undefined && statement !== undefined && runbook.sha256 === statement.subject[0].digest.sha256 ? runbook.roles : undefined;
 
   // 4. Every signature, against the run keys and the role keys, each key with its class.
-  const keys = classifiedKeys(trust.runKeys, signoffRoles !== undefined ? (runbook?.keys ?? []) : []);
-  const result = verifyEnvelope(
-    parsed.envelope,
-    keys.map((k): TrustedKey => ({ key: k.key, label: k.sources.join(', ') })),
-  );
+  const roleKeys = signoffRoles !== undefined ? (runbook?.keys ?? []) : [];
+  const keys = classifiedKeys(trust.runKeys, roleKeys);
+  // When the run keys alone verified every signature (the usual record, before sign-offs), that check is the whole answer.
+  const runIds = new Set(trust.runKeys.map((k) => k.keyId));
+  const settled = authentic.result.status !== 'malformed' && authentic.result.signatures.every((v) => v.valid) && !roleKeys.some((k) => runIds.has(k.keyId));
+  const result = settled
+    ? authentic.result
+    : verifyEnvelope(
+        parsed.envelope,
+        keys.map((k): TrustedKey => ({ key: k.key, label: k.sources.join(', ') })),
+      );
   if (result.status === 'malformed') {
     // parseEnvelope already accepted this envelope; verifyEnvelope parses it the same way.
     throw new Error(`verifyEnvelope rejected an envelope parseEnvelope accepted: ${JSON.stringify(result.problems)}`);
@@ -127,13 +133,15 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
   }
   const valid = failures.length === 0 && authentic.statement !== undefined;
 
-  // 5. Sign-offs, on a valid record only. On an invalid one a role key's signature is named for what it is, and counts for nothing.
-  for (const s of signatures) {
-    if (s.state !== 'valid' || s.keyClass !== 'signoff') continue;
-    if (valid && signoffRoles !== undefined) s.countsFor = rolesListingKey(signoffRoles, s.verifiedKeyId);
-    else if (!valid) s.reason = `${roleKeyPhrase(signoffRoles, s.verifiedKeyId)} only signs off on a record a run key has made valid, so it does not make this record valid`;
-  }
+  // 5. Sign-offs, on a valid record only (decideSignoff: the rule record sign applies too). On an invalid record a role
+  // key's signature is named for what it is, and counts for nothing.
   const table = evaluateSignoffs(valid ? (signoffRoles ?? signoffRolesFromPredicate(statement?.predicate)) : signoffRolesFromPredicate(statement?.predicate), valid ? signatures : []);
+  for (const s of signatures) {
+    s.countsFor = table.rows.filter((r) => r.state === 'signed' && r.by.some((b) => b.index === s.index)).map((r) => r.role);
+    if (!valid && s.state === 'valid' && s.keyClass === 'signoff') {
+      s.reason = `${roleKeyPhrase(signoffRoles, s.verifiedKeyId)} only signs off on a record a run key has made valid, so it does not make this record valid`;
+    }
+  }
 
   const runbookCheck = statement !== undefined ? checkRunbook(statement, runbook, signoffRoles !== undefined) : undefined;
   return {
@@ -155,6 +163,8 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
 }
 
 interface Authenticity {
+  /** The signatures checked with the run keys alone. */
+  result: ReturnType<typeof verifyEnvelope>;
   /** A run key verified a signature. */
   verified: boolean;
   /** Distinct run keys with a valid signature. */
@@ -172,8 +182,8 @@ function authenticate(parsed: ParsedEnvelope, trust: Trust): Authenticity {
     parsed.envelope,
     trust.runKeys.map((k): TrustedKey => ({ key: k.key, label: k.sources.join(', ') })),
   );
-  if (result.status !== 'verified') return { verified: false, runKeyCount: 0, statementProblems: [], failures: [] };
-  const base = { verified: true, runKeyCount: result.validCount };
+  if (result.status !== 'verified') return { result, verified: false, runKeyCount: 0, statementProblems: [], failures: [] };
+  const base = { result, verified: true, runKeyCount: result.validCount };
   if (result.payloadType !== STATEMENT_PAYLOAD_TYPE) {
     return { ...base, statementProblems: [], failures: [`the signed payloadType is '${clip(result.payloadType)}', not ${STATEMENT_PAYLOAD_TYPE}: not a deployment record`] };
   }
