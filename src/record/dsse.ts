@@ -1,6 +1,7 @@
 // DSSE v1 envelopes (https://github.com/secure-systems-lab/dsse): PAE, Ed25519 signing, strict parsing, and verification before the payload is read.
 import * as crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { parseJsonStrict } from './strict-json.js';
 
 /**
  * One signature of an envelope.
@@ -158,7 +159,7 @@ const BASE64_CHARS = /^[A-Za-z0-9+/=_-]*$/;
 export interface EnvelopeProblem {
   /** Where, as a JSON path: `payload`, `signatures[1].sig`. Empty for the envelope itself. */
   path: string;
-  code: 'not-json' | 'not-object' | 'missing' | 'wrong-type' | 'unknown-field' | 'too-large' | 'empty' | 'bad-base64' | 'bad-text';
+  code: 'not-json' | 'duplicate-key' | 'not-object' | 'missing' | 'wrong-type' | 'unknown-field' | 'too-large' | 'empty' | 'bad-base64' | 'bad-text';
   message: string;
 }
 
@@ -198,13 +199,17 @@ export function parseEnvelopeJson(input: string | Uint8Array): ParseEnvelopeResu
   if (length > maxChars) {
     return { ok: false, problems: [{ path: '', code: 'too-large', message: `the envelope is ${length} bytes; at most ${maxChars} are accepted` }] };
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8'));
-  } catch (error) {
-    return { ok: false, problems: [{ path: '', code: 'not-json', message: `not JSON: ${(error as Error).message}` }] };
+  const json = parseJsonStrict(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8'));
+  if (!json.ok) {
+    if (json.kind === 'syntax') return { ok: false, problems: [{ path: '', code: 'not-json', message: `not JSON: ${json.message}` }] };
+    return { ok: false, problems: [{ path: json.pointer, code: 'duplicate-key', message: duplicateKeyMessage(json.key, json.pointer) }] };
   }
-  return parseEnvelope(value);
+  return parseEnvelope(json.value);
+}
+
+/** Why an envelope with a key twice is refused rather than read. */
+export function duplicateKeyMessage(key: string, pointer: string): string {
+  return `the key "${key.slice(0, 64)}" appears twice (at ${pointer.slice(0, 200)}); an envelope with a duplicate key is refused, since JSON readers disagree on which one counts`;
 }
 
 /**

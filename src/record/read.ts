@@ -2,12 +2,13 @@
 import * as path from 'node:path';
 import { readFileLimited } from '../ports/fs.js';
 import { parseEnvelope, type EnvelopeProblem, type ParsedEnvelope } from './dsse.js';
+import { parseJsonStrict } from './strict-json.js';
 
 /** A record is a few hundred KiB at most; anything this big is not one, and is refused before it is read whole. */
 export const MAX_RECORD_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface ReadProblem {
-  code: 'missing' | 'unreadable' | 'empty' | 'too-large' | 'not-json' | 'not-envelope';
+  code: 'missing' | 'unreadable' | 'empty' | 'too-large' | 'not-json' | 'duplicate-key' | 'not-envelope';
   /** One sentence naming the file and what is wrong with it. */
   message: string;
   /** The envelope's problems, one per line. */
@@ -40,14 +41,19 @@ export function parseRecordBytes(file: string, bytes: Uint8Array): ReadRecordRes
   if (isBlank(bytes)) {
     return fail('empty', `${file} is empty: it is not a deployment record (was it truncated while being copied?)`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (error) {
-    const truncated = /end of (JSON )?input|Unterminated/i.test((error as Error).message);
-    return fail('not-json', `${file} is not JSON${truncated ? ' (it ends too early: truncated?)' : ''}: it is not a deployment record`, [clip((error as Error).message)]);
+  const json = parseJsonStrict(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  if (!json.ok && json.kind === 'syntax') {
+    const truncated = /end of (JSON )?input|Unterminated/i.test(json.message);
+    return fail('not-json', `${file} is not JSON${truncated ? ' (it ends too early: truncated?)' : ''}: it is not a deployment record`, [clip(json.message)]);
   }
-  const parsed = parseEnvelope(value);
+  if (!json.ok) {
+    // JSON.parse would keep the last one, another reader the first: which payload was checked would depend on the reader.
+    return fail(
+      'duplicate-key',
+      `${file} has the key "${clip(json.key)}" twice (at ${clip(json.pointer)}): a record with a duplicate key is refused, since JSON readers disagree on which one counts`,
+    );
+  }
+  const parsed = parseEnvelope(json.value);
   if (!parsed.ok) {
     return fail('not-envelope', `${file} is not a DSSE envelope (payloadType, payload, signatures): it is not a deployment record`, parsed.problems.slice(0, 10).map(formatEnvelopeProblem));
   }
