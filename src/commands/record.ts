@@ -17,6 +17,11 @@ import {
   noRunbookForSignMessage,
   runbookChangedNote,
   signedMessage,
+  signLockedMessage,
+  signLockFailedMessage,
+  signWriteFailedMessage,
+  notOnDiskMessage,
+  tookOverLockNote,
   unknownRoleMessage,
   UNREADABLE_HINT,
   unverifiedExportMessage,
@@ -35,6 +40,8 @@ export interface RecordContext {
   now: () => number;
   /** The record schema validator; tests pass one compiled at test time. */
   validate?: SchemaValidator;
+  /** How long `record sign` waits for another sign-off of the same record (default 10 s). */
+  signLockWaitMs?: number;
 }
 
 export function defaultRecordContext(io: Io): RecordContext {
@@ -185,7 +192,7 @@ export interface SignFlags extends TrustFlags {
 export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordContext): number {
   const trust = trustFrom(flags, ctx);
   const signer = flags.operator ?? ctx.env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now() }, trust);
+  const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now(), ...(ctx.signLockWaitMs !== undefined ? { lockWaitMs: ctx.signLockWaitMs } : {}) }, trust);
   const { io } = ctx;
   switch (result.kind) {
     case 'unreadable':
@@ -214,10 +221,17 @@ export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordCon
       return ExitCode.ok;
     case 'too-many-signatures':
       return fail({ message: `${file} already holds the most signatures a record may carry; nothing was added` }, ExitCode.failed);
-    case 'changed-concurrently':
-      return fail({ message: `${file} kept changing while being signed (another record sign at the same time?); nothing was written`, hint: 'run the command again' }, ExitCode.failed);
+    case 'locked':
+      return fail(signLockedMessage(file, result.lockFile, result.holder, result.waitedMs), ExitCode.failed);
+    case 'lock-failed':
+      return fail(signLockFailedMessage(file, result.lockFile, result.code, result.message), ExitCode.failed);
+    case 'write-failed':
+      return fail(signWriteFailedMessage(file, result.code, result.message), ExitCode.failed);
+    case 'not-on-disk':
+      return fail(notOnDiskMessage(file), ExitCode.failed);
     case 'signed':
       if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
+      if (result.tookOverLockFrom !== undefined) io.err(`deployctl: note: ${tookOverLockNote(result.lockFile, result.tookOverLockFrom)}`);
       io.out(signedMessage(file, result.role, signer, result.keyId, result.signatures));
       if (result.unverifiedIdentity) io.out(unverifiedIdentityNote(result.role));
       if (result.runbookChanged) io.out(runbookChangedNote());
