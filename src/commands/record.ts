@@ -29,7 +29,7 @@ import {
   unverifiedSignMessage,
   type Message,
 } from '../record/messages.js';
-import { renderRecordSummary, renderVerificationReport } from '../record/show.js';
+import { notFollowedWords, renderRecordSummary, renderVerificationReport } from '../record/show.js';
 import { signRecord } from '../record/sign.js';
 import { prepareTrust, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
 
@@ -135,6 +135,7 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
             recorded_sha256: v.runbook.recorded,
             current_sha256: v.runbook.current ?? null,
             roles_checked: v.runbook.rolesChecked,
+            not_followed: v.runbook.notFollowed ?? null,
             problems: v.runbook.problems,
           },
     signoffs: v.verdict !== 'valid' ? null : v.signoffs.rows.map((r) => ({
@@ -201,7 +202,11 @@ export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordCon
       io.err(renderVerificationReport(result.verification));
       return fail(unverifiedSignMessage(file), ExitCode.failed);
     case 'no-runbook':
-      return fail(noRunbookForSignMessage(result.verification.runbook?.path), ExitCode.usage, (result.verification.runbook?.problems ?? []).map((p) => `  ${p}`));
+      return fail(
+        noRunbookForSignMessage(result.verification.runbook?.path, result.verification.runbook?.notFollowed !== undefined ? notFollowedWords(result.verification.runbook.notFollowed) : undefined),
+        ExitCode.usage,
+        (result.verification.runbook?.problems ?? []).map((p) => `  ${p}`),
+      );
     case 'unknown-role':
       return fail(unknownRoleMessage(result.role, result.roles), ExitCode.usage);
     case 'bad-signer':

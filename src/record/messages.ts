@@ -32,7 +32,13 @@ export function unverifiedSignMessage(file: string): Message {
   };
 }
 
-export function noRunbookForSignMessage(runbookPath: string | undefined): Message {
+export function noRunbookForSignMessage(runbookPath: string | undefined, notFollowed?: string): Message {
+  if (notFollowed !== undefined && runbookPath !== undefined) {
+    return {
+      message: `cannot check which keys may sign for a role: the record names its runbook by ${notFollowed} (${clean(runbookPath, 300)}), and a record's runbook is followed only by a relative path inside this directory (the record chose that name, and key files beside a runbook elsewhere are nobody's here to vouch for)`,
+      hint: `if that is the runbook of the run, give it with --runbook ${clean(runbookPath, 300)}`,
+    };
+  }
   return {
     message: `cannot check which keys may sign for a role: the runbook ${runbookPath === undefined ? 'of this record' : clean(runbookPath, 300)} was not found or does not load`,
     hint: 'give the runbook file with --runbook PATH (role keys are read from its roles: … keys:)',

@@ -51,9 +51,16 @@ export function describeRunbookCheck(check: RunbookCheck | undefined): string {
       return `${name}: CHANGED since the run (sha256 now ${check.current?.slice(0, 12)}…, recorded ${check.recorded.slice(0, 12)}…); the role keys it lists do not count, since they may have been added after the run${loads}`;
     case 'not-found':
       return `${name}: not found, not checked (give --runbook PATH to check it and its role keys)`;
+    case 'not-followed':
+      return `${name}: not checked: the record names it by ${notFollowedWords(check.notFollowed)}, and deployctl follows only a relative path inside this directory from a record (the record chose that name, and the key files beside a runbook elsewhere are nobody's here to vouch for); give --runbook ${clean(check.path, 300)} to check it and its role keys`;
     case 'not-checked':
       return `${name}: unreadable, not checked`;
   }
+}
+
+/** "an absolute path", "a path outside this directory". */
+export function notFollowedWords(reason: RunbookCheck['notFollowed']): string {
+  return reason === 'absolute' ? 'an absolute path' : 'a path outside this directory';
 }
 
 function signoffState(row: SignoffRow): string {

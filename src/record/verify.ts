@@ -1,4 +1,5 @@
 // Verify a record: only run keys make it valid (every signature checked over the PAE before the payload is parsed); then the statement, the runbook digest, and the role keys' sign-offs, which count only on a valid record.
+import * as path from 'node:path';
 import { verifyEnvelope, type Envelope, type ParsedEnvelope, type TrustedKey } from './dsse.js';
 import { clip, readRecordFile, type ReadProblem } from './read.js';
 import { evaluateSignoffs, rolesListingKey, signoffRolesFromPredicate, type SignatureFacts, type SignoffRole, type SignoffTable } from './signoff.js';
@@ -20,7 +21,10 @@ export interface SignatureCheck extends SignatureFacts {
 export interface RunbookCheck {
   /** As the record names it, or as `--runbook` gave it. */
   path: string;
-  state: 'matches' | 'changed' | 'not-found' | 'not-checked';
+  /** `not-followed`: the record names it by a path deployctl does not follow from a record (see `notFollowed`). */
+  state: 'matches' | 'changed' | 'not-found' | 'not-checked' | 'not-followed';
+  /** Why it was not followed: an absolute path, or a relative one that leads outside the working directory. */
+  notFollowed?: NotFollowed;
   recorded: string;
   current?: string;
   /** Whether the runbook loaded and still has the recorded digest, so its role keys were used for the sign-offs. */
@@ -86,7 +90,8 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
 
   // 3. The runbook it was made from. Its role keys count for sign-offs only while it has the digest the record names:
   // a runbook edited since could list keys added afterwards.
-  const runbook = trust.explicitRunbook ?? (statement !== undefined ? runbookNamedBy(trust, statement.subject[0].name) : undefined);
+  const named = trust.explicitRunbook === undefined && statement !== undefined ? runbookNamedBy(trust, statement.subject[0].name) : undefined;
+  const runbook = trust.explicitRunbook ?? named?.runbook;
   const signoffRoles = runbook?.roles !== undefined && statement !== undefined && runbook.sha256 === statement.subject[0].digest.sha256 ? runbook.roles : undefined;
 
   // 4. Every signature, against the run keys and the role keys, each key with its class.
@@ -143,7 +148,7 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
     }
   }
 
-  const runbookCheck = statement !== undefined ? checkRunbook(statement, runbook, signoffRoles !== undefined) : undefined;
+  const runbookCheck = statement !== undefined ? checkRunbook(statement, runbook, signoffRoles !== undefined, named?.notFollowed) : undefined;
   return {
     verdict: valid ? 'valid' : 'invalid',
     file,
@@ -231,15 +236,23 @@ function roleKeyPhrase(roles: readonly SignoffRole[] | undefined, keyId: string 
   return ids.length === 1 ? `role ${ids[0]}'s key` : `the key of roles ${ids.join(', ')}`;
 }
 
-/** The runbook a record names, looked up only inside the working directory: the files beside a runbook elsewhere (its key files) are nobody's to vouch for. */
-function runbookNamedBy(trust: Trust, name: string): RunbookTrust | undefined {
-  return isInsideDirectory(trust.env.cwd, name) ? locateRunbook(trust, name) : undefined;
+export type NotFollowed = 'absolute' | 'outside';
+
+/**
+ * The runbook a record names, looked up only by a relative path inside the working directory: whoever wrote the record
+ * chose the name, and a runbook elsewhere comes with key files beside it that nobody here vouches for. `--runbook` is
+ * how a person names one anywhere.
+ */
+function runbookNamedBy(trust: Trust, name: string): { runbook?: RunbookTrust; notFollowed?: NotFollowed } {
+  if (isInsideDirectory(trust.env.cwd, name)) return { runbook: locateRunbook(trust, name) };
+  return { notFollowed: path.isAbsolute(name) ? 'absolute' : 'outside' };
 }
 
-function checkRunbook(statement: RecordStatement, runbook: RunbookTrust | undefined, rolesChecked: boolean): RunbookCheck {
+function checkRunbook(statement: RecordStatement, runbook: RunbookTrust | undefined, rolesChecked: boolean, notFollowed: NotFollowed | undefined): RunbookCheck {
   const subject = statement.subject[0];
   const recorded = subject.digest.sha256;
   const base = { path: runbook?.path ?? subject.name, recorded, rolesChecked, problems: runbook?.problems ?? [] };
+  if (notFollowed !== undefined) return { ...base, state: 'not-followed', notFollowed };
   if (runbook === undefined || !runbook.found) return { ...base, state: 'not-found' };
   if (runbook.sha256 === undefined) return { ...base, state: 'not-checked' };
   return { ...base, state: runbook.sha256 === recorded ? 'matches' : 'changed', current: runbook.sha256 };

@@ -303,3 +303,44 @@ describe('sign-offs with listed keys through the CLI', () => {
     expect(shown.stdout).toContain('!!! UNVERIFIED RECORD');
   });
 });
+
+describe('a record of `deployctl run /absolute/path.yaml`', () => {
+  let abs = '';
+  let record = '';
+  let home = '';
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'deployctl-e2e-abs-'));
+    writeFileSync(
+      path.join(home, 'abs.yaml'),
+      'version: 1\nname: abs\nroles:\n  ops: { title: Operator, keys: [keys/ops.pub] }\nphases:\n  - id: only\n    steps:\n      - { id: hello, owner: ops, run: "true" }\n',
+    );
+    expect((await cli(['keygen', '--out', 'keys', '--name', 'ops'], home)).code).toBe(0);
+    abs = path.join(home, 'abs.yaml');
+    const ran = await cli(['run', abs], home);
+    expect(ran.code, ran.stderr).toBe(0);
+    record = path.relative(home, recordFiles(home)[0]!);
+  }, 60_000);
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('verify, export and sign say the absolute path is not followed, and why, and name --runbook; with it, all three check the runbook', async () => {
+    const verified = await cli(['record', 'verify', record], home);
+    expect(verified.code, verified.stdout).toBe(0);
+    expect(verified.stdout).not.toContain('not found');
+    expect(verified.stdout).toContain(`runbook ${abs}: not checked: the record names it by an absolute path, and deployctl follows only a relative path inside this directory from a record`);
+    expect(verified.stdout).toContain(`give --runbook ${abs}`);
+    const exported = await cli(['record', 'export', record, '--format', 'markdown'], home);
+    expect(exported.stdout).toContain(`give --runbook ${abs}`);
+    const refused = await cli(['record', 'sign', record, '--role', 'ops', '--key', 'keys/ops.key'], home);
+    expect(refused.code).toBe(2);
+    expectClean(refused);
+    expect(refused.stderr).not.toContain('not found');
+    expect(refused.stderr).toContain(`the record names its runbook by an absolute path (${abs})`);
+    expect(refused.stderr).toContain(`--runbook ${abs}`);
+
+    expect((await cli(['record', 'verify', record, '--runbook', abs], home)).stdout).toContain(`runbook ${abs}: sha256 matches`);
+    expect((await cli(['record', 'export', record, '--format', 'markdown', '--runbook', abs], home)).stdout).toContain('sha256 matches');
+    const signed = await cli(['record', 'sign', record, '--role', 'ops', '--key', 'keys/ops.key', '--operator', 'Olu', '--runbook', abs], home);
+    expect(signed.code, signed.stderr).toBe(0);
+    expect((await cli(['record', 'verify', record, '--runbook', abs], home)).stdout).toMatch(/Operator \(ops\)\s+signed by Olu/);
+  });
+});

@@ -149,14 +149,25 @@ describe('record verify', () => {
       fs.copyFileSync(path.join(ws.dir, 'small.yaml'), evilRunbook);
       fs.rmSync(path.join(ws.dir, 'keys'), { recursive: true });
       fs.rmSync(path.join(ws.dir, 'small.yaml'));
+      const runPub = path.join(evilDir, 'run.pub');
+      fs.renameSync(path.join(ws.dir, ws.keys.run.pub), runPub);
       fs.rmSync(path.join(ws.dir, '.deployctl', 'keys'), { recursive: true });
       for (const name of [evilRunbook, path.relative(ws.dir, evilRunbook)]) {
         const predicate = { ...smallPredicate(), runbook: { ...smallPredicate().runbook, path: name } };
+        // Alone, the key the outside runbook lists makes nothing valid.
         ws.writeEnvelope(signEnvelope(STATEMENT_PAYLOAD_TYPE, statementBytes(predicate, name), ws.keys.lead.privateKey, { role: 'lead' }));
-        const r = verify(ws.record);
-        expect(r.code, `${name}\n${r.stdout}`).toBe(1);
-        expect(r.stdout).toMatch(/^INVALID/m);
-        expect(r.stdout).not.toMatch(/^VALID/m);
+        const alone = verify(ws.record, { pubkey: [] });
+        expect(alone.code, `${name}\n${alone.stdout}`).toBe(1);
+        expect(alone.stdout).not.toMatch(/^VALID/m);
+        // Beside a run signature, it signs off for nothing: that runbook's keys are not read.
+        const runSigned = signEnvelope(STATEMENT_PAYLOAD_TYPE, statementBytes(predicate, name), ws.keys.run.privateKey);
+        const both = addSignature(runSigned, ws.keys.lead.privateKey, { role: 'lead', signer: 'mallory' });
+        if (!both.added) throw new Error('not added');
+        ws.writeEnvelope(both.envelope);
+        const r = verify(ws.record, { pubkey: [runPub] });
+        expect(r.code, `${name}\n${r.stdout}`).toBe(0);
+        expect(r.stdout).toContain(`runbook ${name}: not checked`);
+        expect(r.stdout).not.toMatch(/signed by mallory|signs off for lead/);
       }
     } finally {
       fs.rmSync(evilDir, { recursive: true, force: true });
