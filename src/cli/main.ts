@@ -100,8 +100,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('show, verify, sign off, export and list signed deployment records (no subcommand: show)');
   const trustOptions = (command: Command) =>
     command
-      .option('--pubkey <file>', 'trust this Ed25519 public key (SPKI PEM) too (repeatable)', collect, [])
-      .option('--runbook <file>', 'the runbook whose role keys to trust (default: the file the record names, if it is here)');
+      .option('--pubkey <file>', 'trust this Ed25519 public key (SPKI PEM) as a run key, which makes a record valid (repeatable)', collect, [])
+      .option('--runbook <file>', 'the runbook whose role keys count for sign-offs (default: the file the record names, by a relative path inside this directory)');
   trustOptions(
     record
       .command('show', { isDefault: true })
