@@ -23,7 +23,7 @@ export function parseJsonPath(text: string): ParsedJsonPath {
       if (text[i + 1] === '.') return fail("'..' (descendants) is not supported: give the full path to one value");
       const match = SHORTHAND.exec(text.slice(i + 1));
       if (match === null) {
-        if (text[i + 1] === '*') return fail("'*' (wildcards) is not supported: json_path reads one value");
+        if (text[i + 1] === '*') return fail("'*' (wildcards) is not supported: json_path reads one value", i + 1);
         return fail(`a name after '.' must start with a letter or '_'; write ['…'] for other names`, i + 1);
       }
       segments.push({ kind: 'name', name: match[0] });
