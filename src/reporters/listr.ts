@@ -243,7 +243,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         stepEnding(event.rollback ? `rollback:${event.stepId}` : event.stepId).resolve({ kind: 'outcome', outcome: event.outcome });
         break;
       case 'gate-evaluated': {
-        const lines = event.conditions.map((c) => `${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}`);
+        const lines = event.conditions.map((c) => `${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}${c.explained ? ` (${c.explained})` : ''}`);
         void taskFor(event.gateId).promise.then((task) => (task.output = lines.join('\n')));
         break;
       }
