@@ -136,6 +136,8 @@ export interface AuthProxy {
   url: string;
   /** The Authorization headers that arrived, in order. */
   seen: string[];
+  /** Every request's headers, in order. */
+  headers: http.IncomingHttpHeaders[];
   close(): Promise<void>;
 }
 
@@ -145,8 +147,10 @@ export interface AuthProxy {
  */
 export async function startAuthProxy(upstream: string, authorization: string): Promise<AuthProxy> {
   const seen: string[] = [];
+  const headers: http.IncomingHttpHeaders[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers.authorization ?? '');
+    headers.push(req.headers);
     if (req.headers.authorization !== authorization) {
       res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="prometheus"' });
       res.end('{"status":"error","errorType":"unauthorized","error":"Unauthorized"}');
@@ -165,7 +169,7 @@ export async function startAuthProxy(upstream: string, authorization: string): P
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, seen, headers, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** The demo's server log, for a failure message. */
