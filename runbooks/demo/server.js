@@ -228,7 +228,14 @@ export function createDemoServer({ dir = stateDir(), log = () => {}, metrics = n
       return res.end(data);
     }
     metrics.serving(current.version, current.faults);
-    const data = await metrics.text();
+    let data;
+    try {
+      data = await metrics.text();
+    } catch (err) {
+      log(`cannot render /metrics: ${err.stack || err}`);
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end('cannot render the metrics; see the server log\n');
+    }
     res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(data), 'cache-control': 'no-store' });
     res.end(data);
   }

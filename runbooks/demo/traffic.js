@@ -25,12 +25,17 @@ export function startTraffic(port, rps) {
     if (inFlight >= 32) return; // a server slower than the load: do not pile up
     const { method, path, body } = PATHS[n++ % PATHS.length];
     inFlight++;
+    let done = false;
+    const finish = () => {
+      if (!done) inFlight--;
+      done = true;
+    };
     const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: body ? { 'content-type': 'application/json', 'user-agent': 'demo-traffic' } : { 'user-agent': 'demo-traffic' } }, (res) => {
       res.resume();
-      res.on('end', () => inFlight--);
-      res.on('error', () => inFlight--);
+      res.on('close', finish);
     });
-    req.on('error', () => inFlight--);
+    req.on('error', finish);
+    req.on('close', () => setImmediate(finish));
     req.end(body);
   };
   const timer = setInterval(send, Math.max(5, Math.round(1000 / rps)));

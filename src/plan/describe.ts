@@ -40,7 +40,8 @@ export function describeProbe(action: HttpAction): string {
 /** `query sum(rate(…)) at http://…:9090 over 10m (step 30s, max)` */
 export function describeQuery(action: PrometheusAction): string {
   const range = action.range === null ? '' : ` over ${action.range} (${action.step === null ? '' : `step ${action.step}, `}${action.reduce ?? 'last'})`;
-  return `query ${oneLine(action.query)} at ${action.url}${range}`;
+  // An empty URL is a var left empty (phase65's prometheus_url): say so rather than end on "at".
+  return `query ${oneLine(action.query)} at ${action.url === '' ? '(no URL: its var is empty)' : action.url}${range}`;
 }
 
 /** What a probe sends beyond the URL and what it expects back: `expect status 200`, `body contains "ok"`, thresholds. */

@@ -67,16 +67,16 @@ export async function runPrometheusCheck(spec: PrometheusCheckSpec, ports: Check
       : { endMs: evaluatedAt };
   const timeoutMs = spec.timeoutMs ?? PROMETHEUS_DEFAULT_TIMEOUT_MS;
   const source = `query: ${spec.query}`;
-  let url: string;
+  let url: string | undefined;
   try {
-    url = queryUrl(spec.url, spec.query, window, timeoutMs);
+    if (/^https?:\/\//i.test(spec.url)) url = queryUrl(spec.url, spec.query, window, timeoutMs);
   } catch {
-    url = spec.url;
+    url = undefined;
   }
   const reading = (verdict: CheckVerdict, results: CheckReading['results'] = [], result: number | null = null, warnings: string[] = []): CheckReading => ({
     source: 'prometheus',
     query: mask(spec.query),
-    url: mask(url),
+    url: mask(url ?? spec.url),
     evaluatedAt,
     ...(window.range ? { range: { startMs: window.range.startMs, stepMs: window.range.stepMs, reduce } } : {}),
     result,
@@ -87,7 +87,7 @@ export async function runPrometheusCheck(spec: PrometheusCheckSpec, ports: Check
   });
   const unjudged = (verdict: CheckVerdict, why: string): CheckOutcome => ({ verdict, reason: mask(`${why} (${source})`), result: null, results: [], reading: reading(verdict) });
 
-  if (!/^https?:\/\//i.test(spec.url) || url === spec.url) return unjudged('fail', `invalid Prometheus URL ${JSON.stringify(spec.url)}: give its base, e.g. http://127.0.0.1:9090`);
+  if (url === undefined) return unjudged('fail', `invalid Prometheus URL ${JSON.stringify(spec.url)}: give its base, e.g. http://127.0.0.1:9090`);
 
   const response = await ports.send({
     url,
