@@ -89,6 +89,11 @@ function wouldDo(step: StepDoc, state: RunState): string {
     const rendered = url.ok ? renderTemplate(url.template, { vars: state.vars }) : undefined;
     return `${step.http.method ?? 'GET'} ${rendered?.ok ? rendered.value : step.http.url}`;
   }
+  if (step.prometheus !== undefined) {
+    const url = compileTemplate(step.prometheus.url);
+    const rendered = url.ok ? renderTemplate(url.template, { vars: state.vars }) : undefined;
+    return `prometheus ${rendered?.ok ? rendered.value : step.prometheus.url}: ${step.prometheus.query}`;
+  }
   if (step.run === undefined) return `asks: ${stepTitle(step)}`;
   const rendered = renderCommand(step.run, { context: { vars: state.vars } });
   return rendered.ok ? rendered.display : Array.isArray(step.run) ? step.run.join(' ') : step.run;

@@ -188,8 +188,10 @@ export async function runPrometheusStep(ctx: StepRunContext): Promise<StepResult
   const doc = ctx.step.prometheus!;
   const resolved = resolvePrometheusSpec(ctx);
   if (!resolved.ok) {
-    if (ctx.dryRun && resolved.unresolved) {
-      return { status: 'skipped', dryRun: true, command: ctx.mask(describePrometheusCheck({ url: doc.url, query: doc.query }, doc)), reason: `dry run: no query sent; resolved at run time (${resolved.reason})` };
+    // A dry run sends nothing, so it needs no secret either: it says what the real run will need.
+    if (ctx.dryRun) {
+      const why = resolved.unresolved ? `resolved at run time (${resolved.reason})` : `the real run needs it: ${resolved.reason}`;
+      return { status: 'skipped', dryRun: true, command: ctx.mask(describePrometheusCheck({ url: doc.url, query: doc.query }, doc)), reason: ctx.mask(`dry run: no query sent; ${why}`) };
     }
     return { status: 'failed', reason: ctx.mask(resolved.reason) };
   }

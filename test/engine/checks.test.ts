@@ -220,11 +220,34 @@ phases:
     expect(seen[0]?.['Authorization']).toBe('Bearer s3cr3t-token');
     expect(JSON.stringify(h.events)).not.toContain('s3cr3t-token');
 
+    // A dry run needs no secret: it sends nothing, and says what the real run will need.
+    const dry = harness();
+    expect((await dry.run(doc, { dryRun: true }, { send })).exitCode).toBe(0);
+    expect(outcome(dry.events, 'q')?.reason).toMatch(/^dry run: no query sent; the real run needs it: auth\.bearer names the secret PROM_TOKEN/);
+
     const h2 = harness();
     const missing = await h2.run(doc, {}, { send });
     expect(missing.exitCode).toBe(1);
     expect(outcome(h2.events, 'q')?.reason).toBe('auth.bearer names the secret PROM_TOKEN, which is not set in the environment: export PROM_TOKEN=… before the run');
     expect(seen).toHaveLength(1);
+  });
+
+  it("the step's timeout stops a query nobody answers: failed, timed out", async () => {
+    const h = harness();
+    const doc = runbook(`
+  - id: check
+    steps:
+      - id: slow
+        owner: ops
+        prometheus: { url: "\${{ vars.prom }}", query: up }
+        timeout: 2s
+`);
+    // A Prometheus that never answers: the request ends only when its signal is aborted.
+    const send: HttpSend = (request) =>
+      new Promise((resolve) => request.signal?.addEventListener('abort', () => resolve({ ok: false, error: 'aborted', durationMs: 2000, timedOut: false }), { once: true }));
+    const result = await h.run(doc, {}, { send });
+    expect(result.exitCode).toBe(1);
+    expect(outcome(h.events, 'slow')).toMatchObject({ status: 'failed', timedOut: true, reason: 'timed out after 2s', check: { verdict: 'fail' } });
   });
 
   it('a dry run sends nothing and shows the query with vars resolved', async () => {
