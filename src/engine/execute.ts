@@ -7,6 +7,7 @@ import type { GateDecision, RunStatus } from './events.js';
 import { decideGate } from './gate.js';
 import { settleInFlight } from './in-flight.js';
 import { messages } from './messages.js';
+import { shouldStopRun } from './predicates.js';
 import { failRun } from './rollback.js';
 import { RunContext, StopRun, type EngineDeps, type EngineOptions } from './run-context.js';
 import { runStep } from './run-step.js';
@@ -73,7 +74,7 @@ async function runPhaseSteps(run: RunContext, phase: PhaseDoc): Promise<void> {
   for (const step of phase.steps ?? []) {
     if (isStepFinished(run.state, step.id)) {
       const previous = run.state.steps.get(step.id)!.outcome!;
-      if (previous.status === 'failed') throw await failRun(run, messages.stepFailed(step.id, previous.reason ?? ''), 'failed', ExitCode.failed, true);
+      if (shouldStopRun(phase, step.id, previous.status)) throw await failRun(run, stepEnded(step.id, previous.status, previous.reason), 'failed', ExitCode.failed, true);
       continue;
     }
     if (run.state.steps.has(step.id) && (await settleInFlight(run, step, phase, false)) === 'done') continue;
@@ -83,11 +84,15 @@ async function runPhaseSteps(run: RunContext, phase: PhaseDoc): Promise<void> {
       run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName(), stepId: step.id });
       throw new StopRun('aborted', ExitCode.interrupted, messages.interruptedDuringStep(step.id));
     }
-    if (outcome.status === 'failed') {
+    if (shouldStopRun(phase, step.id, outcome.status)) {
       run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'failed' });
-      throw await failRun(run, messages.stepFailed(step.id, outcome.reason ?? 'failed'), 'failed', ExitCode.failed, true);
+      throw await failRun(run, stepEnded(step.id, outcome.status, outcome.reason), 'failed', ExitCode.failed, true);
     }
   }
+}
+
+function stepEnded(stepId: string, status: string, reason: string | undefined): string {
+  return status === 'inconclusive' ? messages.stepInconclusive(stepId, reason ?? 'no data') : messages.stepFailed(stepId, reason ?? 'failed');
 }
 
 /** The phase's go/no-go. NO-GO ends the run, rolling back first if the gate says so. Throws StopRun when the run ends here. */
@@ -104,7 +109,8 @@ async function passGate(run: RunContext, phase: PhaseDoc): Promise<void> {
   }
   if (decision === 'no-go') {
     run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'failed' });
-    const reason = messages.gateNoGo(gateId(phase));
+    const conditions = run.state.gates.get(gateId(phase))?.conditions ?? [];
+    const reason = messages.gateNoGo(gateId(phase), conditions.filter((c) => !c.ok).map((c) => ({ name: c.name, why: c.explained ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined) })));
     throw phase.gate!.on_no_go === 'rollback' ? await failRun(run, reason, 'no-go', ExitCode.noGo, true) : new StopRun('no-go', ExitCode.noGo, reason);
   }
 }

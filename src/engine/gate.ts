@@ -1,5 +1,6 @@
 // A phase's go/no-go: attestations asked first, then the evidence evaluated, then the decision — at the prompt, from the answers file, or automatic.
-import { compileExpression, evaluateExpression } from '../expr/cel.js';
+import { compileExpression, evaluateExpression, type CelContext, type CompiledExpression } from '../expr/cel.js';
+import { explainFalse } from '../expr/explain.js';
 import { gateId, isConfirmCondition, type GateDoc, type PhaseDoc } from '../runbook/types.js';
 import type { Actor, GateCondition, GateDecision } from './events.js';
 import { messages } from './messages.js';
@@ -54,13 +55,24 @@ function evaluateExpressions(run: RunContext, gate: GateDoc): GateCondition[] {
     if (isConfirmCondition(condition)) continue;
     const compiled = compileExpression(condition);
     const result = compiled.ok ? evaluateExpression(compiled.expression, ctx) : { ok: false as const, message: compiled.message };
+    const explained = compiled.ok && result.ok && result.value === false ? explainCondition(run, compiled.expression, ctx) : undefined;
     conditions.push(
       result.ok
-        ? { name, kind: 'expression', text: condition, value: result.value, ok: result.value === true }
+        ? { name, kind: 'expression', text: condition, value: result.value, ok: result.value === true, ...(explained !== undefined ? { explained } : {}) }
         : { name, kind: 'expression', text: condition, value: null, ok: false, error: result.message },
     );
   }
   return conditions;
+}
+
+/** The values a false condition compared, then why each step it reads did not pass: `0.0476 ≥ 0.001`, `…; canary-p95 inconclusive: no data (query: …)`. */
+function explainCondition(run: RunContext, expression: CompiledExpression, ctx: CelContext): string {
+  const notes: string[] = [];
+  for (const name of new Set(expression.references.filter((r) => r.root === 'steps').map((r) => r.name))) {
+    const outcome = run.state.steps.get(name)?.outcome;
+    if (outcome?.status === 'failed' || outcome?.status === 'inconclusive') notes.push(`${name} ${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`);
+  }
+  return [explainFalse(expression, ctx), ...notes].join('; ');
 }
 
 /** GO only when every condition holds: a person may say NO-GO regardless, never GO over a failing condition. */

@@ -14,7 +14,12 @@ export const messages = {
   interruptedDuringRollback: (reason: string) => `interrupted during rollback after: ${reason} (resume to finish the rollback)`,
   abortedAtGate: (gateId: string) => `aborted at gate '${gateId}'`,
   stepFailed: (stepId: string, reason: string) => `step '${stepId}' failed: ${reason}`,
-  gateNoGo: (gateId: string) => `gate '${gateId}' decided NO-GO`,
+  stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no gate of its phase reads it, so it counts as failed): ${reason}`,
+  /** With the conditions that did not hold, each with why: `gate 'canary' decided NO-GO: error_rate does not hold (0.0476 ≥ 0.001)`. */
+  gateNoGo: (gateId: string, failing: readonly { name: string; why?: string | undefined }[] = []) =>
+    failing.length === 0
+      ? `gate '${gateId}' decided NO-GO`
+      : `gate '${gateId}' decided NO-GO: ${failing.map((c) => `${c.name} does not hold${c.why !== undefined ? ` (${c.why})` : ''}`).join('; ')}`,
   rolledBack: (reason: string) => `${reason}; rolled back`,
   rollbackFailed: (reason: string) => `${reason}; ROLLBACK FAILED TOO: the system may be in a mixed state, act now`,
 

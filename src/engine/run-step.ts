@@ -40,8 +40,9 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
     attempt++;
     run.emit({ kind: 'step-started', at: run.now(), stepId: step.id, phaseId: phase.id, stepKind: kind, attempt, rollback });
     result = await attemptStep(run, step, phase, rollback);
-    if (result.status !== 'failed' || attempt >= maxAttempts || run.interrupted()) break;
-    run.emit({ kind: 'step-retrying', at: run.now(), stepId: step.id, attempt: attempt + 1, delayMs: retryDelay, reason: result.reason ?? 'failed' });
+    // An inconclusive check is tried again too: data missing now (a scrape not yet in) is often there a moment later.
+    if ((result.status !== 'failed' && result.status !== 'inconclusive') || attempt >= maxAttempts || run.interrupted()) break;
+    run.emit({ kind: 'step-retrying', at: run.now(), stepId: step.id, attempt: attempt + 1, delayMs: retryDelay, reason: result.reason ?? result.status });
     await clock.sleep(retryDelay, options.signal);
     if (run.interrupted()) {
       result = { status: 'interrupted', reason: messages.interruptedWhileWaitingToRetry() };

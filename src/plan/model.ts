@@ -85,9 +85,11 @@ export interface PlanStep {
   cwd: string | null;
   action: PlanAction;
   metrics: PlanThreshold[];
+  /** Only for checks (prometheus, http with json_path): the condition and what no data counts as. */
+  check?: { expect: string | null; no_data: 'fail' | 'inconclusive' | 'pass' };
 }
 
-export type PlanAction = RunAction | HttpAction | { kind: 'confirm'; text: string } | { kind: 'ask'; text: string } | { kind: 'checklist'; items: string[] };
+export type PlanAction = RunAction | HttpAction | PrometheusAction | { kind: 'confirm'; text: string } | { kind: 'ask'; text: string } | { kind: 'checklist'; items: string[] };
 
 export interface RunAction {
   kind: 'run';
@@ -110,6 +112,24 @@ export interface HttpAction {
   timeout: string | null;
   interval: string | null;
   expect: { status: number[] | null; body_contains: string | null };
+  /** Only when the step reads a number from the JSON answer. */
+  json_path?: string;
+}
+
+export interface PrometheusAction {
+  kind: 'prometheus';
+  url: string;
+  query: string;
+  /** A range query's window, resolution and reduction; null for an instant query. */
+  range: string | null;
+  step: string | null;
+  reduce: string | null;
+  timeout: string | null;
+  label: string | null;
+  /** `bearer PROM_TOKEN`, `basic deployctl / PROM_PASSWORD`: which secrets, never their values. */
+  auth: string | null;
+  headers: Record<string, string>;
+  ca_file: string | null;
 }
 
 export interface PlanThreshold {

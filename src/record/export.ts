@@ -58,12 +58,14 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
   for (const { phase, gate } of gates) out.push(...renderGate(gate, phase, p));
 
   out.push('## Success metrics', '');
+  const sourced = p.success_metrics.some((m) => m.source !== undefined);
   if (p.success_metrics.length === 0) out.push('_No success metrics defined._', '');
   else {
     out.push(
       ...table(
-        ['Metric', 'Target', 'Actual', '✔/✖'],
-        p.success_metrics.map((m) => [m.title, m.target, `${formatValue(m.actual, m.unit)}${m.error !== undefined ? ` (${m.error})` : ''}`, m.ok === null ? '?' : statusMark(m.ok)]),
+        // The Source column only when a metric names one (a runbook reading figures from Prometheus and from probes).
+        ['Metric', 'Target', 'Actual', ...(sourced ? ['Source'] : []), '✔/✖'],
+        p.success_metrics.map((m) => [m.title, m.target, `${formatValue(m.actual, m.unit)}${m.error !== undefined ? ` (${m.error})` : ''}`, ...(sourced ? [m.source ?? '—'] : []), m.ok === null ? '?' : statusMark(m.ok)]),
       ),
       '',
     );
@@ -147,6 +149,7 @@ function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): str
   if (step.attempts > 1) details.push(`${step.attempts} attempts`);
   if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
   if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
+  if (step.check !== undefined) details.push(`${code(step.check.query)} = ${formatValue(step.check.result)} at ${inline(step.check.evaluated_at)}`);
   if (step.answer !== undefined) details.push(`answer: ${inline(formatAnswer(step.answer))}`);
   const reason = step.reason !== undefined && step.status !== 'succeeded' ? `: ${inline(step.reason)}` : '';
   return `- ${box} ${owner}${inline(step.title)} — ${details.join(', ')}${reason}`;
@@ -171,7 +174,7 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   out.push(...fence(`GO = ${gate.conditions.map((c) => c.name).join(' AND ')}`), '');
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : code(c.text);
-    out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}`);
+    out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}${c.explained !== undefined ? ` — ${inline(c.explained)}` : ''}`);
   }
   if (gate.note !== undefined) out.push('', `Note: ${inline(gate.note)}`);
   out.push('');

@@ -94,6 +94,8 @@ export function statusMark(status: string | boolean | null | undefined): string 
       return '✖';
     case 'skipped':
       return '↓';
+    case 'inconclusive':
+      return '?';
     case 'not-run':
       return '·';
     default:

@@ -175,7 +175,8 @@ export function renderRecordSummary(v: CheckedRecord): string {
   const titleWidth = Math.max(0, ...p.success_metrics.map((m) => clean(m.title, 80).length));
   for (const m of p.success_metrics) {
     const actual = formatValue(m.actual, m.unit);
-    lines.push(`  ${statusMark(m.ok)} ${clean(m.title, 80).padEnd(titleWidth)}  target ${clean(m.target, 40)}, actual ${actual}${m.error !== undefined ? ` (${clean(m.error, 200)})` : ''}`);
+    const source = m.source !== undefined ? ` (source: ${clean(m.source, 100)})` : '';
+    lines.push(`  ${statusMark(m.ok)} ${clean(m.title, 80).padEnd(titleWidth)}  target ${clean(m.target, 40)}, actual ${actual}${source}${m.error !== undefined ? ` (${clean(m.error, 200)})` : ''}`);
   }
 
   lines.push('', 'Escalations');
@@ -213,10 +214,12 @@ function stepLines(step: RecordStep, p: RecordPredicate, indent: string): string
   if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
   if (step.timed_out) details.push('timed out');
   if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
+  if (step.check !== undefined) details.push(`${step.check.source === 'prometheus' ? 'read' : clean(step.check.query, 100)} ${formatValue(step.check.result)} at ${clean(step.check.evaluated_at, 64)}`);
   if (step.answer !== undefined) details.push(`answer: ${formatAnswer(step.answer)}`);
   if (step.resumed_from !== undefined) details.push(`carried over from ${clean(step.resumed_from, 128)}`);
   const lines = [`${indent}${statusMark(step.status)} ${clean(step.id, 64)}  ${clean(step.title, 120)}  [${who}]  ${details.join(', ')}`];
   if (step.reason !== undefined && step.status !== 'succeeded') lines.push(`${indent}    reason: ${clean(step.reason, 400)}`);
+  if (step.check?.source === 'prometheus') lines.push(`${indent}    query: ${clean(step.check.query, 400)}${step.check.expect !== undefined ? `; expect ${clean(step.check.expect, 200)}` : ''}`);
   for (const failure of step.failures ?? []) if (failure !== step.reason) lines.push(`${indent}    - ${clean(failure, 400)}`);
   return lines;
 }
@@ -230,6 +233,7 @@ function gateLines(gate: RecordGate, p: RecordPredicate, indent: string): string
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `attested: ${clean(c.text, 200)}` : clean(c.text, 200);
     lines.push(`${indent}    ${statusMark(c.ok)} ${clean(c.name, 64)} = ${formatValue(c.value)}   ${what}${c.error !== undefined ? ` (error: ${clean(c.error, 200)})` : ''}`);
+    if (c.explained !== undefined) lines.push(`${indent}        because ${clean(c.explained, 400)}`);
   }
   if (gate.note !== undefined) lines.push(`${indent}    note: ${clean(gate.note, 400)}`);
   return lines;

@@ -4,6 +4,7 @@ import { Listr, ListrLogger, type ListrTask, type ListrTaskWrapper } from 'listr
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import { faultPoint } from '../faults.js';
 import { inertOutputLine } from '../inert.js';
+import { isDecidedByGate } from '../engine/predicates.js';
 import type { RunState } from '../engine/state.js';
 import { discardTypeAhead, promptInput } from '../ports/terminal.js';
 import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
@@ -100,6 +101,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   const defaultRenderer = options.interactive && options.screen !== false;
   const said = (title: string, what: string) => (defaultRenderer ? `${title}: ${what}` : what);
 
+  const phaseOf = new Map(doc.phases.flatMap((p) => (p.steps ?? []).map((s) => [s.id, p] as const)));
   const stepTask = (step: StepDoc, rollback: boolean): ListrTask => {
     const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
     const key = rollback ? `rollback:${step.id}` : step.id;
@@ -121,6 +123,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           task.skip(said(title, outcome.dryRun ? `would run: ${outcome.command ?? outcome.reason ?? ''}` : (outcome.reason ?? 'skipped')));
         } else if (outcome.status === 'succeeded') {
           task.title = `${title}${suffix}`;
+        } else if (outcome.status === 'inconclusive' && !rollback && phaseOf.get(step.id) !== undefined && isDecidedByGate(phaseOf.get(step.id)!, step.id)) {
+          // The run goes on to the gate that reads it: not a failure of the phase (which would stop its task list), not a pass.
+          task.skip(said(`${title}${suffix}`, `INCONCLUSIVE, the gate decides: ${outcome.reason ?? 'no data'}`));
         } else {
           throw new Error(said(`${title}${suffix}`, outcome.reason ?? outcome.status));
         }
@@ -238,7 +243,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         stepEnding(event.rollback ? `rollback:${event.stepId}` : event.stepId).resolve({ kind: 'outcome', outcome: event.outcome });
         break;
       case 'gate-evaluated': {
-        const lines = event.conditions.map((c) => `${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}`);
+        const lines = event.conditions.map((c) => `${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}${c.explained ? ` (${c.explained})` : ''}`);
         void taskFor(event.gateId).promise.then((task) => (task.output = lines.join('\n')));
         break;
       }

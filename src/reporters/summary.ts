@@ -31,7 +31,8 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
   const total = doc.phases.reduce((n, p) => n + (p.steps?.length ?? 0), 0);
   // An interrupted step ran but did not finish: count it, or the numbers do not add up to the total.
   const interrupted = count('interrupted') > 0 ? `, ${count('interrupted')} interrupted` : '';
-  lines.push(`  steps: ${count('succeeded')} succeeded, ${count('failed')} failed, ${count('skipped')} skipped${interrupted}, ${total - outcomes.length} not run (of ${total})`);
+  const inconclusive = count('inconclusive') > 0 ? `, ${count('inconclusive')} inconclusive` : '';
+  lines.push(`  steps: ${count('succeeded')} succeeded, ${count('failed')} failed${inconclusive}, ${count('skipped')} skipped${interrupted}, ${total - outcomes.length} not run (of ${total})`);
 
   for (const phase of doc.phases) {
     if (!phase.gate) continue;
@@ -42,9 +43,10 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
     lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${gate.note ? ` (${gate.note})` : ''}`);
   }
   for (const [id, s] of state.steps) {
-    if (s.outcome?.status !== 'failed') continue;
+    if (s.outcome?.status !== 'failed' && s.outcome?.status !== 'inconclusive') continue;
     const step = findStep(doc, id);
-    lines.push(`  ✖ ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.reason ?? 'failed'}`);
+    const mark = s.outcome.status === 'failed' ? '✖' : '?';
+    lines.push(`  ${mark} ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.status === 'inconclusive' ? 'INCONCLUSIVE: ' : ''}${s.outcome.reason ?? s.outcome.status}`);
   }
   if (state.rollback) {
     lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${state.rollback.status === 'succeeded' ? 'succeeded' : 'FAILED: the system may be in a mixed state; escalate now'}`);
@@ -86,6 +88,11 @@ function wouldDo(step: StepDoc, state: RunState): string {
     const url = compileTemplate(step.http.url);
     const rendered = url.ok ? renderTemplate(url.template, { vars: state.vars }) : undefined;
     return `${step.http.method ?? 'GET'} ${rendered?.ok ? rendered.value : step.http.url}`;
+  }
+  if (step.prometheus !== undefined) {
+    const url = compileTemplate(step.prometheus.url);
+    const rendered = url.ok ? renderTemplate(url.template, { vars: state.vars }) : undefined;
+    return `prometheus ${rendered?.ok ? rendered.value : step.prometheus.url}: ${step.prometheus.query}`;
   }
   if (step.run === undefined) return `asks: ${stepTitle(step)}`;
   const rendered = renderCommand(step.run, { context: { vars: state.vars } });

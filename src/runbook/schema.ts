@@ -27,7 +27,7 @@ const PATTERN_HINTS: Record<string, string> = {
   '^[A-Za-z_][A-Za-z0-9_]{0,127}$': "use an environment variable name: letters, digits and '_', not starting with a digit",
 };
 
-const STEP_KIND_KEYS = ['run', 'http', 'confirm', 'checklist', 'ask'];
+const STEP_KIND_KEYS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask'];
 const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n', 'Yes', 'No', 'On', 'Off', 'YES', 'NO', 'ON', 'OFF', 'True', 'False', 'TRUE', 'FALSE']);
 
 export function checkSchema(value: unknown, locate: Locator, validate: SchemaValidator = validateRunbookSchema as SchemaValidator): Problem[] {
