@@ -197,7 +197,20 @@ async function runLocked(run: LockedRun): Promise<number> {
   }
 
   const journal = dryRun ? undefined : openJournal(dir, runId);
-  const reporter = createListrReporter(doc, { interactive, screen: ports.screen, signal: ports.signal, ...(resumed ? { resumed: resumed.state } : {}) });
+  const reporter = createListrReporter(doc, {
+    interactive,
+    screen: ports.screen,
+    signal: ports.signal,
+    dryRun,
+    ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
+    ...(resumed ? { resumed: resumed.state } : {}),
+  });
+  if (interactive && options.answers !== undefined) {
+    const lacking = missingAnswers(doc, answers).length;
+    io.err(
+      `deployctl: answers from ${options.answers} are used (${answers.size} given)${lacking > 0 ? `; the ${lacking} it lacks are asked here` : '; it answers every question, so nothing is asked here'}`,
+    );
+  }
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];

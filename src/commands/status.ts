@@ -111,7 +111,7 @@ function isHeldBy(dir: StateDir, state: RunState, runId: string): boolean {
 function waitingOn(doc: RunbookDoc, state: RunState, now: number): string | undefined {
   for (const [id, step] of state.steps) {
     if (step.startedAt === undefined || step.outcome !== undefined) continue;
-    const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
+    const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
     const who = docStep ? `${roleLabel(docStep.owner, doc.roles[docStep.owner])} ` : '';
     return `${who}${docStep ? stepTitle(docStep) : id} (step '${id}'${step.rollback ? ', rollback' : ''}), for ${formatDuration(now - step.startedAt)}`;
   }

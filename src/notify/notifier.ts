@@ -67,7 +67,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   const rules = doc.escalation ?? [];
   const stepsById = new Map<string, StepDoc>();
-  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
+  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
 
   // ---- delivery -------------------------------------------------------------------------------------------------
 
