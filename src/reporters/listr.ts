@@ -59,6 +59,8 @@ export interface ListrReporterOptions {
   dryRun?: boolean;
   /** The answers file (`--answers`), named beside each answer taken from it. */
   answersFile?: string;
+  /** The terminal's height: a running phase keeps only as many finished steps on screen as fit (default: stdout's rows). */
+  rows?: number;
   /**
    * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
@@ -145,8 +147,11 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   const stepTask = (step: StepDoc, key: string): ListrTask => {
     const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
     return {
-      title,
+      // On screen, a step appears when it starts: a phase of twenty pending steps would push the step at work, and
+      // its prompt, out of a 24-line terminal. The plain renderer prints titles as they start anyway.
+      ...(defaultRenderer ? {} : { title }),
       task: async (_ctx, task: Task) => {
+        task.title = title;
         taskFor(key).resolve(task);
         const ending = await stepEnding(key).promise;
         if (ending.kind === 'not-run') {
@@ -180,9 +185,11 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   const gateTask = (phase: PhaseDoc): ListrTask => {
     const id = gateId(phase);
+    const title = `${roleLabel(phase.gate!.owner, doc.roles[phase.gate!.owner])} Go/no-go: ${phase.gate!.title ?? id}`;
     return {
-      title: `${roleLabel(phase.gate!.owner, doc.roles[phase.gate!.owner])} Go/no-go: ${phase.gate!.title ?? id}`,
+      ...(defaultRenderer ? {} : { title }),
       task: async (_ctx, task: Task) => {
+        task.title = title;
         taskFor(id).resolve(task);
         const ending = await gateEnding(id).promise;
         const note = (e: { note?: string; reason?: string; fromFile?: boolean }) =>
@@ -214,10 +221,27 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           return;
         }
         // A failed step or a NO-GO ends the phase (the engine stops there too), and the phase shows ✖.
-        return task.newListr(children, { concurrent: false, exitOnError: true });
+        const list = task.newListr(children, { concurrent: false, exitOnError: true });
+        if (defaultRenderer) keepToScreen(list);
+        return list;
       },
     } as ListrTask;
   });
+
+  /**
+   * Keep a running phase within the terminal: its oldest finished steps leave the group (the record and the summary
+   * keep them), so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay.
+   * listr2 renders a group from its task array, which the Listr shares with the parent task.
+   */
+  const visibleFinished = Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14);
+  const groups: { tasks: { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean }[] }[] = [];
+  const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
+  const trimGroups = () => {
+    for (const group of groups) {
+      const finished = group.tasks.filter((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
+      for (const old of finished.slice(0, Math.max(0, finished.length - visibleFinished))) group.tasks.splice(group.tasks.indexOf(old), 1);
+    }
+  };
 
   phaseTasks.push({
     title: 'Rollback',
@@ -293,6 +317,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         break;
       }
       case 'step-started': {
+        trimGroups();
         // A `finally:` step of a phase whose group has ended (it stopped) runs in the Finally group.
         const late = event.finally === true && (endedPhases.has(event.phaseId) || forwardOver !== undefined);
         const key = event.rollback ? rollbackKey(event.stepId) : late ? lateFinallyKey(event.stepId) : event.stepId;
@@ -323,8 +348,13 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         const key = keyOf(event.stepId);
         running.delete(key);
         stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
+        // Once listr2 has marked it done (after this event's turn).
+        if (defaultRenderer) setImmediate(trimGroups);
         break;
       }
+      case 'gate-opened':
+        trimGroups();
+        break;
       case 'gate-evaluated':
         show(event.gateId, event.conditions.map(formatCondition).join('\n'));
         break;
