@@ -47,8 +47,9 @@ import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
-import { resumeCommand } from '../runbook/labels.js';
-export { resumeCommand };
+import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
+import { shellQuote as shellQuoteWord } from '../expr/template.js';
+export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
   var?: string[];
@@ -57,6 +58,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** true: the newest unfinished run of this runbook; a string: that run id. */
   resume?: string | boolean;
+  /** Start a new run although an earlier run of this runbook did not finish (it stays resumable by its id). */
+  new?: boolean;
   inFlight?: InFlightDecision;
   nonInteractive?: boolean;
   key?: string;
@@ -114,6 +117,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const dir = stateDir(env, ports.cwd);
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
+  if (options.new === true && options.resume !== undefined && options.resume !== false) throw new CliError('--new and --resume do not go together: --new starts another run, --resume continues one');
 
   // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
   // would otherwise bury them.
@@ -136,6 +140,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     if (lock?.ok) faultPoint('after-lock');
     if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
     const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
+    if (!resuming && !dryRun && options.new !== true) refuseIfUnfinished(dir, file, doc.name, env);
     // What a resumed run already has (finished steps, decided gates) needs no answer now.
     if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
     // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
@@ -227,7 +232,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeCommand(file, runId),
+    resumeCommand: resumeCommand(file, runId, deployctlCommand(env)),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -325,10 +330,10 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId)));
+    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId, deployctlCommand(env))));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId)));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId, deployctlCommand(env))));
   return result.exitCode;
 }
 
@@ -441,6 +446,33 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
       hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
     },
   );
+}
+
+/**
+ * An earlier run of this runbook that did not finish (aborted mid-rollback, interrupted, crashed) is not forgotten:
+ * a new run would start from the top over a half-done deployment. Only the newest run counts: one that ended after
+ * it settled the older one. Exit 2 with both ways on, in a terminal or not (nothing waits for an answer).
+ */
+function refuseIfUnfinished(dir: StateDir, file: string, name: string, env: NodeJS.ProcessEnv): void {
+  for (const runId of listRunIds(dir)) {
+    const text = readJournalText(dir, runId);
+    if (text === undefined) continue;
+    const state = foldEvents(parseJournal(text).events);
+    if (state.runbook?.name !== name || state.dryRun) continue;
+    if (!isRunResumable(state)) return;
+    const command = deployctlCommand(env);
+    const where =
+      state.rollback !== undefined && state.rollback.status === undefined
+        ? 'it stopped in the middle of its rollback'
+        : state.finished !== undefined
+          ? `it was ${state.finished.status}${state.finished.reason !== undefined ? ` (${state.finished.reason})` : ''}`
+          : 'it stopped without finishing';
+    throw new CliError(`run ${runId} of ${name} did not finish: ${where}; nothing was run`, {
+      exitCode: ExitCode.usage,
+      hint: `continue it with: ${resumeCommand(file, runId, command)}
+or leave it unfinished and start another with: ${command} run ${shellQuoteWord(file)} --new`,
+    });
+  }
 }
 
 function notARunId(text: string): CliError {

@@ -99,6 +99,7 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
       ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
       onLine: (stream, line) => run.emit({ kind: 'step-output', at: run.now(), stepId: step.id, stream, line }),
       onSpawn: (pid) => run.emit({ kind: 'step-spawned', at: run.now(), stepId: step.id, pid }),
+      onProgress: (done, total, unit) => run.emit({ kind: 'step-progress', at: run.now(), stepId: step.id, done, total, unit }),
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     });
   } catch (error) {

@@ -1,6 +1,6 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
 import { Listr, ListrLogger, type ListrTask } from 'listr2';
-import type { RunEvent, StepOutcome } from '../engine/events.js';
+import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
 import { inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
 import type { Prompter } from '../ports/types.js';
@@ -192,15 +192,21 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         task.title = title;
         taskFor(id).resolve(task);
         const ending = await gateEnding(id).promise;
+        const conditions = evaluated.get(id) ?? [];
+        const failing = conditions.filter((c) => !c.ok);
+        // The evidence lines leave the screen once decided (a 24-line terminal needs the room): the verdict keeps the gist.
+        const evidence = conditions.length === 0 ? '' : failing.length === 0 ? `${conditions.length} of ${conditions.length} conditions hold` : `not holding: ${failing.map((c) => formatCondition(c).slice(2)).join('; ')}`;
         const note = (e: { note?: string; reason?: string; fromFile?: boolean }) =>
-          [e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? ''].filter((s) => s !== '').join('; ');
+          [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
+            .filter((s) => s !== '')
+            .join('; ');
         if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
         else if (options.dryRun === true) task.skip(said(task.title, ending.note ?? 'dry run'));
         // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
         else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${note(ending) ? ` (${note(ending)})` : ''}`);
         else task.title = `${task.title}: GO${note(ending) ? ` (${note(ending)})` : ''}`;
       },
-      rendererOptions: { outputBar: Infinity, persistentOutput: true },
+      rendererOptions: { outputBar: Infinity, persistentOutput: false },
     } as ListrTask;
   };
 
@@ -234,6 +240,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
    * listr2 renders a group from its task array, which the Listr shares with the parent task.
    */
   const visibleFinished = Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14);
+  /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
+  const evaluated = new Map<string, GateCondition[]>();
   const groups: { tasks: { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean }[] }[] = [];
   const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
   const trimGroups = () => {
@@ -356,6 +364,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         trimGroups();
         break;
       case 'gate-evaluated':
+        evaluated.set(event.gateId, event.conditions);
         show(event.gateId, event.conditions.map(formatCondition).join('\n'));
         break;
       case 'gate-decided':
