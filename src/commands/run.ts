@@ -292,7 +292,9 @@ async function runLocked(run: LockedRun): Promise<number> {
     // What is printed comes from the masked events, never from the engine's own (unmasked) state.
     if (dryRun) {
       io.out(formatDryRun(doc, recorded));
-      if (dryRunMessages.length > 0) io.out(`\nMessages that would be sent:\n${dryRunMessages.join('\n\n')}`);
+      if (dryRunMessages.length > 0) {
+        io.out(`\nMessages a real run would send on this path (none was sent; their figures come from the real run):\n${dryRunMessages.map((m) => `  ${m}`).join('\n')}`);
+      }
       return result.exitCode;
     }
 

@@ -91,7 +91,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (!channelEnabled(channel.if)) continue;
       const base = { kind: 'notification' as const, channel: channel.id, messageKind: kind, text };
       if (deps.dryRun) {
-        deps.print(`[${channel.id}] ${text}`);
+        // Its headline only: the body's figures (duration, checks, "Live in production") would be this dry run's, not a
+        // deployment's, and read as if it had happened.
+        deps.print(`[${channel.id}] ${kind} message "${text.split('\n')[0]!.trim()}"`);
         deps.emit({ ...base, at: clock.now(), delivered: false, attempts: 0, dryRun: true });
         continue;
       }
