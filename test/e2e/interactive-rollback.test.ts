@@ -153,3 +153,21 @@ describe('--answers in a terminal', () => {
     expect(stepOf(record!, 'on-call')).toMatchObject({ answer: 'Dana Scully', answered_from: 'prompt' });
   });
 });
+
+describe('an 80×24 terminal', () => {
+  it('keeps the phase at work on screen: finished phases are one line, its title, the step at work and its prompt are visible', { timeout: TEST_TIMEOUT }, async () => {
+    const dir = t.workdir('tall.yaml');
+    const term = await t.run(dir, ['run', 'tall.yaml'], { width: 80, height: 24 });
+
+    await term.waitFor(prompt('Ready to go on (y/N)'), WAIT);
+    const screen = await term.screen();
+    expect(screen).toMatch(/^✔ First phase$/m);
+    expect(screen).toMatch(/^✔ Second phase$/m);
+    expect(screen).toMatch(/^❯ Long phase$/m);
+    expect(screen).toMatch(/\[Deployment Lead · Ana\] Ready to go on/);
+    // Finished phases show no steps; the long phase's earliest finished steps have left the screen.
+    expect(screen).not.toMatch(/warm-1|prep-1|check-01/);
+    await term.sendKeys('y', 'Enter');
+    expect(await term.exitCode(WAIT.timeoutMs)).toBe(0);
+  });
+});
