@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TMUX } from '../helpers/tmux.js';
+import { startTestServer, testRoutes } from '../helpers/http-server.js';
 import { BIN, OPERATOR, ROOT, STACK_FRAME, WAIT, prompt, readRecords, stepOf, terminals } from '../helpers/interactive.js';
 
 const TEST_TIMEOUT = 120_000;
@@ -157,17 +158,30 @@ describe('--answers in a terminal', () => {
 describe('an 80×24 terminal', () => {
   it('keeps the phase at work on screen: finished phases are one line, its title, the step at work and its prompt are visible', { timeout: TEST_TIMEOUT }, async () => {
     const dir = t.workdir('tall.yaml');
-    const term = await t.run(dir, ['run', 'tall.yaml'], { width: 80, height: 24 });
-
-    await term.waitFor(prompt('Ready to go on (y/N)'), WAIT);
-    const screen = await term.screen();
-    expect(screen).toMatch(/^✔ First phase$/m);
-    expect(screen).toMatch(/^✔ Second phase$/m);
-    expect(screen).toMatch(/^❯ Long phase$/m);
-    expect(screen).toMatch(/\[Deployment Lead · Ana\] Ready to go on/);
-    // Finished phases show no steps; the long phase's earliest finished steps have left the screen.
-    expect(screen).not.toMatch(/warm-1|prep-1|check-01/);
-    await term.sendKeys('y', 'Enter');
-    expect(await term.exitCode(WAIT.timeoutMs)).toBe(0);
+    const server = await startTestServer({ '/slow': testRoutes.slow(40) });
+    try {
+      const term = await t.run(dir, ['run', 'tall.yaml', '--var', `probe_url=${server.url}/slow`], { width: 80, height: 24 });
+      // A long probe shows how far it is, then its evidence beside its title as soon as it ends.
+      await term.waitFor(/\b([1-9]|[1-5]\d)\/60 samples\b/, WAIT);
+      await term.waitFor(prompt('Ready to go on (y/N)'), WAIT);
+      const screen = await term.screen();
+      // The task list wraps long titles itself at 80 columns.
+      expect(await term.capture()).toMatch(/probe \([^)]*p50 \d+ ms · p95 \d+ ms · errors 0\/60\s+\(0%\)\)/);
+      await checkScreen(term, screen);
+    } finally {
+      await server.close();
+    }
   });
 });
+
+/** In 24 lines: finished phases as one line each, the phase at work with its title, its step at work and the prompt. */
+async function checkScreen(term: Awaited<ReturnType<typeof t.run>>, screen: string): Promise<void> {
+  expect(screen).toMatch(/^✔ First phase$/m);
+  expect(screen).toMatch(/^✔ Second phase$/m);
+  expect(screen).toMatch(/^❯ Long phase$/m);
+  expect(screen).toMatch(/\[Deployment Lead · Ana\] Ready to go on/);
+  // Finished phases show no steps; the long phase's earliest finished steps have left the screen.
+  expect(screen).not.toMatch(/warm-1|prep-1|check-01/);
+  await term.sendKeys('y', 'Enter');
+  expect(await term.exitCode(WAIT.timeoutMs)).toBe(0);
+}
