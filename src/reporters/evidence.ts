@@ -17,14 +17,16 @@ export function formatValue(value: unknown): string {
 }
 
 /**
- * What a condition evaluated to, with the values behind it: `42.0 < 5.0 → false` for a comparison,
- * `steps.a.ok (true) && steps.b.ok (false) → false` for a chain of && or ||, `!(steps.a.ok: true) → false` for a
- * negation; the expression itself when there is nothing to break down; the attestation text for a confirm.
+ * What a condition evaluated to, with the values behind it: `42.0 < 5.0 → false` for a comparison; for a chain of
+ * && or ||, the operands that decided it (`steps['pf-chat'].ok is false (6 of 7 hold) → false`, `3 of 3 hold → true`);
+ * `!(steps.a.ok: true) → false` for a negation; the expression itself when there is nothing to break down. An
+ * attestation shows its answer (its text was the question just asked). One short line each: a gate of six
+ * conditions must leave room for its phase and its prompt on a 24-line terminal.
  */
 export function formatCondition(c: GateCondition): string {
   const mark = c.ok ? '✔' : '✖';
   const error = c.error !== undefined ? ` (${inert(c.error)})` : '';
-  if (c.kind === 'confirm') return `${mark} ${c.name}: ${inert(c.text)} → ${c.value === true ? 'yes' : c.value === false ? 'no' : 'not answered'}${error}`;
+  if (c.kind === 'confirm') return `${mark} ${c.name}: attested ${c.value === true ? 'yes' : c.value === false ? 'no' : '(not answered)'}${error}`;
   return `${mark} ${c.name}: ${formatEvidence(c)}${error}`;
 }
 
@@ -37,11 +39,19 @@ function formatEvidence(c: GateCondition): string {
     const [only] = evidence.operands;
     return `!(${inert(only!.text)}: ${operand(only!)}) → ${result}`;
   }
-  if (LOGIC.has(evidence.operator)) {
-    return `${evidence.operands.map((o) => `${inert(o.text)} (${operand(o)})`).join(` ${evidence.operator} `)} → ${result}`;
-  }
+  if (LOGIC.has(evidence.operator)) return `${formatChain(evidence.operator, evidence.operands)} → ${result}`;
   // A comparison or arithmetic: the values in the expression's place, then the expression for reference.
   return `${evidence.operands.map(operand).join(` ${evidence.operator} `)} → ${result}   [${inert(c.text)}]`;
+}
+
+/** A chain of && or ||, by the operands that decided it: the ones not holding (&&), the ones holding (||). */
+function formatChain(operator: string, operands: { text: string; value: unknown; error?: string }[]): string {
+  const holding = operands.filter((o) => o.value === true && o.error === undefined);
+  const deciding = operator === '&&' ? operands.filter((o) => !(o.value === true && o.error === undefined)) : holding;
+  const counts = `${holding.length} of ${operands.length} hold`;
+  if (deciding.length === 0) return operator === '&&' ? counts : `none of ${operands.length} holds`;
+  const named = deciding.map((o) => `${inert(o.text)} is ${o.error !== undefined ? `error: ${inert(o.error)}` : formatValue(o.value)}`);
+  return `${named.join(', ')} (${counts})`;
 }
 
 /** `p50 12 ms · p95 30 ms · errors 0/50 (0%)`: a probe's numbers, shown as soon as it finishes. */

@@ -38,8 +38,11 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
     const gate = state.gates.get(gateId(phase));
     if (gate?.decision === undefined) continue;
     const failing = (gate.conditions ?? []).filter((c) => !c.ok).map((c) => c.name);
-    const by = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
-    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${gate.note ? ` (${gate.note})` : ''}`);
+    const role = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
+    // Credit who decided: the operator, on behalf of the role's holder; nobody, when it was automatic.
+    const by = gate.answeredFrom === 'automatic' || gate.by === undefined ? `automatically (owner ${role})` : `${gate.by.operator} on behalf of ${role}`;
+    const reason = gate.reason !== undefined ? `; reason: ${gate.reason}` : '';
+    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${reason}${gate.note ? ` (${gate.note})` : ''}`);
   }
   for (const [id, s] of state.steps) {
     if (s.outcome?.status !== 'failed') continue;

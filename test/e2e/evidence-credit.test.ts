@@ -22,6 +22,7 @@ describe('a NO-GO over holding conditions, answered from a file', () => {
   it('keeps the reason, the evidence and the credit, and show and export say them', async () => {
     const run = await runCli(['run', 'rollback-nogo.yaml', '--answers', 'answers.yaml'], { cwd: dir, env: ENV, timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(4);
+    expect(run.stdout).toContain('gate verify: NO-GO by root on behalf of [Deployment Lead · Ana]; reason: payment provider freeze');
 
     const show = await runCli(['record', 'show'], { cwd: dir, env: ENV, timeoutMs: 30_000 });
     expect(show.stdout).toMatch(/gate verify: NO-GO by root on behalf of Deployment Lead · Ana/);

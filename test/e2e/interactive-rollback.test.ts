@@ -76,7 +76,7 @@ describe('an interactive run that rolls back', () => {
     // The evidence: the operands' values, not only the expression.
     const pane = await term.capture();
     expect(pane).toMatch(/✔ lag_ok: 0\.5 < 5 → true/);
-    expect(pane).toMatch(/✔ shipped: steps\.ship\.ok \(true\) && steps\.lag\.ok \(true\) → true/);
+    expect(pane).toMatch(/✔ shipped: 2 of 2 hold → true/);
     await term.sendKeys('Down', 'Enter');
     await term.waitFor(prompt('Why NO-GO?'), WAIT);
     await term.type('payment provider freeze until 18:00');

@@ -43,7 +43,7 @@ phases:
     const [lag, ran] = evaluated.conditions;
     expect(lag).toMatchObject({ ok: false, value: false, evidence: { operator: '<', operands: [{ value: 42 }, { value: 5 }] } });
     expect(formatCondition(lag!)).toBe("✖ lag_ok: 42 < 5 → false   [double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)]");
-    expect(formatCondition(ran!)).toBe("✔ ran: steps['replication-lag'].ok (true) && steps['replication-lag'].exit_code == 0 (true) → true");
+    expect(formatCondition(ran!)).toBe('✔ ran: 2 of 2 hold → true');
   });
 
   it('says which operand could not be evaluated, and answers a confirm with yes or no', () => {
@@ -58,7 +58,22 @@ phases:
         evidence: { operator: '<', operands: [{ text: 'a', value: null, error: 'no such key: a' }, { text: 'b', value: 1 }] },
       }),
     ).toBe('✖ x: error: no such key: a < 1 → error   [a < b] (no such key)');
-    expect(formatCondition({ name: 'approved', kind: 'confirm', text: 'Leadership approved', value: true, ok: true })).toBe('✔ approved: Leadership approved → yes');
+    expect(formatCondition({ name: 'approved', kind: 'confirm', text: 'Leadership approved', value: true, ok: true })).toBe('✔ approved: attested yes');
+  });
+
+  it('names the operands that decided a chain of && or ||', () => {
+    const chain = (operator: string, values: unknown[], value: boolean) =>
+      formatCondition({
+        name: 'c',
+        kind: 'expression',
+        text: '…',
+        value,
+        ok: value,
+        evidence: { operator, operands: values.map((v, i) => ({ text: `steps.s${i}.ok`, value: v })) },
+      });
+    expect(chain('&&', [true, false, true, false], false)).toBe('✖ c: steps.s1.ok is false, steps.s3.ok is false (2 of 4 hold) → false');
+    expect(chain('||', [false, true], true)).toBe('✔ c: steps.s1.ok is true (1 of 2 hold) → true');
+    expect(chain('||', [false, false], false)).toBe('✖ c: none of 2 holds → false');
   });
 });
 
