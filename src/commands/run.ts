@@ -427,7 +427,10 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
 function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined): void {
   // A run resumed during its rollback only finishes the rollback: nothing forward is asked again.
   const rolling = resumed?.rollback?.phases;
-  const rollbackSteps = rolling !== undefined ? new Set(doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id))) : undefined;
+  // …and the finally steps of the phase that stopped, which run after the rollback.
+  const stopped = doc.phases.filter((p) => resumed?.phases.get(p.id)?.status === 'failed').flatMap((p) => (p.finally ?? []).map((s) => s.id));
+  const rollbackSteps =
+    rolling !== undefined ? new Set([...doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id)), ...stopped]) : undefined;
   const settled = (key: string): boolean => {
     if (resumed === undefined) return false;
     const id = key.includes('.') ? key.slice(0, key.indexOf('.')) : key;
