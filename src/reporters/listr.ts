@@ -8,32 +8,8 @@ import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.j
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import { formatCondition, formatProbeMetrics } from './evidence.js';
+import { Deferred, deferredIn } from './deferred.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
-
-class Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve!: (value: T) => void;
-  settled = false;
-  constructor() {
-    this.promise = new Promise<T>((resolve) => {
-      this.resolve = (value) => {
-        if (this.settled) return;
-        this.settled = true;
-        resolve(value);
-      };
-    });
-  }
-}
-
-/** The deferred kept under `id`, created on first use: whichever comes first, the event or the task, finds the same one. */
-function deferredIn<T>(map: Map<string, Deferred<T>>, id: string): Deferred<T> {
-  let d = map.get(id);
-  if (d === undefined) {
-    d = new Deferred<T>();
-    map.set(id, d);
-  }
-  return d;
-}
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
 type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };

@@ -166,7 +166,7 @@ describe('an 80×24 terminal', () => {
       await term.waitFor(prompt('Ready to go on (y/N)'), WAIT);
       const screen = await term.screen();
       // The task list wraps long titles itself at 80 columns.
-      expect(await term.capture()).toMatch(/probe \([^)]*p50 \d+ ms · p95 \d+ ms · errors 0\/60\s+\(0%\)\)/);
+      expect(await term.capture()).toMatch(/probe \([^)]*p50\s+\d+\s+ms\s+·\s+p95\s+\d+\s+ms\s+·\s+errors\s+0\/60\s+\(0%\)\)/);
       await checkScreen(term, screen);
     } finally {
       await server.close();
