@@ -27,7 +27,7 @@ const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, durat
 export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
   const views: Record<string, StepView> = Object.create(null) as Record<string, StepView>;
   for (const phase of doc.phases) {
-    for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) {
+    for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
       if (outcome === undefined) {

@@ -109,6 +109,11 @@ export interface GateCondition {
   error?: string;
   /** A condition that was false, with the values it compared, and why the steps it reads did not pass: `0.0476 ≥ 0.001`. */
   explained?: string;
+  /**
+   * The evidence behind an expression's value: its top-level operator (`<`, `&&`, `!`…) and each operand's source
+   * text and value (`double(steps.lag.stdout) < double(vars.max)` → `42.0`, `5.0`), evaluated by CEL on the same context.
+   */
+  evidence?: { operator: string; operands: { text: string; value: unknown; error?: string }[] };
 }
 
 export type GateDecision = 'go' | 'no-go';
@@ -143,14 +148,36 @@ export type RunEvent = EventBase &
     | { kind: 'run-resumed'; runId: string; by: string; pid: number }
     | { kind: 'phase-started'; phaseId: string }
     | { kind: 'phase-finished'; phaseId: string; status: 'succeeded' | 'failed' | 'skipped' }
-    | { kind: 'step-started'; stepId: string; phaseId: string; stepKind: StepKind; attempt: number; rollback: boolean; command?: string }
+    | {
+        kind: 'step-started';
+        stepId: string;
+        phaseId: string;
+        stepKind: StepKind;
+        attempt: number;
+        rollback: boolean;
+        command?: string;
+        /** One of the phase's `finally:` steps (run however the phase ended). */
+        finally?: true;
+      }
     | { kind: 'step-spawned'; stepId: string; pid: number }
     | { kind: 'step-output'; stepId: string; stream: 'stdout' | 'stderr'; line: string }
     | { kind: 'step-retrying'; stepId: string; attempt: number; delayMs: number; reason: string }
-    | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome }
+    /** How far a long step is (an HTTP probe: samples done of samples to send). Shown live, never journaled. */
+    | { kind: 'step-progress'; stepId: string; done: number; total: number; unit: string }
+    | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome; finally?: true }
     | { kind: 'gate-opened'; gateId: string; phaseId: string }
     | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
-    | { kind: 'gate-decided'; gateId: string; phaseId: string; decision: GateDecision; by: Actor; answeredFrom: 'prompt' | 'answers-file' | 'automatic'; note?: string }
+    | {
+        kind: 'gate-decided';
+        gateId: string;
+        phaseId: string;
+        decision: GateDecision;
+        by: Actor;
+        answeredFrom: 'prompt' | 'answers-file' | 'automatic';
+        note?: string;
+        /** Why a person chose NO-GO although every condition held (asked at the prompt, or `<gate>.reason` in the answers file). */
+        reason?: string;
+      }
     | { kind: 'rollback-started'; reason: string; phases: string[] }
     | { kind: 'rollback-finished'; status: 'succeeded' | 'failed' }
     | { kind: 'interrupted'; signal: string; stepId?: string }
@@ -189,6 +216,7 @@ export type EventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
 export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
   switch (event.kind) {
     case 'step-output':
+    case 'step-progress':
       return 'skip';
     case 'step-spawned':
     case 'step-retrying':

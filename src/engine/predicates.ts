@@ -53,7 +53,7 @@ export function shouldRollBack(doc: RunbookDoc, state: RunState): boolean {
  */
 export function stepsNeedingInFlightDecision(doc: RunbookDoc, state: RunState): string[] {
   return doc.phases
-    .flatMap((phase) => [...(phase.steps ?? []), ...(phase.rollback ?? [])])
+    .flatMap((phase) => [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])])
     .filter((step) => state.steps.has(step.id) && !isStepFinished(state, step.id) && step.idempotent !== true && !isManualStep(step))
     .map((step) => step.id);
 }

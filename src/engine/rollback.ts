@@ -19,6 +19,11 @@ export async function failRun(run: RunContext, reason: string, failedStatus: Run
       ? new StopRun('rolled-back', ExitCode.rolledBack, messages.rolledBack(reason))
       : new StopRun('failed', ExitCode.failed, messages.rollbackFailed(reason));
   }
+  // Resumed after the rollback had finished (the run stopped in its finally steps): it ends as the rollback did.
+  const done = run.state.rollback?.status;
+  if (wantRollback && !run.options.dryRun && done !== undefined) {
+    return done === 'succeeded' ? new StopRun('rolled-back', ExitCode.rolledBack, messages.rolledBack(reason)) : new StopRun('failed', ExitCode.failed, messages.rollbackFailed(reason));
+  }
   return new StopRun(failedStatus, failedExit, reason);
 }
 

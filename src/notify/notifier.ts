@@ -67,7 +67,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   const rules = doc.escalation ?? [];
   const stepsById = new Map<string, StepDoc>();
-  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
+  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
 
   // ---- delivery -------------------------------------------------------------------------------------------------
 
@@ -91,7 +91,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (!channelEnabled(channel.if)) continue;
       const base = { kind: 'notification' as const, channel: channel.id, messageKind: kind, text };
       if (deps.dryRun) {
-        deps.print(`[${channel.id}] ${text}`);
+        // Its headline only: the body's figures (duration, checks, "Live in production") would be this dry run's, not a
+        // deployment's, and read as if it had happened.
+        deps.print(`[${channel.id}] ${kind} message "${text.split('\n')[0]!.trim()}"`);
         deps.emit({ ...base, at: clock.now(), delivered: false, attempts: 0, dryRun: true });
         continue;
       }

@@ -102,6 +102,11 @@ function renderPhase(phase: PlanPhase, roles: PlanRole[]): string[] {
     if (gate !== null) out.push(`- [ ] Decide GO / NO-GO: **${inline(gate.title)}** (see Go/No-Go below)`);
     out.push('');
   }
+  if (phase.finally.length > 0) {
+    out.push('**Finally** (however the phase ends: completed, failed, NO-GO or rolled back):', '');
+    for (const step of phase.finally) out.push(...stepItems(step, `**${inline(step.owner_title)}**: `));
+    out.push('');
+  }
   if (phase.rollback.length > 0) out.push(`_Rollback steps: ${phase.rollback.map((s) => code(s.id)).join(', ')} (see Rollback procedure)._`, '');
   return out;
 }

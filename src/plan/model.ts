@@ -66,6 +66,8 @@ export interface PlanPhase {
   steps: PlanStep[];
   gate: PlanGate | null;
   rollback: PlanStep[];
+  /** Cleanup run however the phase ends. */
+  finally: PlanStep[];
 }
 
 export interface PlanStep {
@@ -240,12 +242,13 @@ function buildPhase(phase: PhaseDoc, doc: RunbookDoc, roles: Map<string, PlanRol
     steps: (phase.steps ?? []).map(toStep),
     gate: phase.gate === undefined ? null : buildGate(phase, phase.gate, roles),
     rollback: (phase.rollback ?? []).map(toStep),
+    finally: (phase.finally ?? []).map(toStep),
   };
 }
 
 /** The roles acting in a phase (steps, gate, rollback), in the order the runbook declares roles. */
 export function phaseOwners(phase: PlanPhase): string[] {
-  const ids = new Set<string>([...phase.steps.map((s) => s.owner), ...(phase.gate ? [phase.gate.owner] : []), ...phase.rollback.map((s) => s.owner)]);
+  const ids = new Set<string>([...phase.steps.map((s) => s.owner), ...(phase.gate ? [phase.gate.owner] : []), ...phase.finally.map((s) => s.owner), ...phase.rollback.map((s) => s.owner)]);
   return [...ids];
 }
 

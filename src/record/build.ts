@@ -59,15 +59,23 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
           ok: c.ok,
           ...optional('error', c.error),
           ...optional('explained', c.explained),
+          ...optional(
+            'evidence',
+            c.evidence === undefined
+              ? undefined
+              : { operator: c.evidence.operator, operands: c.evidence.operands.map((o) => ({ text: o.text, value: toRecordValue(o.value), ...optional('error', o.error) })) },
+          ),
         })),
         decision: gateState?.decision ?? null,
-        ...optional('decided_by', gateState?.by ? recordActor(gateState.by) : undefined),
+        ...optional('decided_by', gateState?.by ? recordActor(gateState.by, gateState.answeredFrom !== 'automatic') : undefined),
         ...optional('decided_at', iso(gateState?.decidedAt)),
         ...optional('answered_from', gateState?.answeredFrom),
         ...optional('note', gateState?.note),
+        ...optional('reason', gateState?.reason),
       };
       record.gate = gate;
     }
+    if ((phase.finally ?? []).length > 0) record.finally = phase.finally!.map((step) => recordStep(step, state.steps.get(step.id), false));
     return record;
   });
 
@@ -176,7 +184,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
   }
   return {
     ...base,
-    ...optional('actor', outcome.by ? recordActor(outcome.by) : undefined),
+    ...optional('actor', outcome.by ? recordActor(outcome.by, outcome.answeredFrom !== undefined) : undefined),
     status: outcome.status,
     ...optional('reason', outcome.reason),
     ...optional('failures', outcome.failures),
@@ -217,8 +225,17 @@ export function recordCheck(check: CheckReading): RecordCheck {
   };
 }
 
-function recordActor(actor: Actor): RecordActor {
-  return { role: actor.role, ...optional('person', actor.person), operator: actor.operator };
+/**
+ * Who acted. The person a role names is who the answer was for, not who gave it: the operator typed it (or passed the
+ * answers file). Until answers are signed by the people who give them, the record never says otherwise.
+ */
+function recordActor(actor: Actor, answered: boolean): RecordActor {
+  return {
+    role: actor.role,
+    ...optional('person', actor.person),
+    operator: actor.operator,
+    ...(answered ? { answered_by: actor.operator, ...optional('on_behalf_of', actor.person) } : {}),
+  };
 }
 
 function recordOutput(tail: OutputTail | undefined): RecordOutput | undefined {

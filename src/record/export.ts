@@ -137,6 +137,11 @@ function renderPhase(phase: RecordPhase, p: RecordPredicate): string[] {
     out.push('');
   }
   if (phase.gate !== undefined) out.push(`_Gate ${code(phase.gate.id)}: ${phase.gate.decision === null ? 'not decided' : `**${phase.gate.decision.toUpperCase()}**`} (see Go/No-Go below)._`, '');
+  if (phase.finally !== undefined && phase.finally.length > 0) {
+    out.push('#### Finally (however the phase ended)', '');
+    for (const step of phase.finally) out.push(stepItem(step, p, true));
+    out.push('');
+  }
   return out;
 }
 
@@ -144,7 +149,8 @@ function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): str
   const box = step.status === 'succeeded' ? '[x]' : '[ ]';
   const owner = withOwner ? `**${inline(p.roles[step.owner]?.title ?? step.owner)}**: ` : '';
   const details: string[] = [`${statusMark(step.status)} ${step.status}`];
-  if (step.actor?.person !== undefined) details.push(`by ${inline(step.actor.person)}`);
+  if (step.actor?.answered_by !== undefined) details.push(`answered by ${inline(step.actor.answered_by)} on behalf of ${inline(step.actor.on_behalf_of ?? p.roles[step.owner]?.title ?? step.owner)}`);
+  else if (step.actor?.person !== undefined) details.push(`by ${inline(step.actor.person)}`);
   if (step.duration_ms !== undefined) details.push(formatMs(step.duration_ms));
   if (step.attempts > 1) details.push(`${step.attempts} attempts`);
   if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
@@ -159,7 +165,14 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   const owner = p.roles[gate.owner];
   const decision = gate.decision === null ? 'NOT DECIDED' : gate.decision.toUpperCase();
   const out = [`### ${inline(gate.id)}: ${statusMark(gate.decision)} ${decision}`, ''];
-  const by = gate.decided_by !== undefined ? `${inline(p.roles[gate.decided_by.role]?.title ?? gate.decided_by.role)}${gate.decided_by.person !== undefined ? ` (${inline(gate.decided_by.person)})` : ''}` : inline(owner?.title ?? gate.owner);
+  const d = gate.decided_by;
+  const roleTitle = d !== undefined ? inline(p.roles[d.role]?.title ?? d.role) : inline(owner?.title ?? gate.owner);
+  const by =
+    d === undefined
+      ? roleTitle
+      : d.answered_by !== undefined
+        ? `${inline(d.answered_by)}** on behalf of **${roleTitle}${d.on_behalf_of !== undefined ? ` (${inline(d.on_behalf_of)})` : ''}`
+        : `${roleTitle}${d.person !== undefined ? ` (${inline(d.person)})` : ''}`;
   const from = gate.answered_from === 'answers-file' ? ', from the answers file' : gate.answered_from === 'automatic' ? ', automatically' : '';
   out.push(
     gate.decision === null
@@ -175,7 +188,9 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : code(c.text);
     out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}${c.explained !== undefined ? ` — ${inline(c.explained)}` : ''}`);
+    for (const o of c.evidence?.operands ?? []) out.push(`  - ${code(o.text)} = ${o.error !== undefined ? `error: ${inline(o.error)}` : code(formatValue(o.value))}`);
   }
+  if (gate.reason !== undefined) out.push('', `Reason for NO-GO: ${inline(gate.reason)}`);
   if (gate.note !== undefined) out.push('', `Note: ${inline(gate.note)}`);
   out.push('');
   return out;

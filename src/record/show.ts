@@ -168,6 +168,10 @@ export function renderRecordSummary(v: CheckedRecord): string {
     lines.push(`  ${statusMark(phase.status)} ${phase.at !== undefined ? `${phase.at}  ` : ''}${clean(phase.title, 200)} (${clean(phase.id, 64)}): ${phase.status}${took}`);
     for (const step of phase.steps) lines.push(...stepLines(step, p, '      '));
     if (phase.gate !== undefined) lines.push(...gateLines(phase.gate, p, '      '));
+    if (phase.finally !== undefined && phase.finally.length > 0) {
+      lines.push('      finally:');
+      for (const step of phase.finally) lines.push(...stepLines(step, p, '      '));
+    }
   }
 
   lines.push('', 'Success metrics');
@@ -234,7 +238,12 @@ function gateLines(gate: RecordGate, p: RecordPredicate, indent: string): string
     const what = c.kind === 'confirm' ? `attested: ${clean(c.text, 200)}` : clean(c.text, 200);
     lines.push(`${indent}    ${statusMark(c.ok)} ${clean(c.name, 64)} = ${formatValue(c.value)}   ${what}${c.error !== undefined ? ` (error: ${clean(c.error, 200)})` : ''}`);
     if (c.explained !== undefined) lines.push(`${indent}        because ${clean(c.explained, 400)}`);
+    // The values behind it: each operand of the top-level operator, as evaluated.
+    for (const o of c.evidence?.operands ?? []) {
+      lines.push(`${indent}        ${clean(o.text, 200)} = ${o.error !== undefined ? `error: ${clean(o.error, 200)}` : formatValue(o.value)}`);
+    }
   }
+  if (gate.reason !== undefined) lines.push(`${indent}    reason for NO-GO: ${clean(gate.reason, 400)}`);
   if (gate.note !== undefined) lines.push(`${indent}    note: ${clean(gate.note, 400)}`);
   return lines;
 }

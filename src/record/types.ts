@@ -19,6 +19,10 @@ export interface RecordActor {
   role: string;
   person?: string;
   operator: string;
+  /** Who gave the answer: the operator (at the prompt, or through the answers file they passed). */
+  answered_by?: string;
+  /** The role's holder the answer was given for. */
+  on_behalf_of?: string;
 }
 
 /** The masked tail of an output stream. */
@@ -99,6 +103,7 @@ export interface RecordGateCondition {
   error?: string;
   /** A false condition with the values it compared: `0.0476 ≥ 0.001`. */
   explained?: string;
+  evidence?: { operator: string; operands: { text: string; value: RecordValue; error?: string }[] };
 }
 
 export interface RecordGate {
@@ -110,6 +115,7 @@ export interface RecordGate {
   decided_at?: IsoTime;
   answered_from?: 'prompt' | 'answers-file' | 'automatic';
   note?: string;
+  reason?: string;
 }
 
 export interface RecordPhase {
@@ -122,6 +128,7 @@ export interface RecordPhase {
   ended_at?: IsoTime;
   steps: RecordStep[];
   gate?: RecordGate;
+  finally?: RecordStep[];
 }
 
 export interface RecordRollback {

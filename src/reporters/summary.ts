@@ -28,7 +28,7 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
 
   const outcomes = [...state.steps.values()].filter((s) => !s.rollback && s.outcome !== undefined).map((s) => s.outcome!);
   const count = (status: string) => outcomes.filter((o) => o.status === status).length;
-  const total = doc.phases.reduce((n, p) => n + (p.steps?.length ?? 0), 0);
+  const total = doc.phases.reduce((n, p) => n + (p.steps?.length ?? 0) + (p.finally?.length ?? 0), 0);
   // An interrupted step ran but did not finish: count it, or the numbers do not add up to the total.
   const interrupted = count('interrupted') > 0 ? `, ${count('interrupted')} interrupted` : '';
   const inconclusive = count('inconclusive') > 0 ? `, ${count('inconclusive')} inconclusive` : '';
@@ -39,8 +39,11 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
     const gate = state.gates.get(gateId(phase));
     if (gate?.decision === undefined) continue;
     const failing = (gate.conditions ?? []).filter((c) => !c.ok).map((c) => c.name);
-    const by = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
-    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${gate.note ? ` (${gate.note})` : ''}`);
+    const role = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
+    // Credit who decided: the operator, on behalf of the role's holder; nobody, when it was automatic.
+    const by = gate.answeredFrom === 'automatic' || gate.by === undefined ? `automatically (owner ${role})` : `${gate.by.operator} on behalf of ${role}`;
+    const reason = gate.reason !== undefined ? `; reason: ${gate.reason}` : '';
+    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${reason}${gate.note ? ` (${gate.note})` : ''}`);
   }
   for (const [id, s] of state.steps) {
     if (s.outcome?.status !== 'failed' && s.outcome?.status !== 'inconclusive') continue;
@@ -49,7 +52,13 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
     lines.push(`  ${mark} ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.status === 'inconclusive' ? 'INCONCLUSIVE: ' : ''}${s.outcome.reason ?? s.outcome.status}`);
   }
   if (state.rollback) {
-    lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${state.rollback.status === 'succeeded' ? 'succeeded' : 'FAILED: the system may be in a mixed state; escalate now'}`);
+    const how =
+      state.rollback.status === 'succeeded'
+        ? 'succeeded'
+        : state.rollback.status === 'failed'
+          ? 'FAILED: the system may be in a mixed state; escalate now'
+          : 'INTERRUPTED, half done: resume the run to finish it';
+    lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${how}`);
   }
   if (result.status === 'aborted') lines.push(`  the run can be continued with: ${resume}`);
   lines.push(record ? `  record: ${record.path} (signed with key ${record.keyId})` : '  record: NOT WRITTEN');
@@ -70,6 +79,10 @@ export function formatDryRun(doc: RunbookDoc, state: RunState): string {
       const gate = state.gates.get(gateId(phase));
       lines.push(`    gate ${gateId(phase)}: ${gate?.note ?? 'not reached'}`);
     }
+    for (const step of phase.finally ?? []) {
+      const outcome = state.steps.get(step.id)?.outcome;
+      lines.push(`    finally ${step.id}: ${outcome?.command ?? outcome?.reason ?? 'not reached'}`);
+    }
     for (const step of phase.rollback ?? []) lines.push(`    rollback ${step.id}: ${wouldDo(step, state)}`);
   }
   return lines.join('\n');
@@ -77,7 +90,7 @@ export function formatDryRun(doc: RunbookDoc, state: RunState): string {
 
 function findStep(doc: RunbookDoc, id: string) {
   for (const phase of doc.phases) {
-    for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) if (step.id === id) return step;
+    for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) if (step.id === id) return step;
   }
   return undefined;
 }

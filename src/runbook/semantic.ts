@@ -38,6 +38,10 @@ export function indexRunbook(doc: RunbookDoc): RunbookIndex {
       if (!steps.has(step.id)) steps.set(step.id, { step, phase, path: ['phases', p, 'steps', s], order: order++, rollback: false });
     });
     if (phase.gate) gates.set(gateId(phase), { phase, order: order++, path: ['phases', p, 'gate'] });
+    // `finally:` steps run when the phase is left: after its steps and gate.
+    (phase.finally ?? []).forEach((step, s) => {
+      if (!steps.has(step.id)) steps.set(step.id, { step, phase, path: ['phases', p, 'finally', s], order: order++, rollback: false });
+    });
   });
   // Rollback steps run after everything else, so they may look at any forward step.
   doc.phases.forEach((phase, p) => {
@@ -257,6 +261,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
       checkStep(step, [...phasePath, 'steps', s], { kind: 'before', order: order++, what: `step '${step.id}'` });
     });
     (phase.rollback ?? []).forEach((step, s) => checkStep(step, [...phasePath, 'rollback', s], { kind: 'anywhere' }));
+    // A phase's cleanup may run after a failure, a NO-GO or the rollback: any step may have a result by then.
+    (phase.finally ?? []).forEach((step, s) => checkStep(step, [...phasePath, 'finally', s], { kind: 'anywhere' }));
     if (phase.gate !== undefined) {
       const gate = phase.gate;
       const gatePath: Path = [...phasePath, 'gate'];
@@ -324,6 +330,7 @@ function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, mess
     // only an explicit one can collide.
     if (phase.gate?.id !== undefined && phase.gate.id !== phase.id) claim(phase.gate.id, ['phases', p, 'gate', 'id'], 'a gate');
     (phase.rollback ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'rollback', s, 'id'], 'a rollback step'));
+    (phase.finally ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'finally', s, 'id'], 'a finally step'));
   });
   const checkList = (items: { id: string }[] | undefined, key: string[], what: string) => {
     const ids = new Set<string>();

@@ -155,6 +155,8 @@ export interface PhaseDoc {
   steps?: StepDoc[];
   gate?: GateDoc;
   rollback?: StepDoc[];
+  /** Cleanup run however the phase ends (succeeded, failed, NO-GO, rolled back); after its rollback when it stopped. */
+  finally?: StepDoc[];
 }
 
 export interface RunbookDoc {

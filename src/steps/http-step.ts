@@ -69,7 +69,7 @@ export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
   const timer = stepTimeout !== undefined ? ctx.clock.setTimer(stepTimeout, () => controller.abort('timeout')) : undefined;
   let result;
   try {
-    result = await probeHttp(probe, { send: ctx.send, clock: ctx.clock }, controller.signal);
+    result = await probeHttp(probe, { send: ctx.send, clock: ctx.clock }, controller.signal, ctx.onProgress && ((done, total) => ctx.onProgress!(done, total, 'samples')));
   } finally {
     timer?.cancel();
     ctx.signal.removeEventListener('abort', onAbort);
