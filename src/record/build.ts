@@ -182,6 +182,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
     ...optional('stdout', recordOutput(outcome.stdout)),
     ...optional('stderr', recordOutput(outcome.stderr)),
     ...optional('metrics', outcome.metrics ? { ...outcome.metrics, statuses: { ...outcome.metrics.statuses } } : undefined),
+    ...optional('warmup', outcome.warmup ? { requests: outcome.warmup.requests, failed: outcome.warmup.failed, max_ms: outcome.warmup.maxMs } : undefined),
     ...optional('answer', outcome.answer),
     ...optional('answered_from', outcome.answeredFrom),
     ...optional('resumed_from', outcome.resumedFrom),

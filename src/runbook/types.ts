@@ -63,6 +63,8 @@ export interface HttpDoc {
   timeout?: string;
   interval?: string;
   expect?: { status?: number | number[]; body_contains?: string };
+  /** Warm-up requests before the samples (default true; steps/warmup.ts). */
+  warmup?: boolean;
 }
 
 /** What `steps.<id>` holds in expressions (built in src/engine/context.ts). */
