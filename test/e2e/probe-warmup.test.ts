@@ -2,18 +2,28 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, killAllClis, readRecord, recordFiles, runCli } from '../helpers/cli.js';
 import { startTestServer, testRoutes, type TestServer } from '../helpers/http-server.js';
 
-/** The endpoint's latency, and how far above it a p95 may be: timers, the loopback, a busy machine. */
+/** The endpoint's latency, and how far above it a p95 may be: timers, the loopback, the scheduler. */
 const DELAY_MS = 200;
 const TOLERANCE_MS = 15;
 /**
- * The cold start this guards against is in every fresh process (60–160 ms here), so it is in every attempt; a load
- * spike from other processes on the machine is not. The best of a few attempts tells the two apart.
+ * On a machine busy with other work (two cores shared by several test suites), every sample now and then waits for a
+ * CPU, whoever sends it: p95s of 230-290 ms from a plain client. So each attempt also times a plain client
+ * (test/helpers/probe-baseline.mjs: fetch alone, the same warm-up, the same samples) in a fresh process of its own.
+ * When no attempt of deployctl gets within DELAY + TOLERANCE, the median of its p95s may exceed the plain client's
+ * median by MARGIN at most. A cold start is far outside both: without the warm-up, deployctl's p95 was 300-440 ms
+ * against the plain client's 215-260 at the same load.
  */
+const MARGIN_MS = 20;
 const ATTEMPTS = 5;
+const BASELINE = fileURLToPath(new URL('../helpers/probe-baseline.mjs', import.meta.url));
+const SAMPLES = 40;
 
 let server: TestServer;
 let dir: string;
@@ -33,8 +43,9 @@ function runbook(name: string, preflight: boolean): string {
       '    steps:',
       '      - id: slow-endpoint',
       '        owner: ops',
-      // 10 samples, 5 at a time (the default): one cold request among them would be the p95.
-      `        http: { url: "\${{ vars.base_url }}/delayed", samples: 10, expect: { status: 200, body_contains: ok } }`,
+      // 40 samples, 5 at a time (the default concurrency): a cold start slows the first 5, and the p95 (the 38th
+      // fastest) is one of them; a stray scheduling delay on a busy machine hits one or two samples, and it is not.
+      `        http: { url: "\${{ vars.base_url }}/delayed", samples: ${SAMPLES}, expect: { status: 200, body_contains: ok } }`,
       '',
     ].join('\n'),
   );
@@ -49,17 +60,35 @@ interface Measured {
   warmup: { requests: number; failed: number; max_ms: number };
 }
 
-/** Runs `measure` (a fresh process each time) until its p95 is within the tolerance, at most ATTEMPTS times. */
-async function bestOf(measure: () => Promise<Measured>): Promise<{ best: Measured; seen: number[] }> {
-  const seen: number[] = [];
-  let best: Measured | undefined;
+/** The plain client's p95 against the same endpoint, now, in a fresh process (asynchronously: the endpoint lives in this one). */
+async function baselineP95(): Promise<number> {
+  const { stdout } = await promisify(execFile)(process.execPath, [BASELINE, `${server.url}/delayed`, String(SAMPLES), '5'], { timeout: 30_000 });
+  return (JSON.parse(stdout) as { p95_ms: number }).p95_ms;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * Runs the plain client and `measure` (a fresh deployctl) alternately, until deployctl's p95 is within DELAY +
+ * TOLERANCE (then that attempt is the result), at most ATTEMPTS times (then the median attempt is, held to the plain
+ * client's median + MARGIN when that is higher).
+ */
+async function measureAgainstPlainClient(measure: () => Promise<Measured>): Promise<{ result: Measured; bound: number; seen: string }> {
+  const runs: Measured[] = [];
+  const plain: number[] = [];
+  const seen = () => `p95 of each attempt: ${runs.map((r, i) => `deployctl ${r.p95_ms} ms (plain fetch ${plain[i]} ms)`).join(', ')}`;
   for (let i = 0; i < ATTEMPTS; i++) {
+    plain.push(await baselineP95());
     const m = await measure();
-    seen.push(m.p95_ms);
-    if (best === undefined || m.p95_ms < best.p95_ms) best = m;
-    if (m.p95_ms <= DELAY_MS + TOLERANCE_MS) break;
+    runs.push(m);
+    if (m.p95_ms <= DELAY_MS + TOLERANCE_MS) return { result: m, bound: DELAY_MS + TOLERANCE_MS, seen: seen() };
   }
-  return { best: best!, seen };
+  const byP95 = [...runs].sort((a, b) => a.p95_ms - b.p95_ms);
+  return { result: { ...byP95[Math.floor(byP95.length / 2)]!, p95_ms: median(runs.map((r) => r.p95_ms)) }, bound: Math.max(DELAY_MS + TOLERANCE_MS, median(plain) + MARGIN_MS), seen: seen() };
 }
 
 beforeAll(async () => {
@@ -78,7 +107,7 @@ describe('an http step against a 200 ms endpoint, in a fresh process', { timeout
   it('deployctl run records p95 within a few ms of 200 ms, and the warm-up beside the metrics', async () => {
     const file = runbook('warmup-run', false);
     let attempt = 0;
-    const { best, seen } = await bestOf(async () => {
+    const { result: measured, bound, seen } = await measureAgainstPlainClient(async () => {
       const cwd = path.join(dir, `run-${attempt++}`);
       mkdirSync(cwd);
       const result = await runCli(['run', file, '--non-interactive'], { cwd, timeoutMs: 30_000 });
@@ -88,25 +117,25 @@ describe('an http step against a 200 ms endpoint, in a fresh process', { timeout
       const step = readRecord(records[0]!).statement.predicate['phases'][0].steps[0];
       return { ...step.metrics, warmup: step.warmup } as Measured;
     });
-    expect(best.p95_ms, `p95 of each attempt: ${seen.join(', ')} ms`).toBeLessThanOrEqual(DELAY_MS + TOLERANCE_MS);
-    expect(best.p50_ms).toBeGreaterThanOrEqual(DELAY_MS);
-    expect(best.samples).toBe(10);
+    expect(measured.p95_ms, seen).toBeLessThanOrEqual(bound);
+    expect(measured.p50_ms).toBeGreaterThanOrEqual(DELAY_MS);
+    expect(measured.samples).toBe(SAMPLES);
     // Five warm-up requests (the concurrency), none of them a sample; the cold start is theirs.
-    expect(best.warmup).toMatchObject({ requests: 5, failed: 0 });
-    expect(best.warmup.max_ms).toBeGreaterThanOrEqual(DELAY_MS);
+    expect(measured.warmup).toMatchObject({ requests: 5, failed: 0 });
+    expect(measured.warmup.max_ms).toBeGreaterThanOrEqual(DELAY_MS);
   });
 
   it('deployctl preflight --json reports the same, with the warm-up beside the metrics', async () => {
     const file = runbook('warmup-preflight', true);
-    const { best, seen } = await bestOf(async () => {
+    const { result: measured, bound, seen } = await measureAgainstPlainClient(async () => {
       const result = await runCli(['preflight', file, '--json'], { cwd: dir, timeoutMs: 30_000 });
       expect(result.code, result.stderr).toBe(0);
       const check = (JSON.parse(result.stdout) as { checks: { metrics: Measured; warmup: Measured['warmup'] }[] }).checks[0]!;
       return { ...check.metrics, warmup: check.warmup };
     });
-    expect(best.p95_ms, `p95 of each attempt: ${seen.join(', ')} ms`).toBeLessThanOrEqual(DELAY_MS + TOLERANCE_MS);
-    expect(best.p50_ms).toBeGreaterThanOrEqual(DELAY_MS);
-    expect(best.warmup).toMatchObject({ requests: 5, failed: 0 });
+    expect(measured.p95_ms, seen).toBeLessThanOrEqual(bound);
+    expect(measured.p50_ms).toBeGreaterThanOrEqual(DELAY_MS);
+    expect(measured.warmup).toMatchObject({ requests: 5, failed: 0 });
   });
 });
 
