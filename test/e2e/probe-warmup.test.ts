@@ -123,6 +123,13 @@ describe('an http step against a 200 ms endpoint, in a fresh process', { timeout
     // Five warm-up requests (the concurrency), none of them a sample; the cold start is theirs.
     expect(measured.warmup).toMatchObject({ requests: 5, failed: 0 });
     expect(measured.warmup.max_ms).toBeGreaterThanOrEqual(DELAY_MS);
+
+    // Said so wherever the record is read.
+    const last = path.join(dir, `run-${attempt - 1}`);
+    const shown = await runCli(['record', 'show'], { cwd: last });
+    expect(shown.stdout).toMatch(/slow-endpoint .*p95 [\d.]+ ms, errors 0%, 5 warm-up requests not counted/);
+    const exported = await runCli(['record', 'export', recordFiles(last)[0]!, '--format', 'markdown'], { cwd: last });
+    expect(exported.stdout).toContain('5 warm-up requests not counted');
   });
 
   it('deployctl preflight --json reports the same, with the warm-up beside the metrics', async () => {
