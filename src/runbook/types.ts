@@ -67,6 +67,8 @@ export interface HttpDoc {
   expect?: { status?: number | number[]; body_contains?: string };
   /** Read one number from the (JSON) response body: the step's `result` for `expect:` (see src/steps/json-path.ts). */
   json_path?: string;
+  /** Warm-up requests before the samples (default true; steps/warmup.ts). */
+  warmup?: boolean;
 }
 
 /** Credentials for a metrics API: each value names a secret (an env var listed under `secrets:`), never the secret itself. */

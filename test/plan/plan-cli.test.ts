@@ -106,6 +106,18 @@ describe('deployctl plan runbooks/phase65.yaml', () => {
     expect(out).not.toContain('SLACK_WEBHOOK_URL }}');
   });
 
+  it('takes the backup in the run, before the go/no-go decision, and only checks in pre-flight that one can be taken', async () => {
+    const doc = JSON.parse(await planOk([PHASE65, '--format', 'json'])) as JsonPlan;
+    const stepIds = (id: string) => doc.phases.find((p) => p.id === id)?.steps.map((s) => s.id) ?? [];
+    // `deployctl preflight` runs the pre-flight phase on every CI check: a real backup there would be taken every time.
+    expect(stepIds('preflight')).toContain('backup-check');
+    expect(stepIds('preflight')).not.toContain('backup');
+    expect(stepIds('go-no-go')).toEqual(['backup']);
+    const text = await planOk([PHASE65]);
+    expect(text).toContain('./demo/demo.js backup --check');
+    expect(text).toMatch(/backups_ready +steps\['backup-check'\]\.ok && steps\.backup\.ok/);
+  });
+
   it.each(['text', 'markdown', 'json'])('with --role qa shows QA’s steps and nothing owned by DevOps (%s)', async (format) => {
     const out = await planOk([PHASE65, '--role', 'qa', '--format', format]);
     // Markdown names steps by title, text and JSON by id too.
