@@ -4,7 +4,7 @@ import type { Io } from '../cli/io.js';
 import { ExitCode } from '../errors.js';
 import { isRegularFile } from '../ports/fs.js';
 import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
-import { formatProblem, type Problem } from '../runbook/problem.js';
+import { countProblems, formatProblem, type Problem } from '../runbook/problem.js';
 import { stepKind } from '../runbook/types.js';
 
 export interface ValidateOptions {
@@ -17,7 +17,7 @@ export function validateCommand(files: string[], options: ValidateOptions, io: I
   for (const file of files) {
     const result = loadRunbook(file);
     if (!result.ok) {
-      problems.push(...result.problems);
+      for (const problem of result.problems) problems.push(problem);
       continue;
     }
     const { doc } = result.runbook;
@@ -35,8 +35,9 @@ export function validateCommand(files: string[], options: ValidateOptions, io: I
     for (const problem of problems) io.out(formatProblem(problem));
     for (const line of summaries) io.out(line);
     if (problems.length > 0) {
-      const count = problems.length;
-      io.err(`${count} problem${count === 1 ? '' : 's'} found. Fix ${count === 1 ? 'it' : 'them'} and run deployctl validate again.`);
+      // Each file's list is capped; the count is of every problem, shown or not.
+      const count = countProblems(problems);
+      io.err(`${count.toLocaleString('en-US')} problem${count === 1 ? '' : 's'} found. Fix ${count === 1 ? 'it' : 'them'} and run deployctl validate again.`);
     }
   }
   return problems.length > 0 ? ExitCode.usage : ExitCode.ok;

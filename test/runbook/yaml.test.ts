@@ -15,7 +15,7 @@ function problemsOf(text: string): { at: string; code: string; message: string }
   return result.problems.map((p) => ({ at: `${p.line}:${p.col}`, code: p.code, message: p.message }));
 }
 
-const { maxDepth, maxAliases, maxAliasExpansion, maxErrors } = YAML_LIMITS;
+const { maxDepth, maxAliases, maxAliasExpansion, maxErrors, maxValues, maxLines } = YAML_LIMITS;
 const anchoredList = (size: number) => `a: &a [${Array.from({ length: size - 1 }, () => 'x').join(', ')}]\n`;
 
 describe('parseStrictYaml limits', () => {
@@ -63,10 +63,41 @@ describe('parseStrictYaml limits', () => {
   });
 
   it(`stops reading after ${maxErrors} stray tokens, and says more follow`, () => {
-    const problems = problemsOf(`a: [x]\n${']\n'.repeat(100_000)}`);
+    // On one line: 100,000 lines would be refused before parsing, for their number (maxLines).
+    const problems = problemsOf(`a: [x]\n${' ]'.repeat(100_000)}\n`);
 
     expect(problems).toHaveLength(2);
     expect(problems[1]!.code).toBe('too-many-errors');
+  });
+
+  it(`accepts ${maxValues} values and refuses, where it stands, the one that makes more (before composing a node)`, () => {
+    // Each `- a` line is two values: the item and its scalar.
+    const list = (items: number) => '- a\n'.repeat(items);
+
+    expect(parseStrictYaml(list(maxValues / 2), 'f.yaml').ok).toBe(true);
+    expect(problemsOf(list(maxValues / 2 + 1))).toEqual([{ at: `${maxValues / 2 + 1}:1`, code: 'too-many-values', message: expect.stringContaining(`more than ${maxValues.toLocaleString('en-US')} values`) }]);
+  });
+
+  it(`accepts ${maxLines} lines and refuses the next one, at its start`, () => {
+    const lines = (n: number) => `a: 1\n${'#\n'.repeat(n - 1)}`;
+
+    expect(parseStrictYaml(lines(maxLines), 'f.yaml').ok).toBe(true);
+    expect(problemsOf(`${lines(maxLines)}b`)).toEqual([{ at: `${maxLines + 1}:1`, code: 'too-many-lines', message: expect.stringContaining(`more than ${maxLines.toLocaleString('en-US')} lines`) }]);
+  });
+
+  it.each([
+    ['an alias before its anchor', 'a: *x\nb: &x 1\n', '1:4'],
+    ['an alias to no anchor at all', 'a: 1\nb: [1, *nothing]\n', '2:8'],
+  ])('refuses %s at the alias, naming it', (_what, text, at) => {
+    expect(problemsOf(text)).toEqual([{ at, code: 'unknown-alias', message: expect.stringMatching(/^alias \*\w+ names no anchor before it: define &\w+ on an earlier value/) }]);
+  });
+
+  it('caps the problems at 20 in source order and counts the rest on one more line, at the first left out', () => {
+    const problems = problemsOf('a: 1\n'.repeat(100));
+
+    expect(problems).toHaveLength(21);
+    expect(problems.slice(0, 20).map((p) => p.at)).toEqual(Array.from({ length: 20 }, (_, i) => `${i + 2}:1`));
+    expect(problems[20]).toEqual({ at: '22:1', code: 'more-problems', message: '79 more problems from here on are not shown: fix the ones above first' });
   });
 
   it('shortens a message that would quote kilobytes of the file', () => {
