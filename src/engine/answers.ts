@@ -74,7 +74,8 @@ export function loadAnswers(file: string, doc: RunbookDoc, readFile = readFileLi
       problem(key, 'unknown-answer', () => `'${shorten(key)}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, and <gate>.<condition>'}`, true);
       continue;
     }
-    const checked = checkAnswer(spec, answer);
+    // A typed answer is text: `build: 0x10` is the answer '0x10', not 16 (YAML's reading), nor …992 for 2^53 + 1.
+    const checked = checkAnswer(spec, typeof answer === 'number' && spec.kind === 'ask' ? (locate.source([key]) ?? String(answer)) : answer);
     if (typeof checked === 'string') problem(key, 'bad-answer', checked);
     else answers.set(key, checked.value);
   }
