@@ -102,7 +102,7 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
     // yaml reports where it gave up looking for the closing character; the fix is where the string or list opens.
     const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? findUnclosed(doc, error.pos[0]) : undefined;
-    const indent = unclosed === undefined ? describeIndentError(error.code, error.pos[0], text, (o) => lineCounter.linePos(o).line) : undefined;
+    const indent = unclosed === undefined ? describeIndentError(error.code, error.message, error.pos[0], text, (o) => lineCounter.linePos(o).line) : undefined;
     if (unclosed !== undefined) {
       problems.push(problemAt(unclosed.offset, 'yaml-unclosed', unclosed.message));
     } else if (indent !== undefined) {

@@ -131,7 +131,7 @@ describe('parseStrictYaml refusals', () => {
     ["an unclosed single quote", "a: 'x\n", '1:4', 'yaml-unclosed', "this '…' string is never closed"],
     ['an unclosed flow mapping', 'a: { b: 1\nc: 2\n', '1:4', 'yaml-unclosed', 'this { … } mapping is never closed: add the closing }'],
     ['an unclosed flow list at the end of the file', 'a: [1, 2', '1:4', 'yaml-unclosed', 'this [ … ] list is never closed: add the closing ]'],
-    ['a tab for indentation', 'a:\n\tb: 1\n', '2:1', 'yaml-tab-as-indent', 'YAML indents with spaces only'],
+    ['a tab for indentation', 'a:\n\tb: 1\n', '2:1', 'yaml-tab-as-indent', 'tabs cannot indent YAML; use spaces'],
     ['an empty file', '', '1:1', 'empty', 'the file is empty'],
     ['blank lines', '\n  \n', '1:1', 'empty', 'the file is empty'],
     ['a document end marker alone', '...\n', '1:1', 'empty', 'holds no content'],
@@ -158,18 +158,37 @@ describe('indentation mistakes', () => {
       'a key indented one column too far',
       'steps:\n  - id: a\n     owner: ops\n    run: x\n',
       '3:6',
-      "'owner' is indented to column 6, but the keys before it on line 2 start at column 5: line them up",
+      'line 3 is indented 1 space more than the mapping it belongs to (its keys start at column 5, on line 2): indent it to column 5',
     ],
-    ['a key indented too little', 'steps:\n  - id: a\n    owner: ops\n  run: x\n', '4:3', "'run' starts at column 3, which lines up with no mapping above it (line 3 starts at column 5): indent it like its siblings"],
     [
-      'a key indented too little, after a comment at column 1',
+      'a key indented one column too little (yaml: "Sequence item without - indicator")',
+      'phases:\n  - id: p\n    steps:\n      - id: s\n       owner: ops\n        run: x\n',
+      '5:8',
+      'line 5 is indented 1 space less than the mapping it belongs to (its keys start at column 9, on line 4): indent it to column 9',
+    ],
+    ['a key indented two columns too little', 'steps:\n  - id: a\n    owner: ops\n  run: x\n', '4:3', 'line 4 is indented 2 spaces less than the mapping it belongs to (its keys start at column 5, on line 3): indent it to column 5'],
+    [
+      'a key between two mappings, after a comment at column 1',
       'phases:\n  - id: p\n    steps:\n      - id: a\n        owner: ops\n#   commented: out\n     confirm: x\n',
       '7:6',
-      "'confirm' starts at column 6, which lines up with no mapping above it (line 5 starts at column 9): indent it like its siblings",
+      'line 7 is indented 3 spaces less than the mapping on line 5 (its keys start at column 9) and 1 space more than the one on line 3 (column 5): indent it to the column of the one it belongs to',
     ],
-    ['the same, after blank and comment lines', '\nsteps:\n  - id: a\n    owner: ops\n\n    # note\n run: x\n', '7:2', "'run' starts at column 2, which lines up with no mapping above it (line 4 starts at column 5): indent it like its siblings"],
-  ])('%s: points at the line that is off and says which column it should line up with', (_what, text, at, message) => {
+    [
+      'the same, after blank and comment lines',
+      '\nsteps:\n  - id: a\n    owner: ops\n\n    # note\n run: x\n',
+      '7:2',
+      'line 7 is indented 3 spaces less than the mapping on line 4 (its keys start at column 5) and 1 space more than the one on line 2 (column 1): indent it to the column of the one it belongs to',
+    ],
+  ])('%s: points at the line that is off and says by how much, against which mapping', (_what, text, at, message) => {
     expect(problemsOf(text)[0]).toMatchObject({ at, message: expect.stringContaining(message) });
+  });
+
+  it.each([
+    ['a tab as the whole indentation', 'a:\n\tb: 1\n', '2:1', 2],
+    ['a tab after spaces', 'a:\n  b:\n    c: 1\n    \td: 2\n', '4:5', 4],
+    ['two tabs in a list item', 'phases:\n  - id: p\n    steps:\n      - id: s\n\t\towner: ops\n', '5:1', 5],
+  ])('names %s as the cause: tabs cannot indent YAML', (_what, text, at, line) => {
+    expect(problemsOf(text)[0]).toMatchObject({ at, message: expect.stringContaining(`line ${line} is indented with a tab: tabs cannot indent YAML; use spaces`) });
   });
 
   it('never loops or throws on indentation errors at the very start of a file', () => {
