@@ -11,13 +11,17 @@ import type { Locator } from './yaml.js';
  */
 export function checkVarDefaults(doc: RunbookDoc, locate: Locator): Problem[] {
   const problems: Problem[] = [];
-  for (const [name, value] of Object.entries(doc.vars ?? {})) {
+  for (const [name, entry] of Object.entries(doc.vars ?? {}) as [string, unknown][]) {
+    // The short form `name: value`, or a long form `name: { default: value, … }`.
+    const long = entry !== null && typeof entry === 'object';
+    const value = long ? (entry as { default?: unknown }).default : entry;
+    const path = long ? ['vars', name, 'default'] : ['vars', name];
     if (typeof value !== 'number') continue;
-    const written = locate.source(['vars', name]);
+    const written = locate.source(path);
     if (written === undefined) continue;
     const read = readDecimal(written);
     if (read.ok && read.value === value) continue;
-    const { line, col } = locate.value(['vars', name]);
+    const { line, col } = locate.value(path);
     const message =
       read.ok || read.reason === 'not-decimal' || read.reason === 'too-large'
         ? `vars.${name} is written ${written}, which YAML reads as the number ${value}: ${Number.isFinite(value) ? `write ${value}, or quote it` : 'quote it'} ('${written}') to keep it as text`
