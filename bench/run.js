@@ -30,6 +30,7 @@ const BENCHMARKS = [
   { name: 'probe-accuracy', script: 'probe-accuracy.mjs', args: [] },
   { name: 'output-memory', script: 'output-memory.mjs', args: [] },
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
+  { name: 'hostile-files', script: 'hostile-files.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);

@@ -8,7 +8,7 @@ import { buildPlan, type Plan } from '../plan/model.js';
 import { plainStyle, terminalStyle, wantsColour } from '../plan/style.js';
 import { renderText } from '../plan/text.js';
 import { loadRunbook } from '../runbook/load.js';
-import { formatProblem } from '../runbook/problem.js';
+import { countProblems, formatProblem } from '../runbook/problem.js';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
 
@@ -21,7 +21,7 @@ export interface PlanOptions {
 export function planCommand(file: string, options: PlanOptions, io: Io): number {
   const loaded = loadRunbook(file);
   if (!loaded.ok) {
-    const { message, hint } = invalidRunbookMessage(file, loaded.problems.length);
+    const { message, hint } = invalidRunbookMessage(file, countProblems(loaded.problems));
     throw new CliError(message, { exitCode: ExitCode.usage, hint, details: loaded.problems.map(formatProblem) });
   }
   let plan: Plan = buildPlan(loaded.runbook.doc);

@@ -21,7 +21,7 @@ import { createProgressReporter, loadColours, type Spinner } from '../preflight/
 import { DEFAULT_CONCURRENCY, runPreflight } from '../preflight/runner.js';
 import type { PreflightReport } from '../preflight/types.js';
 import { loadRunbook } from '../runbook/load.js';
-import { formatProblem } from '../runbook/problem.js';
+import { countProblems, formatProblem } from '../runbook/problem.js';
 
 
 export interface PreflightOptions {
@@ -101,7 +101,7 @@ export async function preflightCommand(file: string | undefined, options: Prefli
   const found = findRunbook(file, env, ports.cwd, ports.fs);
   const loaded = loadRunbook(found.file, (f, max) => readFileLimited(path.resolve(ports.cwd, f), max));
   if (!loaded.ok) {
-    const { message, hint } = messages.invalidRunbook(found.file, loaded.problems.length);
+    const { message, hint } = messages.invalidRunbook(found.file, countProblems(loaded.problems));
     throw new CliError(`${message}${describeOrigin(found.from)}`, { exitCode: ExitCode.usage, hint, details: loaded.problems.map(formatProblem) });
   }
   // `run` steps execute in the runbook's directory: resolve it against our cwd, not the process's.

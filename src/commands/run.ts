@@ -119,11 +119,9 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
   // would otherwise bury them.
   const resuming = options.resume !== undefined && options.resume !== false;
-  if (resuming && (options.var ?? []).length > 0) {
-    throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: 'start a new run instead, or resume without --var' });
-  }
   if (typeof options.resume === 'string' && !isRunId(options.resume)) throw notARunId(options.resume);
-  const newVars = resuming ? undefined : resolveVars(doc, options.var ?? []);
+  // Checked now (their own mistakes first); on resume, compared with the run's own vars once it is found.
+  const newVars = resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
   const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
@@ -138,13 +136,14 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
     const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
     if (!resuming && !dryRun && options.new !== true) refuseIfUnfinished(dir, file, doc.name, env);
+    if (resumed) refuseChangedVars(options.var ?? [], newVars, resumed);
     // What a resumed run already has (finished steps, decided gates) needs no answer now.
     if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
     // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
     const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
     const runId = resumed?.runId ?? provisionalRunId;
     if (resumed && lock?.ok) lock.setRunId(runId);
-    const vars = resumed ? resumed.state.vars : newVars!;
+    const vars = resumed ? resumed.state.vars : newVars;
     return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
   } finally {
     if (lock?.ok) lock.release();
@@ -400,6 +399,22 @@ function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume
     inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
   );
   if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+}
+
+/**
+ * `--var` on resume: the command line that crashed, with --resume added, is accepted as it is; a value other than
+ * the one the run started with is refused by name, since the finished steps ran with the old one.
+ */
+function refuseChangedVars(pairs: readonly string[], given: Record<string, string | number | boolean>, resumed: RunToResume): void {
+  for (const pair of pairs) {
+    const name = pair.slice(0, pair.indexOf('='));
+    const started = resumed.state.vars[name];
+    if (started === given[name]) continue;
+    const was = started === undefined ? 'no value' : `${name}=${String(started)}`;
+    throw new CliError(`--var ${name}=${String(given[name])} differs from the value run ${resumed.runId} started with (${was}): a resumed run keeps the vars it started with`, {
+      hint: `resume with --var ${started === undefined ? name : was} or without --var ${name}; to deploy with the new value, start a new run without --resume`,
+    });
+  }
 }
 
 function parseStatusEvery(text: string): number {

@@ -1,6 +1,7 @@
-// `--var name=value` overrides: only declared vars, converted to the type of the default.
+// `--var name=value` overrides: only declared vars; a var keeps the text it was given, unless its default makes it a number or true/false.
 import { CliError, ExitCode } from '../errors.js';
 import { didYouMean } from '../runbook/suggest.js';
+import { MAX_EXACT_INTEGER, readDecimal } from '../runbook/numbers.js';
 import type { RunbookDoc, Scalar } from '../runbook/types.js';
 
 export function resolveVars(doc: RunbookDoc, overrides: readonly string[]): Record<string, Scalar> {
@@ -27,11 +28,19 @@ export function resolveVars(doc: RunbookDoc, overrides: readonly string[]): Reco
 
 function convert(name: string, raw: string, defaultValue: Scalar): Scalar {
   if (typeof defaultValue === 'number') {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) {
-      throw new CliError(`--var ${name}=${raw}: '${name}' is a number (default ${defaultValue}), and '${raw}' is not one`, { exitCode: ExitCode.usage });
-    }
-    return n;
+    // Number() took 0x10, 0b11 and ' 1e3 ' and rounded 2^53 + 1: only a decimal that stays exactly itself is a number.
+    const read = readDecimal(raw);
+    if (read.ok) return read.value;
+    const why =
+      read.reason === 'inexact-integer'
+        ? `${raw} is beyond the integers a number holds exactly (±${MAX_EXACT_INTEGER})`
+        : read.reason === 'too-large'
+          ? `'${raw}' is too large for a number`
+          : `'${raw}' is not a decimal number such as 42, -7 or 0.25`;
+    throw new CliError(`--var ${name}=${raw}: '${name}' is a number (its default is ${defaultValue}), and ${why}`, {
+      exitCode: ExitCode.usage,
+      hint: `give a decimal number, or, to keep the value as text exactly as given, quote the default in the runbook (${name}: "${defaultValue}")`,
+    });
   }
   if (typeof defaultValue === 'boolean') {
     if (raw === 'true' || raw === 'false') return raw === 'true';

@@ -4,7 +4,9 @@ import { listDirectory, readFileLimited } from '../ports/fs.js';
 import { capProblems, type Problem } from './problem.js';
 import { closest } from './suggest.js';
 import { checkSchema, describeValue } from './schema.js';
+import { checkReservedIds } from './ids.js';
 import { checkMeaning } from './semantic.js';
+import { checkVarDefaults } from './var-defaults.js';
 import { readSource, type ReadFileLimited } from './source.js';
 import type { RunbookDoc, RunbookSource } from './types.js';
 import { parseStrictYaml, type Locator } from './yaml.js';
@@ -46,7 +48,7 @@ export function parseRunbookText(text: string, file: string): { ok: true; doc: R
   const shape = checkSchema(value, locate);
   if (shape.length > 0) return { ok: false, problems: capProblems(shape) };
   const doc = value as RunbookDoc;
-  const meaning = checkMeaning(doc, locate);
+  const meaning = [...checkMeaning(doc, locate), ...checkReservedIds(doc, locate), ...checkVarDefaults(doc, locate)];
   if (meaning.length > 0) return { ok: false, problems: capProblems(meaning) };
   return { ok: true, doc, locate };
 }

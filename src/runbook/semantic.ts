@@ -3,7 +3,7 @@ import { compileExpression, type CelDialect, type CompiledExpression, type Refer
 import { parseJsonPath } from '../steps/json-path.js';
 import { compileTemplate, templatesInsideShellQuotes } from '../expr/template.js';
 import { parseDuration } from './duration.js';
-import type { Problem } from './problem.js';
+import { capProblems, type LazyProblem, type Problem } from './problem.js';
 import { didYouMean } from './suggest.js';
 import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
@@ -55,14 +55,15 @@ export function indexRunbook(doc: RunbookDoc): RunbookIndex {
 /** Where an expression is evaluated: decides which steps it may name. */
 type Scope = { kind: 'before'; order: number; what: string } | { kind: 'anywhere' };
 
+/** At most MAX_PROBLEMS problems, then one that counts the rest; hints that search the whole runbook are made only for those shown. */
 export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
-  const problems: Problem[] = [];
+  const problems: LazyProblem[] = [];
   const index = indexRunbook(doc);
-  const report = (path: Path, code: string, message: string, useKey = false) => {
+  const report = (path: Path, code: string, message: string | (() => string), useKey = false) => {
     const pos = useKey ? locate.key(path) : locate.value(path);
     problems.push({ file: locate.file, line: pos.line, col: pos.col, code, message });
   };
-  const reportInside = (path: Path, offset: number, code: string, message: string) => {
+  const reportInside = (path: Path, offset: number, code: string, message: string | (() => string)) => {
     const pos = locate.inside(path, offset);
     problems.push({ file: locate.file, line: pos.line, col: pos.col, code, message });
   };
@@ -96,7 +97,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         case 'steps': {
           const target = index.steps.get(ref.name);
           if (target === undefined) {
-            reportInside(path, where(ref), 'unknown-step', `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
+            reportInside(path, where(ref), 'unknown-step', () => `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
           } else if (ref.field !== undefined && !(STEP_FIELDS as readonly string[]).includes(ref.field)) {
             reportInside(path, baseOffset + (ref.fieldOffset ?? ref.offset), 'unknown-step-field', `steps.${ref.name}.${ref.field}: a step has no '${ref.field}'${didYouMean(ref.field, STEP_FIELDS) || ` (it has ${STEP_FIELDS.join(', ')})`}`);
           } else if (scope.kind === 'before' && target.order >= scope.order) {
@@ -109,8 +110,10 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
           const target = index.steps.get(ref.name);
           const isGate = index.gates.has(ref.name);
           if (!isGate && (target === undefined || !isManualStep(target.step))) {
-            const manual = [...index.steps.values()].filter((e) => isManualStep(e.step)).map((e) => e.step.id);
-            reportInside(path, where(ref), 'unknown-answer', `answers.${ref.name} names no confirm, checklist or ask step and no gate${didYouMean(ref.name, [...manual, ...index.gates.keys()])}`);
+            reportInside(path, where(ref), 'unknown-answer', () => {
+              const manual = [...index.steps.values()].filter((e) => isManualStep(e.step)).map((e) => e.step.id);
+              return `answers.${ref.name} names no confirm, checklist or ask step and no gate${didYouMean(ref.name, [...manual, ...index.gates.keys()])}`;
+            });
           } else if (target !== undefined && scope.kind === 'before' && target.order >= scope.order) {
             const why = target.order === scope.order ? 'is its own answer' : 'is asked after it';
             reportInside(path, where(ref), 'step-not-yet-run', `${scope.what} uses answers.${ref.name}, which ${why}; it can only use earlier answers`);
@@ -119,7 +122,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         }
         case 'vars':
           if (!varNames.includes(ref.name)) {
-            reportInside(path, where(ref), 'unknown-var', `vars.${ref.name} is not declared${didYouMean(ref.name, varNames) || `: add it under 'vars:' with a default value`}`);
+            reportInside(path, where(ref), 'unknown-var', () => `vars.${ref.name} is not declared${didYouMean(ref.name, varNames) || `: add it under 'vars:' with a default value`}`);
           }
           break;
         case 'run':
@@ -310,7 +313,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (channel.if !== undefined) checkCel(channel.if, [...path, 'if'], { kind: 'anywhere' }, true);
   });
 
-  return problems;
+  return capProblems(problems);
 }
 
 function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, message: string) => void): void {
