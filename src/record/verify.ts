@@ -7,13 +7,14 @@ import { stateDir } from '../ports/state-dir.js';
 import { loadRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import type { SchemaValidator } from '../runbook/schema.js';
-import { parseEnvelope, verifyEnvelope, type Envelope, type EnvelopeProblem, type ParsedEnvelope, type TrustedKey } from './dsse.js';
+import { verifyEnvelope, type Envelope, type ParsedEnvelope, type TrustedKey } from './dsse.js';
 import { loadPublicKey } from './keys.js';
 import { evaluateSignoffs, rolesListingKey, signoffRolesFromPredicate, type SignatureFacts, type SignoffRole, type SignoffTable } from './signoff.js';
 import { parseStatement, STATEMENT_PAYLOAD_TYPE, type RecordStatement, type StatementProblem } from './statement.js';
 
-/** A record is a few hundred KiB at most; anything this big is not one, and is refused before it is read whole. */
-export const MAX_RECORD_FILE_BYTES = 16 * 1024 * 1024;
+import { clip, parseRecordBytes, readRecordFile, type ReadProblem } from './read.js';
+
+export { MAX_RECORD_FILE_BYTES, parseRecordBytes, readRecordFile, type ReadProblem, type ReadRecordResult } from './read.js';
 
 /** Where trust comes from, besides `./.deployctl/keys/*.pub`. */
 export interface TrustOptions {
@@ -174,63 +175,6 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-export interface ReadProblem {
-  code: 'missing' | 'unreadable' | 'empty' | 'too-large' | 'not-json' | 'not-envelope';
-  /** One sentence naming the file and what is wrong with it. */
-  message: string;
-  /** The envelope's problems, one per line. */
-  details: string[];
-}
-
-export type ReadRecordResult = { ok: true; parsed: ParsedEnvelope; bytes: Uint8Array } | { ok: false; problem: ReadProblem };
-
-/** Read and strictly parse a record file. Never throws on a bad file; never looks inside the payload. */
-export function readRecordFile(file: string, cwd: string): ReadRecordResult {
-  const fail = (code: ReadProblem['code'], message: string, details: string[] = []): ReadRecordResult => ({ ok: false, problem: { code, message, details } });
-  let bytes: Uint8Array;
-  try {
-    const read = readFileLimited(path.resolve(cwd, file), MAX_RECORD_FILE_BYTES);
-    if (!read.ok) return fail('too-large', `${file} is ${read.size} bytes, more than the ${MAX_RECORD_FILE_BYTES / 1024 / 1024} MiB a record may be: it is not a deployment record`);
-    bytes = read.bytes;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return fail('missing', `${file}: no such file`);
-    if (code === 'EISDIR') return fail('unreadable', `${file} is a directory, not a record file`);
-    if (code === 'EACCES' || code === 'EPERM') return fail('unreadable', `${file}: permission denied`);
-    return fail('unreadable', `cannot read ${file}: ${(error as Error).message}`);
-  }
-  if (isBlank(bytes)) {
-    return fail('empty', `${file} is empty: it is not a deployment record (was it truncated while being copied?)`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (error) {
-    const truncated = /end of (JSON )?input|Unterminated/i.test((error as Error).message);
-    return fail('not-json', `${file} is not JSON${truncated ? ' (it ends too early: truncated?)' : ''}: it is not a deployment record`, [clip((error as Error).message)]);
-  }
-  const parsed = parseEnvelope(value);
-  if (!parsed.ok) {
-    return fail('not-envelope', `${file} is not a DSSE envelope (payloadType, payload, signatures): it is not a deployment record`, parsed.problems.slice(0, 10).map(formatEnvelopeProblem));
-  }
-  return { ok: true, parsed: parsed.parsed, bytes };
-}
-
-/** Empty, or only JSON whitespace. */
-function isBlank(bytes: Uint8Array): boolean {
-  for (const b of bytes) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return false;
-  return true;
-}
-
-function formatEnvelopeProblem(problem: EnvelopeProblem): string {
-  return clip(problem.message);
-}
-
-function clip(text: string): string {
-  const one = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-  return one.length > 200 ? `${one.slice(0, 200)}…` : one;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Verifying
 
@@ -288,6 +232,13 @@ export function verifyRecordFile(file: string, trust: Trust): RecordVerification
   const read = readRecordFile(file, trust.env.cwd);
   if (!read.ok) return { verdict: 'unreadable', file, problem: read.problem };
   return verifyParsedRecord(file, read.parsed, trust);
+}
+
+/** Parse and verify a record that is not a file (a database row); `label` names it. Never throws on bad input. */
+export function verifyRecordBytes(label: string, bytes: Uint8Array, trust: Trust): RecordVerification {
+  const read = parseRecordBytes(label, bytes);
+  if (!read.ok) return { verdict: 'unreadable', file: label, problem: read.problem };
+  return verifyParsedRecord(label, read.parsed, trust);
 }
 
 interface Attempt {
