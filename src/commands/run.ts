@@ -9,7 +9,6 @@ import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js'
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
-import { parseJournal, serializeEvent } from '../engine/journal.js';
 import { createMasker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, foldEvents, inFlightSteps, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
@@ -21,22 +20,9 @@ import { appendToFile } from '../ports/fs.js';
 import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
-import {
-  acquireLock,
-  hostLocks,
-  type AcquireResult,
-  type LockInfo,
-  currentUser,
-  isRunId,
-  findSealedRecord,
-  listRunIds,
-  newRunId,
-  openJournal,
-  readJournalText,
-  removeRecordTemporaries,
-  stateDir,
-  type StateDir,
-} from '../ports/state-dir.js';
+import { acquireLock, hostLocks, currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
+import { openStateStore, resolveState } from '../ports/state/location.js';
+import type { JournalWriter, LockRequest, LockResult, StateStore } from '../ports/state/store.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
@@ -48,6 +34,7 @@ import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { resumeCommand } from '../runbook/labels.js';
+import { inert } from '../inert.js';
 export { resumeCommand };
 
 export interface RunOptions {
@@ -63,6 +50,8 @@ export interface RunOptions {
   out?: string;
   /** This run's status-update cadence, overriding the runbook's `notify.status_every` (e.g. `30s`). */
   statusEvery?: string;
+  /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
+  state?: string;
 }
 
 export interface RunPorts {
@@ -111,7 +100,8 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const interactive = isInteractive(options, ports);
   const statusEveryMs = options.statusEvery !== undefined ? parseStatusEvery(options.statusEvery) : undefined;
   const dryRun = options.dryRun === true;
-  const dir = stateDir(env, ports.cwd);
+  // The run's state (journal, lock, records) in the store; keys and the local copy of the record in `dir`.
+  const { location, localDir: dir } = resolveState(options.state, env, ports.cwd);
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
 
@@ -131,21 +121,27 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
   const provisionalRunId = typeof options.resume === 'string' ? options.resume : newRunId(clock.now());
-  const lock = dryRun ? undefined : lockRunbook(dir, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, stateRoot: dir.root, cwd: ports.cwd }, ports);
+  const store = dryRun ? undefined : await openStateStore(location);
   try {
-    if (lock?.ok) faultPoint('after-lock');
-    if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
-    const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
-    // What a resumed run already has (finished steps, decided gates) needs no answer now.
-    if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
-    // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
-    const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
-    const runId = resumed?.runId ?? provisionalRunId;
-    if (resumed && lock?.ok) lock.setRunId(runId);
-    const vars = resumed ? resumed.state.vars : newVars!;
-    return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+    const lock = store === undefined ? undefined : await lockRunbook(store, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, ...(store.directory !== undefined ? { stateRoot: store.directory } : {}), cwd: ports.cwd }, ports);
+    try {
+      if (lock?.ok) faultPoint('after-lock');
+      if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
+      const resumed = resuming ? await findRunToResume(store!, runbook, options.resume as string | true, ports.cwd) : undefined;
+      // What a resumed run already has (finished steps, decided gates) needs no answer now.
+      if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
+      // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
+      const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
+      const runId = resumed?.runId ?? provisionalRunId;
+      if (resumed && lock?.ok) await lock.setRunId(runId);
+      const vars = resumed ? resumed.state.vars : newVars!;
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+    } finally {
+      // A lock whose connection is gone was released with it.
+      if (lock?.ok) await lock.release().catch(() => undefined);
+    }
   } finally {
-    if (lock?.ok) lock.release();
+    await store?.close();
   }
 }
 
@@ -155,6 +151,10 @@ interface LockedRun {
   options: RunOptions;
   ports: RunPorts;
   dir: StateDir;
+  /** The run's state; undefined for a dry run, which keeps none. */
+  store: StateStore | undefined;
+  /** Aborted when the lock can no longer be trusted (its database connection was lost). */
+  lost: AbortSignal | undefined;
   interactive: boolean;
   dryRun: boolean;
   statusEveryMs: number | undefined;
@@ -170,7 +170,7 @@ interface LockedRun {
 
 /** Everything that happens while this process holds the runbook's lock. */
 async function runLocked(run: LockedRun): Promise<number> {
-  const { file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
+  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
   const { io, env, clock } = ports;
   const { doc } = runbook;
   if (resumed) removeRecordTemporaries(dir, resumed.runId);
@@ -178,12 +178,16 @@ async function runLocked(run: LockedRun): Promise<number> {
     // Every step already has its outcome in the journal: run nothing again, only seal the record the crash cut short.
     const finished = resumed.state.finished!;
     io.err(
-      `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
+      `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${store!.directory !== undefined ? path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir : store!.where} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
+  if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
+    // A shared store: the crashed session ran elsewhere, where its steps' processes cannot be seen from here.
+    io.err(`deployctl: warning: run ${resumed.runId} was started on ${resumed.state.host}; from ${os.hostname()} deployctl cannot see whether a step it started there is still running: check that host before answering what was in flight`);
+  }
   if (resumed && !interactive && options.inFlight === undefined) {
     // Nobody to ask: say so now, before the journal and a record of a session that could do nothing. After the lock:
     // while the other session still runs, its step is not "in flight", it is running, and the lock says so.
@@ -196,15 +200,29 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
   }
 
-  const journal = dryRun ? undefined : openJournal(dir, runId);
-  const reporter = createListrReporter(doc, { interactive, screen: ports.screen, signal: ports.signal, ...(resumed ? { resumed: resumed.state } : {}) });
+  // The store can fail under a running run (the database gone, the lock's session lost): the run stops then, as on an
+  // interrupt, and every effect waits for its journal entry to be stored first (write-ahead), so the journal a resume
+  // reads never lags behind what was done.
+  const stateLost = new AbortController();
+  const stopForState = (error: unknown) => {
+    if (stateLost.signal.aborted) return;
+    io.err(`\ndeployctl: ${(error as Error).message}: stopping the run; the journal keeps every event stored until now`);
+    stateLost.abort('state store lost');
+  };
+  if (run.lost?.aborted) stopForState(run.lost.reason);
+  run.lost?.addEventListener('abort', () => stopForState(run.lost!.reason), { once: true });
+  const signal = AbortSignal.any([ports.signal, stateLost.signal]);
+  const journal = store === undefined ? undefined : await store.openJournal(runId, { runbook: doc.name }, stopForState);
+  const exec = writeAhead(journal, ports.exec, notRun);
+  const send = writeAhead(journal, ports.send, notSent);
+  const reporter = createListrReporter(doc, { interactive, screen: ports.screen, signal, ...(resumed ? { resumed: resumed.state } : {}) });
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];
   const notifier = createNotifier({
     doc,
     clock,
-    send: ports.send,
+    send,
     appendFile: appendToFile,
     resolvePath: (f) => path.resolve(ports.cwd, f),
     env: definedEnv(env),
@@ -221,7 +239,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
     const policy = journalPolicy(masked);
-    if (policy !== 'skip') journal?.append(serializeEvent(masked), policy === 'fsync');
+    if (policy !== 'skip') journal?.append(masked, policy === 'fsync');
     if (masked.kind === 'step-started') faultPoint('after-step-started');
     if (masked.kind === 'step-finished') faultPoint('after-step-finished');
     recorded = applyEvent(recorded, masked);
@@ -243,12 +261,12 @@ async function runLocked(run: LockedRun): Promise<number> {
             toolVersion: packageVersion(),
             vars,
             dryRun,
-            signal: ports.signal,
+            signal,
             ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
           },
           {
-            exec: ports.exec,
-            send: ports.send,
+            exec,
+            send,
             clock,
             prompter: reporter.prompter,
             answers,
@@ -268,8 +286,10 @@ async function runLocked(run: LockedRun): Promise<number> {
       await rendering;
       await notifier.finish();
     } finally {
-      journal?.close();
+      await journal?.close();
     }
+    // Stopped because the state failed, not by a signal: not a 130.
+    if (stateLost.signal.aborted && result.exitCode === ExitCode.interrupted) result = { ...result, exitCode: ExitCode.failed };
 
     // What is printed comes from the masked events, never from the engine's own (unmasked) state.
     if (dryRun) {
@@ -279,14 +299,24 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
   }
 }
+
+/** `effect`, run only once every journal entry before it is stored; `refused` when the store has failed. */
+function writeAhead<Request, Result>(journal: JournalWriter | undefined, effect: (request: Request) => Promise<Result>, refused: () => Result): (request: Request) => Promise<Result> {
+  if (journal === undefined) return effect;
+  return async (request) => ((await journal.flushed()) ? effect(request) : refused());
+}
+
+const notRun = () => ({ exitCode: null, signal: null, timedOut: false, interrupted: true, durationMs: 0 });
+const notSent = () => ({ ok: false as const, error: 'not sent: the state store failed', durationMs: 0, timedOut: false });
 
 interface SealInputs {
   file: string;
   runbook: LoadedRunbook;
   dir: StateDir;
+  store: StateStore;
   runId: string;
   state: RunState;
   result: RunResult;
@@ -299,71 +329,95 @@ interface SealInputs {
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): number {
+async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): Promise<number> {
   const { io, clock } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
+  const now = clock.now();
+  const name = recordFileName(doc.name, runId, now);
   try {
-    const now = clock.now();
     const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now }));
-    const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
+    const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
-    io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
+    io.err(`  the journal (${store.directory !== undefined ? path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`}) still holds every event of the run`);
     io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId)));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
+  // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
+  try {
+    const stored = await store.saveRecord({ name, runId, runbook: doc.name, status: state.finished?.status ?? result.status, sealedAt: now, text: JSON.stringify(sealed.envelope, null, 2) + '\n', file: sealed.path });
+    if (stored !== sealed.path) io.err(`deployctl: the record is stored in the state too: ${stored}`);
+  } catch (error) {
+    io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in ${store.where}: ${(error as Error).message}`);
+  }
   io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId)));
   return result.exitCode;
+}
+
+type HeldLock = Extract<LockResult, { ok: true }>;
+
+/**
+ * One run of a runbook at a time: the state's lock (a lock file, or an advisory lock every machine on the same
+ * database sees), and a host-wide one, so a run from another directory (another checkout, or runbooks/ itself) cannot
+ * deploy the same runbook at the same time. Throws when either is held.
+ */
+async function lockRunbook(store: StateStore, name: string, info: LockRequest, ports: RunPorts): Promise<HeldLock> {
+  const refuse = (lock: Extract<LockResult, { ok: false }>): never => {
+    const h = lock.holder;
+    const where = h?.cwd !== undefined && h.cwd !== ports.cwd ? `, from ${h.cwd}` : '';
+    const elsewhere = h !== undefined && h.host !== os.hostname();
+    throw new CliError(
+      h ? `another run of ${name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}${where}` : `another run of ${name} holds ${lock.where}`,
+      {
+        exitCode: ExitCode.usage,
+        // A dead holder on this host is taken over by itself; one on another host sharing a directory cannot be
+        // checked from here; one on another host sharing a database releases the lock when its session ends.
+        hint: `wait for it to finish (deployctl status${store.directory === undefined ? ', with the same --state,' : ''} shows it)${
+          elsewhere && lock.file !== undefined
+            ? `; if pid ${h!.pid} is no longer running on ${h!.host}, remove ${lock.file}`
+            : elsewhere
+              ? `; if ${h!.host} crashed, the database releases its lock as soon as it sees the connection gone (about a minute at most)`
+              : ''
+        }`,
+      },
+    );
+  };
+  const state = await store.lock(name, info, ports.clock.now());
+  if (!state.ok) return refuse(state);
+  let host: ReturnType<typeof acquireLock>;
+  try {
+    host = acquireLock(hostLocks(ports.env), name, info, ports.clock.now());
+  } catch (error) {
+    await state.release();
+    throw error;
+  }
+  if (!host.ok) {
+    await state.release();
+    return refuse({ ok: false, holder: host.holder, where: host.file, file: host.file });
+  }
+  const replacedStale = state.replacedStale ?? host.replacedStale;
+  return {
+    ok: true,
+    release: async () => {
+      host.release();
+      await state.release();
+    },
+    setRunId: async (runId) => {
+      await state.setRunId(runId);
+      host.setRunId(runId);
+    },
+    ...(replacedStale !== undefined ? { replacedStale } : {}),
+    lost: state.lost,
+  };
 }
 
 /**
  * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
  * run the step beside itself: refuse until it is gone.
  */
-type HeldLock = Extract<AcquireResult, { ok: true }>;
-
-/**
- * One run of a runbook at a time: the state directory's lock, and a host-wide one, so a run from another directory
- * (another checkout, or runbooks/ itself) cannot deploy the same runbook at the same time. Throws when either is held.
- */
-function lockRunbook(dir: StateDir, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, ports: RunPorts): HeldLock {
-  const refuse = (lock: Extract<AcquireResult, { ok: false }>): never => {
-    const h = lock.holder;
-    const where = h?.cwd !== undefined && h.cwd !== ports.cwd ? `, from ${h.cwd}` : '';
-    throw new CliError(
-      h ? `another run of ${name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}${where}` : `another run of ${name} holds the lock ${lock.file}`,
-      {
-        exitCode: ExitCode.usage,
-        // A dead holder on this host is taken over by itself; one on another host (a shared state directory) cannot be checked from here.
-        hint: `wait for it to finish (deployctl status shows it)${h !== undefined && h.host !== os.hostname() ? `; if pid ${h.pid} is no longer running on ${h.host}, remove ${lock.file}` : ''}`,
-      },
-    );
-  };
-  const local = acquireLock(dir, name, info, ports.clock.now());
-  if (!local.ok) return refuse(local);
-  const host = acquireLock(hostLocks(ports.env), name, info, ports.clock.now());
-  if (!host.ok) {
-    local.release();
-    return refuse(host);
-  }
-  const replacedStale = local.replacedStale ?? host.replacedStale;
-  return {
-    ok: true,
-    release: () => {
-      host.release();
-      local.release();
-    },
-    setRunId: (runId) => {
-      local.setRunId(runId);
-      host.setRunId(runId);
-    },
-    ...(replacedStale !== undefined ? { replacedStale } : {}),
-  };
-}
-
 function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
   if (resumed.state.host !== os.hostname()) return;
   const refuse = (stepId: string, pgid: number): never => {
@@ -441,28 +495,36 @@ interface RunToResume {
   sealOnly?: boolean;
 }
 
-function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
+async function findRunToResume(store: StateStore, runbook: LoadedRunbook, which: string | true, cwd: string): Promise<RunToResume> {
   const { doc, source } = runbook;
   if (which !== true && !isRunId(which)) throw notARunId(which);
-  const candidates = which === true ? listRunIds(dir) : [which];
+  const runsWhere = store.directory !== undefined ? path.join(store.where, 'runs') : store.where;
+  const candidates = which === true ? (await store.listRuns()).filter((r) => r.runbook === undefined || r.runbook === doc.name).map((r) => r.runId) : [which];
   for (const runId of candidates) {
-    const text = readJournalText(dir, runId);
-    if (text === undefined) {
-      if (which !== true) throw new CliError(`no run ${runId} in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'deployctl record list and deployctl status show the runs there' });
+    const read = await store.readRun(runId);
+    if (read === undefined) {
+      if (which !== true) throw new CliError(`no run ${runId} in ${runsWhere}`, { hint: 'deployctl record list and deployctl status show the runs there' });
       continue;
     }
-    const state = foldEvents(parseJournal(text).events);
+    const state = foldEvents(read.events);
     if (state.runbook?.name !== doc.name) {
       if (which !== true) throw new CliError(`run ${runId} is a run of ${state.runbook?.name ?? 'an unknown runbook'}, not of ${doc.name}`);
       continue;
     }
     if (state.dryRun) continue;
-    const record = state.finished !== undefined ? findSealedRecord(dir, runId, state.finished.status) : undefined;
+    // What a resume skips and decides comes from the journal: one changed after it was written is not resumed from.
+    if (read.chain.status === 'broken') {
+      throw new CliError(`the journal of run ${runId} does not verify: it was changed after it was written; nothing was run`, {
+        details: read.chain.problems.map((p) => `  ${inert(p)}`),
+        hint: `deployctl will not resume from it. deployctl status ${runId} shows what it says; start a new run without --resume`,
+      });
+    }
+    const record = state.finished !== undefined ? await store.findSealedRecord(runId, state.finished.status) : undefined;
     // Only the newest run is a candidate: resuming an older, interrupted run after a newer one ended would put its
     // old vars (an old version) back on top of the newer deployment.
     const sealOnly = state.finished !== undefined && !isRunResumable(state) && record === undefined;
     if (!isRunResumable(state) && !sealOnly) {
-      const shown = record !== undefined ? `; its record is ${path.relative(cwd, record) || record}` : '';
+      const shown = record !== undefined ? `; its record is ${path.isAbsolute(record) ? path.relative(cwd, record) || record : record}` : '';
       const named = which === true ? `the newest run of ${doc.name}, ${runId},` : `run ${runId}`;
       throw new CliError(`${named} already ended (${state.finished?.status ?? 'aborted'})${shown}; there is nothing to resume`, {
         hint: which === true ? 'start a new run without --resume; to continue an older run on purpose, name it: --resume <run-id>' : 'start a new run without --resume',
@@ -475,7 +537,7 @@ function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | 
     }
     return sealOnly ? { runId, state, sealOnly } : { runId, state };
   }
-  throw new CliError(`no run of ${doc.name} to resume in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'start a new run without --resume' });
+  throw new CliError(`no run of ${doc.name} to resume in ${runsWhere}`, { hint: 'start a new run without --resume' });
 }
 
 function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv, dir: StateDir, io: Io): KeyObject {

@@ -1,5 +1,6 @@
 // Where the state lives: `--state`, else $DEPLOYCTL_STATE, else the local directory; opens the matching adapter (PostgreSQL's only when asked for, so `pg` loads only then).
 import * as path from 'node:path';
+import { ExitCode } from '../../errors.js';
 import { stateDir, stateDirAt, type StateDir } from '../state-dir.js';
 import { directoryStateStore } from './local.js';
 import { StateStoreError, type StateStore } from './store.js';
@@ -32,9 +33,9 @@ export function resolveState(option: string | undefined, env: NodeJS.ProcessEnv,
   if (POSTGRES_URL.test(spec)) return { location: { kind: 'postgres', url: spec, shown: maskUrl(spec) }, localDir: stateDir(env, cwd) };
   const scheme = ANY_URL.exec(spec);
   if (scheme !== null) {
-    throw new StateStoreError(`${from} ${maskUrl(spec)}: deployctl keeps state in PostgreSQL (postgres://…) or in a directory, not in ${scheme[1]}://`, 'give a postgres://user@host/database URL, or a directory path');
+    throw new StateStoreError(`${from} ${maskUrl(spec)}: deployctl keeps state in PostgreSQL (postgres://…) or in a directory, not in ${scheme[1]}://`, 'give a postgres://user@host/database URL, or a directory path', ExitCode.usage);
   }
-  if (spec.trim() === '') throw new StateStoreError(`${from} is empty`, 'give a postgres://user@host/database URL, or a directory path');
+  if (spec.trim() === '') throw new StateStoreError(`${from} is empty`, 'give a postgres://user@host/database URL, or a directory path', ExitCode.usage);
   const dir = stateDirAt(path.resolve(cwd, spec));
   return { location: { kind: 'directory', dir, shown: shownPath(cwd, dir.root) }, localDir: dir };
 }

@@ -28,6 +28,7 @@
 // - Sealed records are stored too (a table; locally the records directory), so `record list --state …` shows the
 //   team's history wherever it ran. Private keys never go into a store.
 import type { RunEvent } from '../../engine/events.js';
+import { CliError, ExitCode } from '../../errors.js';
 import type { LockInfo } from '../state-dir.js';
 import type { ChainCheck } from './chain.js';
 
@@ -201,12 +202,13 @@ export interface StoredRecord {
   bytes?: Uint8Array;
 }
 
-/** A store that cannot do what was asked (unreachable, a newer schema, a bad URL): printed as a user-facing error at the boundary. */
-export class StateStoreError extends Error {
-  readonly hint: string | undefined;
-  constructor(message: string, hint?: string) {
-    super(message);
+/**
+ * A store that cannot do what was asked (unreachable, a newer schema, no such run): a user-facing error, printed once at
+ * the boundary like every CliError. Exit 1 by default (the state failed); 2 when the URL itself is wrong.
+ */
+export class StateStoreError extends CliError {
+  constructor(message: string, hint?: string, exitCode: number = ExitCode.failed) {
+    super(message, { exitCode, ...(hint !== undefined ? { hint } : {}) });
     this.name = 'StateStoreError';
-    this.hint = hint;
   }
 }
