@@ -29,6 +29,7 @@ const BENCHMARKS = [
   { name: 'preflight-probes', script: 'preflight-probes.mjs', args: [] },
   { name: 'output-memory', script: 'output-memory.mjs', args: [] },
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
+  { name: 'state-latency', script: 'state-latency.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);

@@ -21,7 +21,7 @@ import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
 import { acquireLock, hostLocks, currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
-import { openStateStore, resolveState } from '../ports/state/location.js';
+import { maskUrl, openStateStore, resolveState } from '../ports/state/location.js';
 import type { JournalWriter, LockRequest, LockResult, StateStore } from '../ports/state/store.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
@@ -34,6 +34,7 @@ import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { resumeCommand } from '../runbook/labels.js';
+import { shellQuote } from '../expr/template.js';
 import { inert } from '../inert.js';
 export { resumeCommand };
 
@@ -232,7 +233,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeCommand(file, runId),
+    resumeCommand: resumeWith(file, runId, options),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -303,6 +304,11 @@ async function runLocked(run: LockedRun): Promise<number> {
   }
 }
 
+/** The resume command, naming the state when it was given on the command line (a password in it shows as ***: put the URL in DEPLOYCTL_STATE). */
+function resumeWith(file: string, runId: string, options: Pick<RunOptions, 'state'>): string {
+  return `${resumeCommand(file, runId)}${options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : ''}`;
+}
+
 /** `effect`, run only once every journal entry before it is stored; `refused` when the store has failed. */
 function writeAhead<Request, Result>(journal: JournalWriter | undefined, effect: (request: Request) => Promise<Result>, refused: () => Result): (request: Request) => Promise<Result> {
   if (journal === undefined) return effect;
@@ -343,7 +349,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal (${store.directory !== undefined ? path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`}) still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId)));
+    io.out(formatRunSummary(doc, shown(), undefined, resumeWith(file, runId, options)));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
   // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
@@ -351,9 +357,9 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
     const stored = await store.saveRecord({ name, runId, runbook: doc.name, status: state.finished?.status ?? result.status, sealedAt: now, text: JSON.stringify(sealed.envelope, null, 2) + '\n', file: sealed.path });
     if (stored !== sealed.path) io.err(`deployctl: the record is stored in the state too: ${stored}`);
   } catch (error) {
-    io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in ${store.where}: ${(error as Error).message}`);
+    io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in the state: ${(error as Error).message}`);
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId)));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options)));
   return result.exitCode;
 }
 

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore, resolveState } from '../../src/ports/state/location.js';
 import type { StateStore, StateUpdate } from '../../src/ports/state/store.js';
-import { assertBuilt, killAllClis, killTree, reapProcessesIn, readRecord, recordFiles, runCli, spawnCli, stackTraceLines, verifyWithOpenssl, waitFor, type CliResult } from '../helpers/cli.js';
+import { assertBuilt, killAllClis, killTree, processesIn, reapProcessesIn, readRecord, recordFiles, runCli, spawnCli, stackTraceLines, verifyWithOpenssl, waitFor, type CliResult } from '../helpers/cli.js';
 import { createTestDatabase, PASSWORD, PASSWORD_ROLE, type TestDatabase } from '../helpers/postgres.js';
 
 const SLOW = 120_000;
@@ -157,6 +157,36 @@ phases:
     } finally {
       await blocker.end();
     }
+  });
+
+  it('stops the run, exit 1, when the database connection holding its lock is lost; another machine resumes it', async () => {
+    const yaml = `
+version: 1
+name: cutoff
+roles: { ops: { title: Ops } }
+phases:
+  - id: p
+    steps:
+      - { id: s1, owner: ops, run: "touch started; if [ ! -f ${root}/cutoff-go ]; then sleep 30; fi" }
+      - { id: s2, owner: ops, run: "true" }
+`;
+    const a = machine('cutoff', yaml);
+    const b = machine('cutoff', yaml);
+    const env = { DEPLOYCTL_STATE: db.url };
+    const run = spawnCli(['run', 'cutoff.yaml'], { cwd: a, env });
+    await waitFor('the step to be running', () => fs.existsSync(path.join(a, 'started')));
+    // The server ends the session (a restart, a failover, a network cut look the same to deployctl).
+    expect(db.psql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'deployctl'`)).toBe('1');
+    const stopped = clean(await run.result, 'the cut-off run');
+    expect(stopped.code, stopped.stderr).toBe(1);
+    expect(stopped.stderr).toContain('lost the connection to the state database');
+    expect(stopped.stderr).toContain('stopping the run');
+    expect(stopped.stdout).toContain('ABORTED');
+    // Its step went with it: nothing of it runs on.
+    await waitFor('the step to be gone', () => processesIn(a).length === 0, 10_000);
+    fs.writeFileSync(path.join(root, 'cutoff-go'), '');
+    const resumed = clean(await runCli(['run', 'cutoff.yaml', '--resume', '--in-flight', 'rerun'], { cwd: b, env }), 'resume');
+    expect(resumed.code, resumed.stderr).toBe(0);
   });
 
   it('never prints the password of the URL, whatever goes wrong', async () => {

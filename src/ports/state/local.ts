@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import type { RunEvent } from '../../engine/events.js';
 import { parseJournalEntries } from '../../engine/journal.js';
 import { writeNewFile } from '../fs.js';
-import { recordFilesNewestFirst } from '../../record/list.js';
 import {
   acquireLock,
   findSealedRecord,
@@ -16,6 +15,7 @@ import {
   lockHolder,
   openJournal,
   readJournalText,
+  recordFilesNewestFirst,
   type StateDir,
 } from '../state-dir.js';
 import { chainedLine, checkChain, hashLine } from './chain.js';

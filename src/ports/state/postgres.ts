@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
+import { ExitCode } from '../../errors.js';
 import type { RunEvent } from '../../engine/events.js';
 import { currentUser, isRunId, isSealedRecordOf, sortRunIdsNewestFirst, type LockInfo } from '../state-dir.js';
 import { chainedLine, checkChain, entriesFromRows, hashLine, type StoredRow } from './chain.js';
@@ -37,15 +38,14 @@ export type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: strin
 
 /** Connect to `url` (shown as `shown`), create or migrate the schema, and return the store. Errors are StateStoreErrors without the password. */
 export async function openPostgresStore(url: string, shown: string): Promise<StateStore> {
-  const describe = errorDescriber(url, shown);
-  const connect = () => connectClient(url, describe);
-  const client = await connect();
+  const { describe, clean } = errorDescriber(url, shown);
+  const client = await connectClient(url, describe, 'deployctl');
   // The session is the lock's holder: when it ends unasked (the server restarted, the network went), say so.
   let closing = false;
   const lost = new AbortController();
   const onLost = (error?: Error) => {
     if (closing || lost.signal.aborted) return;
-    lost.abort(new StateStoreError(`lost the connection to the state database ${shown}${error ? `: ${describe(error).message}` : ''}`));
+    lost.abort(new StateStoreError(`lost the connection to the state database ${shown}${error ? ` (${clean(error.message)})` : ''}`));
   };
   client.on('error', onLost);
   client.on('end', () => onLost());
@@ -176,7 +176,8 @@ export async function openPostgresStore(url: string, shown: string): Promise<Sta
 
     async subscribe(runId: string, options: SubscribeOptions, listener: (update: StateUpdate) => void): Promise<Subscription> {
       await requireRun(runId);
-      return subscribeToRun({ connect, runId, options, listener, shown, describe });
+      // Its own session (LISTEN waits on it), named so that pg_stat_activity tells a subscriber from a run.
+      return subscribeToRun({ connect: () => connectClient(url, describe, 'deployctl subscriber'), runId, options, listener, shown, describe });
     },
 
     async saveRecord(record: RecordToSave): Promise<string> {
@@ -330,13 +331,13 @@ function parseLockInfo(text: string): LockInfo | undefined {
   }
 }
 
-async function connectClient(url: string, describe: (error: unknown) => StateStoreError): Promise<pg.Client> {
+async function connectClient(url: string, describe: (error: unknown) => StateStoreError, applicationName: string): Promise<pg.Client> {
   let client: pg.Client;
   try {
     const config = parseIntoClientConfig(url);
     // As libpq does: without a user in the URL, $PGUSER, else the name of the user running deployctl ($USER may be unset).
     const user = config.user !== undefined && config.user !== '' ? config.user : (process.env['PGUSER'] ?? process.env['USER'] ?? os.userInfo().username);
-    client = new pg.Client({ ...config, user, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'deployctl' });
+    client = new pg.Client({ ...config, user, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: applicationName });
   } catch (error) {
     throw describe(error);
   }
@@ -354,17 +355,19 @@ async function connectClient(url: string, describe: (error: unknown) => StateSto
   return client;
 }
 
-/** Turn a driver error into a sentence that names the database (password masked) and the likely fix. */
-function errorDescriber(url: string, shown: string): (error: unknown) => StateStoreError {
+/** Turn a driver error into a sentence that names the database (password masked) and the likely fix; `clean` masks the password in any text. */
+function errorDescriber(url: string, shown: string): { describe: (error: unknown) => StateStoreError; clean: (text: string) => string } {
   const secrets = urlSecrets(url);
   const clean = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
-  return (error: unknown) => {
+  const describe = (error: unknown): StateStoreError => {
     if (error instanceof StateStoreError) return error;
     const e = error as { code?: string; message?: string };
     const message = clean(String(e.message ?? error));
     const at = `the state database ${shown}`;
     const described = (() => {
       switch (e.code) {
+        case 'ERR_INVALID_URL':
+          return new StateStoreError(`${shown} is not a valid URL: ${message}`, 'write it as postgres://user:password@host:port/database, or postgres:///database?host=/socket/dir', ExitCode.usage);
         case 'ECONNREFUSED':
         case 'ENOENT':
           return new StateStoreError(`cannot connect to ${at}: ${message}`, 'is PostgreSQL running there? check the host, port and socket directory in the URL');
@@ -385,4 +388,5 @@ function errorDescriber(url: string, shown: string): (error: unknown) => StateSt
     (described as { cause?: unknown }).cause = { code: e.code };
     return described;
   };
+  return { describe, clean };
 }

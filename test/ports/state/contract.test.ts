@@ -384,3 +384,37 @@ describe('journals written before the hash chain (local directory)', () => {
     expect(read!.events.map((e) => e.kind)).toEqual(['run-started', 'run-resumed']);
   });
 });
+
+describe('a PostgreSQL subscriber whose connection is lost', () => {
+  it('says so, reconnects, and delivers what was appended meanwhile and after, in order', async () => {
+    const database = createTestDatabase();
+    const store = await openStateStore(resolveState(database.url, {}, tempDir()).location);
+    try {
+      const runId = newRunId(T0 + 800);
+      const journal = await store.openJournal(runId, { runbook: 'demo' }, () => undefined);
+      journal.append(started(runId), true);
+      await journal.flushed();
+      const seen = collector();
+      const subscription = await store.subscribe(runId, {}, seen.listener);
+      try {
+        await seen.until('event', 1);
+        // The server ends the listening session (a restart or a failover looks the same).
+        expect(database.psql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'deployctl subscriber'`)).toBe('1');
+        const [problem] = await seen.until('problem', 1);
+        expect(problem).toMatchObject({ message: expect.stringContaining('lost the connection') });
+        journal.append(step('while-away', T0 + 801), true);
+        await journal.flushed();
+        await seen.until('event', 2);
+        journal.append(step('after', T0 + 802), true);
+        await journal.flushed();
+        const events = await seen.until('event', 3);
+        expect(events.map((u) => (u.kind === 'event' ? u.seq : 0))).toEqual([1, 2, 3]);
+      } finally {
+        await subscription.close();
+        await journal.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
