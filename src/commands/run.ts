@@ -20,9 +20,10 @@ import { appendToFile } from '../ports/fs.js';
 import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
-import { acquireLock, hostLocks, currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
-import { maskUrl, openStateStore, resolveState } from '../ports/state/location.js';
-import type { JournalWriter, LockRequest, LockResult, StateStore } from '../ports/state/store.js';
+import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
+import { openStateStore, resolveState } from '../ports/state/location.js';
+import type { StateStore } from '../ports/state/store.js';
+import { lockRunbook, notRun, notSent, resumeWith, writeAhead } from './run-state.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
@@ -34,7 +35,6 @@ import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { resumeCommand } from '../runbook/labels.js';
-import { shellQuote } from '../expr/template.js';
 import { inert } from '../inert.js';
 export { resumeCommand };
 
@@ -304,20 +304,6 @@ async function runLocked(run: LockedRun): Promise<number> {
   }
 }
 
-/** The resume command, naming the state when it was given on the command line (a password in it shows as ***: put the URL in DEPLOYCTL_STATE). */
-function resumeWith(file: string, runId: string, options: Pick<RunOptions, 'state'>): string {
-  return `${resumeCommand(file, runId)}${options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : ''}`;
-}
-
-/** `effect`, run only once every journal entry before it is stored; `refused` when the store has failed. */
-function writeAhead<Request, Result>(journal: JournalWriter | undefined, effect: (request: Request) => Promise<Result>, refused: () => Result): (request: Request) => Promise<Result> {
-  if (journal === undefined) return effect;
-  return async (request) => ((await journal.flushed()) ? effect(request) : refused());
-}
-
-const notRun = () => ({ exitCode: null, signal: null, timedOut: false, interrupted: true, durationMs: 0 });
-const notSent = () => ({ ok: false as const, error: 'not sent: the state store failed', durationMs: 0, timedOut: false });
-
 interface SealInputs {
   file: string;
   runbook: LoadedRunbook;
@@ -361,63 +347,6 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   }
   io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options)));
   return result.exitCode;
-}
-
-type HeldLock = Extract<LockResult, { ok: true }>;
-
-/**
- * One run of a runbook at a time: the state's lock (a lock file, or an advisory lock every machine on the same
- * database sees), and a host-wide one, so a run from another directory (another checkout, or runbooks/ itself) cannot
- * deploy the same runbook at the same time. Throws when either is held.
- */
-async function lockRunbook(store: StateStore, name: string, info: LockRequest, ports: RunPorts): Promise<HeldLock> {
-  const refuse = (lock: Extract<LockResult, { ok: false }>): never => {
-    const h = lock.holder;
-    const where = h?.cwd !== undefined && h.cwd !== ports.cwd ? `, from ${h.cwd}` : '';
-    const elsewhere = h !== undefined && h.host !== os.hostname();
-    throw new CliError(
-      h ? `another run of ${name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}${where}` : `another run of ${name} holds ${lock.where}`,
-      {
-        exitCode: ExitCode.usage,
-        // A dead holder on this host is taken over by itself; one on another host sharing a directory cannot be
-        // checked from here; one on another host sharing a database releases the lock when its session ends.
-        hint: `wait for it to finish (deployctl status${store.directory === undefined ? ', with the same --state,' : ''} shows it)${
-          elsewhere && lock.file !== undefined
-            ? `; if pid ${h!.pid} is no longer running on ${h!.host}, remove ${lock.file}`
-            : elsewhere
-              ? `; if ${h!.host} crashed, the database releases its lock as soon as it sees the connection gone (about a minute at most)`
-              : ''
-        }`,
-      },
-    );
-  };
-  const state = await store.lock(name, info, ports.clock.now());
-  if (!state.ok) return refuse(state);
-  let host: ReturnType<typeof acquireLock>;
-  try {
-    host = acquireLock(hostLocks(ports.env), name, info, ports.clock.now());
-  } catch (error) {
-    await state.release();
-    throw error;
-  }
-  if (!host.ok) {
-    await state.release();
-    return refuse({ ok: false, holder: host.holder, where: host.file, file: host.file });
-  }
-  const replacedStale = state.replacedStale ?? host.replacedStale;
-  return {
-    ok: true,
-    release: async () => {
-      host.release();
-      await state.release();
-    },
-    setRunId: async (runId) => {
-      await state.setRunId(runId);
-      host.setRunId(runId);
-    },
-    ...(replacedStale !== undefined ? { replacedStale } : {}),
-    lost: state.lost,
-  };
 }
 
 /**

@@ -9,7 +9,8 @@ import { readLocalRun } from '../ports/state/local.js';
 import { openStateStore, resolveState } from '../ports/state/location.js';
 import type { JournalRead, StateStore } from '../ports/state/store.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { resumeCommand, roleLabel, stepTitle } from '../runbook/labels.js';
+import { roleLabel, stepTitle } from '../runbook/labels.js';
+import { resumeWith } from './run-state.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
 import { inert } from '../inert.js';
@@ -30,13 +31,13 @@ export async function statusCommand(runId: string | undefined, ports: StatusPort
   if (runId !== undefined && !isRunId(runId)) throw new CliError(`'${runId}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl status with no argument shows the running deployment' });
   const store = await openStateStore(resolveState(options.state, ports.env, ports.cwd).location);
   try {
-    return await statusFrom(store, runId, ports);
+    return await statusFrom(store, runId, ports, options);
   } finally {
     await store.close();
   }
 }
 
-async function statusFrom(store: StateStore, runId: string | undefined, ports: StatusPorts): Promise<number> {
+async function statusFrom(store: StateStore, runId: string | undefined, ports: StatusPorts, options: StatusOptions): Promise<number> {
   const { io } = ports;
   const runsWhere = store.directory !== undefined ? path.join(store.where, 'runs') : store.where;
   let chosen: { runId: string; state: RunState; cwd: string; read: JournalRead } | undefined;
@@ -77,7 +78,7 @@ async function statusFrom(store: StateStore, runId: string | undefined, ports: S
       io.out(`No deployment is running${ids.length > 0 ? '' : ` (no runs in ${runsWhere})`}.`);
       const states = new Map<string, RunState | undefined>();
       for (const id of ids) states.set(id, (await readOf(id))?.state);
-      for (const line of unfinishedRuns(ids, (id) => states.get(id), ports.now())) io.out(line);
+      for (const line of unfinishedRuns(ids, (id) => states.get(id), ports.now(), options)) io.out(line);
       return ExitCode.ok;
     }
   }
@@ -107,7 +108,7 @@ async function statusFrom(store: StateStore, runId: string | undefined, ports: S
  * The newest run of each runbook here, when it can still be resumed (interrupted, crashed, or aborted): after a
  * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story.
  */
-function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number): string[] {
+function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, options: StatusOptions): string[] {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const id of ids) {
@@ -119,7 +120,7 @@ function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunStat
     const how = state.finished === undefined ? `stopped without finishing (in flight: ${inFlightSteps(state).join(', ') || 'no step'})` : 'aborted';
     const since = state.startedAt !== undefined ? `, started ${formatDuration(Math.max(0, now - state.startedAt))} ago` : '';
     // From the journal: made inert before it reaches the terminal.
-    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${resumeCommand(state.runbook?.path ?? name, id)}`));
+    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${resumeWith(state.runbook?.path ?? name, id, options)}`));
   }
   return lines;
 }

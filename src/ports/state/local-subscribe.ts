@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseJournalLine } from '../../engine/journal.js';
 import { genesisHash, hashLine } from './chain.js';
-import type { StateUpdate, StoredClaim, SubscribeOptions, Subscription } from './store.js';
+import { StateStoreError, type StateUpdate, type StoredClaim, type SubscribeOptions, type Subscription } from './store.js';
 
 interface DirectoryWatch {
   runId: string;
@@ -108,6 +108,7 @@ export async function subscribeToDirectory({ runId, runDir, claimsDir, options, 
     }
   };
 
+  let watchClaims = () => {};
   // One reader at a time; a change seen while reading means one more read after it.
   let reading = false;
   let again = false;
@@ -122,6 +123,7 @@ export async function subscribeToDirectory({ runId, runDir, claimsDir, options, 
       do {
         again = false;
         readJournal();
+        watchClaims();
         if (wantClaims) readClaims();
       } while (again && !closed);
     } finally {
@@ -130,15 +132,35 @@ export async function subscribeToDirectory({ runId, runDir, claimsDir, options, 
   };
 
   // Watch first, then read what is already there: nothing appended in between is missed.
-  fs.mkdirSync(claimsDir, { recursive: true });
   const watchers: fs.FSWatcher[] = [];
   const watch = (dir: string) => {
     const watcher = fs.watch(dir, { persistent: true }, () => update());
     watcher.on('error', (error) => deliver({ kind: 'problem', message: `stopped watching ${dir}: ${error.message}` }));
     watchers.push(watcher);
   };
-  watch(runDir);
-  if (wantClaims) watch(claimsDir);
+  // The claims directory comes with the first claim (or a subscriber that may create it); it is watched once it is there.
+  let claimsWatched = false;
+  watchClaims = () => {
+    if (!wantClaims || claimsWatched || !fs.existsSync(claimsDir)) return;
+    claimsWatched = true;
+    try {
+      watch(claimsDir);
+    } catch (error) {
+      deliver({ kind: 'problem', message: `cannot watch ${claimsDir}: ${(error as Error).message}` });
+    }
+  };
+  try {
+    watch(runDir);
+  } catch (error) {
+    throw new StateStoreError(`cannot watch ${runDir}: ${(error as Error).message}`);
+  }
+  if (wantClaims) {
+    try {
+      fs.mkdirSync(claimsDir, { recursive: true });
+    } catch {
+      // Not ours to create: watched when a claimer creates it (the run's directory watch sees it appear).
+    }
+  }
   update();
 
   return {

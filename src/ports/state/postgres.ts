@@ -1,14 +1,12 @@
 // The PostgreSQL adapter of the state port, for a team on several machines: the journal as an append-only hash-chained table, the lock as an advisory lock of the holder's session, claims as unique rows, live updates over LISTEN/NOTIFY, records in a table.
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
-import pg from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
-import { ExitCode } from '../../errors.js';
-import type { RunEvent } from '../../engine/events.js';
+import type pg from 'pg';
 import { currentUser, isRunId, isSealedRecordOf, sortRunIdsNewestFirst, type LockInfo } from '../state-dir.js';
-import { chainedLine, checkChain, entriesFromRows, hashLine, type StoredRow } from './chain.js';
+import { checkChain, entriesFromRows, type StoredRow } from './chain.js';
 import { parseClaim } from './claims.js';
-import { urlSecrets } from './location.js';
+import { connectClient, errorDescriber } from './postgres-connect.js';
+import { PostgresJournal } from './postgres-journal.js';
 import { migrate, SCHEMA } from './postgres-schema.js';
 import { subscribeToRun } from './postgres-subscribe.js';
 import {
@@ -30,9 +28,6 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './store.js';
-
-/** A connection that does not come up in this long is reported, not waited on. */
-const CONNECT_TIMEOUT_MS = 10_000;
 
 export type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<pg.QueryResult<R>>;
 
@@ -227,95 +222,6 @@ async function readRows(query: Query, runId: string, shown: string): Promise<Jou
   };
 }
 
-/**
- * The writer of one run's journal: events queue in order and go out in batches (one INSERT each), so append() never
- * waits. A batch holding an `fsync` event commits synchronously; one of `write` events only (output-free progress:
- * phase starts, notifications) commits with synchronous_commit off: stored, and on disk with the next synchronous
- * commit, as the journal policy asks.
- */
-class PostgresJournal implements JournalWriter {
-  private queue: { seq: number; line: string; hash: string; durable: boolean }[] = [];
-  private stored: number;
-  private enqueued: number;
-  private waiters: { seq: number; resolve: (ok: boolean) => void }[] = [];
-  private draining = false;
-  private synchronous = true;
-  private closed = false;
-  failure: Error | undefined;
-
-  constructor(
-    private readonly query: Query,
-    private readonly runId: string,
-    readonly where: string,
-    private head: string,
-    lastSeq: number,
-    private readonly onFailure: (error: Error) => void,
-  ) {
-    this.stored = lastSeq;
-    this.enqueued = lastSeq;
-  }
-
-  append(event: RunEvent, durable: boolean): void {
-    if (this.closed || this.failure !== undefined) return;
-    const line = chainedLine(event, this.head);
-    const hash = hashLine(line);
-    this.head = hash;
-    this.enqueued++;
-    this.queue.push({ seq: this.enqueued, line, hash, durable });
-    if (!this.draining) void this.drain();
-  }
-
-  flushed(): Promise<boolean> {
-    if (this.failure !== undefined) return Promise.resolve(false);
-    if (this.stored >= this.enqueued) return Promise.resolve(true);
-    return new Promise((resolve) => this.waiters.push({ seq: this.enqueued, resolve }));
-  }
-
-  async close(): Promise<void> {
-    await this.flushed();
-    this.closed = true;
-    if (!this.synchronous && this.failure === undefined) await this.query('SET synchronous_commit TO on').catch(() => undefined);
-  }
-
-  private async drain(): Promise<void> {
-    this.draining = true;
-    try {
-      while (this.queue.length > 0 && this.failure === undefined) {
-        const batch = this.queue.splice(0);
-        const durable = batch.some((b) => b.durable);
-        if (durable !== this.synchronous) {
-          await this.query(`SET synchronous_commit TO ${durable ? 'on' : 'off'}`);
-          this.synchronous = durable;
-        }
-        await this.query(`INSERT INTO ${SCHEMA}.events (run_id, seq, line, hash) SELECT $1, s, l, h FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t (s, l, h)`, [
-          this.runId,
-          batch.map((b) => b.seq),
-          batch.map((b) => b.line),
-          batch.map((b) => b.hash),
-        ]);
-        this.stored = batch[batch.length - 1]!.seq;
-        this.settle(true);
-      }
-    } catch (error) {
-      const conflict = (error as { cause?: { code?: string } }).cause?.code === '23505';
-      this.failure = conflict
-        ? new StateStoreError(`another process appended to the journal of ${this.where}: a run's journal has one writer, the holder of its runbook's lock; stopping`)
-        : (error as Error);
-      this.queue = [];
-      this.settle(false);
-      this.onFailure(this.failure);
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  private settle(ok: boolean): void {
-    const ready = ok ? this.waiters.filter((w) => w.seq <= this.stored) : this.waiters;
-    this.waiters = ok ? this.waiters.filter((w) => w.seq > this.stored) : [];
-    for (const waiter of ready) waiter.resolve(ok);
-  }
-}
-
 /** The advisory lock key of a runbook: 63 bits of a hash of its name (pg_locks shows it as classid:objid). */
 export function lockKey(name: string): string {
   const digest = createHash('sha256').update(`deployctl lock ${name}`, 'utf8').digest();
@@ -329,64 +235,4 @@ function parseLockInfo(text: string): LockInfo | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function connectClient(url: string, describe: (error: unknown) => StateStoreError, applicationName: string): Promise<pg.Client> {
-  let client: pg.Client;
-  try {
-    const config = parseIntoClientConfig(url);
-    // As libpq does: without a user in the URL, $PGUSER, else the name of the user running deployctl ($USER may be unset).
-    const user = config.user !== undefined && config.user !== '' ? config.user : (process.env['PGUSER'] ?? process.env['USER'] ?? os.userInfo().username);
-    client = new pg.Client({ ...config, user, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: applicationName });
-  } catch (error) {
-    throw describe(error);
-  }
-  // An 'error' event with no listener would end the process: every client has one from the start.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    // A host that vanishes without closing its connection (power loss) keeps its lock until the server notices: ask it
-    // to check after 30 s of silence (TCP only; ignored on a Unix socket, where a dead peer is seen at once).
-    await client.query("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3; SET statement_timeout = '60s'");
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw describe(error);
-  }
-  return client;
-}
-
-/** Turn a driver error into a sentence that names the database (password masked) and the likely fix; `clean` masks the password in any text. */
-function errorDescriber(url: string, shown: string): { describe: (error: unknown) => StateStoreError; clean: (text: string) => string } {
-  const secrets = urlSecrets(url);
-  const clean = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
-  const describe = (error: unknown): StateStoreError => {
-    if (error instanceof StateStoreError) return error;
-    const e = error as { code?: string; message?: string };
-    const message = clean(String(e.message ?? error));
-    const at = `the state database ${shown}`;
-    const described = (() => {
-      switch (e.code) {
-        case 'ERR_INVALID_URL':
-          return new StateStoreError(`${shown} is not a valid URL: ${message}`, 'write it as postgres://user:password@host:port/database, or postgres:///database?host=/socket/dir', ExitCode.usage);
-        case 'ECONNREFUSED':
-        case 'ENOENT':
-          return new StateStoreError(`cannot connect to ${at}: ${message}`, 'is PostgreSQL running there? check the host, port and socket directory in the URL');
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-          return new StateStoreError(`cannot connect to ${at}: unknown host (${message})`, 'check the host name in the URL');
-        case '28P01':
-        case '28000':
-          return new StateStoreError(`${at} refused the login: ${message}`, 'check the user and password (put the password in the URL, ~/.pgpass or PGPASSWORD)');
-        case '3D000':
-          return new StateStoreError(`${at} does not exist: ${message}`, 'create the database first (createdb NAME), then run again: deployctl creates its tables itself');
-        case '42501':
-          return new StateStoreError(`${at}: permission denied: ${message}`, 'the user needs CREATE on the database the first time (deployctl creates its schema), then read and write on schema deployctl');
-        default:
-          return new StateStoreError(`${at}: ${message}`);
-      }
-    })();
-    (described as { cause?: unknown }).cause = { code: e.code };
-    return described;
-  };
-  return { describe, clean };
 }
