@@ -21,7 +21,7 @@ import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
 import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
-import { openStateStore, resolveState } from '../ports/state/location.js';
+import { openStateStore, resolveState, stateSecrets } from '../ports/state/location.js';
 import type { StateStore } from '../ports/state/store.js';
 import { lockRunbook, notRun, notSent, resumeWith, writeAhead } from './run-state.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
@@ -116,7 +116,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const newVars = resuming ? undefined : resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
+  const secretValues = [...(doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
   const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
 

@@ -79,7 +79,7 @@ phases:
     const status = clean(await runCli(['status', runId], { cwd: b, env }), 'status');
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(`Run ${runId} of shared, operator ${os.userInfo().username}, ended succeeded`);
-    const untrusted = clean(await runCli(['record', 'list', '--state', db.url], { cwd: b }), 'record list');
+    const untrusted = clean(await runCli(['record', 'list', '--state', db.url.replace('postgres://', 'postgresql://')], { cwd: b }), 'record list');
     expect(untrusted.code).toBe(0);
     expect(untrusted.stdout).toMatch(new RegExp(`postgres:shared-\\S+-${runId}\\.json\\s+shared\\s+succeeded\\s+\\S+\\s+INVALID`));
     // With A's public key (as the team would hand it out) the same record verifies.
@@ -189,6 +189,28 @@ phases:
     expect(resumed.code, resumed.stderr).toBe(0);
   });
 
+  it("masks the database password in what steps print: a step sees DEPLOYCTL_STATE (it may run deployctl itself)", async () => {
+    const yaml = `
+version: 1
+name: leaky
+roles: { ops: { title: Ops } }
+phases:
+  - id: p
+    steps:
+      - { id: show, owner: ops, run: 'echo "state is $DEPLOYCTL_STATE"' }
+`;
+    const dir = machine('leaky', yaml);
+    const own = createTestDatabase(PASSWORD_ROLE);
+    const ran = clean(await runCli(['run', 'leaky.yaml'], { cwd: dir, env: { DEPLOYCTL_STATE: own.urlAs(PASSWORD_ROLE, PASSWORD) } }), 'run');
+    expect(ran.code, ran.stderr).toBe(0);
+    const journal = own.psql("SELECT string_agg(line, E'\\n') FROM deployctl.events");
+    expect(journal).toContain('state is postgres://');
+    const everything = [ran.stdout, ran.stderr, journal, own.psql("SELECT string_agg(envelope, E'\\n') FROM deployctl.records"), ...recordFiles(dir).map((f) => readRecord(f).text)].join('\n');
+    for (const secret of [PASSWORD, encodeURIComponent(PASSWORD)]) expect(everything).not.toContain(secret);
+    const record = readRecord(recordFiles(dir)[0]!).statement.predicate;
+    expect(JSON.stringify(record)).toContain('state is postgres://');
+  });
+
   it('never prints the password of the URL, whatever goes wrong', async () => {
     const yaml = `
 version: 1
@@ -223,6 +245,38 @@ phases:
     expect(ok.stderr).toContain(`${PASSWORD_ROLE}:***@`);
     const everything = [ok.stdout, ok.stderr, own.psql('SELECT string_agg(line, E\'\\n\') FROM deployctl.events'), own.psql('SELECT string_agg(envelope, E\'\\n\') FROM deployctl.records'), ...recordFiles(dir).map((f) => readRecord(f).text)].join('\n');
     for (const secret of [PASSWORD, encodeURIComponent(PASSWORD)]) expect(everything).not.toContain(secret);
+  });
+});
+
+describe('a journal written by an earlier deployctl (no hash links)', { timeout: SLOW }, () => {
+  it('still resumes, and is chained from the first event the resume adds', async () => {
+    const yaml = `
+version: 1
+name: legacy
+roles: { ops: { title: Ops } }
+phases:
+  - id: p
+    steps:
+      - { id: s1, owner: ops, run: "echo s1 >> ran" }
+      - { id: s2, owner: ops, run: "echo s2 >> ran" }
+`;
+    const dir = machine('legacy', yaml);
+    const killed = await runCli(['run', 'legacy.yaml'], { cwd: dir, env: { DEPLOYCTL_FAULT: 'after-step-finished:1' } });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const [runId] = fs.readdirSync(path.join(dir, '.deployctl/runs'));
+    const file = path.join(dir, '.deployctl/runs', runId!, 'journal.jsonl');
+    // As the previous version wrote it: the same events, without `prev`.
+    const old = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => {
+      const { prev: _link, ...event } = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify(event);
+    });
+    fs.writeFileSync(file, `${old.join('\n')}\n`);
+    const resumed = clean(await runCli(['run', 'legacy.yaml', '--resume'], { cwd: dir }), 'resume');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'ran'), 'utf8')).toBe('s1\ns2\n');
+    const read = await withStore(path.join(dir, '.deployctl'), (store) => store.readRun(runId!));
+    expect(read!.chain).toMatchObject({ status: 'intact', unchainedPrefix: old.length, problems: [] });
+    expect(read!.events.at(-1)).toMatchObject({ kind: 'run-finished', status: 'succeeded' });
   });
 });
 

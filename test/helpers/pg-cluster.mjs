@@ -10,8 +10,9 @@ export const PASSWORD = 'pa55-w0rd:with@odd/chars';
 
 const INSTALL = 'apt-get install -y postgresql';
 
-/** The directory holding initdb, pg_ctl and psql: `pg_config --bindir`, else the newest /usr/lib/postgresql/<n>/bin. */
-export function findPostgresBin() {
+/** The directory holding initdb, pg_ctl and psql: `pg_config --bindir`, else the newest /usr/lib/postgresql/<n>/bin (or the first of `only` that has them). */
+export function findPostgresBin(only) {
+  if (only !== undefined) return only.find((dir) => ['initdb', 'pg_ctl', 'postgres'].every((b) => fs.existsSync(path.join(dir, b))));
   const candidates = [];
   try {
     candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
@@ -36,8 +37,8 @@ function run(argv, what) {
  * Start a cluster. Throws, saying what is missing, when it cannot. `fsync: false` (the default, for tests) trades
  * durability for speed; benchmarks pass `fsync: true` to measure what a real server does.
  */
-export function startCluster({ fsync = false } = {}) {
-  const bin = findPostgresBin();
+export function startCluster({ fsync = false, binDirs } = {}) {
+  const bin = findPostgresBin(binDirs);
   if (bin === undefined) {
     throw new Error(`PostgreSQL server binaries not found (no initdb and pg_ctl in \`pg_config --bindir\` or /usr/lib/postgresql/*/bin): ${INSTALL}`);
   }

@@ -56,6 +56,15 @@ export function maskUrl(text: string): string {
   return text.replace(/(\/\/[^/@:?#\s]*):[^/?#\s]*@/g, '$1:***@').replace(/([?&]password=)[^&#\s]*/gi, '$1***');
 }
 
+/**
+ * The passwords of the state URLs a command can see (`--state`, $DEPLOYCTL_STATE): secrets of the run like the
+ * runbook's own, masked in everything it prints, journals and records. Steps inherit $DEPLOYCTL_STATE (a step may run
+ * deployctl itself), so what they print may hold it.
+ */
+export function stateSecrets(option: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  return [option, env['DEPLOYCTL_STATE']].flatMap((spec) => (spec !== undefined && ANY_URL.test(spec) ? urlSecrets(spec) : []));
+}
+
 /** The password of a URL as written and decoded, if it has one: the driver's error messages are cleaned of both. */
 export function urlSecrets(url: string): string[] {
   const raw = /^[a-z][a-z0-9+.-]*:\/\/[^/@:?#]*:([^/?#]*)@/i.exec(url)?.[1] ?? /[?&]password=([^&#]*)/i.exec(url)?.[1];

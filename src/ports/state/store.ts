@@ -27,6 +27,11 @@
 //   journal could not show after a crash: the journal is written ahead of what it describes, on both backends.
 // - Sealed records are stored too (a table; locally the records directory), so `record list --state …` shows the
 //   team's history wherever it ran. Private keys never go into a store.
+// - For signed answers: JournalRead.chain.head and each live event's `hash` are "the hash of the journal so far" an
+//   answer signs over. `join` finds the live runs with listRuns() and lockHolder(runbook).live.
+// - Open point for `answer`: a claim the host refuses (a key that is not the person's) still holds its prompt's
+//   row, so no later claim can win it. The host journals the refusal and asks at its own terminal; if other people
+//   must be able to answer after a forged claim, the claim key gains an attempt number (prompt id + attempt).
 import type { RunEvent } from '../../engine/events.js';
 import { CliError, ExitCode } from '../../errors.js';
 import type { LockInfo } from '../state-dir.js';
