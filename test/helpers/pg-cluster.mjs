@@ -25,6 +25,35 @@ export function findPostgresBin(only) {
   return candidates.find((dir) => ['initdb', 'pg_ctl', 'postgres'].every((b) => fs.existsSync(path.join(dir, b))));
 }
 
+/** Stop and remove the clusters of test runs that died without stopping theirs; startCluster does this first. */
+export function stopOrphanClusters() {
+  const bin = findPostgresBin();
+  if (bin === undefined) return;
+  stopOrphans(bin, (argv) => (process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', ...argv] : argv));
+}
+
+/** Stop and remove the clusters of test runs that died without stopping theirs (their owner pid is gone). */
+function stopOrphans(bin, as) {
+  for (const name of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('deployctl-pg-'))) {
+    const root = path.join(os.tmpdir(), name);
+    let owner;
+    try {
+      owner = Number(fs.readFileSync(path.join(root, 'owner.pid'), 'utf8').trim());
+    } catch {
+      continue;
+    }
+    try {
+      process.kill(owner, 0);
+      continue;
+    } catch (error) {
+      if (error.code !== 'ESRCH') continue;
+    }
+    const argv = as([path.join(bin, 'pg_ctl'), '-D', path.join(root, 'data'), '-m', 'immediate', '-w', 'stop']);
+    spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
 function run(argv, what) {
   const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (result.status !== 0) {
@@ -55,7 +84,10 @@ export function startCluster({ fsync = false, binDirs } = {}) {
     }
   }
   const as = (argv) => (asRoot ? ['runuser', '-u', 'postgres', '--', ...argv] : argv);
+  stopOrphans(bin, as);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-pg-'));
+  // Whose cluster it is: one whose owner died without stopping it (a test run killed with SIGKILL) is stopped by the next.
+  fs.writeFileSync(path.join(root, 'owner.pid'), `${process.pid}\n`);
   const dataDir = path.join(root, 'data');
   const socketDir = path.join(root, 'socket');
   const log = path.join(root, 'server.log');
