@@ -1,7 +1,8 @@
 // Live updates of a run from PostgreSQL: LISTEN on the run's channel (a trigger NOTIFYs after each event or claim commits), then read the new rows; no polling. A lost connection is re-made, and what was missed is read then.
 //
 // Latency: NOTIFY reaches a listening session as its transaction commits; reading the new rows is one more round
-// trip. On a Unix socket that is a few milliseconds from append to delivery (bench/state-latency.mjs).
+// trip. From append to delivery, with the writer's synchronous commit: p50 13 ms, p95 28 ms on a Unix socket with fsync
+// on, on a machine at load 21 on 2 cores (bench/state-latency.mjs).
 import pg from 'pg';
 import { genesisHash, hashLine } from './chain.js';
 import { parseClaim } from './claims.js';

@@ -15,7 +15,8 @@
 //   new one as it lands. A joiner draws the live run from subscribe(run, { afterSeq }) (the events after those it has)
 //   and claims the prompts it answers. Updates are pushed, never polled: LISTEN/NOTIFY on PostgreSQL (a trigger
 //   notifies after each insert commits; the subscriber then reads the new rows), inotify (fs.watch) on the run's
-//   directory locally. Measured in bench/state-latency.mjs: a few milliseconds on either, well under the 100 ms target.
+//   directory locally. Measured in bench/state-latency.mjs (append in one process to delivery in another): p95 under
+//   1 ms locally, about 30 ms on PostgreSQL with fsync on at load 21 on 2 cores; the target is 100 ms.
 // - The lock: one run of a runbook at a time, naming its holder. Locally an O_EXCL lock file, taken over from a process
 //   that died on this host. On PostgreSQL an advisory lock held by the holder's session, so a crashed host releases it
 //   (its connection ends; TCP keepalives end a silent one), plus a row naming the holder. When the holder's connection
