@@ -66,8 +66,8 @@ export async function lockRunbook(store: StateStore, name: string, info: LockReq
 }
 
 /** The resume command, naming the state when it was given on the command line (a password in it shows as ***: put the URL in DEPLOYCTL_STATE). */
-export function resumeWith(file: string, runId: string, options: Pick<RunOptions, 'state'>): string {
-  return `${resumeCommand(file, runId)}${options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : ''}`;
+export function resumeWith(file: string, runId: string, options: Pick<RunOptions, 'state'>, command = 'deployctl'): string {
+  return `${resumeCommand(file, runId, command)}${options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : ''}`;
 }
 
 /** `effect`, run only once every journal entry before it is stored; `refused` when the store has failed. */

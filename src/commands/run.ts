@@ -11,7 +11,7 @@ import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { createMasker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
-import { applyEvent, foldEvents, inFlightSteps, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
+import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
@@ -34,9 +34,9 @@ import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
-import { resumeCommand } from '../runbook/labels.js';
-import { inert } from '../inert.js';
-export { resumeCommand };
+import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
+import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
+export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
   var?: string[];
@@ -45,6 +45,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** true: the newest unfinished run of this runbook; a string: that run id. */
   resume?: string | boolean;
+  /** Start a new run although an earlier run of this runbook did not finish (it stays resumable by its id). */
+  new?: boolean;
   inFlight?: InFlightDecision;
   nonInteractive?: boolean;
   key?: string;
@@ -105,6 +107,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const { location, localDir: dir } = resolveState(options.state, env, ports.cwd);
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
+  if (options.new === true && options.resume !== undefined && options.resume !== false) throw new CliError('--new and --resume do not go together: --new starts another run, --resume continues one');
 
   // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
   // would otherwise bury them.
@@ -129,6 +132,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       if (lock?.ok) faultPoint('after-lock');
       if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
       const resumed = resuming ? await findRunToResume(store!, runbook, options.resume as string | true, ports.cwd) : undefined;
+      if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, env, options);
       // What a resumed run already has (finished steps, decided gates) needs no answer now.
       if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
       // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
@@ -216,7 +220,20 @@ async function runLocked(run: LockedRun): Promise<number> {
   const journal = store === undefined ? undefined : await store.openJournal(runId, { runbook: doc.name }, stopForState);
   const exec = writeAhead(journal, ports.exec, notRun);
   const send = writeAhead(journal, ports.send, notSent);
-  const reporter = createListrReporter(doc, { interactive, screen: ports.screen, signal, ...(resumed ? { resumed: resumed.state } : {}) });
+  const reporter = createListrReporter(doc, {
+    interactive,
+    screen: ports.screen,
+    signal,
+    dryRun,
+    ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
+    ...(resumed ? { resumed: resumed.state } : {}),
+  });
+  if (interactive && options.answers !== undefined) {
+    const lacking = missingAnswers(doc, answers).length;
+    io.err(
+      `deployctl: answers from ${options.answers} are used (${answers.size} given)${lacking > 0 ? `; the ${lacking} it lacks are asked here` : '; it answers every question, so nothing is asked here'}`,
+    );
+  }
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];
@@ -233,7 +250,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeWith(file, runId, options),
+    resumeCommand: resumeWith(file, runId, options, deployctlCommand(env)),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -295,7 +312,9 @@ async function runLocked(run: LockedRun): Promise<number> {
     // What is printed comes from the masked events, never from the engine's own (unmasked) state.
     if (dryRun) {
       io.out(formatDryRun(doc, recorded));
-      if (dryRunMessages.length > 0) io.out(`\nMessages that would be sent:\n${dryRunMessages.join('\n\n')}`);
+      if (dryRunMessages.length > 0) {
+        io.out(`\nMessages a real run would send on this path (none was sent; their figures come from the real run):\n${dryRunMessages.map((m) => `  ${m}`).join('\n')}`);
+      }
       return result.exitCode;
     }
 
@@ -335,7 +354,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal (${store.directory !== undefined ? path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`}) still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeWith(file, runId, options)));
+    io.out(formatRunSummary(doc, shown(), undefined, resumeWith(file, runId, options, deployctlCommand(env))));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
   // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
@@ -345,7 +364,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   } catch (error) {
     io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in the state: ${(error as Error).message}`);
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options)));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options, deployctlCommand(env))));
   return result.exitCode;
 }
 
@@ -396,7 +415,10 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
 function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined): void {
   // A run resumed during its rollback only finishes the rollback: nothing forward is asked again.
   const rolling = resumed?.rollback?.phases;
-  const rollbackSteps = rolling !== undefined ? new Set(doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id))) : undefined;
+  // …and the finally steps of the phase that stopped, which run after the rollback.
+  const stopped = doc.phases.filter((p) => resumed?.phases.get(p.id)?.status === 'failed').flatMap((p) => (p.finally ?? []).map((s) => s.id));
+  const rollbackSteps =
+    rolling !== undefined ? new Set([...doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id)), ...stopped]) : undefined;
   const settled = (key: string): boolean => {
     if (resumed === undefined) return false;
     const id = key.includes('.') ? key.slice(0, key.indexOf('.')) : key;
@@ -417,62 +439,6 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
       hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
     },
   );
-}
-
-function notARunId(text: string): CliError {
-  return new CliError(`'${text}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl record list shows the runs and their ids' });
-}
-
-interface RunToResume {
-  runId: string;
-  state: RunState;
-  /** The run had ended, but deployctl stopped before sealing its record (a crash after run-finished): only seal it. */
-  sealOnly?: boolean;
-}
-
-async function findRunToResume(store: StateStore, runbook: LoadedRunbook, which: string | true, cwd: string): Promise<RunToResume> {
-  const { doc, source } = runbook;
-  if (which !== true && !isRunId(which)) throw notARunId(which);
-  const runsWhere = store.directory !== undefined ? path.join(store.where, 'runs') : store.where;
-  const candidates = which === true ? (await store.listRuns()).filter((r) => r.runbook === undefined || r.runbook === doc.name).map((r) => r.runId) : [which];
-  for (const runId of candidates) {
-    const read = await store.readRun(runId);
-    if (read === undefined) {
-      if (which !== true) throw new CliError(`no run ${runId} in ${runsWhere}`, { hint: 'deployctl record list and deployctl status show the runs there' });
-      continue;
-    }
-    const state = foldEvents(read.events);
-    if (state.runbook?.name !== doc.name) {
-      if (which !== true) throw new CliError(`run ${runId} is a run of ${state.runbook?.name ?? 'an unknown runbook'}, not of ${doc.name}`);
-      continue;
-    }
-    if (state.dryRun) continue;
-    // What a resume skips and decides comes from the journal: one changed after it was written is not resumed from.
-    if (read.chain.status === 'broken') {
-      throw new CliError(`the journal of run ${runId} does not verify: it was changed after it was written; nothing was run`, {
-        details: read.chain.problems.map((p) => `  ${inert(p)}`),
-        hint: `deployctl will not resume from it. deployctl status ${runId} shows what it says; start a new run without --resume`,
-      });
-    }
-    const record = state.finished !== undefined ? await store.findSealedRecord(runId, state.finished.status) : undefined;
-    // Only the newest run is a candidate: resuming an older, interrupted run after a newer one ended would put its
-    // old vars (an old version) back on top of the newer deployment.
-    const sealOnly = state.finished !== undefined && !isRunResumable(state) && record === undefined;
-    if (!isRunResumable(state) && !sealOnly) {
-      const shown = record !== undefined ? `; its record is ${path.isAbsolute(record) ? path.relative(cwd, record) || record : record}` : '';
-      const named = which === true ? `the newest run of ${doc.name}, ${runId},` : `run ${runId}`;
-      throw new CliError(`${named} already ended (${state.finished?.status ?? 'aborted'})${shown}; there is nothing to resume`, {
-        hint: which === true ? 'start a new run without --resume; to continue an older run on purpose, name it: --resume <run-id>' : 'start a new run without --resume',
-      });
-    }
-    if (state.runbook.sha256 !== source.sha256) {
-      throw new CliError(`the runbook changed since run ${runId} started (sha256 ${state.runbook.sha256.slice(0, 12)}… then, ${source.sha256.slice(0, 12)}… now): resuming would run a different plan`, {
-        hint: 'restore the runbook as it was, or start a new run without --resume',
-      });
-    }
-    return sealOnly ? { runId, state, sealOnly } : { runId, state };
-  }
-  throw new CliError(`no run of ${doc.name} to resume in ${runsWhere}`, { hint: 'start a new run without --resume' });
 }
 
 function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv, dir: StateDir, io: Io): KeyObject {

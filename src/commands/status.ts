@@ -9,7 +9,7 @@ import { readLocalRun } from '../ports/state/local.js';
 import { openStateStore, resolveState } from '../ports/state/location.js';
 import type { JournalRead, StateStore } from '../ports/state/store.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { roleLabel, stepTitle } from '../runbook/labels.js';
+import { deployctlCommand, roleLabel, stepTitle } from '../runbook/labels.js';
 import { resumeWith } from './run-state.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
@@ -78,7 +78,7 @@ async function statusFrom(store: StateStore, runId: string | undefined, ports: S
       io.out(`No deployment is running${ids.length > 0 ? '' : ` (no runs in ${runsWhere})`}.`);
       const states = new Map<string, RunState | undefined>();
       for (const id of ids) states.set(id, (await readOf(id))?.state);
-      for (const line of unfinishedRuns(ids, (id) => states.get(id), ports.now(), options)) io.out(line);
+      for (const line of unfinishedRuns(ids, (id) => states.get(id), ports.now(), options, deployctlCommand(ports.env))) io.out(line);
       return ExitCode.ok;
     }
   }
@@ -108,19 +108,23 @@ async function statusFrom(store: StateStore, runId: string | undefined, ports: S
  * The newest run of each runbook here, when it can still be resumed (interrupted, crashed, or aborted): after a
  * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story.
  */
-function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, options: StatusOptions): string[] {
+function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, options: StatusOptions, command = 'deployctl'): string[] {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const id of ids) {
     const state = stateOf(id);
     const name = state?.runbook?.name;
-    if (state === undefined || name === undefined || state.dryRun || seen.has(name)) continue;
+    if (state === undefined || name === undefined || state.dryRun) continue;
+    // Older unfinished runs are listed too (left behind with `run --new`): resumable by their id, and not forgotten.
+    const older = seen.has(name);
     seen.add(name);
     if (!isRunResumable(state)) continue;
+    if (lines.length >= 20) break;
     const how = state.finished === undefined ? `stopped without finishing (in flight: ${inFlightSteps(state).join(', ') || 'no step'})` : 'aborted';
     const since = state.startedAt !== undefined ? `, started ${formatDuration(Math.max(0, now - state.startedAt))} ago` : '';
     // From the journal: made inert before it reaches the terminal.
-    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${resumeWith(state.runbook?.path ?? name, id, options)}`));
+    const newer = older ? ` (a newer run of ${name} started since)` : '';
+    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}${newer}. Continue it with: ${resumeWith(state.runbook?.path ?? name, id, options, command)}`));
   }
   return lines;
 }
@@ -136,7 +140,7 @@ async function isHeldBy(store: StateStore, state: RunState, runId: string): Prom
 function waitingOn(doc: RunbookDoc, state: RunState, now: number): string | undefined {
   for (const [id, step] of state.steps) {
     if (step.startedAt === undefined || step.outcome !== undefined) continue;
-    const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
+    const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
     const who = docStep ? `${roleLabel(docStep.owner, doc.roles[docStep.owner])} ` : '';
     return `${who}${docStep ? stepTitle(docStep) : id} (step '${id}'${step.rollback ? ', rollback' : ''}), for ${formatDuration(now - step.startedAt)}`;
   }

@@ -13,7 +13,9 @@ export type Answers = ReadonlyMap<string, AnswerValue>;
 
 export interface AnswerKey {
   key: string;
-  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation';
+  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason';
+  /** Asked only sometimes (a NO-GO's reason when every condition held): never listed as missing. */
+  optional?: boolean;
   owner: string;
   /** What the person is asked. */
   text: string;
@@ -42,7 +44,9 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
         }
       }
       keys.push({ key: id, kind: 'gate', owner: phase.gate.owner, text: phase.gate.title ?? `go/no-go ${id}`, example: `${id}: go` });
+      keys.push({ key: `${id}.reason`, kind: 'reason', owner: phase.gate.owner, text: `why NO-GO at ${id}`, example: `${id}.reason: "…"`, optional: true });
     }
+    (phase.finally ?? []).forEach(forStep);
   }
   for (const phase of doc.phases) (phase.rollback ?? []).forEach(forStep);
   return keys;
@@ -108,6 +112,7 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
       return `'${spec.key}' is a checklist: answer true (all ticked) or a list of the ticked items`;
     }
     case 'ask':
+    case 'reason':
       if (typeof answer === 'string' && answer.trim() !== '') return { value: answer };
       if (typeof answer === 'number') return { value: String(answer) };
       return `'${spec.key}' asks '${spec.text}': answer with text`;
@@ -119,5 +124,5 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
 
 /** The keys a run without a terminal would need and does not have. */
 export function missingAnswers(doc: RunbookDoc, answers: Answers): AnswerKey[] {
-  return answerKeys(doc).filter((k) => !answers.has(k.key));
+  return answerKeys(doc).filter((k) => k.optional !== true && !answers.has(k.key));
 }

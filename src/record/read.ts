@@ -1,13 +1,14 @@
-// Read a record's bytes (a file, bounded, or a database row) and strictly parse its envelope, without looking inside the payload.
+// Read a record file: bounded, never a stack trace for a bad file, and strictly parsed as a DSSE envelope without looking inside the payload.
 import * as path from 'node:path';
 import { readFileLimited } from '../ports/fs.js';
 import { parseEnvelope, type EnvelopeProblem, type ParsedEnvelope } from './dsse.js';
+import { parseJsonStrict } from './strict-json.js';
 
 /** A record is a few hundred KiB at most; anything this big is not one, and is refused before it is read whole. */
 export const MAX_RECORD_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface ReadProblem {
-  code: 'missing' | 'unreadable' | 'empty' | 'too-large' | 'not-json' | 'not-envelope';
+  code: 'missing' | 'unreadable' | 'empty' | 'too-large' | 'not-json' | 'duplicate-key' | 'not-envelope';
   /** One sentence naming the file and what is wrong with it. */
   message: string;
   /** The envelope's problems, one per line. */
@@ -18,7 +19,7 @@ export type ReadRecordResult = { ok: true; parsed: ParsedEnvelope; bytes: Uint8A
 
 /** Read and strictly parse a record file. Never throws on a bad file; never looks inside the payload. */
 export function readRecordFile(file: string, cwd: string): ReadRecordResult {
-  const fail = (code: ReadProblem['code'], message: string, details: string[] = []): ReadRecordResult => ({ ok: false, problem: { code, message, details } });
+  const fail = (code: ReadProblem['code'], message: string): ReadRecordResult => ({ ok: false, problem: { code, message, details: [] } });
   let bytes: Uint8Array;
   try {
     const read = readFileLimited(path.resolve(cwd, file), MAX_RECORD_FILE_BYTES);
@@ -34,21 +35,25 @@ export function readRecordFile(file: string, cwd: string): ReadRecordResult {
   return parseRecordBytes(file, bytes);
 }
 
-/** Strictly parse a record's bytes (`file` names it in messages: a path, or where a database keeps it). Never throws. */
+/** Parse the bytes of a record file (read by readRecordFile, or again under the sign lock). */
 export function parseRecordBytes(file: string, bytes: Uint8Array): ReadRecordResult {
   const fail = (code: ReadProblem['code'], message: string, details: string[] = []): ReadRecordResult => ({ ok: false, problem: { code, message, details } });
-  if (bytes.byteLength > MAX_RECORD_FILE_BYTES) return fail('too-large', `${file} is ${bytes.byteLength} bytes, more than the ${MAX_RECORD_FILE_BYTES / 1024 / 1024} MiB a record may be: it is not a deployment record`);
   if (isBlank(bytes)) {
     return fail('empty', `${file} is empty: it is not a deployment record (was it truncated while being copied?)`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (error) {
-    const truncated = /end of (JSON )?input|Unterminated/i.test((error as Error).message);
-    return fail('not-json', `${file} is not JSON${truncated ? ' (it ends too early: truncated?)' : ''}: it is not a deployment record`, [clip((error as Error).message)]);
+  const json = parseJsonStrict(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  if (!json.ok && json.kind === 'syntax') {
+    const truncated = /end of (JSON )?input|Unterminated/i.test(json.message);
+    return fail('not-json', `${file} is not JSON${truncated ? ' (it ends too early: truncated?)' : ''}: it is not a deployment record`, [clip(json.message)]);
   }
-  const parsed = parseEnvelope(value);
+  if (!json.ok) {
+    // JSON.parse would keep the last one, another reader the first: which payload was checked would depend on the reader.
+    return fail(
+      'duplicate-key',
+      `${file} has the key "${clip(json.key)}" twice (at ${clip(json.pointer)}): a record with a duplicate key is refused, since JSON readers disagree on which one counts`,
+    );
+  }
+  const parsed = parseEnvelope(json.value);
   if (!parsed.ok) {
     return fail('not-envelope', `${file} is not a DSSE envelope (payloadType, payload, signatures): it is not a deployment record`, parsed.problems.slice(0, 10).map(formatEnvelopeProblem));
   }
@@ -65,8 +70,8 @@ function formatEnvelopeProblem(problem: EnvelopeProblem): string {
   return clip(problem.message);
 }
 
+/** One line of at most 200 characters, control characters blanked: for text taken from a file in a message. */
 export function clip(text: string): string {
   const one = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return one.length > 200 ? `${one.slice(0, 200)}…` : one;
 }
-
