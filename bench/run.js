@@ -31,6 +31,7 @@ const BENCHMARKS = [
   { name: 'output-memory', script: 'output-memory.mjs', args: [] },
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
   { name: 'hostile-files', script: 'hostile-files.mjs', args: [] },
+  { name: 'state-latency', script: 'state-latency.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);

@@ -22,6 +22,7 @@ import { DEFAULT_CONCURRENCY, runPreflight } from '../preflight/runner.js';
 import type { PreflightReport } from '../preflight/types.js';
 import { loadRunbook } from '../runbook/load.js';
 import { countProblems, formatProblem } from '../runbook/problem.js';
+import { stateSecrets } from '../ports/state/location.js';
 
 
 export interface PreflightOptions {
@@ -112,7 +113,8 @@ export async function preflightCommand(file: string | undefined, options: Prefli
   }
   const vars = resolveVars(runbook.doc, options.var ?? []);
 
-  const secretValues = (runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
+  // The state's password too: checks inherit $DEPLOYCTL_STATE.
+  const secretValues = [...(runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(undefined, env)];
   const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: ${messages.unmaskableSecrets(masker.unmaskable)}`);
   if (found.from !== 'argument') io.err(`deployctl: ${messages.checking(found.file, describeOrigin(found.from))}`);
