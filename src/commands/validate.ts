@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { ExitCode } from '../errors.js';
 import { isRegularFile } from '../ports/fs.js';
-import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
+import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem, type Problem } from '../runbook/problem.js';
 import { stepKind } from '../runbook/types.js';
 
@@ -11,17 +11,17 @@ export interface ValidateOptions {
   json?: boolean;
 }
 
-export function validateCommand(files: string[], options: ValidateOptions, io: Io): number {
+export async function validateCommand(files: string[], options: ValidateOptions, io: Io): Promise<number> {
   const problems: Problem[] = [];
   const summaries: string[] = [];
   for (const file of files) {
-    const result = loadRunbook(file);
+    const result = await loadCheckedRunbook(file);
     if (!result.ok) {
       problems.push(...result.problems);
       continue;
     }
     const { doc } = result.runbook;
-    for (const warning of missingRoleKeys(result.runbook)) io.err(formatProblem(warning));
+    for (const warning of [...(result.runbook.warnings ?? []), ...missingRoleKeys(result.runbook)]) io.err(formatProblem(warning));
     const steps = doc.phases.flatMap((p) => p.steps ?? []);
     const gates = doc.phases.filter((p) => p.gate !== undefined).length;
     const automated = steps.filter((s) => ['run', 'http'].includes(stepKind(s))).length;

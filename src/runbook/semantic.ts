@@ -1,6 +1,6 @@
 // Meaning checks after the grammar: unique ids, roles that exist, expressions that parse and name real steps, sane values.
 import { compileExpression, type CompiledExpression, type Reference } from '../expr/cel.js';
-import { compileTemplate, templatesInsideShellQuotes } from '../expr/template.js';
+import { compileTemplate } from '../expr/template.js';
 import { parseDuration } from './duration.js';
 import type { Problem } from './problem.js';
 import { didYouMean } from './suggest.js';
@@ -143,6 +143,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     checkReferences(compiled.expression, path, 0, scope, false);
   };
 
+  // Where a template lands in a shell `run:` string is checked with the shell's grammar: src/runbook/shell-check.ts.
   const checkTemplate = (text: string, path: Path, scope: Scope, options: { shell?: boolean; argv?: boolean } = {}) => {
     const compiled = compileTemplate(text);
     if (!compiled.ok) {
@@ -151,11 +152,6 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     }
     for (const part of compiled.template.parts) {
       if (part.kind === 'expr') checkReferences(part.expression, path, part.offset, scope, options.shell === true || options.argv === true);
-    }
-    if (options.shell) {
-      for (const offset of templatesInsideShellQuotes(text)) {
-        reportInside(path, offset, 'template-in-quotes', 'template inside shell quotes: deployctl already quotes each template value as one word; remove the surrounding quotes');
-      }
     }
   };
 

@@ -74,7 +74,7 @@ export class Locator {
 
   /**
    * Position of a character inside a string value (e.g. where a CEL expression goes wrong). Exact for plain and
-   * quoted scalars written on one line without escapes, and for `|` blocks; otherwise the start of the value.
+   * quoted scalars written on one line (escapes included), and for `|` blocks; otherwise the start of the value.
    */
   inside(path: readonly (string | number)[], offset: number): Position {
     const found = this.walk(path);
@@ -88,6 +88,10 @@ export class Locator {
     if (offset >= 0 && offset <= value.length) {
       if (node.type === 'PLAIN' && raw === value) return this.at(start + offset);
       if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && raw.slice(1, -1) === value) return this.at(start + 1 + offset);
+      if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') {
+        const inRaw = quotedLineOffset(raw, node.type, value, offset);
+        if (inRaw !== undefined) return this.at(start + inRaw);
+      }
       if (node.type === 'BLOCK_LITERAL') {
         const inRaw = blockLiteralOffset(raw, value, offset);
         if (inRaw !== undefined) return this.at(start + inRaw);
@@ -124,6 +128,39 @@ export class Locator {
   private deref(node: Node | undefined): Node | undefined {
     return isAlias(node) ? (node.resolve(this.doc) ?? undefined) : node;
   }
+}
+
+/**
+ * Where character `offset` of a one-line quoted scalar's value sits in its source, escapes (`\"`, `\u00e9`, `''`)
+ * counted: `run: "echo \"${{ x }}\""` points at the `${{`. Undefined when the scalar spans lines.
+ */
+function quotedLineOffset(raw: string, type: 'QUOTE_DOUBLE' | 'QUOTE_SINGLE', value: string, offset: number): number | undefined {
+  if (raw.includes('\n') || raw.includes('\r')) return undefined;
+  const HEX: Record<string, number> = { x: 2, u: 4, U: 8 };
+  let produced = 0;
+  let rebuilt = '';
+  let found: number | undefined;
+  for (let i = 1; i < raw.length - 1; ) {
+    if (produced === offset && found === undefined) found = i;
+    let length = 1;
+    let text: string;
+    if (type === 'QUOTE_SINGLE' && raw[i] === "'" && raw[i + 1] === "'") {
+      length = 2;
+      text = "'";
+    } else if (type === 'QUOTE_DOUBLE' && raw[i] === '\\') {
+      const hex = HEX[raw[i + 1] ?? ''];
+      length = hex !== undefined ? 2 + hex : 2;
+      // The value says what the escape stood for; its length is all that matters here.
+      text = hex !== undefined ? String.fromCodePoint(Number.parseInt(raw.slice(i + 2, i + 2 + hex), 16) || 0) : value.charAt(produced);
+    } else {
+      text = raw[i]!;
+    }
+    rebuilt += text;
+    produced += text.length;
+    i += length;
+  }
+  if (produced === offset && found === undefined) found = raw.length - 1;
+  return rebuilt.length === value.length ? found : undefined;
 }
 
 /**
