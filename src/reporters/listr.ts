@@ -8,6 +8,7 @@ import type { RunState } from '../engine/state.js';
 import { discardTypeAhead, promptInput } from '../ports/terminal.js';
 import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
+import { matchesPattern } from '../runbook/pattern.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 
@@ -314,8 +315,14 @@ async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptReque
         instructions: ' (space to tick, a to tick all, enter when done)',
         loop: false,
       }, context)) as string[];
-    case 'ask':
-      return adapter.run(input, { message, validate: (value: string) => (value.trim() !== '' ? true : 'an answer is required') }, context);
+    case 'ask': {
+      const { pattern } = request;
+      const validate = (value: string) => {
+        if (value.trim() === '') return 'an answer is required';
+        return pattern === undefined || matchesPattern(pattern, value.trim()) ? true : `the answer must match ${pattern} (the whole of it): try again`;
+      };
+      return adapter.run(input, { message, validate }, context);
+    }
     case 'decide':
       return (await adapter.run(select, {
         message,

@@ -2,6 +2,7 @@
 import { compileExpression, type CompiledExpression, type Reference } from '../expr/cel.js';
 import { compileTemplate } from '../expr/template.js';
 import { parseDuration } from './duration.js';
+import { compilePattern, isVarSpec } from './pattern.js';
 import type { Problem } from './problem.js';
 import { didYouMean } from './suggest.js';
 import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
@@ -78,6 +79,21 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
   }
 
   const varNames = Object.keys(doc.vars ?? {});
+  /** A pattern must compile; `check` (a default) must match it. */
+  const checkPattern = (pattern: string, path: Path, what: string, check?: { value: string | number | boolean; path: Path }) => {
+    const compiled = compilePattern(pattern);
+    if (!compiled.ok) {
+      report(path, 'bad-pattern', `the pattern of ${what} is not a valid regular expression (JavaScript syntax): ${compiled.message}`);
+    } else if (check !== undefined && !compiled.regex.test(String(check.value))) {
+      const shown = typeof check.value === 'string' ? `'${check.value}'` : String(check.value);
+      report(check.path, 'default-breaks-pattern', `${what}: default ${shown} does not match its own pattern ${pattern}: change the default or the pattern`);
+    }
+  };
+  for (const [name, value] of Object.entries(doc.vars ?? {})) {
+    if (isVarSpec(value) && value.pattern !== undefined) {
+      checkPattern(value.pattern, ['vars', name, 'pattern'], `vars.${name}`, { value: value.default, path: ['vars', name, 'default'] });
+    }
+  }
   const secrets = new Set(doc.secrets ?? []);
   for (const name of doc.secrets ?? []) {
     if (name in (doc.vars ?? {})) report(['vars', name], 'secret-var', `'${name}' is both a var and a secret: secrets come from the environment only; remove it from vars`, true);
@@ -164,6 +180,10 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (step.if !== undefined) checkCel(step.if, [...path, 'if'], scope, true);
     checkPositiveDuration(step.timeout, [...path, 'timeout'], 'a timeout');
     const kind = stepKind(step);
+    if (step.pattern !== undefined) {
+      if (kind !== 'ask') report([...path, 'pattern'], 'pattern-without-ask', `pattern applies to ask steps only (the answer must match it); step '${step.id}' is '${kind}': remove it`, true);
+      else checkPattern(step.pattern, [...path, 'pattern'], `step '${step.id}'`);
+    }
     if (typeof step.run === 'string') {
       checkTemplate(step.run, [...path, 'run'], scope, { shell: true });
     } else if (Array.isArray(step.run)) {
