@@ -268,3 +268,54 @@ export function inspectTestOperand(operator: string | undefined, start: number):
   if (operator !== '-v' && operator !== '-R') return undefined;
   return { start, command: `[ ${operator}`, why: 'bash evaluates an array subscript in a variable name (a[$(…)]) as code' };
 }
+
+/** Interpreters that run a program read from their input when given no program (`… | python3`). */
+const STDIN_INTERPRETERS = new Set(['node', 'nodejs', 'python', 'python2', 'python3', 'perl', 'ruby', 'php']);
+
+/**
+ * A later stage of a pipeline that reads what it is piped as code (`printf %s VALUE | sh`, `| xargs sh -c`,
+ * `| bash -s`, `| python3`): what it is, or undefined. A template earlier in the pipeline feeds it.
+ */
+export function inspectStdinReader(words: readonly CommandWord[], depth = 0): { command: string; why: string } | undefined {
+  const nameWord = words[0];
+  if (nameWord?.literal === undefined || depth > 8) return undefined;
+  const name = basename(nameWord.literal);
+  const operands = (from: number) => {
+    let i = from;
+    while (i < words.length && isOption(words[i])) i += /^[-+][a-zA-Z]*[oO]$/.test(words[i]!.literal!) ? 2 : 1;
+    return words.slice(i);
+  };
+  if (SHELLS.has(name)) {
+    const options = words.slice(1).filter(isOption).map((w) => w.literal!);
+    const command = options.some((o) => /^-[a-zA-Z]*c[a-zA-Z]*$/.test(o));
+    const fromStdin = options.some((o) => /^-[a-zA-Z]*s[a-zA-Z]*$/.test(o)) || operands(1).length === 0;
+    return !command && fromStdin ? { command: name, why: `${name} reads what it is piped as a script` } : undefined;
+  }
+  if (STDIN_INTERPRETERS.has(name)) {
+    const rest = operands(1);
+    const inline = words.slice(1).some((w) => (INLINE_CODE[name] ?? []).includes(w.literal ?? ''));
+    return !inline && (rest.length === 0 || rest[0]!.literal === '-') ? { command: name, why: `${name} runs what it is piped as a program` } : undefined;
+  }
+  if ((name === 'source' || name === '.') && words[1]?.literal !== undefined && /^\/dev\/(stdin|fd\/0)$/.test(words[1].literal)) {
+    return { command: name, why: `${name} ${words[1].literal} runs what it is piped as shell code` };
+  }
+  if (name === 'xargs') {
+    const wrapper = WRAPPERS['xargs']!;
+    let i = 1;
+    while (i < words.length && isOption(words[i])) i += wrapper.valued.includes(words[i]!.literal!) ? 2 : 1;
+    const command = words[i]?.literal === undefined ? undefined : basename(words[i]!.literal!);
+    if (command !== undefined && (SHELLS.has(command) || command === 'eval' || STDIN_INTERPRETERS.has(command))) {
+      return { command: `xargs ${command}`, why: `xargs turns what it is piped into words of a ${command} command line, which ${command} runs as code` };
+    }
+    return undefined;
+  }
+  const wrapper = WRAPPERS[name];
+  if (wrapper !== undefined && name !== 'xargs') {
+    let i = 1;
+    while (i < words.length && isOption(words[i])) i += wrapper.valued.includes(words[i]!.literal!) ? 2 : 1;
+    if (name === 'env') while (words[i]?.literal?.includes('=') === true) i++;
+    i += wrapper.positional ?? 0;
+    return inspectStdinReader(words.slice(i), depth + 1);
+  }
+  return undefined;
+}

@@ -142,6 +142,13 @@ const REPARSED: [what: string, script: string, command: string][] = [
   ['awk', `awk -F: ${T} /etc/passwd`, 'awk'],
   ['read into a variable name', `read ${T} < file`, 'read'],
   ['[ -v ]', `[ -v ${T} ]`, '[ -v'],
+  ['test -v', `test -v ${T}`, 'test -v'],
+  ['a pipe into sh', `printf %s ${T} | sh`, 'sh'],
+  ['a pipe into bash -s, further down the pipeline', `echo ${T} | bash -s x | cat`, 'bash'],
+  ['a pipe into xargs sh -c', `printf '%s\n' ${T} | xargs -n 1 sh -c`, 'xargs sh'],
+  ['a pipe into sudo sh', `echo ${T} | sudo -u root sh`, 'sh'],
+  ['a pipe into python3', `echo ${T} | python3`, 'python3'],
+  ['a pipe into source /dev/stdin', `echo ${T} | . /dev/stdin`, '.'],
 ];
 
 const NOT_REPARSED: [what: string, script: string][] = [
@@ -152,6 +159,11 @@ const NOT_REPARSED: [what: string, script: string][] = [
   ['an argument of echo', `echo ${T}`],
   ['a node script given by file', `node deploy.js ${T}`],
   ['awk given its program from a file', `awk -f prog.awk ${T}`],
+  ['a pipe into a shell that runs a script file', `echo ${T} | sh ./consume.sh`],
+  ['a pipe into sh -c with a fixed script', `echo ${T} | sh -c 'cat > out'`],
+  ['a pipe into xargs running a plain command', `echo ${T} | xargs echo`],
+  ['a pipe into grep', `echo ${T} | grep x`],
+  ['a pipe out of a shell', `sh -c 'echo hi' | grep ${T}`],
 ];
 
 describe('commands that parse an argument again', () => {
