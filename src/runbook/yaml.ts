@@ -74,7 +74,8 @@ export class Locator {
 
   /**
    * Position of a character inside a string value (e.g. where a CEL expression goes wrong). Exact for plain and
-   * quoted scalars written on one line (escapes included), and for `|` blocks; otherwise the start of the value.
+   * quoted scalars written on one line (escapes included), for `|` and `>` blocks and for plain scalars over several
+   * lines; otherwise the start of the value.
    */
   inside(path: readonly (string | number)[], offset: number): Position {
     const found = this.walk(path);
@@ -94,6 +95,10 @@ export class Locator {
       }
       if (node.type === 'BLOCK_LITERAL') {
         const inRaw = blockLiteralOffset(raw, value, offset);
+        if (inRaw !== undefined) return this.at(start + inRaw);
+      }
+      if (node.type === 'BLOCK_FOLDED' || node.type === 'PLAIN') {
+        const inRaw = foldedOffset(raw, node.type === 'BLOCK_FOLDED', value, offset);
         if (inRaw !== undefined) return this.at(start + inRaw);
       }
     }
@@ -128,6 +133,31 @@ export class Locator {
   private deref(node: Node | undefined): Node | undefined {
     return isAlias(node) ? (node.resolve(this.doc) ?? undefined) : node;
   }
+}
+
+/**
+ * Where character `offset` of a folded value (a `>` block, or a plain scalar over several lines) sits in its source.
+ * Folding only joins lines (a space or a newline between them), so each source line's text appears in the value in
+ * order: find each in turn, and the offset in the one that holds it.
+ */
+function foldedOffset(raw: string, block: boolean, value: string, offset: number): number | undefined {
+  const header = block ? raw.slice(0, raw.indexOf('\n') + 1) : '';
+  // An explicit indentation indicator (`>2`) is relative to the parent: rare enough to fall back to the block's start.
+  if (block && (header === '' || /^[>][-+]?[0-9]/.test(header))) return undefined;
+  let lineStart = header.length;
+  let cursor = 0;
+  for (const line of raw.slice(header.length).split('\n')) {
+    const lead = /^[ \t]*/.exec(line)![0].length;
+    const text = line.slice(lead).replace(/[ \t\r]+$/, '');
+    if (text !== '') {
+      const at = value.indexOf(text, cursor);
+      if (at === -1) return undefined;
+      if (offset >= at && offset < at + text.length) return lineStart + lead + (offset - at);
+      cursor = at + text.length;
+    }
+    lineStart += line.length + 1;
+  }
+  return undefined;
 }
 
 /**

@@ -26,6 +26,8 @@ describe('where a refused template is reported', () => {
     ['a single-quoted scalar', "      - { id: a, owner: ops, run: 'echo ''a'' \"${{ vars.v }}\"' }"],
     ['a | block', '      - id: a\n        owner: ops\n        run: |\n          cat <<EOF\n          v=${{ vars.v }}\n          EOF'],
     ['a |- block, deeper in the script', '      - id: a\n        owner: ops\n        run: |-\n          set -e\n\n          echo ok\n          true # ${{ vars.v }}'],
+    ['a > folded block over two lines', '      - id: a\n        owner: ops\n        run: >-\n          true &&\n          echo "${{ vars.v }}"'],
+    ['a plain scalar over two lines', '      - id: a\n        owner: ops\n        run: true &&\n          echo "${{ vars.v }}"'],
     ['a block in a rollback step', '      - { id: s, owner: ops, run: "true" }\n    rollback:\n      - id: r\n        owner: ops\n        run: |\n          echo `echo ${{ vars.v }}`'],
   ])('at its ${{ in %s', async (_what, step) => {
     const { text, line, col } = runbook(step);
