@@ -20,36 +20,45 @@ function withPlaceholders(script: string, sites: readonly Site[], quoted: boolea
 }
 
 export function placeParsed(parser: ShellParser, script: string, sites: readonly Site[]): ShellTemplateReport {
-  const named = parser.parse(withPlaceholders(script, sites, false), (root) => sites.map((site) => namedContext(root, script, site)));
+  // The parse with unquoted placeholders only names the context of a refusal: done only when there is one.
+  let named: (RefusedContext | undefined)[] | undefined;
+  const nameOf = (i: number) => {
+    named ??= parser.parse(withPlaceholders(script, sites, false), (root) => {
+      const paths = pathsTo(root, sites);
+      return sites.map((site, j) => namedContext(paths[j]!, script, site));
+    });
+    return named[i];
+  };
   return parser.parse(withPlaceholders(script, sites, true), (root) => {
     const error = firstError(root);
+    const paths = error === undefined ? pathsTo(root, sites) : [];
     const templates: PlacedTemplate[] = [];
-    const commands = new Map<number, SyntaxNode>();
+    const commands = new Map<number, { path: Frame[]; at: number }>();
     const testWarnings: ReparseWarning[] = [];
     sites.forEach((site, i) => {
       if (error !== undefined) {
-        templates.push({ ...site, context: named[i] ?? 'unparsed', allowed: false, errorAt: error });
+        templates.push({ ...site, context: nameOf(i) ?? 'unparsed', allowed: false, errorAt: error });
         return;
       }
-      const verdict = judge(root, site);
+      const verdict = judge(paths[i]!, site);
       if (verdict.allowed) {
         templates.push({ ...site, context: verdict.context, allowed: true });
-        if (verdict.command !== undefined) commands.set(verdict.command.id, verdict.command);
+        if (verdict.command !== undefined) commands.set(paths[i]![verdict.command]!.node.id, { path: paths[i]!, at: verdict.command });
         if (verdict.testOperator !== undefined) {
           const warning = inspectTestOperand(verdict.testOperator, site.start);
           if (warning !== undefined) testWarnings.push(warning);
         }
       } else {
-        templates.push({ ...site, context: verdict.context ?? named[i] ?? 'other', allowed: false });
+        templates.push({ ...site, context: verdict.context ?? nameOf(i) ?? 'other', allowed: false });
       }
     });
     const inspection: CommandInspection = { warnings: [...testWarnings], refusals: [] };
-    for (const command of commands.values()) {
-      const words = commandWords(command, sites);
+    for (const { path, at } of commands.values()) {
+      const words = commandWords(path[at]!.node, sites);
       const found = inspectCommand(words);
       inspection.warnings.push(...found.warnings);
       inspection.refusals.push(...found.refusals);
-      const reader = pipedInto(command, sites);
+      const reader = pipedInto(path, at, sites);
       if (reader !== undefined) for (const start of words.flatMap((w) => w.templates)) inspection.warnings.push({ start, ...reader });
     }
     inspection.warnings.sort((a, b) => a.start - b.start);
@@ -73,25 +82,63 @@ function firstError(root: SyntaxNode): number | undefined {
   return first ?? 0;
 }
 
-/** The smallest node whose range holds [start, end). */
-function nodeAt(root: SyntaxNode, start: number, end: number): SyntaxNode {
-  let node = root;
-  for (;;) {
-    const inner = node.children.find((c) => c !== null && c.startIndex <= start && c.endIndex >= end && c.endIndex > c.startIndex);
-    if (inner === undefined || inner === null) return node;
-    node = inner;
-  }
+/** A node on the way down to a template, with the field it holds in its parent (`argument`, `value`, …). */
+interface Frame {
+  node: SyntaxNode;
+  field: string | null;
 }
 
-function fieldOf(parent: SyntaxNode, child: SyntaxNode): string | null {
-  const index = parent.children.findIndex((c) => c !== null && c.id === child.id);
-  return index === -1 ? null : parent.fieldNameForChild(index);
+/**
+ * For each site, the nodes from the root down to the smallest one holding it, in one walk of the tree with a cursor,
+ * entering only nodes that hold a site. (Node.parent and Node.children cost a walk from the root or a copy of every
+ * child each time: per template, that made a command of 800 lines take seconds.) Sites are in order and disjoint, so
+ * those inside a node are a run of indexes, split among its children in one pass.
+ */
+function pathsTo(root: SyntaxNode, sites: readonly Site[]): Frame[][] {
+  const paths: Frame[][] = sites.map(() => []);
+  interface Entry { frame: Frame; lo: number; hi: number; next: number; covered: boolean[]; entered: boolean; inChildren: boolean }
+  const cursor = root.walk();
+  const stack: Entry[] = [{ frame: { node: root, field: null }, lo: 0, hi: sites.length, next: 0, covered: [], entered: false, inChildren: false }];
+  try {
+    while (stack.length > 0) {
+      const top = stack.at(-1)!;
+      let moved: boolean;
+      if (!top.entered) {
+        top.entered = true;
+        top.next = top.lo;
+        moved = top.inChildren = cursor.gotoFirstChild();
+      } else {
+        moved = cursor.gotoNextSibling();
+      }
+      if (!moved) {
+        // Sites no child holds: this node is the smallest one around them.
+        let frames: Frame[] | undefined;
+        for (let i = top.lo; i < top.hi; i++) if (top.covered[i - top.lo] !== true) paths[i] = frames ??= stack.map((e) => e.frame);
+        if (top.inChildren) cursor.gotoParent();
+        stack.pop();
+        continue;
+      }
+      const start = cursor.startIndex;
+      const end = cursor.endIndex;
+      let first = top.next;
+      while (first < top.hi && sites[first]!.start < start) first++;
+      let last = first;
+      while (end > start && last < top.hi && sites[last]!.end <= end) last++;
+      top.next = last;
+      if (last === first) continue;
+      for (let i = first; i < last; i++) top.covered[i - top.lo] = true;
+      stack.push({ frame: { node: cursor.currentNode, field: cursor.currentFieldName }, lo: first, hi: last, next: first, covered: [], entered: false, inChildren: false });
+    }
+  } finally {
+    cursor.delete();
+  }
+  return paths;
 }
 
 const firstToken = (node: SyntaxNode): string | undefined => node.child(0)?.type;
 
-/** The context a node imposes on everything inside it, when that context refuses templates. */
-function refusingContext(node: SyntaxNode, child: SyntaxNode | undefined): RefusedContext | undefined {
+/** The context a node imposes on everything inside it, when that context refuses templates (`childField`: where we came from). */
+function refusingContext(node: SyntaxNode, childField: string | null | undefined): RefusedContext | undefined {
   switch (node.type) {
     case 'raw_string':
       return 'single-quotes';
@@ -129,9 +176,9 @@ function refusingContext(node: SyntaxNode, child: SyntaxNode | undefined): Refus
     case 'array':
       return 'array';
     case 'case_item':
-      return child !== undefined && fieldOf(node, child) === 'value' ? 'case-pattern' : undefined;
+      return childField === 'value' ? 'case-pattern' : undefined;
     case 'case_statement':
-      return child !== undefined && fieldOf(node, child) === 'value' ? 'case-subject' : undefined;
+      return childField === 'value' ? 'case-subject' : undefined;
     case 'file_redirect':
       return node.children.some((c) => c !== null && (c.type === '>&' || c.type === '<&' || c.type === '>&-' || c.type === '<&-')) ? 'descriptor' : undefined;
     default:
@@ -139,51 +186,47 @@ function refusingContext(node: SyntaxNode, child: SyntaxNode | undefined): Refus
   }
 }
 
-/** The innermost refusing context around `node` (itself included; `child` is where we came from), walking up to the root. */
-function innermostRefusal(node: SyntaxNode, from?: SyntaxNode): RefusedContext | undefined {
-  let child = from;
-  for (let current: SyntaxNode | null = node; current !== null; child = current, current = current.parent) {
-    const context = refusingContext(current, child);
+/** The innermost refusing context at `path[at]` or above it, walking up to the root. */
+function innermostRefusal(path: readonly Frame[], at: number): RefusedContext | undefined {
+  for (let i = at; i >= 0; i--) {
+    const context = refusingContext(path[i]!.node, path[i + 1]?.field);
     if (context !== undefined) return context;
   }
   return undefined;
 }
 
 /** From the unquoted-placeholder parse and the text itself: what a refused template sits in, for the message. */
-function namedContext(root: SyntaxNode, script: string, site: Site): RefusedContext | undefined {
-  const before = /\\*$/.exec(script.slice(0, site.start))![0].length;
-  if (before % 2 === 1) return 'after-backslash';
+function namedContext(path: readonly Frame[], script: string, site: Site): RefusedContext | undefined {
+  let backslashes = 0;
+  while (script[site.start - 1 - backslashes] === '\\') backslashes++;
+  if (backslashes % 2 === 1) return 'after-backslash';
   if (script[site.start - 1] === '$') return 'ansi-c-quotes';
-  return innermostRefusal(nodeAt(root, site.start, site.end));
+  return innermostRefusal(path, path.length - 1);
 }
 
+/** `command`: the index in the path of the command node the template is a word of. */
 type Verdict =
-  | { allowed: true; context: AllowedContext; command?: SyntaxNode; testOperator?: string }
+  | { allowed: true; context: AllowedContext; command?: number; testOperator?: string }
   | { allowed: false; context?: RefusedContext };
 
 const TEST_EXPRESSIONS = new Set(['binary_expression', 'unary_expression', 'parenthesized_expression', 'negated_expression']);
 
-/** Decide one template in the quoted-placeholder parse (which has no errors). */
-function judge(root: SyntaxNode, site: Site): Verdict {
-  const node = nodeAt(root, site.start, site.end);
-  if (node.type !== 'raw_string' || node.startIndex !== site.start || node.endIndex !== site.end) return { allowed: false };
-  const above = node.parent;
-  if (above === null) return { allowed: false };
-  const refused = innermostRefusal(above, node);
+/** Decide one template in the quoted-placeholder parse (which has no errors), from the path down to it. */
+function judge(path: readonly Frame[], site: Site): Verdict {
+  const node = path.at(-1)?.node;
+  if (node === undefined || node.type !== 'raw_string' || node.startIndex !== site.start || node.endIndex !== site.end || path.length < 2) return { allowed: false };
+  const refused = innermostRefusal(path, path.length - 2);
   if (refused !== undefined) return { allowed: false, context: refused };
 
-  let child = node;
-  let parent = above;
-  while (parent.type === 'concatenation' && parent.parent !== null) {
-    child = parent;
-    parent = parent.parent;
-  }
-  const field = fieldOf(parent, child);
+  let at = path.length - 2;
+  while (path[at]!.node.type === 'concatenation' && at > 0) at--;
+  const parent = path[at]!.node;
+  const field = path[at + 1]!.field;
   switch (parent.type) {
     case 'command_name':
-      return parent.parent === null ? { allowed: false } : { allowed: true, context: 'command-name', command: parent.parent };
+      return at === 0 ? { allowed: false } : { allowed: true, context: 'command-name', command: at - 1 };
     case 'command':
-      return field === 'argument' ? { allowed: true, context: 'argument', command: parent } : { allowed: false };
+      return field === 'argument' ? { allowed: true, context: 'argument', command: at } : { allowed: false };
     case 'variable_assignment':
       return field === 'value' ? { allowed: true, context: 'assignment' } : { allowed: false };
     case 'file_redirect':
@@ -192,24 +235,26 @@ function judge(root: SyntaxNode, site: Site): Verdict {
       return field === 'value' ? { allowed: true, context: 'for-list' } : { allowed: false };
     default: {
       if (!TEST_EXPRESSIONS.has(parent.type) && parent.type !== 'test_command') return { allowed: false };
-      let test: SyntaxNode | null = parent;
-      while (test !== null && TEST_EXPRESSIONS.has(test.type)) test = test.parent;
-      if (test?.type !== 'test_command' || firstToken(test) !== '[') return { allowed: false };
+      let up = at;
+      while (up > 0 && TEST_EXPRESSIONS.has(path[up]!.node.type)) up--;
+      const test = path[up]!.node;
+      if (test.type !== 'test_command' || firstToken(test) !== '[') return { allowed: false };
       const operator = parent.type === 'unary_expression' ? parent.childForFieldName('operator')?.text ?? parent.child(0)?.text : undefined;
       return { allowed: true, context: 'test-operand', ...(operator !== undefined ? { testOperator: operator } : {}) };
     }
   }
 }
 
-/** A later stage of the pipeline `command` is in that runs what it is piped as code (`… | sh`), if any. */
-function pipedInto(command: SyntaxNode, sites: readonly Site[]): { command: string; why: string } | undefined {
-  let stage: SyntaxNode = command;
-  if (stage.parent?.type === 'redirected_statement') stage = stage.parent;
-  const pipeline = stage.parent;
+/** A later stage of the pipeline the command at `path[at]` is in that runs what it is piped as code (`… | sh`), if any. */
+function pipedInto(path: readonly Frame[], at: number, sites: readonly Site[]): { command: string; why: string } | undefined {
+  let up = at;
+  if (up > 0 && path[up - 1]!.node.type === 'redirected_statement') up--;
+  const stage = path[up]!.node;
+  const pipeline = up > 0 ? path[up - 1]!.node : undefined;
   if (pipeline?.type !== 'pipeline') return undefined;
   const stages = pipeline.namedChildren.filter((c): c is SyntaxNode => c !== null);
-  const at = stages.findIndex((c) => c.id === stage.id);
-  for (const later of stages.slice(at + 1)) {
+  const position = stages.findIndex((c) => c.id === stage.id);
+  for (const later of stages.slice(position + 1)) {
     const node = later.type === 'redirected_statement' ? later.childForFieldName('body') : later;
     if (node?.type !== 'command') continue;
     const reader = inspectStdinReader(commandWords(node, sites));
@@ -235,8 +280,22 @@ function commandWords(command: SyntaxNode, sites: readonly Site[]): CommandWord[
 }
 
 function wordOf(node: SyntaxNode, sites: readonly Site[]): CommandWord {
-  const inside = sites.filter((s) => s.start >= node.startIndex && s.end <= node.endIndex).map((s) => s.start);
+  const inside = sitesWithin(sites, node.startIndex, node.endIndex).map((s) => s.start);
   return { literal: inside.length > 0 ? undefined : literalOf(node), templates: inside };
+}
+
+/** The sites (in order, as splitTemplate gives them) that lie inside [start, end): a binary search, then a short scan. */
+function sitesWithin(sites: readonly Site[], start: number, end: number): Site[] {
+  let low = 0;
+  let high = sites.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (sites[middle]!.start < start) low = middle + 1;
+    else high = middle;
+  }
+  const out: Site[] = [];
+  for (let i = low; i < sites.length && sites[i]!.end <= end; i++) out.push(sites[i]!);
+  return out;
 }
 
 /** The text a word node stands for when nothing in it is expanded: quotes and backslashes removed. */

@@ -1,11 +1,25 @@
 // Issue 12: every template in a `run:` command, placed by src/expr/shell-placement.ts; a refused one is a problem at its file:line:col, a re-parsed one a warning.
-import { placeArgvTemplates, placeShellTemplates, type RefusedContext, type ReparseWarning } from '../expr/shell-placement.js';
+import { needsShellParser, placeArgvTemplates, placeShellTemplates, type RefusedContext, type ReparseWarning } from '../expr/shell-placement.js';
+import { splitTemplate } from '../expr/template.js';
 import { ShellParserUnavailable } from '../expr/shell-parser.js';
 import type { Problem } from './problem.js';
 import type { RunbookDoc, StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
 
 type Path = (string | number)[];
+
+/**
+ * Refused templates reported before the check stops: past the first few the rest are usually the same mistake, and a
+ * hostile file full of them must not keep `validate` parsing (each command is parsed in well under a millisecond per
+ * KiB, but a megabyte of them adds up).
+ */
+export const MAX_SHELL_PROBLEMS = 50;
+
+/**
+ * Templates in commands that need the parser, per runbook. A real runbook has a few dozen; a file built to make
+ * `validate` slow (a megabyte of templated commands, ~0.15 ms each to place) is refused here instead.
+ */
+export const MAX_PARSED_TEMPLATES = 2000;
 
 export interface ShellCheck {
   problems: Problem[];
@@ -78,7 +92,14 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
   const warnings: Problem[] = [];
   const at = (path: Path, offset: number, code: string, message: string): Problem => ({ file: locate.file, ...locateAt(locate, path, offset), code, message });
 
-  for (const { step, path } of runsOf(doc)) {
+  const all = runsOf(doc);
+  let parsed = 0;
+  for (const [n, { step, path }] of all.entries()) {
+    if (problems.length >= MAX_SHELL_PROBLEMS) {
+      const left = all.length - n;
+      problems.push(at(path, 0, 'too-many-problems', `${MAX_SHELL_PROBLEMS} templates refused so far; ${left} more run: command${left === 1 ? ' was' : 's were'} not checked: fix these first, then run deployctl validate again`));
+      break;
+    }
     const runPath = [...path, 'run'];
     if (Array.isArray(step.run)) {
       for (const w of placeArgvTemplates(step.run)) {
@@ -88,6 +109,14 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
       continue;
     }
     const script = step.run!;
+    if (needsShellParser(script)) {
+      const split = splitTemplate(script);
+      parsed += split.ok ? split.parts.filter((p) => p.kind === 'expr').length : 0;
+      if (parsed > MAX_PARSED_TEMPLATES) {
+        problems.push(at(runPath, 0, 'too-many-templates', `more than ${MAX_PARSED_TEMPLATES} templates in run: commands that are more than plain words: deployctl checks at most ${MAX_PARSED_TEMPLATES} (the rest were not checked); pass values in env: and refer to them as "$NAME" instead`));
+        break;
+      }
+    }
     let report;
     try {
       report = await placeShellTemplates(script);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { needsShellParser } from '../../src/expr/shell-placement.js';
 import { loadCheckedRunbook, parseCheckedRunbookText } from '../../src/runbook/load.js';
-import { envNameFor } from '../../src/runbook/shell-check.js';
+import { envNameFor, MAX_PARSED_TEMPLATES, MAX_SHELL_PROBLEMS } from '../../src/runbook/shell-check.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -63,6 +63,28 @@ describe('where a refused template is reported', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems).toEqual([expect.objectContaining({ line, col, code: 'template-unparsed', message: expect.stringMatching(/cannot read \(it goes wrong at its end: something in it is not closed\)/) })]);
+  });
+});
+
+describe('bounds on the work a hostile runbook can ask for', () => {
+  const blockSteps = (count: number, script: string) =>
+    Array.from({ length: count }, (_, i) => `      - id: s${i}\n        owner: ops\n        run: |\n${script.split('\n').map((l) => `          ${l}`).join('\n')}`).join('\n');
+
+  it(`stops after ${MAX_SHELL_PROBLEMS} refused templates and says how many commands it did not check`, async () => {
+    const result = await parseCheckedRunbookText(`${HEAD}${blockSteps(60, 'cat <<EOF\n${{ vars.v }}\nEOF')}\n`, 'r.yaml');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(MAX_SHELL_PROBLEMS + 1);
+    expect(result.problems.at(-1)).toMatchObject({ code: 'too-many-problems', message: expect.stringContaining('10 more run: commands were not checked') });
+  });
+
+  it(`refuses more than ${MAX_PARSED_TEMPLATES} templates in commands that need the parser, at the command that passes the limit`, async () => {
+    const script = 'echo ${{ vars.v }} > y\n'.repeat(800).trimEnd();
+    const { text } = runbook(blockSteps(3, script));
+    const result = await parseCheckedRunbookText(text, 'r.yaml');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'too-many-templates', line: text.split('\n').indexOf('      - id: s2') + 4 })]);
   });
 });
 
