@@ -49,16 +49,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--operator <name>', 'who is at the keyboard (default: $DEPLOYCTL_OPERATOR or your user name)')
     .option('--dry-run', 'walk the plan and print every command with templates resolved; execute nothing')
     .option('--resume [runId]', 'continue an interrupted run (default: the newest unfinished run of this runbook)')
+    .option('--new', 'start a new run although the newest run of this runbook did not finish (it stays resumable)')
     .addOption(new Option('--in-flight <decision>', 'on resume, what to do with a non-idempotent step that was running').choices(['rerun', 'done', 'abort']))
     .option('--non-interactive', 'never prompt; take every answer from --answers (also when stdin is not a terminal or CI=true)')
     .option('--key <file>', 'Ed25519 private key (PKCS#8 PEM) to sign the record (default: $DEPLOYCTL_KEY or .deployctl/keys/deployctl.key)')
     .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
     .action(async (file: string, options: Record<string, unknown>) => {
-      const [{ runCommand, defaultRunPorts, resumeCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
+      const [{ runCommand, defaultRunPorts, resumeCommand, deployctlCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {
         io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. ${againToExit(signal)}`);
-      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${resumeCommand(file, typeof options['resume'] === 'string' ? options['resume'] : undefined)}`);
+      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${resumeCommand(file, typeof options['resume'] === 'string' ? options['resume'] : undefined, deployctlCommand(process.env))}`);
       try {
         setExit(await runCommand(file, options, defaultRunPorts(io, interrupts.signal)));
       } finally {
@@ -100,8 +101,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('show, verify, sign off, export and list signed deployment records (no subcommand: show)');
   const trustOptions = (command: Command) =>
     command
-      .option('--pubkey <file>', 'trust this Ed25519 public key (SPKI PEM) too (repeatable)', collect, [])
-      .option('--runbook <file>', 'the runbook whose role keys to trust (default: the file the record names, if it is here)');
+      .option('--pubkey <file>', 'trust this Ed25519 public key (SPKI PEM) as a run key, which makes a record valid (repeatable)', collect, [])
+      .option('--runbook <file>', 'the runbook whose role keys count for sign-offs (default: the file the record names, by a relative path inside this directory)');
   trustOptions(
     record
       .command('show', { isDefault: true })

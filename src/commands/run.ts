@@ -9,10 +9,10 @@ import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js'
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
-import { parseJournal, serializeEvent } from '../engine/journal.js';
+import { serializeEvent } from '../engine/journal.js';
 import { createMasker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
-import { applyEvent, foldEvents, inFlightSteps, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
+import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
@@ -28,11 +28,8 @@ import {
   type LockInfo,
   currentUser,
   isRunId,
-  findSealedRecord,
-  listRunIds,
   newRunId,
   openJournal,
-  readJournalText,
   removeRecordTemporaries,
   stateDir,
   type StateDir,
@@ -47,8 +44,9 @@ import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
-import { resumeCommand } from '../runbook/labels.js';
-export { resumeCommand };
+import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
+import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
+export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
   var?: string[];
@@ -57,6 +55,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** true: the newest unfinished run of this runbook; a string: that run id. */
   resume?: string | boolean;
+  /** Start a new run although an earlier run of this runbook did not finish (it stays resumable by its id). */
+  new?: boolean;
   inFlight?: InFlightDecision;
   nonInteractive?: boolean;
   key?: string;
@@ -115,6 +115,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const dir = stateDir(env, ports.cwd);
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
+  if (options.new === true && options.resume !== undefined && options.resume !== false) throw new CliError('--new and --resume do not go together: --new starts another run, --resume continues one');
 
   // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
   // would otherwise bury them.
@@ -137,6 +138,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     if (lock?.ok) faultPoint('after-lock');
     if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
     const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
+    if (!resuming && !dryRun && options.new !== true) refuseIfUnfinished(dir, file, doc.name, env);
     // What a resumed run already has (finished steps, decided gates) needs no answer now.
     if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
     // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
@@ -198,7 +200,20 @@ async function runLocked(run: LockedRun): Promise<number> {
   }
 
   const journal = dryRun ? undefined : openJournal(dir, runId);
-  const reporter = createListrReporter(doc, { interactive, screen: ports.screen, signal: ports.signal, ...(resumed ? { resumed: resumed.state } : {}) });
+  const reporter = createListrReporter(doc, {
+    interactive,
+    screen: ports.screen,
+    signal: ports.signal,
+    dryRun,
+    ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
+    ...(resumed ? { resumed: resumed.state } : {}),
+  });
+  if (interactive && options.answers !== undefined) {
+    const lacking = missingAnswers(doc, answers).length;
+    io.err(
+      `deployctl: answers from ${options.answers} are used (${answers.size} given)${lacking > 0 ? `; the ${lacking} it lacks are asked here` : '; it answers every question, so nothing is asked here'}`,
+    );
+  }
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];
@@ -215,7 +230,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeCommand(file, runId),
+    resumeCommand: resumeCommand(file, runId, deployctlCommand(env)),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);
@@ -275,7 +290,9 @@ async function runLocked(run: LockedRun): Promise<number> {
     // What is printed comes from the masked events, never from the engine's own (unmasked) state.
     if (dryRun) {
       io.out(formatDryRun(doc, recorded));
-      if (dryRunMessages.length > 0) io.out(`\nMessages that would be sent:\n${dryRunMessages.join('\n\n')}`);
+      if (dryRunMessages.length > 0) {
+        io.out(`\nMessages a real run would send on this path (none was sent; their figures come from the real run):\n${dryRunMessages.map((m) => `  ${m}`).join('\n')}`);
+      }
       return result.exitCode;
     }
 
@@ -313,10 +330,10 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId)));
+    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId, deployctlCommand(env))));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId)));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId, deployctlCommand(env))));
   return result.exitCode;
 }
 
@@ -408,7 +425,10 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
 function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined): void {
   // A run resumed during its rollback only finishes the rollback: nothing forward is asked again.
   const rolling = resumed?.rollback?.phases;
-  const rollbackSteps = rolling !== undefined ? new Set(doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id))) : undefined;
+  // …and the finally steps of the phase that stopped, which run after the rollback.
+  const stopped = doc.phases.filter((p) => resumed?.phases.get(p.id)?.status === 'failed').flatMap((p) => (p.finally ?? []).map((s) => s.id));
+  const rollbackSteps =
+    rolling !== undefined ? new Set([...doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id)), ...stopped]) : undefined;
   const settled = (key: string): boolean => {
     if (resumed === undefined) return false;
     const id = key.includes('.') ? key.slice(0, key.indexOf('.')) : key;
@@ -429,54 +449,6 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
       hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
     },
   );
-}
-
-function notARunId(text: string): CliError {
-  return new CliError(`'${text}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl record list shows the runs and their ids' });
-}
-
-interface RunToResume {
-  runId: string;
-  state: RunState;
-  /** The run had ended, but deployctl stopped before sealing its record (a crash after run-finished): only seal it. */
-  sealOnly?: boolean;
-}
-
-function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
-  const { doc, source } = runbook;
-  if (which !== true && !isRunId(which)) throw notARunId(which);
-  const candidates = which === true ? listRunIds(dir) : [which];
-  for (const runId of candidates) {
-    const text = readJournalText(dir, runId);
-    if (text === undefined) {
-      if (which !== true) throw new CliError(`no run ${runId} in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'deployctl record list and deployctl status show the runs there' });
-      continue;
-    }
-    const state = foldEvents(parseJournal(text).events);
-    if (state.runbook?.name !== doc.name) {
-      if (which !== true) throw new CliError(`run ${runId} is a run of ${state.runbook?.name ?? 'an unknown runbook'}, not of ${doc.name}`);
-      continue;
-    }
-    if (state.dryRun) continue;
-    const record = state.finished !== undefined ? findSealedRecord(dir, runId, state.finished.status) : undefined;
-    // Only the newest run is a candidate: resuming an older, interrupted run after a newer one ended would put its
-    // old vars (an old version) back on top of the newer deployment.
-    const sealOnly = state.finished !== undefined && !isRunResumable(state) && record === undefined;
-    if (!isRunResumable(state) && !sealOnly) {
-      const shown = record !== undefined ? `; its record is ${path.relative(cwd, record) || record}` : '';
-      const named = which === true ? `the newest run of ${doc.name}, ${runId},` : `run ${runId}`;
-      throw new CliError(`${named} already ended (${state.finished?.status ?? 'aborted'})${shown}; there is nothing to resume`, {
-        hint: which === true ? 'start a new run without --resume; to continue an older run on purpose, name it: --resume <run-id>' : 'start a new run without --resume',
-      });
-    }
-    if (state.runbook.sha256 !== source.sha256) {
-      throw new CliError(`the runbook changed since run ${runId} started (sha256 ${state.runbook.sha256.slice(0, 12)}… then, ${source.sha256.slice(0, 12)}… now): resuming would run a different plan`, {
-        hint: 'restore the runbook as it was, or start a new run without --resume',
-      });
-    }
-    return sealOnly ? { runId, state, sealOnly } : { runId, state };
-  }
-  throw new CliError(`no run of ${doc.name} to resume in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'start a new run without --resume' });
 }
 
 function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv, dir: StateDir, io: Io): KeyObject {

@@ -7,7 +7,7 @@ import { foldEvents, inFlightSteps, isRunResumable, type RunState } from '../eng
 import { formatStatusUpdate, openIssuesFromState, statusView } from '../notify/messages.js';
 import { hostLocks, isAlive, isRunId, listRunIds, liveHostLocks, lockHolder, readJournalText, stateDir, stateDirAt, type StateDir } from '../ports/state-dir.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { resumeCommand, roleLabel, stepTitle } from '../runbook/labels.js';
+import { deployctlCommand, resumeCommand, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
 import { inert } from '../inert.js';
@@ -58,7 +58,7 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
     }
     if (chosen === undefined) {
       io.out(`No deployment is running${ids.length > 0 ? '' : ` (no runs in ${path.relative(ports.cwd, dir.runsDir) || dir.runsDir})`}.`);
-      for (const line of unfinishedRuns(ids, stateOf, ports.now())) io.out(line);
+      for (const line of unfinishedRuns(ids, stateOf, ports.now(), deployctlCommand(ports.env))) io.out(line);
       return ExitCode.ok;
     }
   }
@@ -83,19 +83,23 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
  * The newest run of each runbook here, when it can still be resumed (interrupted, crashed, or aborted): after a
  * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story.
  */
-function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number): string[] {
+function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, command = 'deployctl'): string[] {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const id of ids) {
     const state = stateOf(id);
     const name = state?.runbook?.name;
-    if (state === undefined || name === undefined || state.dryRun || seen.has(name)) continue;
+    if (state === undefined || name === undefined || state.dryRun) continue;
+    // Older unfinished runs are listed too (left behind with `run --new`): resumable by their id, and not forgotten.
+    const older = seen.has(name);
     seen.add(name);
     if (!isRunResumable(state)) continue;
+    if (lines.length >= 20) break;
     const how = state.finished === undefined ? `stopped without finishing (in flight: ${inFlightSteps(state).join(', ') || 'no step'})` : 'aborted';
     const since = state.startedAt !== undefined ? `, started ${formatDuration(Math.max(0, now - state.startedAt))} ago` : '';
     // From the journal: made inert before it reaches the terminal.
-    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${resumeCommand(state.runbook?.path ?? name, id)}`));
+    const newer = older ? ` (a newer run of ${name} started since)` : '';
+    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}${newer}. Continue it with: ${resumeCommand(state.runbook?.path ?? name, id, command)}`));
   }
   return lines;
 }
@@ -111,7 +115,7 @@ function isHeldBy(dir: StateDir, state: RunState, runId: string): boolean {
 function waitingOn(doc: RunbookDoc, state: RunState, now: number): string | undefined {
   for (const [id, step] of state.steps) {
     if (step.startedAt === undefined || step.outcome !== undefined) continue;
-    const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
+    const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
     const who = docStep ? `${roleLabel(docStep.owner, doc.roles[docStep.owner])} ` : '';
     return `${who}${docStep ? stepTitle(docStep) : id} (step '${id}'${step.rollback ? ', rollback' : ''}), for ${formatDuration(now - step.startedAt)}`;
   }

@@ -14,7 +14,9 @@ export type Answers = ReadonlyMap<string, AnswerValue>;
 
 export interface AnswerKey {
   key: string;
-  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation';
+  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason';
+  /** Asked only sometimes (a NO-GO's reason when every condition held): never listed as missing. */
+  optional?: boolean;
   owner: string;
   /** What the person is asked. */
   text: string;
@@ -45,7 +47,9 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
         }
       }
       keys.push({ key: id, kind: 'gate', owner: phase.gate.owner, text: phase.gate.title ?? `go/no-go ${id}`, example: `${id}: go` });
+      keys.push({ key: `${id}.reason`, kind: 'reason', owner: phase.gate.owner, text: `why NO-GO at ${id}`, example: `${id}.reason: "…"`, optional: true });
     }
+    (phase.finally ?? []).forEach(forStep);
   }
   for (const phase of doc.phases) (phase.rollback ?? []).forEach(forStep);
   return keys;
@@ -110,7 +114,8 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
       }
       return `'${spec.key}' is a checklist: answer true (all ticked) or a list of the ticked items`;
     }
-    case 'ask': {
+    case 'ask':
+    case 'reason': {
       const text = typeof answer === 'string' && answer.trim() !== '' ? answer : typeof answer === 'number' ? String(answer) : undefined;
       if (text === undefined) return `'${spec.key}' asks '${spec.text}': answer with text`;
       // The step keeps its answer trimmed (src/steps/manual.ts): that is what must match.
@@ -127,5 +132,5 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
 
 /** The keys a run without a terminal would need and does not have. */
 export function missingAnswers(doc: RunbookDoc, answers: Answers): AnswerKey[] {
-  return answerKeys(doc).filter((k) => !answers.has(k.key));
+  return answerKeys(doc).filter((k) => k.optional !== true && !answers.has(k.key));
 }

@@ -10,6 +10,7 @@ const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
   'step-spawned',
   'step-output',
   'step-retrying',
+  'step-progress',
   'step-finished',
   'gate-opened',
   'gate-evaluated',

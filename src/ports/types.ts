@@ -50,6 +50,8 @@ export interface HttpRequest {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** A PEM file of the CA(s) to trust for https instead of the system's (a metrics server with a private CA). */
+  caFile?: string;
 }
 
 export type HttpResult =

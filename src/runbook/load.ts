@@ -1,7 +1,7 @@
 // Load a runbook: read the bytes once, parse strictly, validate the grammar, check the meaning. Problems are values.
 import * as path from 'node:path';
 import { listDirectory, readFileLimited } from '../ports/fs.js';
-import { sortProblems, type Problem } from './problem.js';
+import { capProblems, sortProblems, type Problem } from './problem.js';
 import { closest } from './suggest.js';
 import { checkSchema, describeValue } from './schema.js';
 import { checkMeaning } from './semantic.js';
@@ -49,10 +49,10 @@ export async function parseCheckedRunbookText(text: string, file: string): Promi
   return shell.problems.length > 0 ? { ok: false, problems: sortProblems(shell.problems) } : { ...parsed, warnings: sortProblems(shell.warnings) };
 }
 
-/** Everything after the bytes: usable on text that did not come from a file (tests, fuzzing). */
+/** Everything after the bytes: usable on text that did not come from a file (tests, fuzzing). At most MAX_PROBLEMS problems, then one that counts the rest. */
 export function parseRunbookText(text: string, file: string): { ok: true; doc: RunbookDoc; locate: Locator } | { ok: false; problems: Problem[] } {
   const parsed = parseStrictYaml(text, file);
-  if (!parsed.ok) return { ok: false, problems: sortProblems(parsed.problems) };
+  if (!parsed.ok) return { ok: false, problems: capProblems(parsed.problems) };
   const { value, locate } = parsed.yaml;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     // describeValue shortens: a 1 MiB plain scalar is a single value too.
@@ -68,10 +68,10 @@ export function parseRunbookText(text: string, file: string): { ok: true; doc: R
     };
   }
   const shape = checkSchema(value, locate);
-  if (shape.length > 0) return { ok: false, problems: sortProblems(shape) };
+  if (shape.length > 0) return { ok: false, problems: capProblems(shape) };
   const doc = value as RunbookDoc;
   const meaning = checkMeaning(doc, locate);
-  if (meaning.length > 0) return { ok: false, problems: sortProblems(meaning) };
+  if (meaning.length > 0) return { ok: false, problems: capProblems(meaning) };
   return { ok: true, doc, locate };
 }
 

@@ -1,5 +1,6 @@
 // Meaning checks after the grammar: unique ids, roles that exist, expressions that parse and name real steps, sane values.
-import { compileExpression, type CompiledExpression, type Reference } from '../expr/cel.js';
+import { compileExpression, type CelDialect, type CompiledExpression, type Reference } from '../expr/cel.js';
+import { parseJsonPath } from '../steps/json-path.js';
 import { compileTemplate } from '../expr/template.js';
 import { parseDuration } from './duration.js';
 import { compilePattern, isVarSpec } from './pattern.js';
@@ -38,6 +39,10 @@ export function indexRunbook(doc: RunbookDoc): RunbookIndex {
       if (!steps.has(step.id)) steps.set(step.id, { step, phase, path: ['phases', p, 'steps', s], order: order++, rollback: false });
     });
     if (phase.gate) gates.set(gateId(phase), { phase, order: order++, path: ['phases', p, 'gate'] });
+    // `finally:` steps run when the phase is left: after its steps and gate.
+    (phase.finally ?? []).forEach((step, s) => {
+      if (!steps.has(step.id)) steps.set(step.id, { step, phase, path: ['phases', p, 'finally', s], order: order++, rollback: false });
+    });
   });
   // Rollback steps run after everything else, so they may look at any forward step.
   doc.phases.forEach((phase, p) => {
@@ -147,8 +152,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     }
   };
 
-  const checkCel = (text: string, path: Path, scope: Scope, expectBool: boolean) => {
-    const compiled = compileExpression(text);
+  const checkCel = (text: string, path: Path, scope: Scope, expectBool: boolean, dialect: CelDialect = 'general') => {
+    const compiled = compileExpression(text, dialect);
     if (!compiled.ok) {
       reportInside(path, compiled.offset, 'bad-cel', `invalid CEL expression: ${compiled.message}`);
       return;
@@ -204,6 +209,46 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         report([...path, 'http', 'concurrency'], 'concurrency-over-samples', `concurrency ${http.concurrency} is more than samples ${http.samples}: at most ${http.samples} requests can be in flight`);
       }
     }
+    if (step.prometheus !== undefined) {
+      const prom = step.prometheus;
+      const at = (...keys: (string | number)[]): Path => [...path, 'prometheus', ...keys];
+      checkTemplate(prom.url, at('url'), scope);
+      if (!/^(https?:\/\/|\$\{\{)/.test(prom.url)) report(at('url'), 'bad-url', `url must start with http:// or https:// (the base of Prometheus, e.g. http://127.0.0.1:9090), got '${prom.url}'`);
+      checkTemplate(prom.query, at('query'), scope);
+      for (const [name, value] of Object.entries(prom.headers ?? {})) checkTemplate(value, at('headers', name), scope);
+      if (prom.auth?.basic !== undefined) checkTemplate(prom.auth.basic.username, at('auth', 'basic', 'username'), scope);
+      const secretNamed = (name: string | undefined, keys: string[]) => {
+        if (name !== undefined && !secrets.has(name)) {
+          report(at(...keys), 'auth-not-secret', `${keys.join('.')}: ${name} is not listed under secrets: add it there, so its value is passed to deployctl and masked everywhere`);
+        }
+      };
+      secretNamed(prom.auth?.bearer, ['auth', 'bearer']);
+      secretNamed(prom.auth?.basic?.password, ['auth', 'basic', 'password']);
+      checkPositiveDuration(prom.range, at('range'), 'a range');
+      checkPositiveDuration(prom.step, at('step'), 'a step');
+      checkPositiveDuration(prom.timeout, at('timeout'), 'a request timeout');
+      if (prom.range === undefined) {
+        for (const key of ['step', 'reduce'] as const) {
+          if (prom[key] !== undefined) report(at(key), 'needs-range', `${key} applies to range queries only: add range: (e.g. range: 10m) or remove ${key}`, true);
+        }
+      } else if (prom.step !== undefined && parseDuration(prom.step)! > parseDuration(prom.range)!) {
+        report(at('step'), 'step-over-range', `step ${prom.step} is longer than range ${prom.range}: the query would read at most one point`);
+      }
+    }
+    const isCheck = kind === 'prometheus' || (kind === 'http' && step.http?.json_path !== undefined);
+    if (step.http?.json_path !== undefined) {
+      const parsed = parseJsonPath(step.http.json_path);
+      if (!parsed.ok) reportInside([...path, 'http', 'json_path'], parsed.offset, 'bad-json-path', `invalid json_path: ${parsed.message}`);
+      if ((step.http.samples ?? 1) > 1) {
+        report([...path, 'http', 'samples'], 'json-path-samples', 'json_path reads one number from one answer: remove samples (or make it a probe without json_path)');
+      }
+    }
+    for (const key of ['expect', 'no_data'] as const) {
+      if (step[key] !== undefined && !isCheck) {
+        report([...path, key], 'not-a-check', `${key} applies to checks only (prometheus, or http with json_path); this step is '${kind}'${kind === 'http' ? ': add json_path, or judge the probe with metrics:' : ''}`, true);
+      }
+    }
+    if (step.expect !== undefined) checkCel(step.expect, [...path, 'expect'], scope, true, 'check');
     for (const [name, value] of Object.entries(step.env ?? {})) checkTemplate(value, [...path, 'env', name], scope);
     if (step.cwd !== undefined) checkTemplate(step.cwd, [...path, 'cwd'], scope);
     for (const [name, threshold] of Object.entries(step.metrics ?? {})) {
@@ -232,6 +277,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
       checkStep(step, [...phasePath, 'steps', s], { kind: 'before', order: order++, what: `step '${step.id}'` });
     });
     (phase.rollback ?? []).forEach((step, s) => checkStep(step, [...phasePath, 'rollback', s], { kind: 'anywhere' }));
+    // A phase's cleanup may run after a failure, a NO-GO or the rollback: any step may have a result by then.
+    (phase.finally ?? []).forEach((step, s) => checkStep(step, [...phasePath, 'finally', s], { kind: 'anywhere' }));
     if (phase.gate !== undefined) {
       const gate = phase.gate;
       const gatePath: Path = [...phasePath, 'gate'];
@@ -264,6 +311,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
   doc.success_metrics?.forEach((metric, i) => {
     if (metric.actual !== undefined) checkCel(metric.actual, ['success_metrics', i, 'actual'], { kind: 'anywhere' }, false);
     if (metric.ok !== undefined) checkCel(metric.ok, ['success_metrics', i, 'ok'], { kind: 'anywhere' }, true);
+    if (metric.source !== undefined) checkTemplate(metric.source, ['success_metrics', i, 'source'], { kind: 'anywhere' });
   });
 
   checkPositiveDuration(doc.notify?.status_every, ['notify', 'status_every'], 'status_every');
@@ -298,6 +346,7 @@ function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, mess
     // only an explicit one can collide.
     if (phase.gate?.id !== undefined && phase.gate.id !== phase.id) claim(phase.gate.id, ['phases', p, 'gate', 'id'], 'a gate');
     (phase.rollback ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'rollback', s, 'id'], 'a rollback step'));
+    (phase.finally ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'finally', s, 'id'], 'a finally step'));
   });
   const checkList = (items: { id: string }[] | undefined, key: string[], what: string) => {
     const ids = new Set<string>();

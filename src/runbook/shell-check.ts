@@ -2,18 +2,17 @@
 import { needsShellParser, placeArgvTemplates, placeShellTemplates, type RefusedContext, type ReparseWarning } from '../expr/shell-placement.js';
 import { splitTemplate } from '../expr/template.js';
 import { ShellParserUnavailable } from '../expr/shell-parser.js';
-import type { Problem } from './problem.js';
+import { MAX_PROBLEMS, type Problem } from './problem.js';
 import type { RunbookDoc, StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
 
 type Path = (string | number)[];
 
 /**
- * Refused templates reported before the check stops: past the first few the rest are usually the same mistake, and a
- * hostile file full of them must not keep `validate` parsing (each command is parsed in well under a millisecond per
- * KiB, but a megabyte of them adds up).
+ * Refused templates reported before the check stops (the loader's cap on problems): past the first few the rest are
+ * usually the same mistake, and a hostile file full of them must not keep `validate` parsing.
  */
-export const MAX_SHELL_PROBLEMS = 50;
+export const MAX_SHELL_PROBLEMS = MAX_PROBLEMS;
 
 /**
  * Templates in commands that need the parser, per runbook. A real runbook has a few dozen; a file built to make
@@ -77,12 +76,14 @@ function locateAt(locate: Locator, path: Path, offset: number): { line: number; 
   return locate.inside(path, offset);
 }
 
-/** Every `run:` of every step and rollback step, with its path. */
+/** The lists of steps a phase holds: every `run:` in any of them is checked (test/runbook/shell-check.test.ts finds them in the schema). */
+export const STEP_LISTS = ['steps', 'rollback', 'finally'] as const;
+
+/** Every `run:` of every step, rollback step and finally step, with its path. */
 function runsOf(doc: RunbookDoc): { step: StepDoc; path: Path }[] {
   const out: { step: StepDoc; path: Path }[] = [];
   doc.phases.forEach((phase, p) => {
-    (phase.steps ?? []).forEach((step, s) => out.push({ step, path: ['phases', p, 'steps', s] }));
-    (phase.rollback ?? []).forEach((step, s) => out.push({ step, path: ['phases', p, 'rollback', s] }));
+    for (const list of STEP_LISTS) (phase[list] ?? []).forEach((step, s) => out.push({ step, path: ['phases', p, list, s] }));
   });
   return out.filter(({ step }) => step.run !== undefined);
 }

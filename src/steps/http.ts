@@ -91,6 +91,8 @@ export async function probeHttp(
   spec: ResolvedProbe,
   ports: { send: HttpSend; clock: Clock },
   signal?: AbortSignal,
+  /** Called after each measured sample, with the samples done so far and the samples to send (live progress). */
+  onProgress?: (done: number, total: number) => void,
 ): Promise<ProbeResult> {
   const started = ports.clock.monotonic();
   const samples = wholeAtLeastOne(spec.samples ?? PROBE_DEFAULTS.samples);
@@ -120,6 +122,7 @@ export async function probeHttp(
       // A request the abort cut short measured nothing.
       if (!result.ok && isAborted()) return;
       measured.push(judge(result));
+      onProgress?.(measured.length, samples);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -13,18 +13,18 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
   }
   let answer: boolean | string | string[];
   let answeredFrom: 'prompt' | 'answers-file';
-  if (ctx.prompter !== undefined) {
+  // An answers file given is an answers file used, at a terminal too: only what it lacks is asked.
+  const given = ctx.answers.get(step.id);
+  if (given !== undefined) {
+    answeredFrom = 'answers-file';
+    answer = given;
+  } else if (ctx.prompter !== undefined) {
     answeredFrom = 'prompt';
     if (kind === 'confirm') answer = await askConfirm(ctx, step);
     else if (kind === 'checklist') answer = await askChecklist(ctx, step);
     else answer = await askText(ctx, step);
   } else {
-    const given = ctx.answers.get(step.id);
-    if (given === undefined) {
-      return { status: 'failed', reason: missingAnswerSentence(step) };
-    }
-    answeredFrom = 'answers-file';
-    answer = given;
+    return { status: 'failed', reason: missingAnswerSentence(step) };
   }
   return judge(step, answer, answeredFrom);
 }

@@ -1,10 +1,11 @@
 // The loader's shell check: a refused template is a problem at the file:line:col of its ${{, in every YAML style a command is written in; re-parsed ones are warnings.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { needsShellParser } from '../../src/expr/shell-placement.js';
 import { loadCheckedRunbook, parseCheckedRunbookText } from '../../src/runbook/load.js';
-import { envNameFor, MAX_PARSED_TEMPLATES, MAX_SHELL_PROBLEMS } from '../../src/runbook/shell-check.js';
+import { envNameFor, MAX_PARSED_TEMPLATES, MAX_SHELL_PROBLEMS, STEP_LISTS } from '../../src/runbook/shell-check.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -66,6 +67,26 @@ describe('where a refused template is reported', () => {
   });
 });
 
+describe('every list of steps a phase can hold', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas/runbook.schema.json'), 'utf8')) as { $defs: { phase: { properties: Record<string, { items?: { $ref?: string } }> } } };
+  const lists = Object.entries(schema.$defs.phase.properties).filter(([, v]) => v.items?.$ref === '#/$defs/step').map(([k]) => k);
+
+  it('is checked: the schema has no list of steps the shell check does not walk', () => {
+    expect(lists.length).toBeGreaterThanOrEqual(3);
+    expect([...STEP_LISTS].sort()).toEqual([...lists].sort());
+  });
+
+  it.each(lists)('refuses a template in a here-document in %s', async (list) => {
+    const step = '      - id: x\n        owner: ops\n        run: |\n          cat <<EOF\n          ${{ vars.v }}\n          EOF';
+    const phase = list === 'steps' ? `    steps:\n${step}` : `    steps:\n      - { id: first, owner: ops, run: "true" }\n    ${list}:\n${step}`;
+    const text = `version: 1\nname: t\nroles: { ops: { title: Ops } }\nvars: { v: x }\nphases:\n  - id: p\n${phase}\n`;
+    const result = await parseCheckedRunbookText(text, 'r.yaml');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'template-in-shell-syntax', message: expect.stringContaining('here-document') })]);
+  });
+});
+
 describe('bounds on the work a hostile runbook can ask for', () => {
   const blockSteps = (count: number, script: string) =>
     Array.from({ length: count }, (_, i) => `      - id: s${i}\n        owner: ops\n        run: |\n${script.split('\n').map((l) => `          ${l}`).join('\n')}`).join('\n');
@@ -75,7 +96,7 @@ describe('bounds on the work a hostile runbook can ask for', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems).toHaveLength(MAX_SHELL_PROBLEMS + 1);
-    expect(result.problems.at(-1)).toMatchObject({ code: 'too-many-problems', message: expect.stringContaining('10 more run: commands were not checked') });
+    expect(result.problems.at(-1)).toMatchObject({ code: 'too-many-problems', message: expect.stringContaining(`${60 - MAX_SHELL_PROBLEMS} more run: commands were not checked`) });
   });
 
   it(`refuses more than ${MAX_PARSED_TEMPLATES} templates in commands that need the parser, at the command that passes the limit`, async () => {
