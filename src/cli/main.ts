@@ -28,7 +28,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--json', 'print the problems as a JSON array')
     .action(async (files: string[], options: { json?: boolean }) => {
       const { validateCommand } = await import('../commands/validate.js');
-      setExit(validateCommand(files, options, io));
+      setExit(await validateCommand(files, options, io));
     });
 
   program
@@ -39,7 +39,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--role <role>', 'show only what this role owns')
     .action(async (file: string, options: { format: 'text' | 'markdown' | 'json'; role?: string }) => {
       const { planCommand } = await import('../commands/plan.js');
-      setExit(planCommand(file, options, io));
+      setExit(await planCommand(file, options, io));
     });
 
   program

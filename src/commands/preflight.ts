@@ -20,7 +20,7 @@ import { messages } from '../preflight/messages.js';
 import { createProgressReporter, loadColours, type Spinner } from '../preflight/progress.js';
 import { DEFAULT_CONCURRENCY, runPreflight } from '../preflight/runner.js';
 import type { PreflightReport } from '../preflight/types.js';
-import { loadRunbook } from '../runbook/load.js';
+import { loadCheckedRunbook } from '../runbook/load.js';
 import { countProblems, formatProblem } from '../runbook/problem.js';
 import { stateSecrets } from '../ports/state/location.js';
 
@@ -100,11 +100,12 @@ export async function preflightCommand(file: string | undefined, options: Prefli
   const { io, env, clock } = ports;
   const concurrency = parseConcurrency(options.concurrency);
   const found = findRunbook(file, env, ports.cwd, ports.fs);
-  const loaded = loadRunbook(found.file, (f, max) => readFileLimited(path.resolve(ports.cwd, f), max));
+  const loaded = await loadCheckedRunbook(found.file, (f, max) => readFileLimited(path.resolve(ports.cwd, f), max));
   if (!loaded.ok) {
     const { message, hint } = messages.invalidRunbook(found.file, countProblems(loaded.problems));
     throw new CliError(`${message}${describeOrigin(found.from)}`, { exitCode: ExitCode.usage, hint, details: loaded.problems.map(formatProblem) });
   }
+  for (const warning of loaded.runbook.warnings ?? []) io.err(formatProblem(warning));
   // `run` steps execute in the runbook's directory: resolve it against our cwd, not the process's.
   const runbook = { ...loaded.runbook, source: { ...loaded.runbook.source, dir: path.dirname(path.resolve(ports.cwd, found.file)) } };
   if (preflightPhases(runbook).length === 0) {

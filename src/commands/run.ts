@@ -30,7 +30,7 @@ import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
 import { createListrReporter } from '../reporters/listr.js';
 import { formatDryRun, formatRunSummary } from '../reporters/summary.js';
-import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
+import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
@@ -92,7 +92,7 @@ export function isInteractive(options: Pick<RunOptions, 'nonInteractive'>, ports
 
 export async function runCommand(file: string, options: RunOptions, ports: RunPorts): Promise<number> {
   const { io, env, clock } = ports;
-  const loaded = loadRunbook(file);
+  const loaded = await loadCheckedRunbook(file);
   if (!loaded.ok) {
     const [first] = loaded.problems;
     if (loaded.problems.length === 1 && first !== undefined && (first.code === 'missing' || first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
@@ -100,6 +100,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   }
   const runbook = loaded.runbook;
   const { doc } = runbook;
+  for (const warning of runbook.warnings ?? []) io.err(formatProblem(warning));
   const interactive = isInteractive(options, ports);
   const statusEveryMs = options.statusEvery !== undefined ? parseStatusEvery(options.statusEvery) : undefined;
   const dryRun = options.dryRun === true;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { ExitCode } from '../errors.js';
 import { isRegularFile } from '../ports/fs.js';
-import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
+import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { countProblems, formatProblem, type Problem } from '../runbook/problem.js';
 import { stepKind } from '../runbook/types.js';
 import { escalationWarnings } from '../runbook/warnings.js';
@@ -12,17 +12,18 @@ export interface ValidateOptions {
   json?: boolean;
 }
 
-export function validateCommand(files: string[], options: ValidateOptions, io: Io): number {
+export async function validateCommand(files: string[], options: ValidateOptions, io: Io): Promise<number> {
   const problems: Problem[] = [];
   const summaries: string[] = [];
   for (const file of files) {
-    const result = loadRunbook(file);
+    const result = await loadCheckedRunbook(file);
     if (!result.ok) {
       for (const problem of result.problems) problems.push(problem);
       continue;
     }
     const { doc } = result.runbook;
-    for (const warning of [...missingRoleKeys(result.runbook), ...escalationWarnings(doc, result.runbook.locate)]) {
+    for (const found of [...(result.runbook.warnings ?? []), ...missingRoleKeys(result.runbook), ...escalationWarnings(doc, result.runbook.locate)]) {
+      const warning: Problem = { ...found, severity: 'warning' };
       io.err(formatProblem(warning));
       problems.push(warning);
     }

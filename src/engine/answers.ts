@@ -1,6 +1,7 @@
 // The answers file (`--answers`): every manual step and gate answered ahead of time, checked like a runbook.
 import { readFileLimited } from '../ports/fs.js';
 import { capProblems, shorten, type LazyProblem, type Problem } from '../runbook/problem.js';
+import { matchesPattern } from '../runbook/pattern.js';
 import { readSource } from '../runbook/source.js';
 import { didYouMean } from '../runbook/suggest.js';
 import { gateId, isConfirmCondition, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
@@ -23,6 +24,8 @@ export interface AnswerKey {
   example: string;
   /** Allowed checklist items. */
   items?: string[];
+  /** An ask step's pattern: the whole answer must match. */
+  pattern?: string;
 }
 
 /** Every key a non-interactive run needs, in run order. */
@@ -32,7 +35,7 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
     const kind = stepKind(step);
     if (kind === 'confirm') keys.push({ key: step.id, kind, owner: step.owner, text: step.confirm!, example: `${step.id}: true` });
     if (kind === 'checklist') keys.push({ key: step.id, kind, owner: step.owner, text: step.title ?? step.id, example: `${step.id}: true`, items: step.checklist! });
-    if (kind === 'ask') keys.push({ key: step.id, kind, owner: step.owner, text: step.ask!, example: `${step.id}: "…"` });
+    if (kind === 'ask') keys.push({ key: step.id, kind, owner: step.owner, text: step.ask!, example: `${step.id}: "…"`, ...(step.pattern !== undefined ? { pattern: step.pattern } : {}) });
   };
   for (const phase of doc.phases) {
     (phase.steps ?? []).forEach(forStep);
@@ -114,10 +117,15 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
       return `'${spec.key}' is a checklist: answer true (all ticked) or a list of the ticked items`;
     }
     case 'ask':
-    case 'reason':
-      if (typeof answer === 'string' && answer.trim() !== '') return { value: answer };
-      if (typeof answer === 'number') return { value: String(answer) };
-      return `'${spec.key}' asks '${spec.text}': answer with text`;
+    case 'reason': {
+      const text = typeof answer === 'string' && answer.trim() !== '' ? answer : typeof answer === 'number' ? String(answer) : undefined;
+      if (text === undefined) return `'${spec.key}' asks '${spec.text}': answer with text`;
+      // The step keeps its answer trimmed (src/steps/manual.ts): that is what must match.
+      if (spec.pattern !== undefined && !matchesPattern(spec.pattern, text.trim())) {
+        return `'${spec.key}' answer ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)} does not match the pattern ${spec.pattern} the runbook sets for it: give an answer that matches as a whole`;
+      }
+      return { value: text };
+    }
     case 'gate':
       if (answer === 'go' || answer === 'no-go') return { value: answer };
       return `'${spec.key}' is a go/no-go decision: answer go or no-go`;

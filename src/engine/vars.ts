@@ -1,11 +1,13 @@
-// `--var name=value` overrides: only declared vars; a var keeps the text it was given, unless its default makes it a number or true/false.
+// `--var name=value` overrides: only declared vars; a var keeps the text it was given, unless its default makes it a number or true/false; and it must match the var's pattern.
 import { CliError, ExitCode } from '../errors.js';
+import { matchesPattern, varDefaults, varPattern } from '../runbook/pattern.js';
 import { didYouMean } from '../runbook/suggest.js';
 import { MAX_EXACT_INTEGER, readDecimal } from '../runbook/numbers.js';
 import type { RunbookDoc, Scalar } from '../runbook/types.js';
 
 export function resolveVars(doc: RunbookDoc, overrides: readonly string[]): Record<string, Scalar> {
-  const vars: Record<string, Scalar> = { ...(doc.vars ?? {}) };
+  const defaults = varDefaults(doc);
+  const vars: Record<string, Scalar> = { ...defaults };
   const declared = Object.keys(doc.vars ?? {});
   for (const pair of overrides) {
     const eq = pair.indexOf('=');
@@ -21,7 +23,15 @@ export function resolveVars(doc: RunbookDoc, overrides: readonly string[]): Reco
       });
     }
     if (raw.includes('\0')) throw new CliError(`--var ${name}: the value contains a NUL character`, { exitCode: ExitCode.usage });
-    vars[name] = convert(name, raw, doc.vars![name]!);
+    const pattern = varPattern(doc, name);
+    if (pattern !== undefined && !matchesPattern(pattern, raw)) {
+      // The whole value must match: nothing has run yet, and nothing will with this value (issue 12).
+      throw new CliError(`--var ${name}=${JSON.stringify(raw)} does not match the pattern the runbook sets for '${name}'`, {
+        exitCode: ExitCode.usage,
+        hint: `give a value that matches ${pattern} as a whole (e.g. the default, ${JSON.stringify(String(defaults[name]))})`,
+      });
+    }
+    vars[name] = convert(name, raw, defaults[name]!);
   }
   return vars;
 }

@@ -1,9 +1,10 @@
 // Meaning checks after the grammar: unique ids, roles that exist, expressions that parse and name real steps, sane values.
 import { compileExpression, type CelDialect, type CompiledExpression, type Reference } from '../expr/cel.js';
 import { parseJsonPath } from '../steps/json-path.js';
-import { compileTemplate, templatesInsideShellQuotes } from '../expr/template.js';
+import { compileTemplate } from '../expr/template.js';
 import { parseDuration } from './duration.js';
 import { capProblems, type LazyProblem, type Problem } from './problem.js';
+import { compilePattern, isVarSpec } from './pattern.js';
 import { didYouMean } from './suggest.js';
 import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
@@ -84,6 +85,21 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
   }
 
   const varNames = Object.keys(doc.vars ?? {});
+  /** A pattern must compile; `check` (a default) must match it. */
+  const checkPattern = (pattern: string, path: Path, what: string, check?: { value: string | number | boolean; path: Path }) => {
+    const compiled = compilePattern(pattern);
+    if (!compiled.ok) {
+      report(path, 'bad-pattern', `the pattern of ${what} is not a valid regular expression (JavaScript syntax): ${compiled.message}`);
+    } else if (check !== undefined && !compiled.regex.test(String(check.value))) {
+      const shown = typeof check.value === 'string' ? `'${check.value}'` : String(check.value);
+      report(check.path, 'default-breaks-pattern', `${what}: default ${shown} does not match its own pattern ${pattern}: change the default or the pattern`);
+    }
+  };
+  for (const [name, value] of Object.entries(doc.vars ?? {})) {
+    if (isVarSpec(value) && value.pattern !== undefined) {
+      checkPattern(value.pattern, ['vars', name, 'pattern'], `vars.${name}`, { value: value.default, path: ['vars', name, 'default'] });
+    }
+  }
   const secrets = new Set(doc.secrets ?? []);
   for (const name of doc.secrets ?? []) {
     if (name in (doc.vars ?? {})) report(['vars', name], 'secret-var', `'${name}' is both a var and a secret: secrets come from the environment only; remove it from vars`, true);
@@ -151,6 +167,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     checkReferences(compiled.expression, path, 0, scope, false);
   };
 
+  // Where a template lands in a shell `run:` string is checked with the shell's grammar: src/runbook/shell-check.ts.
   const checkTemplate = (text: string, path: Path, scope: Scope, options: { shell?: boolean; argv?: boolean } = {}) => {
     const compiled = compileTemplate(text);
     if (!compiled.ok) {
@@ -159,11 +176,6 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     }
     for (const part of compiled.template.parts) {
       if (part.kind === 'expr') checkReferences(part.expression, path, part.offset, scope, options.shell === true || options.argv === true);
-    }
-    if (options.shell) {
-      for (const offset of templatesInsideShellQuotes(text)) {
-        reportInside(path, offset, 'template-in-quotes', 'template inside shell quotes: deployctl already quotes each template value as one word; remove the surrounding quotes');
-      }
     }
   };
 
@@ -176,6 +188,10 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (step.if !== undefined) checkCel(step.if, [...path, 'if'], scope, true);
     checkPositiveDuration(step.timeout, [...path, 'timeout'], 'a timeout');
     const kind = stepKind(step);
+    if (step.pattern !== undefined) {
+      if (kind !== 'ask') report([...path, 'pattern'], 'pattern-without-ask', `pattern applies to ask steps only (the answer must match it); step '${step.id}' is '${kind}': remove it`, true);
+      else checkPattern(step.pattern, [...path, 'pattern'], `step '${step.id}'`);
+    }
     if (typeof step.run === 'string') {
       checkTemplate(step.run, [...path, 'run'], scope, { shell: true });
     } else if (Array.isArray(step.run)) {

@@ -2,6 +2,15 @@
 
 export type Scalar = string | number | boolean;
 
+/** A var with a constraint: every value it takes must match `pattern` (src/runbook/pattern.ts). */
+export interface VarSpecDoc {
+  default: Scalar;
+  pattern?: string;
+}
+
+/** A var as written: its default value, or {default, pattern}. */
+export type VarDoc = Scalar | VarSpecDoc;
+
 export interface RoleDoc {
   title: string;
   primary?: string;
@@ -124,6 +133,8 @@ export interface StepDoc {
   confirm?: string;
   checklist?: string[];
   ask?: string;
+  /** For ask steps: the whole answer must match. */
+  pattern?: string;
   if?: string;
   timeout?: string;
   retries?: number;
@@ -168,7 +179,7 @@ export interface RunbookDoc {
   description?: string;
   target_duration?: string;
   roles: Record<string, RoleDoc>;
-  vars?: Record<string, Scalar>;
+  vars?: Record<string, VarDoc>;
   secrets?: string[];
   notify?: NotifyDoc;
   escalation?: EscalationRuleDoc[];

@@ -261,10 +261,11 @@ describe('deployctl run phase65 --dry-run', { timeout: SLOW }, () => {
     expect(result.code, result.stderr).toBe(0);
     expectCleanOutput(result);
     for (const line of [
-      'start-target: ./demo/demo.js start',
-      'backup-check: ./demo/demo.js backup --check',
-      'backup: ./demo/demo.js backup',
-      'deploy-release: ./demo/demo.js deploy 9.9.9',
+      // Every template value is one single-quoted word (issue 12): what /bin/sh receives, as it receives it.
+      "start-target: './demo/demo.js' start",
+      "backup-check: './demo/demo.js' backup --check",
+      "backup: './demo/demo.js' backup",
+      "deploy-release: './demo/demo.js' deploy '9.9.9'",
       `pf-health: GET ${demo.baseUrl}/api/health ×20`,
       `verify-chat: POST ${demo.baseUrl}/api/chat ×20`,
     ]) {

@@ -252,15 +252,16 @@ describe('Locator', () => {
     ['a double-quoted scalar', ['steps', 0, 'quoted'], 6, '7:20'],
     ['a line of a | block', ['steps', 0, 'run'], 'set -e\n\necho ${{ '.length, '12:16'],
     ['the first line of a | block', ['steps', 0, 'run'], 4, '10:11'],
+    // Escapes counted (issue 12: a refused template in `run: "echo \"${{ x }}\""` is shown at its ${{).
+    ['a double-quoted scalar with escapes', ['steps', 0, 'escaped'], 3, '8:19'],
+    ['a > folded block', ['steps', 0, 'folded'], 9, '15:12'],
+    ['a plain scalar over two lines', ['steps', 0, 'multi'], 10, '19:11'],
   ])('finds a character inside %s', (_what, path, offset, position) => {
     expect(at(locate.inside(path, offset))).toBe(position);
   });
 
   it.each([
-    ['a scalar with escapes', ['steps', 0, 'escaped'], 3, '8:14'],
-    ['a > folded block', ['steps', 0, 'folded'], 9, '13:13'],
     ['a block with an indentation indicator', ['steps', 0, 'indicated'], 3, '16:16'],
-    ['a plain scalar over two lines', ['steps', 0, 'multi'], 10, '18:12'],
     ['an offset past the end', ['steps', 0, 'if'], 999, '6:9'],
     ['a mapping', ['roles'], 2, '3:3'],
   ])('falls back to the start of the value for %s', (_what, path, offset, position) => {
