@@ -163,10 +163,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   program
     .command('keygen')
-    .description('create an Ed25519 key pair for signing records and sign-offs (never overwrites)')
-    .option('--out <dir>', 'directory for the key pair (default: .deployctl/keys)')
-    .option('--name <name>', 'file name without extension (default: deployctl)')
-    .action(async (options: { out?: string; name?: string }) => {
+    .description("create an Ed25519 key pair: the run key, or a person's (with --name), and print the people: entry to paste (never overwrites)")
+    .option('--out <dir>', 'directory for the key pair (default: .deployctl/keys for the run key; $XDG_CONFIG_HOME/deployctl/keys, else ~/.config/deployctl/keys, for a named key)')
+    .option('--name <name>', "file name without extension, and the person id of the printed people: entry (default: deployctl, the run key)")
+    .option('--full-name <text>', "the person's name in the printed people: entry (default: --name)")
+    .action(async (options: { out?: string; name?: string; fullName?: string }) => {
       const { keygenCommand } = await import('../commands/keygen.js');
       setExit(keygenCommand(options, io));
     });

@@ -2,7 +2,7 @@
 import type { RunStatus } from '../engine/events.js';
 import type { RunState } from '../engine/state.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { phaseTitle, roleName } from '../runbook/labels.js';
+import { holderName, phaseTitle, roleName } from '../runbook/labels.js';
 import type { RunbookDoc } from '../runbook/types.js';
 
 export type MessageKind = 'status' | 'issue' | 'resolved' | 'escalation' | 'all-clear' | 'failure';
@@ -93,7 +93,7 @@ export function formatAllClear(doc: RunbookDoc, durationMs: number, metrics: str
     'Status: Live in production',
     `Metrics: ${metrics}`,
     'Next: Monitoring continues for 24 hours',
-    `Thanks to: ${Object.values(doc.roles).map((r) => r.primary ?? r.title).join(', ')}`,
+    `Thanks to: ${Object.values(doc.roles).map((r) => (r.primary !== undefined ? holderName(doc.people, r.primary) : r.title)).join(', ')}`,
   ].join('\n');
 }
 
@@ -106,7 +106,7 @@ export function formatFailureNotice(status: RunStatus, durationMs: number, reaso
 
 function teamLine(doc: RunbookDoc): string {
   return Object.entries(doc.roles)
-    .map(([id, role]) => roleName(id, role))
+    .map(([id, role]) => roleName(id, role, doc.people))
     .join(', ');
 }
 

@@ -6,7 +6,7 @@ import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
 import type { Clock, HttpSend } from '../ports/types.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { roleName, stepTitle } from '../runbook/labels.js';
+import { holderName, roleName, stepTitle } from '../runbook/labels.js';
 import { gateId, type EscalationRuleDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
 import { formatAlert, formatAllClear, formatFailureNotice, formatResolved, formatStatusUpdate, statusView, type MessageKind } from './messages.js';
 
@@ -144,7 +144,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   // ---- escalation -----------------------------------------------------------------------------------------------
 
-  const roleTarget = (role: string) => ({ role, title: doc.roles[role]?.title ?? role, ...(doc.roles[role]?.primary ? { person: doc.roles[role]!.primary! } : {}) });
+  const roleTarget = (role: string) => ({ role, title: doc.roles[role]?.title ?? role, ...(doc.roles[role]?.primary ? { person: holderName(doc.people, doc.roles[role]!.primary!) } : {}) });
 
   function escalate(rule: EscalationRuleDoc, targets: string[], level: number, reason: string, stepId?: string): void {
     if (targets.length === 0) return;
@@ -158,8 +158,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         severity,
         at: clock.now(),
         description: reason,
-        action: rule.action ?? `Escalated to ${to.map((t) => roleName(t.role, doc.roles[t.role])).join(' and ')}`,
-        assignee: to.map((t) => roleName(t.role, doc.roles[t.role])).join(', '),
+        action: rule.action ?? `Escalated to ${to.map((t) => roleName(t.role, doc.roles[t.role], doc.people)).join(' and ')}`,
+        assignee: to.map((t) => roleName(t.role, doc.roles[t.role], doc.people)).join(', '),
       }),
     );
   }
@@ -287,7 +287,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
               description: `attempt ${event.attempt - 1} of '${event.stepId}' failed: ${event.reason}`,
               action: `retrying in ${formatDuration(event.delayMs)}`,
               eta: `next attempt at ${new Date(clock.now() + event.delayMs).toISOString().slice(11, 19)} UTC`,
-              assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
+              assignee: step ? roleName(step.owner, doc.roles[step.owner], doc.people) : 'the step owner',
             }),
           );
         }
@@ -316,7 +316,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
               at: clock.now(),
               description: `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`,
               action: event.rollback ? 'rollback step failed: act now' : 'stopping the deployment; rollback if the plan has one',
-              assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
+              assignee: step ? roleName(step.owner, doc.roles[step.owner], doc.people) : 'the step owner',
             }),
           );
           fireOn('failure', `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`, step?.owner, event.stepId);

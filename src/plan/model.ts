@@ -12,6 +12,7 @@ import {
   type StepKind,
 } from '../runbook/types.js';
 import { varDefaults } from '../runbook/pattern.js';
+import { holderName } from '../runbook/labels.js';
 import { resolveVarTemplates } from './resolve.js';
 import { buildStep } from './step.js';
 
@@ -216,8 +217,9 @@ function resolveRoles(doc: RunbookDoc): Map<string, PlanRole> {
     roles.set(id, {
       id,
       title: role.title,
-      primary: role.primary ?? null,
-      backup: role.backup ?? null,
+      // With people:, primary and backup are person ids: the plan names the people.
+      primary: role.primary !== undefined ? holderName(doc.people, role.primary) : null,
+      backup: role.backup !== undefined ? holderName(doc.people, role.backup) : null,
       contact: role.contact ?? null,
       escalates_to: (role.escalates_to ?? []).map(titleOf),
       keys: [...(role.keys ?? [])],

@@ -123,7 +123,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   const phaseOf = new Map(doc.phases.flatMap((p) => (p.steps ?? []).map((s) => [s.id, p] as const)));
   const stepTask = (step: StepDoc, key: string): ListrTask => {
-    const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
+    const title = `${roleLabel(step.owner, doc.roles[step.owner], doc.people)} ${stepTitle(step)}`;
     return {
       // On screen, a step appears when it starts: a phase of twenty pending steps would push the step at work, and
       // its prompt, out of a 24-line terminal. The plain renderer prints titles as they start anyway.
@@ -166,7 +166,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   const gateTask = (phase: PhaseDoc): ListrTask => {
     const id = gateId(phase);
-    const title = `${roleLabel(phase.gate!.owner, doc.roles[phase.gate!.owner])} Go/no-go: ${phase.gate!.title ?? id}`;
+    const title = `${roleLabel(phase.gate!.owner, doc.roles[phase.gate!.owner], doc.people)} Go/no-go: ${phase.gate!.title ?? id}`;
     return {
       ...(defaultRenderer ? {} : { title }),
       task: async (_ctx, task: Task) => {

@@ -77,6 +77,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
 
   checkUniqueIds(doc, report);
 
+  checkPeople(doc, report);
+
   for (const [id, role] of Object.entries(doc.roles)) {
     (role.escalates_to ?? []).forEach((target, i) => {
       checkRole(target, ['roles', id, 'escalates_to', i], 'escalates_to');
@@ -360,4 +362,23 @@ function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, mess
   };
   checkList(doc.success_metrics, ['success_metrics'], 'success metric');
   checkList(doc.notify?.channels, ['notify', 'channels'], 'channel');
+}
+
+/**
+ * With `people:`, a role's primary and backup are person ids (DESIGN "People, identity, and more than one terminal"):
+ * a name that is no person's would credit answers to nobody the runbook can check. Without it they stay display names.
+ */
+function checkPeople(doc: RunbookDoc, report: (path: Path, code: string, message: string | (() => string), useKey?: boolean) => void): void {
+  if (doc.people === undefined) return;
+  const ids = Object.keys(doc.people);
+  for (const [roleId, role] of Object.entries(doc.roles)) {
+    for (const field of ['primary', 'backup'] as const) {
+      const person = role[field];
+      if (person === undefined || Object.hasOwn(doc.people, person)) continue;
+      report(['roles', roleId, field], 'unknown-person', () => `${field} '${person}' of role '${roleId}' is not a person id: with people:, primary and backup name a key of people${didYouMean(person, ids) || ` (people: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''})`}`);
+    }
+    if (role.primary !== undefined && role.primary === role.backup) {
+      report(['roles', roleId, 'backup'], 'backup-is-primary', `role '${roleId}' names ${role.primary} as both primary and backup: the backup stands in for someone else; name another person or remove backup`);
+    }
+  }
 }

@@ -11,6 +11,14 @@ export interface VarSpecDoc {
 /** A var as written: its default value, or {default, pattern}. */
 export type VarDoc = Scalar | VarSpecDoc;
 
+/** A person of the team (`people:`): with people, a role's primary and backup are person ids. */
+export interface PersonDoc {
+  name: string;
+  /** Public key files (relative to the runbook) that sign this person's answers. */
+  keys?: string[];
+  contact?: string;
+}
+
 export interface RoleDoc {
   title: string;
   primary?: string;
@@ -178,6 +186,8 @@ export interface RunbookDoc {
   title?: string;
   description?: string;
   target_duration?: string;
+  /** People by id: with it, roles name person ids as primary and backup, and answers are signed by people's keys. */
+  people?: Record<string, PersonDoc>;
   roles: Record<string, RoleDoc>;
   vars?: Record<string, VarDoc>;
   secrets?: string[];
