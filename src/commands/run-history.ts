@@ -1,7 +1,11 @@
-// `run`'s earlier runs of the same runbook, read from the state store: which one `--resume` continues, and refusing a new run over an unfinished one.
+// `run`'s earlier runs of the same runbook, read from the state store: which one `--resume` continues, refusing a new run over an unfinished one, and what a resume must not do (change vars, run beside an orphan).
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliError, ExitCode } from '../errors.js';
-import { foldEvents, isRunResumable, type RunState } from '../engine/state.js';
+import { STEP_ENV } from '../engine/run-step.js';
+import { foldEvents, inFlightSteps, isRunResumable, type RunState } from '../engine/state.js';
+import { isGroupAlive } from '../ports/exec.js';
+import { findProcessesWithEnv } from '../ports/proc.js';
 import { shellQuote } from '../expr/template.js';
 import { isRunId } from '../ports/state-dir.js';
 import { maskUrl } from '../ports/state/location.js';
@@ -94,4 +98,45 @@ export async function findRunToResume(store: StateStore, runbook: LoadedRunbook,
     return sealOnly ? { runId, state, sealOnly } : { runId, state };
   }
   throw new CliError(`no run of ${doc.name} to resume in ${runsWhere}`, { hint: 'start a new run without --resume' });
+}
+
+/**
+ * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
+ * run the step beside itself: refuse until it is gone.
+ */
+export function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
+  if (resumed.state.host !== os.hostname()) return;
+  const refuse = (stepId: string, pgid: number): never => {
+    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${pgid}) although its deployctl is gone`, {
+      exitCode: ExitCode.usage,
+      hint: `see what it is (ps -o pid,lstart,args -g ${pgid}); wait for it to end or stop it (kill -TERM -- -${pgid}), then resume. Nothing of ${doc.name} was run`,
+    });
+  };
+  for (const [stepId, step] of resumed.state.steps) {
+    if (step.outcome !== undefined || step.pid === undefined || !isGroupAlive(step.pid)) continue;
+    refuse(stepId, step.pid);
+  }
+  // A kill between spawning a step and journaling its pid: the orphan is found by the run and step in its environment.
+  const inFlight = inFlightSteps(resumed.state);
+  const marked = findProcessesWithEnv(
+    [`${STEP_ENV.runId}=${resumed.runId}`],
+    inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
+  );
+  if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+}
+
+/**
+ * `--var` on resume: the command line that crashed, with --resume added, is accepted as it is; a value other than
+ * the one the run started with is refused by name, since the finished steps ran with the old one.
+ */
+export function refuseChangedVars(pairs: readonly string[], given: Record<string, string | number | boolean>, resumed: RunToResume): void {
+  for (const pair of pairs) {
+    const name = pair.slice(0, pair.indexOf('='));
+    const started = resumed.state.vars[name];
+    if (started === given[name]) continue;
+    const was = started === undefined ? 'no value' : `${name}=${String(started)}`;
+    throw new CliError(`--var ${name}=${String(given[name])} differs from the value run ${resumed.runId} started with (${was}): a resumed run keeps the vars it started with`, {
+      hint: `resume with --var ${started === undefined ? name : was} or without --var ${name}; to deploy with the new value, start a new run without --resume`,
+    });
+  }
 }

@@ -8,16 +8,15 @@ import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
-import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
+import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { createMasker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
-import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
+import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
-import { execCommand, isGroupAlive } from '../ports/exec.js';
+import { execCommand } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
 import { appendToFile } from '../ports/fs.js';
-import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
 import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
@@ -35,7 +34,10 @@ import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
-import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
+import type { People } from '../record/people.js';
+import { maskEvent, maskPredicate, openHostDesk, resolveRunTeam, type RunTeam } from './run-team.js';
+import type { HostDesk } from '../team/desk.js';
+import { findRunToResume, notARunId, refuseChangedVars, refuseIfOrphanStillRuns, refuseIfUnfinished, type RunToResume } from './run-history.js';
 export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
@@ -55,6 +57,8 @@ export interface RunOptions {
   statusEvery?: string;
   /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
   state?: string;
+  /** With people: who is at this terminal (a person id); default: the one person whose key is held here. */
+  as?: string;
 }
 
 export interface RunPorts {
@@ -117,7 +121,9 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   // Checked now (their own mistakes first); on resume, compared with the run's own vars once it is found.
   const newVars = resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
-  const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
+  // With people: who is at this terminal; they are the operator unless --operator says otherwise.
+  const team = dryRun ? undefined : resolveRunTeam(doc, runbook.source, options, env, ports.cwd, io);
+  const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? team?.identity?.person.id ?? currentUser();
   const secretValues = [...(doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
   const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
@@ -140,7 +146,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       const runId = resumed?.runId ?? provisionalRunId;
       if (resumed && lock?.ok) await lock.setRunId(runId);
       const vars = resumed ? resumed.state.vars : newVars;
-      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, team });
     } finally {
       // A lock whose connection is gone was released with it.
       if (lock?.ok) await lock.release().catch(() => undefined);
@@ -171,6 +177,8 @@ interface LockedRun {
   secretValues: string[];
   masker: ReturnType<typeof createMasker>;
   signingKey: KeyObject | undefined;
+  /** With people: the people and who is at this terminal. */
+  team: RunTeam | undefined;
 }
 
 /** Everything that happens while this process holds the runbook's lock. */
@@ -186,7 +194,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${store!.directory !== undefined ? path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir : store!.where} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, people: run.team?.people });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
   if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
@@ -252,8 +260,10 @@ async function runLocked(run: LockedRun): Promise<number> {
     ...(resumed ? { initialState: resumed.state } : {}),
     resumeCommand: resumeWith(file, runId, options, deployctlCommand(env)),
   });
+  // With people, every prompt goes through the answer desk (issue 14): offered, claimed, signed, journaled.
+  let desk: HostDesk | undefined;
   const emit = (event: RunEvent) => {
-    const masked = masker.maskDeep(event);
+    const masked = maskEvent(masker, event);
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
     const policy = journalPolicy(masked);
@@ -263,7 +273,30 @@ async function runLocked(run: LockedRun): Promise<number> {
     recorded = applyEvent(recorded, masked);
     reporter.onEvent(masked);
     notifier.onEvent(masked);
+    // Last: the desk announces the session (team-host) right after the run's start.
+    desk?.onEvent(masked);
   };
+  if (run.team !== undefined && store !== undefined && journal !== undefined) {
+    desk = openHostDesk({
+      team: run.team,
+      doc,
+      runId,
+      store,
+      journal,
+      operator,
+      signingKey: signingKey!,
+      terminal: reporter.prompter,
+      emit,
+      clock,
+      signal,
+      masker,
+      initial: resumed?.state.team,
+      waitMs: undefined,
+      command: deployctlCommand(env),
+      state: options.state,
+    });
+    await desk.start();
+  }
 
   {
     let result: RunResult;
@@ -286,7 +319,7 @@ async function runLocked(run: LockedRun): Promise<number> {
             exec,
             send,
             clock,
-            prompter: reporter.prompter,
+            prompter: desk !== undefined ? (interactive ? desk.prompter : undefined) : reporter.prompter,
             answers,
             env: definedEnv(env),
             secretValues,
@@ -304,6 +337,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       await rendering;
       await notifier.finish();
     } finally {
+      await desk?.close();
       await journal?.close();
     }
     // Stopped because the state failed, not by a signal: not a 130.
@@ -319,7 +353,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, people: run.team?.people });
   }
 }
 
@@ -337,10 +371,11 @@ interface SealInputs {
   operator: string;
   options: RunOptions;
   ports: RunPorts;
+  people: People | undefined;
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): Promise<number> {
+async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, people }: SealInputs): Promise<number> {
   const { io, clock } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
@@ -348,7 +383,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   const now = clock.now();
   const name = recordFileName(doc.name, runId, now);
   try {
-    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now }));
+    const predicate = maskPredicate(masker, buildRecordPredicate({ doc, state, env, now, ...(people !== undefined ? { people } : {}) }));
     const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
@@ -366,47 +401,6 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   }
   io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options, deployctlCommand(env))));
   return result.exitCode;
-}
-
-/**
- * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
- * run the step beside itself: refuse until it is gone.
- */
-function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
-  if (resumed.state.host !== os.hostname()) return;
-  const refuse = (stepId: string, pgid: number): never => {
-    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${pgid}) although its deployctl is gone`, {
-      exitCode: ExitCode.usage,
-      hint: `see what it is (ps -o pid,lstart,args -g ${pgid}); wait for it to end or stop it (kill -TERM -- -${pgid}), then resume. Nothing of ${doc.name} was run`,
-    });
-  };
-  for (const [stepId, step] of resumed.state.steps) {
-    if (step.outcome !== undefined || step.pid === undefined || !isGroupAlive(step.pid)) continue;
-    refuse(stepId, step.pid);
-  }
-  // A kill between spawning a step and journaling its pid: the orphan is found by the run and step in its environment.
-  const inFlight = inFlightSteps(resumed.state);
-  const marked = findProcessesWithEnv(
-    [`${STEP_ENV.runId}=${resumed.runId}`],
-    inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
-  );
-  if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
-}
-
-/**
- * `--var` on resume: the command line that crashed, with --resume added, is accepted as it is; a value other than
- * the one the run started with is refused by name, since the finished steps ran with the old one.
- */
-function refuseChangedVars(pairs: readonly string[], given: Record<string, string | number | boolean>, resumed: RunToResume): void {
-  for (const pair of pairs) {
-    const name = pair.slice(0, pair.indexOf('='));
-    const started = resumed.state.vars[name];
-    if (started === given[name]) continue;
-    const was = started === undefined ? 'no value' : `${name}=${String(started)}`;
-    throw new CliError(`--var ${name}=${String(given[name])} differs from the value run ${resumed.runId} started with (${was}): a resumed run keeps the vars it started with`, {
-      hint: `resume with --var ${started === undefined ? name : was} or without --var ${name}; to deploy with the new value, start a new run without --resume`,
-    });
-  }
 }
 
 function parseStatusEvery(text: string): number {

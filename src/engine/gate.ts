@@ -41,7 +41,7 @@ async function askAttestations(run: RunContext, gate: GateDoc, id: string): Prom
       // The answers file first, at a terminal too: only what it lacks is asked.
       value = deps.answers.get(key);
     } else if (deps.prompter !== undefined) {
-      value = await deps.prompter.ask({ kind: 'confirm', id: key, who, message: condition.confirm });
+      value = await deps.prompter.ask({ kind: 'confirm', id: key, role: gate.owner, who, message: condition.confirm });
     } else {
       error = messages.attestationUnanswered(key);
     }
@@ -126,6 +126,7 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
     const choice = await deps.prompter.ask({
       kind: 'decide',
       id,
+      role: gate.owner,
       who: run.whoFor(gate.owner),
       message: messages.gateQuestion(id, failing),
       choices: [
@@ -136,7 +137,7 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
     if (choice === 'go' && allHold) return decided('go', 'prompt');
     // NO-GO over evidence that says GO: the record must say why (a holiday, a rumour, a gut feeling).
     if (!allHold) return decided('no-go', 'prompt');
-    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
+    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
     return decided('no-go', 'prompt', undefined, reason.trim());
   }
   if (answer === undefined) return decided('no-go', 'automatic', messages.gateUndecided(id));
@@ -145,7 +146,7 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
   const given = deps.answers.get(`${id}.reason`);
   if (!allHold || typeof given === 'string') return decided('no-go', 'answers-file', undefined, typeof given === 'string' ? given : undefined);
   if (deps.prompter !== undefined) {
-    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
+    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
     return decided('no-go', 'answers-file', undefined, reason.trim());
   }
   return decided('no-go', 'answers-file', messages.noGoReasonMissing(id));

@@ -1,6 +1,7 @@
 // Fold a run's state into the record predicate: every phase, step and gate, the rollback, success metrics as target vs actual.
 import { celContext } from '../engine/context.js';
-import type { Actor, CheckReading, OutputTail, StepOutcome } from '../engine/events.js';
+import type { Actor, CheckReading, EventOf, OutputTail, StepOutcome } from '../engine/events.js';
+import type { People } from './people.js';
 import type { RunState, StepState } from '../engine/state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
@@ -9,6 +10,8 @@ import { phaseTitle, stepTitle } from '../runbook/labels.js';
 import { gateId, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import type {
   RecordActor,
+  RecordAnswer,
+  RecordAnswerRefused,
   RecordCheck,
   RecordGate,
   RecordOutput,
@@ -26,14 +29,19 @@ export interface BuildRecordInputs {
   env: Record<string, string | undefined>;
   /** When the record is sealed (the run's end). */
   now: number;
+  /** With people: their keys as loaded (the record lists each person's keyids). */
+  people?: People;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs): RecordPredicate {
+export function buildRecordPredicate({ doc, state, env, now, people }: BuildRecordInputs): RecordPredicate {
   if (state.runId === undefined || state.runbook === undefined || state.startedAt === undefined) {
     throw new Error('buildRecordPredicate: the run never started (no run-started event)');
   }
+  // Who answered each prompt last (a step's question, a gate's decision): signed answers credit their givers.
+  const answeredBy = new Map((state.team?.answers ?? []).map((a) => [a.promptId, a] as const));
+  const recordActor = (actor: Actor, answered: boolean, promptId: string) => creditedActor(actor, answered, answeredBy.get(promptId));
   const endedAt = state.finished?.at ?? now;
   const phases: RecordPhase[] = doc.phases.map((phase) => {
     const phaseState = state.phases.get(phase.id);
@@ -45,7 +53,7 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
       status: phaseState === undefined ? 'not-run' : phaseState.status === 'running' ? 'failed' : phaseState.status,
       ...optional('started_at', iso(phaseState?.startedAt)),
       ...optional('ended_at', iso(phaseState?.endedAt)),
-      steps: (phase.steps ?? []).map((step) => recordStep(step, state.steps.get(step.id), false)),
+      steps: (phase.steps ?? []).map((step) => recordStep(step, state.steps.get(step.id), false, recordActor)),
     };
     if (phase.gate) {
       const gate: RecordGate = {
@@ -67,7 +75,7 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
           ),
         })),
         decision: gateState?.decision ?? null,
-        ...optional('decided_by', gateState?.by ? recordActor(gateState.by, gateState.answeredFrom !== 'automatic') : undefined),
+        ...optional('decided_by', gateState?.by ? recordActor(gateState.by, gateState.answeredFrom !== 'automatic', gateId(phase)) : undefined),
         ...optional('decided_at', iso(gateState?.decidedAt)),
         ...optional('answered_from', gateState?.answeredFrom),
         ...optional('note', gateState?.note),
@@ -75,7 +83,7 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
       };
       record.gate = gate;
     }
-    if ((phase.finally ?? []).length > 0) record.finally = phase.finally!.map((step) => recordStep(step, state.steps.get(step.id), false));
+    if ((phase.finally ?? []).length > 0) record.finally = phase.finally!.map((step) => recordStep(step, state.steps.get(step.id), false, recordActor));
     return record;
   });
 
@@ -87,7 +95,7 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
       started_at: iso(state.rollback.startedAt)!,
       ...optional('ended_at', iso(state.rollback.endedAt)),
       status: state.rollback.status ?? 'failed',
-      steps: rolledBack.flatMap((p) => (p.rollback ?? []).map((step) => recordStep(step, state.steps.get(step.id), true))),
+      steps: rolledBack.flatMap((p) => (p.rollback ?? []).map((step) => recordStep(step, state.steps.get(step.id), true, recordActor))),
     };
   }
 
@@ -132,10 +140,41 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
       ...optional('error', n.error),
     })),
     roles: Object.fromEntries(
-      Object.entries(doc.roles).map(([id, role]) => [id, { title: role.title, ...optional('primary', role.primary), ...optional('backup', role.backup) }]),
+      Object.entries(doc.roles).map(([id, role]) => [
+        id,
+        { title: role.title, ...optional('primary', role.primary), ...optional('backup', role.backup), ...(doc.people !== undefined && role.delegate === true ? { delegate: true as const } : {}) },
+      ]),
     ),
+    ...teamRecord(doc, state, people),
   };
   return predicate;
+}
+
+/** With people (issue 14): the people, every answer with its signature, and the claims refused. */
+function teamRecord(doc: RunbookDoc, state: RunState, people: People | undefined): Pick<RecordPredicate, 'people' | 'answers' | 'answers_refused'> {
+  if (doc.people === undefined) return {};
+  const team = state.team;
+  return {
+    people: Object.fromEntries(Object.entries(doc.people).map(([id, person]) => [id, { name: person.name, keys: (people?.get(id)?.keys ?? []).map((k) => k.keyId) }])),
+    answers: (team?.answers ?? []).map(
+      (a): RecordAnswer => ({
+        prompt_id: a.promptId,
+        slot: a.slot,
+        ...optional('role', a.role),
+        answer: toRecordValue(a.answer),
+        ...optional('person', a.person),
+        ...optional('operator', a.operator),
+        ...optional('on_behalf_of', a.onBehalfOf),
+        via: a.via,
+        at: iso(a.at)!,
+        answered_at: iso(a.answeredAt)!,
+        ...optional('signature', a.signature),
+      }),
+    ),
+    answers_refused: (team?.refused ?? []).map(
+      (r): RecordAnswerRefused => ({ prompt_id: r.promptId, ...optional('slot', r.slot), claimed_by: r.claimedBy, reason: r.reason, ...optional('keyid', r.keyid), at: iso(r.at)! }),
+    ),
+  };
 }
 
 /** The success-metrics table: each metric's actual value and verdict, evaluated once the run is over. */
@@ -167,7 +206,7 @@ export function evaluateSuccessMetrics(doc: RunbookDoc, state: RunState, env: Re
   });
 }
 
-function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: boolean): RecordStep {
+function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: boolean, recordActor: (actor: Actor, answered: boolean, promptId: string) => RecordActor): RecordStep {
   const base = { id: step.id, title: stepTitle(step), kind: stepKind(step), owner: step.owner };
   if (stepState === undefined || stepState.rollback !== rollback) return { ...base, status: 'not-run', attempts: 0 };
   const outcome: StepOutcome | undefined = stepState.outcome;
@@ -184,7 +223,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
   }
   return {
     ...base,
-    ...optional('actor', outcome.by ? recordActor(outcome.by, outcome.answeredFrom !== undefined) : undefined),
+    ...optional('actor', outcome.by ? recordActor(outcome.by, outcome.answeredFrom !== undefined, step.id) : undefined),
     status: outcome.status,
     ...optional('reason', outcome.reason),
     ...optional('failures', outcome.failures),
@@ -227,10 +266,20 @@ export function recordCheck(check: CheckReading): RecordCheck {
 }
 
 /**
- * Who acted. The person a role names is who the answer was for, not who gave it: the operator typed it (or passed the
- * answers file). Until answers are signed by the people who give them, the record never says otherwise.
+ * Who acted. With a signed answer (issue 14), whoever signed it answered: the role's holder, or someone on their behalf.
+ * Otherwise the person a role names is who the answer was for, not who gave it: the operator typed it (or passed the
+ * answers file), and the record says so.
  */
-function recordActor(actor: Actor, answered: boolean): RecordActor {
+function creditedActor(actor: Actor, answered: boolean, signed: EventOf<'prompt-answered'> | undefined): RecordActor {
+  if (answered && signed !== undefined) {
+    return {
+      role: actor.role,
+      ...optional('person', actor.person),
+      operator: actor.operator,
+      answered_by: signed.person ?? signed.operator ?? actor.operator,
+      ...optional('on_behalf_of', signed.onBehalfOf),
+    };
+  }
   return {
     role: actor.role,
     ...optional('person', actor.person),

@@ -3,7 +3,7 @@ import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer
 import type { ListrTaskWrapper } from 'listr2';
 import { faultPoint } from '../faults.js';
 import { discardTypeAhead, promptInput } from '../ports/terminal.js';
-import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
+import { PromptAbortedError, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
 import { matchesPattern } from '../runbook/pattern.js';
 
 // listr2's task type carries renderer generics we never vary.
@@ -17,16 +17,18 @@ export type Task = ListrTaskWrapper<unknown, any, any>;
  */
 export function createTaskPrompter(taskOf: (id: string) => Promise<Task>, signal: AbortSignal | undefined): Prompter {
   return {
-    async ask(request: PromptRequest): Promise<PromptAnswer> {
-      const task = await untilAborted(taskOf(request.id), signal);
+    async ask(request: PromptRequest, options: PromptOptions = {}): Promise<PromptAnswer> {
+      // The run's interrupt, and this question's own end (someone else answered it at another terminal: issue 14).
+      const closing = options.signal === undefined ? signal : signal === undefined ? options.signal : AbortSignal.any([signal, options.signal]);
+      const task = await untilAborted(taskOf(request.id), closing);
       // Loaded on the first question: a run without a terminal never needs inquirer.
       const { ListrInquirerPromptAdapter: Adapter } = await import('@listr2/prompt-adapter-inquirer');
-      if (signal?.aborted) throw new PromptAbortedError();
+      if (closing?.aborted) throw new PromptAbortedError();
       faultPoint('at-prompt');
       discardTypeAhead();
       const adapter = task.prompt(Adapter);
       const cancel = () => adapter.cancel();
-      signal?.addEventListener('abort', cancel, { once: true });
+      closing?.addEventListener('abort', cancel, { once: true });
       const keys = promptInput(cancel);
       try {
         return await askWith(adapter, request, keys.input);
@@ -35,7 +37,7 @@ export function createTaskPrompter(taskOf: (id: string) => Promise<Task>, signal
         throw error;
       } finally {
         keys.dispose();
-        signal?.removeEventListener('abort', cancel);
+        closing?.removeEventListener('abort', cancel);
       }
     },
   };

@@ -11,6 +11,7 @@ import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook
 import { formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
+import { teamLine } from './team-lines.js';
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
 type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
@@ -293,6 +294,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   );
 
   const keyOf = (stepId: string) => activeKey.get(stepId) ?? stepId;
+  /** A prompt's task: the step or gate its id starts with (`qa-ready.refused` → qa-ready). */
+  const promptKey = (promptId: string) => keyOf(promptId.includes('.') ? promptId.slice(0, promptId.indexOf('.')) : promptId);
   const show = (key: string, line: string) => void taskFor(key).promise.then((task) => (task.output = line));
 
   const onEvent = (event: RunEvent) => {
@@ -357,6 +360,16 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           ...(event.answeredFrom === 'answers-file' ? { fromFile: true } : {}),
         });
         break;
+      // A team run (issue 14): whom the run waits for, and who answered at another terminal.
+      case 'prompt-opened':
+      case 'prompt-offered':
+      case 'prompt-answered':
+      case 'answer-refused':
+      case 'prompt-closed': {
+        const line = teamLine(doc, event);
+        if (line !== undefined) show(promptKey(event.promptId), line);
+        break;
+      }
       case 'rollback-started':
         rollbackStart.resolve({ phases: event.phases });
         endForward('the run is rolling back');
@@ -390,3 +403,4 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     },
   };
 }
+

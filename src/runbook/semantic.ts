@@ -190,6 +190,9 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (step.if !== undefined) checkCel(step.if, [...path, 'if'], scope, true);
     checkPositiveDuration(step.timeout, [...path, 'timeout'], 'a timeout');
     const kind = stepKind(step);
+    if (step.signoff === true && kind !== 'confirm') {
+      report([...path, 'signoff'], 'signoff-not-confirm', `signoff applies to confirm steps (the owner says yes, signed with their key); step '${step.id}' is '${kind}'`, true);
+    }
     if (step.pattern !== undefined) {
       if (kind !== 'ask') report([...path, 'pattern'], 'pattern-without-ask', `pattern applies to ask steps only (the answer must match it); step '${step.id}' is '${kind}': remove it`, true);
       else checkPattern(step.pattern, [...path, 'pattern'], `step '${step.id}'`);

@@ -26,6 +26,8 @@ export interface RoleDoc {
   contact?: string;
   escalates_to?: string[];
   keys?: string[];
+  /** With people: the running terminal may answer this role's prompts on its holder's behalf (signed by whoever runs it). */
+  delegate?: boolean;
 }
 
 export interface ChannelDoc {
@@ -150,6 +152,8 @@ export interface StepDoc {
   env?: Record<string, string>;
   cwd?: string;
   idempotent?: boolean;
+  /** A confirm step that is its owner's sign-off: answered yes with the holder's own key, it signs off the role in the record. */
+  signoff?: boolean;
   metrics?: MetricsDoc;
   /** CEL over `result` (the number checked) and `results` (every series with its labels): prometheus, or http with json_path. */
   expect?: string;
