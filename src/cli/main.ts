@@ -101,6 +101,47 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       }
     });
 
+  program
+    .command('join')
+    .description("another terminal's view of the live run (people: runbooks): asks the prompts of the roles this person holds; the first valid answer wins")
+    .option('--run <runId>', 'the run to join (default: the one deployment running now)')
+    .option('--as <person>', 'who you are: a person id of the runbook (default: the one person whose key is held here)')
+    .option('--key <file>', "your private key (default: $DEPLOYCTL_KEY, else ~/.config/deployctl/keys/<person>.key)")
+    .option('--runbook <file>', "the runbook the run runs, when it is not where the run was started (another machine)")
+    .option('--state <url|dir>', STATE_HELP)
+    .action(async (options: { run?: string; as?: string; key?: string; runbook?: string; state?: string }) => {
+      const [{ joinCommand }, { interruptOnSignals }] = await Promise.all([import('../commands/join.js'), import('./signals.js')]);
+      const interrupts = interruptOnSignals(() => undefined, 'The run goes on.');
+      try {
+        const code = await joinCommand(options, { io, env: process.env, cwd: process.cwd(), signal: interrupts.signal, terminal: process.stdin.isTTY === true && process.stdout.isTTY === true });
+        setExit(code);
+        // Left mid-run: the task list still waits for the run; nothing more to draw.
+        if (code === ExitCode.interrupted) {
+          process.stdout.write('\x1b[?25h');
+          process.exit(code);
+        }
+      } finally {
+        interrupts.dispose();
+      }
+    });
+
+  program
+    .command('answer')
+    .description('answer one prompt of the live run from a script (people: runbooks), also before it is asked: a step, a gate (its decision) or GATE.CONDITION')
+    .argument('<promptId>', 'the step id (qa-ready), the gate id (go-no-go) or a gate condition (go-no-go.leadership_approved)')
+    .option('--run <runId>', 'the run (default: the one deployment running now)')
+    .option('--as <person>', 'who answers: a person id of the runbook (default: the one person whose key is held here)')
+    .option('--key <file>', "your private key (default: $DEPLOYCTL_KEY, else ~/.config/deployctl/keys/<person>.key)")
+    .option('--value <value>', 'the answer: text, a choice (go, no-go), yes/no, or a JSON list of checklist items')
+    .option('--yes', 'yes (a confirmation; every item of a checklist; go at a gate)')
+    .option('--no', 'no (a confirmation; no-go at a gate)')
+    .option('--runbook <file>', "the runbook the run runs, when it is not where the run was started (another machine)")
+    .option('--state <url|dir>', STATE_HELP)
+    .action(async (promptId: string, options: Record<string, unknown>) => {
+      const { answerCommand } = await import('../commands/answer.js');
+      setExit(await answerCommand(promptId, options, { io, env: process.env, cwd: process.cwd() }));
+    });
+
   const record = program
     .command('record')
     .description('show, verify, sign off, export and list signed deployment records (no subcommand: show)');

@@ -21,6 +21,13 @@ const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
   'escalation',
   'notification',
   'run-finished',
+  // A team run (issue 14).
+  'team-host',
+  'prompt-opened',
+  'prompt-offered',
+  'prompt-answered',
+  'answer-refused',
+  'prompt-closed',
 ]);
 
 export function serializeEvent(event: RunEvent): string {
@@ -131,6 +138,18 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('rule') && Array.isArray(e['to']);
     case 'notification':
       return str('channel') && str('messageKind') && typeof e['delivered'] === 'boolean';
+    case 'team-host':
+      return str('operator') && str('keyid') && str('publicKey');
+    case 'prompt-opened':
+      return str('promptId') && typeof e['slot'] === 'number' && Array.isArray(e['offeredTo']) && typeof e['request'] === 'object' && e['request'] !== null;
+    case 'prompt-offered':
+      return str('promptId') && Array.isArray(e['to']);
+    case 'prompt-answered':
+      return str('promptId') && typeof e['slot'] === 'number' && str('via');
+    case 'answer-refused':
+      return str('promptId') && str('claimedBy') && str('reason');
+    case 'prompt-closed':
+      return str('promptId') && typeof e['slot'] === 'number';
     default:
       return true;
   }

@@ -107,7 +107,8 @@ function statementProblem(s: Record<string, unknown>): string | undefined {
   if (s === null || typeof s !== 'object' || Array.isArray(s)) return 'is not an object';
   if (s['_type'] !== ANSWER_STATEMENT_TYPE) return `has _type ${JSON.stringify(s['_type'])}`;
   for (const field of ['run_id', 'prompt_id', 'at', 'journal_head', 'via'] as const) if (typeof s[field] !== 'string') return `has no ${field}`;
-  if (typeof s['slot'] !== 'number' || !Number.isSafeInteger(s['slot']) || s['slot'] < 1) return 'has no slot';
+  // Slot 0 is no slot: an attempt its claimer refused itself (src/team/live-run.ts), never taken as an answer.
+  if (typeof s['slot'] !== 'number' || !Number.isSafeInteger(s['slot']) || s['slot'] < 0) return 'has no slot';
   if (!('answer' in s)) return 'has no answer';
   if ((s['person'] === undefined) === (s['operator'] === undefined)) return 'names neither a person nor an operator, or both';
   if (s['person'] !== undefined && typeof s['person'] !== 'string') return 'has a person that is not text';

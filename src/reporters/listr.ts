@@ -11,7 +11,7 @@ import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook
 import { formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
-import { teamLine } from './team-lines.js';
+import { answerCredit, teamLine } from './team-lines.js';
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
 type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
@@ -44,6 +44,8 @@ export interface ListrReporterOptions {
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
    */
   signal?: AbortSignal;
+  /** A joining terminal's view (deployctl join): every answer is credited on its line, the host's own too. */
+  joined?: boolean;
 }
 
 /**
@@ -69,6 +71,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   /** Why the phases not yet reached will not run (a rollback has begun), once the forward path is over. */
   let forwardOver: string | undefined;
 
+  /** Who answered each step's or gate's prompt, when the line should say (a team run, issue 14). */
+  const credits = new Map<string, string>();
   const taskFor = (id: string) => deferredIn(tasks, id);
   const stepEnding = (id: string) => deferredIn(steps, id);
   const gateEnding = (id: string) => deferredIn(gates, id);
@@ -142,6 +146,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '',
           outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
           outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
+          credits.get(key) ?? '',
           outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
         ].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
@@ -179,7 +184,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         // The evidence lines leave the screen once decided (a 24-line terminal needs the room): the verdict keeps the gist.
         const evidence = conditions.length === 0 ? '' : failing.length === 0 ? `${conditions.length} of ${conditions.length} conditions hold` : `not holding: ${failing.map((c) => formatCondition(c).slice(2)).join('; ')}`;
         const note = (e: { note?: string; reason?: string; fromFile?: boolean }) =>
-          [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
+          [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', credits.get(id) ?? '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
             .filter((s) => s !== '')
             .join('; ');
         if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
@@ -368,6 +373,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       case 'prompt-closed': {
         const line = teamLine(doc, event);
         if (line !== undefined) show(promptKey(event.promptId), line);
+        const credit = event.kind === 'prompt-answered' && !event.promptId.includes('.') ? answerCredit(doc, event, options.joined === true) : undefined;
+        if (credit !== undefined) credits.set(promptKey(event.promptId), credit);
         break;
       }
       case 'rollback-started':

@@ -41,6 +41,18 @@ export function answeredLine(doc: RunbookDoc, event: EventOf<'prompt-answered'>)
   return `✔ answered by ${who}${behalf} ${via}: ${formatTeamAnswer(event.answer)}`;
 }
 
+/**
+ * Who answered, for the finished step's or gate's line: `answered by Femi Adeyemi with deployctl answer`. Undefined for
+ * an answer the running terminal's own person gave there (the title already names them), unless `always` (a joiner's view).
+ */
+export function answerCredit(doc: RunbookDoc, event: EventOf<'prompt-answered'>, always = false): string | undefined {
+  if (event.via === 'terminal' && event.onBehalfOf === undefined && !always) return undefined;
+  const who = event.person !== undefined ? holderName(doc.people, event.person) : `the operator ${event.operator ?? ''}`;
+  const behalf = event.onBehalfOf !== undefined ? ` on behalf of ${holderName(doc.people, event.onBehalfOf)}` : '';
+  const via = event.via === 'join' ? 'in deployctl join' : event.via === 'answer' ? 'with deployctl answer' : 'at the running terminal';
+  return `answered by ${who}${behalf} ${via}`;
+}
+
 /** yes / no, `3 ticked`, or the text. */
 export function formatTeamAnswer(answer: unknown): string {
   return typeof answer === 'boolean' ? (answer ? 'yes' : 'no') : Array.isArray(answer) ? `${answer.length} ticked` : JSON.stringify(answer);
