@@ -59,6 +59,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
     .option('--state <url|dir>', STATE_HELP)
     .option('--as <person>', "with people: in the runbook, who is at this terminal (default: the one person whose key is held here: --key, $DEPLOYCTL_KEY, ~/.config/deployctl/keys)")
+    .option('--wait <duration>', 'with people: and no terminal, how long a prompt other people answer waits for their deployctl join/answer (default: none; the run fails closed and prints the deployctl answer commands)')
     .action(async (file: string, options: Record<string, unknown>) => {
       const [{ runCommand, defaultRunPorts, resumeCommand, deployctlCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {

@@ -13,7 +13,10 @@ import { keyId } from '../record/keys.js';
 import { loadPeople, resolveIdentity, type Identity, type People } from '../record/people.js';
 import type { RecordPredicate } from '../record/types.js';
 import type { RunbookDoc, RunbookSource } from '../runbook/types.js';
+import type { AnswerKey } from '../engine/answers.js';
+import { parseDuration } from '../runbook/duration.js';
 import { createHostDesk, type HostDesk } from '../team/desk.js';
+import { holders, hostRight, roleOfPrompt } from '../team/prompts.js';
 
 export interface RunTeam {
   people: People;
@@ -89,10 +92,36 @@ export function openHostDesk(inputs: HostDeskInputs): HostDesk {
   });
 }
 
+/** `--wait DURATION`: only with people: and without a terminal (at a terminal, a prompt waits anyway). */
+export function parseWait(text: string | undefined, doc: RunbookDoc, interactive: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new CliError(`--wait ${text} is not a duration`, { hint: 'write a number and a unit, e.g. --wait 30m' });
+  if (doc.people === undefined) throw new CliError(`--wait ${text}: ${doc.name} has no people: section, so nobody else can answer while the run waits`, { hint: 'give the answers with --answers FILE, or add people: to the runbook' });
+  return interactive ? undefined : ms;
+}
+
+/** An answer key of a prompt that other people answer: its role is held by people, and this terminal may not answer it. */
+export function othersAnswer(doc: RunbookDoc, key: string, team: RunTeam): boolean {
+  const role = roleOfPrompt(doc, key);
+  return role !== undefined && holders(doc.roles[role]).length > 0 && hostRight(doc, role, team.identity?.person.id) === undefined;
+}
+
+/** The `deployctl answer …` commands that would answer `keys` (the role's primary; the backup may too). */
+export function teamAnswerCommands(doc: RunbookDoc, keys: readonly AnswerKey[], command: string, state: string | undefined): string[] {
+  return keys.map((k) => {
+    const role = doc.roles[roleOfPrompt(doc, k.key)!];
+    const [primary, backup] = holders(role);
+    const kind = k.kind === 'gate' ? 'decide' : k.kind === 'attestation' ? 'confirm' : k.kind === 'reason' ? 'ask' : k.kind;
+    const line = answerCommand(command, k.key, undefined, primary!, { kind, choices: [{ value: 'go' }] }, state);
+    return `${line}${backup !== undefined ? `   # or --as ${backup}` : ''}`;
+  });
+}
+
 /** `deployctl answer qa-ready --run RUN --as elif --yes`: how a person answers one prompt from a script. */
-export function answerCommand(command: string, promptId: string, runId: string, person: string, request: Pick<PromptRequest, 'kind'> & Partial<{ choices: { value: string }[] }>, state?: string): string {
+export function answerCommand(command: string, promptId: string, runId: string | undefined, person: string, request: Pick<PromptRequest, 'kind'> & Partial<{ choices: { value: string }[] }>, state?: string): string {
   const value = request.kind === 'confirm' || request.kind === 'checklist' ? '--yes' : request.kind === 'decide' ? `--value ${request.choices?.[0]?.value ?? 'VALUE'}` : '--value "…"';
-  return `${command} answer ${shellQuote(promptId)} --run ${runId} --as ${shellQuote(person)} ${value}${state !== undefined ? ` --state ${shellQuote(maskUrl(state))}` : ''}`;
+  return `${command} answer ${shellQuote(promptId)}${runId !== undefined ? ` --run ${runId}` : ''} --as ${shellQuote(person)} ${value}${state !== undefined ? ` --state ${shellQuote(maskUrl(state))}` : ''}`;
 }
 
 /**

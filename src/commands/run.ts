@@ -35,7 +35,7 @@ import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
 import type { People } from '../record/people.js';
-import { maskEvent, maskPredicate, openHostDesk, resolveRunTeam, type RunTeam } from './run-team.js';
+import { maskEvent, maskPredicate, openHostDesk, othersAnswer, parseWait, resolveRunTeam, teamAnswerCommands, type RunTeam } from './run-team.js';
 import type { HostDesk } from '../team/desk.js';
 import { findRunToResume, notARunId, refuseChangedVars, refuseIfOrphanStillRuns, refuseIfUnfinished, type RunToResume } from './run-history.js';
 export { deployctlCommand, resumeCommand };
@@ -59,6 +59,8 @@ export interface RunOptions {
   state?: string;
   /** With people: who is at this terminal (a person id); default: the one person whose key is held here. */
   as?: string;
+  /** With people and no terminal: how long a prompt other people answer waits for their join/answer (default: not at all). */
+  wait?: string;
 }
 
 export interface RunPorts {
@@ -123,6 +125,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const answers = readAnswers(options, runbook);
   // With people: who is at this terminal; they are the operator unless --operator says otherwise.
   const team = dryRun ? undefined : resolveRunTeam(doc, runbook.source, options, env, ports.cwd, io);
+  const waitMs = parseWait(options.wait, doc, interactive);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? team?.identity?.person.id ?? currentUser();
   const secretValues = [...(doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
   const masker = createMasker(secretValues);
@@ -140,13 +143,13 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, env, options);
       if (resumed) refuseChangedVars(options.var ?? [], newVars, resumed);
       // What a resumed run already has (finished steps, decided gates) needs no answer now.
-      if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
+      if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state, team, waitMs, deployctlCommand(env));
       // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
       const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
       const runId = resumed?.runId ?? provisionalRunId;
       if (resumed && lock?.ok) await lock.setRunId(runId);
       const vars = resumed ? resumed.state.vars : newVars;
-      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, team });
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, team, waitMs });
     } finally {
       // A lock whose connection is gone was released with it.
       if (lock?.ok) await lock.release().catch(() => undefined);
@@ -179,6 +182,8 @@ interface LockedRun {
   signingKey: KeyObject | undefined;
   /** With people: the people and who is at this terminal. */
   team: RunTeam | undefined;
+  /** --wait: without a terminal, how long other people's prompts wait for their answers. */
+  waitMs: number | undefined;
 }
 
 /** Everything that happens while this process holds the runbook's lock. */
@@ -291,7 +296,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       signal,
       masker,
       initial: resumed?.state.team,
-      waitMs: undefined,
+      waitMs: run.waitMs,
       command: deployctlCommand(env),
       state: options.state,
     });
@@ -319,7 +324,8 @@ async function runLocked(run: LockedRun): Promise<number> {
             exec,
             send,
             clock,
-            prompter: desk !== undefined ? (interactive ? desk.prompter : undefined) : reporter.prompter,
+            // Without a terminal, the desk asks only with --wait: other people answer while the run waits.
+            prompter: desk !== undefined ? (interactive || run.waitMs !== undefined ? desk.prompter : undefined) : reporter.prompter,
             answers,
             env: definedEnv(env),
             secretValues,
@@ -422,7 +428,7 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
 }
 
 /** Without a terminal, every answer the run can still need must be in --answers before anything runs. */
-function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined): void {
+function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined, team: RunTeam | undefined, waitMs: number | undefined, command: string): void {
   // A run resumed during its rollback only finishes the rollback: nothing forward is asked again.
   const rolling = resumed?.rollback?.phases;
   // …and the finally steps of the phase that stopped, which run after the rollback.
@@ -436,8 +442,12 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
     const outcome = resumed.steps.get(id)?.outcome;
     return (outcome !== undefined && outcome.status !== 'interrupted') || resumed.gates.get(id)?.decision !== undefined;
   };
-  const missing = missingAnswers(doc, answers).filter((k) => !settled(k.key));
+  const needed = missingAnswers(doc, answers).filter((k) => !settled(k.key));
+  // With people: the prompts other people answer wait for their join/answer under --wait; without it they fail closed.
+  const others = team !== undefined ? needed.filter((k) => othersAnswer(doc, k.key, team)) : [];
+  const missing = waitMs !== undefined ? needed.filter((k) => !others.includes(k)) : needed;
   if (missing.length === 0) return;
+  const answerLines = waitMs === undefined && others.length > 0 ? teamAnswerCommands(doc, others, command, options.state) : [];
   // At column 0 and one line each (a multi-line prompt would spill out of its comment): pasted as they are, they are valid YAML.
   const lines = missing.map((k) => `${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text.replace(/\s+/g, ' ')}`);
   throw new CliError(
@@ -446,7 +456,11 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
       : `${options.answers} does not answer ${missing.length} step(s) and gate(s) this run needs; nothing was run`,
     {
       details: [],
-      hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
+      hint:
+        `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}` +
+        (answerLines.length > 0
+          ? `\nor, for the ${others.length} that other people answer, run with --wait DURATION (e.g. --wait 30m) and have them answer while it waits:\n${answerLines.join('\n')}`
+          : ''),
     },
   );
 }

@@ -4,6 +4,7 @@ import { explainFalse } from '../expr/explain.js';
 import { gateId, isConfirmCondition, type GateDoc, type PhaseDoc } from '../runbook/types.js';
 import type { Actor, GateCondition, GateDecision } from './events.js';
 import { messages } from './messages.js';
+import { PromptUnansweredError } from '../ports/types.js';
 import type { RunContext } from './run-context.js';
 
 /** The gate's decision, taken once: a resumed run keeps the decision an earlier session recorded. */
@@ -41,7 +42,10 @@ async function askAttestations(run: RunContext, gate: GateDoc, id: string): Prom
       // The answers file first, at a terminal too: only what it lacks is asked.
       value = deps.answers.get(key);
     } else if (deps.prompter !== undefined) {
-      value = await deps.prompter.ask({ kind: 'confirm', id: key, role: gate.owner, who, message: condition.confirm });
+      // Unanswered within --wait (a team run without a terminal): the condition does not hold.
+      const asked = await deps.prompter.ask({ kind: 'confirm', id: key, role: gate.owner, who, message: condition.confirm }).catch(unanswered);
+      if (asked instanceof PromptUnansweredError) error = asked.reason;
+      else value = asked;
     } else {
       error = messages.attestationUnanswered(key);
     }
@@ -123,22 +127,27 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
   }
   const answer = deps.answers.get(id);
   if (answer === undefined && deps.prompter !== undefined) {
-    const choice = await deps.prompter.ask({
-      kind: 'decide',
-      id,
-      role: gate.owner,
-      who: run.whoFor(gate.owner),
-      message: messages.gateQuestion(id, failing),
-      choices: [
-        { value: 'go', label: messages.gateChoiceGo(), ...(allHold ? {} : { disabled: messages.goNotOffered(failing) }) },
-        { value: 'no-go', label: messages.gateChoiceNoGo() },
-      ],
-    });
+    const choice = await deps.prompter
+      .ask({
+        kind: 'decide',
+        id,
+        role: gate.owner,
+        who: run.whoFor(gate.owner),
+        message: messages.gateQuestion(id, failing),
+        choices: [
+          { value: 'go', label: messages.gateChoiceGo(), ...(allHold ? {} : { disabled: messages.goNotOffered(failing) }) },
+          { value: 'no-go', label: messages.gateChoiceNoGo() },
+        ],
+      })
+      .catch(unanswered);
+    // Nobody decided within --wait (a team run without a terminal): NO-GO, failing closed.
+    if (choice instanceof PromptUnansweredError) return decided('no-go', 'automatic', choice.reason);
     if (choice === 'go' && allHold) return decided('go', 'prompt');
     // NO-GO over evidence that says GO: the record must say why (a holiday, a rumour, a gut feeling).
     if (!allHold) return decided('no-go', 'prompt');
-    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
-    return decided('no-go', 'prompt', undefined, reason.trim());
+    const reason = await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) }).catch(unanswered);
+    if (reason instanceof PromptUnansweredError) return decided('no-go', 'prompt', reason.reason);
+    return decided('no-go', 'prompt', undefined, (reason as string).trim());
   }
   if (answer === undefined) return decided('no-go', 'automatic', messages.gateUndecided(id));
   if (answer === 'go' && !allHold) return decided('no-go', 'automatic', messages.goRefused(failing));
@@ -146,8 +155,15 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
   const given = deps.answers.get(`${id}.reason`);
   if (!allHold || typeof given === 'string') return decided('no-go', 'answers-file', undefined, typeof given === 'string' ? given : undefined);
   if (deps.prompter !== undefined) {
-    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
-    return decided('no-go', 'answers-file', undefined, reason.trim());
+    const reason = await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) }).catch(unanswered);
+    if (reason instanceof PromptUnansweredError) return decided('no-go', 'answers-file', reason.reason);
+    return decided('no-go', 'answers-file', undefined, (reason as string).trim());
   }
   return decided('no-go', 'answers-file', messages.noGoReasonMissing(id));
+}
+
+/** A question nobody answered within --wait comes back as its error (a value), every other failure is thrown on. */
+function unanswered(error: unknown): PromptUnansweredError {
+  if (error instanceof PromptUnansweredError) return error;
+  throw error;
 }
