@@ -337,6 +337,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         }
         break;
       }
+      case 'prompt-offered': {
+        // backup_after passed (issue 14): the backup is told, by name, how to answer.
+        const names = event.to.map((id) => { const person = doc.people?.[id]; return person !== undefined ? `${person.name}${person.contact !== undefined ? ` (${person.contact})` : ''}` : id; });
+        deliver(
+          'escalation',
+          formatAlert({
+            type: `Waiting for an answer: ${event.promptId}`,
+            severity: 'medium',
+            at: clock.now(),
+            description: `${event.reason}; offered to ${names.join(' and ')} now`,
+            action: event.to.map((id) => `deployctl join --as ${id}`).join(' or '),
+            assignee: names.join(', '),
+          }),
+        );
+        break;
+      }
       case 'rollback-started':
         fireOn('rollback', `rolling back ${event.phases.join(', ')}: ${event.reason}`);
         break;

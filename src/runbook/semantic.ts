@@ -380,6 +380,9 @@ function checkPeople(doc: RunbookDoc, report: (path: Path, code: string, message
       if (person === undefined || Object.hasOwn(doc.people, person)) continue;
       report(['roles', roleId, field], 'unknown-person', () => `${field} '${person}' of role '${roleId}' is not a person id: with people:, primary and backup name a key of people${didYouMean(person, ids) || ` (people: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''})`}`);
     }
+    if (role.backup_after !== undefined && (role.backup === undefined || role.primary === undefined)) {
+      report(['roles', roleId, 'backup_after'], 'backup-after-without-backup', `backup_after of role '${roleId}' needs both a primary and a backup: it says when the backup is offered the primary's prompts`, true);
+    }
     if (role.primary !== undefined && role.primary === role.backup) {
       report(['roles', roleId, 'backup'], 'backup-is-primary', `role '${roleId}' names ${role.primary} as both primary and backup: the backup stands in for someone else; name another person or remove backup`);
     }

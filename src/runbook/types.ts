@@ -28,6 +28,8 @@ export interface RoleDoc {
   keys?: string[];
   /** With people: the running terminal may answer this role's prompts on its holder's behalf (signed by whoever runs it). */
   delegate?: boolean;
+  /** With people: how long a prompt is offered to the primary alone before the backup is offered it too (issue 14). */
+  backup_after?: string;
 }
 
 export interface ChannelDoc {

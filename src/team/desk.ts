@@ -14,6 +14,7 @@ import type { StateStore, StoredClaim, Subscription } from '../ports/state/store
 import { PromptAbortedError, PromptUnansweredError, type Clock, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
 import { signAnswer } from '../record/answers.js';
 import type { People, Person } from '../record/people.js';
+import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { judgeClaim, OPERATOR_PREFIX, type JudgeContext, type PromptUnderClaim, type Verdict } from './judge.js';
 import { holders, hostRight, parseClaimKey, roleOfPrompt, slotKey } from './prompts.js';
@@ -133,8 +134,18 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
     const start = previous?.open === true ? previous.slot : (previous?.nextSlot ?? 1);
     const right = hostRight(doc, role, hostPerson);
     const terminal = right !== undefined ? options.terminal : undefined;
-    const offeredTo = role !== undefined ? holders(doc.roles[role]) : [];
+    const roleDoc = role !== undefined ? doc.roles[role] : undefined;
+    const holding = holders(roleDoc);
+    // backup_after: the primary alone first; the backup is offered it too (and notified) once it has passed.
+    const backupAfterMs = roleDoc?.backup_after !== undefined && roleDoc.backup !== undefined && roleDoc.primary !== undefined ? parseDuration(roleDoc.backup_after) : undefined;
+    const offeredTo = backupAfterMs !== undefined && previous?.open !== true ? [roleDoc!.primary!] : holding;
     emit({ kind: 'prompt-opened', at: clock.now(), promptId, slot: start, ...(role !== undefined ? { role } : {}), request, offeredTo, hostAnswers: terminal !== undefined });
+    const backupTimer =
+      backupAfterMs !== undefined && !offeredTo.includes(roleDoc!.backup!)
+        ? clock.setTimer(backupAfterMs, () =>
+            emit({ kind: 'prompt-offered', at: clock.now(), promptId, to: [roleDoc!.backup!], reason: `no answer from ${people.get(roleDoc!.primary!)?.name ?? roleDoc!.primary!} within ${roleDoc!.backup_after!}` }),
+          )
+        : undefined;
 
     const under = (slot: number): PromptUnderClaim => ({ promptId, slot, ...(role !== undefined ? { role } : {}), request });
     // Closes this terminal's question when someone else's answer wins.
@@ -191,8 +202,8 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
             continue;
           }
           if (waitOver) {
-            emit({ kind: 'prompt-closed', at: clock.now(), promptId, slot, reason: unansweredReason(request, role, offeredTo) });
-            throw new PromptUnansweredError(unansweredReason(request, role, offeredTo));
+            emit({ kind: 'prompt-closed', at: clock.now(), promptId, slot, reason: unansweredReason(request, role, holding) });
+            throw new PromptUnansweredError(unansweredReason(request, role, holding));
           }
           const next = await Promise.race([claimLanded(), aborted, ...(asked !== undefined ? [asked] : [])]);
           if (next === 'aborted') throw new PromptAbortedError();
@@ -218,6 +229,7 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
         slot++;
       }
     } finally {
+      backupTimer?.cancel();
       waitTimer?.cancel();
       closeTerminal.abort();
     }
