@@ -6,6 +6,7 @@ import { signAnswer } from '../record/answers.js';
 import { claimPrompt } from '../team/claimer.js';
 import { judgeClaim } from '../team/judge.js';
 import { joinerIdentity, leaveRefusedAttempt, openLiveRun, type TeamCommandOptions, type TeamPorts } from '../team/live-run.js';
+import { approvalGate, approvalRules } from '../team/approvals.js';
 import { answerProblem, holders, requestFromRunbook, roleOfPrompt, startSlot } from '../team/prompts.js';
 import { formatTeamAnswer } from '../reporters/team-lines.js';
 import { deployctlCommand } from '../runbook/labels.js';
@@ -27,7 +28,7 @@ export async function answerCommand(promptId: string, options: AnswerOptions, po
     if (request === undefined) throw new CliError(`${run.doc.name} has no prompt ${promptId}`, { hint: 'a prompt is a manual step (qa-ready), a gate (go-no-go, its decision) or a gate\'s condition (go-no-go.leadership_approved)' });
     const answer = answerValue(request, options);
     // Answered, and not asked again (yet): an answer now would only wait for an asking that may never come.
-    const given = open?.open === true ? undefined : team?.answers.findLast((a) => a.promptId === promptId);
+    const given = open?.open === true || approvalGate(run.doc, promptId) !== undefined ? undefined : team?.answers.findLast((a) => a.promptId === promptId);
     if (given !== undefined) {
       const who = given.person !== undefined ? (run.people.get(given.person)?.name ?? given.person) : `the operator ${given.operator ?? ''}`;
       ports.io.err(`deployctl: ${promptId} was already answered by ${who}: ${formatTeamAnswer(given.answer)}; your answer was not used`);
@@ -38,7 +39,16 @@ export async function answerCommand(promptId: string, options: AnswerOptions, po
     const role = request.role ?? roleOfPrompt(run.doc, promptId);
     const title = role !== undefined ? (run.doc.roles[role]?.title ?? role) : 'the operator';
     const holding = holders(role !== undefined ? run.doc.roles[role] : undefined);
-    if (!holding.includes(person.id)) {
+    // A gate's approval: the holders of the approving roles, less those separation of duties excludes.
+    const gate = approvalGate(run.doc, promptId);
+    const approvedBy = (team?.answers ?? []).filter((a) => a.promptId === promptId && a.answer === 'approve').map((a) => a.person ?? '');
+    const rules = gate !== undefined ? approvalRules(run.doc, gate, team?.host?.person, team?.answers ?? [], approvedBy) : undefined;
+    const refusal = rules === undefined ? undefined : rules.excluded.get(person.id) ?? (rules.allowed.includes(person.id) ? undefined : `${person.name} (${person.id}) holds none of the approving roles (${gate!.approvals!.roles.join(', ')})`);
+    if (refusal !== undefined) {
+      await leaveRefusedAttempt(run, promptId, person.id, answer, (input) => signAnswer(input, identity.privateKey));
+      throw new CliError(`${refusal}: refused, and logged in run ${run.runId}'s journal`, { exitCode: ExitCode.usage, hint: `approvers: ${rules!.allowed.filter((p) => !rules!.excluded.has(p)).join(', ') || 'nobody left'}` });
+    }
+    if (rules === undefined && !holding.includes(person.id)) {
       await leaveRefusedAttempt(run, promptId, person.id, answer, (input) => signAnswer(input, identity.privateKey));
       throw new CliError(`${person.name} (${person.id}) does not hold role ${role ?? '(none)'} (${title}: ${holding.join(', ') || 'only the running terminal'}), so cannot answer ${promptId}: refused, and logged in run ${run.runId}'s journal`, {
         exitCode: ExitCode.usage,
@@ -60,7 +70,8 @@ export async function answerCommand(promptId: string, options: AnswerOptions, po
         at,
         proof: signAnswer({ run_id: run.runId, prompt_id: promptId, slot, answer, at: new Date(at).toISOString(), journal_head: run.head, person: person.id, via: 'answer' }, identity.privateKey),
       }),
-      judge: (stored, slot) => judgeClaim(stored, { promptId, slot, ...(role !== undefined ? { role } : {}), request }, { runId: run.runId, doc: run.doc, people: run.people, host: team?.host }),
+      judge: (stored, slot) =>
+        judgeClaim(stored, { promptId, slot, ...(role !== undefined ? { role } : {}), request, ...(rules !== undefined ? { allowed: rules.allowed, excluded: rules.excluded } : {}) }, { runId: run.runId, doc: run.doc, people: run.people, host: team?.host }),
     });
     if (!outcome.won) {
       const who = outcome.winner.person !== undefined ? (run.people.get(outcome.winner.person)?.name ?? outcome.winner.person) : `the operator ${outcome.winner.operator ?? ''}`;
@@ -104,7 +115,7 @@ export function answerValue(request: PromptRequest, options: AnswerOptions): unk
     case 'decide': {
       if (yesNo === undefined) return options.value!;
       const values = request.choices.map((c) => c.value);
-      const pick = yesNo ? (values.includes('go') ? 'go' : undefined) : values.includes('no-go') ? 'no-go' : undefined;
+      const pick = yesNo ? ['go', 'approve'].find((v) => values.includes(v)) : ['no-go', 'reject'].find((v) => values.includes(v));
       if (pick === undefined) throw new CliError(`${request.id} is a choice: answer with --value (${values.join(', ')})`);
       return pick;
     }

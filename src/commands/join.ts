@@ -88,7 +88,11 @@ export async function joinCommand(options: TeamCommandOptions, ports: JoinPorts)
       state = applyEvent(state, event);
       head = hash;
       reporter.onEvent(event);
-      if (event.kind === 'prompt-answered' || event.kind === 'prompt-closed') asking.get(event.promptId)?.abort();
+      if (event.kind === 'prompt-answered' || event.kind === 'prompt-closed') {
+        // Closed now, so that the prompt asked again (the next approval) is asked here again too.
+        asking.get(event.promptId)?.abort();
+        asking.delete(event.promptId);
+      }
       if (event.kind === 'run-finished') leave.abort();
       if (caughtUp && (event.kind === 'prompt-opened' || event.kind === 'prompt-offered')) askOpen();
     };

@@ -16,6 +16,7 @@ import type { RunbookDoc, RunbookSource } from '../runbook/types.js';
 import type { AnswerKey } from '../engine/answers.js';
 import { parseDuration } from '../runbook/duration.js';
 import { createHostDesk, type HostDesk } from '../team/desk.js';
+import { approvalGate } from '../team/approvals.js';
 import { holders, hostRight, roleOfPrompt } from '../team/prompts.js';
 
 export interface RunTeam {
@@ -103,6 +104,8 @@ export function parseWait(text: string | undefined, doc: RunbookDoc, interactive
 
 /** An answer key of a prompt that other people answer: its role is held by people, and this terminal may not answer it. */
 export function othersAnswer(doc: RunbookDoc, key: string, team: RunTeam): boolean {
+  // Approvals are people's signed answers: never the answers file's.
+  if (approvalGate(doc, key) !== undefined) return true;
   const role = roleOfPrompt(doc, key);
   return role !== undefined && holders(doc.roles[role]).length > 0 && hostRight(doc, role, team.identity?.person.id) === undefined;
 }
@@ -113,6 +116,8 @@ export function teamAnswerCommands(doc: RunbookDoc, keys: readonly AnswerKey[], 
     const role = doc.roles[roleOfPrompt(doc, k.key)!];
     const [primary, backup] = holders(role);
     const kind = k.kind === 'gate' ? 'decide' : k.kind === 'attestation' ? 'confirm' : k.kind === 'reason' ? 'ask' : k.kind;
+    const gate = approvalGate(doc, k.key);
+    if (gate !== undefined) return `${answerCommand(command, k.key, undefined, gate.approvals!.roles.map((r) => doc.roles[r]?.primary).find((p) => p !== undefined) ?? 'PERSON', { kind: 'confirm' }, state)}   # an approval: ${gate.approvals!.min ?? 1} of the holders of ${gate.approvals!.roles.join(', ')}`;
     const line = answerCommand(command, k.key, undefined, primary!, { kind, choices: [{ value: 'go' }] }, state);
     return `${line}${backup !== undefined ? `   # or --as ${backup}` : ''}`;
   });

@@ -125,6 +125,16 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
     const keys = [...Object.entries(gate.require).filter(([, c]) => isConfirmCondition(c)).map(([name]) => `${id}.${name}`), id];
     return decided('go', 'automatic', messages.gateDryRun(run.whoFor(gate.owner), Object.keys(gate.require), keys));
   }
+  // Approvals (issue 14): people's signed answers, never the answers file; the conditions must hold first.
+  if (gate.approvals !== undefined) {
+    if (!allHold) return decided('no-go', 'automatic', messages.goRefused(failing));
+    if (deps.prompter === undefined) return decided('no-go', 'automatic', `the approvals of ${id} are people's signed answers, and nobody can be asked here (without a terminal, run with --wait so they can answer)`);
+    const result = await deps.prompter
+      .ask({ kind: 'decide', id, role: gate.owner, who: run.whoFor(gate.owner), message: `Approve ${id}?`, choices: [{ value: 'approve', label: 'Approve' }, { value: 'reject', label: 'Reject (NO-GO)' }] })
+      .catch(unanswered);
+    if (result instanceof PromptUnansweredError) return decided('no-go', 'automatic', result.reason);
+    return result === 'go' ? decided('go', 'prompt', 'approved') : decided('no-go', 'prompt', 'rejected by an approver');
+  }
   const answer = deps.answers.get(id);
   if (answer === undefined && deps.prompter !== undefined) {
     const choice = await deps.prompter

@@ -372,6 +372,7 @@ function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, mess
  * a name that is no person's would credit answers to nobody the runbook can check. Without it they stay display names.
  */
 function checkPeople(doc: RunbookDoc, report: (path: Path, code: string, message: string | (() => string), useKey?: boolean) => void): void {
+  checkApprovals(doc, report);
   if (doc.people === undefined) return;
   const ids = Object.keys(doc.people);
   for (const [roleId, role] of Object.entries(doc.roles)) {
@@ -387,4 +388,30 @@ function checkPeople(doc: RunbookDoc, report: (path: Path, code: string, message
       report(['roles', roleId, 'backup'], 'backup-is-primary', `role '${roleId}' names ${role.primary} as both primary and backup: the backup stands in for someone else; name another person or remove backup`);
     }
   }
+}
+
+/** Approvals (issue 14): signed answers of people, so only with `people:`; their roles exist; `not` names the operator, a role or a step. */
+function checkApprovals(doc: RunbookDoc, report: (path: Path, code: string, message: string | (() => string), useKey?: boolean) => void): void {
+  const stepIds = new Set(doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? []), ...(p.rollback ?? [])].map((s) => s.id)));
+  doc.phases.forEach((phase, index) => {
+    const approvals = phase.gate?.approvals;
+    if (approvals === undefined) return;
+    const path: Path = ['phases', index, 'gate', 'approvals'];
+    if (doc.people === undefined) {
+      report(path, 'approvals-without-people', `approvals of gate '${phase.gate!.id ?? phase.id}' are signed answers of people: add people: to the runbook (with primary and backup as person ids)`, true);
+      return;
+    }
+    approvals.roles.forEach((role, i) => {
+      if (!Object.hasOwn(doc.roles, role)) report([...path, 'roles', i], 'unknown-role', `approvals name role '${role}', which is not in roles${didYouMean(role, Object.keys(doc.roles))}`);
+    });
+    (approvals.not ?? []).forEach((who, i) => {
+      if (who !== 'operator' && !Object.hasOwn(doc.roles, who) && !stepIds.has(who)) {
+        report([...path, 'not', i], 'unknown-not', `not: '${who}' is neither operator, a role nor a step${didYouMean(who, ['operator', ...Object.keys(doc.roles), ...stepIds])}`);
+      }
+    });
+    const approvers = new Set(approvals.roles.flatMap((r) => [doc.roles[r]?.primary, doc.roles[r]?.backup]).filter((p): p is string => p !== undefined));
+    if ((approvals.min ?? 1) > approvers.size) {
+      report(approvals.min !== undefined ? [...path, 'min'] : path, 'approvals-min', `approvals need ${approvals.min ?? 1} people but roles ${approvals.roles.join(', ')} are held by ${approvers.size}: the gate could never be GO`, true);
+    }
+  });
 }

@@ -171,6 +171,18 @@ export interface GateDoc {
   owner: string;
   require: Record<string, GateConditionDoc>;
   on_no_go?: 'abort' | 'rollback';
+  /** With people: GO needs signed approvals from people (issue 14). */
+  approvals?: ApprovalsDoc;
+}
+
+export interface ApprovalsDoc {
+  roles: string[];
+  min?: number;
+  distinct?: boolean;
+  /** `operator`, a role id, or a step id: who may not approve. */
+  not?: string[];
+  timeout?: string;
+  on_timeout?: 'no-go';
 }
 
 export interface PhaseDoc {

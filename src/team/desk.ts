@@ -15,7 +15,8 @@ import { PromptAbortedError, PromptUnansweredError, type Clock, type PromptAnswe
 import { signAnswer } from '../record/answers.js';
 import type { People, Person } from '../record/people.js';
 import { parseDuration } from '../runbook/duration.js';
-import type { RunbookDoc } from '../runbook/types.js';
+import type { GateDoc, RunbookDoc } from '../runbook/types.js';
+import { approvalGate, approvalRules, approvingRole, type ApprovalRules } from './approvals.js';
 import { judgeClaim, OPERATOR_PREFIX, type JudgeContext, type PromptUnderClaim, type Verdict } from './judge.js';
 import { holders, hostRight, parseClaimKey, roleOfPrompt, slotKey } from './prompts.js';
 
@@ -50,6 +51,13 @@ export interface HostDeskOptions {
   waitMs?: number;
   /** How a person answers from a script, for the messages that say so (`deployctl answer … --run RUN`). */
   answerCommand: (promptId: string, person: string, request: PromptRequest) => string;
+}
+
+/** An approval being asked: who may give it, and when the approvals run out of time. */
+interface ApprovalAsking {
+  rules: ApprovalRules;
+  timeoutMs?: number;
+  timeoutReason: string;
 }
 
 export interface HostDesk {
@@ -97,7 +105,9 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
       refusedKeys.add(key);
       const prompt = team.prompts.get(parsed.promptId);
       const role = prompt?.role ?? roleOfPrompt(doc, parsed.promptId);
-      const verdict = judgeClaim(stored, { promptId: parsed.promptId, slot: 0, ...(role !== undefined ? { role } : {}) }, judgeContext());
+      const gate = approvalGate(doc, parsed.promptId);
+      const rules = gate !== undefined ? approvalRules(doc, gate, hostPerson, team.answers, team.answers.filter((a) => a.promptId === parsed.promptId && a.answer === 'approve').map((a) => a.person ?? '')) : undefined;
+      const verdict = judgeClaim(stored, { promptId: parsed.promptId, slot: 0, ...(role !== undefined ? { role } : {}), ...(rules !== undefined ? { allowed: rules.allowed, excluded: rules.excluded } : {}) }, judgeContext());
       const reason = verdict.ok ? 'refused by the claimer itself' : verdict.reason;
       emit({ kind: 'answer-refused', at: clock.now(), promptId: parsed.promptId, claimedBy: stored.ok ? stored.claim.by : '?', reason, ...(!verdict.ok && verdict.keyid !== undefined ? { keyid: verdict.keyid } : {}) });
     }
@@ -122,34 +132,77 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
         if (options.terminal === undefined) throw new PromptUnansweredError(`nobody at the terminal running the deployment to answer ${request.id}`);
         return options.terminal.ask(request, askOptions);
       }
-      return askRound(request, askOptions);
+      const gate = request.kind === 'decide' ? approvalGate(doc, request.id) : undefined;
+      if (gate !== undefined) return approve(request, gate, askOptions);
+      return (await askRound(request, askOptions)).answer as PromptAnswer;
     },
   };
 
-  async function askRound(request: PromptRequest, askOptions: PromptOptions): Promise<PromptAnswer> {
+  /**
+   * A gate's approvals: one asking after another, each offered to whoever may still approve, until `min` approvals
+   * ('go'), a reject ('no-go'), or the approvals' timeout (PromptUnansweredError: fails closed).
+   */
+  async function approve(request: PromptRequest, gate: GateDoc, askOptions: PromptOptions): Promise<PromptAnswer> {
+    const spec = gate.approvals!;
+    const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
+    const deadline = timeoutMs !== undefined ? clock.now() + timeoutMs : undefined;
+    const approvedBy: string[] = [];
+    for (;;) {
+      const rules = approvalRules(doc, gate, hostPerson, team.answers, approvedBy);
+      if (approvedBy.length >= rules.min) return 'go';
+      const remaining = deadline !== undefined ? Math.max(0, deadline - clock.now()) : undefined;
+      const verdict = await askRound(
+        { ...request, message: `${request.message} (approval ${approvedBy.length + 1} of ${rules.min})` },
+        askOptions,
+        { rules, ...(remaining !== undefined ? { timeoutMs: remaining } : {}), timeoutReason: `${approvedBy.length} of ${rules.min} approvals of ${request.id} within ${spec.timeout ?? ''}${approvedBy.length > 0 ? ` (approved by ${approvedBy.map((p) => people.get(p)?.name ?? p).join(', ')})` : ''}: on_timeout no-go` },
+      );
+      if (verdict.answer !== 'approve') return 'no-go';
+      approvedBy.push(verdict.person!);
+    }
+  }
+
+  async function askRound(request: PromptRequest, askOptions: PromptOptions, approval?: ApprovalAsking): Promise<Extract<Verdict, { ok: true }>> {
     const promptId = request.id;
     const role = request.role ?? roleOfPrompt(doc, promptId);
     const previous = team.prompts.get(promptId);
     // An asking left open by an earlier session (a crash) goes on where it was: answers given meanwhile count.
     const start = previous?.open === true ? previous.slot : (previous?.nextSlot ?? 1);
     const right = hostRight(doc, role, hostPerson);
-    const terminal = right !== undefined ? options.terminal : undefined;
+    // An approval: whoever may still approve; the running terminal only when its person is one of them.
+    const approvers = approval !== undefined ? approval.rules.allowed.filter((p) => !approval.rules.excluded.has(p)) : undefined;
+    const terminal = (approvers !== undefined ? hostPerson !== undefined && approvers.includes(hostPerson) : right !== undefined) ? options.terminal : undefined;
     const roleDoc = role !== undefined ? doc.roles[role] : undefined;
     const holding = holders(roleDoc);
     // backup_after: the primary alone first; the backup is offered it too (and notified) once it has passed.
     const backupAfterMs = roleDoc?.backup_after !== undefined && roleDoc.backup !== undefined && roleDoc.primary !== undefined ? parseDuration(roleDoc.backup_after) : undefined;
-    const offeredTo = backupAfterMs !== undefined && previous?.open !== true ? [roleDoc!.primary!] : holding;
+    const offeredTo = approvers ?? (backupAfterMs !== undefined && previous?.open !== true ? [roleDoc!.primary!] : holding);
     emit({ kind: 'prompt-opened', at: clock.now(), promptId, slot: start, ...(role !== undefined ? { role } : {}), request, offeredTo, hostAnswers: terminal !== undefined });
     const backupTimer =
-      backupAfterMs !== undefined && !offeredTo.includes(roleDoc!.backup!)
+      approvers === undefined && backupAfterMs !== undefined && !offeredTo.includes(roleDoc!.backup!)
         ? clock.setTimer(backupAfterMs, () =>
             emit({ kind: 'prompt-offered', at: clock.now(), promptId, to: [roleDoc!.backup!], reason: `no answer from ${people.get(roleDoc!.primary!)?.name ?? roleDoc!.primary!} within ${roleDoc!.backup_after!}` }),
           )
         : undefined;
 
-    const under = (slot: number): PromptUnderClaim => ({ promptId, slot, ...(role !== undefined ? { role } : {}), request });
+    const under = (slot: number): PromptUnderClaim => ({
+      promptId,
+      slot,
+      ...(role !== undefined ? { role } : {}),
+      request,
+      ...(approval !== undefined ? { allowed: approval.rules.allowed, excluded: approval.rules.excluded } : {}),
+    });
     // Closes this terminal's question when someone else's answer wins.
     const closeTerminal = new AbortController();
+    // The approvals' timeout: the question closes, and the prompt fails closed.
+    let timedOut = false;
+    const timeoutTimer =
+      approval?.timeoutMs !== undefined
+        ? clock.setTimer(approval.timeoutMs, () => {
+            timedOut = true;
+            closeTerminal.abort();
+            for (const wake of [...waiters]) wake();
+          })
+        : undefined;
     const stop = askOptions.signal === undefined ? options.signal : AbortSignal.any([options.signal, askOptions.signal]);
     type Asked = { kind: 'answer'; value: PromptAnswer; at: number } | { kind: 'error'; error: unknown };
     const askTerminal = (): Promise<Asked> | undefined =>
@@ -201,6 +254,14 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
             claims.set(key, stored);
             continue;
           }
+          if (timedOut && (stored = await store.readClaim(runId, key)) !== undefined) {
+            claims.set(key, stored);
+            continue;
+          }
+          if (timedOut) {
+            emit({ kind: 'prompt-closed', at: clock.now(), promptId, slot, reason: approval!.timeoutReason });
+            throw new PromptUnansweredError(approval!.timeoutReason);
+          }
           if (waitOver) {
             emit({ kind: 'prompt-closed', at: clock.now(), promptId, slot, reason: unansweredReason(request, role, holding) });
             throw new PromptUnansweredError(unansweredReason(request, role, holding));
@@ -209,6 +270,8 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
           if (next === 'aborted') throw new PromptAbortedError();
           if (next !== undefined && typeof next === 'object') {
             asked = undefined;
+            // The question closed by the approvals' timeout: nothing was answered here.
+            if (next.kind === 'error' && timedOut) continue;
             if (next.kind === 'error') throw next.error;
             mine = { value: next.value, at: next.at };
           }
@@ -217,8 +280,10 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
         const verdict = refusedKeys.has(key) ? undefined : judgeClaim(stored, under(slot), judgeContext());
         if (verdict?.ok === true) {
           closeTerminal.abort();
-          accept(promptId, slot, role, verdict);
-          return verdict.answer as PromptAnswer;
+          // An approval counts for the approving role its giver holds.
+          const credited = approval !== undefined && verdict.person !== undefined ? (approvingRole(doc, approvalGate(doc, promptId)!, verdict.person) ?? role) : role;
+          accept(promptId, slot, credited, verdict);
+          return verdict;
         }
         if (verdict !== undefined && !verdict.ok) refuse(promptId, slot, key, verdict);
         // This terminal's own answer refused (it held a secret of the run): asked again.
@@ -230,6 +295,7 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
       }
     } finally {
       backupTimer?.cancel();
+      timeoutTimer?.cancel();
       waitTimer?.cancel();
       closeTerminal.abort();
     }

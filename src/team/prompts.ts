@@ -74,6 +74,7 @@ export function requestFromRunbook(doc: RunbookDoc, promptId: string): PromptReq
     if (phase.gate === undefined) continue;
     const id = gateId(phase);
     const base = { role: phase.gate.owner, who: phase.gate.owner };
+    if (promptId === id && phase.gate.approvals !== undefined) return { ...base, id, kind: 'decide', message: `Approve ${id}?`, choices: [{ value: 'approve', label: 'Approve' }, { value: 'reject', label: 'Reject (NO-GO)' }] };
     if (promptId === id) return { ...base, id, kind: 'decide', message: `go/no-go ${id}`, choices: [{ value: 'go', label: 'GO' }, { value: 'no-go', label: 'NO-GO' }] };
     if (promptId.startsWith(`${id}.`)) {
       const condition = phase.gate.require[promptId.slice(id.length + 1)];
