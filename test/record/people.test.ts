@@ -60,14 +60,13 @@ describe('people: in a runbook', () => {
     expect(problems(RUNBOOK.replace('primary: elif', 'primary: elfi'))[0]!.message).toContain("did you mean 'elif'?");
   });
 
-  it('refuses a person key that is not there, or not a public key, and says how to make one', () => {
+  // Changed on purpose (issue 14 item 7): a key file not there yet is a warning of validate (the demo's people make
+  // theirs with runbooks/demo/people.sh), as for role keys; one that is not a public key stays an error.
+  it('refuses a person key that is not a public key; one not there yet is no error here (validate warns)', () => {
     fs.rmSync(path.join(team.dir, 'keys', 'femi.pub'));
     fs.copyFileSync(team.key('elif'), path.join(team.dir, 'keys', 'elif.pub'));
     const found = problems(RUNBOOK);
-    expect(found).toEqual([
-      { at: '5:37', code: 'bad-person-key', message: expect.stringMatching(/key 1 of elif \(keys\/elif\.pub\): .* is a PRIVATE key/) },
-      { at: '6:38', code: 'bad-person-key', message: expect.stringMatching(/key 1 of femi \(keys\/femi\.pub\): .* does not exist; create the pair with deployctl keygen --name femi/) },
-    ]);
+    expect(found).toEqual([{ at: '5:37', code: 'bad-person-key', message: expect.stringMatching(/key 1 of elif \(keys\/elif\.pub\): .* is a PRIVATE key/) }]);
   });
 
   it('keeps primary and backup as display names without people: (runbooks written before)', () => {
