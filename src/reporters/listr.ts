@@ -56,6 +56,15 @@ export interface ListrReporterOptions {
 const rollbackKey = (id: string) => `rollback:${id}`;
 const lateFinallyKey = (id: string) => `finally:${id}`;
 
+/**
+ * A line under a task that is still going: listr2's renderer drops a finished task's output buffer, and writing to it
+ * then throws (a joining terminal draws events in bursts, so a late line can find its task finished).
+ */
+function setOutput(task: Task, line: string): void {
+  if (task.task.hasFinalized()) return;
+  task.output = line;
+}
+
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
   const steps = new Map<string, Deferred<Ending>>();
   const gates = new Map<string, Deferred<GateEnding>>();
@@ -301,7 +310,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   const keyOf = (stepId: string) => activeKey.get(stepId) ?? stepId;
   /** A prompt's task: the step or gate its id starts with (`qa-ready.refused` → qa-ready). */
   const promptKey = (promptId: string) => keyOf(promptId.includes('.') ? promptId.slice(0, promptId.indexOf('.')) : promptId);
-  const show = (key: string, line: string) => void taskFor(key).promise.then((task) => (task.output = line));
+  const show = (key: string, line: string) => void taskFor(key).promise.then((task) => setOutput(task, line));
 
   const onEvent = (event: RunEvent) => {
     switch (event.kind) {
@@ -338,7 +347,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         const key = event.stepId !== undefined ? keyOf(event.stepId) : undefined;
         const d = key !== undefined ? tasks.get(key) : undefined;
         const line = `⚠ ${event.rule}: escalated to ${event.to.map((t) => (t.person ? `${t.title} · ${t.person}` : t.title)).join(', ')}`;
-        if (d?.settled) void d.promise.then((task) => (task.output = line));
+        if (d?.settled) void d.promise.then((task) => setOutput(task, line));
         break;
       }
       case 'step-finished': {
