@@ -38,6 +38,10 @@ const home = path.join(work, 'home');
 const people = ['ana', 'elif', ...Array.from({ length: joiners }, (_, i) => `p${i + 1}`)];
 
 /** Run deployctl to its end; resolves { code, stdout, stderr }. */
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 function deployctl(args, env = {}) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: work, env: benchEnv({ HOME: home, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,7 +49,11 @@ function deployctl(args, env = {}) {
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    children.add(child);
+    child.once('close', (code) => {
+      children.delete(child);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -69,7 +77,10 @@ fs.writeFileSync(
 /** The run's journal events, from the local directory or the database. */
 async function journal(state, runId) {
   if (!state.startsWith('postgres')) {
-    return fs.readFileSync(path.join(state, 'runs', runId, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+    const file = path.join(state, 'runs', runId, 'journal.jsonl');
+    if (!fs.existsSync(file)) return [];
+    // The last line may be half written while the host appends: only whole lines.
+    return fs.readFileSync(file, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l));
   }
   const client = new pg.Client({ host: cluster.socketDir, port: cluster.port, database: 'bench', user: os.userInfo().username });
   await client.connect();
@@ -80,28 +91,44 @@ async function journal(state, runId) {
   }
 }
 
-/** The newest run's id, once the host has started it. */
-async function liveRunId(state) {
-  for (let i = 0; i < 600; i++) {
-    const status = await deployctl(['status'], { DEPLOYCTL_STATE: state });
-    const id = /^Run (\S+) of /m.exec(status.stdout)?.[1];
-    if (id !== undefined) return id;
-    await sleep(100);
+/** Every run id in the state. */
+async function runIds(state) {
+  if (!state.startsWith('postgres')) return fs.existsSync(path.join(state, 'runs')) ? fs.readdirSync(path.join(state, 'runs')) : [];
+  const client = new pg.Client({ host: cluster.socketDir, port: cluster.port, database: 'bench', user: os.userInfo().username });
+  await client.connect();
+  try {
+    return (await client.query("SELECT run_id FROM deployctl.runs WHERE to_regclass('deployctl.runs') IS NOT NULL")).rows.map((r) => r.run_id);
+  } catch {
+    return [];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Start the host; resolves its result and the id of the run it started (the one new run in the state). */
+async function startHost(state, args) {
+  const before = new Set(await runIds(state));
+  let ended;
+  const result = deployctl(args, { DEPLOYCTL_STATE: state }).then((r) => (ended = r));
+  for (let i = 0; i < 3000; i++) {
+    if (ended !== undefined) throw new Error(`bench: the host ended at once (exit ${ended.code}): ${ended.stderr}`);
+    const fresh = (await runIds(state)).filter((id) => !before.has(id));
+    if (fresh.length > 0) return { result, runId: fresh[0] };
+    await sleep(20);
   }
   throw new Error('bench: the host never started');
 }
 
 /** N answers, one prompt at a time, each given once the host has opened it. */
 async function answerLatencies(state) {
-  const host = deployctl(['run', 'latency.yaml', '--as', 'ana', '--wait', '120s'], { DEPLOYCTL_STATE: state });
-  const runId = await liveRunId(state);
+  const { result: host, runId } = await startHost(state, ['run', 'latency.yaml', '--as', 'ana', '--wait', '120s']);
   const started = new Map();
   for (let i = 1; i <= answers; i++) {
     // Opened: the host journals prompt-opened before it waits.
     for (let tries = 0; ; tries++) {
       const events = await journal(state, runId);
       if (events.some((e) => e.kind === 'prompt-opened' && e.promptId === `s${i}`)) break;
-      if (tries > 2000) throw new Error(`bench: prompt s${i} never opened`);
+      if (tries > 2000) throw new Error(`bench: prompt s${i} never opened (run ${runId}: ${events.map((e) => e.kind).join(', ')})`);
       await sleep(5);
     }
     started.set(`s${i}`, now());
@@ -121,8 +148,7 @@ async function answerLatencies(state) {
 /** `joiners` people answer `joiners` prompts at once; checks the record. */
 async function crowd(state) {
   const t0 = now();
-  const host = deployctl(['run', 'crowd.yaml', '--as', 'ana', '--wait', '120s'], { DEPLOYCTL_STATE: state });
-  const runId = await liveRunId(state);
+  const { result: host, runId } = await startHost(state, ['run', 'crowd.yaml', '--as', 'ana', '--wait', '120s']);
   const results = await Promise.all(Array.from({ length: joiners }, (_, i) => deployctl(['answer', `c${i + 1}`, '--as', `p${i + 1}`, '--yes', '--run', runId], { DEPLOYCTL_STATE: state })));
   const failed = results.filter((r) => r.code !== 0);
   const done = await host;
