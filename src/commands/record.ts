@@ -268,6 +268,8 @@ export function recordListCommand(flags: ListFlags, ctx: RecordContext): number 
     return ExitCode.ok;
   }
   const trust = trustFrom(flags, ctx);
+  // A key file in .deployctl/keys that was passed over (a FIFO planted there, a private key) changes what verifies: say so.
+  for (const warning of trust.warnings) ctx.io.err(`deployctl: warning: ${warning}`);
   const rows = listRecords(entries, trust, (f) => shown(ctx, f));
   ctx.io.out(flags.json ? JSON.stringify(rows, null, 2) : renderRecordList(rows));
   return ExitCode.ok;

@@ -18,6 +18,7 @@ import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
 import { appendToFile } from '../ports/fs.js';
+import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
@@ -201,6 +202,8 @@ async function runLocked(run: LockedRun): Promise<number> {
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];
+  /** The first write the journal refused (a full disk): the run stops at the engine's next event, and says why. */
+  let journalFailure: unknown;
   const notifier = createNotifier({
     doc,
     clock,
@@ -208,7 +211,16 @@ async function runLocked(run: LockedRun): Promise<number> {
     appendFile: appendToFile,
     resolvePath: (f) => path.resolve(ports.cwd, f),
     env: definedEnv(env),
-    emit: (event) => emit(event),
+    // The notifier also emits from its timers, where a throw would escape as an uncaught exception: a journal that
+    // cannot be written is remembered there and stops the run at the engine's next event.
+    emit: (event) => {
+      try {
+        emit(event);
+      } catch (error) {
+        if (!isFileFailure(error)) throw error;
+        journalFailure ??= error;
+      }
+    },
     mask: (text) => masker.mask(text),
     dryRun,
     print: (text) => dryRunMessages.push(text),
@@ -217,6 +229,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     resumeCommand: resumeCommand(file, runId),
   });
   const emit = (event: RunEvent) => {
+    if (journalFailure !== undefined) throw journalFailure;
     const masked = masker.maskDeep(event);
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
@@ -260,9 +273,12 @@ async function runLocked(run: LockedRun): Promise<number> {
           },
         );
       } catch (error) {
-        // A bug, not a run outcome: let the task list finish drawing, keep the journal resumable.
-        reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: 'internal error' });
+        // A bug or a disk that refused the journal, not a run outcome: let the task list finish drawing, keep the
+        // journal (everything written before the failure) resumable.
+        const storage = isFileFailure(error);
+        reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: storage ? 'the journal could not be written' : 'internal error' });
         await rendering.catch(() => undefined);
+        if (storage && !dryRun) throw fileFailure(error, ports.cwd, `continue the run with ${resumeCommand(file, runId)} (its journal keeps every event written before this)`);
         throw error;
       }
       await rendering;
@@ -310,8 +326,16 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
     const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
-    io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
-    io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
+    const journal = path.relative(ports.cwd, path.join(dir.runsDir, runId, 'journal.jsonl'));
+    if (isFileFailure(error)) {
+      // A full disk or a read-only directory: say which file and what to do; the journal lets a resume seal it later.
+      const failure = fileFailure(error, ports.cwd, `seal the record with ${resumeCommand(file, runId)} (the journal ${journal} holds every event of the run)`);
+      io.err(`deployctl: could not write the signed record: ${failure.message}`);
+      io.err(`  ${failure.hint}`);
+    } else {
+      io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
+      io.err(`  the journal ${journal} still holds every event of the run`);
+    }
     io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId)));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }

@@ -34,7 +34,7 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
     const folded = new Map<string, RunState | undefined>();
     const stateOf = (id: string): RunState | undefined => {
       if (!folded.has(id)) {
-        const text = readJournalText(dir, id);
+        const text = readableJournal(dir, id);
         folded.set(id, text === undefined ? undefined : foldEvents(parseJournal(text).events));
       }
       return folded.get(id);
@@ -50,7 +50,7 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
     // Not from here: a deployment started from another directory of this host holds the host-wide lock.
     for (const lock of chosen === undefined ? liveHostLocks(hostLocks(ports.env)) : []) {
       if (lock.stateRoot === undefined || lock.cwd === undefined || !isRunId(lock.runId)) continue;
-      const text = readJournalText(stateDirAt(lock.stateRoot), lock.runId);
+      const text = readableJournal(stateDirAt(lock.stateRoot), lock.runId);
       if (text === undefined) continue;
       io.out(`(started from ${lock.cwd} by ${lock.user}, pid ${lock.pid})`);
       chosen = { runId: lock.runId, state: foldEvents(parseJournal(text).events), cwd: lock.cwd };
@@ -77,6 +77,15 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
   const waiting = state.finished === undefined ? waitingOn(doc, state, now) : undefined;
   if (waiting !== undefined) io.out(`⏳ Waiting on: ${waiting}`);
   return ExitCode.ok;
+}
+
+/** Looking over every run: one whose journal cannot be read (not a regular file, not ours) is passed over. Named, it is an error. */
+function readableJournal(dir: StateDir, runId: string): string | undefined {
+  try {
+    return readJournalText(dir, runId);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

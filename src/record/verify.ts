@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { listDirectory, readFileLimited, realPath, statPath } from '../ports/fs.js';
+import { listDirectory, notRegularKind, readFileLimited, realPath, statPath } from '../ports/fs.js';
 import { stateDir } from '../ports/state-dir.js';
 import { loadRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
@@ -88,7 +88,7 @@ export function prepareTrust(options: TrustOptions, env: RecordEnv): PrepareTrus
   const trust: Trust = { base, warnings, runbooks: new Map(), env };
   if (options.runbook !== undefined) {
     const runbook = locateRunbook(trust, options.runbook);
-    if (!runbook.found) return { ok: false, message: `--runbook ${options.runbook}: no such file`, hint: 'give the runbook file the record was made from', details: [] };
+    if (!runbook.found) return { ok: false, message: `--runbook ${runbook.problems[0] ?? `${options.runbook}: no such file`}`, hint: 'give the runbook file the record was made from', details: [] };
     if (runbook.roles === undefined) {
       return { ok: false, message: `--runbook ${options.runbook} does not load, so its roles and keys are unknown`, hint: `deployctl validate ${options.runbook} says what to fix`, details: runbook.problems };
     }
@@ -132,7 +132,7 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   const info = statPath(abs);
   if (info === undefined) return result;
   if (!info.isFile) {
-    result.problems.push(`${name} is not a regular file`);
+    result.problems.push(`${name} is not a regular file (a directory, a FIFO or a device)`);
     return result;
   }
   result.found = true;
@@ -175,7 +175,7 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
 // Reading
 
 export interface ReadProblem {
-  code: 'missing' | 'unreadable' | 'empty' | 'too-large' | 'not-json' | 'not-envelope';
+  code: 'missing' | 'unreadable' | 'not-a-file' | 'empty' | 'too-large' | 'not-json' | 'not-envelope';
   /** One sentence naming the file and what is wrong with it. */
   message: string;
   /** The envelope's problems, one per line. */
@@ -196,6 +196,7 @@ export function readRecordFile(file: string, cwd: string): ReadRecordResult {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail('missing', `${file}: no such file`);
     if (code === 'EISDIR') return fail('unreadable', `${file} is a directory, not a record file`);
+    if (code === 'ENOTREG') return fail('not-a-file', `${file} is ${notRegularKind(error)}, not a regular file: it is not a record file`);
     if (code === 'EACCES' || code === 'EPERM') return fail('unreadable', `${file}: permission denied`);
     return fail('unreadable', `cannot read ${file}: ${(error as Error).message}`);
   }
