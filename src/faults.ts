@@ -1,6 +1,8 @@
 // Named kill points for crash testing: DEPLOYCTL_FAULT=<point>:<n> SIGKILLs deployctl the n-th time it reaches <point>.
 // Only that variable turns them on; without it each call is one comparison. See test/fault/ for the kill-point matrix.
 
+import { inert } from './inert.js';
+
 export const FAULT_POINTS = [
   'after-lock',
   'before-step-started',
@@ -21,7 +23,7 @@ function parseSpec(text: string | undefined): { point: string; n: number } | und
   if (text === undefined || text === '') return undefined;
   const match = /^([a-z-]+):([1-9][0-9]*)$/.exec(text);
   if (match === null || !(FAULT_POINTS as readonly string[]).includes(match[1]!)) {
-    process.stderr.write(`deployctl: ignoring DEPLOYCTL_FAULT=${text}: expected <point>:<n> with point one of ${FAULT_POINTS.join(', ')}\n`);
+    process.stderr.write(`deployctl: ignoring DEPLOYCTL_FAULT=${inert(text)}: expected <point>:<n> with point one of ${FAULT_POINTS.join(', ')}\n`);
     return undefined;
   }
   return { point: match[1]!, n: Number(match[2]) };

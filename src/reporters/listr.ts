@@ -3,7 +3,7 @@ import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer
 import { Listr, ListrLogger, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, StepOutcome } from '../engine/events.js';
 import { faultPoint } from '../faults.js';
-import { inertOutputLine } from '../inert.js';
+import { inert, inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
 import { discardTypeAhead, promptInput } from '../ports/terminal.js';
 import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
@@ -67,6 +67,13 @@ export interface ListrReporterOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Every string handed to listr2 (titles, skip and failure messages, output lines) passes through here on its way
+ * in: runbook titles, reasons, answers and output are untrusted, and listr2 writes them to the terminal as they are.
+ * One line each (a reason with a newline would break the task list's layout anyway).
+ */
+const shown = inert;
+
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
   const steps = new Map<string, Deferred<Ending>>();
   const gates = new Map<string, Deferred<GateEnding>>();
@@ -98,10 +105,10 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
    * the plain renderer prints both, so there the message is only what happened.
    */
   const defaultRenderer = options.interactive && options.screen !== false;
-  const said = (title: string, what: string) => (defaultRenderer ? `${title}: ${what}` : what);
+  const said = (title: string, what: string) => shown(defaultRenderer ? `${title}: ${what}` : what);
 
   const stepTask = (step: StepDoc, rollback: boolean): ListrTask => {
-    const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
+    const title = shown(`${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`);
     const key = rollback ? `rollback:${step.id}` : step.id;
     return {
       title,
@@ -135,19 +142,19 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     if (phase.gate) {
       const id = gateId(phase);
       children.push({
-        title: `${roleLabel(phase.gate.owner, doc.roles[phase.gate.owner])} Go/no-go: ${phase.gate.title ?? id}`,
+        title: shown(`${roleLabel(phase.gate.owner, doc.roles[phase.gate.owner])} Go/no-go: ${phase.gate.title ?? id}`),
         task: async (_ctx, task: Task) => {
           taskFor(id).resolve(task);
           const ending = await gateEnding(id).promise;
-          if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run`);
+          if (ending.kind === 'not-run') task.skip(shown(`go/no-go ${id}: not run`));
           // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
-          else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${ending.note ? ` (${ending.note})` : ''}`);
-          else task.title = `${task.title}: GO${ending.note ? ` (${ending.note})` : ''}`;
+          else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${ending.note ? ` (${shown(ending.note)})` : ''}`);
+          else task.title = `${task.title}: GO${ending.note ? ` (${shown(ending.note)})` : ''}`;
         },
         rendererOptions: { outputBar: Infinity, persistentOutput: true },
       } as ListrTask);
     }
-    const title = `${at}${phaseTitle(phase)}`;
+    const title = shown(`${at}${phaseTitle(phase)}`);
     return {
       title,
       task: async (_ctx, task: Task) => {
@@ -174,7 +181,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         .filter((p) => started.phases.includes(p.id))
         .reverse()
         .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, true)));
-      task.title = `Rollback (${started.phases.join(', ')})`;
+      task.title = shown(`Rollback (${started.phases.join(', ')})`);
       return task.newListr(children, { concurrent: false, exitOnError: false });
     },
   } as ListrTask);
@@ -223,13 +230,13 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         break;
       }
       case 'step-retrying': {
-        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`));
+        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = shown(`attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`)));
         break;
       }
       case 'escalation': {
         const key = event.stepId !== undefined ? (activeKey.get(event.stepId) ?? event.stepId) : undefined;
         const d = key !== undefined ? tasks.get(key) : undefined;
-        const line = `⚠ ${event.rule}: escalated to ${event.to.map((t) => (t.person ? `${t.title} · ${t.person}` : t.title)).join(', ')}`;
+        const line = shown(`⚠ ${event.rule}: escalated to ${event.to.map((t) => (t.person ? `${t.title} · ${t.person}` : t.title)).join(', ')}`);
         if (d?.settled) void d.promise.then((task) => (task.output = line));
         break;
       }
@@ -238,7 +245,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         stepEnding(event.rollback ? `rollback:${event.stepId}` : event.stepId).resolve({ kind: 'outcome', outcome: event.outcome });
         break;
       case 'gate-evaluated': {
-        const lines = event.conditions.map((c) => `${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}`);
+        const lines = event.conditions.map((c) => shown(`${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}`));
         void taskFor(event.gateId).promise.then((task) => (task.output = lines.join('\n')));
         break;
       }
@@ -302,7 +309,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
 async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest, keys: NodeJS.ReadableStream): Promise<PromptAnswer> {
   const { checkbox, confirm, input, select } = await import('@inquirer/prompts');
-  const message = `${request.who} ${request.message}`;
+  // Questions, items and choices come from the runbook: inert like everything else the terminal shows.
+  const message = shown(`${request.who} ${request.message}`);
   const context = { input: keys };
   switch (request.kind) {
     case 'confirm':
@@ -310,7 +318,7 @@ async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptReque
     case 'checklist':
       return (await adapter.run(checkbox, {
         message,
-        choices: request.items.map((item) => ({ value: item, name: item, checked: request.ticked?.includes(item) ?? false })),
+        choices: request.items.map((item) => ({ value: item, name: shown(item), checked: request.ticked?.includes(item) ?? false })),
         instructions: ' (space to tick, a to tick all, enter when done)',
         loop: false,
       }, context)) as string[];
@@ -319,7 +327,7 @@ async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptReque
     case 'decide':
       return (await adapter.run(select, {
         message,
-        choices: request.choices.map((c) => ({ value: c.value, name: c.label, ...(c.disabled !== undefined ? { disabled: c.disabled } : {}) })),
+        choices: request.choices.map((c) => ({ value: c.value, name: shown(c.label), ...(c.disabled !== undefined ? { disabled: shown(c.disabled) } : {}) })),
       }, context)) as string;
   }
 }
