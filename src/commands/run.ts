@@ -3,14 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Io } from '../cli/io.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, maskError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { parseJournal, serializeEvent } from '../engine/journal.js';
-import { createMasker } from '../engine/secrets.js';
+import { createMasker, type Masker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, foldEvents, inFlightSteps, initialRunState, isRunResumable, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
@@ -100,14 +100,26 @@ export function isInteractive(options: Pick<RunOptions, 'nonInteractive'>, ports
 }
 
 export async function runCommand(file: string, options: RunOptions, ports: RunPorts): Promise<number> {
-  const { io, env, clock } = ports;
+  const { env } = ports;
   const loaded = loadRunbook(file);
   if (!loaded.ok) {
     const [first] = loaded.problems;
     if (loaded.problems.length === 1 && first !== undefined && (first.code === 'missing' || first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
     throw new CliError(`${file} is not a valid runbook`, { details: loaded.problems.map(formatProblem), hint: `fix the problems above (deployctl validate ${file} lists them)` });
   }
-  const runbook = loaded.runbook;
+  // The secrets are known as soon as the runbook is: from here on no message may carry one, an error message
+  // included (a refused --var value, a path, a reason).
+  const secretValues = (loaded.runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
+  const masker = createMasker(secretValues);
+  try {
+    return await runLoaded(file, loaded.runbook, options, ports, secretValues, masker);
+  } catch (error) {
+    throw maskError(error, masker.mask);
+  }
+}
+
+async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptions, ports: RunPorts, secretValues: string[], masker: Masker): Promise<number> {
+  const { io, env, clock } = ports;
   const { doc } = runbook;
   const interactive = isInteractive(options, ports);
   const statusEveryMs = options.statusEvery !== undefined ? parseStatusEvery(options.statusEvery) : undefined;
@@ -126,8 +138,6 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const newVars = resuming ? undefined : resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
-  const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
@@ -165,7 +175,7 @@ interface LockedRun {
   vars: Record<string, string | number | boolean>;
   operator: string;
   secretValues: string[];
-  masker: ReturnType<typeof createMasker>;
+  masker: Masker;
   signingKey: KeyObject | undefined;
 }
 
@@ -306,7 +316,7 @@ interface SealInputs {
   runId: string;
   state: RunState;
   result: RunResult;
-  masker: ReturnType<typeof createMasker>;
+  masker: Masker;
   env: NodeJS.ProcessEnv;
   signingKey: KeyObject;
   operator: string;
