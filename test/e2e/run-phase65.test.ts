@@ -133,7 +133,7 @@ describe('deployctl run phase65 with every answer given', { timeout: SLOW }, () 
 
     // One backup, taken by the run before the go/no-go decision, of the version that was live then (issue 11
     // item 10): pre-flight only checked that it could be taken.
-    expect(stepOf(predicate, 'backup-check')).toMatchObject({ status: 'succeeded', command: './demo/demo.js backup --check' });
+    expect(stepOf(predicate, 'backup-check')).toMatchObject({ status: 'succeeded', command: "'./demo/demo.js' backup --check" });
     const phases = predicate['phases'] as { id: string; steps: { id: string; ended_at: string }[]; gate?: { decision: string; decided_at: string } }[];
     const goNoGo = phases.find((p) => p.id === 'go-no-go')!;
     expect(goNoGo.steps.map((s) => s.id)).toEqual(['backup']);
