@@ -11,6 +11,7 @@ export const FAULT_POINTS = [
   'at-prompt',
   'record-temp',
   'record-renamed',
+  'sign-locked',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

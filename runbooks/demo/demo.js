@@ -10,6 +10,7 @@ import {
   stateDir, statePath, readState, writeState, withStateLock, effectiveFaults, describeFaults,
   isAlive, isDemoServerProcess, sleep,
 } from './state.js';
+import { DEFAULT_PROMETHEUS_PORT, INSTALL_HINT, findPrometheus, isOurPrometheus, startPrometheus, stopPrometheus } from './prometheus.js';
 
 // `demo.js status | head`: the reader has enough; that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -31,10 +32,13 @@ A local stand-in for the chat assistant web app, for deployment runbooks:
 an HTTP service on 127.0.0.1 plus deploy, backup and rollback commands.
 
 Commands:
-  start [--port N]      start the service in the background (idempotent)
+  start [--port N] [--prometheus] [--traffic RPS]
+                        start the service in the background (idempotent);
+                        --prometheus also starts a local Prometheus scraping it
   stop                  stop the service (idempotent)
   status                show version, previous version, pid, URL, health (exit 1 if down)
-  backup                write a timestamped backup of the current state
+  backup [--check]      write a timestamped backup of the current state
+                        (--check: only verify one can be written; writes nothing)
   deploy <version>      deploy a version, e.g. 1.1.0 (the service must be running)
   rollback              go back to the previous version
   fault set <version> [--error-rate R] [--latency-ms N] [--down]
@@ -48,13 +52,21 @@ Environment:
   DEMO_STATE_DIR   state directory (default: the .state/ directory next to demo.js)
   DEMO_PORT        port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks a free one)
   DEMO_FAST=1      skip the simulated deploy delays
+  DEMO_PROMETHEUS_PORT  port of the local Prometheus (default ${DEFAULT_PROMETHEUS_PORT}; 0 picks a free one)
 
 Exit codes: 0 ok, 1 failure, 2 usage error. "${ME} <command> --help" for details.`,
-  start: `Usage: ${ME} start [--port N]
+  start: `Usage: ${ME} start [--port N] [--prometheus] [--traffic RPS]
 
 Starts the service in the background (own process group, log in the state
 directory) and waits until /api/health answers. --port overrides DEMO_PORT
-(default ${DEFAULT_PORT}); 0 picks a free port. Already running: says so, exit 0.`,
+(default ${DEFAULT_PORT}); 0 picks a free port. Already running: says so, exit 0.
+GET /metrics serves its metrics in the Prometheus text format.
+
+--prometheus also starts a local Prometheus (the \`prometheus\` binary on PATH)
+scraping /metrics every second, on DEMO_PROMETHEUS_PORT (default ${DEFAULT_PROMETHEUS_PORT}),
+with its data in the state directory, and simulated shoppers (--traffic, default
+20 requests/s) so that rates are never empty. Without the binary it says how to
+install it, and the demo runs without it. --traffic RPS alone sends the traffic.`,
   stop: `Usage: ${ME} stop
 
 Stops the service (SIGTERM, then SIGKILL after 2 s). Not running: says so, exit 0.`,
@@ -62,10 +74,13 @@ Stops the service (SIGTERM, then SIGKILL after 2 s). Not running: says so, exit 
 
 Prints version, previous version, pid, URL and health. Exit 0 when the service
 is up and healthy, 1 otherwise.`,
-  backup: `Usage: ${ME} backup
+  backup: `Usage: ${ME} backup [--check]
 
 Writes a copy of the current state (version, previous version, history,
-faults) to backups/backup-<timestamp>.json in the state directory.`,
+faults) to backups/backup-<timestamp>.json in the state directory.
+--check only verifies that a backup can be taken now (the state is readable,
+the backups directory can be written) and writes nothing: for pre-flight
+checks that run on every CI build, where a real backup does not belong.`,
   deploy: `Usage: ${ME} deploy <version>
 
 Deploys <version> (letters, digits, '.', '+', '-'; at most 64 characters) to
@@ -203,9 +218,9 @@ function logTail(file, lines = 5) {
 }
 
 /** Spawns server.js detached; resolves with its first IPC message ({type:'listening'|'error'}) or an exit. */
-function spawnServer(dir, port, logFile) {
+function spawnServer(dir, port, logFile, traffic = 0) {
   const logFd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [SERVER_PATH, '--port', String(port)], {
+  const child = spawn(process.execPath, [SERVER_PATH, '--port', String(port), ...(traffic > 0 ? ['--traffic', String(traffic)] : [])], {
     cwd: path.dirname(SERVER_PATH),
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],
@@ -228,7 +243,45 @@ function spawnServer(dir, port, logFile) {
 }
 
 async function cmdStart(args) {
-  const { values } = parse('start', args, { port: { type: 'string' } });
+  const { values } = parse('start', args, { port: { type: 'string' }, prometheus: { type: 'boolean' }, traffic: { type: 'string' } });
+  let traffic = values.prometheus ? 20 : 0;
+  if (values.traffic !== undefined) {
+    traffic = Number(values.traffic);
+    if (!/^\d+$/.test(values.traffic) || traffic > 200) throw new UserError(`invalid --traffic "${values.traffic}": whole requests per second, 0 to 200`, 2);
+  }
+  const code = await startTarget(values, traffic);
+  if (code !== 0 || !values.prometheus) return code;
+  return startLocalPrometheus();
+}
+
+/** Start Prometheus beside a running demo target, unless it runs already; without the binary, say how to install it. */
+async function startLocalPrometheus() {
+  const dir = stateDir();
+  return withStateLock(dir, async () => {
+    const state = readState(dir);
+    const running = state.prometheus;
+    if (running && isAlive(running.pid) && isOurPrometheus(running.pid, dir) !== false) {
+      out(`prometheus already running at http://${HOST}:${running.port} (pid ${running.pid}): --var prometheus_url=http://${HOST}:${running.port}`);
+      return 0;
+    }
+    const binary = findPrometheus();
+    if (binary === null) {
+      process.stderr.write(`note: ${INSTALL_HINT}; the demo target runs without it\n`);
+      return 0;
+    }
+    const port = process.env.DEMO_PROMETHEUS_PORT !== undefined && process.env.DEMO_PROMETHEUS_PORT !== ''
+      ? parsePort(process.env.DEMO_PROMETHEUS_PORT, 'DEMO_PROMETHEUS_PORT')
+      : DEFAULT_PROMETHEUS_PORT;
+    const started = await startPrometheus({ binary, stateDir: dir, targetPort: state.port, port });
+    state.prometheus = { pid: started.pid, port: started.port };
+    writeState(dir, state);
+    out(`prometheus running at ${started.url} (pid ${started.pid}), scraping ${urlOf(state.port)}/metrics every second`);
+    out(`gate a runbook on it: --var prometheus_url=${started.url}`);
+    return 0;
+  });
+}
+
+async function startTarget(values, traffic) {
   const port = values.port !== undefined
     ? parsePort(values.port, '--port')
     : process.env.DEMO_PORT !== undefined && process.env.DEMO_PORT !== ''
@@ -251,7 +304,7 @@ async function cmdStart(args) {
 
     const logFile = path.join(dir, 'server.log');
     const t0 = Date.now();
-    const r = await spawnServer(dir, port, logFile);
+    const r = await spawnServer(dir, port, logFile, traffic);
     if (r.type === 'error' && r.code === 'EADDRINUSE') {
       throw new UserError(`port ${port} on ${HOST} is already in use by another process: stop that process, or set DEMO_PORT to a free port (DEMO_PORT=0 picks one)`);
     }
@@ -278,7 +331,7 @@ async function cmdStart(args) {
       }
       await sleep(100);
     }
-    out(`demo target running at ${urlOf(r.port)} (version ${state.version}, pid ${state.pid})`);
+    out(`demo target running at ${urlOf(r.port)} (version ${state.version}, pid ${state.pid})${traffic > 0 ? `, with ${traffic} simulated requests/s` : ''}`);
     if (health.status !== 200) out(`note: /api/health answers ${health.status} (faults of ${state.version}: ${describeFaults(effectiveFaults(state, state.version))})`);
     return 0;
   });
@@ -289,6 +342,15 @@ async function cmdStop(args) {
   const dir = stateDir();
   return withStateLock(dir, async () => {
     const state = readState(dir);
+    if (state.prometheus) {
+      const { pid } = state.prometheus;
+      if (isAlive(pid) && isOurPrometheus(pid, dir) !== false) {
+        await stopPrometheus(pid);
+        out(`prometheus stopped (pid ${pid})`);
+      }
+      state.prometheus = null;
+      writeState(dir, state);
+    }
     const seen = await inspect(state);
     if (seen.kind === 'stopped' || seen.kind === 'stale') {
       if (seen.kind === 'stale') {
@@ -319,6 +381,8 @@ async function cmdStatus(args) {
   out(`pid:              ${seen.kind === 'running' || seen.kind === 'unresponsive' ? seen.pid : '(not running)'}`);
   out(`url:              ${state.port ? urlOf(state.port) : '(not started yet)'}`);
   out(`state:            ${statePath(dir)}`);
+  const prom = state.prometheus;
+  out(`prometheus:       ${prom && isAlive(prom.pid) ? `http://${HOST}:${prom.port} (pid ${prom.pid})` : '(not running; start --prometheus starts one)'}`);
   if (seen.kind === 'running') {
     const h = seen.health;
     const healthy = h.status === 200;
@@ -336,15 +400,49 @@ async function cmdStatus(args) {
   return 1;
 }
 
+/** The directory itself, or its nearest ancestor that exists: where creating it would start. */
+function nearestExisting(dir) {
+  let at = dir;
+  while (!fs.existsSync(at)) {
+    const up = path.dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  return at;
+}
+
+/** `backup --check`: everything a backup needs, without writing one (nor a lock, nor the state). */
+function checkBackup(dir) {
+  const state = readState(dir);
+  const backupDir = path.join(dir, 'backups');
+  const existing = nearestExisting(backupDir);
+  let stat;
+  try {
+    stat = fs.statSync(existing);
+  } catch (err) {
+    throw new UserError(`backup not possible: cannot inspect ${existing}: ${err.message}`);
+  }
+  if (!stat.isDirectory()) throw new UserError(`backup not possible: ${existing} is not a directory, so ${backupDir} cannot be created`);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (err) {
+    throw new UserError(`backup not possible: ${existing} is not writable (${err.code}): fix its permissions or set DEMO_STATE_DIR`);
+  }
+  out(`backup possible: would write ${path.join(backupDir, 'backup-<timestamp>.json')} holding version ${state.version}`);
+  out('nothing written (--check)');
+  return 0;
+}
+
 async function cmdBackup(args) {
-  parse('backup', args);
+  const { values } = parse('backup', args, { check: { type: 'boolean' } });
   const dir = stateDir();
+  if (values.check) return checkBackup(dir);
   return withStateLock(dir, async () => {
     const state = readState(dir);
     const createdAt = new Date().toISOString();
     const backupDir = path.join(dir, 'backups');
     fs.mkdirSync(backupDir, { recursive: true });
-    const { backups, pid, port, started_at, ...copy } = state; // the deployment, not the process
+    const { backups, pid, port, started_at, prometheus, ...copy } = state; // the deployment, not the process
     const content = JSON.stringify({ created_at: createdAt, ...copy }, null, 2) + '\n';
     const stamp = createdAt.replace(/[:.]/g, '-');
     let file;

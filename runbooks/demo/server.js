@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { HOST, DEFAULT_PORT, stateDir, statePath, readState, initialState, effectiveFaults, describeFaults, sleep } from './state.js';
+import { createMetrics, routeOf } from './metrics.js';
+import { startTraffic } from './traffic.js';
 
 const BODY_LIMIT = 64 * 1024;   // larger request bodies get 413
 const DRAIN_LIMIT = 8 << 20;    // past this, an oversized body is cut off instead of drained
@@ -90,7 +92,11 @@ function readBody(req) {
   });
 }
 
-export function createDemoServer({ dir = stateDir(), log = () => {} } = {}) {
+/**
+ * `metrics`: from createMetrics() (metrics.js), or null; then /metrics answers 503 saying what is missing. GET /metrics
+ * answers whatever the faults: it is the process's own endpoint, and a -down version's 503s are what it must show.
+ */
+export function createDemoServer({ dir = stateDir(), log = () => {}, metrics = null } = {}) {
   const file = statePath(dir);
   const startedAt = Date.now();
   let current = snapshot(readStateOrInitial());
@@ -176,9 +182,14 @@ export function createDemoServer({ dir = stateDir(), log = () => {} } = {}) {
 
   async function handle(req, res) {
     refresh();
+    const q = req.url.indexOf('?');
+    const pathname = q === -1 ? req.url : req.url.slice(0, q);
+    if (pathname === '/metrics' && req.method === 'GET') return sendMetrics(res);
+    const started = performance.now();
     const n = ++requests;
     const { version, faults } = current;
     const send = (status, body) => {
+      metrics?.observe(routeOf(pathname), req.method, status, version, (performance.now() - started) / 1000);
       const data = JSON.stringify(body);
       const headers = {
         'content-type': 'application/json',
@@ -191,8 +202,6 @@ export function createDemoServer({ dir = stateDir(), log = () => {} } = {}) {
       res.writeHead(status, headers);
       res.end(data);
     };
-    const q = req.url.indexOf('?');
-    const pathname = q === -1 ? req.url : req.url.slice(0, q);
     const params = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1));
     try {
       if (faults.latency_ms > 0) await sleep(faults.latency_ms);
@@ -212,25 +221,49 @@ export function createDemoServer({ dir = stateDir(), log = () => {} } = {}) {
     }
   }
 
+  async function sendMetrics(res) {
+    if (metrics === null) {
+      const data = 'prom-client is not installed: run npm install in the deployctl checkout (runbooks/demo uses its node_modules)\n';
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(data) });
+      return res.end(data);
+    }
+    metrics.serving(current.version, current.faults);
+    let data;
+    try {
+      data = await metrics.text();
+    } catch (err) {
+      log(`cannot render /metrics: ${err.stack || err}`);
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end('cannot render the metrics; see the server log\n');
+    }
+    res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(data), 'cache-control': 'no-store' });
+    res.end(data);
+  }
+
   const server = http.createServer({ keepAlive: true }, (req, res) => void handle(req, res));
   server.keepAliveTimeout = 5000;
   server.currentVersion = () => current.version;
   return server;
 }
 
-function main() {
+async function main() {
   const log = (msg) => console.log(`${new Date().toISOString()} [pid ${process.pid}] ${msg}`);
   let port;
+  let traffic = 0;
   try {
-    const { values } = parseArgs({ options: { port: { type: 'string' } }, strict: true });
+    const { values } = parseArgs({ options: { port: { type: 'string' }, traffic: { type: 'string' } }, strict: true });
     port = Number(values.port ?? process.env.DEMO_PORT ?? DEFAULT_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${values.port ?? process.env.DEMO_PORT}`);
+    traffic = Number(values.traffic ?? 0);
+    if (!(traffic >= 0 && traffic <= 200)) throw new Error(`invalid --traffic ${values.traffic}: requests per second, 0 to 200`);
   } catch (err) {
-    console.error(`server.js: ${err.message} (usage: node server.js [--port N])`);
+    console.error(`server.js: ${err.message} (usage: node server.js [--port N] [--traffic RPS])`);
     process.exit(2);
   }
 
-  const server = createDemoServer({ log });
+  const metrics = await createMetrics();
+  if (metrics === null) log('prom-client not found: /metrics answers 503 (run npm install in the deployctl checkout)');
+  const server = createDemoServer({ log, metrics });
   server.on('error', (err) => {
     log(`cannot listen on ${HOST}:${port}: ${err.code || err.message}`);
     if (process.send) process.send({ type: 'error', code: err.code, message: err.message }, () => process.exit(1));
@@ -239,6 +272,10 @@ function main() {
   server.listen({ host: HOST, port }, () => {
     const actual = server.address().port;
     log(`demo target listening on http://${HOST}:${actual} (version ${server.currentVersion()})`);
+    if (traffic > 0) {
+      startTraffic(actual, traffic);
+      log(`sending itself ${traffic} requests/s (simulated shoppers, for the metrics)`);
+    }
     if (process.send) process.send({ type: 'listening', port: actual, pid: process.pid });
   });
   process.on('disconnect', () => {}); // the starter went away: keep serving
@@ -254,4 +291,4 @@ function main() {
 }
 
 // Run as a program, not when imported.
-if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url))) main();
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url))) void main();

@@ -44,6 +44,7 @@ export function initialState() {
     started_at: null,
     faults: {},
     backups: [],
+    prometheus: null,
   };
 }
 
@@ -57,6 +58,8 @@ function normalize(raw) {
   if (!s.faults || typeof s.faults !== 'object' || Array.isArray(s.faults)) s.faults = {};
   if (!Number.isInteger(s.pid) || s.pid <= 0) s.pid = null;
   if (!Number.isInteger(s.port) || s.port <= 0 || s.port > 65535) s.port = null;
+  const prom = s.prometheus;
+  s.prometheus = prom && Number.isInteger(prom.pid) && prom.pid > 0 && Number.isInteger(prom.port) ? { pid: prom.pid, port: prom.port } : null;
   return s;
 }
 

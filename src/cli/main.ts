@@ -7,6 +7,8 @@ import { processIo, type Io } from './io.js';
 
 const REPORT_URL = 'https://github.com/deployctl/deployctl/issues';
 
+const STATE_HELP = 'where runs are kept: postgres://user@host/db (one state for several machines) or a directory (default: $DEPLOYCTL_STATE, else .deployctl)';
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -27,7 +29,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--json', 'print the problems as a JSON array')
     .action(async (files: string[], options: { json?: boolean }) => {
       const { validateCommand } = await import('../commands/validate.js');
-      setExit(validateCommand(files, options, io));
+      setExit(await validateCommand(files, options, io));
     });
 
   program
@@ -38,7 +40,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--role <role>', 'show only what this role owns')
     .action(async (file: string, options: { format: 'text' | 'markdown' | 'json'; role?: string }) => {
       const { planCommand } = await import('../commands/plan.js');
-      setExit(planCommand(file, options, io));
+      setExit(await planCommand(file, options, io));
     });
 
   program
@@ -50,16 +52,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--operator <name>', 'who is at the keyboard (default: $DEPLOYCTL_OPERATOR or your user name)')
     .option('--dry-run', 'walk the plan and print every command with templates resolved; execute nothing')
     .option('--resume [runId]', 'continue an interrupted run (default: the newest unfinished run of this runbook)')
+    .option('--new', 'start a new run although the newest run of this runbook did not finish (it stays resumable)')
     .addOption(new Option('--in-flight <decision>', 'on resume, what to do with a non-idempotent step that was running').choices(['rerun', 'done', 'abort']))
     .option('--non-interactive', 'never prompt; take every answer from --answers (also when stdin is not a terminal or CI=true)')
     .option('--key <file>', 'Ed25519 private key (PKCS#8 PEM) to sign the record (default: $DEPLOYCTL_KEY or .deployctl/keys/deployctl.key)')
     .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
+    .option('--state <url|dir>', STATE_HELP)
     .action(async (file: string, options: Record<string, unknown>) => {
-      const [{ runCommand, defaultRunPorts, resumeCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
+      const [{ runCommand, defaultRunPorts, resumeCommand, deployctlCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {
         io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. ${againToExit(signal)}`);
-      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${resumeCommand(file, typeof options['resume'] === 'string' ? options['resume'] : undefined)}`);
+      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${resumeCommand(file, typeof options['resume'] === 'string' ? options['resume'] : undefined, deployctlCommand(process.env))}`);
       try {
         setExit(await runCommand(file, options, defaultRunPorts(io, interrupts.signal)));
       } finally {
@@ -71,9 +75,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('status')
     .description("the communication plan's status update for the running deployment (or RUN_ID), from its journal")
     .argument('[runId]', 'a run id (default: the deployment running now)')
-    .action(async (runId: string | undefined) => {
+    .option('--state <url|dir>', STATE_HELP)
+    .action(async (runId: string | undefined, options: { state?: string }) => {
       const { statusCommand } = await import('../commands/status.js');
-      setExit(statusCommand(runId, { io, env: process.env, cwd: process.cwd(), now: Date.now }));
+      setExit(await statusCommand(runId, { io, env: process.env, cwd: process.cwd(), now: Date.now }, options));
     });
 
   program
@@ -101,8 +106,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('show, verify, sign off, export and list signed deployment records (no subcommand: show)');
   const trustOptions = (command: Command) =>
     command
-      .option('--pubkey <file>', 'trust this Ed25519 public key (SPKI PEM) too (repeatable)', collect, [])
-      .option('--runbook <file>', 'the runbook whose role keys to trust (default: the file the record names, if it is here)');
+      .option('--pubkey <file>', 'trust this Ed25519 public key (SPKI PEM) as a run key, which makes a record valid (repeatable)', collect, [])
+      .option('--runbook <file>', 'the runbook whose role keys count for sign-offs (default: the file the record names, by a relative path inside this directory)');
   trustOptions(
     record
       .command('show', { isDefault: true })
@@ -149,11 +154,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   trustOptions(
     record
       .command('list')
-      .description('the records in .deployctl/records/, newest first, each verified')
-      .option('--json', 'print the list as JSON'),
-  ).action(async (options: { pubkey?: string[]; runbook?: string; json?: boolean }) => {
+      .description("the records in .deployctl/records/ (or, with --state, the team's records in PostgreSQL), newest first, each verified")
+      .option('--json', 'print the list as JSON')
+      .option('--state <url|dir>', STATE_HELP),
+  ).action(async (options: { pubkey?: string[]; runbook?: string; json?: boolean; state?: string }) => {
     const { recordListCommand, defaultRecordContext } = await import('../commands/record.js');
-    setExit(recordListCommand(options, defaultRecordContext(io)));
+    setExit(await recordListCommand(options, defaultRecordContext(io)));
   });
 
   program

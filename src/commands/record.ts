@@ -8,14 +8,21 @@ import { closest } from '../runbook/suggest.js';
 import { renderRecordJson, renderRecordMarkdown } from '../record/export.js';
 import { clean } from '../record/format.js';
 import { listRecords, recordFilesNewestFirst, renderRecordList } from '../record/list.js';
-import { shortKeyId } from '../record/format.js';
+import { openStateStore, resolveState } from '../ports/state/location.js';
 import {
   alreadySignedMessage,
   keyNotListedMessage,
+  keyOfOtherRoleMessage,
+  keyUsedMessage,
   noRecordsMessage,
   noRunbookForSignMessage,
   runbookChangedNote,
   signedMessage,
+  signLockedMessage,
+  signLockFailedMessage,
+  signWriteFailedMessage,
+  notOnDiskMessage,
+  tookOverLockNote,
   unknownRoleMessage,
   UNREADABLE_HINT,
   unverifiedExportMessage,
@@ -23,7 +30,7 @@ import {
   unverifiedSignMessage,
   type Message,
 } from '../record/messages.js';
-import { renderRecordSummary, renderVerificationReport } from '../record/show.js';
+import { notFollowedWords, renderRecordSummary, renderVerificationReport } from '../record/show.js';
 import { signRecord } from '../record/sign.js';
 import { prepareTrust, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
 
@@ -34,6 +41,8 @@ export interface RecordContext {
   now: () => number;
   /** The record schema validator; tests pass one compiled at test time. */
   validate?: SchemaValidator;
+  /** How long `record sign` waits for another sign-off of the same record (default 10 s). */
+  signLockWaitMs?: number;
 }
 
 export function defaultRecordContext(io: Io): RecordContext {
@@ -109,13 +118,14 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
       valid: s.state === 'valid' || s.state === 'duplicate',
       verified_keyid: s.verifiedKeyId ?? null,
       key: s.keyLabel ?? null,
+      key_class: s.keyClass ?? null,
       counts_for: s.countsFor,
       reason: s.reason ?? null,
       role: s.role ?? null,
       signer: s.signer ?? null,
       signed_at: s.signed_at ?? null,
     })),
-    trusted_keys: v.trustedKeys.map((k) => ({ keyid: k.keyId, sources: k.sources })),
+    trusted_keys: v.trustedKeys.map((k) => ({ keyid: k.keyId, sources: k.sources, class: k.keyClass })),
     // Read from the payload: nothing but a verified signature vouches for them, so an invalid record has neither.
     runbook:
       v.runbook === undefined || v.verdict !== 'valid'
@@ -126,6 +136,7 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
             recorded_sha256: v.runbook.recorded,
             current_sha256: v.runbook.current ?? null,
             roles_checked: v.runbook.rolesChecked,
+            not_followed: v.runbook.notFollowed ?? null,
             problems: v.runbook.problems,
           },
     signoffs: v.verdict !== 'valid' ? null : v.signoffs.rows.map((r) => ({
@@ -183,7 +194,7 @@ export interface SignFlags extends TrustFlags {
 export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordContext): number {
   const trust = trustFrom(flags, ctx);
   const signer = flags.operator ?? ctx.env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now() }, trust);
+  const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now(), ...(ctx.signLockWaitMs !== undefined ? { lockWaitMs: ctx.signLockWaitMs } : {}) }, trust);
   const { io } = ctx;
   switch (result.kind) {
     case 'unreadable':
@@ -192,7 +203,11 @@ export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordCon
       io.err(renderVerificationReport(result.verification));
       return fail(unverifiedSignMessage(file), ExitCode.failed);
     case 'no-runbook':
-      return fail(noRunbookForSignMessage(result.verification.runbook?.path), ExitCode.usage, (result.verification.runbook?.problems ?? []).map((p) => `  ${p}`));
+      return fail(
+        noRunbookForSignMessage(result.verification.runbook?.path, result.verification.runbook?.notFollowed !== undefined ? notFollowedWords(result.verification.runbook.notFollowed) : undefined),
+        ExitCode.usage,
+        (result.verification.runbook?.problems ?? []).map((p) => `  ${p}`),
+      );
     case 'unknown-role':
       return fail(unknownRoleMessage(result.role, result.roles), ExitCode.usage);
     case 'bad-signer':
@@ -201,26 +216,28 @@ export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordCon
       return fail({ message: `--key ${flags.key}: ${result.error.message}`, ...(result.error.hint !== undefined ? { hint: result.error.hint } : {}) }, ExitCode.usage);
     case 'key-not-listed':
       return fail(keyNotListedMessage(flags.key, result.keyId, result.role), ExitCode.usage);
+    case 'key-of-other-role':
+      return fail(keyOfOtherRoleMessage(flags.key, result.keyId, result.role, result.otherRoles), ExitCode.usage);
+    case 'key-used':
+      // One key, one signature: it cannot sign off for a second role. Saying "nothing changed" would hide that.
+      return fail(keyUsedMessage(file, result.keyId, result.existingIndex, result.existingRole, result.role), ExitCode.usage);
     case 'already-signed':
       if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
-      if (result.existingRole !== undefined && result.existingRole !== flags.role) {
-        // One key, one signature: it cannot sign off for a second role. Saying "nothing changed" would hide that.
-        return fail(
-          {
-            message: `this key (${shortKeyId(result.keyId)}) already signed ${file} for role ${result.existingRole}; a key signs a record once, so it cannot also sign off for ${flags.role}`,
-            hint: `sign with ${flags.role}'s own key (deployctl keygen --name ${flags.role}, then list its .pub under ${flags.role}'s keys in the runbook)`,
-          },
-          ExitCode.usage,
-        );
-      }
       io.out(alreadySignedMessage(file, result.keyId, result.existingIndex));
       return ExitCode.ok;
     case 'too-many-signatures':
       return fail({ message: `${file} already holds the most signatures a record may carry; nothing was added` }, ExitCode.failed);
-    case 'changed-concurrently':
-      return fail({ message: `${file} kept changing while being signed (another record sign at the same time?); nothing was written`, hint: 'run the command again' }, ExitCode.failed);
+    case 'locked':
+      return fail(signLockedMessage(file, result.lockFile, result.holder, result.waitedMs), ExitCode.failed);
+    case 'lock-failed':
+      return fail(signLockFailedMessage(file, result.lockFile, result.code, result.message), ExitCode.failed);
+    case 'write-failed':
+      return fail(signWriteFailedMessage(file, result.code, result.message), ExitCode.failed);
+    case 'not-on-disk':
+      return fail(notOnDiskMessage(file), ExitCode.failed);
     case 'signed':
       if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
+      if (result.tookOverLockFrom !== undefined) io.err(`deployctl: note: ${tookOverLockNote(result.lockFile, result.tookOverLockFrom)}`);
       io.out(signedMessage(file, result.role, signer, result.keyId, result.signatures));
       if (result.unverifiedIdentity) io.out(unverifiedIdentityNote(result.role));
       if (result.runbookChanged) io.out(runbookChangedNote());
@@ -257,20 +274,32 @@ export function recordExportCommand(file: string, flags: ExportFlags, ctx: Recor
 
 export interface ListFlags extends TrustFlags {
   json?: boolean;
+  /** Where runs are kept: a postgres:// URL (the team's records) or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
+  state?: string;
 }
 
-export function recordListCommand(flags: ListFlags, ctx: RecordContext): number {
-  const dir = stateDir(ctx.env, ctx.cwd).recordsDir;
-  const entries = recordFilesNewestFirst(dir);
-  if (entries.length === 0) {
+export async function recordListCommand(flags: ListFlags, ctx: RecordContext): Promise<number> {
+  const { location, localDir } = resolveState(flags.state, ctx.env, ctx.cwd);
+  const store = await openStateStore(location);
+  let stored;
+  try {
+    stored = await store.listRecords();
+  } finally {
+    await store.close();
+  }
+  if (stored.length === 0) {
     if (flags.json) ctx.io.out('[]');
-    else ctx.io.err(`No records in ${shown(ctx, dir)} (deployctl run writes one there when a run ends; records live under the directory a run was started from, so run this there, or set DEPLOYCTL_STATE_DIR).`);
+    else if (store.directory !== undefined) {
+      ctx.io.err(`No records in ${shown(ctx, localDir.recordsDir)} (deployctl run writes one there when a run ends; records live under the directory a run was started from, so run this there, or set DEPLOYCTL_STATE_DIR).`);
+    } else ctx.io.err(`No records in ${store.where} yet (deployctl run --state … stores one there when a run ends).`);
     return ExitCode.ok;
   }
-  const trust = trustFrom(flags, ctx);
+  // A directory given with --state is where this list's keys are too.
+  const trust = trustFrom(flags, location.kind === 'directory' ? { ...ctx, env: { ...ctx.env, DEPLOYCTL_STATE_DIR: localDir.root } } : ctx);
   // A key file in .deployctl/keys that was passed over (a FIFO planted there, a private key) changes what verifies: say so.
   for (const warning of trust.warnings) ctx.io.err(`deployctl: warning: ${warning}`);
-  const rows = listRecords(entries, trust, (f) => shown(ctx, f));
+  const entries = stored.map((r) => ({ file: r.file ?? r.where, name: r.name, time: r.time, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) }));
+  const rows = listRecords(entries, trust, (f) => (path.isAbsolute(f) ? shown(ctx, f) : f));
   ctx.io.out(flags.json ? JSON.stringify(rows, null, 2) : renderRecordList(rows));
   return ExitCode.ok;
 }

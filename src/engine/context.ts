@@ -13,15 +13,21 @@ export interface StepView {
   stderr: string;
   metrics: Record<string, unknown>;
   answer: unknown;
+  /** A check's number (prometheus, http with json_path): null when it read none, or the step is no check. */
+  result: number | null;
+  /** The same number: `steps.<id>.value` reads as well in a success metric. */
+  value: number | null;
+  /** Every series the check read, `{labels, value}`. */
+  results: { labels: Record<string, string>; value: number | string }[];
 }
 
-const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null };
+const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
 export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
   const views: Record<string, StepView> = Object.create(null) as Record<string, StepView>;
   for (const phase of doc.phases) {
-    for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) {
+    for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
       if (outcome === undefined) {
@@ -39,6 +45,9 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
         stderr: outcome.kept?.stderr ?? outcome.stderr?.text ?? '',
         metrics: outcome.metrics ? { ...outcome.metrics } : {},
         answer: outcome.answer ?? null,
+        result: outcome.check?.result ?? null,
+        value: outcome.check?.result ?? null,
+        results: outcome.check?.results.map((r) => ({ labels: { ...r.labels }, value: r.value })) ?? [],
       };
     }
   }

@@ -16,6 +16,16 @@ export interface ProbeMetrics {
   statuses: Record<string, number>;
 }
 
+/** The requests an HTTP probe sent before its samples, to warm the client: counted in no metric. */
+export interface ProbeWarmup {
+  /** Sent before the samples; 0 when the origin's connections were still warm from an earlier probe. */
+  requests: number;
+  /** Of those, how many failed (a failure fails the step). */
+  failed: number;
+  /** The slowest of them, ms: the client's start-up shows here, not in the samples. */
+  maxMs: number;
+}
+
 /** Output kept for the record and for `steps.<id>.stdout`: masked, capped to the last bytes. */
 export interface OutputTail {
   text: string;
@@ -23,7 +33,38 @@ export interface OutputTail {
   truncatedBytes: number;
 }
 
-export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+/**
+ * `inconclusive`: a check found no data (or NaN, ±Inf). It is not a pass (`ok` is false). The run stops at it as at a
+ * failure, unless a gate of its own phase reads the step (names `steps.<id>` in a condition): then the run goes on and
+ * that gate decides, seeing `steps.<id>.status == 'inconclusive'`.
+ */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'inconclusive';
+
+/** One series a check read: its labels and its number (`"NaN"`, `"+Inf"`, `"-Inf"` for the non-finite, as JSON cannot hold them). */
+export interface CheckSeries {
+  labels: Record<string, string>;
+  value: number | string;
+}
+
+/** What a `prometheus` (or `http` with `json_path`) check read and concluded: kept in the journal and the record. */
+export interface CheckReading {
+  source: 'prometheus' | 'json';
+  /** The PromQL as sent (templates rendered), or the json_path. */
+  query: string;
+  /** The request URL (masked). */
+  url: string;
+  /** The time the query was evaluated at (a range query: its end), ms since the epoch. */
+  evaluatedAt: number;
+  range?: { startMs: number; stepMs: number; reduce: string };
+  /** The number `expect:` judged: a scalar, the single series' value; null when there was none or it was not finite. */
+  result: number | null;
+  results: CheckSeries[];
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  /** The condition, as written. */
+  expect?: string;
+  /** Prometheus's own warnings about the answer. */
+  warnings?: string[];
+}
 
 /** Who acted on a step or gate: the role, its named person, and the operator at the keyboard. */
 export interface Actor {
@@ -56,6 +97,10 @@ export interface StepOutcome {
    */
   kept?: { stdout: string; stderr: string };
   metrics?: ProbeMetrics;
+  /** prometheus, or http with json_path: what the check read and its verdict. */
+  check?: CheckReading;
+  /** http: the warm-up before the samples (not in `metrics`; steps/warmup.ts). */
+  warmup?: ProbeWarmup;
   /** confirm → boolean, checklist → ticked items, ask → text. */
   answer?: boolean | string | string[];
   by?: Actor;
@@ -74,6 +119,13 @@ export interface GateCondition {
   value: unknown;
   ok: boolean;
   error?: string;
+  /** A condition that was false, with the values it compared, and why the steps it reads did not pass: `0.0476 ≥ 0.001`. */
+  explained?: string;
+  /**
+   * The evidence behind an expression's value: its top-level operator (`<`, `&&`, `!`…) and each operand's source
+   * text and value (`double(steps.lag.stdout) < double(vars.max)` → `42.0`, `5.0`), evaluated by CEL on the same context.
+   */
+  evidence?: { operator: string; operands: { text: string; value: unknown; error?: string }[] };
 }
 
 export type GateDecision = 'go' | 'no-go';
@@ -108,14 +160,36 @@ export type RunEvent = EventBase &
     | { kind: 'run-resumed'; runId: string; by: string; pid: number }
     | { kind: 'phase-started'; phaseId: string }
     | { kind: 'phase-finished'; phaseId: string; status: 'succeeded' | 'failed' | 'skipped' }
-    | { kind: 'step-started'; stepId: string; phaseId: string; stepKind: StepKind; attempt: number; rollback: boolean; command?: string }
+    | {
+        kind: 'step-started';
+        stepId: string;
+        phaseId: string;
+        stepKind: StepKind;
+        attempt: number;
+        rollback: boolean;
+        command?: string;
+        /** One of the phase's `finally:` steps (run however the phase ended). */
+        finally?: true;
+      }
     | { kind: 'step-spawned'; stepId: string; pid: number }
     | { kind: 'step-output'; stepId: string; stream: 'stdout' | 'stderr'; line: string }
     | { kind: 'step-retrying'; stepId: string; attempt: number; delayMs: number; reason: string }
-    | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome }
+    /** How far a long step is (an HTTP probe: samples done of samples to send). Shown live, never journaled. */
+    | { kind: 'step-progress'; stepId: string; done: number; total: number; unit: string }
+    | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome; finally?: true }
     | { kind: 'gate-opened'; gateId: string; phaseId: string }
     | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
-    | { kind: 'gate-decided'; gateId: string; phaseId: string; decision: GateDecision; by: Actor; answeredFrom: 'prompt' | 'answers-file' | 'automatic'; note?: string }
+    | {
+        kind: 'gate-decided';
+        gateId: string;
+        phaseId: string;
+        decision: GateDecision;
+        by: Actor;
+        answeredFrom: 'prompt' | 'answers-file' | 'automatic';
+        note?: string;
+        /** Why a person chose NO-GO although every condition held (asked at the prompt, or `<gate>.reason` in the answers file). */
+        reason?: string;
+      }
     | { kind: 'rollback-started'; reason: string; phases: string[] }
     | { kind: 'rollback-finished'; status: 'succeeded' | 'failed' }
     | { kind: 'interrupted'; signal: string; stepId?: string }
@@ -154,6 +228,7 @@ export type EventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
 export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
   switch (event.kind) {
     case 'step-output':
+    case 'step-progress':
       return 'skip';
     case 'step-spawned':
     case 'step-retrying':

@@ -7,6 +7,7 @@ import type { GateDecision, RunStatus } from './events.js';
 import { decideGate } from './gate.js';
 import { settleInFlight } from './in-flight.js';
 import { messages } from './messages.js';
+import { shouldStopRun } from './predicates.js';
 import { failRun } from './rollback.js';
 import { RunContext, StopRun, type EngineDeps, type EngineOptions } from './run-context.js';
 import { runStep } from './run-step.js';
@@ -31,8 +32,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
       if (run.state.phases.get(phase.id)?.status === 'succeeded') continue;
       if (run.interrupted()) throw new StopRun('aborted', ExitCode.interrupted, messages.interrupted());
       if (!run.state.phases.has(phase.id)) run.emit({ kind: 'phase-started', at: run.now(), phaseId: phase.id });
-      await runPhaseSteps(run, phase);
-      if (phase.gate) await passGate(run, phase);
+      await runPhase(run, phase);
       run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'succeeded' });
     }
   } catch (error) {
@@ -68,12 +68,57 @@ function announce(run: RunContext): void {
   });
 }
 
+/**
+ * The phase's steps and gate, then its `finally:` steps however that went: at once when the phase completed, after
+ * the rollback when it stopped the run (a database taken read-only is put back after the restore, not during it).
+ * Not after an interrupt: the run is paused, not over, and its resume runs them. A cleanup step that fails fails a
+ * phase that had completed (and rolls back like any failed step); every other cleanup step still runs.
+ */
+async function runPhase(run: RunContext, phase: PhaseDoc): Promise<void> {
+  try {
+    await runPhaseSteps(run, phase);
+    if (phase.gate) await passGate(run, phase);
+  } catch (error) {
+    if (error instanceof StopRun && error.status !== 'aborted') {
+      const cleanup = await runFinally(run, phase, true);
+      if (cleanup.stop !== undefined) throw cleanup.stop;
+    }
+    throw error;
+  }
+  const cleanup = await runFinally(run, phase, false);
+  if (cleanup.stop !== undefined) throw cleanup.stop;
+  if (cleanup.failed.length > 0) {
+    run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'failed' });
+    throw await failRun(run, messages.finallyFailed(phase.id, cleanup.failed), 'failed', ExitCode.failed, true);
+  }
+}
+
+/** Every `finally:` step of the phase not finished yet; the ids of those that failed (in any session). */
+async function runFinally(run: RunContext, phase: PhaseDoc, stopping: boolean): Promise<{ failed: string[]; stop?: StopRun }> {
+  const failed: string[] = [];
+  for (const step of phase.finally ?? []) {
+    if (isStepFinished(run.state, step.id)) {
+      if (run.state.steps.get(step.id)!.outcome!.status === 'failed') failed.push(step.id);
+      continue;
+    }
+    if (run.interrupted()) return { failed, stop: new StopRun('aborted', ExitCode.interrupted, messages.interruptedDuringFinally(phase.id)) };
+    if (run.state.steps.has(step.id) && (await settleInFlight(run, step, phase, false, true)) === 'done') continue;
+    const outcome = await runStep(run, step, phase, false, { isFinally: true, stopping });
+    if (outcome.status === 'interrupted' || run.interrupted()) {
+      run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName(), stepId: step.id });
+      return { failed, stop: new StopRun('aborted', ExitCode.interrupted, messages.interruptedDuringFinally(phase.id)) };
+    }
+    if (outcome.status === 'failed') failed.push(step.id);
+  }
+  return { failed };
+}
+
 /** The phase's steps in order, skipping those an earlier session finished. Throws StopRun when the run ends here. */
 async function runPhaseSteps(run: RunContext, phase: PhaseDoc): Promise<void> {
   for (const step of phase.steps ?? []) {
     if (isStepFinished(run.state, step.id)) {
       const previous = run.state.steps.get(step.id)!.outcome!;
-      if (previous.status === 'failed') throw await failRun(run, messages.stepFailed(step.id, previous.reason ?? ''), 'failed', ExitCode.failed, true);
+      if (shouldStopRun(phase, step.id, previous.status)) throw await failRun(run, stepEnded(step.id, previous.status, previous.reason), 'failed', ExitCode.failed, true);
       continue;
     }
     if (run.state.steps.has(step.id) && (await settleInFlight(run, step, phase, false)) === 'done') continue;
@@ -83,11 +128,15 @@ async function runPhaseSteps(run: RunContext, phase: PhaseDoc): Promise<void> {
       run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName(), stepId: step.id });
       throw new StopRun('aborted', ExitCode.interrupted, messages.interruptedDuringStep(step.id));
     }
-    if (outcome.status === 'failed') {
+    if (shouldStopRun(phase, step.id, outcome.status)) {
       run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'failed' });
-      throw await failRun(run, messages.stepFailed(step.id, outcome.reason ?? 'failed'), 'failed', ExitCode.failed, true);
+      throw await failRun(run, stepEnded(step.id, outcome.status, outcome.reason), 'failed', ExitCode.failed, true);
     }
   }
+}
+
+function stepEnded(stepId: string, status: string, reason: string | undefined): string {
+  return status === 'inconclusive' ? messages.stepInconclusive(stepId, reason ?? 'no data') : messages.stepFailed(stepId, reason ?? 'failed');
 }
 
 /** The phase's go/no-go. NO-GO ends the run, rolling back first if the gate says so. Throws StopRun when the run ends here. */
@@ -104,7 +153,8 @@ async function passGate(run: RunContext, phase: PhaseDoc): Promise<void> {
   }
   if (decision === 'no-go') {
     run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'failed' });
-    const reason = messages.gateNoGo(gateId(phase));
+    const conditions = run.state.gates.get(gateId(phase))?.conditions ?? [];
+    const reason = messages.gateNoGo(gateId(phase), conditions.filter((c) => !c.ok).map((c) => ({ name: c.name, why: c.explained ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined) })));
     throw phase.gate!.on_no_go === 'rollback' ? await failRun(run, reason, 'no-go', ExitCode.noGo, true) : new StopRun('no-go', ExitCode.noGo, reason);
   }
 }

@@ -1,5 +1,6 @@
 // A phase's go/no-go: attestations asked first, then the evidence evaluated, then the decision — at the prompt, from the answers file, or automatic.
-import { compileExpression, evaluateExpression } from '../expr/cel.js';
+import { compileExpression, evaluateExpression, topLevelOperands, type CelContext, type CompiledExpression } from '../expr/cel.js';
+import { explainFalse } from '../expr/explain.js';
 import { gateId, isConfirmCondition, type GateDoc, type PhaseDoc } from '../runbook/types.js';
 import type { Actor, GateCondition, GateDecision } from './events.js';
 import { messages } from './messages.js';
@@ -13,6 +14,8 @@ export async function decideGate(run: RunContext, phase: PhaseDoc): Promise<Gate
   if (already !== undefined) return already;
   // Opened before the first question: a go/no-go owner slow to attest is escalated like a slow step.
   run.emit({ kind: 'gate-opened', at: run.now(), gateId: id, phaseId: phase.id });
+  // A dry run has no evidence and asks nobody: it says what it would ask, and shows no condition as failing.
+  if (run.options.dryRun) return decide(run, phase, []);
   // Attestations first: people answer before the evidence is shown.
   const conditions = [...(await askAttestations(run, gate, id)), ...evaluateExpressions(run, gate)];
   // Keep the runbook's order for display.
@@ -34,10 +37,11 @@ async function askAttestations(run: RunContext, gate: GateDoc, id: string): Prom
     let error: string | undefined;
     if (options.dryRun) {
       error = messages.attestationDryRun(key);
+    } else if (deps.answers.has(key)) {
+      // The answers file first, at a terminal too: only what it lacks is asked.
+      value = deps.answers.get(key);
     } else if (deps.prompter !== undefined) {
       value = await deps.prompter.ask({ kind: 'confirm', id: key, who, message: condition.confirm });
-    } else if (deps.answers.has(key)) {
-      value = deps.answers.get(key);
     } else {
       error = messages.attestationUnanswered(key);
     }
@@ -54,13 +58,39 @@ function evaluateExpressions(run: RunContext, gate: GateDoc): GateCondition[] {
     if (isConfirmCondition(condition)) continue;
     const compiled = compileExpression(condition);
     const result = compiled.ok ? evaluateExpression(compiled.expression, ctx) : { ok: false as const, message: compiled.message };
+    const explained = compiled.ok && result.ok && result.value === false ? explainCondition(run, compiled.expression, ctx) : undefined;
+    const evidence = compiled.ok ? explain(condition, ctx) : undefined;
     conditions.push(
       result.ok
-        ? { name, kind: 'expression', text: condition, value: result.value, ok: result.value === true }
-        : { name, kind: 'expression', text: condition, value: null, ok: false, error: result.message },
+        ? { name, kind: 'expression', text: condition, value: result.value, ok: result.value === true, ...(explained !== undefined ? { explained } : {}), ...(evidence ? { evidence } : {}) }
+        : { name, kind: 'expression', text: condition, value: null, ok: false, error: result.message, ...(evidence ? { evidence } : {}) },
     );
   }
   return conditions;
+}
+
+/** The values a false condition compared, then why each step it reads did not pass: `0.0476 ≥ 0.001`, `…; canary-p95 inconclusive: no data (query: …)`. */
+function explainCondition(run: RunContext, expression: CompiledExpression, ctx: CelContext): string {
+  const notes: string[] = [];
+  for (const name of new Set(expression.references.filter((r) => r.root === 'steps').map((r) => r.name))) {
+    const outcome = run.state.steps.get(name)?.outcome;
+    if (outcome?.status === 'failed' || outcome?.status === 'inconclusive') notes.push(`${name} ${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`);
+  }
+  return [explainFalse(expression, ctx), ...notes].join('; ');
+}
+
+/** Each operand of the condition's top-level operator, evaluated by CEL on the same context: the values behind the verdict. */
+function explain(source: string, ctx: CelContext): GateCondition['evidence'] {
+  const split = topLevelOperands(source);
+  if (split === undefined) return undefined;
+  return {
+    operator: split.operator,
+    operands: split.operands.map((text) => {
+      const compiled = compileExpression(text);
+      const result = compiled.ok ? evaluateExpression(compiled.expression, ctx) : { ok: false as const, message: compiled.message };
+      return result.ok ? { text, value: result.value } : { text, value: null, error: result.message };
+    }),
+  };
 }
 
 /** GO only when every condition holds: a person may say NO-GO regardless, never GO over a failing condition. */
@@ -71,17 +101,28 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
   const failing = conditions.filter((c) => !c.ok).map((c) => c.name);
   const allHold = failing.length === 0;
   const by = run.actorFor(gate.owner);
-  const decided = (decision: GateDecision, answeredFrom: 'prompt' | 'answers-file' | 'automatic', note?: string) => {
+  const decided = (decision: GateDecision, answeredFrom: 'prompt' | 'answers-file' | 'automatic', note?: string, reason?: string) => {
     // An automatic decision was nobody's: record the role and the operator, not a person who did not act.
     const actor: Actor = answeredFrom === 'automatic' ? { role: by.role, operator: by.operator } : by;
-    run.emit({ kind: 'gate-decided', at: run.now(), gateId: id, phaseId: phase.id, decision, by: actor, answeredFrom, ...(note !== undefined ? { note } : {}) });
+    run.emit({
+      kind: 'gate-decided',
+      at: run.now(),
+      gateId: id,
+      phaseId: phase.id,
+      decision,
+      by: actor,
+      answeredFrom,
+      ...(note !== undefined ? { note } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
     return decision;
   };
   if (options.dryRun) {
-    const keys = [...conditions.filter((c) => c.kind === 'confirm').map((c) => `${id}.${c.name}`), id];
-    return decided('go', 'automatic', messages.gateDryRun(keys));
+    const keys = [...Object.entries(gate.require).filter(([, c]) => isConfirmCondition(c)).map(([name]) => `${id}.${name}`), id];
+    return decided('go', 'automatic', messages.gateDryRun(run.whoFor(gate.owner), Object.keys(gate.require), keys));
   }
-  if (deps.prompter !== undefined) {
+  const answer = deps.answers.get(id);
+  if (answer === undefined && deps.prompter !== undefined) {
     const choice = await deps.prompter.ask({
       kind: 'decide',
       id,
@@ -92,10 +133,20 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
         { value: 'no-go', label: messages.gateChoiceNoGo() },
       ],
     });
-    return decided(choice === 'go' && allHold ? 'go' : 'no-go', 'prompt');
+    if (choice === 'go' && allHold) return decided('go', 'prompt');
+    // NO-GO over evidence that says GO: the record must say why (a holiday, a rumour, a gut feeling).
+    if (!allHold) return decided('no-go', 'prompt');
+    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
+    return decided('no-go', 'prompt', undefined, reason.trim());
   }
-  const answer = deps.answers.get(id);
   if (answer === undefined) return decided('no-go', 'automatic', messages.gateUndecided(id));
   if (answer === 'go' && !allHold) return decided('no-go', 'automatic', messages.goRefused(failing));
-  return decided(answer === 'go' ? 'go' : 'no-go', 'answers-file');
+  if (answer === 'go') return decided('go', 'answers-file');
+  const given = deps.answers.get(`${id}.reason`);
+  if (!allHold || typeof given === 'string') return decided('no-go', 'answers-file', undefined, typeof given === 'string' ? given : undefined);
+  if (deps.prompter !== undefined) {
+    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
+    return decided('no-go', 'answers-file', undefined, reason.trim());
+  }
+  return decided('no-go', 'answers-file', messages.noGoReasonMissing(id));
 }

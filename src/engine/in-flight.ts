@@ -10,7 +10,7 @@ import { StopRun, type InFlightDecision, type RunContext } from './run-context.j
  * (confirm, checklist, ask) changed nothing outside deployctl, so it is simply asked again: Ctrl-C at its prompt
  * must not make the resume ask whether the question "completed". Throws StopRun when the run must stop here.
  */
-export async function settleInFlight(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean): Promise<'run' | 'done'> {
+export async function settleInFlight(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, isFinally = false): Promise<'run' | 'done'> {
   if (step.idempotent || isManualStep(step)) return 'run';
   const decision = run.options.resume?.inFlight ?? (await askInFlight(run, step));
   if (decision === undefined) {
@@ -25,6 +25,7 @@ export async function settleInFlight(run: RunContext, step: StepDoc, phase: Phas
       stepId: step.id,
       phaseId: phase.id,
       rollback,
+      ...(isFinally ? { finally: true as const } : {}),
       outcome: { status: 'succeeded', reason: messages.markedDoneOnResume(), attempts: 0, startedAt: at, endedAt: at, durationMs: 0, by: run.actorFor(step.owner) },
     });
     return 'done';

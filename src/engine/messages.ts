@@ -14,8 +14,15 @@ export const messages = {
   interruptedDuringRollback: (reason: string) => `interrupted during rollback after: ${reason} (resume to finish the rollback)`,
   abortedAtGate: (gateId: string) => `aborted at gate '${gateId}'`,
   stepFailed: (stepId: string, reason: string) => `step '${stepId}' failed: ${reason}`,
-  gateNoGo: (gateId: string) => `gate '${gateId}' decided NO-GO`,
+  stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no gate of its phase reads it, so it counts as failed): ${reason}`,
+  /** With the conditions that did not hold, each with why: `gate 'canary' decided NO-GO: error_rate does not hold (0.0476 ≥ 0.001)`. */
+  gateNoGo: (gateId: string, failing: readonly { name: string; why?: string | undefined }[] = []) =>
+    failing.length === 0
+      ? `gate '${gateId}' decided NO-GO`
+      : `gate '${gateId}' decided NO-GO: ${failing.map((c) => `${c.name} does not hold${c.why !== undefined ? ` (${c.why})` : ''}`).join('; ')}`,
   rolledBack: (reason: string) => `${reason}; rolled back`,
+  finallyFailed: (phaseId: string, stepIds: readonly string[]) => `cleanup of phase '${phaseId}' failed: ${stepIds.map((id) => `'${id}'`).join(', ')}`,
+  interruptedDuringFinally: (phaseId: string) => `interrupted during the finally steps of phase '${phaseId}' (resume to finish them)`,
   rollbackFailed: (reason: string) => `${reason}; ROLLBACK FAILED TOO: the system may be in a mixed state, act now`,
 
   // ---- one step ------------------------------------------------------------------------------------------------
@@ -35,7 +42,10 @@ export const messages = {
   // ---- gates ---------------------------------------------------------------------------------------------------
   attestationDryRun: (key: string) => `dry run: needs answers key '${key}'`,
   attestationUnanswered: (key: string) => `no answer and no terminal to ask on: add '${key}: true' to the answers file`,
-  gateDryRun: (keys: readonly string[]) => `dry run: assumed GO; a real run needs a decision (answers keys: ${keys.join(', ')})`,
+  gateDryRun: (who: string, conditions: readonly string[], keys: readonly string[]) =>
+    `dry run: would ask ${who} to decide GO/NO-GO on ${conditions.join(', ')}; walked on as GO (answers keys: ${keys.join(', ')})`,
+  noGoReasonQuestion: (gateId: string) => `Every condition of '${gateId}' holds. Why NO-GO? (kept in the record)`,
+  noGoReasonMissing: (gateId: string) => `NO-GO although every condition held, and no reason given: add '${gateId}.reason: "…"' to the answers file`,
   gateQuestion: (gateId: string, failing: readonly string[]) =>
     failing.length === 0 ? `Go/no-go '${gateId}': every condition holds. Decide:` : `Go/no-go '${gateId}': ${doNotHold(failing)}. Decide:`,
   gateChoiceGo: () => 'GO',
@@ -53,6 +63,7 @@ export const messages = {
   ifFailedRollsBack: (phases: readonly string[]) => `the run stops here and ROLLS BACK ${phases.join(', ')}, newest first`,
   ifFailedStops: () => 'the run stops here; nothing is rolled back',
   ifFailedInRollback: () => 'the rollback stops here, half done',
+  ifFailedInFinally: () => 'recorded as a failed cleanup step; the other cleanup steps still run',
   notConfirmed: (text: string) => `not confirmed: ${text}`,
   notTicked: (missing: readonly string[]) => `not ticked: ${missing.join('; ')}`,
   noAnswerGiven: () => 'no answer given',

@@ -17,6 +17,25 @@ export function shouldRunStep(step: StepDoc, context: CelContext): SkipDecision 
   return { run: false, error: `if: ${step.if} gave ${JSON.stringify(result.value)}, not true or false` };
 }
 
+/**
+ * An inconclusive step (a check with no data) goes on to the gate of its own phase when that gate reads it (a
+ * condition names `steps.<id>`): the gate decides, seeing its status. Otherwise nothing would look at it, and going on
+ * would be a silent pass: the run stops there as at a failure.
+ */
+export function isDecidedByGate(phase: PhaseDoc, stepId: string): boolean {
+  for (const condition of Object.values(phase.gate?.require ?? {})) {
+    if (typeof condition !== 'string') continue;
+    const compiled = compileExpression(condition);
+    if (compiled.ok && compiled.expression.references.some((ref) => ref.root === 'steps' && ref.name === stepId)) return true;
+  }
+  return false;
+}
+
+/** Whether a step's outcome ends the run (rolling back when there is something to roll back). */
+export function shouldStopRun(phase: PhaseDoc, stepId: string, status: string): boolean {
+  return status === 'failed' || (status === 'inconclusive' && !isDecidedByGate(phase, stepId));
+}
+
 /** Phases whose rollback steps would run now: every phase already started that has any, newest first. */
 export function phasesToRollBack(doc: RunbookDoc, state: RunState): PhaseDoc[] {
   return doc.phases.filter((phase) => state.phases.has(phase.id) && (phase.rollback ?? []).length > 0).reverse();
@@ -34,7 +53,7 @@ export function shouldRollBack(doc: RunbookDoc, state: RunState): boolean {
  */
 export function stepsNeedingInFlightDecision(doc: RunbookDoc, state: RunState): string[] {
   return doc.phases
-    .flatMap((phase) => [...(phase.steps ?? []), ...(phase.rollback ?? [])])
+    .flatMap((phase) => [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])])
     .filter((step) => state.steps.has(step.id) && !isStepFinished(state, step.id) && step.idempotent !== true && !isManualStep(step))
     .map((step) => step.id);
 }

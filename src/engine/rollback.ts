@@ -19,6 +19,11 @@ export async function failRun(run: RunContext, reason: string, failedStatus: Run
       ? new StopRun('rolled-back', ExitCode.rolledBack, messages.rolledBack(reason))
       : new StopRun('failed', ExitCode.failed, messages.rollbackFailed(reason));
   }
+  // Resumed after the rollback had finished (the run stopped in its finally steps): it ends as the rollback did.
+  const done = run.state.rollback?.status;
+  if (wantRollback && !run.options.dryRun && done !== undefined) {
+    return done === 'succeeded' ? new StopRun('rolled-back', ExitCode.rolledBack, messages.rolledBack(reason)) : new StopRun('failed', ExitCode.failed, messages.rollbackFailed(reason));
+  }
   return new StopRun(failedStatus, failedExit, reason);
 }
 
@@ -35,13 +40,14 @@ async function rollBack(run: RunContext, reason: string): Promise<'succeeded' | 
       const previous = run.state.steps.get(step.id)?.outcome;
       if (previous !== undefined && previous.status !== 'interrupted') {
         // Finished in an earlier session: a failure there is still a failed rollback.
-        if (previous.status === 'failed') return finishRollback(run, 'failed');
+        if (previous.status === 'failed' || previous.status === 'inconclusive') return finishRollback(run, 'failed');
         continue;
       }
       if (run.state.steps.has(step.id) && (await settleInFlight(run, step, phase, true)) === 'done') continue;
       const outcome = await runStep(run, step, phase, true);
       if (outcome.status === 'interrupted' || run.interrupted()) return 'interrupted';
-      if (outcome.status === 'failed') return finishRollback(run, 'failed');
+      // A rollback check that could not tell (no data) has not shown the rollback worked.
+      if (outcome.status === 'failed' || outcome.status === 'inconclusive') return finishRollback(run, 'failed');
     }
   }
   return finishRollback(run, 'succeeded');

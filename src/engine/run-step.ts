@@ -15,8 +15,10 @@ import type { RunContext } from './run-context.js';
  */
 export const STEP_ENV = { runId: 'DEPLOYCTL_RUN_ID', stepId: 'DEPLOYCTL_STEP_ID' } as const;
 
-export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean): Promise<StepOutcome> {
+/** `isFinally`: one of the phase's `finally:` steps; `stopping`: run after the phase stopped (failed, NO-GO, rolled back). */
+export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, part: { isFinally?: boolean; stopping?: boolean } = {}): Promise<StepOutcome> {
   const { options, deps } = run;
+  const marks = part.isFinally ? { finally: true as const } : {};
   const { clock } = deps;
   const kind = stepKind(step);
   const decision = shouldRunStep(step, run.celContext());
@@ -27,7 +29,7 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
       'error' in decision
         ? { status: 'failed', reason: decision.error, attempts: 0, startedAt: at, endedAt: at, durationMs: 0 }
         : { status: 'skipped', reason: decision.reason, attempts: 0, startedAt: at, endedAt: at, durationMs: 0 };
-    run.emit({ kind: 'step-finished', at, stepId: step.id, phaseId: phase.id, rollback, outcome });
+    run.emit({ kind: 'step-finished', at, stepId: step.id, phaseId: phase.id, rollback, ...marks, outcome });
     return outcome;
   }
   const maxAttempts = !isManualStep(step) && !options.dryRun ? 1 + (step.retries ?? 0) : 1;
@@ -38,10 +40,11 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
   let attempt = 0;
   while (attempt < maxAttempts) {
     attempt++;
-    run.emit({ kind: 'step-started', at: run.now(), stepId: step.id, phaseId: phase.id, stepKind: kind, attempt, rollback });
-    result = await attemptStep(run, step, phase, rollback);
-    if (result.status !== 'failed' || attempt >= maxAttempts || run.interrupted()) break;
-    run.emit({ kind: 'step-retrying', at: run.now(), stepId: step.id, attempt: attempt + 1, delayMs: retryDelay, reason: result.reason ?? 'failed' });
+    run.emit({ kind: 'step-started', at: run.now(), stepId: step.id, phaseId: phase.id, stepKind: kind, attempt, rollback, ...marks });
+    result = await attemptStep(run, step, phase, rollback, part.stopping === true);
+    // An inconclusive check is tried again too: data missing now (a scrape not yet in) is often there a moment later.
+    if ((result.status !== 'failed' && result.status !== 'inconclusive') || attempt >= maxAttempts || run.interrupted()) break;
+    run.emit({ kind: 'step-retrying', at: run.now(), stepId: step.id, attempt: attempt + 1, delayMs: retryDelay, reason: result.reason ?? result.status });
     await clock.sleep(retryDelay, options.signal);
     if (run.interrupted()) {
       result = { status: 'interrupted', reason: messages.interruptedWhileWaitingToRetry() };
@@ -64,12 +67,12 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
     endedAt,
     durationMs: Math.max(0, Math.round(clock.monotonic() - startedMono)),
   };
-  run.emit({ kind: 'step-finished', at: endedAt, stepId: step.id, phaseId: phase.id, rollback, outcome });
+  run.emit({ kind: 'step-finished', at: endedAt, stepId: step.id, phaseId: phase.id, rollback, ...marks, outcome });
   return outcome;
 }
 
 /** One attempt, through the runner of the step's kind; Ctrl-C at its prompt is an interruption, not a failure. */
-async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean): Promise<StepResult> {
+async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, stopping: boolean): Promise<StepResult> {
   const { options, deps } = run;
   const marks = { [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id };
   try {
@@ -91,12 +94,13 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
       env: deps.env,
       processMarks: marks,
       // Only a person's "no" is asked about before it fails the step.
-      ...(isManualStep(step) ? { ifFailed: rollback ? messages.ifFailedInRollback() : ifFailed(run) } : {}),
+      ...(isManualStep(step) ? { ifFailed: rollback ? messages.ifFailedInRollback() : stopping ? messages.ifFailedInFinally() : ifFailed(run) } : {}),
       secretValues: deps.secretValues,
       mask: deps.mask,
       ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
       onLine: (stream, line) => run.emit({ kind: 'step-output', at: run.now(), stepId: step.id, stream, line }),
       onSpawn: (pid) => run.emit({ kind: 'step-spawned', at: run.now(), stepId: step.id, pid }),
+      onProgress: (done, total, unit) => run.emit({ kind: 'step-progress', at: run.now(), stepId: step.id, done, total, unit }),
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     });
   } catch (error) {

@@ -4,6 +4,8 @@ import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent,
 export interface StepState {
   phaseId: string;
   rollback: boolean;
+  /** One of its phase's `finally:` steps. */
+  finally?: boolean;
   /** Set by step-started; the step is in flight until `outcome` is set. */
   startedAt?: number;
   attempt?: number;
@@ -28,6 +30,8 @@ export interface GateState {
   decidedAt?: number;
   answeredFrom?: 'prompt' | 'answers-file' | 'automatic';
   note?: string;
+  /** A person's reason for NO-GO while every condition held. */
+  reason?: string;
 }
 
 export interface RunState {
@@ -104,6 +108,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
           startedAt: event.at,
           attempt: event.attempt,
           ...(event.command !== undefined ? { command: event.command } : {}),
+          ...(event.finally ? { finally: true } : {}),
         }),
       };
     case 'step-spawned': {
@@ -114,7 +119,13 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       const previous = state.steps.get(event.stepId);
       return {
         ...next,
-        steps: withEntry(state.steps, event.stepId, { ...previous, phaseId: event.phaseId, rollback: event.rollback, outcome: event.outcome }),
+        steps: withEntry(state.steps, event.stepId, {
+          ...previous,
+          phaseId: event.phaseId,
+          rollback: event.rollback,
+          ...(event.finally ? { finally: true } : {}),
+          outcome: event.outcome,
+        }),
       };
     }
     case 'gate-evaluated': {
@@ -133,6 +144,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
           decidedAt: event.at,
           answeredFrom: event.answeredFrom,
           ...(event.note !== undefined ? { note: event.note } : {}),
+          ...(event.reason !== undefined ? { reason: event.reason } : {}),
         }),
       };
     }
@@ -149,6 +161,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'notification':
       return { ...next, notifications: [...state.notifications, event] };
     case 'step-output':
+    case 'step-progress':
     case 'step-retrying':
     case 'gate-opened':
       return next;

@@ -6,11 +6,18 @@ import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 export const CEL_VARIABLES = ['steps', 'vars', 'answers', 'env', 'run'] as const;
 export type CelVariable = (typeof CEL_VARIABLES)[number];
 
-export type CelContext = Partial<Record<CelVariable, unknown>>;
+export type CelContext = Partial<Record<CelVariable, unknown>> & { result?: unknown; results?: unknown };
 
-let environment: Environment | undefined;
+/** What a check's `expect:` sees on top of the usual variables: the number read, and every series with its labels. */
+export const CHECK_VARIABLES = ['result', 'results'] as const;
 
-function celEnvironment(): Environment {
+/** Expressions in general, and `expect:` of a check (which also sees `result` and `results`). */
+export type CelDialect = 'general' | 'check';
+
+const environments = new Map<CelDialect, Environment>();
+
+function celEnvironment(dialect: CelDialect = 'general'): Environment {
+  let environment = environments.get(dialect);
   if (environment === undefined) {
     const env = new Environment({
       unlistedVariablesAreDyn: false,
@@ -18,9 +25,14 @@ function celEnvironment(): Environment {
       limits: { maxAstNodes: 2000, maxDepth: 48, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 },
     });
     for (const name of CEL_VARIABLES) env.registerVariable(name, 'map');
+    if (dialect === 'check') {
+      env.registerVariable('result', 'dyn');
+      env.registerVariable('results', 'list');
+    }
     // Templates go into URLs too: `${{ vars.base_url }}/search?q=${{ urlencode(vars.query) }}`.
     env.registerFunction('urlencode(string): string', (value: string) => encodeURIComponent(value));
     environment = env;
+    environments.set(dialect, env);
   }
   return environment;
 }
@@ -41,13 +53,16 @@ export interface CompiledExpression {
   references: Reference[];
   /** The static result type CEL infers: 'bool', 'string', 'dyn', … */
   type: string;
+  /** The parsed tree (nodes carry `start`/`end` offsets into `source`): src/expr/explain.ts reads it. */
+  ast: ASTNode;
+  dialect: CelDialect;
 }
 
 export type CompileResult = { ok: true; expression: CompiledExpression } | { ok: false; message: string; offset: number };
 
 /** Parse and type-check once; evaluation later reuses the parsed form. Never throws for bad input. */
-export function compileExpression(source: string): CompileResult {
-  const env = celEnvironment();
+export function compileExpression(source: string, dialect: CelDialect = 'general'): CompileResult {
+  const env = celEnvironment(dialect);
   let parsed;
   try {
     parsed = env.parse(source);
@@ -69,6 +84,8 @@ export function compileExpression(source: string): CompileResult {
       source,
       type,
       references,
+      ast: parsed.ast,
+      dialect,
       evaluate: (context) => parsed(fillContext(context)),
     },
   };
@@ -113,13 +130,15 @@ function withTimeLimit<T>(evaluate: () => T): T {
   }
 }
 
-function fillContext(context: CelContext): Record<CelVariable, unknown> {
+function fillContext(context: CelContext): Record<string, unknown> {
   return {
     steps: context.steps ?? {},
     vars: context.vars ?? {},
     answers: context.answers ?? {},
     env: context.env ?? {},
     run: context.run ?? {},
+    result: context.result ?? null,
+    results: context.results ?? [],
   };
 }
 
@@ -199,4 +218,39 @@ function memberAccesses(ast: ASTNode): MemberAccess[] {
     stack.push(n.args);
   }
   return accesses;
+}
+
+/** Operators whose operands are worth showing beside the result: comparisons, arithmetic, logic, negation, membership. */
+const EXPLAINED = new Set(['<', '<=', '>', '>=', '==', '!=', 'in', '+', '-', '*', '/', '%', '&&', '||', '!_']);
+
+/**
+ * The top-level operator of an expression and the source text of each operand, so each can be evaluated on its own
+ * (by the CEL library, on the same context) and shown as evidence: `a < b` → `<`, [`a`, `b`]. A chain of the same
+ * logical operator is flattened (`a && b && c` → three operands). Undefined when there is nothing to break down
+ * (a single value, a call) or the expression does not parse.
+ */
+export function topLevelOperands(source: string): { operator: string; operands: string[] } | undefined {
+  let ast: ASTNode;
+  try {
+    ast = celEnvironment().parse(source).ast;
+  } catch {
+    return undefined;
+  }
+  if (!EXPLAINED.has(ast.op)) return undefined;
+  const text = (node: ASTNode): string => {
+    const n = node as ASTNode & { start?: number; end?: number };
+    const raw = typeof n.start === 'number' && typeof n.end === 'number' && n.end > n.start ? source.slice(n.start, n.end) : undefined;
+    return (raw ?? '').trim();
+  };
+  const operands: ASTNode[] = [];
+  const flatten = (node: ASTNode) => {
+    if (node.op === ast.op && (ast.op === '&&' || ast.op === '||')) for (const child of node.args as ASTNode[]) flatten(child);
+    else operands.push(node);
+  };
+  if (ast.op === '!_') operands.push(ast.args as ASTNode);
+  else for (const child of ast.args as ASTNode[]) flatten(child);
+  const texts = operands.map(text);
+  // Positions missing or a slice that does not stand alone: better no evidence than wrong evidence.
+  if (texts.some((t) => t === '' || !compileExpression(t).ok)) return undefined;
+  return { operator: ast.op, operands: texts };
 }

@@ -117,7 +117,10 @@ function capitalize(text: string): string {
 /** Issues a status update lists, as far as the journal tells: failed steps, and escalated waits still open. */
 export function openIssuesFromState(state: RunState): string[] {
   const issues: string[] = [];
-  for (const [id, s] of state.steps) if (s.outcome?.status === 'failed') issues.push(`step '${id}' failed`);
+  for (const [id, s] of state.steps) {
+    if (s.outcome?.status === 'failed') issues.push(`step '${id}' failed`);
+    if (s.outcome?.status === 'inconclusive') issues.push(`step '${id}' inconclusive (no data)`);
+  }
   for (const e of state.escalations) {
     const open = e.stepId === undefined || state.steps.get(e.stepId)?.outcome === undefined;
     if (open) issues.push(`${e.rule} (escalated to ${e.to.map((t) => t.title).join(', ')})`);

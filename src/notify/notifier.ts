@@ -68,7 +68,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   const rules = doc.escalation ?? [];
   const stepsById = new Map<string, StepDoc>();
-  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
+  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
 
   // ---- delivery -------------------------------------------------------------------------------------------------
 
@@ -94,7 +94,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (!channelEnabled(channel.if)) continue;
       const base = { kind: 'notification' as const, channel: channel.id, messageKind: kind, text };
       if (deps.dryRun) {
-        deps.print(`[${channel.id}] ${text}`);
+        // Its headline only: the body's figures (duration, checks, "Live in production") would be this dry run's, not a
+        // deployment's, and read as if it had happened.
+        deps.print(`[${channel.id}] ${kind} message "${text.split('\n')[0]!.trim()}"`);
         deps.emit({ ...base, at: clock.now(), delivered: false, attempts: 0, dryRun: true });
         continue;
       }
@@ -305,20 +307,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             deliver('resolved', formatResolved(`${what} failing`, clock.now() - issue.since, 'Back to normal', `succeeded after ${event.outcome.attempts} attempts; the deployment continues`));
           }
         }
-        if (event.outcome.status === 'failed') {
-          openIssues.set(`failed:${event.stepId}`, { text: `${what} failed`, since: clock.now() });
+        if (event.outcome.status === 'failed' || event.outcome.status === 'inconclusive') {
+          // An inconclusive check is an issue too: nobody knows whether the system is well.
+          const verb = event.outcome.status === 'failed' ? 'failed' : 'was inconclusive';
+          openIssues.set(`failed:${event.stepId}`, { text: `${what} ${verb}`, since: clock.now() });
           deliver(
             'issue',
             formatAlert({
-              type: `Step failed: ${step ? stepTitle(step) : event.stepId}`,
+              type: `Step ${event.outcome.status}: ${step ? stepTitle(step) : event.stepId}`,
               severity: event.rollback ? 'critical' : 'high',
               at: clock.now(),
-              description: `${what} failed: ${event.outcome.reason ?? 'failed'}`,
+              description: `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`,
               action: event.rollback ? 'rollback step failed: act now' : 'stopping the deployment; rollback if the plan has one',
               assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
             }),
           );
-          fireOn('failure', `${what} failed: ${event.outcome.reason ?? 'failed'}`, step?.owner, event.stepId);
+          fireOn('failure', `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`, step?.owner, event.stepId);
         }
         checkWhenRules(event.stepId);
         break;

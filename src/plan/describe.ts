@@ -1,5 +1,5 @@
 // Short human phrases for plan items (a probe, a command, a step's retry policy), shared by the text and Markdown renderers.
-import { oneLine, type HttpAction, type PlanEscalation, type PlanStep, type RunAction } from './model.js';
+import { oneLine, type HttpAction, type PlanEscalation, type PlanStep, type PrometheusAction, type RunAction } from './model.js';
 import { quoteWord } from './step.js';
 
 /** A command as one line, with any multi-line script (a shell script, a `node -e` program) lifted out into blocks. */
@@ -37,6 +37,13 @@ export function describeProbe(action: HttpAction): string {
   return text;
 }
 
+/** `query sum(rate(…)) at http://…:9090 over 10m (step 30s, max)` */
+export function describeQuery(action: PrometheusAction): string {
+  const range = action.range === null ? '' : ` over ${action.range} (${action.step === null ? '' : `step ${action.step}, `}${action.reduce ?? 'last'})`;
+  // An empty URL is a var left empty (phase65's prometheus_url): say so rather than end on "at".
+  return `query ${oneLine(action.query)} at ${action.url === '' ? '(no URL: its var is empty)' : action.url}${range}`;
+}
+
 /** What a probe sends beyond the URL and what it expects back: `expect status 200`, `body contains "ok"`, thresholds. */
 export function describeExpectations(step: PlanStep): string[] {
   const parts: string[] = [];
@@ -46,6 +53,16 @@ export function describeExpectations(step: PlanStep): string[] {
     if (http.body !== null) parts.push(`body ${oneLine(http.body)}`);
     if (http.expect.status !== null) parts.push(`expect status ${http.expect.status.join(' or ')}`);
     if (http.expect.body_contains !== null) parts.push(`body contains ${JSON.stringify(http.expect.body_contains)}`);
+    if (http.json_path !== undefined) parts.push(`read ${http.json_path}`);
+  }
+  if (step.action.kind === 'prometheus') {
+    for (const name of Object.keys(step.action.headers)) parts.push(`header ${name}`);
+    if (step.action.auth !== null) parts.push(`auth ${step.action.auth}`);
+    if (step.action.ca_file !== null) parts.push(`CA ${step.action.ca_file}`);
+  }
+  if (step.check !== undefined) {
+    if (step.check.expect !== null) parts.push(`expect ${oneLine(step.check.expect)}`);
+    parts.push(`no data: ${step.check.no_data}`);
   }
   for (const threshold of step.metrics) parts.push(threshold.text);
   return parts;
@@ -58,6 +75,7 @@ export function describeConditions(step: PlanStep): string[] {
   if (step.timeout !== null) parts.push(`timeout ${step.timeout}`);
   if (step.action.kind === 'http' && step.action.timeout !== null) parts.push(`request timeout ${step.action.timeout}`);
   if (step.action.kind === 'http' && step.action.interval !== null) parts.push(`interval ${step.action.interval}`);
+  if (step.action.kind === 'prometheus' && step.action.timeout !== null) parts.push(`request timeout ${step.action.timeout}`);
   if (step.retries > 0) parts.push(`retries ${step.retries}${step.retry_delay === null ? '' : ` every ${step.retry_delay}`}`);
   if (step.idempotent) parts.push('idempotent');
   if (step.cwd !== null) parts.push(`cwd ${step.cwd}`);
@@ -73,6 +91,8 @@ export function describeAction(step: PlanStep): string {
       return describeCommand(action).line;
     case 'http':
       return describeProbe(action);
+    case 'prometheus':
+      return describeQuery(action);
     case 'checklist':
       return action.items.join(', ');
     case 'confirm':

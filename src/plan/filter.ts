@@ -26,9 +26,10 @@ function ownedPart(phase: PlanPhase, role: string): PlanPhase {
     steps: phase.steps.filter((s) => s.owner === role),
     gate: phase.gate?.owner === role ? phase.gate : null,
     rollback: phase.rollback.filter((s) => s.owner === role),
+    finally: phase.finally.filter((s) => s.owner === role),
   };
 }
 
 function hasAnything(phase: PlanPhase): boolean {
-  return phase.steps.length > 0 || phase.gate !== null || phase.rollback.length > 0;
+  return phase.steps.length > 0 || phase.gate !== null || phase.rollback.length > 0 || phase.finally.length > 0;
 }

@@ -1,5 +1,5 @@
 // The plan as a printable Markdown document shaped like a team's own deployment plan: tables, per-role checklists, sign-off.
-import { describeCommand, describeConditions, describeExpectations, describeProbe, describeTargets } from './describe.js';
+import { describeCommand, describeConditions, describeExpectations, describeProbe, describeQuery, describeTargets } from './describe.js';
 import { cell, code, fence, inline, table } from '../reporters/markdown.js';
 import { NO_OFFSET, oneLine, type Plan, type PlanGate, type PlanPhase, type PlanRole, type PlanStep } from './model.js';
 
@@ -102,6 +102,11 @@ function renderPhase(phase: PlanPhase, roles: PlanRole[]): string[] {
     if (gate !== null) out.push(`- [ ] Decide GO / NO-GO: **${inline(gate.title)}** (see Go/No-Go below)`);
     out.push('');
   }
+  if (phase.finally.length > 0) {
+    out.push('**Finally** (however the phase ends: completed, failed, NO-GO or rolled back):', '');
+    for (const step of phase.finally) out.push(...stepItems(step, `**${inline(step.owner_title)}**: `));
+    out.push('');
+  }
   if (phase.rollback.length > 0) out.push(`_Rollback steps: ${phase.rollback.map((s) => code(s.id)).join(', ')} (see Rollback procedure)._`, '');
   return out;
 }
@@ -120,6 +125,10 @@ function stepItems(step: PlanStep, prefix: string): string[] {
     case 'http': {
       const details = describeExpectations(step);
       return [`- [ ] ${prefix}${inline(step.title)}: ${code(describeProbe(action))}${details.length > 0 ? `, ${inline(details.join(', '))}` : ''}${only}`];
+    }
+    case 'prometheus': {
+      const details = describeExpectations(step);
+      return [`- [ ] ${prefix}${inline(step.title)}: ${code(describeQuery(action))}${details.length > 0 ? `, ${inline(details.join(', '))}` : ''}${only}`];
     }
     case 'run': {
       const command = describeCommand(action);

@@ -11,6 +11,7 @@ import {
   type StepDoc,
   type StepKind,
 } from '../runbook/types.js';
+import { varDefaults } from '../runbook/pattern.js';
 import { resolveVarTemplates } from './resolve.js';
 import { buildStep } from './step.js';
 
@@ -66,6 +67,8 @@ export interface PlanPhase {
   steps: PlanStep[];
   gate: PlanGate | null;
   rollback: PlanStep[];
+  /** Cleanup run however the phase ends. */
+  finally: PlanStep[];
 }
 
 export interface PlanStep {
@@ -85,9 +88,11 @@ export interface PlanStep {
   cwd: string | null;
   action: PlanAction;
   metrics: PlanThreshold[];
+  /** Only for checks (prometheus, http with json_path): the condition and what no data counts as. */
+  check?: { expect: string | null; no_data: 'fail' | 'inconclusive' | 'pass' };
 }
 
-export type PlanAction = RunAction | HttpAction | { kind: 'confirm'; text: string } | { kind: 'ask'; text: string } | { kind: 'checklist'; items: string[] };
+export type PlanAction = RunAction | HttpAction | PrometheusAction | { kind: 'confirm'; text: string } | { kind: 'ask'; text: string } | { kind: 'checklist'; items: string[] };
 
 export interface RunAction {
   kind: 'run';
@@ -110,6 +115,24 @@ export interface HttpAction {
   timeout: string | null;
   interval: string | null;
   expect: { status: number[] | null; body_contains: string | null };
+  /** Only when the step reads a number from the JSON answer. */
+  json_path?: string;
+}
+
+export interface PrometheusAction {
+  kind: 'prometheus';
+  url: string;
+  query: string;
+  /** A range query's window, resolution and reduction; null for an instant query. */
+  range: string | null;
+  step: string | null;
+  reduce: string | null;
+  timeout: string | null;
+  label: string | null;
+  /** `bearer PROM_TOKEN`, `basic deployctl / PROM_PASSWORD`: which secrets, never their values. */
+  auth: string | null;
+  headers: Record<string, string>;
+  ca_file: string | null;
 }
 
 export interface PlanThreshold {
@@ -209,7 +232,7 @@ function roleRef(roles: Map<string, PlanRole>, id: string): RoleRef {
 
 function buildPhase(phase: PhaseDoc, doc: RunbookDoc, roles: Map<string, PlanRole>): PlanPhase {
   const offset = phase.at === undefined ? undefined : parseOffset(phase.at);
-  const toStep = (step: StepDoc) => buildStep(step, doc.vars ?? {}, roles);
+  const toStep = (step: StepDoc) => buildStep(step, varDefaults(doc), roles);
   return {
     id: phase.id,
     title: phase.title ?? phase.id,
@@ -220,12 +243,13 @@ function buildPhase(phase: PhaseDoc, doc: RunbookDoc, roles: Map<string, PlanRol
     steps: (phase.steps ?? []).map(toStep),
     gate: phase.gate === undefined ? null : buildGate(phase, phase.gate, roles),
     rollback: (phase.rollback ?? []).map(toStep),
+    finally: (phase.finally ?? []).map(toStep),
   };
 }
 
 /** The roles acting in a phase (steps, gate, rollback), in the order the runbook declares roles. */
 export function phaseOwners(phase: PlanPhase): string[] {
-  const ids = new Set<string>([...phase.steps.map((s) => s.owner), ...(phase.gate ? [phase.gate.owner] : []), ...phase.rollback.map((s) => s.owner)]);
+  const ids = new Set<string>([...phase.steps.map((s) => s.owner), ...(phase.gate ? [phase.gate.owner] : []), ...phase.finally.map((s) => s.owner), ...phase.rollback.map((s) => s.owner)]);
   return [...ids];
 }
 
@@ -275,7 +299,7 @@ function buildEscalation(rule: EscalationRuleDoc, roles: Map<string, PlanRole>):
 }
 
 function buildNotify(doc: RunbookDoc): PlanNotify {
-  const vars = doc.vars ?? {};
+  const vars = varDefaults(doc);
   return {
     status_every: doc.notify?.status_every ?? null,
     channels: (doc.notify?.channels ?? []).map((channel): PlanChannel => {

@@ -1,6 +1,6 @@
 // One step of the plan: its title, owner, policy, and what it would run (vars filled in, run-time templates left as written).
-import { stepKind, type HttpDoc, type Scalar, type StepDoc } from '../runbook/types.js';
-import type { HttpAction, PlanAction, PlanRole, PlanStep, PlanThreshold } from './model.js';
+import { stepKind, type HttpDoc, type PrometheusDoc, type Scalar, type StepDoc } from '../runbook/types.js';
+import type { HttpAction, PlanAction, PlanRole, PlanStep, PlanThreshold, PrometheusAction } from './model.js';
 import { resolveVarTemplates } from './resolve.js';
 
 export function buildStep(step: StepDoc, vars: Record<string, Scalar>, roles: Map<string, PlanRole>): PlanStep {
@@ -22,6 +22,9 @@ export function buildStep(step: StepDoc, vars: Record<string, Scalar>, roles: Ma
     cwd: step.cwd === undefined ? null : resolveVarTemplates(step.cwd, vars),
     action: buildAction(step, vars),
     metrics: Object.entries(step.metrics ?? {}).map(([metric, t]) => threshold(metric, t.min, t.max)),
+    ...(step.prometheus !== undefined || step.http?.json_path !== undefined
+      ? { check: { expect: step.expect === undefined ? null : resolveVarTemplates(step.expect, vars), no_data: step.no_data ?? 'inconclusive' } }
+      : {}),
   };
 }
 
@@ -50,6 +53,8 @@ function buildAction(step: StepDoc, vars: Record<string, Scalar>): PlanAction {
     }
     case 'http':
       return buildHttp(step.http!, vars);
+    case 'prometheus':
+      return buildPrometheus(step.prometheus!, vars);
     case 'confirm':
       return { kind, text: step.confirm! };
     case 'ask':
@@ -84,6 +89,24 @@ function buildHttp(http: HttpDoc, vars: Record<string, Scalar>): HttpAction {
       status: status === undefined ? null : Array.isArray(status) ? [...status] : [status],
       body_contains: http.expect?.body_contains === undefined ? null : resolveVarTemplates(http.expect.body_contains, vars),
     },
+    ...(http.json_path !== undefined ? { json_path: http.json_path } : {}),
+  };
+}
+
+function buildPrometheus(doc: PrometheusDoc, vars: Record<string, Scalar>): PrometheusAction {
+  const auth = doc.auth?.bearer !== undefined ? `bearer ${doc.auth.bearer}` : doc.auth?.basic !== undefined ? `basic ${resolveVarTemplates(doc.auth.basic.username, vars)} / ${doc.auth.basic.password}` : null;
+  return {
+    kind: 'prometheus',
+    url: resolveVarTemplates(doc.url, vars),
+    query: resolveVarTemplates(doc.query, vars),
+    range: doc.range ?? null,
+    step: doc.step ?? null,
+    reduce: doc.range !== undefined ? (doc.reduce ?? 'last') : null,
+    timeout: doc.timeout ?? null,
+    label: doc.label ?? null,
+    auth,
+    headers: Object.fromEntries(Object.entries(doc.headers ?? {}).map(([name, value]) => [name, resolveVarTemplates(value, vars)])),
+    ca_file: doc.ca_file ?? null,
   };
 }
 

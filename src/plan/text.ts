@@ -68,6 +68,10 @@ function renderPhase(out: string[], phase: PlanPhase, style: Style): void {
   section(out, style, `${when}${phase.title}  (${phase.id})${phase.preflight ? '  [preflight phase]' : ''}`);
   out.push(...renderSteps(phase.steps, style));
   if (phase.gate !== null) out.push(...renderGate(phase.gate, style));
+  if (phase.finally.length > 0) {
+    out.push(`${INDENT}${style.heading('Finally')} ${style.dim('(however the phase ends: completed, failed, NO-GO or rolled back)')}`);
+    out.push(...renderSteps(phase.finally, style, INDENT));
+  }
   if (phase.rollback.length > 0) {
     out.push(`${INDENT}${style.heading('Rollback')} ${style.dim('(when this or a later phase fails)')}`);
     out.push(...renderSteps(phase.rollback, style, INDENT));

@@ -1,4 +1,5 @@
 // The real HTTP port: one request with Node's fetch (undici), a timeout, capped redirects and body, errors as short sentences.
+import { readFile } from 'node:fs/promises';
 import type { HttpRequest, HttpResult, HttpSend } from './types.js';
 
 /** Bodies are read up to this many bytes; the rest is never downloaded (the stream is cancelled). */
@@ -52,6 +53,12 @@ export async function sendHttpRequest(request: HttpRequest): Promise<SentHttpRes
   if (request.signal?.aborted === true) {
     return { ok: false, error: 'aborted', durationMs: elapsed(), timedOut: false };
   }
+  let dispatcher: unknown;
+  if (request.caFile !== undefined) {
+    const trusted = await trustingCa(request.caFile);
+    if (!trusted.ok) return { ok: false, error: trusted.error, durationMs: elapsed(), timedOut: false };
+    dispatcher = trusted.dispatcher;
+  }
   request.signal?.addEventListener('abort', onCallerAbort, { once: true });
   // Clamped: Node fires a setTimeout above 2^31-1 ms at once.
   const timer = setTimeout(() => interrupt({ kind: 'timeout', ms: request.timeoutMs }), Math.min(Math.max(0, request.timeoutMs), 2 ** 31 - 1));
@@ -61,7 +68,9 @@ export async function sendHttpRequest(request: HttpRequest): Promise<SentHttpRes
     let headers = { ...request.headers };
     let body = request.body;
     for (let redirects = 0; ; redirects++) {
-      const response = await fetch(url, { method, headers, body, redirect: 'manual', signal: controller.signal });
+      // `dispatcher` is undici's own option of Node's fetch (not in the DOM RequestInit type).
+      const init = { method, headers, body, redirect: 'manual', signal: controller.signal, ...(dispatcher !== undefined ? { dispatcher } : {}) } as RequestInit;
+      const response = await fetch(url, init);
       const location = response.headers.get('location');
       if (!REDIRECT_STATUSES.has(response.status) || location === null) {
         const read = await readCapped(response, MAX_BODY_BYTES);
@@ -91,6 +100,34 @@ export async function sendHttpRequest(request: HttpRequest): Promise<SentHttpRes
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', onCallerAbort);
   }
+}
+
+/** One undici Agent per CA file, for the life of the process: connections to the server are reused across requests. */
+const agents = new Map<string, Promise<{ ok: true; dispatcher: unknown } | { ok: false; error: string }>>();
+
+/**
+ * An undici dispatcher that trusts the CA in `file` (PEM). Node's fetch takes a custom CA only this way; the `undici`
+ * package is the same major version as the one inside Node 20, so its Agent plugs into the built-in fetch. Loaded on
+ * first use only: most runs never need it.
+ */
+function trustingCa(file: string): Promise<{ ok: true; dispatcher: unknown } | { ok: false; error: string }> {
+  let agent = agents.get(file);
+  if (agent === undefined) {
+    agent = (async () => {
+      let ca: string;
+      try {
+        ca = await readFile(file, 'utf8');
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        return { ok: false as const, error: `cannot read the CA file ${file}: ${code === 'ENOENT' ? 'no such file' : errorMessage(error)}` };
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) return { ok: false as const, error: `the CA file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` };
+      const { Agent } = await import('undici');
+      return { ok: true as const, dispatcher: new Agent({ connect: { ca } }) };
+    })();
+    agents.set(file, agent);
+  }
+  return agent;
 }
 
 /** The port as the engine sees it. */

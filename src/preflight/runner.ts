@@ -10,6 +10,7 @@ import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import type { LoadedRunbook } from '../runbook/load.js';
 import type { Scalar } from '../runbook/types.js';
 import { runHttpStep } from '../steps/http-step.js';
+import { runPrometheusStep } from '../steps/prometheus.js';
 import { renderStepText } from '../steps/render.js';
 import { runCommandStep } from '../steps/run.js';
 import type { StepResult, StepRunContext } from '../steps/types.js';
@@ -164,7 +165,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     ...(options.preflightId !== undefined ? { processMarks: { [PREFLIGHT_ENV.preflightId]: options.preflightId, [PREFLIGHT_ENV.checkId]: step.id } } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
   };
-  const run = kind === 'http' ? runHttpStep : runCommandStep;
+  const run = kind === 'http' ? runHttpStep : kind === 'prometheus' ? runPrometheusStep : runCommandStep;
 
   const started = clock.monotonic();
   const retriedAfter: string[] = [];
@@ -177,7 +178,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     const attemptStarted = clock.monotonic();
     result = await run(ctx);
     lastAttemptMs = clock.monotonic() - attemptStarted;
-    if (result.status !== 'failed' || attempt >= maxAttempts || options.signal.aborted) break;
+    if ((result.status !== 'failed' && result.status !== 'inconclusive') || attempt >= maxAttempts || options.signal.aborted) break;
     const why = deps.mask(result.reason ?? 'failed');
     retriedAfter.push(why);
     deps.emit({ kind: 'check-retrying', id: step.id, attempt: attempt + 1, delayMs: retryDelayMs, reason: why });
@@ -196,6 +197,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
     ...(result.timedOut === true ? { timedOut: true } : {}),
     ...(result.metrics !== undefined ? { metrics: result.metrics } : {}),
+    ...(result.warmup !== undefined ? { warmup: result.warmup } : {}),
     ...outputOf(result),
   };
   if (result.status === 'succeeded') return { ...common, status: 'passed', failures: [] };
@@ -203,6 +205,8 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     return { ...common, status: 'skipped', interrupted: true, reason: messages.interruptedRunning, failures: [] };
   }
   if (result.status === 'skipped') return { ...common, status: 'skipped', reason: result.reason ?? 'skipped', failures: [] };
+  // Pre-flight fails closed: a check that could not tell (no data) has not shown the system is ready.
+  if (result.status === 'inconclusive') result = { ...result, reason: `inconclusive: ${result.reason ?? 'no data'}`, failures: [`inconclusive: ${result.reason ?? 'no data'}`] };
   const judged = judgeFailure(step, kind, result, lastAttemptMs);
   return { ...common, status: 'failed', reason: judged.reason, failureType: judged.type, failures: judged.conditions };
 }

@@ -1,13 +1,15 @@
 // Fold a run's state into the record predicate: every phase, step and gate, the rollback, success metrics as target vs actual.
 import { celContext } from '../engine/context.js';
-import type { Actor, OutputTail, StepOutcome } from '../engine/events.js';
+import type { Actor, CheckReading, OutputTail, StepOutcome } from '../engine/events.js';
 import type { RunState, StepState } from '../engine/state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
+import { compileTemplate, renderTemplate } from '../expr/template.js';
 import { parseDuration } from '../runbook/duration.js';
 import { phaseTitle, stepTitle } from '../runbook/labels.js';
 import { gateId, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import type {
   RecordActor,
+  RecordCheck,
   RecordGate,
   RecordOutput,
   RecordPhase,
@@ -56,15 +58,24 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
           value: toRecordValue(c.value),
           ok: c.ok,
           ...optional('error', c.error),
+          ...optional('explained', c.explained),
+          ...optional(
+            'evidence',
+            c.evidence === undefined
+              ? undefined
+              : { operator: c.evidence.operator, operands: c.evidence.operands.map((o) => ({ text: o.text, value: toRecordValue(o.value), ...optional('error', o.error) })) },
+          ),
         })),
         decision: gateState?.decision ?? null,
-        ...optional('decided_by', gateState?.by ? recordActor(gateState.by) : undefined),
+        ...optional('decided_by', gateState?.by ? recordActor(gateState.by, gateState.answeredFrom !== 'automatic') : undefined),
         ...optional('decided_at', iso(gateState?.decidedAt)),
         ...optional('answered_from', gateState?.answeredFrom),
         ...optional('note', gateState?.note),
+        ...optional('reason', gateState?.reason),
       };
       record.gate = gate;
     }
+    if ((phase.finally ?? []).length > 0) record.finally = phase.finally!.map((step) => recordStep(step, state.steps.get(step.id), false));
     return record;
   });
 
@@ -145,6 +156,12 @@ export function evaluateSuccessMetrics(doc: RunbookDoc, state: RunState, env: Re
       if (field === 'actual') row.actual = toRecordValue(result.value);
       else row.ok = typeof result.value === 'boolean' ? result.value : null;
     }
+    if (metric.source !== undefined) {
+      const compiled = compileTemplate(metric.source);
+      const rendered = compiled.ok ? renderTemplate(compiled.template, context, 'text') : { ok: false as const, message: compiled.message };
+      if (rendered.ok) row.source = rendered.value.slice(0, 4000);
+      else errors.push(`source: ${rendered.message}`);
+    }
     if (errors.length > 0) row.error = errors.join('; ');
     return row;
   });
@@ -167,7 +184,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
   }
   return {
     ...base,
-    ...optional('actor', outcome.by ? recordActor(outcome.by) : undefined),
+    ...optional('actor', outcome.by ? recordActor(outcome.by, outcome.answeredFrom !== undefined) : undefined),
     status: outcome.status,
     ...optional('reason', outcome.reason),
     ...optional('failures', outcome.failures),
@@ -182,14 +199,44 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
     ...optional('stdout', recordOutput(outcome.stdout)),
     ...optional('stderr', recordOutput(outcome.stderr)),
     ...optional('metrics', outcome.metrics ? { ...outcome.metrics, statuses: { ...outcome.metrics.statuses } } : undefined),
+    ...optional('check', outcome.check ? recordCheck(outcome.check) : undefined),
+    ...optional('warmup', outcome.warmup ? { requests: outcome.warmup.requests, failed: outcome.warmup.failed, max_ms: outcome.warmup.maxMs } : undefined),
     ...optional('answer', outcome.answer),
     ...optional('answered_from', outcome.answeredFrom),
     ...optional('resumed_from', outcome.resumedFrom),
   };
 }
 
-function recordActor(actor: Actor): RecordActor {
-  return { role: actor.role, ...optional('person', actor.person), operator: actor.operator };
+/** A check's reading in the record's words (snake_case, ISO times), its series capped at 100 like any recorded list. */
+export function recordCheck(check: CheckReading): RecordCheck {
+  const reduce = check.range?.reduce;
+  return {
+    source: check.source,
+    query: check.query,
+    url: check.url,
+    evaluated_at: iso(check.evaluatedAt)!,
+    ...(check.range !== undefined && (reduce === 'max' || reduce === 'min' || reduce === 'avg' || reduce === 'last')
+      ? { range: { start: iso(check.range.startMs)!, step_ms: check.range.stepMs, reduce } }
+      : {}),
+    result: check.result,
+    results: check.results.slice(0, 100).map((r) => ({ labels: { ...r.labels }, value: r.value })),
+    verdict: check.verdict,
+    ...optional('expect', check.expect),
+    ...(check.warnings !== undefined && check.warnings.length > 0 ? { warnings: check.warnings.slice(0, 10) } : {}),
+  };
+}
+
+/**
+ * Who acted. The person a role names is who the answer was for, not who gave it: the operator typed it (or passed the
+ * answers file). Until answers are signed by the people who give them, the record never says otherwise.
+ */
+function recordActor(actor: Actor, answered: boolean): RecordActor {
+  return {
+    role: actor.role,
+    ...optional('person', actor.person),
+    operator: actor.operator,
+    ...(answered ? { answered_by: actor.operator, ...optional('on_behalf_of', actor.person) } : {}),
+  };
 }
 
 function recordOutput(tail: OutputTail | undefined): RecordOutput | undefined {

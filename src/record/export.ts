@@ -31,7 +31,7 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
     ['Ended', inline(p.ended_at)],
     ['Duration', inline(formatDurationVsTarget(p))],
     ...(p.resumes.length > 0 ? [['Resumed', inline(p.resumes.map((r) => `${r.at} by ${r.by}`).join(', '))] as [string, string]] : []),
-    ['Verification', v.verdict === 'valid' ? `✔ verified, ${v.validCount} trusted signature${v.validCount === 1 ? '' : 's'}; ${inline(describeRunbookCheck(v.runbook))}` : '✖ **UNVERIFIED**'],
+    ['Verification', v.verdict === 'valid' ? `✔ verified, signed by ${v.validCount} run key${v.validCount === 1 ? '' : 's'}; ${inline(describeRunbookCheck(v.runbook))}` : '✖ **UNVERIFIED**'],
   ];
   out.push(...facts.map(([label, value]) => `- **${label}**: ${value}`), '');
 
@@ -58,12 +58,14 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
   for (const { phase, gate } of gates) out.push(...renderGate(gate, phase, p));
 
   out.push('## Success metrics', '');
+  const sourced = p.success_metrics.some((m) => m.source !== undefined);
   if (p.success_metrics.length === 0) out.push('_No success metrics defined._', '');
   else {
     out.push(
       ...table(
-        ['Metric', 'Target', 'Actual', '✔/✖'],
-        p.success_metrics.map((m) => [m.title, m.target, `${formatValue(m.actual, m.unit)}${m.error !== undefined ? ` (${m.error})` : ''}`, m.ok === null ? '?' : statusMark(m.ok)]),
+        // The Source column only when a metric names one (a runbook reading figures from Prometheus and from probes).
+        ['Metric', 'Target', 'Actual', ...(sourced ? ['Source'] : []), '✔/✖'],
+        p.success_metrics.map((m) => [m.title, m.target, `${formatValue(m.actual, m.unit)}${m.error !== undefined ? ` (${m.error})` : ''}`, ...(sourced ? [m.source ?? '—'] : []), m.ok === null ? '?' : statusMark(m.ok)]),
       ),
       '',
     );
@@ -106,7 +108,7 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
   out.push('This deployment record signed off by:', '');
   out.push(...table(['Role', 'Name', 'Date', 'Signature'], v.signoffs.rows.map(signoffCells)));
   for (const note of v.signoffs.notes) out.push('', `_${inline(note)}_`);
-  const recordSigs = v.signatures.filter((s) => s.state === 'valid' && s.countsFor.length === 0 && s.role === undefined);
+  const recordSigs = v.signatures.filter((s) => s.state === 'valid' && s.keyClass === 'run' && s.countsFor.length === 0 && s.role === undefined);
   if (recordSigs.length > 0) {
     out.push('', `Record signed by: ${recordSigs.map((s) => `${code(shortKeyId(s.verifiedKeyId ?? s.keyid))}${s.signer !== undefined ? ` (${inline(s.signer)}${s.signed_at !== undefined ? `, ${inline(s.signed_at)}` : ''})` : ''}`).join(', ')}`);
   }
@@ -135,6 +137,11 @@ function renderPhase(phase: RecordPhase, p: RecordPredicate): string[] {
     out.push('');
   }
   if (phase.gate !== undefined) out.push(`_Gate ${code(phase.gate.id)}: ${phase.gate.decision === null ? 'not decided' : `**${phase.gate.decision.toUpperCase()}**`} (see Go/No-Go below)._`, '');
+  if (phase.finally !== undefined && phase.finally.length > 0) {
+    out.push('#### Finally (however the phase ended)', '');
+    for (const step of phase.finally) out.push(stepItem(step, p, true));
+    out.push('');
+  }
   return out;
 }
 
@@ -142,11 +149,14 @@ function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): str
   const box = step.status === 'succeeded' ? '[x]' : '[ ]';
   const owner = withOwner ? `**${inline(p.roles[step.owner]?.title ?? step.owner)}**: ` : '';
   const details: string[] = [`${statusMark(step.status)} ${step.status}`];
-  if (step.actor?.person !== undefined) details.push(`by ${inline(step.actor.person)}`);
+  if (step.actor?.answered_by !== undefined) details.push(`answered by ${inline(step.actor.answered_by)} on behalf of ${inline(step.actor.on_behalf_of ?? p.roles[step.owner]?.title ?? step.owner)}`);
+  else if (step.actor?.person !== undefined) details.push(`by ${inline(step.actor.person)}`);
   if (step.duration_ms !== undefined) details.push(formatMs(step.duration_ms));
   if (step.attempts > 1) details.push(`${step.attempts} attempts`);
   if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
   if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
+  if (step.check !== undefined) details.push(`${code(step.check.query)} = ${formatValue(step.check.result)} at ${inline(step.check.evaluated_at)}`);
+  if (step.warmup !== undefined && step.warmup.requests > 0) details.push(`${step.warmup.requests} warm-up request${step.warmup.requests === 1 ? '' : 's'} not counted`);
   if (step.answer !== undefined) details.push(`answer: ${inline(formatAnswer(step.answer))}`);
   const reason = step.reason !== undefined && step.status !== 'succeeded' ? `: ${inline(step.reason)}` : '';
   return `- ${box} ${owner}${inline(step.title)} — ${details.join(', ')}${reason}`;
@@ -156,7 +166,14 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   const owner = p.roles[gate.owner];
   const decision = gate.decision === null ? 'NOT DECIDED' : gate.decision.toUpperCase();
   const out = [`### ${inline(gate.id)}: ${statusMark(gate.decision)} ${decision}`, ''];
-  const by = gate.decided_by !== undefined ? `${inline(p.roles[gate.decided_by.role]?.title ?? gate.decided_by.role)}${gate.decided_by.person !== undefined ? ` (${inline(gate.decided_by.person)})` : ''}` : inline(owner?.title ?? gate.owner);
+  const d = gate.decided_by;
+  const roleTitle = d !== undefined ? inline(p.roles[d.role]?.title ?? d.role) : inline(owner?.title ?? gate.owner);
+  const by =
+    d === undefined
+      ? roleTitle
+      : d.answered_by !== undefined
+        ? `${inline(d.answered_by)}** on behalf of **${roleTitle}${d.on_behalf_of !== undefined ? ` (${inline(d.on_behalf_of)})` : ''}`
+        : `${roleTitle}${d.person !== undefined ? ` (${inline(d.person)})` : ''}`;
   const from = gate.answered_from === 'answers-file' ? ', from the answers file' : gate.answered_from === 'automatic' ? ', automatically' : '';
   out.push(
     gate.decision === null
@@ -171,8 +188,10 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   out.push(...fence(`GO = ${gate.conditions.map((c) => c.name).join(' AND ')}`), '');
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : code(c.text);
-    out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}`);
+    out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}${c.explained !== undefined ? ` — ${inline(c.explained)}` : ''}`);
+    for (const o of c.evidence?.operands ?? []) out.push(`  - ${code(o.text)} = ${o.error !== undefined ? `error: ${inline(o.error)}` : code(formatValue(o.value))}`);
   }
+  if (gate.reason !== undefined) out.push('', `Reason for NO-GO: ${inline(gate.reason)}`);
   if (gate.note !== undefined) out.push('', `Note: ${inline(gate.note)}`);
   out.push('');
   return out;

@@ -51,9 +51,17 @@ export function roleName(predicate: RecordPredicate | undefined, roleId: string)
   return role.primary ? `${clean(role.title, 100)} · ${clean(role.primary, 100)}` : clean(role.title, 100);
 }
 
-/** Who acted: the role and its person, and the operator at the keyboard when that is not the run's operator. */
+/**
+ * Who acted. An answer credits the one who gave it, on behalf of the role's holder (`root on behalf of CTO · Lena
+ * Fischer`); otherwise the role and its person, and the operator when that is not the run's operator (records
+ * written before answers carried `answered_by`).
+ */
 export function formatActor(actor: RecordActor, predicate?: RecordPredicate): string {
   const title = predicate?.roles[actor.role]?.title ?? actor.role;
+  if (actor.answered_by !== undefined) {
+    const holder = actor.on_behalf_of !== undefined ? `${clean(title, 100)} · ${clean(actor.on_behalf_of, 100)}` : clean(title, 100);
+    return `${clean(actor.answered_by, 100)} on behalf of ${holder}`;
+  }
   const who = actor.person !== undefined ? `${clean(title, 100)} · ${clean(actor.person, 100)}` : clean(title, 100);
   return actor.operator !== predicate?.operator ? `${who} (operator ${clean(actor.operator, 100)})` : who;
 }
@@ -94,6 +102,8 @@ export function statusMark(status: string | boolean | null | undefined): string 
       return '✖';
     case 'skipped':
       return '↓';
+    case 'inconclusive':
+      return '?';
     case 'not-run':
       return '·';
     default:

@@ -1,6 +1,7 @@
 // Every sentence `deployctl record …` says to the user about a refusal or an outcome, each naming the fix.
 import { didYouMean } from '../runbook/suggest.js';
 import { clean, shortKeyId } from './format.js';
+import type { LockHolder } from '../ports/file-lock.js';
 import type { SignoffRole } from './signoff.js';
 
 export interface Message {
@@ -31,7 +32,13 @@ export function unverifiedSignMessage(file: string): Message {
   };
 }
 
-export function noRunbookForSignMessage(runbookPath: string | undefined): Message {
+export function noRunbookForSignMessage(runbookPath: string | undefined, notFollowed?: string): Message {
+  if (notFollowed !== undefined && runbookPath !== undefined) {
+    return {
+      message: `cannot check which keys may sign for a role: the record names its runbook by ${notFollowed} (${clean(runbookPath, 300)}), and a record's runbook is followed only by a relative path inside this directory (the record chose that name, and key files beside a runbook elsewhere are nobody's here to vouch for)`,
+      hint: `if that is the runbook of the run, give it with --runbook ${clean(runbookPath, 300)}`,
+    };
+  }
   return {
     message: `cannot check which keys may sign for a role: the runbook ${runbookPath === undefined ? 'of this record' : clean(runbookPath, 300)} was not found or does not load`,
     hint: 'give the runbook file with --runbook PATH (role keys are read from its roles: … keys:)',
@@ -53,6 +60,21 @@ export function keyNotListedMessage(keyFile: string, keyId: string, role: Signof
   };
 }
 
+export function keyOfOtherRoleMessage(keyFile: string, keyId: string, role: SignoffRole, otherRoles: readonly string[]): Message {
+  return {
+    message: `${keyFile} (${shortKeyId(keyId)}) is the key the runbook lists for ${otherRoles.map((r) => clean(r, 64)).join(', ')}; role ${role.id} (${clean(role.title, 100)}) lists no keys, and a key given to one role cannot claim a role that lists none`,
+    hint: `sign with ${role.id}'s own key (deployctl keygen --name ${role.id}), and list its .pub under roles.${role.id}.keys so the sign-off is verified`,
+  };
+}
+
+export function keyUsedMessage(file: string, keyId: string, index: number, existingRole: string | undefined, role: SignoffRole): Message {
+  const used = existingRole === undefined ? `signature #${index + 1}, which signs off for no role (the run's own signature is one)` : `signature #${index + 1}, for role ${clean(existingRole, 64)}`;
+  return {
+    message: `this key (${shortKeyId(keyId)}) already signed ${file} (${used}); a key signs a record once, so it cannot also sign off for ${role.id}`,
+    hint: `sign with ${role.id}'s own key (deployctl keygen --name ${role.id}, then list its .pub under roles.${role.id}.keys in the runbook)`,
+  };
+}
+
 export function unverifiedIdentityNote(role: SignoffRole): string {
   return `role ${role.id} (${clean(role.title, 100)}) lists no keys in the runbook, so nothing proves who holds this key: the sign-off is annotated role=${role.id} and shows as "unverified identity". List the key's .pub under roles.${role.id}.keys to make sign-offs for ${role.id} count.`;
 }
@@ -67,4 +89,49 @@ export function alreadySignedMessage(file: string, keyId: string, index: number)
 
 export function runbookChangedNote(): string {
   return 'note: the runbook changed since the run, so the role keys it lists now do not count for this record';
+}
+
+function holderWords(holder: LockHolder | undefined): string {
+  if (holder === undefined) return 'another deployctl record sign';
+  return `${clean(holder.what, 100)} (pid ${holder.pid} on ${clean(holder.host, 100)}, since ${clean(holder.since, 64)})`;
+}
+
+/** What a failed write or lock means for this file system error, and what to do. */
+function fileSystemHint(code: string, what: string): string {
+  if (code === 'EACCES' || code === 'EPERM') return `the directory is not writable by you: ${what} a copy of the record in a directory you can write to, or ask its owner`;
+  if (code === 'EROFS') return `the file system is read-only: copy the record somewhere writable and ${what} the copy`;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the disk (or your quota) is full: free some space, then run the command again';
+  return 'check the directory of the record, then run the command again';
+}
+
+export function signLockedMessage(file: string, lockFile: string, holder: LockHolder | undefined, waitedMs: number): Message {
+  return {
+    message: `${clean(file, 300)} is being signed by ${holderWords(holder)}; waited ${(waitedMs / 1000).toFixed(1)} s for it to finish, and nothing was written`,
+    hint: `run the command again once it has finished; if no record sign is running${holder !== undefined ? ` as pid ${holder.pid}` : ''}, remove ${clean(lockFile, 300)}`,
+  };
+}
+
+export function signLockFailedMessage(file: string, lockFile: string, code: string, detail: string): Message {
+  return {
+    message: `cannot sign ${clean(file, 300)}: its lock file ${clean(lockFile, 300)} cannot be created (${clean(code, 32)}: ${clean(detail, 200)}); nothing was written`,
+    hint: fileSystemHint(code, 'sign'),
+  };
+}
+
+export function signWriteFailedMessage(file: string, code: string, detail: string): Message {
+  return {
+    message: `cannot write the signed record ${clean(file, 300)} (${clean(code, 32)}: ${clean(detail, 200)}); nothing was written, the record is as it was`,
+    hint: fileSystemHint(code, 'sign'),
+  };
+}
+
+export function notOnDiskMessage(file: string): Message {
+  return {
+    message: `${clean(file, 300)} was written, but read back it does not carry the new signature: a program other than deployctl record sign (which waits for the lock) changed it at the same moment, or the file system lost the write`,
+    hint: `deployctl record verify ${clean(file, 300)} shows what it holds now; run the command again to sign it`,
+  };
+}
+
+export function tookOverLockNote(lockFile: string, holder: LockHolder): string {
+  return `took over the lock ${clean(lockFile, 300)} left by ${holderWords(holder)}, which is no longer running`;
 }

@@ -29,6 +29,7 @@ export function describeSignature(s: SignatureCheck): string {
   const claimed = annotations.length > 0 ? ` [${annotations.join(', ')}]` : '';
   switch (s.state) {
     case 'valid':
+      if (s.reason !== undefined) return `${head}: valid, key ${clean(s.keyLabel ?? '?', 300)}, but ${s.reason}${claimed}`;
       return `${head}: valid, key ${clean(s.keyLabel ?? '?', 300)}${s.countsFor.length > 0 ? `; signs off for ${s.countsFor.join(', ')}` : ''}${claimed}`;
     case 'duplicate':
       return `${head}: valid, but ${s.reason}${claimed}`;
@@ -50,9 +51,16 @@ export function describeRunbookCheck(check: RunbookCheck | undefined): string {
       return `${name}: CHANGED since the run (sha256 now ${check.current?.slice(0, 12)}…, recorded ${check.recorded.slice(0, 12)}…); the role keys it lists do not count, since they may have been added after the run${loads}`;
     case 'not-found':
       return `${name}: not found, not checked (give --runbook PATH to check it and its role keys)`;
+    case 'not-followed':
+      return `${name}: not checked: the record names it by ${notFollowedWords(check.notFollowed)}, and deployctl follows only a relative path inside this directory from a record (the record chose that name, and the key files beside a runbook elsewhere are nobody's here to vouch for); give --runbook ${clean(check.path, 300)} to check it and its role keys`;
     case 'not-checked':
       return `${name}: unreadable, not checked`;
   }
+}
+
+/** "an absolute path", "a path outside this directory". */
+export function notFollowedWords(reason: RunbookCheck['notFollowed']): string {
+  return reason === 'absolute' ? 'an absolute path' : 'a path outside this directory';
 }
 
 function signoffState(row: SignoffRow): string {
@@ -84,7 +92,9 @@ export function renderSignoffTable(table: SignoffTable, indent = '  '): string[]
 export function renderVerificationReport(v: CheckedRecord): string {
   const lines = [`record ${clean(v.file, 300)}`];
   for (const s of v.signatures) lines.push(`  ${describeSignature(s)}`);
-  if (v.trustedKeys.length === 0) lines.push('  trusted keys: none (give --pubkey KEY.pub, or --runbook RUNBOOK whose roles list keys, or put the .pub in .deployctl/keys/)');
+  if (!v.trustedKeys.some((k) => k.keyClass === 'run')) {
+    lines.push("  run keys: none (give the run's public key with --pubkey KEY.pub, or put it in .deployctl/keys/; the role keys a runbook lists only sign off)");
+  }
   for (const w of v.warnings) lines.push(`  warning: ${clean(w, 400)}`);
   if (v.verdict === 'invalid') {
     // The runbook digest and the sign-offs would be read from a payload no trusted signature vouches for.
@@ -106,7 +116,8 @@ function verdictLine(v: CheckedRecord): string {
   if (v.verdict === 'valid') {
     const p = v.statement!.predicate;
     const changed = v.runbook?.state === 'changed' ? '; the runbook has changed since' : '';
-    return `VALID: signed by ${v.validCount} trusted key${v.validCount === 1 ? '' : 's'}; run ${clean(p.run_id, 128)} of ${clean(p.runbook.name, 64)}, ${p.status}${changed}`;
+    const signoffs = v.signoffCount > 0 ? `, ${v.signoffCount} sign-off${v.signoffCount === 1 ? '' : 's'}` : '';
+    return `VALID: signed by ${v.validCount} run key${v.validCount === 1 ? '' : 's'}${signoffs}; run ${clean(p.run_id, 128)} of ${clean(p.runbook.name, 64)}, ${p.status}${changed}`;
   }
   return `INVALID: ${clean(v.failures[0] ?? 'the record does not verify', 400)}`;
 }
@@ -120,7 +131,7 @@ const BAR = '!'.repeat(72);
 export function renderRecordSummary(v: CheckedRecord): string {
   const lines: string[] = [];
   if (v.verdict === 'valid') {
-    const keys = v.signatures.filter((s) => s.state === 'valid').map((s) => `${clean(s.keyLabel ?? '?', 200)} (${shortKeyId(s.verifiedKeyId ?? s.keyid)})`);
+    const keys = v.signatures.filter((s) => s.state === 'valid' && s.keyClass === 'run').map((s) => `${clean(s.keyLabel ?? '?', 200)} (${shortKeyId(s.verifiedKeyId ?? s.keyid)})`);
     lines.push(`✔ VERIFIED record ${clean(v.file, 300)}`, `  signed with: ${keys.join('; ')}`);
   } else {
     lines.push(BAR, `!!! UNVERIFIED RECORD: ${clean(v.file, 300)} does not verify.`, '!!! What follows may be forged or altered: do not rely on it.');
@@ -157,6 +168,10 @@ export function renderRecordSummary(v: CheckedRecord): string {
     lines.push(`  ${statusMark(phase.status)} ${phase.at !== undefined ? `${phase.at}  ` : ''}${clean(phase.title, 200)} (${clean(phase.id, 64)}): ${phase.status}${took}`);
     for (const step of phase.steps) lines.push(...stepLines(step, p, '      '));
     if (phase.gate !== undefined) lines.push(...gateLines(phase.gate, p, '      '));
+    if (phase.finally !== undefined && phase.finally.length > 0) {
+      lines.push('      finally:');
+      for (const step of phase.finally) lines.push(...stepLines(step, p, '      '));
+    }
   }
 
   lines.push('', 'Success metrics');
@@ -164,7 +179,8 @@ export function renderRecordSummary(v: CheckedRecord): string {
   const titleWidth = Math.max(0, ...p.success_metrics.map((m) => clean(m.title, 80).length));
   for (const m of p.success_metrics) {
     const actual = formatValue(m.actual, m.unit);
-    lines.push(`  ${statusMark(m.ok)} ${clean(m.title, 80).padEnd(titleWidth)}  target ${clean(m.target, 40)}, actual ${actual}${m.error !== undefined ? ` (${clean(m.error, 200)})` : ''}`);
+    const source = m.source !== undefined ? ` (source: ${clean(m.source, 100)})` : '';
+    lines.push(`  ${statusMark(m.ok)} ${clean(m.title, 80).padEnd(titleWidth)}  target ${clean(m.target, 40)}, actual ${actual}${source}${m.error !== undefined ? ` (${clean(m.error, 200)})` : ''}`);
   }
 
   lines.push('', 'Escalations');
@@ -188,7 +204,9 @@ export function renderRecordSummary(v: CheckedRecord): string {
     for (const step of r.steps) lines.push(...stepLines(step, p, '      '));
   }
 
-  lines.push('', 'Sign-offs', ...renderSignoffTable(v.signoffs));
+  // A sign-off vouches for content; on content nothing vouches for, there is nothing to count.
+  if (v.verdict === 'valid') lines.push('', 'Sign-offs', ...renderSignoffTable(v.signoffs));
+  else lines.push('', 'Sign-offs', '  not shown: sign-offs count only on a record a run key has made valid');
   return lines.join('\n');
 }
 
@@ -200,10 +218,13 @@ function stepLines(step: RecordStep, p: RecordPredicate, indent: string): string
   if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
   if (step.timed_out) details.push('timed out');
   if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
+  if (step.check !== undefined) details.push(`${step.check.source === 'prometheus' ? 'read' : clean(step.check.query, 100)} ${formatValue(step.check.result)} at ${clean(step.check.evaluated_at, 64)}`);
+  if (step.warmup !== undefined && step.warmup.requests > 0) details.push(`${step.warmup.requests} warm-up request${step.warmup.requests === 1 ? '' : 's'} not counted`);
   if (step.answer !== undefined) details.push(`answer: ${formatAnswer(step.answer)}`);
   if (step.resumed_from !== undefined) details.push(`carried over from ${clean(step.resumed_from, 128)}`);
   const lines = [`${indent}${statusMark(step.status)} ${clean(step.id, 64)}  ${clean(step.title, 120)}  [${who}]  ${details.join(', ')}`];
   if (step.reason !== undefined && step.status !== 'succeeded') lines.push(`${indent}    reason: ${clean(step.reason, 400)}`);
+  if (step.check?.source === 'prometheus') lines.push(`${indent}    query: ${clean(step.check.query, 400)}${step.check.expect !== undefined ? `; expect ${clean(step.check.expect, 200)}` : ''}`);
   for (const failure of step.failures ?? []) if (failure !== step.reason) lines.push(`${indent}    - ${clean(failure, 400)}`);
   return lines;
 }
@@ -217,7 +238,13 @@ function gateLines(gate: RecordGate, p: RecordPredicate, indent: string): string
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `attested: ${clean(c.text, 200)}` : clean(c.text, 200);
     lines.push(`${indent}    ${statusMark(c.ok)} ${clean(c.name, 64)} = ${formatValue(c.value)}   ${what}${c.error !== undefined ? ` (error: ${clean(c.error, 200)})` : ''}`);
+    if (c.explained !== undefined) lines.push(`${indent}        because ${clean(c.explained, 400)}`);
+    // The values behind it: each operand of the top-level operator, as evaluated.
+    for (const o of c.evidence?.operands ?? []) {
+      lines.push(`${indent}        ${clean(o.text, 200)} = ${o.error !== undefined ? `error: ${clean(o.error, 200)}` : formatValue(o.value)}`);
+    }
   }
+  if (gate.reason !== undefined) lines.push(`${indent}    reason for NO-GO: ${clean(gate.reason, 400)}`);
   if (gate.note !== undefined) lines.push(`${indent}    note: ${clean(gate.note, 400)}`);
   return lines;
 }

@@ -1,4 +1,4 @@
-// Sign-offs: which runbook roles a record's signatures count for (by the key that verified them, never by the unsigned `role` annotation).
+// Sign-offs: the one rule for which role a signature signs off for (the key that verified it must be allowed for its annotated role), used by `record sign` and by the table.
 import type { RecordPredicate } from './types.js';
 
 /** One key a runbook lists under a role's `keys:`. */
@@ -73,49 +73,79 @@ export function signoffRolesFromPredicate(predicate: RecordPredicate | undefined
 }
 
 /**
- * Every role, signed or not. A role with `keys:` is signed when a signature verified with one of those keys, whatever its
- * annotation says. A role without keys can only be claimed: a signature annotated with it shows as "unverified identity".
+ * Whether a signature by `keyId` counts as a sign-off for role `roleId`: the one rule `record sign` applies before it
+ * signs and the sign-off table applies afterwards, so the table never shows a sign-off that `record sign` would refuse.
+ * `keyId` is the key that verified the signature (undefined: no trusted key verified it, so nobody knows whose it is).
+ */
+export type SignoffDecision =
+  /** The runbook lists this key for the role. */
+  | { counts: true; as: 'signed' }
+  /** The role lists no keys and the runbook gives this key to no other role: a claim nothing proves. */
+  | { counts: true; as: 'unverified-identity' }
+  /** The runbook is not at hand: its keys are unknown. */
+  | { counts: true; as: 'not-checked' }
+  | { counts: false; why: 'unknown-role' }
+  /** The role lists keys, and this is not one of them. */
+  | { counts: false; why: 'not-listed' }
+  /** The role lists no keys, but the runbook gives this key to other roles: it cannot claim one that lists none. */
+  | { counts: false; why: 'listed-for-other'; roles: string[] };
+
+export function decideSignoff(roles: readonly SignoffRole[], roleId: string, keyId: string | undefined): SignoffDecision {
+  const role = roles.find((r) => r.id === roleId);
+  if (role === undefined) return { counts: false, why: 'unknown-role' };
+  if (role.keys === undefined) return { counts: true, as: 'not-checked' };
+  if (role.keys.length > 0) return keyId !== undefined && role.keys.some((k) => k.keyId === keyId) ? { counts: true, as: 'signed' } : { counts: false, why: 'not-listed' };
+  const others = rolesListingKey(roles, keyId);
+  return others.length > 0 ? { counts: false, why: 'listed-for-other', roles: others } : { counts: true, as: 'unverified-identity' };
+}
+
+/**
+ * Every role, signed or not. A signature signs off for the role it is annotated with, when decideSignoff says that key
+ * may: the key proves who signed, the annotation says for which role (editing it can only move a sign-off between roles
+ * that key may sign for, or drop it). A key signs once: only its first signature counts, as `record sign` adds one.
  * Without the runbook, annotated signatures are "not checked".
  */
 export function evaluateSignoffs(roles: readonly SignoffRole[], signatures: readonly SignatureFacts[]): SignoffTable {
   const notes: string[] = [];
-  const counted = signatures.filter((s) => s.state === 'valid');
-  const rows = roles.map((role): SignoffRow => {
-    const base = { role: role.id, title: role.title, ...(role.primary !== undefined ? { primary: role.primary } : {}) };
-    if (role.keys === undefined) {
-      const claimed = uniqueByKey(signatures.filter((s) => s.role === role.id && s.state !== 'tampered'));
-      return { ...base, state: claimed.length > 0 ? 'not-checked' : 'missing', by: claimed.map(entry) };
+  // The first valid signature of each key, and signatures no trusted key verified (a claim, for roles that list no keys).
+  const candidates = signatures.filter((s) => s.state === 'valid' || s.state === 'unknown-key');
+  const byRole = new Map<string, { decision: SignoffDecision; s: SignatureFacts }[]>();
+  for (const s of candidates) {
+    if (s.role === undefined) continue;
+    const decision = decideSignoff(roles, s.role, s.state === 'valid' ? s.verifiedKeyId : undefined);
+    if (decision.counts) {
+      const list = byRole.get(s.role) ?? [];
+      list.push({ decision, s });
+      byRole.set(s.role, list);
+    } else if (roles.length > 0) {
+      notes.push(`signature #${s.index + 1} is annotated role '${s.role}', but ${refusalReason(decision, s.role)}: it counts for no role`);
     }
-    if (role.keys.length > 0) {
-      const listed = new Set(role.keys.flatMap((k) => (k.keyId === undefined ? [] : [k.keyId])));
-      const by = counted.filter((s) => s.verifiedKeyId !== undefined && listed.has(s.verifiedKeyId));
-      return { ...base, listsKeys: true, state: by.length > 0 ? 'signed' : 'missing', by: by.map(entry) };
-    }
-    const claimed = uniqueByKey(signatures.filter((s) => s.role === role.id && (s.state === 'valid' || s.state === 'unknown-key')));
-    return { ...base, listsKeys: false, state: claimed.length > 0 ? 'unverified-identity' : 'missing', by: claimed.map(entry) };
-  });
-
-  const byId = new Map(roles.map((r) => [r.id, r]));
-  for (const s of signatures) {
-    if (s.role === undefined || s.state === 'tampered' || s.state === 'duplicate') continue;
-    const role = byId.get(s.role);
-    if (role === undefined) {
-      if (roles.length > 0) notes.push(`signature #${s.index + 1} is annotated role '${s.role}', which is not a role of the runbook: it counts for no role`);
-      continue;
-    }
-    if (role.keys === undefined || role.keys.length === 0) continue;
-    const listed = role.keys.some((k) => k.keyId !== undefined && k.keyId === s.verifiedKeyId);
-    if (listed) continue;
-    const countedFor = s.verifiedKeyId === undefined ? [] : roles.filter((r) => r.keys?.some((k) => k.keyId === s.verifiedKeyId)).map((r) => r.id);
-    notes.push(
-      `signature #${s.index + 1} is annotated role '${s.role}' but its key is not one the runbook lists for ${s.role}: it does not count for ${s.role}` +
-        (countedFor.length > 0 ? ` (it counts for ${countedFor.join(', ')}, whose keys include it)` : ''),
-    );
   }
+  const rows = roles.map((role): SignoffRow => {
+    const base = { role: role.id, title: role.title, ...(role.primary !== undefined ? { primary: role.primary } : {}), ...(role.keys !== undefined ? { listsKeys: role.keys.length > 0 } : {}) };
+    const found = byRole.get(role.id) ?? [];
+    const signed = found.filter((f) => f.decision.counts && f.decision.as === 'signed');
+    if (signed.length > 0) return { ...base, state: 'signed', by: signed.map((f) => entry(f.s)) };
+    const claimed = uniqueByKey(found.map((f) => f.s));
+    if (claimed.length === 0) return { ...base, state: 'missing', by: [] };
+    return { ...base, state: role.keys === undefined ? 'not-checked' : 'unverified-identity', by: claimed.map(entry) };
+  });
   return { rows, notes };
 }
 
-/** The roles whose listed keys include `keyId`: what a signature by that key signs off for. */
+/** Why decideSignoff refused, as the end of a sentence about role `roleId`. */
+export function refusalReason(decision: Extract<SignoffDecision, { counts: false }>, roleId: string): string {
+  switch (decision.why) {
+    case 'unknown-role':
+      return `${roleId} is not a role of the runbook`;
+    case 'not-listed':
+      return `its key is not one the runbook lists for ${roleId}`;
+    case 'listed-for-other':
+      return `its key is the one the runbook lists for ${decision.roles.join(', ')}, and ${roleId} lists no keys: a key given to one role cannot claim a role that lists none`;
+  }
+}
+
+/** The roles whose listed keys include `keyId`. */
 export function rolesListingKey(roles: readonly SignoffRole[], keyId: string | undefined): string[] {
   if (keyId === undefined) return [];
   return roles.filter((r) => r.keys?.some((k) => k.keyId === keyId)).map((r) => r.id);

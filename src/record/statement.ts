@@ -1,6 +1,7 @@
 // The in-toto Statement v1 that a record's DSSE envelope carries: build, encode canonically, and parse strictly against schemas/record.schema.json.
 import { validate as validateRecordSchema } from '../generated/record-validator.js';
 import type { SchemaError, SchemaValidator } from '../runbook/schema.js';
+import { parseJsonStrict } from './strict-json.js';
 import type { RecordPredicate } from './types.js';
 
 /** https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md */
@@ -81,12 +82,12 @@ export function parseStatement(bytes: Uint8Array, validate: SchemaValidator = va
   } catch {
     return fail('', 'the statement is not valid UTF-8');
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return fail('', `the statement is not JSON: ${(error as Error).message}`);
+  const json = parseJsonStrict(text);
+  if (!json.ok) {
+    if (json.kind === 'syntax') return fail('', `the statement is not JSON: ${json.message}`);
+    return fail(json.pointer, `the key "${json.key.slice(0, 64)}" appears twice at ${json.pointer.slice(0, 200)}: a statement with a duplicate key is refused, since JSON readers disagree on which one counts`);
   }
+  const value = json.value;
   if (!isPlainObject(value)) return fail('', 'the statement must be a JSON object');
 
   const problems: StatementProblem[] = [];

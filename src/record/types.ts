@@ -5,8 +5,8 @@ export type IsoTime = string;
 
 export type RecordRunStatus = 'succeeded' | 'failed' | 'no-go' | 'rolled-back' | 'aborted';
 export type RecordPhaseStatus = 'succeeded' | 'failed' | 'skipped' | 'not-run';
-export type RecordStepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'not-run';
-export type RecordStepKind = 'run' | 'http' | 'confirm' | 'checklist' | 'ask';
+export type RecordStepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'inconclusive' | 'not-run';
+export type RecordStepKind = 'run' | 'http' | 'prometheus' | 'confirm' | 'checklist' | 'ask';
 
 /**
  * A JSON value of bounded depth (3 levels of arrays/objects, bounded sizes), as recorded for CEL
@@ -19,6 +19,10 @@ export interface RecordActor {
   role: string;
   person?: string;
   operator: string;
+  /** Who gave the answer: the operator (at the prompt, or through the answers file they passed). */
+  answered_by?: string;
+  /** The role's holder the answer was given for. */
+  on_behalf_of?: string;
 }
 
 /** The masked tail of an output stream. */
@@ -40,6 +44,31 @@ export interface RecordMetrics {
   mean_ms: number;
   /** Status code (or error class) → count. */
   statuses: Record<string, number>;
+}
+
+/** What a prometheus check (or an http step with json_path) read, when, and its verdict. */
+export interface RecordCheck {
+  source: 'prometheus' | 'json';
+  /** The PromQL as sent, or the json_path. */
+  query: string;
+  url: string;
+  evaluated_at: IsoTime;
+  range?: { start: IsoTime; step_ms: number; reduce: 'max' | 'min' | 'avg' | 'last' };
+  /** The number judged; null when there was none (no data, several series) or it was not finite. */
+  result: number | null;
+  /** Every series read (at most 100), non-finite values as "NaN", "+Inf", "-Inf". */
+  results: { labels: Record<string, string>; value: number | string }[];
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  expect?: string;
+  warnings?: string[];
+}
+
+export interface RecordWarmup {
+  /** Sent before the samples; 0 when the connections were still warm from an earlier probe. */
+  requests: number;
+  failed: number;
+  /** The slowest warm-up request: the client's start-up, kept out of the samples. */
+  max_ms: number;
 }
 
 export interface RecordStep {
@@ -64,6 +93,9 @@ export interface RecordStep {
   stdout?: RecordOutput;
   stderr?: RecordOutput;
   metrics?: RecordMetrics;
+  check?: RecordCheck;
+  /** http: the requests sent before the samples to warm the client, counted in no metric. */
+  warmup?: RecordWarmup;
   /** confirm → boolean, ask → text, checklist → ticked items. */
   answer?: boolean | string | string[];
   answered_from?: 'prompt' | 'answers-file';
@@ -79,6 +111,9 @@ export interface RecordGateCondition {
   value: RecordValue;
   ok: boolean;
   error?: string;
+  /** A false condition with the values it compared: `0.0476 ≥ 0.001`. */
+  explained?: string;
+  evidence?: { operator: string; operands: { text: string; value: RecordValue; error?: string }[] };
 }
 
 export interface RecordGate {
@@ -90,6 +125,7 @@ export interface RecordGate {
   decided_at?: IsoTime;
   answered_from?: 'prompt' | 'answers-file' | 'automatic';
   note?: string;
+  reason?: string;
 }
 
 export interface RecordPhase {
@@ -102,6 +138,7 @@ export interface RecordPhase {
   ended_at?: IsoTime;
   steps: RecordStep[];
   gate?: RecordGate;
+  finally?: RecordStep[];
 }
 
 export interface RecordRollback {
@@ -120,6 +157,8 @@ export interface RecordSuccessMetric {
   actual: RecordValue;
   ok: boolean | null;
   unit?: string;
+  /** Where the figure comes from: `prometheus`, `probes`, … (the metric's `source:`, templates rendered). */
+  source?: string;
   error?: string;
 }
 

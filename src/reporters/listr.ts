@@ -1,47 +1,20 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
-import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
-import { Listr, ListrLogger, type ListrTask, type ListrTaskWrapper } from 'listr2';
-import type { RunEvent, StepOutcome } from '../engine/events.js';
-import { faultPoint } from '../faults.js';
-import { inert, inertOutputLine } from '../inert.js';
+import { Listr, ListrLogger, type ListrTask } from 'listr2';
+import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
+import { inertOutputLine } from '../inert.js';
+import { isDecidedByGate } from '../engine/predicates.js';
 import type { RunState } from '../engine/state.js';
-import { discardTypeAhead, promptInput } from '../ports/terminal.js';
-import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
+import type { Prompter } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
-import { gateId, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+import { formatCondition, formatProbeMetrics } from './evidence.js';
+import { Deferred, deferredIn } from './deferred.js';
+import { inertTask } from './listr-inert.js';
+import { createTaskPrompter, type Task } from './listr-prompt.js';
 
-// listr2's task type carries renderer generics we never vary.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Task = ListrTaskWrapper<unknown, any, any>;
-
-class Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve!: (value: T) => void;
-  settled = false;
-  constructor() {
-    this.promise = new Promise<T>((resolve) => {
-      this.resolve = (value) => {
-        if (this.settled) return;
-        this.settled = true;
-        resolve(value);
-      };
-    });
-  }
-}
-
-/** The deferred kept under `id`, created on first use: whichever comes first, the event or the task, finds the same one. */
-function deferredIn<T>(map: Map<string, Deferred<T>>, id: string): Deferred<T> {
-  let d = map.get(id);
-  if (d === undefined) {
-    d = new Deferred<T>();
-    map.set(id, d);
-  }
-  return d;
-}
-
-type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run' };
-type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string } | { kind: 'not-run' };
+type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
+type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
 
 export interface ListrReporter {
   /** Feed every engine event here, in order. */
@@ -60,6 +33,12 @@ export interface ListrReporterOptions {
   resumed?: RunState;
   /** Plain mode: colour off. */
   noColor?: boolean;
+  /** A dry run: gates say what they would ask, never GO or NO-GO. */
+  dryRun?: boolean;
+  /** The answers file (`--answers`), named beside each answer taken from it. */
+  answersFile?: string;
+  /** The terminal's height: a running phase keeps only as many finished steps on screen as fit (default: stdout's rows). */
+  rows?: number;
   /**
    * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
@@ -68,36 +47,72 @@ export interface ListrReporterOptions {
 }
 
 /**
- * Every string handed to listr2 (titles, skip and failure messages, output lines) passes through here on its way
- * in: runbook titles, reasons, answers and output are untrusted, and listr2 writes them to the terminal as they are.
- * One line each (a reason with a newline would break the task list's layout anyway).
+ * Task keys: a step's own id in its phase group (its `finally:` steps too, when they run as the phase completes),
+ * `rollback:<id>` in the Rollback group, `finally:<id>` in the group of a phase's `finally:` steps run after the phase
+ * stopped (after its rollback). Step ids are unique in a runbook, so the prefixes only tell the groups apart.
  */
-const shown = inert;
+const rollbackKey = (id: string) => `rollback:${id}`;
+const lateFinallyKey = (id: string) => `finally:${id}`;
 
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
   const steps = new Map<string, Deferred<Ending>>();
   const gates = new Map<string, Deferred<GateEnding>>();
   const tasks = new Map<string, Deferred<Task>>();
+  const phases = new Map<string, Deferred<boolean>>();
   const rollbackStart = new Deferred<{ phases: string[] } | undefined>();
-  /** The task key of each step's latest start: a rollback step's prompts belong to its task in the Rollback group. */
+  /** The phase whose `finally:` steps run after it stopped (failed, NO-GO, rolled back); undefined when none does. */
+  const lateFinally = new Deferred<string | undefined>();
+  /** The task key of each step's latest start. */
   const activeKey = new Map<string, string>();
+  /** Phases whose group has ended (phase-finished, or ended in an earlier session). */
+  const endedPhases = new Set<string>();
+  /** Why the phases not yet reached will not run (a rollback has begun), once the forward path is over. */
+  let forwardOver: string | undefined;
 
   const taskFor = (id: string) => deferredIn(tasks, id);
   const stepEnding = (id: string) => deferredIn(steps, id);
   const gateEnding = (id: string) => deferredIn(gates, id);
-
-  const phases = new Map<string, Deferred<boolean>>();
   const phaseStart = (id: string) => deferredIn(phases, id);
-  for (const id of options.resumed?.phases.keys() ?? []) phaseStart(id).resolve(true);
 
-  // A resumed run: steps finished in an earlier session are shown as such, never re-run.
-  for (const [id, s] of options.resumed?.steps ?? []) {
-    if (s.outcome !== undefined && s.outcome.status !== 'interrupted' && !s.rollback) {
-      stepEnding(id).resolve({ kind: 'outcome', outcome: { ...s.outcome, resumedFrom: s.outcome.resumedFrom ?? 'an earlier session' } });
+  /**
+   * The forward path is over (a rollback began, or the run ended): phases not reached are skipped at once, and steps
+   * and gates still waiting in a phase's group will not run. The task list then reaches the Rollback group while the
+   * rollback runs, so its steps show live and its prompts are drawn (a rollback's confirm once waited forever behind
+   * the spinner of a phase that was never going to start).
+   */
+  const endForward = (why: string) => {
+    forwardOver ??= why;
+    for (const phase of doc.phases) {
+      phaseStart(phase.id).resolve(false);
+      endPhaseGroup(phase, why);
     }
-  }
-  for (const [id, g] of options.resumed?.gates ?? []) {
-    if (g.decision !== undefined) gateEnding(id).resolve({ kind: 'decided', decision: g.decision });
+  };
+  /** What is left of a phase's group will not run there. */
+  const endPhaseGroup = (phase: PhaseDoc, why?: string) => {
+    endedPhases.add(phase.id);
+    for (const step of [...(phase.steps ?? []), ...(phase.finally ?? [])]) stepEnding(step.id).resolve({ kind: 'not-run', ...(why ? { why } : {}) });
+    if (phase.gate) gateEnding(gateId(phase)).resolve({ kind: 'not-run', ...(why ? { why } : {}) });
+  };
+
+  // A resumed run: what an earlier session finished is shown as such, never re-run.
+  const resumed = options.resumed;
+  if (resumed !== undefined) {
+    for (const id of resumed.phases.keys()) phaseStart(id).resolve(true);
+    const resumedOutcome = (o: StepOutcome): Ending => ({ kind: 'outcome', outcome: { ...o, resumedFrom: o.resumedFrom ?? 'an earlier session' } });
+    for (const [id, s] of resumed.steps) {
+      if (s.outcome === undefined || s.outcome.status === 'interrupted') continue;
+      const late = s.finally === true && resumed.phases.get(s.phaseId)?.status === 'failed';
+      stepEnding(s.rollback ? rollbackKey(id) : late ? lateFinallyKey(id) : id).resolve(resumedOutcome(s.outcome));
+      if (late) lateFinally.resolve(s.phaseId);
+    }
+    for (const [id, g] of resumed.gates) {
+      if (g.decision !== undefined) gateEnding(id).resolve({ kind: 'decided', decision: g.decision });
+    }
+    if (resumed.rollback !== undefined) {
+      // Resumed mid-rollback: the engine finishes it without announcing it again.
+      rollbackStart.resolve({ phases: resumed.rollback.phases });
+      endForward('the run is rolling back');
+    }
   }
 
   /**
@@ -105,29 +120,43 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
    * the plain renderer prints both, so there the message is only what happened.
    */
   const defaultRenderer = options.interactive && options.screen !== false;
-  const said = (title: string, what: string) => shown(defaultRenderer ? `${title}: ${what}` : what);
+  const said = (title: string, what: string) => (defaultRenderer ? `${title}: ${what}` : what);
 
-  const stepTask = (step: StepDoc, rollback: boolean): ListrTask => {
-    const title = shown(`${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`);
-    const key = rollback ? `rollback:${step.id}` : step.id;
+  const phaseOf = new Map(doc.phases.flatMap((p) => (p.steps ?? []).map((s) => [s.id, p] as const)));
+  const stepTask = (step: StepDoc, key: string): ListrTask => {
+    const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
     return {
-      title,
+      // On screen, a step appears when it starts: a phase of twenty pending steps would push the step at work, and
+      // its prompt, out of a 24-line terminal. The plain renderer prints titles as they start anyway.
+      ...(defaultRenderer ? {} : { title }),
       task: async (_ctx, task: Task) => {
+        task.title = title;
         taskFor(key).resolve(task);
         const ending = await stepEnding(key).promise;
         if (ending.kind === 'not-run') {
-          task.skip(said(title, 'not run'));
+          task.skip(said(title, ending.why !== undefined ? `not run (${ending.why})` : 'not run'));
           return;
         }
         const { outcome } = ending;
-        const details = [outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '', outcome.attempts > 1 ? `${outcome.attempts} attempts` : ''].filter((d) => d !== '');
+        const details = [
+          outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '',
+          outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
+          outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
+          outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
+        ].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
-        if (outcome.resumedFrom !== undefined) {
+        if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {
+          // Still the failure the run stopped at: its phase shows ✖, not ✔.
+          throw new Error(said(title, `failed in ${outcome.resumedFrom}: ${outcome.reason ?? 'failed'}`));
+        } else if (outcome.resumedFrom !== undefined) {
           task.skip(said(title, `${outcome.status} in ${outcome.resumedFrom}`));
         } else if (outcome.status === 'skipped') {
-          task.skip(said(title, outcome.dryRun ? `would run: ${outcome.command ?? outcome.reason ?? ''}` : (outcome.reason ?? 'skipped')));
+          task.skip(said(title, outcome.dryRun ? (outcome.command !== undefined ? `would run: ${outcome.command}` : (outcome.reason ?? '')) : (outcome.reason ?? 'skipped')));
         } else if (outcome.status === 'succeeded') {
           task.title = `${title}${suffix}`;
+        } else if (outcome.status === 'inconclusive' && key === step.id && phaseOf.get(step.id) !== undefined && isDecidedByGate(phaseOf.get(step.id)!, step.id)) {
+          // The run goes on to the gate that reads it: not a failure of the phase (which would stop its task list), not a pass.
+          task.skip(said(`${title}${suffix}`, `INCONCLUSIVE, the gate decides: ${outcome.reason ?? 'no data'}`));
         } else {
           throw new Error(said(`${title}${suffix}`, outcome.reason ?? outcome.status));
         }
@@ -136,38 +165,73 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     } as ListrTask;
   };
 
+  const gateTask = (phase: PhaseDoc): ListrTask => {
+    const id = gateId(phase);
+    const title = `${roleLabel(phase.gate!.owner, doc.roles[phase.gate!.owner])} Go/no-go: ${phase.gate!.title ?? id}`;
+    return {
+      ...(defaultRenderer ? {} : { title }),
+      task: async (_ctx, task: Task) => {
+        task.title = title;
+        taskFor(id).resolve(task);
+        const ending = await gateEnding(id).promise;
+        const conditions = evaluated.get(id) ?? [];
+        const failing = conditions.filter((c) => !c.ok);
+        // The evidence lines leave the screen once decided (a 24-line terminal needs the room): the verdict keeps the gist.
+        const evidence = conditions.length === 0 ? '' : failing.length === 0 ? `${conditions.length} of ${conditions.length} conditions hold` : `not holding: ${failing.map((c) => formatCondition(c).slice(2)).join('; ')}`;
+        const note = (e: { note?: string; reason?: string; fromFile?: boolean }) =>
+          [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
+            .filter((s) => s !== '')
+            .join('; ');
+        if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
+        else if (options.dryRun === true) task.skip(said(task.title, ending.note ?? 'dry run'));
+        // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
+        else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${note(ending) ? ` (${note(ending)})` : ''}`);
+        else task.title = `${task.title}: GO${note(ending) ? ` (${note(ending)})` : ''}`;
+      },
+      rendererOptions: { outputBar: Infinity, persistentOutput: false },
+    } as ListrTask;
+  };
+
   const phaseTasks: ListrTask[] = doc.phases.map((phase) => {
     const at = phase.at !== undefined ? `${formatOffset(parseOffset(phase.at) ?? 0)}  ` : '';
-    const children: ListrTask[] = (phase.steps ?? []).map((step) => stepTask(step, false));
-    if (phase.gate) {
-      const id = gateId(phase);
-      children.push({
-        title: shown(`${roleLabel(phase.gate.owner, doc.roles[phase.gate.owner])} Go/no-go: ${phase.gate.title ?? id}`),
-        task: async (_ctx, task: Task) => {
-          taskFor(id).resolve(task);
-          const ending = await gateEnding(id).promise;
-          if (ending.kind === 'not-run') task.skip(shown(`go/no-go ${id}: not run`));
-          // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
-          else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${ending.note ? ` (${shown(ending.note)})` : ''}`);
-          else task.title = `${task.title}: GO${ending.note ? ` (${shown(ending.note)})` : ''}`;
-        },
-        rendererOptions: { outputBar: Infinity, persistentOutput: true },
-      } as ListrTask);
-    }
-    const title = shown(`${at}${phaseTitle(phase)}`);
+    const children: ListrTask[] = [
+      ...(phase.steps ?? []).map((step) => stepTask(step, step.id)),
+      ...(phase.gate ? [gateTask(phase)] : []),
+      ...(phase.finally ?? []).map((step) => stepTask(step, step.id)),
+    ];
+    const title = `${at}${phaseTitle(phase)}`;
     return {
       title,
       task: async (_ctx, task: Task) => {
         // A phase the run never reached is one line, not a list of skipped steps.
         if (!(await phaseStart(phase.id).promise)) {
-          task.skip(said(title, 'not run'));
+          task.skip(said(title, forwardOver !== undefined ? `not run (${forwardOver})` : 'not run'));
           return;
         }
         // A failed step or a NO-GO ends the phase (the engine stops there too), and the phase shows ✖.
-        return task.newListr(children, { concurrent: false, exitOnError: true });
+        const list = task.newListr(children.map(inertTask), { concurrent: false, exitOnError: true });
+        if (defaultRenderer) keepToScreen(list);
+        return list;
       },
     } as ListrTask;
   });
+
+  /**
+   * Keep a running phase within the terminal: its oldest finished steps leave the group (the record and the summary
+   * keep them), so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay.
+   * listr2 renders a group from its task array, which the Listr shares with the parent task.
+   */
+  const visibleFinished = Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14);
+  /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
+  const evaluated = new Map<string, GateCondition[]>();
+  const groups: { tasks: { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean }[] }[] = [];
+  const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
+  const trimGroups = () => {
+    for (const group of groups) {
+      const finished = group.tasks.filter((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
+      for (const old of finished.slice(0, Math.max(0, finished.length - visibleFinished))) group.tasks.splice(group.tasks.indexOf(old), 1);
+    }
+  };
 
   phaseTasks.push({
     title: 'Rollback',
@@ -180,13 +244,29 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       const children = doc.phases
         .filter((p) => started.phases.includes(p.id))
         .reverse()
-        .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, true)));
-      task.title = shown(`Rollback (${started.phases.join(', ')})`);
-      return task.newListr(children, { concurrent: false, exitOnError: false });
+        .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, rollbackKey(s.id))));
+      task.title = `Rollback (${started.phases.join(', ')})`;
+      return task.newListr(children.map(inertTask), { concurrent: false, exitOnError: false });
     },
   } as ListrTask);
 
-  const listr = new Listr(phaseTasks, {
+  // A phase's `finally:` steps run after it stopped: their own group, after the rollback they follow.
+  phaseTasks.push({
+    // No title until it has steps: the many runs without one show nothing of it.
+    task: async (_ctx, task: Task) => {
+      const phaseId = await lateFinally.promise;
+      const phase = doc.phases.find((p) => p.id === phaseId);
+      if (phase === undefined) return;
+      task.title = `Finally: ${phaseTitle(phase)}`;
+      return task.newListr(
+        (phase.finally ?? []).map((s) => inertTask(stepTask(s, lateFinallyKey(s.id)))),
+        { concurrent: false, exitOnError: false },
+      );
+    },
+  } as ListrTask);
+
+  // Every definition through inertTask: nothing from the runbook, a reason or an output reaches the terminal raw.
+  const listr = new Listr(phaseTasks.map(inertTask), {
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,
@@ -214,89 +294,95 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     { once: true },
   );
 
+  const keyOf = (stepId: string) => activeKey.get(stepId) ?? stepId;
+  const show = (key: string, line: string) => void taskFor(key).promise.then((task) => (task.output = line));
+
   const onEvent = (event: RunEvent) => {
     switch (event.kind) {
       case 'phase-started':
         phaseStart(event.phaseId).resolve(true);
         break;
-      case 'step-started':
-        activeKey.set(event.stepId, event.rollback ? `rollback:${event.stepId}` : event.stepId);
-        running.add(event.rollback ? `rollback:${event.stepId}` : event.stepId);
+      case 'phase-finished': {
+        const phase = doc.phases.find((p) => p.id === event.phaseId);
+        if (phase !== undefined) endPhaseGroup(phase);
         break;
+      }
+      case 'step-started': {
+        trimGroups();
+        // A `finally:` step of a phase whose group has ended (it stopped) runs in the Finally group.
+        const late = event.finally === true && (endedPhases.has(event.phaseId) || forwardOver !== undefined);
+        const key = event.rollback ? rollbackKey(event.stepId) : late ? lateFinallyKey(event.stepId) : event.stepId;
+        if (late) lateFinally.resolve(event.phaseId);
+        activeKey.set(event.stepId, key);
+        running.add(key);
+        break;
+      }
       // The engine runs ahead of listr2: a step's first lines often arrive before listr2 has started its task, so they
       // wait for the task rather than being dropped (a step that prints one line and then works for minutes showed nothing).
-      case 'step-output': {
-        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = inertOutputLine(event.line)));
+      case 'step-output':
+        show(keyOf(event.stepId), inertOutputLine(event.line));
         break;
-      }
-      case 'step-retrying': {
-        void taskFor(activeKey.get(event.stepId) ?? event.stepId).promise.then((task) => (task.output = shown(`attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`)));
+      case 'step-progress':
+        show(keyOf(event.stepId), `${event.done}/${event.total} ${event.unit}`);
         break;
-      }
+      case 'step-retrying':
+        show(keyOf(event.stepId), `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`);
+        break;
       case 'escalation': {
-        const key = event.stepId !== undefined ? (activeKey.get(event.stepId) ?? event.stepId) : undefined;
+        const key = event.stepId !== undefined ? keyOf(event.stepId) : undefined;
         const d = key !== undefined ? tasks.get(key) : undefined;
-        const line = shown(`⚠ ${event.rule}: escalated to ${event.to.map((t) => (t.person ? `${t.title} · ${t.person}` : t.title)).join(', ')}`);
+        const line = `⚠ ${event.rule}: escalated to ${event.to.map((t) => (t.person ? `${t.title} · ${t.person}` : t.title)).join(', ')}`;
         if (d?.settled) void d.promise.then((task) => (task.output = line));
         break;
       }
-      case 'step-finished':
-        running.delete(event.rollback ? `rollback:${event.stepId}` : event.stepId);
-        stepEnding(event.rollback ? `rollback:${event.stepId}` : event.stepId).resolve({ kind: 'outcome', outcome: event.outcome });
-        break;
-      case 'gate-evaluated': {
-        const lines = event.conditions.map((c) => shown(`${c.ok ? '✔' : '✖'} ${c.name}: ${c.kind === 'confirm' ? c.text : `${c.text} → ${JSON.stringify(c.value)}`}${c.error ? ` (${c.error})` : ''}`));
-        void taskFor(event.gateId).promise.then((task) => (task.output = lines.join('\n')));
+      case 'step-finished': {
+        const key = keyOf(event.stepId);
+        running.delete(key);
+        stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
+        // Once listr2 has marked it done (after this event's turn).
+        if (defaultRenderer) setImmediate(trimGroups);
         break;
       }
+      case 'gate-opened':
+        trimGroups();
+        break;
+      case 'gate-evaluated':
+        evaluated.set(event.gateId, event.conditions);
+        show(event.gateId, event.conditions.map(formatCondition).join('\n'));
+        break;
       case 'gate-decided':
-        gateEnding(event.gateId).resolve({ kind: 'decided', decision: event.decision, ...(event.note !== undefined ? { note: event.note } : {}) });
+        gateEnding(event.gateId).resolve({
+          kind: 'decided',
+          decision: event.decision,
+          ...(event.note !== undefined ? { note: event.note } : {}),
+          ...(event.reason !== undefined ? { reason: event.reason } : {}),
+          ...(event.answeredFrom === 'answers-file' ? { fromFile: true } : {}),
+        });
         break;
       case 'rollback-started':
         rollbackStart.resolve({ phases: event.phases });
+        endForward('the run is rolling back');
         break;
       case 'run-finished':
-        for (const step of doc.phases.flatMap((p) => [...(p.steps ?? []).map((s) => s.id), ...(p.rollback ?? []).map((s) => `rollback:${s.id}`)])) {
+        endForward('the run ended');
+        for (const step of doc.phases.flatMap((p) => [...(p.rollback ?? []).map((s) => rollbackKey(s.id)), ...(p.finally ?? []).map((s) => lateFinallyKey(s.id))])) {
           stepEnding(step).resolve({ kind: 'not-run' });
         }
-        for (const phase of doc.phases) {
-          phaseStart(phase.id).resolve(false);
-          if (phase.gate) gateEnding(gateId(phase)).resolve({ kind: 'not-run' });
-        }
         rollbackStart.resolve(undefined);
+        lateFinally.resolve(undefined);
         break;
       default:
         break;
     }
   };
 
-  const prompter: Prompter | undefined = options.interactive
-    ? {
-        async ask(request: PromptRequest): Promise<PromptAnswer> {
-          // Gate conditions (`gate.condition`) and in-flight decisions (`step.in-flight`) belong to the gate's or step's task.
-          const owner = request.id.includes('.') ? request.id.slice(0, request.id.indexOf('.')) : request.id;
-          const task = await taskFor(activeKey.get(owner) ?? owner).promise;
-          // Loaded on the first question: a run without a terminal never needs inquirer.
-          const { ListrInquirerPromptAdapter: Adapter } = await import('@listr2/prompt-adapter-inquirer');
-          if (options.signal?.aborted) throw new PromptAbortedError();
-          faultPoint('at-prompt');
-          discardTypeAhead();
-          const adapter = task.prompt(Adapter);
-          const cancel = () => adapter.cancel();
-          options.signal?.addEventListener('abort', cancel, { once: true });
-          const keys = promptInput(cancel);
-          try {
-            return await askWith(adapter, request, keys.input);
-          } catch (error) {
-            if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new PromptAbortedError();
-            throw error;
-          } finally {
-            keys.dispose();
-            options.signal?.removeEventListener('abort', cancel);
-          }
-        },
-      }
-    : undefined;
+  // Gate conditions (`gate.condition`), in-flight decisions (`step.in-flight`) and follow-up questions
+  // (`step.refused`) belong to the task of the gate or step they are about.
+  const taskOf = (id: string) => {
+    const owner = id.includes('.') ? id.slice(0, id.indexOf('.')) : id;
+    return taskFor(keyOf(owner)).promise;
+  };
+  const prompter = options.interactive ? createTaskPrompter(taskOf, options.signal) : undefined;
 
   return {
     onEvent,
@@ -305,29 +391,4 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       await listr.run();
     },
   };
-}
-
-async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest, keys: NodeJS.ReadableStream): Promise<PromptAnswer> {
-  const { checkbox, confirm, input, select } = await import('@inquirer/prompts');
-  // Questions, items and choices come from the runbook: inert like everything else the terminal shows.
-  const message = shown(`${request.who} ${request.message}`);
-  const context = { input: keys };
-  switch (request.kind) {
-    case 'confirm':
-      return adapter.run(confirm, { message, default: false }, context);
-    case 'checklist':
-      return (await adapter.run(checkbox, {
-        message,
-        choices: request.items.map((item) => ({ value: item, name: shown(item), checked: request.ticked?.includes(item) ?? false })),
-        instructions: ' (space to tick, a to tick all, enter when done)',
-        loop: false,
-      }, context)) as string[];
-    case 'ask':
-      return adapter.run(input, { message, validate: (value: string) => (value.trim() !== '' ? true : 'an answer is required') }, context);
-    case 'decide':
-      return (await adapter.run(select, {
-        message,
-        choices: request.choices.map((c) => ({ value: c.value, name: shown(c.label), ...(c.disabled !== undefined ? { disabled: shown(c.disabled) } : {}) })),
-      }, context)) as string;
-  }
 }

@@ -28,26 +28,37 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
 
   const outcomes = [...state.steps.values()].filter((s) => !s.rollback && s.outcome !== undefined).map((s) => s.outcome!);
   const count = (status: string) => outcomes.filter((o) => o.status === status).length;
-  const total = doc.phases.reduce((n, p) => n + (p.steps?.length ?? 0), 0);
+  const total = doc.phases.reduce((n, p) => n + (p.steps?.length ?? 0) + (p.finally?.length ?? 0), 0);
   // An interrupted step ran but did not finish: count it, or the numbers do not add up to the total.
   const interrupted = count('interrupted') > 0 ? `, ${count('interrupted')} interrupted` : '';
-  lines.push(`  steps: ${count('succeeded')} succeeded, ${count('failed')} failed, ${count('skipped')} skipped${interrupted}, ${total - outcomes.length} not run (of ${total})`);
+  const inconclusive = count('inconclusive') > 0 ? `, ${count('inconclusive')} inconclusive` : '';
+  lines.push(`  steps: ${count('succeeded')} succeeded, ${count('failed')} failed${inconclusive}, ${count('skipped')} skipped${interrupted}, ${total - outcomes.length} not run (of ${total})`);
 
   for (const phase of doc.phases) {
     if (!phase.gate) continue;
     const gate = state.gates.get(gateId(phase));
     if (gate?.decision === undefined) continue;
     const failing = (gate.conditions ?? []).filter((c) => !c.ok).map((c) => c.name);
-    const by = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
-    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${gate.note ? ` (${gate.note})` : ''}`);
+    const role = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
+    // Credit who decided: the operator, on behalf of the role's holder; nobody, when it was automatic.
+    const by = gate.answeredFrom === 'automatic' || gate.by === undefined ? `automatically (owner ${role})` : `${gate.by.operator} on behalf of ${role}`;
+    const reason = gate.reason !== undefined ? `; reason: ${gate.reason}` : '';
+    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${reason}${gate.note ? ` (${gate.note})` : ''}`);
   }
   for (const [id, s] of state.steps) {
-    if (s.outcome?.status !== 'failed') continue;
+    if (s.outcome?.status !== 'failed' && s.outcome?.status !== 'inconclusive') continue;
     const step = findStep(doc, id);
-    lines.push(`  ✖ ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.reason ?? 'failed'}`);
+    const mark = s.outcome.status === 'failed' ? '✖' : '?';
+    lines.push(`  ${mark} ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.status === 'inconclusive' ? 'INCONCLUSIVE: ' : ''}${s.outcome.reason ?? s.outcome.status}`);
   }
   if (state.rollback) {
-    lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${state.rollback.status === 'succeeded' ? 'succeeded' : 'FAILED: the system may be in a mixed state; escalate now'}`);
+    const how =
+      state.rollback.status === 'succeeded'
+        ? 'succeeded'
+        : state.rollback.status === 'failed'
+          ? 'FAILED: the system may be in a mixed state; escalate now'
+          : 'INTERRUPTED, half done: resume the run to finish it';
+    lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${how}`);
   }
   if (result.status === 'aborted') lines.push(`  the run can be continued with: ${resume}`);
   lines.push(record ? `  record: ${record.path} (signed with key ${record.keyId})` : '  record: NOT WRITTEN');
@@ -68,6 +79,10 @@ export function formatDryRun(doc: RunbookDoc, state: RunState): string {
       const gate = state.gates.get(gateId(phase));
       lines.push(`    gate ${gateId(phase)}: ${gate?.note ?? 'not reached'}`);
     }
+    for (const step of phase.finally ?? []) {
+      const outcome = state.steps.get(step.id)?.outcome;
+      lines.push(`    finally ${step.id}: ${outcome?.command ?? outcome?.reason ?? 'not reached'}`);
+    }
     for (const step of phase.rollback ?? []) lines.push(`    rollback ${step.id}: ${wouldDo(step, state)}`);
   }
   return lines.join('\n');
@@ -75,7 +90,7 @@ export function formatDryRun(doc: RunbookDoc, state: RunState): string {
 
 function findStep(doc: RunbookDoc, id: string) {
   for (const phase of doc.phases) {
-    for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) if (step.id === id) return step;
+    for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) if (step.id === id) return step;
   }
   return undefined;
 }
@@ -86,6 +101,11 @@ function wouldDo(step: StepDoc, state: RunState): string {
     const url = compileTemplate(step.http.url);
     const rendered = url.ok ? renderTemplate(url.template, { vars: state.vars }) : undefined;
     return `${step.http.method ?? 'GET'} ${rendered?.ok ? rendered.value : step.http.url}`;
+  }
+  if (step.prometheus !== undefined) {
+    const url = compileTemplate(step.prometheus.url);
+    const rendered = url.ok ? renderTemplate(url.template, { vars: state.vars }) : undefined;
+    return `prometheus ${rendered?.ok ? rendered.value : step.prometheus.url}: ${step.prometheus.query}`;
   }
   if (step.run === undefined) return `asks: ${stepTitle(step)}`;
   const rendered = renderCommand(step.run, { context: { vars: state.vars } });

@@ -32,7 +32,17 @@ export function roleLabel(roleId: string, role: RoleDoc | undefined): string {
   return `[${roleName(roleId, role)}]`;
 }
 
+/**
+ * How the operator reaches deployctl where they are: `npx deployctl` when this process was started by npm (npx,
+ * `npm exec`, `npm run`: npm sets npm_command / npm_execpath / npm_lifecycle_event for what it runs), else
+ * `deployctl` (installed on the PATH). A hint that says `deployctl` to someone without it on the PATH does not work.
+ */
+export function deployctlCommand(env: Readonly<Record<string, string | undefined>>): string {
+  const viaNpm = env['npm_command'] !== undefined || env['npm_execpath'] !== undefined || env['npm_lifecycle_event'] !== undefined;
+  return viaNpm ? 'npx deployctl' : 'deployctl';
+}
+
 /** The command that continues a run of the runbook `file` (that very run, when its id is given), as an operator would type it. */
-export function resumeCommand(file: string, runId?: string): string {
-  return `deployctl run ${shellQuote(file)} --resume${runId !== undefined ? ` ${shellQuote(runId)}` : ''}`;
+export function resumeCommand(file: string, runId?: string, command = 'deployctl'): string {
+  return `${command} run ${shellQuote(file)} --resume${runId !== undefined ? ` ${shellQuote(runId)}` : ''}`;
 }

@@ -27,7 +27,7 @@ const PATTERN_HINTS: Record<string, string> = {
   '^[A-Za-z_][A-Za-z0-9_]{0,127}$': "use an environment variable name: letters, digits and '_', not starting with a digit",
 };
 
-const STEP_KIND_KEYS = ['run', 'http', 'confirm', 'checklist', 'ask'];
+const STEP_KIND_KEYS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask'];
 const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n', 'Yes', 'No', 'On', 'Off', 'YES', 'NO', 'ON', 'OFF', 'True', 'False', 'TRUE', 'FALSE']);
 
 export function checkSchema(value: unknown, locate: Locator, validate: SchemaValidator = validateRunbookSchema as SchemaValidator): Problem[] {
@@ -38,11 +38,9 @@ export function checkSchema(value: unknown, locate: Locator, validate: SchemaVal
 export function formatSchemaErrors(errors: readonly SchemaError[], root: unknown, locate: Locator): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
-  // A failed oneOf explains itself better than the failures of each of its branches.
-  const oneOfs = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.schemaPath);
-  const insideOneOf = (e: SchemaError) => oneOfs.some((p) => e.schemaPath !== p && e.schemaPath.startsWith(`${p}/`));
+  const hidden = hiddenByOneOf(errors);
   for (const error of errors) {
-    if (insideOneOf(error) || error.keyword === 'propertyNames' || error.keyword === 'if') continue;
+    if (hidden.has(error) || error.keyword === 'propertyNames' || error.keyword === 'if') continue;
     const problem = describe(error, root, locate);
     const key = `${problem.line}:${problem.col}:${problem.message}`;
     if (seen.has(key)) continue;
@@ -50,6 +48,63 @@ export function formatSchemaErrors(errors: readonly SchemaError[], root: unknown
     problems.push(problem);
   }
   return problems;
+}
+
+/**
+ * A failed oneOf explains itself better than the failures of each of its branches ("must be a string or a list"),
+ * unless the value has the type of exactly one branch: then that branch's own failure is the news (a 20,001-character
+ * `run:` is too long, not "not a string"). Linear in the errors: a hostile file has tens of thousands (issue 12).
+ */
+function hiddenByOneOf(errors: readonly SchemaError[]): Set<SchemaError> {
+  const oneOfs = new Map<string, SchemaError>();
+  for (const e of errors) if (e.keyword === 'oneOf') oneOfs.set(`${e.instancePath}|${e.schemaPath}`, e);
+  const hidden = new Set<SchemaError>();
+  if (oneOfs.size === 0) return hidden;
+  /** Per failed oneOf: each branch's errors, and whether the value failed the branch's own type. */
+  const branches = new Map<SchemaError, Map<number, { errors: SchemaError[]; wrongType: boolean }>>();
+  for (const e of errors) {
+    if (e.keyword === 'oneOf' && e.schemaPath.lastIndexOf('/oneOf/') === -1) continue;
+    const owner = enclosingOneOf(e, oneOfs);
+    if (owner === undefined) continue;
+    const { oneOf, branch } = owner;
+    let byBranch = branches.get(oneOf);
+    if (byBranch === undefined) branches.set(oneOf, (byBranch = new Map()));
+    let entry = byBranch.get(branch);
+    if (entry === undefined) byBranch.set(branch, (entry = { errors: [], wrongType: false }));
+    entry.errors.push(e);
+    if (e.keyword === 'type' && e.instancePath === oneOf.instancePath && e.schemaPath === `${oneOf.schemaPath}/${branch}/type`) entry.wrongType = true;
+  }
+  for (const [oneOf, byBranch] of branches) {
+    const fitting = [...byBranch.values()].filter((b) => !b.wrongType);
+    const everyBranchSeen = byBranch.size === ((oneOf.parentSchema?.['oneOf'] as unknown[] | undefined)?.length ?? -1);
+    if (fitting.length === 1 && everyBranchSeen) {
+      hidden.add(oneOf);
+      for (const b of byBranch.values()) if (b !== fitting[0]) for (const e of b.errors) hidden.add(e);
+    } else {
+      for (const b of byBranch.values()) for (const e of b.errors) hidden.add(e);
+    }
+  }
+  return hidden;
+}
+
+/** The innermost failed oneOf whose branch `error` comes from, found by walking up its schema and instance paths. */
+function enclosingOneOf(error: SchemaError, oneOfs: Map<string, SchemaError>): { oneOf: SchemaError; branch: number } | undefined {
+  let at = error.schemaPath.length;
+  for (;;) {
+    const i = error.schemaPath.lastIndexOf('/oneOf/', at - 1);
+    if (i === -1) return undefined;
+    const schemaPath = error.schemaPath.slice(0, i + '/oneOf'.length);
+    const branch = Number(/^\d+/.exec(error.schemaPath.slice(i + '/oneOf/'.length))?.[0]);
+    // The oneOf stands at the error's instance or at one of its ancestors.
+    let instance = error.instancePath;
+    for (;;) {
+      const oneOf = oneOfs.get(`${instance}|${schemaPath}`);
+      if (oneOf !== undefined && oneOf !== error && Number.isInteger(branch)) return { oneOf, branch };
+      if (instance === '') break;
+      instance = instance.slice(0, instance.lastIndexOf('/'));
+    }
+    at = i;
+  }
 }
 
 function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
@@ -75,7 +130,8 @@ function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
       return make(`${where} is missing '${missing}'${requiredHint(missing)}`, 'missing-key');
     }
     case 'type': {
-      const expected = String(params['type']).replace(',', ' or ');
+      const types = Array.isArray(params['type']) ? (params['type'] as unknown[]).map(String) : String(params['type']).split(',');
+      const expected = types.join(' or ');
       const data = error.data;
       if (expected === 'boolean' && typeof data === 'string' && YAML11_BOOLEANS.has(data)) {
         return make(`${where} must be true or false, got '${data}': YAML 1.2 reads '${data}' as a string; write true or false`, 'yaml11-boolean');
@@ -85,7 +141,7 @@ function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
         // `target_duration: 20`: a bare number has no unit.
         return make(`${where} must be a duration with a unit, got ${describeValue(data)}: ${PATTERN_HINTS[pattern]} (e.g. ${data}m)`, 'wrong-type');
       }
-      return make(`${where} must be ${article(expected)}, got ${describeValue(data)}`, 'wrong-type');
+      return make(`${where} must be ${listOf(types.map(article))}, got ${describeValue(data)}`, 'wrong-type');
     }
     case 'const':
       if (path.length === 1 && path[0] === 'version') {
@@ -179,6 +235,11 @@ function requiredHint(key: string): string {
     default:
       return '';
   }
+}
+
+/** `a, b or c`. */
+function listOf(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
 
 function article(type: string): string {

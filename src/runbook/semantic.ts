@@ -1,8 +1,10 @@
 // Meaning checks after the grammar: unique ids, roles that exist, expressions that parse and name real steps, sane values.
-import { compileExpression, type CompiledExpression, type Reference } from '../expr/cel.js';
-import { compileTemplate, templatesInsideShellQuotes } from '../expr/template.js';
+import { compileExpression, type CelDialect, type CompiledExpression, type Reference } from '../expr/cel.js';
+import { parseJsonPath } from '../steps/json-path.js';
+import { compileTemplate } from '../expr/template.js';
 import { parseDuration } from './duration.js';
-import type { Problem } from './problem.js';
+import { capProblems, type LazyProblem, type Problem } from './problem.js';
+import { compilePattern, isVarSpec } from './pattern.js';
 import { didYouMean } from './suggest.js';
 import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
@@ -37,6 +39,10 @@ export function indexRunbook(doc: RunbookDoc): RunbookIndex {
       if (!steps.has(step.id)) steps.set(step.id, { step, phase, path: ['phases', p, 'steps', s], order: order++, rollback: false });
     });
     if (phase.gate) gates.set(gateId(phase), { phase, order: order++, path: ['phases', p, 'gate'] });
+    // `finally:` steps run when the phase is left: after its steps and gate.
+    (phase.finally ?? []).forEach((step, s) => {
+      if (!steps.has(step.id)) steps.set(step.id, { step, phase, path: ['phases', p, 'finally', s], order: order++, rollback: false });
+    });
   });
   // Rollback steps run after everything else, so they may look at any forward step.
   doc.phases.forEach((phase, p) => {
@@ -50,14 +56,15 @@ export function indexRunbook(doc: RunbookDoc): RunbookIndex {
 /** Where an expression is evaluated: decides which steps it may name. */
 type Scope = { kind: 'before'; order: number; what: string } | { kind: 'anywhere' };
 
+/** At most MAX_PROBLEMS problems, then one that counts the rest; hints that search the whole runbook are made only for those shown. */
 export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
-  const problems: Problem[] = [];
+  const problems: LazyProblem[] = [];
   const index = indexRunbook(doc);
-  const report = (path: Path, code: string, message: string, useKey = false) => {
+  const report = (path: Path, code: string, message: string | (() => string), useKey = false) => {
     const pos = useKey ? locate.key(path) : locate.value(path);
     problems.push({ file: locate.file, line: pos.line, col: pos.col, code, message });
   };
-  const reportInside = (path: Path, offset: number, code: string, message: string) => {
+  const reportInside = (path: Path, offset: number, code: string, message: string | (() => string)) => {
     const pos = locate.inside(path, offset);
     problems.push({ file: locate.file, line: pos.line, col: pos.col, code, message });
   };
@@ -78,6 +85,21 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
   }
 
   const varNames = Object.keys(doc.vars ?? {});
+  /** A pattern must compile; `check` (a default) must match it. */
+  const checkPattern = (pattern: string, path: Path, what: string, check?: { value: string | number | boolean; path: Path }) => {
+    const compiled = compilePattern(pattern);
+    if (!compiled.ok) {
+      report(path, 'bad-pattern', `the pattern of ${what} is not a valid regular expression (JavaScript syntax): ${compiled.message}`);
+    } else if (check !== undefined && !compiled.regex.test(String(check.value))) {
+      const shown = typeof check.value === 'string' ? `'${check.value}'` : String(check.value);
+      report(check.path, 'default-breaks-pattern', `${what}: default ${shown} does not match its own pattern ${pattern}: change the default or the pattern`);
+    }
+  };
+  for (const [name, value] of Object.entries(doc.vars ?? {})) {
+    if (isVarSpec(value) && value.pattern !== undefined) {
+      checkPattern(value.pattern, ['vars', name, 'pattern'], `vars.${name}`, { value: value.default, path: ['vars', name, 'default'] });
+    }
+  }
   const secrets = new Set(doc.secrets ?? []);
   for (const name of doc.secrets ?? []) {
     if (name in (doc.vars ?? {})) report(['vars', name], 'secret-var', `'${name}' is both a var and a secret: secrets come from the environment only; remove it from vars`, true);
@@ -91,7 +113,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         case 'steps': {
           const target = index.steps.get(ref.name);
           if (target === undefined) {
-            reportInside(path, where(ref), 'unknown-step', `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
+            reportInside(path, where(ref), 'unknown-step', () => `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
           } else if (ref.field !== undefined && !(STEP_FIELDS as readonly string[]).includes(ref.field)) {
             reportInside(path, baseOffset + (ref.fieldOffset ?? ref.offset), 'unknown-step-field', `steps.${ref.name}.${ref.field}: a step has no '${ref.field}'${didYouMean(ref.field, STEP_FIELDS) || ` (it has ${STEP_FIELDS.join(', ')})`}`);
           } else if (scope.kind === 'before' && target.order >= scope.order) {
@@ -104,8 +126,10 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
           const target = index.steps.get(ref.name);
           const isGate = index.gates.has(ref.name);
           if (!isGate && (target === undefined || !isManualStep(target.step))) {
-            const manual = [...index.steps.values()].filter((e) => isManualStep(e.step)).map((e) => e.step.id);
-            reportInside(path, where(ref), 'unknown-answer', `answers.${ref.name} names no confirm, checklist or ask step and no gate${didYouMean(ref.name, [...manual, ...index.gates.keys()])}`);
+            reportInside(path, where(ref), 'unknown-answer', () => {
+              const manual = [...index.steps.values()].filter((e) => isManualStep(e.step)).map((e) => e.step.id);
+              return `answers.${ref.name} names no confirm, checklist or ask step and no gate${didYouMean(ref.name, [...manual, ...index.gates.keys()])}`;
+            });
           } else if (target !== undefined && scope.kind === 'before' && target.order >= scope.order) {
             const why = target.order === scope.order ? 'is its own answer' : 'is asked after it';
             reportInside(path, where(ref), 'step-not-yet-run', `${scope.what} uses answers.${ref.name}, which ${why}; it can only use earlier answers`);
@@ -114,7 +138,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         }
         case 'vars':
           if (!varNames.includes(ref.name)) {
-            reportInside(path, where(ref), 'unknown-var', `vars.${ref.name} is not declared${didYouMean(ref.name, varNames) || `: add it under 'vars:' with a default value`}`);
+            reportInside(path, where(ref), 'unknown-var', () => `vars.${ref.name} is not declared${didYouMean(ref.name, varNames) || `: add it under 'vars:' with a default value`}`);
           }
           break;
         case 'run':
@@ -131,8 +155,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     }
   };
 
-  const checkCel = (text: string, path: Path, scope: Scope, expectBool: boolean) => {
-    const compiled = compileExpression(text);
+  const checkCel = (text: string, path: Path, scope: Scope, expectBool: boolean, dialect: CelDialect = 'general') => {
+    const compiled = compileExpression(text, dialect);
     if (!compiled.ok) {
       reportInside(path, compiled.offset, 'bad-cel', `invalid CEL expression: ${compiled.message}`);
       return;
@@ -143,6 +167,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     checkReferences(compiled.expression, path, 0, scope, false);
   };
 
+  // Where a template lands in a shell `run:` string is checked with the shell's grammar: src/runbook/shell-check.ts.
   const checkTemplate = (text: string, path: Path, scope: Scope, options: { shell?: boolean; argv?: boolean } = {}) => {
     const compiled = compileTemplate(text);
     if (!compiled.ok) {
@@ -151,11 +176,6 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     }
     for (const part of compiled.template.parts) {
       if (part.kind === 'expr') checkReferences(part.expression, path, part.offset, scope, options.shell === true || options.argv === true);
-    }
-    if (options.shell) {
-      for (const offset of templatesInsideShellQuotes(text)) {
-        reportInside(path, offset, 'template-in-quotes', 'template inside shell quotes: deployctl already quotes each template value as one word; remove the surrounding quotes');
-      }
     }
   };
 
@@ -168,6 +188,10 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (step.if !== undefined) checkCel(step.if, [...path, 'if'], scope, true);
     checkPositiveDuration(step.timeout, [...path, 'timeout'], 'a timeout');
     const kind = stepKind(step);
+    if (step.pattern !== undefined) {
+      if (kind !== 'ask') report([...path, 'pattern'], 'pattern-without-ask', `pattern applies to ask steps only (the answer must match it); step '${step.id}' is '${kind}': remove it`, true);
+      else checkPattern(step.pattern, [...path, 'pattern'], `step '${step.id}'`);
+    }
     if (typeof step.run === 'string') {
       checkTemplate(step.run, [...path, 'run'], scope, { shell: true });
     } else if (Array.isArray(step.run)) {
@@ -188,6 +212,46 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         report([...path, 'http', 'concurrency'], 'concurrency-over-samples', `concurrency ${http.concurrency} is more than samples ${http.samples}: at most ${http.samples} requests can be in flight`);
       }
     }
+    if (step.prometheus !== undefined) {
+      const prom = step.prometheus;
+      const at = (...keys: (string | number)[]): Path => [...path, 'prometheus', ...keys];
+      checkTemplate(prom.url, at('url'), scope);
+      if (!/^(https?:\/\/|\$\{\{)/.test(prom.url)) report(at('url'), 'bad-url', `url must start with http:// or https:// (the base of Prometheus, e.g. http://127.0.0.1:9090), got '${prom.url}'`);
+      checkTemplate(prom.query, at('query'), scope);
+      for (const [name, value] of Object.entries(prom.headers ?? {})) checkTemplate(value, at('headers', name), scope);
+      if (prom.auth?.basic !== undefined) checkTemplate(prom.auth.basic.username, at('auth', 'basic', 'username'), scope);
+      const secretNamed = (name: string | undefined, keys: string[]) => {
+        if (name !== undefined && !secrets.has(name)) {
+          report(at(...keys), 'auth-not-secret', `${keys.join('.')}: ${name} is not listed under secrets: add it there, so its value is passed to deployctl and masked everywhere`);
+        }
+      };
+      secretNamed(prom.auth?.bearer, ['auth', 'bearer']);
+      secretNamed(prom.auth?.basic?.password, ['auth', 'basic', 'password']);
+      checkPositiveDuration(prom.range, at('range'), 'a range');
+      checkPositiveDuration(prom.step, at('step'), 'a step');
+      checkPositiveDuration(prom.timeout, at('timeout'), 'a request timeout');
+      if (prom.range === undefined) {
+        for (const key of ['step', 'reduce'] as const) {
+          if (prom[key] !== undefined) report(at(key), 'needs-range', `${key} applies to range queries only: add range: (e.g. range: 10m) or remove ${key}`, true);
+        }
+      } else if (prom.step !== undefined && parseDuration(prom.step)! > parseDuration(prom.range)!) {
+        report(at('step'), 'step-over-range', `step ${prom.step} is longer than range ${prom.range}: the query would read at most one point`);
+      }
+    }
+    const isCheck = kind === 'prometheus' || (kind === 'http' && step.http?.json_path !== undefined);
+    if (step.http?.json_path !== undefined) {
+      const parsed = parseJsonPath(step.http.json_path);
+      if (!parsed.ok) reportInside([...path, 'http', 'json_path'], parsed.offset, 'bad-json-path', `invalid json_path: ${parsed.message}`);
+      if ((step.http.samples ?? 1) > 1) {
+        report([...path, 'http', 'samples'], 'json-path-samples', 'json_path reads one number from one answer: remove samples (or make it a probe without json_path)');
+      }
+    }
+    for (const key of ['expect', 'no_data'] as const) {
+      if (step[key] !== undefined && !isCheck) {
+        report([...path, key], 'not-a-check', `${key} applies to checks only (prometheus, or http with json_path); this step is '${kind}'${kind === 'http' ? ': add json_path, or judge the probe with metrics:' : ''}`, true);
+      }
+    }
+    if (step.expect !== undefined) checkCel(step.expect, [...path, 'expect'], scope, true, 'check');
     for (const [name, value] of Object.entries(step.env ?? {})) checkTemplate(value, [...path, 'env', name], scope);
     if (step.cwd !== undefined) checkTemplate(step.cwd, [...path, 'cwd'], scope);
     for (const [name, threshold] of Object.entries(step.metrics ?? {})) {
@@ -216,6 +280,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
       checkStep(step, [...phasePath, 'steps', s], { kind: 'before', order: order++, what: `step '${step.id}'` });
     });
     (phase.rollback ?? []).forEach((step, s) => checkStep(step, [...phasePath, 'rollback', s], { kind: 'anywhere' }));
+    // A phase's cleanup may run after a failure, a NO-GO or the rollback: any step may have a result by then.
+    (phase.finally ?? []).forEach((step, s) => checkStep(step, [...phasePath, 'finally', s], { kind: 'anywhere' }));
     if (phase.gate !== undefined) {
       const gate = phase.gate;
       const gatePath: Path = [...phasePath, 'gate'];
@@ -248,6 +314,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
   doc.success_metrics?.forEach((metric, i) => {
     if (metric.actual !== undefined) checkCel(metric.actual, ['success_metrics', i, 'actual'], { kind: 'anywhere' }, false);
     if (metric.ok !== undefined) checkCel(metric.ok, ['success_metrics', i, 'ok'], { kind: 'anywhere' }, true);
+    if (metric.source !== undefined) checkTemplate(metric.source, ['success_metrics', i, 'source'], { kind: 'anywhere' });
   });
 
   checkPositiveDuration(doc.notify?.status_every, ['notify', 'status_every'], 'status_every');
@@ -262,7 +329,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (channel.if !== undefined) checkCel(channel.if, [...path, 'if'], { kind: 'anywhere' }, true);
   });
 
-  return problems;
+  return capProblems(problems);
 }
 
 function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, message: string) => void): void {
@@ -282,6 +349,7 @@ function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, mess
     // only an explicit one can collide.
     if (phase.gate?.id !== undefined && phase.gate.id !== phase.id) claim(phase.gate.id, ['phases', p, 'gate', 'id'], 'a gate');
     (phase.rollback ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'rollback', s, 'id'], 'a rollback step'));
+    (phase.finally ?? []).forEach((step, s) => claim(step.id, ['phases', p, 'finally', s, 'id'], 'a finally step'));
   });
   const checkList = (items: { id: string }[] | undefined, key: string[], what: string) => {
     const ids = new Set<string>();

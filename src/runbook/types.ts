@@ -2,6 +2,15 @@
 
 export type Scalar = string | number | boolean;
 
+/** A var with a constraint: every value it takes must match `pattern` (src/runbook/pattern.ts). */
+export interface VarSpecDoc {
+  default: Scalar;
+  pattern?: string;
+}
+
+/** A var as written: its default value, or {default, pattern}. */
+export type VarDoc = Scalar | VarSpecDoc;
+
 export interface RoleDoc {
   title: string;
   primary?: string;
@@ -42,6 +51,8 @@ export interface SuccessMetricDoc {
   actual?: string;
   ok?: string;
   unit?: string;
+  /** Where the figure comes from (text with ${{ }} templates), e.g. `prometheus` or `probes`: kept in the record. */
+  source?: string;
 }
 
 export interface Threshold {
@@ -63,12 +74,50 @@ export interface HttpDoc {
   timeout?: string;
   interval?: string;
   expect?: { status?: number | number[]; body_contains?: string };
+  /** Read one number from the (JSON) response body: the step's `result` for `expect:` (see src/steps/json-path.ts). */
+  json_path?: string;
+  /** Warm-up requests before the samples (default true; steps/warmup.ts). */
+  warmup?: boolean;
 }
 
-/** What `steps.<id>` holds in expressions (built in src/engine/context.ts). */
-export const STEP_FIELDS = ['ok', 'status', 'exit_code', 'duration_ms', 'attempts', 'stdout', 'stderr', 'metrics', 'answer'] as const;
+/** Credentials for a metrics API: each value names a secret (an env var listed under `secrets:`), never the secret itself. */
+export interface MetricsAuthDoc {
+  bearer?: string;
+  basic?: { username: string; password: string };
+}
 
-export const STEP_KINDS = ['run', 'http', 'confirm', 'checklist', 'ask'] as const;
+export const REDUCERS = ['max', 'min', 'avg', 'last'] as const;
+export type Reducer = (typeof REDUCERS)[number];
+
+/** A `prometheus:` step: one PromQL query against Prometheus's HTTP API (instant, or over a range). */
+export interface PrometheusDoc {
+  /** Base URL of Prometheus (templates allowed), e.g. http://127.0.0.1:9090. */
+  url: string;
+  /** PromQL (templates allowed). */
+  query: string;
+  /** A range query over the last `range` (/api/v1/query_range), each series reduced to one number. */
+  range?: string;
+  /** Resolution of a range query (default: range / 60, at least 1s). */
+  step?: string;
+  /** How a range query's values become one number per series (default: last). */
+  reduce?: Reducer;
+  /** Per-request timeout (default 10s); also sent to Prometheus as its query timeout. */
+  timeout?: string;
+  headers?: Record<string, string>;
+  auth?: MetricsAuthDoc;
+  /** PEM file of the CA that signs the server's certificate (relative to the runbook). */
+  ca_file?: string;
+  /** What the number is, in failure messages: `error rate 0.0021 ≥ 0.001`. */
+  label?: string;
+}
+
+export const NO_DATA_POLICIES = ['fail', 'inconclusive', 'pass'] as const;
+export type NoDataPolicy = (typeof NO_DATA_POLICIES)[number];
+
+/** What `steps.<id>` holds in expressions (built in src/engine/context.ts). */
+export const STEP_FIELDS = ['ok', 'status', 'exit_code', 'duration_ms', 'attempts', 'stdout', 'stderr', 'metrics', 'answer', 'result', 'value', 'results'] as const;
+
+export const STEP_KINDS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 /** Kinds a person answers; the rest are automated. */
 export const MANUAL_KINDS: readonly StepKind[] = ['confirm', 'checklist', 'ask'];
@@ -80,9 +129,12 @@ export interface StepDoc {
   owner: string;
   run?: string | string[];
   http?: HttpDoc;
+  prometheus?: PrometheusDoc;
   confirm?: string;
   checklist?: string[];
   ask?: string;
+  /** For ask steps: the whole answer must match. */
+  pattern?: string;
   if?: string;
   timeout?: string;
   retries?: number;
@@ -91,6 +143,10 @@ export interface StepDoc {
   cwd?: string;
   idempotent?: boolean;
   metrics?: MetricsDoc;
+  /** CEL over `result` (the number checked) and `results` (every series with its labels): prometheus, or http with json_path. */
+  expect?: string;
+  /** What a check with no data is (default inconclusive; never a silent pass). */
+  no_data?: NoDataPolicy;
 }
 
 export type GateConditionDoc = string | { confirm: string };
@@ -112,6 +168,8 @@ export interface PhaseDoc {
   steps?: StepDoc[];
   gate?: GateDoc;
   rollback?: StepDoc[];
+  /** Cleanup run however the phase ends (succeeded, failed, NO-GO, rolled back); after its rollback when it stopped. */
+  finally?: StepDoc[];
 }
 
 export interface RunbookDoc {
@@ -121,7 +179,7 @@ export interface RunbookDoc {
   description?: string;
   target_duration?: string;
   roles: Record<string, RoleDoc>;
-  vars?: Record<string, Scalar>;
+  vars?: Record<string, VarDoc>;
   secrets?: string[];
   notify?: NotifyDoc;
   escalation?: EscalationRuleDoc[];

@@ -1,22 +1,10 @@
 // Locked-down YAML: 1.2 core schema, one document, unique keys, no merge keys, no custom tags, bounded aliases and depth.
-import {
-  Composer,
-  Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  Lexer,
-  LineCounter,
-  Parser,
-  type CST,
-  type Node,
-  type ParsedNode,
-  type Scalar,
-  visit,
-} from 'yaml';
-import { shorten, type Position, type Problem } from './problem.js';
+import { Composer, Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type CST, type Node, type ParsedNode, type Scalar } from 'yaml';
+import { Locator } from './locator.js';
+import { MAX_PROBLEMS, moreProblems, shorten, type Problem } from './problem.js';
+import { describeIndentError, describeYamlError, findUnclosed, yamlErrorCode } from './yaml-errors.js';
+
+export { Locator };
 
 export const YAML_LIMITS = {
   /** Nesting of collections; a real runbook needs about 8. */
@@ -27,6 +15,15 @@ export const YAML_LIMITS = {
   maxAliasExpansion: 10_000,
   /** YAML syntax errors reported before giving up: past the first few, the rest are usually echoes of them. */
   maxErrors: 20,
+  /**
+   * Values (keys, scalars, list items, collections, aliases) read before refusing the file. A long runbook (a 24-hour
+   * plan of 1,000 lines) has under 3,000; a hostile megabyte has 500,000, and the YAML library alone needs seconds and
+   * hundreds of megabytes for those (issue 12). Counted while lexing, so the refusal costs little; at the limit, a
+   * file costs about what a runbook 7 times the size of that plan would.
+   */
+  maxValues: 20_000,
+  /** Lines: blank and comment lines cost the parser as much as values do (a megabyte of newlines took seconds). */
+  maxLines: 20_000,
 } as const;
 
 /** Keys that could reach Object.prototype if anything downstream used plain objects carelessly. */
@@ -45,106 +42,6 @@ export interface ParsedYaml {
 
 export type ParseYamlResult = { ok: true; yaml: ParsedYaml } | { ok: false; problems: Problem[] };
 
-/** Maps JSON-pointer-like paths of the parsed value back to source positions. */
-export class Locator {
-  constructor(
-    readonly file: string,
-    private readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
-    private readonly text: string,
-  ) {}
-
-  at(offset: number): Position {
-    const { line, col } = this.lines.linePos(offset);
-    return { line, col };
-  }
-
-  /** Position of the value at `path`, or of its nearest existing ancestor. */
-  value(path: readonly (string | number)[]): Position {
-    const found = this.walk(path);
-    return this.at(found.node?.range?.[0] ?? 0);
-  }
-
-  /** Position of the key of the last path segment (for unknown or misspelt keys); falls back to the value. */
-  key(path: readonly (string | number)[]): Position {
-    const found = this.walk(path);
-    if (found.complete && found.keyNode?.range) return this.at(found.keyNode.range[0]);
-    return this.at(found.node?.range?.[0] ?? 0);
-  }
-
-  /**
-   * Position of a character inside a string value (e.g. where a CEL expression goes wrong). Exact for plain and
-   * quoted scalars written on one line without escapes, and for `|` blocks; otherwise the start of the value.
-   */
-  inside(path: readonly (string | number)[], offset: number): Position {
-    const found = this.walk(path);
-    const node = found.node;
-    if (!found.complete || !isScalar(node) || node.range === undefined || node.range === null || typeof node.value !== 'string') {
-      return this.value(path);
-    }
-    const [start, end] = node.range;
-    const raw = this.text.slice(start, end);
-    const value = node.value;
-    if (offset >= 0 && offset <= value.length) {
-      if (node.type === 'PLAIN' && raw === value) return this.at(start + offset);
-      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && raw.slice(1, -1) === value) return this.at(start + 1 + offset);
-      if (node.type === 'BLOCK_LITERAL') {
-        const inRaw = blockLiteralOffset(raw, value, offset);
-        if (inRaw !== undefined) return this.at(start + inRaw);
-      }
-    }
-    return this.at(start);
-  }
-
-  private walk(path: readonly (string | number)[]): { node: Node | undefined; keyNode: Node | undefined; complete: boolean } {
-    let node: Node | undefined = this.doc.contents ?? undefined;
-    let keyNode: Node | undefined;
-    for (const segment of path) {
-      const current = this.deref(node);
-      let next: Node | undefined;
-      let nextKey: Node | undefined;
-      if (isMap(current)) {
-        for (const pair of current.items) {
-          if (isScalar(pair.key) && String(pair.key.value) === String(segment)) {
-            nextKey = pair.key;
-            next = (pair.value as Node | null) ?? pair.key;
-            break;
-          }
-        }
-      } else if (isSeq(current) && typeof segment === 'number') {
-        next = (current.items[segment] as Node | undefined) ?? undefined;
-      }
-      if (next === undefined) return { node: current ?? node, keyNode: undefined, complete: false };
-      node = next;
-      keyNode = nextKey;
-    }
-    return { node, keyNode, complete: true };
-  }
-
-  private deref(node: Node | undefined): Node | undefined {
-    return isAlias(node) ? (node.resolve(this.doc) ?? undefined) : node;
-  }
-}
-
-/**
- * Where character `offset` of a `|` block's value sits in the block's source: same line, shifted by the indentation.
- * Multi-line shell commands live in these blocks, so template errors there deserve an exact position.
- */
-function blockLiteralOffset(raw: string, value: string, offset: number): number | undefined {
-  const header = raw.slice(0, raw.indexOf('\n') + 1);
-  // An explicit indentation indicator (`|2`) is relative to the parent: rare enough to fall back to the block's start.
-  if (header === '' || /^[|][-+]?[0-9]/.test(header)) return undefined;
-  const lines = raw.slice(header.length).split('\n');
-  const indent = /^ */.exec(lines.find((l) => l.trim() !== '') ?? '')![0].length;
-  const before = value.slice(0, offset);
-  const line = before.split('\n').length - 1;
-  const col = offset - (before.lastIndexOf('\n') + 1);
-  const valueLine = value.split('\n')[line] ?? '';
-  // yaml turns CRLF into LF in the value; the source keeps the CR at the end of each line.
-  if (lines[line] === undefined || lines[line].replace(/\r$/, '').slice(indent) !== valueLine) return undefined;
-  return header.length + lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + indent + col;
-}
-
 /** Parse one runbook-like YAML file strictly. Never throws for bad input; every refusal is a positioned problem. */
 export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   const lineCounter = new LineCounter();
@@ -159,9 +56,19 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
     return { ok: false, problems: [positionFromText(text, nul, file, 'nul-byte', 'NUL byte in the file: runbooks are text; remove it')] };
   }
 
+  const longAt = offsetOfLine(text, YAML_LIMITS.maxLines + 1);
+  if (longAt !== undefined && longAt < text.length) {
+    const n = YAML_LIMITS.maxLines.toLocaleString('en-US');
+    return { ok: false, problems: [positionFromText(text, longAt, file, 'too-many-lines', `more than ${n} lines: runbooks and answers files are far shorter (a 24-hour plan fits in about 1,000); is this the right file?`)] };
+  }
+
   const cst = readCst(text, lineCounter);
   if (cst.tooDeep !== undefined) {
     return { ok: false, problems: [problemAt(cst.tooDeep, 'too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels: flatten the structure`)] };
+  }
+  if (cst.tooManyValues !== undefined) {
+    const n = YAML_LIMITS.maxValues.toLocaleString('en-US');
+    return { ok: false, problems: [problemAt(cst.tooManyValues, 'too-many-values', `more than ${n} values (keys, list items, scalars) by here: runbooks and answers files are far smaller (a 24-hour plan has about 3,000); is this the right file?`)] };
   }
   if (cst.secondDocument !== undefined) {
     return {
@@ -195,7 +102,7 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
     // yaml reports where it gave up looking for the closing character; the fix is where the string or list opens.
     const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? findUnclosed(doc, error.pos[0]) : undefined;
-    const indent = unclosed === undefined ? describeIndentError(error.code, error.pos[0], text, (o) => lineCounter.linePos(o).line) : undefined;
+    const indent = unclosed === undefined ? describeIndentError(error.code, error.message, error.pos[0], text, (o) => lineCounter.linePos(o).line) : undefined;
     if (unclosed !== undefined) {
       problems.push(problemAt(unclosed.offset, 'yaml-unclosed', unclosed.message));
     } else if (indent !== undefined) {
@@ -230,7 +137,8 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
     value = doc.toJS({ maxAliasCount: -1 });
   } catch (error) {
     if (error instanceof ReferenceError || error instanceof RangeError) {
-      return { ok: false, problems: [{ file, line: 1, col: 1, code: 'alias-limit', message: `aliases expand too far (${error.message}): write the values out instead of using anchors` }] };
+      // checkAliases has bounded and resolved every alias, so this is yaml's own limit on something else.
+      return { ok: false, problems: [{ file, line: 1, col: 1, code: 'too-complex', message: `the YAML is too complex to read safely (${shorten(error.message)}); simplify it` }] };
     }
     throw error;
   }
@@ -260,6 +168,8 @@ interface CstResult {
   secondDocument?: number;
   /** Offset of the first stray token not read, when there were too many to report. */
   truncatedAt?: number;
+  /** Offset of the value that took the count past maxValues. */
+  tooManyValues?: number;
 }
 
 /**
@@ -293,11 +203,56 @@ function readCst(text: string, lineCounter: LineCounter): CstResult {
     }
     return undefined;
   };
+  let values = 0;
+  let scalarSource = false;
   for (const lexeme of new Lexer().lex(text)) {
+    // The lexeme after a scalar marker is that scalar's text, already counted.
+    if (scalarSource) scalarSource = false;
+    else if (isValueLexeme(lexeme)) {
+      scalarSource = lexeme === SCALAR_MARKER;
+      if (++values > YAML_LIMITS.maxValues) return { tokens, tooManyValues: parser.offset };
+    }
     const stop = drain(parser.next(lexeme));
     if (stop) return stop;
   }
   return drain(parser.end()) ?? { tokens };
+}
+
+/** Where line `line` (1-based) starts, if the text has that many lines. */
+function offsetOfLine(text: string, line: number): number | undefined {
+  let at = 0;
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf('\n', at);
+    if (next === -1) return undefined;
+    at = next + 1;
+  }
+  return at;
+}
+
+/** The lexer's marker before a plain or block scalar's text (yaml's CST.SCALAR). */
+const SCALAR_MARKER = '\x1f';
+
+/**
+ * Lexemes that add a value, or may: a scalar, a quoted string, an alias, a collection's start, a list item, a key or
+ * value indicator, a flow separator. An over-count of the nodes the document will have, which is what a bound needs.
+ */
+function isValueLexeme(lexeme: string): boolean {
+  switch (lexeme[0]) {
+    case SCALAR_MARKER:
+    case '"':
+    case "'":
+    case '*':
+      return true;
+    case '[':
+    case '{':
+    case ',':
+    case '-':
+    case '?':
+    case ':':
+      return lexeme.length === 1;
+    default:
+      return false;
+  }
 }
 
 /** Where the tag of the node starting at `valueStart` is written: nodes know their value's range, not their tag's. */
@@ -315,19 +270,29 @@ function tagOffset(text: string, valueStart: number): number {
   return valueStart;
 }
 
-/** Walk the node tree without recursion: depth, tags, keys, NUL characters and alias counts. */
+/**
+ * Walk the node tree without recursion and without spreading lists into calls (a 200,000-item list overflowed the
+ * stack, issue 12): depth, tags, keys, NUL characters and alias counts. Nodes are visited in source order, so the
+ * problems kept are the first ones in the file; past MAX_PROBLEMS they are only counted.
+ */
 function checkNodes(doc: Document.Parsed, text: string, problemAt: (offset: number, code: string, message: string) => Problem): Problem[] {
   const problems: Problem[] = [];
+  let omitted = 0;
+  let firstOmitted: Problem | undefined;
+  const add = (problem: Problem) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(problem);
+    else if (omitted++ === 0) firstOmitted = problem;
+  };
   const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 0 }];
   let aliases = 0;
-  while (stack.length > 0 && problems.length < 50) {
+  while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
     if (node === null || node === undefined) continue;
     const offset = (node as ParsedNode).range?.[0] ?? 0;
     if (isAlias(node)) {
       aliases++;
       if (aliases > YAML_LIMITS.maxAliases) {
-        problems.push(problemAt(offset, 'alias-limit', `more than ${YAML_LIMITS.maxAliases} aliases: write the values out instead of using anchors`));
+        add(problemAt(offset, 'alias-limit', `more than ${YAML_LIMITS.maxAliases} aliases: write the values out instead of using anchors`));
         break;
       }
       continue;
@@ -336,16 +301,16 @@ function checkNodes(doc: Document.Parsed, text: string, problemAt: (offset: numb
     if (tag !== undefined && !CORE_TAGS.has(tag)) {
       const at = tagOffset(text, offset);
       const written = at === offset ? tag : /^\S+/.exec(text.slice(at, at + 200))![0];
-      problems.push(problemAt(at, 'custom-tag', `tag '${written}' is not allowed: runbooks use plain YAML 1.2 values; remove the tag`));
+      add(problemAt(at, 'custom-tag', `tag '${shorten(written)}' is not allowed: runbooks use plain YAML 1.2 values; remove the tag`));
     }
     if (isScalar(node)) {
       if (typeof node.value === 'string' && node.value.includes('\0')) {
-        problems.push(problemAt(offset, 'nul-byte', 'NUL character in a string: remove the \\0 escape'));
+        add(problemAt(offset, 'nul-byte', 'NUL character in a string: remove the \\0 escape'));
       }
       continue;
     }
     if (depth >= YAML_LIMITS.maxDepth) {
-      problems.push(problemAt(offset, 'too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels: flatten the structure`));
+      add(problemAt(offset, 'too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels: flatten the structure`));
       break;
     }
     const children: unknown[] = [];
@@ -356,7 +321,7 @@ function checkNodes(doc: Document.Parsed, text: string, problemAt: (offset: numb
         const key = pair.key as Node | null;
         const keyOffset = (key as ParsedNode | null)?.range?.[0] ?? offset;
         if (!isScalar(key)) {
-          problems.push(problemAt(keyOffset, 'complex-key', 'keys must be plain strings'));
+          add(problemAt(keyOffset, 'complex-key', 'keys must be plain strings'));
           continue;
         }
         const name = String((key as Scalar).value);
@@ -365,42 +330,25 @@ function checkNodes(doc: Document.Parsed, text: string, problemAt: (offset: numb
           seen.set(name, keyOffset);
         } else {
           const { line } = problemAt(first, '', '');
-          problems.push(problemAt(keyOffset, 'duplicate-key', `duplicate key '${shorten(name)}': it is already set on line ${line}; each key may appear once in a mapping, so remove or rename one`));
+          add(problemAt(keyOffset, 'duplicate-key', `duplicate key '${shorten(name)}': it is already set on line ${line}; each key may appear once in a mapping, so remove or rename one`));
         }
         if (name === '<<') {
-          problems.push(problemAt(keyOffset, 'merge-key', "merge keys ('<<') are not supported: write the keys out"));
+          add(problemAt(keyOffset, 'merge-key', "merge keys ('<<') are not supported: write the keys out"));
         } else if (RESERVED_KEYS.has(name)) {
-          problems.push(problemAt(keyOffset, 'reserved-key', `'${name}' is a reserved key and cannot be used in a runbook`));
+          add(problemAt(keyOffset, 'reserved-key', `'${name}' is a reserved key (JavaScript gives it a meaning of its own): rename it`));
         } else if (name.includes('\0')) {
-          problems.push(problemAt(keyOffset, 'nul-byte', 'NUL character in a key: remove it'));
+          add(problemAt(keyOffset, 'nul-byte', 'NUL character in a key: remove it'));
         }
         children.push(pair.value);
       }
     } else if (isSeq(node)) {
-      children.push(...node.items);
+      for (const item of node.items) children.push(item);
     }
     // Reversed onto the stack, so nodes are visited in source order: the first problems found are the first in the file.
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], depth: depth + 1 });
   }
+  if (firstOmitted !== undefined) problems.push(moreProblems(firstOmitted, omitted));
   return problems;
-}
-
-/** The quoted string or flow collection (`[…]`, `{…}`) that ends where yaml stopped looking for its closing character. */
-function findUnclosed(doc: Document.Parsed, end: number): { offset: number; message: string } | undefined {
-  let found: { offset: number; message: string } | undefined;
-  const check = (node: Node, what: string, close: string) => {
-    if (node.range?.[1] !== end) return undefined;
-    const rest = close === '"' || close === "'" ? ', so it runs on to the end of the file' : '';
-    found = { offset: node.range[0], message: `this ${what} is never closed${rest}: add the closing ${close}` };
-    return visit.BREAK;
-  };
-  visit(doc, {
-    Scalar: (_key, node) =>
-      node.type === 'QUOTE_DOUBLE' ? check(node, '"…" string', '"') : node.type === 'QUOTE_SINGLE' ? check(node, "'…' string", "'") : undefined,
-    Map: (_key, node) => (node.flow ? check(node, '{ … } mapping', '}') : undefined),
-    Seq: (_key, node) => (node.flow ? check(node, '[ … ] list', ']') : undefined),
-  });
-  return found;
 }
 
 /**
@@ -419,7 +367,12 @@ function checkAliases(doc: Document.Parsed, problemAt: (offset: number, code: st
     const offset = (node as ParsedNode).range?.[0] ?? 0;
     if (isAlias(node)) {
       const source = anchors.get(node.source);
-      if (source === undefined) return 1;
+      if (source === undefined) {
+        // yaml composes an alias to nothing without complaint and throws only when the value is built, where the
+        // error has no position (it said "aliases expand too far" at 1:1).
+        problem = problemAt(offset, 'unknown-alias', `alias *${shorten(node.source)} names no anchor before it: define &${shorten(node.source)} on an earlier value, or write the value out`);
+        return 0;
+      }
       if (open.has(source)) {
         problem = problemAt(offset, 'alias-cycle', `alias *${node.source} is inside the value it names, which would make it endless: write the value out`);
         return 0;
@@ -450,91 +403,6 @@ function checkAliases(doc: Document.Parsed, problemAt: (offset: number, code: st
   };
   size(doc.contents);
   return problem === undefined ? [] : [problem];
-}
-
-function yamlErrorCode(code: string): string {
-  // An unknown tag is refused the same way whether yaml or checkNodes finds it.
-  if (code === 'TAG_RESOLVE_FAILED') return 'custom-tag';
-  return `yaml-${code.toLowerCase().replace(/_/g, '-')}`;
-}
-
-/** yaml's messages are good; a few classes deserve a sentence that names the fix. */
-function describeYamlError(code: string, message: string): string {
-  let first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  // "Unexpected scalar token in YAML stream: <the whole token>" can quote kilobytes of the file.
-  if (first.length > 160) first = `${first.slice(0, 159)}…`;
-  switch (code) {
-    case 'TAB_AS_INDENT':
-      return 'tab used for indentation: YAML indents with spaces only';
-    case 'TAG_RESOLVE_FAILED':
-      return `tag '${first.replace(/^Unresolved tag: /, '')}' is not allowed: runbooks use plain YAML 1.2 values; remove the tag`;
-    case 'BAD_DIRECTIVE':
-      return `${first}: runbooks are YAML 1.2; remove the directive`;
-    case 'RESOURCE_EXHAUSTION':
-      return `${first}: the structure is too deep or too large to read safely`;
-    default:
-      return first;
-  }
-}
-
-/** The line holding `offset` (step 0), or the nearest line before (-1) or after (1) it that is neither blank nor a comment: where it starts, its indentation, its text. */
-function lineAround(text: string, offset: number, step: -1 | 0 | 1): { start: number; indent: number; content: string } | undefined {
-  let start = offset <= 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
-  for (;;) {
-    if (step === -1) {
-      if (start === 0) return undefined;
-      // The line before starts after the newline before the one that ends it (none: the file's start).
-      start = start >= 2 ? text.lastIndexOf('\n', start - 2) + 1 : 0;
-    } else if (step === 1) {
-      const next = text.indexOf('\n', start);
-      if (next === -1) return undefined;
-      start = next + 1;
-    }
-    const end = text.indexOf('\n', start);
-    const content = text.slice(start, end === -1 ? undefined : end);
-    const blank = content.trim() === '' || content.trimStart().startsWith('#');
-    if (!blank || step === 0) {
-      return { start, indent: content.length - content.trimStart().length, content: content.trim() };
-    }
-  }
-}
-
-/** The key a line starts with (`owner` of `owner: ops`, `id` of `- id: a`), for messages. */
-function leadingKey(content: string): string | undefined {
-  return /^(?:-\s+)?([^\s:#'"{}[\],][^:#]*?):(?:\s|$)/.exec(content)?.[1];
-}
-
-/**
- * Indentation mistakes, said in the file's own terms: yaml's "Nested mappings are not allowed in compact mappings"
- * points at the line before the mistake, and "All mapping items must start at the same column" at column 1.
- */
-function describeIndentError(code: string, offset: number, text: string, lineOf: (offset: number) => number): { offset: number; message: string } | undefined {
-  if (code === 'BLOCK_AS_IMPLICIT_KEY') {
-    // yaml stops at the value before a line indented deeper than its siblings: that next line is the mistake.
-    const here = lineAround(text, offset, 0);
-    const next = here === undefined ? undefined : lineAround(text, here.start, 1);
-    if (here === undefined || next === undefined || next.indent <= here.indent) return undefined;
-    const siblingColumn = here.indent + (here.content.startsWith('- ') ? 2 : 0) + 1;
-    const key = leadingKey(next.content);
-    return {
-      offset: next.start + next.indent,
-      message: `${key !== undefined ? `'${key}' is` : 'this line is'} indented to column ${next.indent + 1}, but the keys before it on line ${lineOf(here.start)} start at column ${siblingColumn}: line them up`,
-    };
-  }
-  if (code === 'BAD_INDENT') {
-    let here = lineAround(text, offset, 0);
-    // yaml may stop at a blank or comment line before the one that is off.
-    if (here !== undefined && (here.content === '' || here.content.startsWith('#'))) here = lineAround(text, here.start, 1);
-    const above = here === undefined ? undefined : lineAround(text, here.start, -1);
-    if (here === undefined || above === undefined || here.content === '') return undefined;
-    const aboveColumn = above.indent + (above.content.startsWith('- ') ? 2 : 0) + 1;
-    const key = leadingKey(here.content);
-    return {
-      offset: here.start + here.indent,
-      message: `${key !== undefined ? `'${key}' starts` : 'this line starts'} at column ${here.indent + 1}, which lines up with no mapping above it (line ${lineOf(above.start)} starts at column ${aboveColumn}): indent it like its siblings`,
-    };
-  }
-  return undefined;
 }
 
 /** Line and column of an offset computed straight from the text (for refusals before the YAML parser has run). */

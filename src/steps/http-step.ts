@@ -1,6 +1,8 @@
 // `http:` steps: resolve templates, probe with the shared HTTP prober, judge the metrics against the step's thresholds.
 import { parseDuration } from '../runbook/duration.js';
 import { describeProbe, probeFromDoc, probeHttp } from './http.js';
+import { runJsonMetricCheck } from './json-metric.js';
+import { withStepTimeout } from './prometheus.js';
 import { judgeProbe } from './metrics.js';
 import { renderStepText } from './render.js';
 import type { StepResult, StepRunContext } from './types.js';
@@ -34,6 +36,28 @@ export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
     ...(http.expect !== undefined ? { expect: { ...http.expect, ...(contains?.ok ? { body_contains: contains.value } : {}) } } : {}),
   });
   const samples = http.samples ?? 1;
+  if (http.json_path !== undefined) {
+    const command = ctx.mask(`${describeProbe(probe)} → ${http.json_path}`);
+    if (ctx.dryRun) return { status: 'skipped', dryRun: true, command, reason: 'dry run: no request sent' };
+    const jsonPath = http.json_path;
+    return withStepTimeout(ctx, command, (signal) =>
+      runJsonMetricCheck(
+        {
+          url: probe.url,
+          ...(probe.method !== undefined ? { method: probe.method } : {}),
+          ...(probe.headers !== undefined ? { headers: probe.headers } : {}),
+          ...(probe.body !== undefined ? { body: probe.body } : {}),
+          ...(probe.timeoutMs !== undefined ? { timeoutMs: probe.timeoutMs } : {}),
+          ...(probe.expect !== undefined ? { expect: probe.expect } : {}),
+          jsonPath,
+          ...(ctx.step.expect !== undefined ? { check: ctx.step.expect } : {}),
+          ...(ctx.step.no_data !== undefined ? { noData: ctx.step.no_data } : {}),
+        },
+        { send: ctx.send, clock: ctx.clock, context: ctx.context, mask: ctx.mask },
+        signal,
+      ),
+    );
+  }
   const command = ctx.mask(`${describeProbe(probe)}${samples > 1 ? ` ×${samples}` : ''}`);
   if (ctx.dryRun) return { status: 'skipped', dryRun: true, command, reason: 'dry run: no request sent' };
 
@@ -45,17 +69,19 @@ export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
   const timer = stepTimeout !== undefined ? ctx.clock.setTimer(stepTimeout, () => controller.abort('timeout')) : undefined;
   let result;
   try {
-    result = await probeHttp(probe, { send: ctx.send, clock: ctx.clock }, controller.signal);
+    result = await probeHttp(probe, { send: ctx.send, clock: ctx.clock }, controller.signal, ctx.onProgress && ((done, total) => ctx.onProgress!(done, total, 'samples')));
   } finally {
     timer?.cancel();
     ctx.signal.removeEventListener('abort', onAbort);
   }
   const { metrics } = result;
-  if (ctx.signal.aborted) return { status: 'interrupted', command, metrics, reason: 'interrupted' };
+  // The warm-up goes beside the metrics, never into them (steps/warmup.ts).
+  const warmup = result.warmup !== undefined ? { warmup: { requests: result.warmup.requests, failed: result.warmup.failed, maxMs: result.warmup.maxMs } } : {};
+  if (ctx.signal.aborted) return { status: 'interrupted', command, metrics, ...warmup, reason: 'interrupted' };
   if (controller.signal.aborted) {
-    return { status: 'failed', command, metrics, timedOut: true, reason: `timed out after ${ctx.step.timeout} (${metrics.samples} of ${samples} samples done)` };
+    return { status: 'failed', command, metrics, ...warmup, timedOut: true, reason: `timed out after ${ctx.step.timeout} (${metrics.samples} of ${samples} samples done)` };
   }
   const verdict = judgeProbe(result, ctx.step.metrics);
-  if (!verdict.ok) return { status: 'failed', command, metrics, failures: verdict.failures.map(ctx.mask), reason: ctx.mask(verdict.reason ?? 'probe failed') };
-  return { status: 'succeeded', command, metrics };
+  if (!verdict.ok) return { status: 'failed', command, metrics, ...warmup, failures: verdict.failures.map(ctx.mask), reason: ctx.mask(verdict.reason ?? 'probe failed') };
+  return { status: 'succeeded', command, metrics, ...warmup };
 }

@@ -2,6 +2,7 @@
 import { stepKind } from '../runbook/types.js';
 import { runHttpStep } from './http-step.js';
 import { runManualStep } from './manual.js';
+import { runPrometheusStep } from './prometheus.js';
 import { runCommandStep } from './run.js';
 import type { StepResult, StepRunContext } from './types.js';
 
@@ -11,6 +12,8 @@ export function runStepOnce(ctx: StepRunContext): Promise<StepResult> {
       return runCommandStep(ctx);
     case 'http':
       return runHttpStep(ctx);
+    case 'prometheus':
+      return runPrometheusStep(ctx);
     default:
       return runManualStep(ctx);
   }

@@ -37,6 +37,8 @@ export interface StepRunContext {
   masker?: Masker;
   /** The step's command started, with this process (and process group) id. */
   onSpawn?: (pid: number) => void;
+  /** How far a long step is (an HTTP probe: samples measured of samples to send), for the live display. */
+  onProgress?: (done: number, total: number, unit: string) => void;
   /** Live output lines, already masked. */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   killGraceMs?: number;

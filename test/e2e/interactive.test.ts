@@ -347,10 +347,14 @@ describe('deployctl run in a terminal', () => {
     // Had the gate read those keys, it would have decided GO before being drawn, and the run would be over.
     await term.waitFor(prompt("Go/no-go 'go-no-go': every condition holds. Decide:"), WAIT);
     await term.sendKeys('Down', 'Enter');
+    // NO-GO while every condition holds asks why (issue 11); the answer is kept.
+    await term.waitFor(prompt('Why NO-GO?'), WAIT);
+    await term.type('not today');
+    await term.sendKeys('Enter');
 
     expect(await term.exitCode(WAIT.timeoutMs)).toBe(3);
     const record = onlyRecord(dir);
-    expect(gateOf(record, 'go-no-go')).toMatchObject({ decision: 'no-go', answered_from: 'prompt' });
+    expect(gateOf(record, 'go-no-go')).toMatchObject({ decision: 'no-go', answered_from: 'prompt', reason: 'not today' });
     expect(stepOf(record, 'deploy').status).toBe('not-run');
   });
 

@@ -172,8 +172,10 @@ describe('communication plan during a run', () => {
         timeout: 30_000,
       });
       expect(result.status).toBe(0);
-      expect(result.stdout).toContain('Messages that would be sent:');
-      expect(result.stdout).toContain('[deployment] 🎉 DEPLOYMENT COMPLETE');
+      // Named, not previewed as if live (issue 11): no "Deployment: SUCCESS" from a run that deployed nothing.
+      expect(result.stdout).toContain('Messages a real run would send on this path (none was sent');
+      expect(result.stdout).toContain('[deployment] all-clear message "🎉 DEPLOYMENT COMPLETE"');
+      expect(result.stdout).not.toMatch(/Deployment: SUCCESS|Live in production/);
       expect(receiver.received).toHaveLength(0);
     } finally {
       await receiver.close();

@@ -40,9 +40,9 @@ describe('--resume without a run id', () => {
     expect((await old.result).code).toBe(130);
     const [oldRun] = runDirs(dir);
 
-    // A newer run that ends.
+    // A newer run that ends: started on purpose with --new, since the older one did not finish (issue 11).
     fs.rmSync(path.join(dir, 'slow'));
-    const newer = await runCli(['run', 'choice.yaml', '--var', 'version=1.0.0'], { cwd: dir, env, timeoutMs: 60_000 });
+    const newer = await runCli(['run', 'choice.yaml', '--var', 'version=1.0.0', '--new'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(newer.code, newer.stderr).toBe(0);
     const newerRun = runDirs(dir).find((r) => r !== oldRun)!;
 

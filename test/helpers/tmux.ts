@@ -30,6 +30,8 @@ export interface TmuxSession {
   type(text: string): Promise<void>;
   /** The pane as plain text, wrapped lines joined, scrollback included. */
   capture(): Promise<string>;
+  /** Only what the terminal shows now (no scrollback), one row per line as on the screen. */
+  screen(): Promise<string>;
   /** Poll the pane until `pattern` matches; resolves with the match, rejects with the last pane text on timeout. */
   waitFor(pattern: RegExp, options?: WaitOptions): Promise<RegExpMatchArray>;
   /** The command's exit status, once it has ended (the pane then runs a plain `sh`). */
@@ -106,6 +108,9 @@ export async function startTmux(options: TmuxOptions): Promise<TmuxSession> {
     },
     async capture() {
       return tmux(socket, ['capture-pane', '-p', '-J', '-S', '-', '-t', target]);
+    },
+    async screen() {
+      return tmux(socket, ['capture-pane', '-p', '-t', target]);
     },
     async waitFor(pattern, { timeoutMs = 20_000, after } = {}) {
       const deadline = Date.now() + timeoutMs;

@@ -154,6 +154,33 @@ describe('sendHttp', () => {
     }
   });
 
+  it('trusts the CA in caFile for https (a metrics server with a private CA), and says what is wrong with a bad file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-tls-ca-'));
+    try {
+      const key = path.join(dir, 'key.pem');
+      const cert = path.join(dir, 'cert.pem');
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+        { stdio: 'ignore' },
+      );
+      const tls = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (_req, res) => res.end('trusted'));
+      await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`;
+        expect(await sendHttp(get('', { url, caFile: cert }))).toMatchObject({ ok: true, status: 200, body: 'trusted' });
+        expect(await sendHttp(get('', { url }))).toMatchObject({ ok: false, error: expect.stringMatching(/^TLS error: /) });
+        expect(await sendHttp(get('', { url, caFile: path.join(dir, 'missing.pem') }))).toMatchObject({ ok: false, error: `cannot read the CA file ${path.join(dir, 'missing.pem')}: no such file` });
+        expect(await sendHttp(get('', { url, caFile: key }))).toMatchObject({ ok: false, error: `the CA file ${key} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
+      } finally {
+        tls.closeAllConnections();
+        await new Promise((resolve) => tls.close(resolve));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says "TLS error" for a server with a self-signed certificate', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-tls-'));
     try {

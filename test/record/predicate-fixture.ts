@@ -47,6 +47,7 @@ const health: RecordStep = {
     mean_ms: 180.4,
     statuses: { '200': 19, timeout: 1 },
   },
+  warmup: { requests: 5, failed: 0, max_ms: 311.6 },
 };
 
 export function fullPredicate(): RecordPredicate {
@@ -83,7 +84,7 @@ export function fullPredicate(): RecordPredicate {
             title: 'QA readiness',
             kind: 'checklist',
             owner: 'qa',
-            actor: { role: 'qa', operator: 'ana' },
+            actor: { role: 'qa', person: 'Carol', operator: 'ana', answered_by: 'ana', on_behalf_of: 'Carol' },
             status: 'succeeded',
             attempts: 1,
             answer: ['Test plan prepared', 'Test environment ready'],
@@ -105,15 +106,23 @@ export function fullPredicate(): RecordPredicate {
           owner: 'lead',
           conditions: [
             { name: 'systems_healthy', kind: 'expression', text: 'steps.health.ok', value: false, ok: false },
-            { name: 'backups_ready', kind: 'expression', text: 'steps.backup.ok', value: true, ok: true },
+            {
+              name: 'backups_ready',
+              kind: 'expression',
+              text: 'steps.backup.ok && steps.backup.exit_code == 0',
+              value: true,
+              ok: true,
+              evidence: { operator: '&&', operands: [{ text: 'steps.backup.ok', value: true }, { text: 'steps.backup.exit_code == 0', value: null, error: 'no such key' }] },
+            },
             { name: 'metrics', kind: 'expression', text: 'steps.health.metrics', value: { p95_ms: 612, statuses: { '200': 19 }, tags: ['a', null] }, ok: false, error: 'not a boolean' },
             { name: 'leadership_approved', kind: 'confirm', text: 'Leadership approved', value: true, ok: true },
           ],
           decision: 'go',
-          decided_by: { role: 'lead', person: 'Ana', operator: 'ana' },
+          decided_by: { role: 'lead', person: 'Ana', operator: 'ana', answered_by: 'ana', on_behalf_of: 'Ana' },
           decided_at: '2026-11-26T15:19:00.000Z',
           answered_from: 'prompt',
           note: 'health flake accepted by the lead',
+          reason: 'payment provider freeze',
         },
       },
       {
@@ -122,6 +131,7 @@ export function fullPredicate(): RecordPredicate {
         at: 'T-10m',
         status: 'failed',
         steps: [{ id: 'ship', title: 'Ship 6.5.0', kind: 'run', owner: 'devops', status: 'failed', attempts: 1, exit_code: 1, reason: 'exit code 1' }],
+        finally: [{ id: 'unfreeze', title: 'Unfreeze', kind: 'run', owner: 'devops', status: 'succeeded', attempts: 1, exit_code: 0 }],
       },
       { id: 'verify', title: 'Verification', at: 'T+10m', status: 'not-run', steps: [{ id: 'chat', title: 'Chat works', kind: 'http', owner: 'qa', status: 'not-run', attempts: 0 }] },
     ],

@@ -1,4 +1,4 @@
-// Sign-offs: the table's rules (key membership, never the annotation), and `record sign` (listed key, refusal, no-op, unverified identity), shown by show and export.
+// Sign-offs: the table's rule (the key must be allowed for the annotated role), `record sign` (the same rule; refusal, no-op, unverified identity), shown by show and export.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,13 +21,16 @@ describe('evaluateSignoffs', () => {
   const cases: [string, SignatureFacts[], Record<string, string>][] = [
     ['nothing signed', [], { lead: 'missing', qa: 'missing', ops: 'missing' }],
     ['the run signature alone signs no role', [sig(0, { verifiedKeyId: K(7) })], { lead: 'missing', qa: 'missing', ops: 'missing' }],
-    ['a listed key signs its role, annotation or not', [sig(0, { verifiedKeyId: K(1) })], { lead: 'signed', qa: 'missing', ops: 'missing' }],
-    ['the annotation never decides: lead key annotated qa signs lead', [sig(0, { verifiedKeyId: K(1), role: 'qa' })], { lead: 'signed', qa: 'missing', ops: 'missing' }],
+    ['a listed key annotated for its role signs it', [sig(0, { verifiedKeyId: K(1), role: 'lead' })], { lead: 'signed', qa: 'missing', ops: 'missing' }],
+    ['a listed key without an annotation signs no role (a run signed with it is not a sign-off)', [sig(0, { verifiedKeyId: K(1) })], { lead: 'missing', qa: 'missing', ops: 'missing' }],
+    ['the annotation alone never signs: lead key annotated qa signs nothing', [sig(0, { verifiedKeyId: K(1), role: 'qa' })], { lead: 'missing', qa: 'missing', ops: 'missing' }],
+    ['a key listed for qa cannot claim ops, which lists no keys', [sig(0, { verifiedKeyId: K(2), role: 'ops' })], { lead: 'missing', qa: 'missing', ops: 'missing' }],
     ['an unknown key annotated lead does not sign lead', [sig(0, { state: 'unknown-key', role: 'lead' })], { lead: 'missing', qa: 'missing', ops: 'missing' }],
     ['a tampered signature by a listed key does not count', [sig(0, { state: 'tampered', keyid: K(1), role: 'lead' })], { lead: 'missing', qa: 'missing', ops: 'missing' }],
     ['a role without keys: annotated signature is an unverified identity', [sig(0, { state: 'unknown-key', role: 'ops', signer: 'Olu' })], { lead: 'missing', qa: 'missing', ops: 'unverified-identity' }],
     ['a role without keys: also when a trusted key made it', [sig(0, { verifiedKeyId: K(7), role: 'ops' })], { lead: 'missing', qa: 'missing', ops: 'unverified-identity' }],
-    ['a duplicate does not sign twice', [sig(0, { verifiedKeyId: K(2) }), sig(1, { verifiedKeyId: K(2), state: 'duplicate' })], { lead: 'missing', qa: 'signed', ops: 'missing' }],
+    ['a duplicate does not sign twice', [sig(0, { verifiedKeyId: K(2), role: 'qa' }), sig(1, { verifiedKeyId: K(2), state: 'duplicate', role: 'qa' })], { lead: 'missing', qa: 'signed', ops: 'missing' }],
+    ['a key signs once: a duplicate annotated for another role adds nothing', [sig(0, { verifiedKeyId: K(7) }), sig(1, { verifiedKeyId: K(7), state: 'duplicate', role: 'ops' })], { lead: 'missing', qa: 'missing', ops: 'missing' }],
   ];
 
   it.each(cases)('%s', (_name, signatures, expected) => {
@@ -36,15 +39,16 @@ describe('evaluateSignoffs', () => {
   });
 
   it('counts one signature once per role even when repeated', () => {
-    const table = evaluateSignoffs(roles, [sig(0, { verifiedKeyId: K(2) }), sig(1, { verifiedKeyId: K(2), state: 'duplicate' })]);
+    const table = evaluateSignoffs(roles, [sig(0, { verifiedKeyId: K(2), role: 'qa' }), sig(1, { verifiedKeyId: K(2), state: 'duplicate', role: 'qa' })]);
     expect(table.rows.find((r) => r.role === 'qa')?.by).toHaveLength(1);
   });
 
   it('notes an annotation that disagrees with the key, and a role the runbook does not have', () => {
-    const table = evaluateSignoffs(roles, [sig(0, { verifiedKeyId: K(1), role: 'qa' }), sig(1, { verifiedKeyId: K(8), role: 'cfo' })]);
+    const table = evaluateSignoffs(roles, [sig(0, { verifiedKeyId: K(1), role: 'qa' }), sig(1, { verifiedKeyId: K(8), role: 'cfo' }), sig(2, { verifiedKeyId: K(2), role: 'ops' })]);
     expect(table.notes).toEqual([
-      "signature #1 is annotated role 'qa' but its key is not one the runbook lists for qa: it does not count for qa (it counts for lead, whose keys include it)",
-      "signature #2 is annotated role 'cfo', which is not a role of the runbook: it counts for no role",
+      "signature #1 is annotated role 'qa', but its key is not one the runbook lists for qa: it counts for no role",
+      "signature #2 is annotated role 'cfo', but cfo is not a role of the runbook: it counts for no role",
+      "signature #3 is annotated role 'ops', but its key is the one the runbook lists for qa, and ops lists no keys: a key given to one role cannot claim a role that lists none: it counts for no role",
     ]);
   });
 
@@ -86,12 +90,19 @@ describe('record sign', () => {
     expect(v.stdout).toMatch(/✔ Deployment Lead \(lead\)\s+signed by Ana Torres on 2026-11-27T09:00:00\.000Z, key sha256:[0-9a-f]{12} \(role lead: keys\/lead\.pub\)/);
   });
 
-  it('refuses to let a key that signed for one role sign off for another (one key, one signature)', () => {
+  it("refuses a key the runbook gives to one role for a role that lists no keys (it would not count there)", () => {
+    const before = recordBytes();
+    const r = sign({ role: 'ops', key: ws.keys.qa.key });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/keys\/qa\.key \(sha256:[0-9a-f]{12}\) is the key the runbook lists for qa; role ops \(Operations\) lists no keys, and a key given to one role cannot claim a role that lists none/);
+    expect(recordBytes().equals(before)).toBe(true);
+  });
+
+  it('refuses to let a key that already signed sign off for another role, or for any role after signing the run (one key, one signature)', () => {
+    const r = sign({ role: 'ops', key: ws.keys.run.key });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already signed .* \(signature #1, which signs off for no role \(the run's own signature is one\)\); a key signs a record once, so it cannot also sign off for ops/);
     expect(sign({ role: 'qa', key: ws.keys.qa.key }).code).toBe(0);
-    // ops lists no keys, so any key could claim it — but this one already signed, for qa.
-    const again = sign({ role: 'ops', key: ws.keys.qa.key });
-    expect(again.code).toBe(2);
-    expect(String(again.stderr)).toMatch(/already signed .* for role qa; a key signs a record once, so it cannot also sign off for ops/);
     // The same role again is the harmless no-op.
     expect(sign({ role: 'qa', key: ws.keys.qa.key }).code).toBe(0);
   });

@@ -148,7 +148,7 @@ describe('schemas/record.schema.json', () => {
     ['an unknown gate key', (p) => (p['phases'][1]['gate']['title'] = 'x')],
     ['an unknown gate condition key', (p) => (p['phases'][1]['gate']['conditions'][0]['why'] = 'x')],
     ['an unknown rollback key', (p) => (p['rollback']['phases'] = [])],
-    ['an unknown success metric key', (p) => (p['success_metrics'][0]['source'] = 'x')],
+    ['an unknown success metric key', (p) => (p['success_metrics'][0]['origin'] = 'x')],
     ['an unknown escalation key', (p) => (p['escalations'][0]['severity'] = 'high')],
     ['an unknown escalation target key', (p) => (p['escalations'][0]['to'][0]['contact'] = 'x')],
     ['an unknown notification key', (p) => (p['notifications'][0]['text'] = 'x')],

@@ -148,7 +148,7 @@ describe('edits that re-encode the payload', () => {
     expect(v.verdict).toBe('invalid');
     expect(exitCodeOf(v)).toBe(1);
     expect(v.signatures[0]).toMatchObject({ state: 'unknown-key' });
-    expect(v.failures[0]).toMatch(/no signature verifies with a trusted key/);
+    expect(v.failures[0]).toMatch(/no signature verifies with a run key/);
   });
 
   it('rejects a statement with the runbook digest changed, whoever re-encodes it', () => {

@@ -1,0 +1,86 @@
+// The evidence behind a verdict: each operand of a gate condition evaluated by CEL, and the line a person reads.
+import { describe, expect, it } from 'vitest';
+import { topLevelOperands } from '../../src/expr/cel.js';
+import { formatCondition, formatProbeMetrics } from '../../src/reporters/evidence.js';
+import { fakeExec, harness, inlineRunbook } from '../helpers/engine-fakes.js';
+import type { RunEvent } from '../../src/engine/events.js';
+
+describe('topLevelOperands', () => {
+  it.each([
+    ["double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)", '<', ["double(steps['replication-lag'].stdout.trim())", 'double(vars.max_lag_s)']],
+    ["steps.a.ok && steps['b'].ok && steps.c.ok", '&&', ['steps.a.ok', "steps['b'].ok", 'steps.c.ok']],
+    ['(steps.a.ok || steps.b.ok) && vars.x == "y"', '&&', ['steps.a.ok || steps.b.ok', 'vars.x == "y"']],
+    ['!steps.a.ok', '!_', ['steps.a.ok']],
+  ])('splits %s at its top-level operator', (source, operator, operands) => {
+    expect(topLevelOperands(source)).toEqual({ operator, operands });
+  });
+
+  it.each(['steps.a.ok', 'size(vars.x) ', 'steps.a.ok &&'])('has nothing to break down in %j', (source) => {
+    expect(topLevelOperands(source)).toBeUndefined();
+  });
+});
+
+describe('a gate condition shows the values behind it', () => {
+  it("evaluates each operand on the run's context and keeps them in the event", async () => {
+    const runbook = inlineRunbook(`
+version: 1
+name: lag
+roles: { lead: { title: Lead } }
+vars: { max_lag_s: "5.0" }
+phases:
+  - id: db
+    steps:
+      - { id: replication-lag, owner: lead, run: "lag" }
+    gate:
+      owner: lead
+      require:
+        lag_ok: double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)
+        ran: steps['replication-lag'].ok && steps['replication-lag'].exit_code == 0
+`);
+    const h = harness();
+    await h.run(runbook, {}, { exec: fakeExec({ lag: { stdout: '42.0\n' } }), answers: new Map([['db', 'go']]) });
+    const evaluated = h.events.find((e): e is Extract<RunEvent, { kind: 'gate-evaluated' }> => e.kind === 'gate-evaluated')!;
+    const [lag, ran] = evaluated.conditions;
+    expect(lag).toMatchObject({ ok: false, value: false, evidence: { operator: '<', operands: [{ value: 42 }, { value: 5 }] } });
+    expect(formatCondition(lag!)).toBe("✖ lag_ok: 42 < 5 → false   [double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)]");
+    expect(formatCondition(ran!)).toBe('✔ ran: 2 of 2 hold → true');
+  });
+
+  it('says which operand could not be evaluated, and answers a confirm with yes or no', () => {
+    expect(
+      formatCondition({
+        name: 'x',
+        kind: 'expression',
+        text: 'a < b',
+        value: null,
+        ok: false,
+        error: 'no such key',
+        evidence: { operator: '<', operands: [{ text: 'a', value: null, error: 'no such key: a' }, { text: 'b', value: 1 }] },
+      }),
+    ).toBe('✖ x: error: no such key: a < 1 → error   [a < b] (no such key)');
+    expect(formatCondition({ name: 'approved', kind: 'confirm', text: 'Leadership approved', value: true, ok: true })).toBe('✔ approved: attested yes');
+  });
+
+  it('names the operands that decided a chain of && or ||', () => {
+    const chain = (operator: string, values: unknown[], value: boolean) =>
+      formatCondition({
+        name: 'c',
+        kind: 'expression',
+        text: '…',
+        value,
+        ok: value,
+        evidence: { operator, operands: values.map((v, i) => ({ text: `steps.s${i}.ok`, value: v })) },
+      });
+    expect(chain('&&', [true, false, true, false], false)).toBe('✖ c: steps.s1.ok is false, steps.s3.ok is false (2 of 4 hold) → false');
+    expect(chain('||', [false, true], true)).toBe('✔ c: steps.s1.ok is true (1 of 2 hold) → true');
+    expect(chain('||', [false, false], false)).toBe('✖ c: none of 2 holds → false');
+  });
+});
+
+describe('formatProbeMetrics', () => {
+  it('shows p50, p95 and errors of the probe', () => {
+    expect(formatProbeMetrics({ samples: 50, errors: 1, error_rate: 0.02, success_rate: 0.98, p50_ms: 12.4, p95_ms: 30.6, p99_ms: 40, max_ms: 41, mean_ms: 14, statuses: {} })).toBe(
+      'p50 12 ms · p95 31 ms · errors 1/50 (2%)',
+    );
+  });
+});
