@@ -9,7 +9,8 @@ import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js'
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
-import { serializeEvent } from '../engine/journal.js';
+import { parseJournal, serializeEvent } from '../engine/journal.js';
+import { collectTicks } from '../engine/watch-state.js';
 import { createMasker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
@@ -30,6 +31,7 @@ import {
   isRunId,
   newRunId,
   openJournal,
+  readJournalText,
   removeRecordTemporaries,
   stateDir,
   type StateDir,
@@ -46,6 +48,7 @@ import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
 import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
+import { parseT0, parseTimeScale, runTime, type RunTime } from './run-time.js';
 export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
@@ -63,6 +66,10 @@ export interface RunOptions {
   out?: string;
   /** This run's status-update cadence, overriding the runbook's `notify.status_every` (e.g. `30s`). */
   statusEvery?: string;
+  /** `--time-scale N`: a rehearsal, every wait the plan makes divided by N (src/commands/run-time.ts). */
+  timeScale?: string;
+  /** `--t0 TIME`: the run's T (ISO-8601). */
+  t0?: string;
 }
 
 export interface RunPorts {
@@ -123,6 +130,8 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: 'start a new run instead, or resume without --var' });
   }
   if (typeof options.resume === 'string' && !isRunId(options.resume)) throw notARunId(options.resume);
+  if (options.timeScale !== undefined) parseTimeScale(options.timeScale);
+  if (options.t0 !== undefined) parseT0(options.t0);
   const newVars = resuming ? undefined : resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
@@ -145,7 +154,8 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     const runId = resumed?.runId ?? provisionalRunId;
     if (resumed && lock?.ok) lock.setRunId(runId);
     const vars = resumed ? resumed.state.vars : newVars!;
-    return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+    const time = runTime(options, resumed?.state, clock);
+    return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time });
   } finally {
     if (lock?.ok) lock.release();
   }
@@ -168,12 +178,15 @@ interface LockedRun {
   secretValues: string[];
   masker: ReturnType<typeof createMasker>;
   signingKey: KeyObject | undefined;
+  time: RunTime;
 }
 
 /** Everything that happens while this process holds the runbook's lock. */
 async function runLocked(run: LockedRun): Promise<number> {
-  const { file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
-  const { io, env, clock } = ports;
+  const { file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time } = run;
+  const { io, env } = ports;
+  // Everything the run waits for and records goes by its clock (a rehearsal's runs N times faster); steps keep real time.
+  const { clock } = time;
   const { doc } = runbook;
   if (resumed) removeRecordTemporaries(dir, resumed.runId);
   if (resumed?.sealOnly) {
@@ -183,7 +196,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
   if (resumed && !interactive && options.inFlight === undefined) {
@@ -206,6 +219,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     dryRun,
     ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
     ...(resumed ? { resumed: resumed.state } : {}),
+    clock,
   });
   if (interactive && options.answers !== undefined) {
     const lacking = missingAnswers(doc, answers).length;
@@ -219,6 +233,7 @@ async function runLocked(run: LockedRun): Promise<number> {
   const notifier = createNotifier({
     doc,
     clock,
+    deliveryClock: time.stepClock,
     send: ports.send,
     appendFile: appendToFile,
     resolvePath: (f) => path.resolve(ports.cwd, f),
@@ -259,12 +274,15 @@ async function runLocked(run: LockedRun): Promise<number> {
             vars,
             dryRun,
             signal: ports.signal,
+            ...(time.rehearsal !== undefined ? { rehearsal: time.rehearsal } : {}),
+            ...(time.t0 !== undefined ? { t0: time.t0 } : {}),
             ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
           },
           {
             exec: ports.exec,
             send: ports.send,
             clock,
+            stepClock: time.stepClock,
             prompter: reporter.prompter,
             answers,
             env: definedEnv(env),
@@ -296,7 +314,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock });
   }
 }
 
@@ -313,17 +331,22 @@ interface SealInputs {
   operator: string;
   options: RunOptions;
   ports: RunPorts;
+  /** The run's clock: the record's end is on it (a rehearsal's plan time). */
+  clock: Clock;
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): number {
-  const { io, clock } = ports;
+function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, signingKey, operator, options, ports, clock }: SealInputs): number {
+  const { io } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
   try {
     const now = clock.now();
-    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now }));
+    // The watches' ticks, from the journal (the state keeps their tally only): every tick goes into the record.
+    const text = readJournalText(dir, runId);
+    const ticks = text === undefined ? undefined : collectTicks(parseJournal(text).events);
+    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now, ...(ticks !== undefined ? { ticks } : {}) }));
     const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {

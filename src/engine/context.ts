@@ -2,8 +2,10 @@
 import type { CelContext } from '../expr/cel.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import type { RunState } from './state.js';
+import { deployDurationMs } from './timeline.js';
+import { watchMetricsView, watchView, type WatchView } from './watch-view.js';
 
-export interface StepView {
+export interface StepView extends WatchView {
   ok: boolean;
   status: string;
   exit_code: number | null;
@@ -21,7 +23,7 @@ export interface StepView {
   results: { labels: Record<string, string>; value: number | string }[];
 }
 
-const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
+const PENDING = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
 export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
@@ -30,12 +32,16 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
     for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
+      const window = watchView(step, s?.watch);
       if (outcome === undefined) {
-        if (onlyFinished) continue;
-        views[step.id] = s?.startedAt !== undefined ? { ...PENDING, status: 'running' } : PENDING;
+        // A watch at work is evidence already: its ticks so far (alarms fire from them while the window is open).
+        const ticking = s?.watch !== undefined && s.watch.ticks > 0;
+        if (onlyFinished && !ticking) continue;
+        views[step.id] = { ...PENDING, ...window, ...(s?.startedAt !== undefined ? { status: 'running' } : {}), ...(ticking ? { metrics: watchMetricsView(s.watch) } : {}) };
         continue;
       }
       views[step.id] = {
+        ...window,
         ok: outcome.status === 'succeeded',
         status: outcome.status,
         exit_code: outcome.exitCode ?? null,
@@ -99,6 +105,9 @@ export function celContext({ doc, state, env, now, onlyFinished = false }: Conte
       started_at: state.startedAt !== undefined ? new Date(state.startedAt).toISOString() : '',
       elapsed_ms: state.startedAt !== undefined ? Math.max(0, now - state.startedAt) : 0,
       status: state.finished?.status ?? 'running',
+      // target_duration's measure: from its `from` phase's first step to its `to` phase's last (the whole run for the plain form).
+      deploy_duration_ms: deployDurationMs(doc, state, now) ?? 0,
+      rehearsal: state.rehearsal !== undefined,
     },
   };
 }
