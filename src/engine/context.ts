@@ -24,6 +24,9 @@ export interface StepView extends WatchView {
 }
 
 const PENDING = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
+/** A step not finished and not a watch: one shared view (expressions only read it; a runbook has many steps). */
+const PENDING_VIEW: StepView = { ...PENDING, ...watchView(undefined, undefined) };
+const RUNNING_VIEW: StepView = { ...PENDING_VIEW, status: 'running' };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
 export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
@@ -32,16 +35,20 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
     for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
-      const window = watchView(step, s?.watch);
       if (outcome === undefined) {
+        if (step.watch === undefined) {
+          if (!onlyFinished) views[step.id] = s?.startedAt !== undefined ? RUNNING_VIEW : PENDING_VIEW;
+          continue;
+        }
         // A watch at work is evidence already: its ticks so far (alarms fire from them while the window is open).
         const ticking = s?.watch !== undefined && s.watch.ticks > 0;
         if (onlyFinished && !ticking) continue;
-        views[step.id] = { ...PENDING, ...window, ...(s?.startedAt !== undefined ? { status: 'running' } : {}), ...(ticking ? { metrics: watchMetricsView(s.watch) } : {}) };
+        views[step.id] = { ...PENDING, ...watchView(step, s?.watch), status: s?.startedAt !== undefined ? 'running' : 'pending', metrics: ticking ? watchMetricsView(s.watch) : {} };
         continue;
       }
+      const w = watchView(step, s?.watch);
+      // One literal, no spreads: this runs for every step at every expression (phase65: 80 steps, hundreds of times).
       views[step.id] = {
-        ...window,
         ok: outcome.status === 'succeeded',
         status: outcome.status,
         exit_code: outcome.exitCode ?? null,
@@ -54,6 +61,15 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
         result: outcome.check?.result ?? null,
         value: outcome.check?.result ?? null,
         results: outcome.check?.results.map((r) => ({ labels: { ...r.labels }, value: r.value })) ?? [],
+        ticks: w.ticks,
+        planned_ticks: w.planned_ticks,
+        passed_ticks: w.passed_ticks,
+        failed_ticks: w.failed_ticks,
+        inconclusive_ticks: w.inconclusive_ticks,
+        missed_ticks: w.missed_ticks,
+        uptime: w.uptime,
+        last: w.last,
+        checks: w.checks,
       };
     }
   }

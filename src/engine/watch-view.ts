@@ -32,8 +32,12 @@ const NO_TICKS = { ticks: 0, planned_ticks: 0, passed_ticks: 0, failed_ticks: 0,
 
 const metricsView = (m: ProbeMetrics | undefined): Record<string, unknown> => (m === undefined ? {} : { ...m, statuses: { ...m.statuses } });
 
+/** What a step that is no watch shows (shared: expressions only read it, and a runbook has many steps). */
+const NOT_A_WATCH: WatchView = { ...NO_TICKS, last: { n: 0, status: 'none', checks: {} }, checks: {} };
+
 /** The window fields of `steps.<id>`: zeros and empty maps for a step that is no watch, or a watch not yet started. */
 export function watchView(step: StepDoc | undefined, watch: WatchState | undefined): WatchView {
+  if (step?.watch === undefined) return NOT_A_WATCH;
   const declared = step?.watch?.checks.map((c) => c.id) ?? [];
   const lastChecks: Record<string, TickCheckView> = Object.create(null) as Record<string, TickCheckView>;
   for (const id of declared) lastChecks[id] = { status: 'pending', ok: false, reason: '', metrics: {}, result: null, exit_code: null };

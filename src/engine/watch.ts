@@ -103,14 +103,14 @@ export function describeWatch(step: StepDoc, plan: WatchPlan): string {
   return `watch ${watchMessages.schedule(plan.everyMs, plan.plannedTicks, windowMs, plan.initialDelayMs)}: ${step.watch!.checks.map((c) => c.id).join(', ')}`;
 }
 
-/** One tick: every check in order, each through its step runner (on the unscaled clock: a check's timeout is real time). */
+/**
+ * One tick: every check at once (a tick is one moment of the system, and it must fit in its interval), each through its
+ * step runner, on the unscaled clock: a check's timeout is real time.
+ */
 async function runTick(run: RunContext, step: StepDoc, phase: PhaseDoc, n: number, due: number): Promise<WatchTick | 'interrupted'> {
-  const checks: TickCheck[] = [];
-  for (const check of step.watch!.checks) {
-    const result = await runCheck(run, step, phase, check);
-    if (result === 'interrupted' || run.interrupted()) return 'interrupted';
-    checks.push(result);
-  }
+  const results = await Promise.all(step.watch!.checks.map((check) => runCheck(run, step, phase, check)));
+  if (run.interrupted() || results.includes('interrupted')) return 'interrupted';
+  const checks = results as TickCheck[];
   const failed = checks.find((c) => c.status === 'failed');
   const inconclusive = checks.find((c) => c.status === 'inconclusive');
   const ran = checks.filter((c) => c.status !== 'skipped');

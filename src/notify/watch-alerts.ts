@@ -105,7 +105,11 @@ export function createTimeAlerts(host: TimeAlertsHost): TimeAlerts {
     const planned = plannedWindows(doc, t0).get(phase.id);
     const index = doc.phases.indexOf(phase);
     const next = doc.phases.slice(index + 1).find((p) => p.at !== undefined);
-    const reason = `phase '${phase.id}' (${phaseTitle(phase)}) is still running at ${at(event.plannedEnd)}, the end of its window${started !== undefined ? `; it started at ${at(started)}${planned?.start !== undefined ? `, planned ${at(planned.start)}` : ''}` : ''}`;
+    const name = `phase '${phase.id}' (${phaseTitle(phase)})`;
+    const reason =
+      started !== undefined && started >= event.plannedEnd
+        ? `${name} started at ${at(started)}, after the end of its window (${at(event.plannedEnd)})${planned?.start !== undefined ? `; it was planned for ${at(planned.start)}` : ''}`
+        : `${name} is still running at ${at(event.plannedEnd)}, the end of its window${started !== undefined ? `; it started at ${at(started)}${planned?.start !== undefined ? `, planned ${at(planned.start)}` : ''}` : ''}`;
     host.openIssues.set(`overrun:${phase.id}`, { text: `phase '${phase.id}' past its window (planned end ${at(event.plannedEnd)})`, since: event.at });
     host.deliver(
       'issue',
@@ -115,7 +119,7 @@ export function createTimeAlerts(host: TimeAlertsHost): TimeAlerts {
         at: clock.now(),
         description: reason,
         action: next !== undefined ? `finish it, or re-plan: '${next.id}' (${phaseTitle(next)}) was due at ${at(event.plannedEnd)}` : 'finish it, or re-plan',
-        eta: `${formatDuration(clock.now() - event.plannedEnd)} behind plan so far`,
+        eta: `${formatDuration(Math.max(0, clock.now() - event.plannedEnd))} behind plan so far`,
         assignee: ownersOf(doc, phase),
       }),
     );
