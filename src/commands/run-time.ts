@@ -1,15 +1,15 @@
-// `run --time-scale N` and `--t0 TIME`: the run's clock (scaled for a rehearsal) and its T, fixed when a run starts and kept on resume.
+// `run --time-scale N` and `--t0 TIME`: the run's clock (a rehearsal's) and its T, fixed when a run starts and kept on resume.
 import { CliError } from '../errors.js';
 import type { RunState } from '../engine/state.js';
-import { scaledClock } from '../ports/clock.js';
+import { rehearsalClock, type RehearsalClock } from '../ports/rehearsal-clock.js';
 import type { Clock } from '../ports/types.js';
 
 export interface RunTime {
-  /** The run's clock: the plan's waits and every recorded time (scaled in a rehearsal). */
-  clock: Clock;
+  /** The run's clock: the plan's waits and every recorded time (a rehearsal's runs N times faster while it waits). */
+  clock: Clock | RehearsalClock;
   /** Steps' own clock: timeouts, latencies, retry pauses (never scaled). */
   stepClock: Clock;
-  rehearsal?: { timeScale: number; anchor: number };
+  rehearsal?: { timeScale: number };
   t0?: number;
 }
 
@@ -17,10 +17,12 @@ export interface RunTime {
 const MAX_TIME_SCALE = 1_000_000;
 
 /**
- * The run's time from the options, or from the journal of the run being resumed: a resumed rehearsal keeps its scale and
- * its anchor (its clock reads on from where it was, downtime included, as a real run's wall clock does), and its T.
+ * The run's time from the options, or from the journal of the run being resumed: a resumed rehearsal keeps its scale,
+ * and its clock reads on from the plan time its journal reached, the time it was down counted as waiting (nobody
+ * watched then, as nobody would have on the day); a resumed run keeps its T.
+ * `resumedFrom`: the plan time of the journal's last event, and the real time it was written (the journal's mtime).
  */
-export function runTime(options: { timeScale?: string; t0?: string }, resumed: RunState | undefined, base: Clock): RunTime {
+export function runTime(options: { timeScale?: string; t0?: string }, resumed: RunState | undefined, base: Clock, resumedFrom?: { plan: number; real: number }): RunTime {
   const scale = options.timeScale !== undefined ? parseTimeScale(options.timeScale) : undefined;
   const t0 = options.t0 !== undefined ? parseT0(options.t0) : undefined;
   if (resumed !== undefined) {
@@ -36,23 +38,26 @@ export function runTime(options: { timeScale?: string; t0?: string }, resumed: R
     if (t0 !== undefined && t0 !== resumed.t0) {
       throw new CliError('--t0 cannot move the timeline of a run that is being resumed: its T was fixed when it started', { hint: 'resume without --t0, or start a new run' });
     }
-    return {
-      clock: kept === undefined ? base : scaledClock(base, kept.timeScale, kept.anchor),
-      stepClock: base,
-      ...(kept !== undefined ? { rehearsal: kept } : {}),
-      ...(resumed.t0 !== undefined ? { t0: resumed.t0 } : {}),
-    };
+    const real = base.now();
+    const clock =
+      kept === undefined
+        ? base
+        : rehearsalClock(base, kept.timeScale, {
+            plan: resumedFrom === undefined ? real : resumedFrom.plan + Math.max(0, real - resumedFrom.real) * kept.timeScale,
+            real,
+          });
+    return { clock, stepClock: base, ...(kept !== undefined ? { rehearsal: kept } : {}), ...(resumed.t0 !== undefined ? { t0: resumed.t0 } : {}) };
   }
   if (scale === undefined) return { clock: base, stepClock: base, ...(t0 !== undefined ? { t0 } : {}) };
-  const anchor = base.now();
-  return { clock: scaledClock(base, scale, anchor), stepClock: base, rehearsal: { timeScale: scale, anchor }, ...(t0 !== undefined ? { t0 } : {}) };
+  const now = base.now();
+  return { clock: rehearsalClock(base, scale, { plan: now, real: now }), stepClock: base, rehearsal: { timeScale: scale }, ...(t0 !== undefined ? { t0 } : {}) };
 }
 
 export function parseTimeScale(text: string): number {
   const scale = /^[0-9]+(\.[0-9]+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
   if (!(scale > 0) || scale > MAX_TIME_SCALE) {
     throw new CliError(`--time-scale ${text} is not a speed-up: give a number above 0 and at most ${MAX_TIME_SCALE}`, {
-      hint: 'e.g. --time-scale 720 rehearses a 24-hour runbook in 2 minutes (every wait the plan makes is divided by 720)',
+      hint: 'e.g. --time-scale 720 rehearses a 24-hour runbook in about 2 minutes (every wait of the plan divided by 720)',
     });
   }
   return scale;
@@ -66,4 +71,10 @@ export function parseT0(text: string): number {
     throw new CliError(`--t0 ${text} is not an ISO-8601 time with a zone`, { hint: "write it like 2026-11-26T05:10:00Z (UTC) or 2026-11-26T06:10:00+01:00: T, which the phases' at: offsets count from" });
   }
   return ms;
+}
+
+/** While a person is asked, a rehearsal's plan time runs N times faster (a prompt is waiting); otherwise the prompter as it is. */
+export function promptsAsWaits<P extends { ask(request: never): Promise<unknown> }>(prompter: P | undefined, clock: Clock | RehearsalClock): P | undefined {
+  if (prompter === undefined || !('waitingOn' in clock)) return prompter;
+  return { ...prompter, ask: (request: never) => clock.waitingOn(prompter.ask(request)) } as P;
 }

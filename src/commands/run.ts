@@ -18,7 +18,7 @@ import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
-import { appendToFile } from '../ports/fs.js';
+import { appendToFile, statPath } from '../ports/fs.js';
 import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
@@ -29,6 +29,7 @@ import {
   type LockInfo,
   currentUser,
   isRunId,
+  journalPath,
   newRunId,
   openJournal,
   readJournalText,
@@ -48,7 +49,7 @@ import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
 import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
-import { parseT0, parseTimeScale, runTime, type RunTime } from './run-time.js';
+import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
 export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
@@ -154,7 +155,7 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
     const runId = resumed?.runId ?? provisionalRunId;
     if (resumed && lock?.ok) lock.setRunId(runId);
     const vars = resumed ? resumed.state.vars : newVars!;
-    const time = runTime(options, resumed?.state, clock);
+    const time = runTime(options, resumed?.state, clock, resumed !== undefined ? journalWrittenAt(dir, resumed.runId, resumed.state) : undefined);
     return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time });
   } finally {
     if (lock?.ok) lock.release();
@@ -283,7 +284,7 @@ async function runLocked(run: LockedRun): Promise<number> {
             send: ports.send,
             clock,
             stepClock: time.stepClock,
-            prompter: reporter.prompter,
+            prompter: promptsAsWaits(reporter.prompter, clock),
             answers,
             env: definedEnv(env),
             secretValues,
@@ -423,6 +424,12 @@ function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume
     inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
   );
   if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+}
+
+/** Where a resumed run's journal stopped: its last event's (plan) time, and when that was written (the file's mtime). */
+function journalWrittenAt(dir: StateDir, runId: string, state: RunState): { plan: number; real: number } | undefined {
+  const written = statPath(journalPath(dir, runId))?.mtimeMs;
+  return state.lastEventAt === undefined || written === undefined ? undefined : { plan: state.lastEventAt, real: written };
 }
 
 function parseStatusEvery(text: string): number {

@@ -192,8 +192,8 @@ export type RunEvent = EventBase &
         vars: Record<string, string | number | boolean>;
         dryRun: boolean;
         resumedFrom?: string;
-        /** `--time-scale N`: a rehearsal whose clock runs N times faster from `anchor` (wall ms); its times are plan times. */
-        rehearsal?: { timeScale: number; anchor: number };
+        /** `--time-scale N`: a rehearsal, whose waits ran N times faster (src/ports/rehearsal-clock.ts); its times are plan times. */
+        rehearsal?: { timeScale: number };
         /** `--t0 TIME`: the run's T (wall ms), which the phases' `at:` offsets count from. */
         t0?: number;
       }

@@ -49,7 +49,7 @@ export interface EngineOptions {
   /** Default pause between attempts when a step has `retries` but no `retry_delay`. */
   defaultRetryDelayMs?: number;
   /** `--time-scale`: recorded in run-started (the engine waits on `deps.clock` alike either way). */
-  rehearsal?: { timeScale: number; anchor: number };
+  rehearsal?: { timeScale: number };
   /** `--t0`: the run's T, recorded in run-started. */
   t0?: number;
 }

@@ -48,8 +48,8 @@ export interface RunState {
   startedAt?: number;
   dryRun: boolean;
   vars: Record<string, string | number | boolean>;
-  /** `--time-scale N`: this run is a rehearsal; its times are plan times of a clock N times faster from `anchor`. */
-  rehearsal?: { timeScale: number; anchor: number };
+  /** `--time-scale N`: this run is a rehearsal; its times are plan times (its waits ran N times faster). */
+  rehearsal?: { timeScale: number };
   /** `--t0`: T, as given. */
   t0?: number;
   phases: ReadonlyMap<string, PhaseState>;

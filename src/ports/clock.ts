@@ -59,26 +59,6 @@ export const systemClock: Clock = {
 };
 
 /**
- * A rehearsal's clock (`run --time-scale N`, DESIGN "The timeline is tracked"): from `anchor` (a wall time, ms since
- * the epoch) time runs N times faster. `now()` reads the plan's time (at N = 720 a real second is 12 planned minutes),
- * and every sleep and timer lasts 1/N of what it asks for, so each wait the runbook plans (watch `every`, `for`,
- * `initial_delay`, status updates, escalation `after`, the timeline's windows) shrinks by N and nothing else knows.
- * The anchor is kept in the journal, so a resumed rehearsal reads the same time as the session it continues.
- * Step timeouts and measured latencies are not scaled: steps get the unscaled clock (EngineDeps.stepClock).
- */
-export function scaledClock(base: Clock, scale: number, anchor: number): Clock {
-  if (!(Number.isFinite(scale) && scale > 0)) throw new Error(`scaledClock: scale must be a positive number, got ${scale}`);
-  // Rounded up to whole real ms, never down: waking before the planned time would read a plan time short of it.
-  const real = (ms: number): number => Math.ceil(toDelay(ms) / scale);
-  return {
-    now: () => anchor + (base.now() - anchor) * scale,
-    monotonic: () => base.monotonic() * scale,
-    sleep: (ms, signal) => base.sleep(real(ms), signal),
-    setTimer: (ms, callback) => base.setTimer(real(ms), callback),
-  };
-}
-
-/**
  * A UTC time for names that sort by it: `20261126T151500Z` to the second, `20261126T151500123Z` to the millisecond
  * (run ids, record file names).
  */

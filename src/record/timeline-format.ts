@@ -12,7 +12,7 @@ const STRIP_WIDTH = 48;
 export function describeRehearsal(p: RecordPredicate): string | undefined {
   if (p.rehearsal !== true) return undefined;
   const scale = p.time_scale ?? 1;
-  return `REHEARSAL at ${formatNumber(scale)}× (run --time-scale): every wait of the plan ran ${formatNumber(scale)} times faster, so its times are plan times; ${formatDuration(p.duration_ms)} of plan in ${formatDuration(p.duration_ms / scale)} of real time`;
+  return `REHEARSAL at ${formatNumber(scale)}× (run --time-scale): every wait of the plan (ticks, windows, status updates, escalations, prompts) ran ${formatNumber(scale)} times faster, the work at its real pace; its times are plan times`;
 }
 
 /** `24h 30m; deployment 14m from deploy to verification (target 20m, within)`, or the plain form's line. */

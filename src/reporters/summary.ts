@@ -31,7 +31,7 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
   if (result.reason) lines.push(`  ${result.reason}`);
   if (state.rehearsal !== undefined) {
     const { timeScale } = state.rehearsal;
-    lines.push(`  REHEARSAL at ${timeScale}×: every wait of the plan ran ${timeScale} times faster; ${formatDuration(elapsed)} of plan in ${formatDuration(elapsed / timeScale)} of real time`);
+    lines.push(`  REHEARSAL at ${timeScale}×: every wait of the plan (ticks, windows, status updates, escalations, prompts) ran ${timeScale} times faster; the work took its real time; times are plan times`);
   }
 
   const outcomes = [...state.steps.values()].filter((s) => !s.rollback && s.outcome !== undefined).map((s) => s.outcome!);

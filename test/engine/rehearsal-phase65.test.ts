@@ -5,8 +5,10 @@ import type { EventOf, RunEvent } from '../../src/engine/events.js';
 import { executeRun, type RunResult } from '../../src/engine/execute.js';
 import { foldEvents } from '../../src/engine/state.js';
 import { createNotifier } from '../../src/notify/notifier.js';
-import { createManualClock, scaledClock, type ManualClock } from '../../src/ports/clock.js';
-import type { Exec, HttpSend } from '../../src/ports/types.js';
+import { createManualClock, type ManualClock } from '../../src/ports/clock.js';
+import { rehearsalClock } from '../../src/ports/rehearsal-clock.js';
+import type { Exec, HttpSend, PromptRequest } from '../../src/ports/types.js';
+import { promptsAsWaits } from '../../src/commands/run-time.js';
 import { evaluateSuccessMetrics } from '../../src/record/build.js';
 import { loadRunbook, type LoadedRunbook } from '../../src/runbook/load.js';
 
@@ -44,10 +46,12 @@ interface Rehearsal {
  * Engine and notifier on one scaled clock (steps on the unscaled one), as `deployctl run --time-scale 720` wires them.
  * `slowMs` makes a command take that long in real time; `onEvent` can change the target between ticks.
  */
-async function rehearse(options: { slowMs?: Record<string, number>; onEvent?: (e: RunEvent, failing: Set<string>) => void } = {}): Promise<Rehearsal> {
+async function rehearse(
+  options: { slowMs?: Record<string, number>; slowAnswers?: Record<string, number>; onEvent?: (e: RunEvent, failing: Set<string>) => void } = {},
+): Promise<Rehearsal> {
   const runbook = phase65();
   const base = createManualClock(START);
-  const clock = scaledClock(base, SCALE, START);
+  const clock = rehearsalClock(base, SCALE, { plan: START, real: START });
   const answers = loadAnswers('runbooks/phase65.answers.yaml', runbook.doc);
   if (!answers.ok) throw new Error('answers');
   const failing = new Set<string>();
@@ -58,6 +62,20 @@ async function rehearse(options: { slowMs?: Record<string, number>; onEvent?: (e
     if (slow !== undefined) await base.sleep(slow[1]);
     return { exitCode: 0, signal: null, timedOut: false, interrupted: false, durationMs: 1 };
   };
+  // A person who takes their time: these steps are asked at the terminal (as the CLI wires it: a prompt is a wait).
+  const slowAnswers = options.slowAnswers ?? {};
+  const given = new Map([...answers.answers].filter(([key]) => !(key in slowAnswers)));
+  const prompter = promptsAsWaits(
+    Object.keys(slowAnswers).length === 0
+      ? undefined
+      : {
+          ask: async (request: PromptRequest) => {
+            await base.sleep(slowAnswers[request.id] ?? 0);
+            return answers.answers.get(request.id) ?? true;
+          },
+        },
+    clock,
+  );
   const events: RunEvent[] = [];
   const messages: { kind: string; text: string }[] = [];
   const notifier = createNotifier({
@@ -88,9 +106,9 @@ async function rehearse(options: { slowMs?: Record<string, number>; onEvent?: (e
       vars: runbook.doc.vars ?? {},
       dryRun: false,
       signal: new AbortController().signal,
-      rehearsal: { timeScale: SCALE, anchor: START },
+      rehearsal: { timeScale: SCALE },
     },
-    { exec, send, clock, stepClock: base, prompter: undefined, answers: answers.answers, env: {}, secretValues: [], mask: (t) => t, emit },
+    { exec, send, clock, stepClock: base, prompter, answers: given, env: {}, secretValues: [], mask: (t) => t, emit },
   );
   let done = false;
   void running.then(
@@ -171,10 +189,20 @@ describe('phase65 rehearsed at --time-scale 720 (injected clock)', () => {
     expect(down.reason).toContain("after tick 5 of watch 'h1-watch'");
   });
 
+  it('keeps work at its real pace: a deploy command of 5 real seconds is 5 seconds of the plan, no overrun, deployment time measured', async () => {
+    const { events } = await rehearse({ slowMs: { 'deploy 6.5.0': 5000 } });
+    expect(events.some((e) => e.kind === 'phase-overrun')).toBe(false);
+    const state = foldEvents(events);
+    const deploy = state.steps.get('deploy-release')!.outcome!;
+    expect(deploy.endedAt - deploy.startedAt).toBe(5000);
+    const metrics = Object.fromEntries(evaluateSuccessMetrics(phase65().doc, state, {}, state.finished!.at).map((m) => [m.id, m]));
+    expect(metrics['deployment_time']).toMatchObject({ ok: true });
+  });
+
   it('a phase still running at the end of its window sends an ALERT and fires on: overrun (Behind schedule, to the Lead)', async () => {
-    // The run starts at T-30m with everything else instant; the deploy command takes 5 real seconds: an hour of plan,
-    // so the deployment (due to end at T+10m) is still running 40 planned minutes after it started.
-    const { events, messages } = await rehearse({ slowMs: { 'deploy 6.5.0': 5000 } });
+    // The run starts at T-30m with the work instant; in the deployment the DevOps engineer takes 5 real seconds at a
+    // prompt, an hour of plan (a prompt is waiting): the deployment, due to end at T+10m, is still open then.
+    const { events, messages } = await rehearse({ slowAnswers: { 'devops-during': 5000 } });
     const overrun = events.find((e): e is EventOf<'phase-overrun'> => e.kind === 'phase-overrun' && e.phaseId === 'deploy')!;
     expect(overrun.plannedEnd).toBe(START + 40 * MIN);
     // When the window closes (to the planned second: timers are rounded up to whole real milliseconds).

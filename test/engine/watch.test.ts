@@ -4,7 +4,8 @@ import { celContext } from '../../src/engine/context.js';
 import type { EventOf, RunEvent, StepOutcome } from '../../src/engine/events.js';
 import { foldEvents } from '../../src/engine/state.js';
 import { evaluateExpression, compileExpression } from '../../src/expr/cel.js';
-import { createManualClock, scaledClock } from '../../src/ports/clock.js';
+import { createManualClock } from '../../src/ports/clock.js';
+import { rehearsalClock } from '../../src/ports/rehearsal-clock.js';
 import type { HttpSend } from '../../src/ports/types.js';
 import { fakeExec, harness, inlineRunbook, scriptedPrompter } from '../helpers/engine-fakes.js';
 
@@ -413,7 +414,7 @@ phases:
 describe('a rehearsal (the engine on a scaled clock)', () => {
   it('waits 1/N of each tick interval in real time, and records plan times', async () => {
     const base = createManualClock(START);
-    const planClock = scaledClock(base, 720, START);
+    const planClock = rehearsalClock(base, 720, { plan: START, real: START });
     const exec = fakeExec({ probe: {} });
     const doc = watchRunbook(`
 every: 15m
@@ -423,7 +424,7 @@ checks: [{ id: orders, run: probe }]`);
     const run = import('../../src/engine/execute.js').then(({ executeRun }) =>
       executeRun(
         doc,
-        { runId: '20261126T100000Z-abcdef', operator: 'tester', host: 'h', toolVersion: '0', vars: {}, dryRun: false, signal: new AbortController().signal, rehearsal: { timeScale: 720, anchor: START } },
+        { runId: '20261126T100000Z-abcdef', operator: 'tester', host: 'h', toolVersion: '0', vars: {}, dryRun: false, signal: new AbortController().signal, rehearsal: { timeScale: 720 } },
         { exec, send: fakeSend(() => ({ status: 200, body: '' })), clock: planClock, stepClock: base, prompter: undefined, answers: new Map(), env: {}, secretValues: [], mask: (t) => t, emit: (e) => events.push(e) },
       ),
     );
@@ -434,12 +435,12 @@ checks: [{ id: orders, run: probe }]`);
     // Three 15-minute waits at 720×: 1.25 s of real time each.
     expect(base.monotonic()).toBe(3 * 1250);
     expect(ticks(events).map((e) => (e.at - START) / MIN)).toEqual([0, 15, 30, 45]);
-    expect(events[0]).toMatchObject({ kind: 'run-started', rehearsal: { timeScale: 720, anchor: START } });
+    expect(events[0]).toMatchObject({ kind: 'run-started', rehearsal: { timeScale: 720 } });
   });
 
   it("does not scale a check's own timeout: it is the system's time, not the plan's", async () => {
     const base = createManualClock(START);
-    const planClock = scaledClock(base, 720, START);
+    const planClock = rehearsalClock(base, 720, { plan: START, real: START });
     // A check whose server never answers: only the step's timeout ends it.
     const send: HttpSend = (request) =>
       new Promise((resolve) => request.signal?.addEventListener('abort', () => resolve({ ok: false, error: 'aborted', durationMs: 0, timedOut: false }), { once: true }));

@@ -1,6 +1,6 @@
 // The clock port: the manual clock tests drive by hand, and the system clock's sleep and timers.
 import { describe, expect, it } from 'vitest';
-import { createManualClock, scaledClock, systemClock } from '../../src/ports/clock.js';
+import { createManualClock, systemClock } from '../../src/ports/clock.js';
 
 describe('createManualClock', () => {
   it('starts at the given wall time with monotonic time at 0, and moves only when advanced', async () => {
@@ -193,69 +193,3 @@ describe('systemClock', () => {
   });
 });
 
-describe('scaledClock (run --time-scale)', () => {
-  const START = Date.UTC(2026, 10, 26, 5, 0, 0);
-
-  it('reads plan time running N times faster from its anchor, on both scales', async () => {
-    const base = createManualClock(START);
-    const clock = scaledClock(base, 720, START);
-    expect(clock.now()).toBe(START);
-    await base.advance(1000);
-    // One real second is twelve planned minutes.
-    expect(clock.now()).toBe(START + 12 * 60_000);
-    expect(clock.monotonic()).toBe(720_000);
-  });
-
-  it('keeps reading the same plan time for a later session anchored where the first one started', async () => {
-    const base = createManualClock(START + 5000);
-    const resumed = scaledClock(base, 60, START);
-    expect(resumed.now()).toBe(START + 5000 * 60);
-  });
-
-  it('makes every sleep and timer last 1/N of what it asks, rounded up to whole real ms', async () => {
-    const base = createManualClock(START);
-    const clock = scaledClock(base, 720, START);
-    const log: string[] = [];
-    void clock.sleep(15 * 60_000).then(() => log.push(`tick at ${base.monotonic()} ms real`));
-    clock.setTimer(5 * 60_000, () => log.push(`status at ${base.monotonic()} ms real`));
-    clock.setTimer(1, () => log.push(`tiny at ${base.monotonic()} ms real`));
-    await base.advance(2000);
-    expect(log).toEqual(['tiny at 1 ms real', 'status at 417 ms real', 'tick at 1250 ms real']);
-  });
-
-  it('never wakes a sleeper before the plan time it asked for', async () => {
-    const base = createManualClock(START);
-    const clock = scaledClock(base, 7, START);
-    const due = clock.now() + 1000;
-    let woke = 0;
-    void clock.sleep(1000).then(() => (woke = clock.now()));
-    while (await base.runNext());
-    expect(woke).toBeGreaterThanOrEqual(due);
-  });
-
-  it('ends a sleep early when its signal aborts, like the clock it scales', async () => {
-    const base = createManualClock(START);
-    const clock = scaledClock(base, 720, START);
-    const controller = new AbortController();
-    let done = false;
-    void clock.sleep(3_600_000, controller.signal).then(() => (done = true));
-    controller.abort();
-    await base.advance(0);
-    expect(done).toBe(true);
-    expect(base.pending()).toBe(0);
-  });
-
-  it('refuses a scale that is not a positive number', () => {
-    for (const scale of [0, -2, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => scaledClock(systemClock, scale, START)).toThrow(/positive/);
-  });
-
-  it('scales the real system clock too: a planned minute at N = 600 passes in about 100 ms', async () => {
-    const anchor = Date.now();
-    const clock = scaledClock(systemClock, 600, anchor);
-    const started = performance.now();
-    await clock.sleep(60_000);
-    const real = performance.now() - started;
-    expect(real).toBeGreaterThanOrEqual(99);
-    expect(clock.now() - anchor).toBeGreaterThanOrEqual(60_000);
-  });
-});
