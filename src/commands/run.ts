@@ -348,8 +348,11 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
     const text = readJournalText(dir, runId);
     const ticks = text === undefined ? undefined : collectTicks(parseJournal(text).events);
     const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now, ...(ticks !== undefined ? { ticks } : {}) }));
-    const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
-    sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
+    // Named and signed at the real time, even for a rehearsal (whose record times are plan times, hours ahead): the
+    // newest record by name is the one sealed last.
+    const sealedAt = ports.clock.now();
+    const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, sealedAt));
+    sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now: sealedAt });
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
