@@ -29,6 +29,8 @@ const BENCHMARKS = [
   { name: 'preflight-probes', script: 'preflight-probes.mjs', args: [] },
   { name: 'output-memory', script: 'output-memory.mjs', args: [] },
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
+  { name: 'watch-ticks', script: 'watch-ticks.mjs', args: [] },
+  { name: 'rehearsal', script: 'rehearsal.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);
