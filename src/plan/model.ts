@@ -11,6 +11,7 @@ import {
   type StepDoc,
   type StepKind,
 } from '../runbook/types.js';
+import { varDefaults } from '../runbook/pattern.js';
 import { resolveVarTemplates } from './resolve.js';
 import { buildStep } from './step.js';
 
@@ -257,7 +258,7 @@ function roleRef(roles: Map<string, PlanRole>, id: string): RoleRef {
 
 function buildPhase(phase: PhaseDoc, doc: RunbookDoc, roles: Map<string, PlanRole>): PlanPhase {
   const offset = phase.at === undefined ? undefined : parseOffset(phase.at);
-  const toStep = (step: StepDoc) => buildStep(step, doc.vars ?? {}, roles);
+  const toStep = (step: StepDoc) => buildStep(step, varDefaults(doc), roles);
   return {
     id: phase.id,
     title: phase.title ?? phase.id,
@@ -324,7 +325,7 @@ function buildEscalation(rule: EscalationRuleDoc, roles: Map<string, PlanRole>):
 }
 
 function buildNotify(doc: RunbookDoc): PlanNotify {
-  const vars = doc.vars ?? {};
+  const vars = varDefaults(doc);
   return {
     status_every: doc.notify?.status_every ?? null,
     channels: (doc.notify?.channels ?? []).map((channel): PlanChannel => {

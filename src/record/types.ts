@@ -114,6 +114,14 @@ export interface RecordWatch {
   tick_log?: RecordTick[];
 }
 
+export interface RecordWarmup {
+  /** Sent before the samples; 0 when the connections were still warm from an earlier probe. */
+  requests: number;
+  failed: number;
+  /** The slowest warm-up request: the client's start-up, kept out of the samples. */
+  max_ms: number;
+}
+
 export interface RecordStep {
   id: string;
   title: string;
@@ -138,6 +146,8 @@ export interface RecordStep {
   metrics?: RecordMetrics;
   check?: RecordCheck;
   watch?: RecordWatch;
+  /** http: the requests sent before the samples to warm the client, counted in no metric. */
+  warmup?: RecordWarmup;
   /** confirm → boolean, ask → text, checklist → ticked items. */
   answer?: boolean | string | string[];
   answered_from?: 'prompt' | 'answers-file';
