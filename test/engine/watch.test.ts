@@ -203,7 +203,8 @@ count: 3
 failure_limit: 1
 checks:
   - id: health
-    http: { url: "\${{ vars.base }}/api/health", samples: 5, expect: { status: 200 } }
+    # No warm-up: every request sent is a sample, so the 7th is tick 2's second (warm-up requests are in no metric).
+    http: { url: "\${{ vars.base }}/api/health", samples: 5, warmup: false, expect: { status: 200 } }
     metrics: { error_rate: { max: 0.001 } }`);
     await h.run(doc, {}, { send });
     expect(send.urls).toHaveLength(15);
@@ -211,6 +212,21 @@ checks:
     expect(ticks(h.events)[1]!.tick.reason).toMatch(/^health: error_rate 0\.2 > max 0\.001/);
     expect(cel(h.events, doc, '[steps.w.checks.health.metrics.samples, steps.w.checks.health.metrics.errors, steps.w.metrics.samples]')).toEqual([15, 1, 15]);
     expect(cel(h.events, doc, 'steps.w.metrics.error_rate') as number).toBeCloseTo(1 / 15, 10);
+  });
+
+  it("warms an http check up as a step's probe: the warm-up requests are sent, and counted in no metric of the window", async () => {
+    const h = harness();
+    const send = fakeSend(() => ({ status: 200, body: 'ok' }));
+    const doc = watchRunbook(`
+every: 1h
+count: 3
+checks:
+  - id: health
+    http: { url: "\${{ vars.base }}/api/health", samples: 5, concurrency: 5, expect: { status: 200 } }`);
+    await h.run(doc, {}, { send });
+    expect(send.urls.length).toBeGreaterThan(15);
+    expect(ticks(h.events).map((e) => e.tick.status)).toEqual(['passed', 'passed', 'passed']);
+    expect(cel(h.events, doc, '[steps.w.checks.health.metrics.samples, steps.w.metrics.samples]')).toEqual([15, 15]);
   });
 
   it('skips a check whose if: is false at that tick; a tick whose every check was skipped has no data', async () => {
