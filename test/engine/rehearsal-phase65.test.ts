@@ -11,6 +11,7 @@ import type { Exec, HttpSend, PromptRequest } from '../../src/ports/types.js';
 import { promptsAsWaits } from '../../src/commands/run-time.js';
 import { evaluateSuccessMetrics } from '../../src/record/build.js';
 import { loadRunbook, type LoadedRunbook } from '../../src/runbook/load.js';
+import { varDefaults } from '../../src/runbook/pattern.js';
 
 const START = Date.UTC(2026, 10, 26, 5, 0, 0);
 const SCALE = 720;
@@ -103,7 +104,7 @@ async function rehearse(
       operator: 'rehearsal',
       host: 'test',
       toolVersion: '0',
-      vars: runbook.doc.vars ?? {},
+      vars: varDefaults(runbook.doc),
       dryRun: false,
       signal: new AbortController().signal,
       rehearsal: { timeScale: SCALE },
@@ -115,7 +116,16 @@ async function rehearse(
     () => (done = true),
     () => (done = true),
   );
-  while (!done) if (!(await base.runNext())) await new Promise((r) => setImmediate(r));
+  // The clock moves only once the run is waiting on it: an http probe yields a turn of the event loop before each
+  // sample after the first of a worker (steps/http.ts: undici's connections go back to the pool a macrotask later), and
+  // the status timers are always pending, so let the probes run their samples first.
+  const settled = async () => {
+    for (let i = 0; i < 300; i++) await new Promise((r) => setImmediate(r));
+  };
+  while (!done) {
+    await settled();
+    if (!(await base.runNext())) await new Promise((r) => setImmediate(r));
+  }
   const result = await running;
   await notifier.finish();
   return { result, events, messages, base };
@@ -190,7 +200,7 @@ describe('phase65 rehearsed at --time-scale 720 (injected clock)', () => {
   });
 
   it('keeps work at its real pace: a deploy command of 5 real seconds is 5 seconds of the plan, no overrun, deployment time measured', async () => {
-    const { events } = await rehearse({ slowMs: { 'deploy 6.5.0': 5000 } });
+    const { events } = await rehearse({ slowMs: { "deploy '6.5.0'": 5000 } });
     expect(events.some((e) => e.kind === 'phase-overrun')).toBe(false);
     const state = foldEvents(events);
     const deploy = state.steps.get('deploy-release')!.outcome!;
