@@ -28,7 +28,7 @@ phases:
           failure_limit: 5
           checks:
             - { id: health, http: { url: "\${{ vars.base }}/health", samples: 20 }, metrics: { p95_ms: { max: 500 } } }
-            - { id: chat, http: { url: "\${{ vars.base }}/chat", samples: 5 } }
+            - { id: chat, http: { url: "\${{ vars.base }}/chat", samples: 5, warmup: false } }
             - { id: orders, run: check-orders }
             - { id: errors, http: { url: "\${{ vars.base }}/stats", json_path: $.errors }, expect: result < 1.0 }
   - id: close

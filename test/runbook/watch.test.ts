@@ -1,6 +1,6 @@
 // The grammar and meaning of watch steps, target_duration { limit, from, to } and on: overrun: each refusal positioned and naming the fix.
 import { describe, expect, it } from 'vitest';
-import { parseRunbookText } from '../../src/runbook/load.js';
+import { parseCheckedRunbookText, parseRunbookText } from '../../src/runbook/load.js';
 
 function runbook(watch: string, extra = '', steps = ''): string {
   return `version: 1
@@ -51,10 +51,26 @@ escalation:
     ['more than 100000 ticks', VALID.replace('every: 15m', 'every: 1s').replace('for: 3h', 'for: 30h'), '15:16', 'too-many-ticks', 'for 30h every 1s is 108000 ticks; a watch holds at most 100000'],
     ['two checks with one id', VALID.replace('id: orders', 'id: health'), '18:21', 'duplicate-id', "duplicate check id 'health' in watch 'w'"],
     ['a check naming an unknown var', VALID.replace('./check-orders ${{ vars.base }}', './check-orders ${{ vars.bse }}'), '18:59', 'unknown-var', 'vars.bse is not declared'],
-    ['a check template inside shell quotes', VALID.replace('"./check-orders ${{ vars.base }}"', `"./check-orders '\${{ vars.base }}'"`), '18:51', 'template-in-quotes', 'template inside shell quotes'],
     ['expect on a probe without json_path', VALID.replace('metrics: { p95_ms: { max: 500 } } }', 'expect: result < 1.0 }'), '17:84', 'not-a-check', 'expect applies to checks only'],
   ])('refuses %s', (_name, watch, at, code, message) => {
     expect(problems(runbook(watch))).toContainEqual({ at, code, message: expect.stringContaining(message) });
+  });
+
+  // Security: a check's run: is a shell command like any step's; its templates are placed with the bash grammar too,
+  // or a value with a quote in it would end the quoting it was written inside (the shell check once skipped checks).
+  it.each([
+    ['inside shell quotes', `"./check-orders '\${{ vars.base }}'"`, '18:51', 'template-in-quotes'],
+    ['inside $(( ))', `"echo $(( \${{ vars.base }} ))"`, '18:44', 'template-in-shell-syntax'],
+  ])('refuses a check template %s, at its position, as for any step', async (_name, command, at, code) => {
+    const result = await parseCheckedRunbookText(runbook(VALID.replace('"./check-orders ${{ vars.base }}"', command)), 'r.yaml');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => ({ at: `${p.line}:${p.col}`, code: p.code }))).toEqual([{ at, code }]);
+    expect(result.problems[0]!.message).toContain('env: { BASE: "${{ vars.base }}" }');
+  });
+
+  it('accepts a check template where the shell reads one word', async () => {
+    expect((await parseCheckedRunbookText(runbook(VALID), 'r.yaml')).ok).toBe(true);
   });
 
   it.each([
