@@ -1,4 +1,5 @@
 // `deployctl record show|verify|sign|export|list`: read, verify, sign off and export signed deployment records (exit 0 valid, 1 does not verify, 2 unreadable or misused).
+import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -56,6 +57,13 @@ export interface TrustFlags {
 }
 
 export const RECORD_SUBCOMMANDS = ['show', 'verify', 'sign', 'export', 'list'] as const;
+
+/** A full, read-only or foreign-owned directory gets the hint every other command gives for it (who owns what, df -h). */
+function withStorageHint(message: Message, code: string, file: string): Message {
+  if (!isFileFailure(Object.assign(new Error(code), { code }))) return message;
+  const explained = fileFailure(Object.assign(new Error(code), { code, path: file, syscall: 'open' }), process.cwd(), 'run record sign again');
+  return explained.hint === undefined ? message : { ...message, hint: explained.hint };
+}
 
 function fail(message: Message, exitCode: number, details: readonly string[] = []): never {
   throw new CliError(message.message, { exitCode, details, ...(message.hint !== undefined ? { hint: message.hint } : {}) });
@@ -230,9 +238,9 @@ export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordCon
     case 'locked':
       return fail(signLockedMessage(file, result.lockFile, result.holder, result.waitedMs), ExitCode.failed);
     case 'lock-failed':
-      return fail(signLockFailedMessage(file, result.lockFile, result.code, result.message), ExitCode.failed);
+      return fail(withStorageHint(signLockFailedMessage(file, result.lockFile, result.code, result.message), result.code, result.lockFile), ExitCode.failed);
     case 'write-failed':
-      return fail(signWriteFailedMessage(file, result.code, result.message), ExitCode.failed);
+      return fail(withStorageHint(signWriteFailedMessage(file, result.code, result.message), result.code, file), ExitCode.failed);
     case 'not-on-disk':
       return fail(notOnDiskMessage(file), ExitCode.failed);
     case 'signed':
