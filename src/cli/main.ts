@@ -52,6 +52,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--dry-run', 'walk the plan and print every command with templates resolved; execute nothing')
     .option('--resume [runId]', 'continue an interrupted run (default: the newest unfinished run of this runbook)')
     .option('--new', 'start a new run although the newest run of this runbook did not finish (it stays resumable)')
+    .option('--force-old', 'with --resume RUN_ID: continue that run although a newer run of the runbook started after it (it deploys its own vars over the newer run)')
     .addOption(new Option('--in-flight <decision>', 'on resume, what to do with a non-idempotent step that was running').choices(['rerun', 'done', 'abort']))
     .option('--non-interactive', 'never prompt; take every answer from --answers (also when stdin is not a terminal or CI=true)')
     .option('--key <file>', 'Ed25519 private key (PKCS#8 PEM) to sign the record (default: $DEPLOYCTL_KEY or .deployctl/keys/deployctl.key)')
@@ -59,10 +60,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
     .option('--state <url|dir>', STATE_HELP)
     .action(async (file: string, options: Record<string, unknown>) => {
-      const [{ runCommand, defaultRunPorts, resumeCommand, deployctlCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
+      const [{ runCommand, defaultRunPorts }, { invocationOf, runHints }, { interruptOnSignals, againToExit }] = await Promise.all([
+        import('../commands/run.js'),
+        import('../commands/run-hints.js'),
+        import('./signals.js'),
+      ]);
+      const hints = runHints(invocationOf(file, options), { state: typeof options['state'] === 'string' ? options['state'] : undefined, env: process.env });
       const interrupts = interruptOnSignals((signal) => {
         io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. ${againToExit(signal)}`);
-      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${resumeCommand(file, typeof options['resume'] === 'string' ? options['resume'] : undefined, deployctlCommand(process.env))}`);
+      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${hints.resume(typeof options['resume'] === 'string' ? options['resume'] : undefined)}${hints.note !== undefined ? ` (${hints.note})` : ''}`);
       try {
         setExit(await runCommand(file, options, defaultRunPorts(io, interrupts.signal)));
       } finally {

@@ -132,6 +132,26 @@ export type GateDecision = 'go' | 'no-go';
 
 export type RunStatus = 'succeeded' | 'failed' | 'no-go' | 'rolled-back' | 'aborted';
 
+/**
+ * What of the `deployctl run` command line a later command must repeat to do what the operator meant (the options a
+ * resume or a new run takes again): journaled with run-started and run-resumed, so `status` and a refused new run
+ * can print the command that continues a run as it was started. Never the state URL (it may hold a password), never
+ * one-session choices (--in-flight, --resume, --new, --dry-run).
+ */
+export interface RunInvocation {
+  /** The runbook file, as given. */
+  runbook: string;
+  /** `--var name=value`, as given, in order. */
+  vars?: string[];
+  answers?: string;
+  /** The signing key's file (a path, never the key). */
+  key?: string;
+  operator?: string;
+  out?: string;
+  statusEvery?: string;
+  nonInteractive?: boolean;
+}
+
 export interface RunbookRef {
   name: string;
   title?: string;
@@ -156,8 +176,9 @@ export type RunEvent = EventBase &
         vars: Record<string, string | number | boolean>;
         dryRun: boolean;
         resumedFrom?: string;
+        invocation?: RunInvocation;
       }
-    | { kind: 'run-resumed'; runId: string; by: string; pid: number }
+    | { kind: 'run-resumed'; runId: string; by: string; pid: number; invocation?: RunInvocation }
     | { kind: 'phase-started'; phaseId: string }
     | { kind: 'phase-finished'; phaseId: string; status: 'succeeded' | 'failed' | 'skipped' }
     | {
