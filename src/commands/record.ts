@@ -33,6 +33,7 @@ import {
 import { notFollowedWords, renderRecordSummary, renderVerificationReport } from '../record/show.js';
 import { signRecord } from '../record/sign.js';
 import { prepareTrust, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
+import { roleKeyGivenAsRunKey } from '../record/trust.js';
 
 export interface RecordContext {
   io: Io;
@@ -70,6 +71,22 @@ function trustFrom(flags: TrustFlags, ctx: RecordContext): Trust {
   return prepared.trust;
 }
 
+/**
+ * Refuse (exit 2) a `--pubkey` that is a role's sign-off key in the runbook the records name: it would make a role key
+ * a run key, and a record changed and re-signed with that key alone would verify VALID. Call after verifying.
+ */
+function refuseRoleKeyAsRunKey(trust: Trust): void {
+  const found = roleKeyGivenAsRunKey(trust);
+  if (found === undefined) return;
+  fail(
+    {
+      message: `--pubkey ${clean(found.pubkey, 200)} is the key role ${clean(found.role, 64)} signs off with (${clean(found.runbook, 200)} lists it under roles.${clean(found.role, 64)}.keys): a role key only signs off, it never makes a record valid, so it is not taken as a run key`,
+      hint: "give the public key the run signed with instead: .deployctl/keys/deployctl.pub of the machine (and directory) that ran it; the runbook's role keys are checked for sign-offs by themselves",
+    },
+    ExitCode.usage,
+  );
+}
+
 function failUnreadable(v: UnreadableRecord): never {
   fail({ message: v.problem.message, hint: UNREADABLE_HINT }, ExitCode.usage, v.problem.details.map((d) => `  ${d}`));
 }
@@ -89,6 +106,7 @@ export interface VerifyFlags extends TrustFlags {
 export function recordVerifyCommand(file: string, flags: VerifyFlags, ctx: RecordContext): number {
   const trust = trustFrom(flags, ctx);
   const v = verifyRecordFile(file, trust);
+  refuseRoleKeyAsRunKey(trust);
   if (flags.json) {
     ctx.io.out(JSON.stringify(verificationJson(v), null, 2));
     return exitCodeOf(v);
@@ -169,6 +187,7 @@ export function recordShowCommand(file: string | undefined, flags: TrustFlags, c
   const target = file ?? newestRecord(ctx);
   const trust = trustFrom(flags, ctx);
   const v = verifyRecordFile(target, trust);
+  refuseRoleKeyAsRunKey(trust);
   if (v.verdict === 'unreadable') failUnreadable(v);
   ctx.io.out(renderRecordSummary(v));
   if (v.verdict !== 'valid') ctx.io.err(`deployctl: ${clean(target, 300)} does NOT verify; the content above may be forged or altered (deployctl record verify says why)`);
@@ -193,6 +212,11 @@ export interface SignFlags extends TrustFlags {
 
 export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordContext): number {
   const trust = trustFrom(flags, ctx);
+  // The record's runbook is read by verifying it first: a role key given as a run key is refused before anything is signed.
+  if (flags.pubkey !== undefined && flags.pubkey.length > 0) {
+    verifyRecordFile(file, trust);
+    refuseRoleKeyAsRunKey(trust);
+  }
   const signer = flags.operator ?? ctx.env['DEPLOYCTL_OPERATOR'] ?? currentUser();
   const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now(), ...(ctx.signLockWaitMs !== undefined ? { lockWaitMs: ctx.signLockWaitMs } : {}) }, trust);
   const { io } = ctx;
@@ -256,6 +280,7 @@ export interface ExportFlags extends TrustFlags {
 export function recordExportCommand(file: string, flags: ExportFlags, ctx: RecordContext): number {
   const trust = trustFrom(flags, ctx);
   const v = verifyRecordFile(file, trust);
+  refuseRoleKeyAsRunKey(trust);
   if (v.verdict === 'unreadable') failUnreadable(v);
   if (v.verdict !== 'valid') {
     if (!flags.unverified || v.statement === undefined) {
@@ -298,6 +323,7 @@ export async function recordListCommand(flags: ListFlags, ctx: RecordContext): P
   const trust = trustFrom(flags, location.kind === 'directory' ? { ...ctx, env: { ...ctx.env, DEPLOYCTL_STATE_DIR: localDir.root } } : ctx);
   const entries = stored.map((r) => ({ file: r.file ?? r.where, name: r.name, time: r.time, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) }));
   const rows = listRecords(entries, trust, (f) => (path.isAbsolute(f) ? shown(ctx, f) : f));
+  refuseRoleKeyAsRunKey(trust);
   ctx.io.out(flags.json ? JSON.stringify(rows, null, 2) : renderRecordList(rows));
   return ExitCode.ok;
 }
