@@ -15,7 +15,7 @@ export const messages = {
   abortedAtGate: (gateId: string) => `aborted at gate '${gateId}'`,
   /** `lost the state database (…): the run stopped (aborted at gate 'go-no-go'); resume it once the state is back`. */
   stoppedBecause: (cause: string, where: string) => `${cause}: the run stopped (${where}); resume it once the state is back`,
-  stateLost: (kind: 'database' | 'directory', why: string) => `lost the state ${kind} (${why})`,
+  stateLost: (kind: 'database' | 'directory', why: string) => (/\bstate\b/.test(why) ? why : `lost the state ${kind}: ${why}`),
   stepFailed: (stepId: string, reason: string) => `step '${stepId}' failed: ${reason}`,
   stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no gate of its phase reads it, so it counts as failed): ${reason}`,
   /** With the conditions that did not hold, each with why: `gate 'canary' decided NO-GO: error_rate does not hold (0.0476 ≥ 0.001)`. */
