@@ -82,6 +82,8 @@ export interface InvokedOptions {
   operator?: string;
   out?: string;
   statusEvery?: string;
+  timeScale?: string;
+  t0?: string;
   nonInteractive?: boolean;
 }
 
@@ -95,6 +97,8 @@ export function invocationOf(file: string, options: InvokedOptions): RunInvocati
     ...(options.operator !== undefined ? { operator: options.operator } : {}),
     ...(options.out !== undefined ? { out: options.out } : {}),
     ...(options.statusEvery !== undefined ? { statusEvery: options.statusEvery } : {}),
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    ...(options.t0 !== undefined ? { t0: options.t0 } : {}),
     ...(options.nonInteractive === true ? { nonInteractive: true } : {}),
   };
 }
@@ -115,6 +119,8 @@ export function checkedInvocation(value: unknown, runbook: string): RunInvocatio
     ...text('operator'),
     ...text('out'),
     ...text('statusEvery'),
+    ...text('timeScale'),
+    ...text('t0'),
     ...(v['nonInteractive'] === true ? { nonInteractive: true } : {}),
   };
 }
@@ -170,6 +176,8 @@ function optionWords(invocation: RunInvocation, withOperator: boolean): string[]
   if (withOperator) add('--operator', invocation.operator);
   add('--out', invocation.out);
   add('--status-every', invocation.statusEvery);
+  add('--time-scale', invocation.timeScale);
+  add('--t0', invocation.t0);
   if (invocation.nonInteractive === true) words.push('--non-interactive');
   return words;
 }
