@@ -1,5 +1,5 @@
 // Run state as a fold over events: the engine, resume, `status` and the record all read the run through this one function.
-import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunStatus, StepOutcome } from './events.js';
+import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunInvocation, RunStatus, StepOutcome } from './events.js';
 import { addTick, decideWatch, openWatch, type WatchState } from './watch-state.js';
 
 export interface StepState {
@@ -62,6 +62,8 @@ export interface RunState {
   notifications: EventOf<'notification'>[];
   finished?: { status: RunStatus; exitCode: number; reason?: string; at: number };
   lastEventAt?: number;
+  /** How the newest session was started (read from a journal: untrusted, checked where it is printed). */
+  invocation?: RunInvocation;
 }
 
 export const initialRunState: RunState = {
@@ -96,12 +98,19 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         startedAt: event.at,
         dryRun: event.dryRun,
         vars: event.vars,
+        ...(event.invocation !== undefined ? { invocation: event.invocation } : {}),
         ...(event.rehearsal !== undefined ? { rehearsal: event.rehearsal } : {}),
         ...(event.t0 !== undefined ? { t0: event.t0 } : {}),
       };
     case 'run-resumed':
       // A resumed run is running again: forget how the previous session ended.
-      return { ...next, finished: undefined, interrupted: undefined, resumes: [...state.resumes, { at: event.at, by: event.by }] };
+      return {
+        ...next,
+        finished: undefined,
+        interrupted: undefined,
+        resumes: [...state.resumes, { at: event.at, by: event.by }],
+        ...(event.invocation !== undefined ? { invocation: event.invocation } : {}),
+      };
     case 'phase-started': {
       const previous = state.phases.get(event.phaseId);
       return { ...next, phases: withEntry(state.phases, event.phaseId, { status: 'running', startedAt: previous?.startedAt ?? event.at }) };
