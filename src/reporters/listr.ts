@@ -8,7 +8,7 @@ import type { Prompter } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
-import { formatCondition, formatProbeMetrics } from './evidence.js';
+import { formatCheckReading, formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 
@@ -142,6 +142,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
           outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
           outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
+          outcome.check !== undefined ? formatCheckReading(outcome.check) : '',
         ].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
         if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {

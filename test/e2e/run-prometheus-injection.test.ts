@@ -48,6 +48,13 @@ describe('templates in PromQL queries cannot change the query', { timeout: 60_00
     expect(step('in-string')['check']).toMatchObject({ verdict: 'fail', result: 1, query: 'sum(up{job="demo"})' });
   });
 
+  it('a passing check shows the number it read on its line, as a probe shows p50/p95 (review 1 #25)', async () => {
+    const { result, step } = await run({ min: '1' });
+    expect(result.code, result.stdout).toBe(0);
+    expect(step('in-string')['check']).toMatchObject({ verdict: 'pass', result: 1 });
+    expect(result.stdout).toMatch(/✔ .*in-string \(.*result 1\)/);
+  });
+
   it('a value that closes the string literal stays inside it: the check still fails, and the query Prometheus got is escaped', async () => {
     const hostile = 'demo"}) * 0 + vector(9) #';
     const { result, step } = await run({ job: hostile });
