@@ -179,6 +179,8 @@ export type RunEvent = EventBase &
     | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome; finally?: true }
     | { kind: 'gate-opened'; gateId: string; phaseId: string }
     | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
+    /** The gate's `if:` was false: nothing asked or decided, the run goes on. `reason`: `if: … was false`. */
+    | { kind: 'gate-skipped'; gateId: string; phaseId: string; reason: string }
     | {
         kind: 'gate-decided';
         gateId: string;

@@ -32,6 +32,8 @@ export interface GateState {
   note?: string;
   /** A person's reason for NO-GO while every condition held. */
   reason?: string;
+  /** The gate's `if:` was false (`if: … was false`): skipped, never decided. */
+  skipped?: string;
 }
 
 export interface RunState {
@@ -131,6 +133,10 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'gate-evaluated': {
       const previous = state.gates.get(event.gateId);
       return { ...next, gates: withEntry(state.gates, event.gateId, { ...previous, phaseId: event.phaseId, conditions: event.conditions, evaluatedAt: event.at }) };
+    }
+    case 'gate-skipped': {
+      const previous = state.gates.get(event.gateId);
+      return { ...next, gates: withEntry(state.gates, event.gateId, { ...previous, phaseId: event.phaseId, skipped: event.reason, decidedAt: event.at }) };
     }
     case 'gate-decided': {
       const previous = state.gates.get(event.gateId);

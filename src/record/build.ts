@@ -72,6 +72,7 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
         ...optional('answered_from', gateState?.answeredFrom),
         ...optional('note', gateState?.note),
         ...optional('reason', gateState?.reason),
+        ...optional('skipped', gateState?.skipped),
       };
       record.gate = gate;
     }

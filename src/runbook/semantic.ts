@@ -290,6 +290,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
       const gatePath: Path = [...phasePath, 'gate'];
       checkRole(gate.owner, [...gatePath, 'owner'], 'gate owner');
       const gateOrder = order++;
+      if (gate.if !== undefined) checkCel(gate.if, [...gatePath, 'if'], { kind: 'before', order: gateOrder, what: "the gate's if" }, true);
       for (const [name, condition] of Object.entries(gate.require)) {
         if (typeof condition === 'string') {
           checkCel(condition, [...gatePath, 'require', name], { kind: 'before', order: gateOrder, what: `gate condition '${name}'` }, true);

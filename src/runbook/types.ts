@@ -115,7 +115,7 @@ export const NO_DATA_POLICIES = ['fail', 'inconclusive', 'pass'] as const;
 export type NoDataPolicy = (typeof NO_DATA_POLICIES)[number];
 
 /** What `steps.<id>` holds in expressions (built in src/engine/context.ts). */
-export const STEP_FIELDS = ['ok', 'status', 'exit_code', 'duration_ms', 'attempts', 'stdout', 'stderr', 'metrics', 'answer', 'result', 'value', 'results'] as const;
+export const STEP_FIELDS = ['ok', 'status', 'exit_code', 'duration_ms', 'finished_ago_ms', 'attempts', 'stdout', 'stderr', 'metrics', 'answer', 'result', 'value', 'results'] as const;
 
 export const STEP_KINDS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -155,6 +155,8 @@ export interface GateDoc {
   id?: string;
   title?: string;
   owner: string;
+  /** CEL: when false, the gate is skipped (recorded as skipped, nobody asked) and the run goes on. */
+  if?: string;
   require: Record<string, GateConditionDoc>;
   on_no_go?: 'abort' | 'rollback';
 }
