@@ -99,7 +99,7 @@ export interface StepOutcome {
   metrics?: ProbeMetrics;
   /** prometheus, or http with json_path: what the check read and its verdict. */
   check?: CheckReading;
-  /** http: the warm-up before the samples (not in `metrics`; steps/warmup.ts). */
+  /** http: the warm-up before the samples (not in `metrics`; ports/warmup-ledger.ts). */
   warmup?: ProbeWarmup;
   /** confirm → boolean, checklist → ticked items, ask → text. */
   answer?: boolean | string | string[];

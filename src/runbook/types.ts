@@ -76,7 +76,7 @@ export interface HttpDoc {
   expect?: { status?: number | number[]; body_contains?: string };
   /** Read one number from the (JSON) response body: the step's `result` for `expect:` (see src/steps/json-path.ts). */
   json_path?: string;
-  /** Warm-up requests before the samples (default true; steps/warmup.ts). */
+  /** Warm-up requests before the samples (default: true for GET and HEAD, false for other methods; ports/warmup-ledger.ts). */
   warmup?: boolean;
 }
 
