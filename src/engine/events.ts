@@ -101,7 +101,7 @@ export interface StepOutcome {
   check?: CheckReading;
   /** A watch: its ticks when it ended (the window's full tally is in the run's state, every tick in the journal). */
   ticks?: { planned: number; recorded: number; passed: number; failed: number; inconclusive: number; missed: number };
-  /** http: the warm-up before the samples (not in `metrics`; steps/warmup.ts). */
+  /** http: the warm-up before the samples (not in `metrics`; ports/warmup-ledger.ts). */
   warmup?: ProbeWarmup;
   /** confirm → boolean, checklist → ticked items, ask → text. */
   answer?: boolean | string | string[];
@@ -271,6 +271,8 @@ export type RunEvent = EventBase &
       }
     | { kind: 'gate-opened'; gateId: string; phaseId: string }
     | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
+    /** The gate's `if:` was false: nothing asked or decided, the run goes on. `reason`: `if: … was false`. */
+    | { kind: 'gate-skipped'; gateId: string; phaseId: string; reason: string }
     | {
         kind: 'gate-decided';
         gateId: string;

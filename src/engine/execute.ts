@@ -153,7 +153,7 @@ function stepEnded(stepId: string, status: string, reason: string | undefined): 
 
 /** The phase's go/no-go. NO-GO ends the run, rolling back first if the gate says so. Throws StopRun when the run ends here. */
 async function passGate(run: RunContext, phase: PhaseDoc): Promise<void> {
-  let decision: GateDecision;
+  let decision: GateDecision | 'skipped';
   try {
     decision = await decideGate(run, phase);
   } catch (error) {

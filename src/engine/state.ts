@@ -37,6 +37,8 @@ export interface GateState {
   note?: string;
   /** A person's reason for NO-GO while every condition held. */
   reason?: string;
+  /** The gate's `if:` was false (`if: … was false`): skipped, never decided. */
+  skipped?: string;
 }
 
 export interface RunState {
@@ -182,6 +184,10 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'gate-evaluated': {
       const previous = state.gates.get(event.gateId);
       return { ...next, gates: withEntry(state.gates, event.gateId, { ...previous, phaseId: event.phaseId, conditions: event.conditions, evaluatedAt: event.at }) };
+    }
+    case 'gate-skipped': {
+      const previous = state.gates.get(event.gateId);
+      return { ...next, gates: withEntry(state.gates, event.gateId, { ...previous, phaseId: event.phaseId, skipped: event.reason, decidedAt: event.at }) };
     }
     case 'gate-decided': {
       const previous = state.gates.get(event.gateId);
