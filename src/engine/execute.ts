@@ -52,7 +52,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
 function announce(run: RunContext): void {
   const { doc, source, options } = run;
   if (options.resume) {
-    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: process.pid });
+    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: options.pid });
     return;
   }
   run.emit({
