@@ -1,4 +1,5 @@
 // The communication plan and escalation matrix, live: status updates on a cadence, alerts, escalation timers, all-clear. Never blocks or fails the run.
+import { inertText } from '../inert.js';
 import { celContext } from '../engine/context.js';
 import type { RunEvent } from '../engine/events.js';
 import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
@@ -86,7 +87,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   };
 
   function deliver(kind: MessageKind, rawText: string): void {
-    const text = deps.mask(rawText);
+    // Masked, then made inert: a message quotes step reasons, titles and answers, and ends up in chat clients, log
+    // files people tail, and terminals; what it says is kept, what it would do to a terminal is not.
+    const text = inertText(deps.mask(rawText));
     for (const channel of doc.notify?.channels ?? []) {
       if (!channelEnabled(channel.if)) continue;
       const base = { kind: 'notification' as const, channel: channel.id, messageKind: kind, text };

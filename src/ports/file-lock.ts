@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { writeAll, writeFileAtomic } from './fs.js';
+import { readTextFile, withPath, writeAll, writeFileAtomic } from './fs.js';
 import { isSameLiveProcess, isZombieState, readProcStat } from './proc.js';
 
 export interface LockHolder {
@@ -33,7 +33,7 @@ export type LockResult<E extends object = object> =
   /** Someone else held it for the whole wait (or, with `waitMs: 0`, when asked). */
   | { ok: false; reason: 'held'; lockFile: string; holder?: Held<E>; waitedMs: number }
   /** The lock file could not be created (a read-only or foreign-owned directory…). */
-  | { ok: false; reason: 'error'; lockFile: string; code: string; message: string };
+  | { ok: false; reason: 'error'; lockFile: string; code: string; message: string; error: unknown };
 
 export interface LockOptions<E extends object = object> {
   /** What is taking it, in words; a waiting process shows it. */
@@ -49,6 +49,9 @@ export interface LockOptions<E extends object = object> {
 }
 
 const POLL_MS = 20;
+
+/** A lock is one short JSON line; anything bigger is not a lock. */
+const MAX_LOCK_BYTES = 64 * 1024;
 
 /** Take `lockFile`, waiting up to `waitMs` while a live process holds it. Never throws for an expected failure. */
 export function acquireFileLock<E extends object = object>(lockFile: string, options: LockOptions<E>): LockResult<E> {
@@ -73,7 +76,7 @@ export function acquireFileLock<E extends object = object>(lockFile: string, opt
       created = createExclusive(lockFile, text);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      return { ok: false, reason: 'error', lockFile, code: e.code ?? 'unknown', message: e.message };
+      return { ok: false, reason: 'error', lockFile, code: e.code ?? 'unknown', message: e.message, error };
     }
     if (created) {
       const ours = () => readHolder(lockFile)?.token === mine.token;
@@ -119,16 +122,21 @@ function createExclusive(file: string, text: string): boolean {
   try {
     writeAll(fd, Buffer.from(text, 'utf8'));
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // A full disk: no empty lock left behind to block the next taker.
     fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw withPath(error, file);
   }
+  fs.closeSync(fd);
   return true;
 }
 
 /** Who holds `file`, if it names one: a pid and a host at least (a lock written before tokens existed has none). */
-export function readHolder<E extends object = object>(file: string): Held<E> | undefined {
+export function readHolder<E extends object = object>(file: string, maxBytes = MAX_LOCK_BYTES): Held<E> | undefined {
   try {
-    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    // Bounded, and never a FIFO or a device planted in the lock's place: that is not a lock.
+    const value = JSON.parse(readTextFile(file, maxBytes)) as Partial<LockHolder>;
     if (typeof value.pid !== 'number' || typeof value.host !== 'string') return undefined;
     return { ...value, token: typeof value.token === 'string' ? value.token : '' } as Held<E>;
   } catch {

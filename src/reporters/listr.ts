@@ -10,6 +10,7 @@ import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import { formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
+import { inertTask } from './listr-inert.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
@@ -211,7 +212,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           return;
         }
         // A failed step or a NO-GO ends the phase (the engine stops there too), and the phase shows ✖.
-        const list = task.newListr(children, { concurrent: false, exitOnError: true });
+        const list = task.newListr(children.map(inertTask), { concurrent: false, exitOnError: true });
         if (defaultRenderer) keepToScreen(list);
         return list;
       },
@@ -250,7 +251,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         .reverse()
         .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, rollbackKey(s.id))));
       task.title = `Rollback (${started.phases.join(', ')})`;
-      return task.newListr(children, { concurrent: false, exitOnError: false });
+      return task.newListr(children.map(inertTask), { concurrent: false, exitOnError: false });
     },
   } as ListrTask);
 
@@ -263,13 +264,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       if (phase === undefined) return;
       task.title = `Finally: ${phaseTitle(phase)}`;
       return task.newListr(
-        (phase.finally ?? []).map((s) => stepTask(s, lateFinallyKey(s.id))),
+        (phase.finally ?? []).map((s) => inertTask(stepTask(s, lateFinallyKey(s.id)))),
         { concurrent: false, exitOnError: false },
       );
     },
   } as ListrTask);
 
-  const listr = new Listr(phaseTasks, {
+  // Every definition through inertTask: nothing from the runbook, a reason or an output reaches the terminal raw.
+  const listr = new Listr(phaseTasks.map(inertTask), {
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,
