@@ -25,7 +25,7 @@ export const MAX_PARSED_TEMPLATES = 2000;
  * Characters of commands that need the parser, per runbook. Parsing and placing costs 1–5 µs a character: a real
  * runbook has a few KiB of such commands; a megabyte of them (fifty 20 KB commands) would take seconds, and loading the parser alone costs about as much as validating phase65.
  */
-export const MAX_PARSED_BYTES = 32 * 1024;
+export const MAX_PARSED_BYTES = 128 * 1024;
 
 export interface ShellCheck {
   problems: Problem[];
