@@ -38,8 +38,11 @@ export interface ListrReporterOptions {
   dryRun?: boolean;
   /** The answers file (`--answers`), named beside each answer taken from it. */
   answersFile?: string;
-  /** The terminal's height: a running phase keeps only as many finished steps on screen as fit (default: stdout's rows). */
-  rows?: number;
+  /**
+   * The terminal's height: a running phase keeps only as many finished steps on screen as fit. A function is read at
+   * every trim, so a resized terminal counts (the CLI passes stdout's rows); default 24.
+   */
+  rows?: number | (() => number | undefined);
   /**
    * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
@@ -227,15 +230,17 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
    * keep them), so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay.
    * listr2 renders a group from its task array, which the Listr shares with the parent task.
    */
-  const visibleFinished = Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14);
+  const rowsNow = () => (typeof options.rows === 'function' ? options.rows() : options.rows) || 24;
+  const visibleFinished = () => Math.max(1, rowsNow() - doc.phases.length - 14);
   /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
   const evaluated = new Map<string, GateCondition[]>();
   const groups: { tasks: { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean }[] }[] = [];
   const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
   const trimGroups = () => {
+    const keep = visibleFinished();
     for (const group of groups) {
       const finished = group.tasks.filter((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
-      for (const old of finished.slice(0, Math.max(0, finished.length - visibleFinished))) group.tasks.splice(group.tasks.indexOf(old), 1);
+      for (const old of finished.slice(0, Math.max(0, finished.length - keep))) group.tasks.splice(group.tasks.indexOf(old), 1);
     }
   };
 
