@@ -33,6 +33,8 @@ const BENCHMARKS = [
   { name: 'hostile-files', script: 'hostile-files.mjs', args: [] },
   { name: 'state-latency', script: 'state-latency.mjs', args: [] },
   { name: 'answer-latency', script: 'answer-latency.mjs', args: [] },
+  { name: 'watch-ticks', script: 'watch-ticks.mjs', args: [] },
+  { name: 'rehearsal', script: 'rehearsal.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { joinerIdentity, leaveRefusedAttempt, openLiveRun, type TeamCommandOptio
 import { approvalGate, approvalRules } from '../team/approvals.js';
 import { answerProblem, holders, requestFromRunbook, roleOfPrompt, startSlot } from '../team/prompts.js';
 import { formatTeamAnswer } from '../reporters/team-lines.js';
-import { deployctlCommand } from '../runbook/labels.js';
+import { deployctlCommand } from './run-hints.js';
 
 export interface AnswerOptions extends TeamCommandOptions {
   value?: string;

@@ -7,7 +7,7 @@ import type { Subscription } from '../ports/state/store.js';
 import { PromptAbortedError, type PromptRequest } from '../ports/types.js';
 import { signAnswer } from '../record/answers.js';
 import { createListrReporter } from '../reporters/listr.js';
-import { deployctlCommand } from '../runbook/labels.js';
+import { deployctlCommand } from './run-hints.js';
 import { claimPrompt } from '../team/claimer.js';
 import { judgeClaim } from '../team/judge.js';
 import { joinerIdentity, openLiveRun, type TeamCommandOptions, type TeamPorts } from '../team/live-run.js';

@@ -1,26 +1,19 @@
-// `run`'s earlier runs of the same runbook, read from the state store: which one `--resume` continues, refusing a new run over an unfinished one, and what a resume must not do (change vars, run beside an orphan).
-import * as os from 'node:os';
+// `run`'s earlier runs of the same runbook, read from the state store: which one `--resume` continues, and refusing a new run over an unfinished one.
 import * as path from 'node:path';
 import { CliError, ExitCode } from '../errors.js';
-import { STEP_ENV } from '../engine/run-step.js';
-import { foldEvents, inFlightSteps, isRunResumable, type RunState } from '../engine/state.js';
-import { isGroupAlive } from '../ports/exec.js';
-import { findProcessesWithEnv } from '../ports/proc.js';
-import { shellQuote } from '../expr/template.js';
+import { foldEvents, isRunResumable, type RunState } from '../engine/state.js';
 import { isRunId } from '../ports/state-dir.js';
-import { maskUrl } from '../ports/state/location.js';
 import type { StateStore } from '../ports/state/store.js';
 import { inert } from '../inert.js';
-import { deployctlCommand } from '../runbook/labels.js';
 import type { LoadedRunbook } from '../runbook/load.js';
-import { resumeWith } from './run-state.js';
+import { checkedInvocation, runHints, withNote, type HintContext, type RunHints } from './run-hints.js';
 
 /**
  * An earlier run of this runbook that did not finish (aborted mid-rollback, interrupted, crashed) is not forgotten:
  * a new run would start from the top over a half-done deployment. Only the newest run counts: one that ended after
  * it settled the older one. Exit 2 with both ways on, in a terminal or not (nothing waits for an answer).
  */
-export async function refuseIfUnfinished(store: StateStore, file: string, name: string, env: NodeJS.ProcessEnv, options: { state?: string }): Promise<void> {
+export async function refuseIfUnfinished(store: StateStore, file: string, name: string, hints: RunHints, context: HintContext): Promise<void> {
   for (const { runId, runbook } of await store.listRuns()) {
     if (runbook !== undefined && runbook !== name) continue;
     const read = await store.readRun(runId);
@@ -28,18 +21,19 @@ export async function refuseIfUnfinished(store: StateStore, file: string, name: 
     const state = foldEvents(read.events);
     if (state.runbook?.name !== name || state.dryRun) continue;
     if (!isRunResumable(state)) return;
-    const command = deployctlCommand(env);
     const where =
       state.rollback !== undefined && state.rollback.status === undefined
         ? 'it stopped in the middle of its rollback'
         : state.finished !== undefined
           ? `it was ${state.finished.status}${state.finished.reason !== undefined ? ` (${state.finished.reason})` : ''}`
           : 'it stopped without finishing';
-    const withState = options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : '';
-    throw new CliError(`run ${runId} of ${name} did not finish: ${where}; nothing was run`, {
+    // Continuing is the unfinished run's own command line (as its journal keeps it); starting another is this one with
+    // --new: pasting either deploys what was asked for (its --var, --answers, --state…), never the runbook's defaults.
+    const resume = runHints(checkedInvocation(state.invocation, file), context).resume(runId);
+    throw new CliError(`run ${runId} of ${name} did not finish: ${inert(where)}; nothing was run`, {
       exitCode: ExitCode.usage,
-      hint: `continue it with: ${resumeWith(file, runId, options, command)}
-or leave it unfinished and start another with: ${command} run ${shellQuote(file)} --new${withState}`,
+      hint: withNote(`continue it with: ${inert(resume)}
+or leave it unfinished and start another with: ${hints.startNew()}`, hints, ''),
     });
   }
 }
@@ -55,7 +49,7 @@ export interface RunToResume {
   sealOnly?: boolean;
 }
 
-export async function findRunToResume(store: StateStore, runbook: LoadedRunbook, which: string | true, cwd: string): Promise<RunToResume> {
+export async function findRunToResume(store: StateStore, runbook: LoadedRunbook, which: string | true, cwd: string, forceOld = false): Promise<RunToResume> {
   const { doc, source } = runbook;
   if (which !== true && !isRunId(which)) throw notARunId(which);
   const runsWhere = store.directory !== undefined ? path.join(store.where, 'runs') : store.where;
@@ -95,48 +89,39 @@ export async function findRunToResume(store: StateStore, runbook: LoadedRunbook,
         hint: 'restore the runbook as it was, or start a new run without --resume',
       });
     }
+    if (which !== true && !sealOnly) await refuseIfSuperseded(store, runId, state, forceOld);
     return sealOnly ? { runId, state, sealOnly } : { runId, state };
   }
   throw new CliError(`no run of ${doc.name} to resume in ${runsWhere}`, { hint: 'start a new run without --resume' });
 }
 
 /**
- * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
- * run the step beside itself: refuse until it is gone.
+ * `--resume ID` of a run a newer run of the same runbook followed: continuing it would put its vars (an old version)
+ * over the newer deployment. Only with --force-old, and the refusal names both runs' vars so the operator sees what
+ * would be deployed over what.
  */
-export function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
-  if (resumed.state.host !== os.hostname()) return;
-  const refuse = (stepId: string, pgid: number): never => {
-    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${pgid}) although its deployctl is gone`, {
-      exitCode: ExitCode.usage,
-      hint: `see what it is (ps -o pid,lstart,args -g ${pgid}); wait for it to end or stop it (kill -TERM -- -${pgid}), then resume. Nothing of ${doc.name} was run`,
-    });
-  };
-  for (const [stepId, step] of resumed.state.steps) {
-    if (step.outcome !== undefined || step.pid === undefined || !isGroupAlive(step.pid)) continue;
-    refuse(stepId, step.pid);
-  }
-  // A kill between spawning a step and journaling its pid: the orphan is found by the run and step in its environment.
-  const inFlight = inFlightSteps(resumed.state);
-  const marked = findProcessesWithEnv(
-    [`${STEP_ENV.runId}=${resumed.runId}`],
-    inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
-  );
-  if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+async function refuseIfSuperseded(store: StateStore, runId: string, state: RunState, forceOld: boolean): Promise<void> {
+  const newer = await newerRunOf(store, runId, state.runbook!.name);
+  if (newer === undefined) return;
+  const differing = [...new Set([...Object.keys(state.vars), ...Object.keys(newer.state.vars)])].filter((k) => state.vars[k] !== newer.state.vars[k]);
+  const varsOf = (s: RunState) => (differing.length === 0 ? 'the same vars' : differing.map((k) => `${k}=${s.vars[k] === undefined ? '(unset)' : String(s.vars[k])}`).join(', '));
+  const both = `run ${runId} (${varsOf(state)}) is older than run ${newer.runId} of ${state.runbook!.name} (${varsOf(newer.state)}), started after it`;
+  if (forceOld) return;
+  throw new CliError(inert(`${both}: resuming the older run would put its deployment over the newer one's; nothing was run`), {
+    exitCode: ExitCode.usage,
+    hint: 'to continue the older run on purpose all the same, add --force-old to this command; deployctl status shows the newer run',
+  });
 }
 
-/**
- * `--var` on resume: the command line that crashed, with --resume added, is accepted as it is; a value other than
- * the one the run started with is refused by name, since the finished steps ran with the old one.
- */
-export function refuseChangedVars(pairs: readonly string[], given: Record<string, string | number | boolean>, resumed: RunToResume): void {
-  for (const pair of pairs) {
-    const name = pair.slice(0, pair.indexOf('='));
-    const started = resumed.state.vars[name];
-    if (started === given[name]) continue;
-    const was = started === undefined ? 'no value' : `${name}=${String(started)}`;
-    throw new CliError(`--var ${name}=${String(given[name])} differs from the value run ${resumed.runId} started with (${was}): a resumed run keeps the vars it started with`, {
-      hint: `resume with --var ${started === undefined ? name : was} or without --var ${name}; to deploy with the new value, start a new run without --resume`,
-    });
+/** The newest run of `name` started after `runId` (listRuns is newest first), dry runs aside. */
+async function newerRunOf(store: StateStore, runId: string, name: string): Promise<{ runId: string; state: RunState } | undefined> {
+  for (const listed of await store.listRuns()) {
+    if (listed.runId === runId) return undefined;
+    if (listed.runbook !== undefined && listed.runbook !== name) continue;
+    const read = await store.readRun(listed.runId);
+    if (read === undefined) continue;
+    const state = foldEvents(read.events);
+    if (state.runbook?.name === name && !state.dryRun) return { runId: listed.runId, state };
   }
+  return undefined;
 }

@@ -115,10 +115,10 @@ export function teamAnswerCommands(doc: RunbookDoc, keys: readonly AnswerKey[], 
   return keys.map((k) => {
     const role = doc.roles[roleOfPrompt(doc, k.key)!];
     const [primary, backup] = holders(role);
-    const kind = k.kind === 'gate' ? 'decide' : k.kind === 'attestation' ? 'confirm' : k.kind === 'reason' ? 'ask' : k.kind;
+    const kind = k.kind === 'gate' || k.kind === 'watch' ? 'decide' : k.kind === 'attestation' ? 'confirm' : k.kind === 'reason' ? 'ask' : k.kind;
     const gate = approvalGate(doc, k.key);
     if (gate !== undefined) return `${answerCommand(command, k.key, undefined, gate.approvals!.roles.map((r) => doc.roles[r]?.primary).find((p) => p !== undefined) ?? 'PERSON', { kind: 'confirm' }, state)}   # an approval: ${gate.approvals!.min ?? 1} of the holders of ${gate.approvals!.roles.join(', ')}`;
-    const line = answerCommand(command, k.key, undefined, primary!, { kind, choices: [{ value: 'go' }] }, state);
+    const line = answerCommand(command, k.key, undefined, primary!, { kind, choices: k.kind === 'gate' ? [{ value: 'go' }] : [] }, state);
     return `${line}${backup !== undefined ? `   # or --as ${backup}` : ''}`;
   });
 }

@@ -3,26 +3,32 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Io } from '../cli/io.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, maskError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
-import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
-import { createMasker } from '../engine/secrets.js';
+import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
+import { messages } from '../engine/messages.js';
+import { StopCause } from '../engine/run-context.js';
+import { collectTicks } from '../engine/watch-state.js';
+import { createMasker, type Masker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
-import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
+import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
-import { execCommand } from '../ports/exec.js';
+import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
-import { appendToFile } from '../ports/fs.js';
+import { appendToFile, statPath } from '../ports/fs.js';
+import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
+import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
-import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
+import { currentUser, isRunId, journalPath, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
 import { openStateStore, resolveState, stateSecrets } from '../ports/state/location.js';
 import type { StateStore } from '../ports/state/store.js';
-import { lockRunbook, notRun, notSent, resumeWith, writeAhead } from './run-state.js';
+import { lockRunbook, notRun, notSent, writeAhead } from './run-state.js';
+import { invocationOf, runHints, withNote, type RunHints } from './run-hints.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
@@ -33,12 +39,12 @@ import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
-import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
 import type { People } from '../record/people.js';
 import { maskEvent, maskPredicate, openHostDesk, othersAnswer, parseWait, resolveRunTeam, teamAnswerCommands, type RunTeam } from './run-team.js';
 import type { HostDesk } from '../team/desk.js';
-import { findRunToResume, notARunId, refuseChangedVars, refuseIfOrphanStillRuns, refuseIfUnfinished, type RunToResume } from './run-history.js';
-export { deployctlCommand, resumeCommand };
+import { deployctlCommand } from './run-hints.js';
+import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
+import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
 
 export interface RunOptions {
   var?: string[];
@@ -55,12 +61,18 @@ export interface RunOptions {
   out?: string;
   /** This run's status-update cadence, overriding the runbook's `notify.status_every` (e.g. `30s`). */
   statusEvery?: string;
+  /** `--time-scale N`: a rehearsal, every wait the plan makes divided by N (src/commands/run-time.ts). */
+  timeScale?: string;
+  /** `--t0 TIME`: the run's T (ISO-8601). */
+  t0?: string;
   /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
   state?: string;
   /** With people: who is at this terminal (a person id); default: the one person whose key is held here. */
   as?: string;
   /** With people and no terminal: how long a prompt other people answer waits for their join/answer (default: not at all). */
   wait?: string;
+  /** `--resume ID` of a run a newer run of the runbook followed: continue it all the same. */
+  forceOld?: boolean;
 }
 
 export interface RunPorts {
@@ -70,6 +82,10 @@ export interface RunPorts {
   terminal: boolean;
   /** Whether stdout is a terminal: the live task list; otherwise plain lines (`run … | tee log` still prompts). */
   screen: boolean;
+  /** The terminal's height now (undefined when unknown): read at each redraw, so a resized terminal counts. */
+  rows: () => number | undefined;
+  /** This process's id, recorded when a run is resumed. */
+  pid: number;
   signal: AbortSignal;
   exec: Exec;
   send: HttpSend;
@@ -83,6 +99,8 @@ export function defaultRunPorts(io: Io, signal: AbortSignal): RunPorts {
     env: process.env,
     terminal: process.stdin.isTTY === true,
     screen: process.stdout.isTTY === true,
+    rows: () => process.stdout.rows,
+    pid: process.pid,
     signal,
     exec: execCommand,
     send: sendHttp,
@@ -97,14 +115,27 @@ export function isInteractive(options: Pick<RunOptions, 'nonInteractive'>, ports
 }
 
 export async function runCommand(file: string, options: RunOptions, ports: RunPorts): Promise<number> {
-  const { io, env, clock } = ports;
+  const { env } = ports;
   const loaded = await loadCheckedRunbook(file);
   if (!loaded.ok) {
     const [first] = loaded.problems;
     if (loaded.problems.length === 1 && first !== undefined && (first.code === 'missing' || first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
     throw new CliError(`${file} is not a valid runbook`, { details: loaded.problems.map(formatProblem), hint: `fix the problems above (deployctl validate ${file} lists them)` });
   }
-  const runbook = loaded.runbook;
+  // The secrets are known as soon as the runbook is: from here on no message may carry one, an error message
+  // included (a refused --var value, a path, a reason).
+  // The state's password too: steps inherit $DEPLOYCTL_STATE.
+  const secretValues = [...(loaded.runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
+  const masker = createMasker(secretValues);
+  try {
+    return await runLoaded(file, loaded.runbook, options, ports, secretValues, masker);
+  } catch (error) {
+    throw maskError(error, masker.mask);
+  }
+}
+
+async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptions, ports: RunPorts, secretValues: string[], masker: Masker): Promise<number> {
+  const { io, env, clock } = ports;
   const { doc } = runbook;
   for (const warning of runbook.warnings ?? []) io.err(formatProblem(warning));
   const interactive = isInteractive(options, ports);
@@ -112,14 +143,20 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const dryRun = options.dryRun === true;
   // The run's state (journal, lock, records) in the store; keys and the local copy of the record in `dir`.
   const { location, localDir: dir } = resolveState(options.state, env, ports.cwd);
+  // Every command this run prints for a person to paste: this command line, quoted, with its state (no password).
+  const hintContext = { state: options.state, env };
+  const hints = runHints(invocationOf(file, options), hintContext);
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
   if (options.new === true && options.resume !== undefined && options.resume !== false) throw new CliError('--new and --resume do not go together: --new starts another run, --resume continues one');
+  if (options.forceOld === true && typeof options.resume !== 'string') throw new CliError('--force-old goes with --resume RUN_ID: it continues that older run on purpose');
 
   // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
   // would otherwise bury them.
   const resuming = options.resume !== undefined && options.resume !== false;
   if (typeof options.resume === 'string' && !isRunId(options.resume)) throw notARunId(options.resume);
+  if (options.timeScale !== undefined) parseTimeScale(options.timeScale);
+  if (options.t0 !== undefined) parseT0(options.t0);
   // Checked now (their own mistakes first); on resume, compared with the run's own vars once it is found.
   const newVars = resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
@@ -127,20 +164,18 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const team = dryRun ? undefined : resolveRunTeam(doc, runbook.source, options, env, ports.cwd, io);
   const waitMs = parseWait(options.wait, doc, interactive);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? team?.identity?.person.id ?? currentUser();
-  const secretValues = [...(doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
-  const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
   const provisionalRunId = typeof options.resume === 'string' ? options.resume : newRunId(clock.now());
   const store = dryRun ? undefined : await openStateStore(location);
   try {
-    const lock = store === undefined ? undefined : await lockRunbook(store, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, ...(store.directory !== undefined ? { stateRoot: store.directory } : {}), cwd: ports.cwd }, ports);
+    const lock = store === undefined ? undefined : await lockRunbook(store, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, ...(store.directory !== undefined ? { stateRoot: store.directory } : {}), cwd: ports.cwd }, ports, hints.status());
     try {
       if (lock?.ok) faultPoint('after-lock');
       if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
-      const resumed = resuming ? await findRunToResume(store!, runbook, options.resume as string | true, ports.cwd) : undefined;
-      if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, env, options);
+      const resumed = resuming ? await findRunToResume(store!, runbook, options.resume as string | true, ports.cwd, options.forceOld === true) : undefined;
+      if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, hints, hintContext);
       if (resumed) refuseChangedVars(options.var ?? [], newVars, resumed);
       // What a resumed run already has (finished steps, decided gates) needs no answer now.
       if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state, team, waitMs, deployctlCommand(env));
@@ -149,7 +184,8 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
       const runId = resumed?.runId ?? provisionalRunId;
       if (resumed && lock?.ok) await lock.setRunId(runId);
       const vars = resumed ? resumed.state.vars : newVars;
-      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, team, waitMs });
+      const time = runTime(options, resumed?.state, clock, resumed !== undefined ? journalWrittenAt(dir, store!, resumed.runId, resumed.state, clock) : undefined);
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints, team, waitMs });
     } finally {
       // A lock whose connection is gone was released with it.
       if (lock?.ok) await lock.release().catch(() => undefined);
@@ -178,18 +214,22 @@ interface LockedRun {
   vars: Record<string, string | number | boolean>;
   operator: string;
   secretValues: string[];
-  masker: ReturnType<typeof createMasker>;
+  masker: Masker;
   signingKey: KeyObject | undefined;
   /** With people: the people and who is at this terminal. */
   team: RunTeam | undefined;
   /** --wait: without a terminal, how long other people's prompts wait for their answers. */
   waitMs: number | undefined;
+  hints: RunHints;
+  time: RunTime;
 }
 
 /** Everything that happens while this process holds the runbook's lock. */
 async function runLocked(run: LockedRun): Promise<number> {
-  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
-  const { io, env, clock } = ports;
+  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints } = run;
+  const { io, env } = ports;
+  // Everything the run waits for and records goes by its clock (a rehearsal's runs N times faster); steps keep real time.
+  const { clock } = time;
   const { doc } = runbook;
   if (resumed) removeRecordTemporaries(dir, resumed.runId);
   if (resumed?.sealOnly) {
@@ -199,7 +239,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${store!.directory !== undefined ? path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir : store!.where} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, people: run.team?.people });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
   if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
@@ -213,7 +253,13 @@ async function runLocked(run: LockedRun): Promise<number> {
     if (undecided.length > 0) {
       throw new CliError(
         `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
-        { exitCode: ExitCode.usage, hint: `check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort (stop the run here)` },
+        {
+          exitCode: ExitCode.usage,
+          hint: withNote(
+            `check whether it completed, then resume with one of:\n  ${hints.resume(resumed.runId, 'done')}    (it completed)\n  ${hints.resume(resumed.runId, 'rerun')}    (run it again)\n  ${hints.resume(resumed.runId, 'abort')}    (stop the run here)`,
+            hints,
+          ),
+        },
       );
     }
   }
@@ -225,7 +271,8 @@ async function runLocked(run: LockedRun): Promise<number> {
   const stopForState = (error: unknown) => {
     if (stateLost.signal.aborted) return;
     io.err(`\ndeployctl: ${(error as Error).message}: stopping the run; the journal keeps every event stored until now`);
-    stateLost.abort('state store lost');
+    // The run's reason says so (not "aborted at gate …"), and it ends 1, not 130: no signal stopped it.
+    stateLost.abort(new StopCause(messages.stateLost(store?.directory === undefined ? 'database' : 'directory', (error as Error).message), ExitCode.failed));
   };
   if (run.lost?.aborted) stopForState(run.lost.reason);
   run.lost?.addEventListener('abort', () => stopForState(run.lost!.reason), { once: true });
@@ -236,10 +283,12 @@ async function runLocked(run: LockedRun): Promise<number> {
   const reporter = createListrReporter(doc, {
     interactive,
     screen: ports.screen,
+    rows: ports.rows,
     signal,
     dryRun,
     ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
     ...(resumed ? { resumed: resumed.state } : {}),
+    clock,
   });
   if (interactive && options.answers !== undefined) {
     const lacking = missingAnswers(doc, answers).length;
@@ -250,24 +299,37 @@ async function runLocked(run: LockedRun): Promise<number> {
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];
+  /** The first write the journal refused (a full disk): the run stops at the engine's next event, and says why. */
+  let journalFailure: unknown;
   const notifier = createNotifier({
     doc,
     clock,
+    deliveryClock: time.stepClock,
     send,
     appendFile: appendToFile,
     resolvePath: (f) => path.resolve(ports.cwd, f),
     env: definedEnv(env),
-    emit: (event) => emit(event),
+    // The notifier also emits from its timers, where a throw would escape as an uncaught exception: a journal that
+    // cannot be written is remembered there and stops the run at the engine's next event.
+    emit: (event) => {
+      try {
+        emit(event);
+      } catch (error) {
+        if (!isFileFailure(error)) throw error;
+        journalFailure ??= error;
+      }
+    },
     mask: (text) => masker.mask(text),
     dryRun,
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeWith(file, runId, options, deployctlCommand(env)),
+    resumeCommand: hints.resume(runId),
   });
   // With people, every prompt goes through the answer desk (issue 14): offered, claimed, signed, journaled.
   let desk: HostDesk | undefined;
   const emit = (event: RunEvent) => {
+    if (journalFailure !== undefined) throw journalFailure;
     const masked = maskEvent(masker, event);
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
@@ -315,17 +377,22 @@ async function runLocked(run: LockedRun): Promise<number> {
             operator,
             host: os.hostname(),
             toolVersion: packageVersion(),
+            pid: ports.pid,
             vars,
             dryRun,
             signal,
+            invocation: invocationOf(file, options),
+            ...(time.rehearsal !== undefined ? { rehearsal: time.rehearsal } : {}),
+            ...(time.t0 !== undefined ? { t0: time.t0 } : {}),
             ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
           },
           {
             exec,
             send,
             clock,
-            // Without a terminal, the desk asks only with --wait: other people answer while the run waits.
-            prompter: desk !== undefined ? (interactive || run.waitMs !== undefined ? desk.prompter : undefined) : reporter.prompter,
+            stepClock: time.stepClock,
+            // With people every prompt goes through the desk; without a terminal, only with --wait (others answer meanwhile).
+            prompter: desk !== undefined ? (interactive || run.waitMs !== undefined ? promptsAsWaits(desk.prompter, clock) : undefined) : promptsAsWaits(reporter.prompter, clock),
             answers,
             env: definedEnv(env),
             secretValues,
@@ -335,9 +402,12 @@ async function runLocked(run: LockedRun): Promise<number> {
           },
         );
       } catch (error) {
-        // A bug, not a run outcome: let the task list finish drawing, keep the journal resumable.
-        reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: 'internal error' });
+        // A bug or a disk that refused the journal, not a run outcome: let the task list finish drawing, keep the
+        // journal (everything written before the failure) resumable.
+        const storage = isFileFailure(error);
+        reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: storage ? 'the journal could not be written' : 'internal error' });
         await rendering.catch(() => undefined);
+        if (storage && !dryRun) throw fileFailure(error, ports.cwd, `continue the run with ${hints.resume(runId)} (its journal keeps every event written before this)`);
         throw error;
       }
       await rendering;
@@ -359,7 +429,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, people: run.team?.people });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
   }
 }
 
@@ -371,31 +441,48 @@ interface SealInputs {
   runId: string;
   state: RunState;
   result: RunResult;
-  masker: ReturnType<typeof createMasker>;
+  masker: Masker;
   env: NodeJS.ProcessEnv;
   signingKey: KeyObject;
   operator: string;
   options: RunOptions;
   ports: RunPorts;
+  /** The run's clock: the record's end is on it (a rehearsal's plan time). */
+  clock: Clock;
+  hints: RunHints;
   people: People | undefined;
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, people }: SealInputs): Promise<number> {
-  const { io, clock } = ports;
+async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, clock, hints, people }: SealInputs): Promise<number> {
+  const { io } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
-  const now = clock.now();
+  // Named, signed and stored at the real time, even for a rehearsal (whose record times are plan times, hours ahead):
+  // the newest record by name is the one sealed last.
+  const now = ports.clock.now();
   const name = recordFileName(doc.name, runId, now);
   try {
-    const predicate = maskPredicate(masker, buildRecordPredicate({ doc, state, env, now, ...(people !== undefined ? { people } : {}) }));
+    // The watches' ticks, from the journal (the state keeps their tally only): every tick goes into the record.
+    const journal = await store.readRun(runId).catch(() => undefined);
+    const ticks = journal === undefined ? undefined : collectTicks(journal.events);
+    const predicate = maskPredicate(masker, buildRecordPredicate({ doc, state, env, now: clock.now(), ...(ticks !== undefined ? { ticks } : {}), ...(people !== undefined ? { people } : {}) }));
     const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
-    io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
-    io.err(`  the journal (${store.directory !== undefined ? path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`}) still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeWith(file, runId, options, deployctlCommand(env))));
+    const journal = store.directory !== undefined ? path.relative(ports.cwd, path.join(store.where, 'runs', runId, 'journal.jsonl')) || path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`;
+    const resume = hints.resume(runId);
+    if (isFileFailure(error)) {
+      // A full disk or a read-only directory: say which file and what to do; the journal lets a resume seal it later.
+      const failure = fileFailure(error, ports.cwd, `seal the record with ${resume} (the journal ${journal} holds every event of the run)`);
+      io.err(`deployctl: could not write the signed record: ${failure.message}`);
+      io.err(`  ${failure.hint}`);
+    } else {
+      io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
+      io.err(`  the journal (${journal}) still holds every event of the run`);
+    }
+    io.out(formatRunSummary(doc, shown(), undefined, withNote(resume, hints, '    ')));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
   // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
@@ -405,8 +492,58 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   } catch (error) {
     io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in the state: ${(error as Error).message}`);
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options, deployctlCommand(env))));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, withNote(hints.resume(runId), hints, '    ')));
   return result.exitCode;
+}
+
+/**
+ * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
+ * run the step beside itself: refuse until it is gone.
+ */
+function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
+  if (resumed.state.host !== os.hostname()) return;
+  const refuse = (stepId: string, pgid: number): never => {
+    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${pgid}) although its deployctl is gone`, {
+      exitCode: ExitCode.usage,
+      hint: `see what it is (ps -o pid,lstart,args -g ${pgid}); wait for it to end or stop it (kill -TERM -- -${pgid}), then resume. Nothing of ${doc.name} was run`,
+    });
+  };
+  for (const [stepId, step] of resumed.state.steps) {
+    if (step.outcome !== undefined || step.pid === undefined || !isGroupAlive(step.pid)) continue;
+    refuse(stepId, step.pid);
+  }
+  // A kill between spawning a step and journaling its pid: the orphan is found by the run and step in its environment.
+  const inFlight = inFlightSteps(resumed.state);
+  const marked = findProcessesWithEnv(
+    [`${STEP_ENV.runId}=${resumed.runId}`],
+    inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
+  );
+  if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+}
+
+/** Where a resumed run's journal stopped: its last event's (plan) time, and when that was written (the file's mtime). */
+function journalWrittenAt(dir: StateDir, store: StateStore, runId: string, state: RunState, clock: Clock): { plan: number; real: number } | undefined {
+  if (state.lastEventAt === undefined) return undefined;
+  // A local journal's mtime is when its last event was written. A database does not say here: the rehearsal then reads
+  // on from where its journal stopped, the time it was down not counted (its missed ticks are only those already due).
+  const written = store.directory !== undefined ? statPath(journalPath(dir, runId))?.mtimeMs : undefined;
+  return { plan: state.lastEventAt, real: written ?? clock.now() };
+}
+
+/**
+ * `--var` on resume: the command line that crashed, with --resume added, is accepted as it is; a value other than
+ * the one the run started with is refused by name, since the finished steps ran with the old one.
+ */
+function refuseChangedVars(pairs: readonly string[], given: Record<string, string | number | boolean>, resumed: RunToResume): void {
+  for (const pair of pairs) {
+    const name = pair.slice(0, pair.indexOf('='));
+    const started = resumed.state.vars[name];
+    if (started === given[name]) continue;
+    const was = started === undefined ? 'no value' : `${name}=${String(started)}`;
+    throw new CliError(`--var ${name}=${String(given[name])} differs from the value run ${resumed.runId} started with (${was}): a resumed run keeps the vars it started with`, {
+      hint: `resume with --var ${started === undefined ? name : was} or without --var ${name}; to deploy with the new value, start a new run without --resume`,
+    });
+  }
 }
 
 function parseStatusEvery(text: string): number {

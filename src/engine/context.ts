@@ -2,12 +2,19 @@
 import type { CelContext } from '../expr/cel.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import type { RunState } from './state.js';
+import { deployDurationMs } from './timeline.js';
+import { watchMetricsView, watchView, type WatchView } from './watch-view.js';
 
-export interface StepView {
+export interface StepView extends WatchView {
   ok: boolean;
   status: string;
   exit_code: number | null;
   duration_ms: number;
+  /**
+   * Milliseconds since the step finished, as of when the expression is evaluated (0 until it has): "since deploy" for
+   * a query, `increase(x[${{ promql_duration(steps.deploy.finished_ago_ms) }}])`.
+   */
+  finished_ago_ms: number;
   attempts: number;
   stdout: string;
   stderr: string;
@@ -21,25 +28,37 @@ export interface StepView {
   results: { labels: Record<string, string>; value: number | string }[];
 }
 
-const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
+const PENDING = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, finished_ago_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
+/** A step not finished and not a watch: one shared view (expressions only read it; a runbook has many steps). */
+const PENDING_VIEW: StepView = { ...PENDING, ...watchView(undefined, undefined) };
+const RUNNING_VIEW: StepView = { ...PENDING_VIEW, status: 'running' };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
-export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
+export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false, now = Date.now()): Record<string, StepView> {
   const views: Record<string, StepView> = Object.create(null) as Record<string, StepView>;
   for (const phase of doc.phases) {
     for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
       if (outcome === undefined) {
-        if (onlyFinished) continue;
-        views[step.id] = s?.startedAt !== undefined ? { ...PENDING, status: 'running' } : PENDING;
+        if (step.watch === undefined) {
+          if (!onlyFinished) views[step.id] = s?.startedAt !== undefined ? RUNNING_VIEW : PENDING_VIEW;
+          continue;
+        }
+        // A watch at work is evidence already: its ticks so far (alarms fire from them while the window is open).
+        const ticking = s?.watch !== undefined && s.watch.ticks > 0;
+        if (onlyFinished && !ticking) continue;
+        views[step.id] = { ...PENDING, ...watchView(step, s?.watch), status: s?.startedAt !== undefined ? 'running' : 'pending', metrics: ticking ? watchMetricsView(s.watch) : {} };
         continue;
       }
+      const w = watchView(step, s?.watch);
+      // One literal, no spreads: this runs for every step at every expression (phase65: 80 steps, hundreds of times).
       views[step.id] = {
         ok: outcome.status === 'succeeded',
         status: outcome.status,
         exit_code: outcome.exitCode ?? null,
         duration_ms: outcome.durationMs,
+        finished_ago_ms: Math.max(0, now - outcome.endedAt),
         attempts: outcome.attempts,
         stdout: outcome.kept?.stdout ?? outcome.stdout?.text ?? '',
         stderr: outcome.kept?.stderr ?? outcome.stderr?.text ?? '',
@@ -48,6 +67,15 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
         result: outcome.check?.result ?? null,
         value: outcome.check?.result ?? null,
         results: outcome.check?.results.map((r) => ({ labels: { ...r.labels }, value: r.value })) ?? [],
+        ticks: w.ticks,
+        planned_ticks: w.planned_ticks,
+        passed_ticks: w.passed_ticks,
+        failed_ticks: w.failed_ticks,
+        inconclusive_ticks: w.inconclusive_ticks,
+        missed_ticks: w.missed_ticks,
+        uptime: w.uptime,
+        last: w.last,
+        checks: w.checks,
       };
     }
   }
@@ -86,7 +114,7 @@ export function definedEnv(env: Readonly<Record<string, string | undefined>>): R
 }
 
 export function celContext({ doc, state, env, now, onlyFinished = false }: ContextInputs): CelContext {
-  const steps = stepViews(doc, state, onlyFinished);
+  const steps = stepViews(doc, state, onlyFinished, now);
   return {
     steps,
     vars: { ...state.vars },
@@ -99,6 +127,9 @@ export function celContext({ doc, state, env, now, onlyFinished = false }: Conte
       started_at: state.startedAt !== undefined ? new Date(state.startedAt).toISOString() : '',
       elapsed_ms: state.startedAt !== undefined ? Math.max(0, now - state.startedAt) : 0,
       status: state.finished?.status ?? 'running',
+      // target_duration's measure: from its `from` phase's first step to its `to` phase's last (the whole run for the plain form).
+      deploy_duration_ms: deployDurationMs(doc, state, now) ?? 0,
+      rehearsal: state.rehearsal !== undefined,
     },
   };
 }

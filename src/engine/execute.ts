@@ -7,6 +7,7 @@ import type { GateDecision, RunStatus } from './events.js';
 import { decideGate } from './gate.js';
 import { settleInFlight } from './in-flight.js';
 import { messages } from './messages.js';
+import { watchForOverrun } from './overrun.js';
 import { shouldStopRun } from './predicates.js';
 import { failRun } from './rollback.js';
 import { RunContext, StopRun, type EngineDeps, type EngineOptions } from './run-context.js';
@@ -14,7 +15,7 @@ import { runStep } from './run-step.js';
 import { isStepFinished, type RunState } from './state.js';
 
 export type { EngineDeps, EngineOptions, InFlightDecision } from './run-context.js';
-export { STEP_ENV } from './run-step.js';
+export { STEP_ENV } from './step-env.js';
 
 export interface RunResult {
   status: RunStatus;
@@ -32,7 +33,12 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
       if (run.state.phases.get(phase.id)?.status === 'succeeded') continue;
       if (run.interrupted()) throw new StopRun('aborted', ExitCode.interrupted, messages.interrupted());
       if (!run.state.phases.has(phase.id)) run.emit({ kind: 'phase-started', at: run.now(), phaseId: phase.id });
-      await runPhase(run, phase);
+      const overrun = watchForOverrun(run, phase);
+      try {
+        await runPhase(run, phase);
+      } finally {
+        overrun.cancel();
+      }
       run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'succeeded' });
     }
   } catch (error) {
@@ -40,10 +46,13 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
     stop = error;
   }
 
-  const ending = stop ?? new StopRun('succeeded', ExitCode.ok, options.dryRun ? messages.dryRunComplete() : messages.everyPhaseCompleted());
+  let ending = stop ?? new StopRun('succeeded', ExitCode.ok, options.dryRun ? messages.dryRunComplete() : messages.everyPhaseCompleted());
   if (ending.status === 'aborted' && ending.exitCode === ExitCode.interrupted && run.state.interrupted === undefined) {
     run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName() });
   }
+  // Stopped from outside for a reason of its own (the state database lost): that reason first, then where it was.
+  const cause = run.stopCause();
+  if (cause !== undefined && ending.status === 'aborted' && ending.exitCode === ExitCode.interrupted) ending = new StopRun('aborted', cause.exitCode, messages.stoppedBecause(cause.reason, ending.reason));
   run.emit({ kind: 'run-finished', at: run.now(), status: ending.status, exitCode: ending.exitCode, reason: ending.reason });
   return { status: ending.status, exitCode: ending.exitCode, reason: ending.reason, state: run.state };
 }
@@ -52,7 +61,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
 function announce(run: RunContext): void {
   const { doc, source, options } = run;
   if (options.resume) {
-    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: process.pid });
+    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: options.pid, ...(options.invocation !== undefined ? { invocation: options.invocation } : {}) });
     return;
   }
   run.emit({
@@ -65,6 +74,9 @@ function announce(run: RunContext): void {
     host: options.host,
     vars: options.vars,
     dryRun: options.dryRun,
+    ...(options.invocation !== undefined ? { invocation: options.invocation } : {}),
+    ...(options.rehearsal !== undefined ? { rehearsal: options.rehearsal } : {}),
+    ...(options.t0 !== undefined ? { t0: options.t0 } : {}),
   });
 }
 
@@ -141,7 +153,7 @@ function stepEnded(stepId: string, status: string, reason: string | undefined): 
 
 /** The phase's go/no-go. NO-GO ends the run, rolling back first if the gate says so. Throws StopRun when the run ends here. */
 async function passGate(run: RunContext, phase: PhaseDoc): Promise<void> {
-  let decision: GateDecision;
+  let decision: GateDecision | 'skipped';
   try {
     decision = await decideGate(run, phase);
   } catch (error) {

@@ -6,12 +6,13 @@ import { messages } from './messages.js';
 import { StopRun, type InFlightDecision, type RunContext } from './run-context.js';
 
 /**
- * Re-run only if idempotent, otherwise the operator decides (`--in-flight`, or at the prompt). A manual step
+ * Re-run only if idempotent (or a watch), otherwise the operator decides (`--in-flight`, or at the prompt). A manual step
  * (confirm, checklist, ask) changed nothing outside deployctl, so it is simply asked again: Ctrl-C at its prompt
  * must not make the resume ask whether the question "completed". Throws StopRun when the run must stop here.
  */
 export async function settleInFlight(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, isFinally = false): Promise<'run' | 'done'> {
-  if (step.idempotent || isManualStep(step)) return 'run';
+  // A watch continues its window: its ticks are in the journal, the slots it missed are recorded as missed.
+  if (step.idempotent || isManualStep(step) || step.watch !== undefined) return 'run';
   const decision = run.options.resume?.inFlight ?? (await askInFlight(run, step));
   if (decision === undefined) {
     throw new StopRun('aborted', ExitCode.usage, messages.inFlightUndecided(step.id));
@@ -33,10 +34,15 @@ export async function settleInFlight(run: RunContext, step: StepDoc, phase: Phas
   return 'run';
 }
 
-/** Ask at the terminal; undefined when there is nobody to ask. */
+/**
+ * Ask at the terminal; undefined when there is nobody to ask. A step deployctl itself stopped (Ctrl-C: its process
+ * tree was stopped, the journal says `interrupted`) did not complete, and deployctl knows it: asking "did it
+ * complete?" would invite a wrong "done". It is said as it is, and only rerun or stop are offered.
+ */
 async function askInFlight(run: RunContext, step: StepDoc): Promise<InFlightDecision | undefined> {
   const { prompter } = run.deps;
   if (prompter === undefined) return undefined;
+  const stopped = run.state.steps.get(step.id)?.outcome?.status === 'interrupted';
   try {
     return (await prompter.ask({
       kind: 'decide',
@@ -44,12 +50,12 @@ async function askInFlight(run: RunContext, step: StepDoc): Promise<InFlightDeci
       // About this host's processes: only the running terminal can tell, whoever owns the step.
       operatorOnly: true,
       who: run.whoFor(step.owner),
-      message: messages.inFlightQuestion(step.id),
+      message: stopped ? messages.inFlightStoppedQuestion(step.id) : messages.inFlightQuestion(step.id),
       // The safe answer first: Enter without reading must not mark an unknown step done.
       choices: [
         { value: 'abort', label: messages.inFlightChoiceAbort() },
         { value: 'rerun', label: messages.inFlightChoiceRerun() },
-        { value: 'done', label: messages.inFlightChoiceDone() },
+        ...(stopped ? [] : [{ value: 'done', label: messages.inFlightChoiceDone() }]),
       ],
     })) as InFlightDecision;
   } catch (error) {

@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CliError, ExitCode } from '../errors.js';
 import { compactUtcStamp } from './clock.js';
-import { listDirectory, openAppendLog, statPath, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
-import { readProcStat } from './proc.js';
+import { acquireFileLock, isAlive, isHolderAlive, readHolder } from './file-lock.js';
+import { listDirectory, makeDirectory, openAppendLog, openRegularFile, readTextFile, statPath, withPath, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
+
+export { isAlive, isHolderAlive } from './file-lock.js';
 
 export interface StateDir {
   root: string;
@@ -53,8 +56,14 @@ export function journalPath(dir: StateDir, runId: string): string {
 export function openJournal(dir: StateDir, runId: string): AppendLog {
   const file = journalPath(dir, runId);
   let needsNewline = false;
+  let fd: number | undefined;
   try {
-    const fd = fs.openSync(file, 'r');
+    fd = openRegularFile(file);
+  } catch (error) {
+    // No journal yet: a new run. Anything else (a FIFO planted there, no permission) is said, not written past.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (fd !== undefined) {
     try {
       const size = fs.fstatSync(fd).size;
       if (size > 0) {
@@ -65,19 +74,25 @@ export function openJournal(dir: StateDir, runId: string): AppendLog {
     } finally {
       fs.closeSync(fd);
     }
-  } catch {
-    // A new journal.
   }
   const log = openAppendLog(file);
   if (needsNewline) log.append('\n', true);
   return log;
 }
 
+/** Journals are one JSON line per event with at most 64 KiB of output per step: this is far beyond any real one. */
+const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A run's journal, or undefined when the run has none. A journal that is there but cannot be read (not a regular
+ * file, no permission) throws Node's error (ENOTREG, EACCES…), never blocks: the caller says so.
+ */
 export function readJournalText(dir: StateDir, runId: string): string | undefined {
   try {
-    return fs.readFileSync(journalPath(dir, runId), 'utf8');
-  } catch {
-    return undefined;
+    return readTextFile(journalPath(dir, runId), MAX_JOURNAL_BYTES);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 
@@ -122,76 +137,24 @@ export type AcquireResult =
   | { ok: false; holder: LockInfo | undefined; file: string };
 
 /**
- * One run per runbook at a time. A lock left by a dead process on this host is taken over (and reported). Taking
- * over is itself exclusive: only the process that creates `<name>.lock.takeover` may remove the stale lock, and it
- * checks again, under that claim, that the lock is still the stale one it saw — so two processes that both find
- * the same stale lock cannot both end up holding the runbook.
+ * One run per runbook at a time, through file-lock.ts (mode 0600; a holder is alive when its pid runs with the start
+ * time it wrote). A lock left by a dead process on this host is taken over (and reported); taking over is itself
+ * exclusive (`<name>.lock.takeover`), so two processes that both find the same stale lock cannot both end up holding
+ * the runbook. Never waits: a live holder is reported at once.
  */
 export function acquireLock(dir: Pick<StateDir, 'locksDir'>, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, now: number): AcquireResult {
-  fs.mkdirSync(dir.locksDir, { recursive: true });
+  makeDirectory(dir.locksDir);
   const file = path.join(dir.locksDir, `${name}.lock`);
-  let mine: LockInfo = { user: safeUser(), host: os.hostname(), pid: process.pid, since: new Date(now).toISOString(), ...info };
-  let replacedStale: LockInfo | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (createExclusive(file, `${JSON.stringify(mine)}\n`)) {
-      const ours = () => {
-        const current = readLock(file);
-        return current?.pid === mine.pid && current.runId === mine.runId && current.since === mine.since;
-      };
-      const release = () => {
-        try {
-          if (ours()) fs.rmSync(file, { force: true });
-        } catch {
-          // Already gone.
-        }
-      };
-      const setRunId = (runId: string) => {
-        if (!ours()) return;
-        mine = { ...mine, runId };
-        writeFileAtomic(file, `${JSON.stringify(mine)}\n`);
-      };
-      return replacedStale ? { ok: true, release, setRunId, replacedStale } : { ok: true, release, setRunId };
-    }
-    const holder = readLock(file);
-    if (!isStaleLock(file, holder, now)) return { ok: false, holder, file };
-    const claim = `${file}.takeover`;
-    if (!createExclusive(claim, `${process.pid}\n`)) {
-      // Someone else is taking it over; a claim left by a crash is cleared once it is old.
-      if (isOlderThan(claim, 10_000, now)) fs.rmSync(claim, { force: true });
-      return { ok: false, holder, file };
-    }
-    try {
-      const again = readLock(file);
-      if (JSON.stringify(again) !== JSON.stringify(holder) || !isStaleLock(file, again, now)) return { ok: false, holder: again, file };
-      replacedStale = holder ?? { user: 'unknown', host: os.hostname(), pid: 0, runId: 'unknown', since: 'unknown', runbook: name };
-      fs.rmSync(file, { force: true });
-    } finally {
-      fs.rmSync(claim, { force: true });
-    }
+  const fields: Omit<LockInfo, 'host' | 'pid' | 'since'> = { user: safeUser(), ...info };
+  const result = acquireFileLock(file, { what: `deployctl run ${info.runbook}`, fields, waitMs: 0, now });
+  if (!result.ok) {
+    if (result.reason === 'error') throw withPath(result.error, file);
+    return { ok: false, holder: result.holder, file };
   }
-  return { ok: false, holder: readLock(file), file };
-}
-
-function isStaleLock(file: string, holder: LockInfo | undefined, now: number): boolean {
-  return holder === undefined ? isOlderThan(file, 10_000, now) : holder.host === os.hostname() && !isAlive(holder.pid);
-}
-
-/** Create `file` with `text` only if it does not exist; fsync'd. False when it exists. */
-function createExclusive(file: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'wx', 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  try {
-    writeAll(fd, Buffer.from(text, 'utf8'));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return true;
+  const setRunId = (runId: string) => result.update({ runId });
+  return result.tookOverFrom !== undefined
+    ? { ok: true, release: result.release, setRunId, replacedStale: result.tookOverFrom }
+    : { ok: true, release: result.release, setRunId };
 }
 
 /**
@@ -199,10 +162,34 @@ function createExclusive(file: string, text: string): boolean {
  * checkout, or `cd runbooks && deployctl run phase65.yaml`, would otherwise deploy the same runbook at the same time.
  */
 export function hostLocks(env: NodeJS.ProcessEnv = process.env): Pick<StateDir, 'locksDir'> {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const root = env['DEPLOYCTL_LOCK_DIR'] ?? path.join(os.tmpdir(), `deployctl-${uid}`);
-  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const root = env['DEPLOYCTL_LOCK_DIR'] ?? path.join(os.tmpdir(), `deployctl-${uid ?? 0}`);
+  makeDirectory(root);
+  refuseUnsafeLockDir(root, uid, env['DEPLOYCTL_LOCK_DIR'] !== undefined);
   return { locksDir: path.join(root, 'locks') };
+}
+
+/**
+ * The host lock directory lives in a shared place ($TMPDIR): one another user made first, or one anybody can write
+ * to, would let them remove or fake the locks. It must be a real directory (not a symlink), ours, and writable only
+ * by us.
+ */
+function refuseUnsafeLockDir(root: string, uid: number | undefined, fromEnv: boolean): void {
+  const info = fs.lstatSync(root);
+  const why = !info.isDirectory()
+    ? 'is not a directory (a symlink?)'
+    : uid !== undefined && info.uid !== uid
+      ? `belongs to uid ${info.uid}, not to you (uid ${uid})`
+      : (info.mode & 0o022) !== 0
+        ? `can be written by ${info.mode & 0o002 ? 'anyone' : 'its group'} (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`
+        : undefined;
+  if (why === undefined) return;
+  throw new CliError(`the host lock directory ${root} ${why}, so its locks cannot be trusted; nothing was run`, {
+    exitCode: ExitCode.usage,
+    hint: fromEnv
+      ? 'point DEPLOYCTL_LOCK_DIR at a directory of your own with mode 0700'
+      : `remove ${root} if it is not yours to keep (deployctl makes it again, 0700), or set DEPLOYCTL_LOCK_DIR to a directory of your own with mode 0700`,
+  });
 }
 
 /** Every live holder of a host-wide lock: deployments running on this host, from any directory. */
@@ -216,7 +203,7 @@ export function liveHostLocks(locks: Pick<StateDir, 'locksDir'>): LockInfo[] {
   return names
     .filter((n) => n.endsWith('.lock'))
     .map((n) => readLock(path.join(locks.locksDir, n)))
-    .filter((l): l is LockInfo => l !== undefined && l.host === os.hostname() && isAlive(l.pid));
+    .filter((l): l is LockInfo => l !== undefined && l.host === os.hostname() && isHolderAlive(l));
 }
 
 /** Who holds the lock of a runbook now, if anyone. */
@@ -224,34 +211,15 @@ export function lockHolder(dir: Pick<StateDir, 'locksDir'>, name: string): LockI
   return readLock(path.join(dir.locksDir, `${name}.lock`));
 }
 
+/** A lock is one short JSON line; anything bigger, or not a regular file (a FIFO planted there), is not a lock. */
+const MAX_LOCK_BYTES = 64 * 1024;
+
 function readLock(file: string): LockInfo | undefined {
-  try {
-    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
-    return typeof value.pid === 'number' ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  return readHolder<LockInfo>(file, MAX_LOCK_BYTES);
 }
 
-/** An unreadable lock (a crash between creating and writing it) is stale once it is a few seconds old. */
-function isOlderThan(file: string, ms: number, now: number): boolean {
-  try {
-    return now - fs.statSync(file).mtimeMs > ms;
-  } catch {
-    return true;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A zombie (dead, not yet reaped by its parent) still answers kill(pid, 0); on Linux /proc says what it is.
-  const stat = readProcStat(pid);
-  return stat === undefined || stat.state !== 'Z';
-}
+/** The same bound as record/verify.ts MAX_RECORD_FILE_BYTES. */
+const MAX_SEALED_RECORD_BYTES = 16 * 1024 * 1024;
 
 /**
  * The sealed record of how run `runId` ended (`status`) in the records directory, if it is there: a crash between
@@ -268,7 +236,7 @@ export function findSealedRecord(dir: StateDir, runId: string, status: string): 
     const file = path.join(dir.recordsDir, name);
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readTextFile(file, MAX_SEALED_RECORD_BYTES);
     } catch {
       continue;
     }

@@ -98,7 +98,7 @@ export function prepareTrust(options: TrustOptions, env: RecordEnv): PrepareTrus
   const trust: Trust = { runKeys, warnings, runbooks: new Map(), env };
   if (options.runbook !== undefined) {
     const runbook = locateRunbook(trust, options.runbook);
-    if (!runbook.found) return { ok: false, message: `--runbook ${options.runbook}: no such file`, hint: 'give the runbook file the record was made from', details: [] };
+    if (!runbook.found) return { ok: false, message: `--runbook ${runbook.problems[0] ?? `${options.runbook}: no such file`}`, hint: 'give the runbook file the record was made from', details: [] };
     if (runbook.roles === undefined) {
       return { ok: false, message: `--runbook ${options.runbook} does not load, so its roles and keys are unknown`, hint: `deployctl validate ${options.runbook} says what to fix`, details: runbook.problems };
     }
@@ -142,7 +142,7 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   const info = statPath(abs);
   if (info === undefined) return result;
   if (!info.isFile) {
-    result.problems.push(`${name} is not a regular file`);
+    result.problems.push(`${name} is not a regular file (a directory, a FIFO or a device)`);
     return result;
   }
   result.found = true;
@@ -204,4 +204,31 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   }
   result.roles = roles;
   return result;
+}
+
+/** A `--pubkey` that is a key a loaded runbook lists for a role: which file, which role, which runbook. */
+export interface RoleKeyAsRunKey {
+  pubkey: string;
+  role: string;
+  runbook: string;
+}
+
+/**
+ * The first `--pubkey` that a runbook read so far (`--runbook`, or the runbook a verified record names) lists under
+ * `roles.<id>.keys`. Such a key only signs off: trusted as a run key, anyone holding it could re-sign a changed record
+ * and have it verify VALID. Call after the records were verified (that is when their runbooks are read).
+ */
+export function roleKeyGivenAsRunKey(trust: Trust): RoleKeyAsRunKey | undefined {
+  const runbooks = [...(trust.explicitRunbook !== undefined ? [trust.explicitRunbook] : []), ...trust.runbooks.values()];
+  for (const runKey of trust.runKeys) {
+    const given = runKey.sources.find((s) => s.startsWith('--pubkey '));
+    if (given === undefined) continue;
+    for (const runbook of runbooks) {
+      const listed = runbook.keys.find((k) => k.keyId === runKey.keyId);
+      const source = listed?.sources.find((s) => s.startsWith('role '));
+      if (source === undefined) continue;
+      return { pubkey: given.slice('--pubkey '.length), role: source.slice('role '.length, source.indexOf(':')), runbook: runbook.path };
+    }
+  }
+  return undefined;
 }

@@ -1,20 +1,22 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
 import { Listr, ListrLogger, type ListrTask } from 'listr2';
 import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
-import { inertOutputLine } from '../inert.js';
+import { inert, inertOutputLine } from '../inert.js';
 import { isDecidedByGate } from '../engine/predicates.js';
 import type { RunState } from '../engine/state.js';
-import type { Prompter } from '../ports/types.js';
+import type { Clock, Prompter } from '../ports/types.js';
+import { createWatchViews, formatTicks } from './watch-view.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
-import { formatCondition, formatProbeMetrics } from './evidence.js';
+import { formatCheckReading, formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
+import { inertTask } from './listr-inert.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 import { answerCredit, teamLine } from './team-lines.js';
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
-type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
+type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string } | { kind: 'skipped'; why: string };
 
 export interface ListrReporter {
   /** Feed every engine event here, in order. */
@@ -37,8 +39,11 @@ export interface ListrReporterOptions {
   dryRun?: boolean;
   /** The answers file (`--answers`), named beside each answer taken from it. */
   answersFile?: string;
-  /** The terminal's height: a running phase keeps only as many finished steps on screen as fit (default: stdout's rows). */
-  rows?: number;
+  /**
+   * The terminal's height: a running phase keeps only as many finished steps on screen as fit. A function is read at
+   * every trim, so a resized terminal counts (the CLI passes stdout's rows); default 24.
+   */
+  rows?: number | (() => number | undefined);
   /**
    * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
@@ -46,6 +51,8 @@ export interface ListrReporterOptions {
   signal?: AbortSignal;
   /** A joining terminal's view (deployctl join): every answer is credited on its line, the host's own too. */
   joined?: boolean;
+  /** The run's clock: a watch's countdown to its next tick reads it (a rehearsal's plan time). */
+  clock?: Clock;
 }
 
 /**
@@ -156,7 +163,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
           outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
           credits.get(key) ?? '',
+          outcome.ticks !== undefined ? formatTicks(outcome.ticks) : '',
           outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
+          outcome.check !== undefined ? formatCheckReading(outcome.check) : '',
         ].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
         if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {
@@ -196,7 +205,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', credits.get(id) ?? '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
             .filter((s) => s !== '')
             .join('; ');
-        if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
+        if (ending.kind === 'skipped') task.skip(`go/no-go ${id}: skipped (${inert(ending.why)})`);
+        else if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
         else if (options.dryRun === true) task.skip(said(task.title, ending.note ?? 'dry run'));
         // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
         else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${note(ending) ? ` (${note(ending)})` : ''}`);
@@ -223,7 +233,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           return;
         }
         // A failed step or a NO-GO ends the phase (the engine stops there too), and the phase shows ✖.
-        const list = task.newListr(children, { concurrent: false, exitOnError: true });
+        const list = task.newListr(children.map(inertTask), { concurrent: false, exitOnError: true });
         if (defaultRenderer) keepToScreen(list);
         return list;
       },
@@ -235,15 +245,17 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
    * keep them), so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay.
    * listr2 renders a group from its task array, which the Listr shares with the parent task.
    */
-  const visibleFinished = Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14);
+  const rowsNow = () => (typeof options.rows === 'function' ? options.rows() : options.rows) || 24;
+  const visibleFinished = () => Math.max(1, rowsNow() - doc.phases.length - 14);
   /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
   const evaluated = new Map<string, GateCondition[]>();
   const groups: { tasks: { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean }[] }[] = [];
   const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
   const trimGroups = () => {
+    const keep = visibleFinished();
     for (const group of groups) {
       const finished = group.tasks.filter((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
-      for (const old of finished.slice(0, Math.max(0, finished.length - visibleFinished))) group.tasks.splice(group.tasks.indexOf(old), 1);
+      for (const old of finished.slice(0, Math.max(0, finished.length - keep))) group.tasks.splice(group.tasks.indexOf(old), 1);
     }
   };
 
@@ -260,7 +272,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         .reverse()
         .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, rollbackKey(s.id))));
       task.title = `Rollback (${started.phases.join(', ')})`;
-      return task.newListr(children, { concurrent: false, exitOnError: false });
+      return task.newListr(children.map(inertTask), { concurrent: false, exitOnError: false });
     },
   } as ListrTask);
 
@@ -273,13 +285,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       if (phase === undefined) return;
       task.title = `Finally: ${phaseTitle(phase)}`;
       return task.newListr(
-        (phase.finally ?? []).map((s) => stepTask(s, lateFinallyKey(s.id))),
+        (phase.finally ?? []).map((s) => inertTask(stepTask(s, lateFinallyKey(s.id)))),
         { concurrent: false, exitOnError: false },
       );
     },
   } as ListrTask);
 
-  const listr = new Listr(phaseTasks, {
+  // Every definition through inertTask: nothing from the runbook, a reason or an output reaches the terminal raw.
+  const listr = new Listr(phaseTasks.map(inertTask), {
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,
@@ -311,6 +324,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   /** A prompt's task: the step or gate its id starts with (`qa-ready.refused` → qa-ready). */
   const promptKey = (promptId: string) => keyOf(promptId.includes('.') ? promptId.slice(0, promptId.indexOf('.')) : promptId);
   const show = (key: string, line: string) => void taskFor(key).promise.then((task) => setOutput(task, line));
+  // A watch at work shows its window: ticks done of planned, the last tick's values, the time to the next tick.
+  const watchViews = createWatchViews({ show: (id, text) => show(keyOf(id), text), countdown: defaultRenderer, ...(options.clock !== undefined ? { clock: options.clock } : {}), ...(resumed !== undefined ? { resumed } : {}) });
 
   const onEvent = (event: RunEvent) => {
     switch (event.kind) {
@@ -350,9 +365,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         if (d?.settled) void d.promise.then((task) => setOutput(task, line));
         break;
       }
+      case 'watch-started':
+      case 'watch-tick':
+        watchViews.onEvent(event);
+        break;
       case 'step-finished': {
         const key = keyOf(event.stepId);
         running.delete(key);
+        watchViews.onEvent(event);
         stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
         // Once listr2 has marked it done (after this event's turn).
         if (defaultRenderer) setImmediate(trimGroups);
@@ -364,6 +384,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       case 'gate-evaluated':
         evaluated.set(event.gateId, event.conditions);
         show(event.gateId, event.conditions.map(formatCondition).join('\n'));
+        break;
+      case 'gate-skipped':
+        gateEnding(event.gateId).resolve({ kind: 'skipped', why: event.reason });
         break;
       case 'gate-decided':
         gateEnding(event.gateId).resolve({
@@ -391,6 +414,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         endForward('the run is rolling back');
         break;
       case 'run-finished':
+        watchViews.onEvent(event);
         endForward('the run ended');
         for (const step of doc.phases.flatMap((p) => [...(p.rollback ?? []).map((s) => rollbackKey(s.id)), ...(p.finally ?? []).map((s) => lateFinallyKey(s.id))])) {
           stepEnding(step).resolve({ kind: 'not-run' });

@@ -44,7 +44,7 @@ export interface NotifyDoc {
   channels?: ChannelDoc[];
 }
 
-export type RunEventName = 'failure' | 'rollback' | 'no-go' | 'aborted';
+export type RunEventName = 'failure' | 'rollback' | 'no-go' | 'aborted' | 'overrun';
 
 export interface EscalationRuleDoc {
   name: string;
@@ -88,7 +88,7 @@ export interface HttpDoc {
   expect?: { status?: number | number[]; body_contains?: string };
   /** Read one number from the (JSON) response body: the step's `result` for `expect:` (see src/steps/json-path.ts). */
   json_path?: string;
-  /** Warm-up requests before the samples (default true; steps/warmup.ts). */
+  /** Warm-up requests before the samples (default: true for GET and HEAD, false for other methods; ports/warmup-ledger.ts). */
   warmup?: boolean;
 }
 
@@ -127,12 +127,68 @@ export const NO_DATA_POLICIES = ['fail', 'inconclusive', 'pass'] as const;
 export type NoDataPolicy = (typeof NO_DATA_POLICIES)[number];
 
 /** What `steps.<id>` holds in expressions (built in src/engine/context.ts). */
-export const STEP_FIELDS = ['ok', 'status', 'exit_code', 'duration_ms', 'attempts', 'stdout', 'stderr', 'metrics', 'answer', 'result', 'value', 'results'] as const;
+export const STEP_FIELDS = [
+  'ok',
+  'status',
+  'exit_code',
+  'duration_ms',
+  'finished_ago_ms',
+  'attempts',
+  'stdout',
+  'stderr',
+  'metrics',
+  'answer',
+  'result',
+  'value',
+  'results',
+  // A watch's window (src/engine/watch-view.ts); zero for other steps.
+  'ticks',
+  'planned_ticks',
+  'passed_ticks',
+  'failed_ticks',
+  'inconclusive_ticks',
+  'missed_ticks',
+  'uptime',
+  'last',
+  'checks',
+] as const;
 
-export const STEP_KINDS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask'] as const;
+export const STEP_KINDS = ['run', 'http', 'prometheus', 'watch', 'confirm', 'checklist', 'ask'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 /** Kinds a person answers; the rest are automated. */
 export const MANUAL_KINDS: readonly StepKind[] = ['confirm', 'checklist', 'ask'];
+/** Kinds a watch tick can run: the automated step kinds, through the same runners. */
+export const CHECK_KINDS = ['run', 'http', 'prometheus'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/** One check of a watch: a step's automated part (run, http, prometheus), run at every tick by its runner. */
+export interface WatchCheckDoc {
+  id: string;
+  title?: string;
+  run?: string | string[];
+  http?: HttpDoc;
+  prometheus?: PrometheusDoc;
+  if?: string;
+  timeout?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  metrics?: MetricsDoc;
+  expect?: string;
+  no_data?: NoDataPolicy;
+}
+
+/** A monitoring window (DESIGN "Monitoring windows: watch"): ticks every `every`, for `for` (wall time) or `count` ticks. */
+export interface WatchDoc {
+  every: string;
+  for?: string;
+  count?: number;
+  initial_delay?: string;
+  /** Failing ticks tolerated (default 0): one more fails the step at once. */
+  failure_limit?: number;
+  /** Inconclusive or missed ticks tolerated (default 0): one more and the owner decides. */
+  inconclusive_limit?: number;
+  checks: WatchCheckDoc[];
+}
 
 export interface StepDoc {
   id: string;
@@ -142,6 +198,7 @@ export interface StepDoc {
   run?: string | string[];
   http?: HttpDoc;
   prometheus?: PrometheusDoc;
+  watch?: WatchDoc;
   confirm?: string;
   checklist?: string[];
   ask?: string;
@@ -169,6 +226,8 @@ export interface GateDoc {
   id?: string;
   title?: string;
   owner: string;
+  /** CEL: when false, the gate is skipped (recorded as skipped, nobody asked) and the run goes on. */
+  if?: string;
   require: Record<string, GateConditionDoc>;
   on_no_go?: 'abort' | 'rollback';
   /** With people: GO needs signed approvals from people (issue 14). */
@@ -198,12 +257,19 @@ export interface PhaseDoc {
   finally?: StepDoc[];
 }
 
+/** `target_duration: { limit: 20m, from: deploy, to: verification }`: the deployment, not the whole day. */
+export interface TargetDurationDoc {
+  limit: string;
+  from?: string;
+  to?: string;
+}
+
 export interface RunbookDoc {
   version: 1;
   name: string;
   title?: string;
   description?: string;
-  target_duration?: string;
+  target_duration?: string | TargetDurationDoc;
   /** People by id: with it, roles name person ids as primary and backup, and answers are signed by people's keys. */
   people?: Record<string, PersonDoc>;
   roles: Record<string, RoleDoc>;
@@ -232,6 +298,11 @@ export function stepKind(step: StepDoc): StepKind {
 
 export function isManualStep(step: StepDoc): boolean {
   return MANUAL_KINDS.includes(stepKind(step));
+}
+
+/** A watch check as the step its runner expects: the watch's owner, the check's own fields. */
+export function checkAsStep(watch: StepDoc, check: WatchCheckDoc): StepDoc {
+  return { ...check, owner: watch.owner };
 }
 
 export function gateId(phase: PhaseDoc): string {

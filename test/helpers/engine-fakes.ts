@@ -82,6 +82,7 @@ export function harness(): Harness {
           operator: 'tester',
           host: 'test-host',
           toolVersion: '0.0.0-test',
+          pid: 4242,
           vars: varDefaults(runbook.doc),
           dryRun: false,
           signal: new AbortController().signal,
@@ -106,6 +107,10 @@ export function harness(): Harness {
         () => (done = true),
       );
       while (!done) {
+        // Move the clock only once the run waits on it: an http probe yields a macrotask before each sample after a
+        // worker's first (steps/http.ts), and a pending timer (a watch's next tick, a phase's window) must not fire
+        // in the middle of its samples.
+        for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
         if (!(await clock.runNext())) await new Promise((r) => setImmediate(r));
       }
       return promise;

@@ -114,7 +114,7 @@ describe('deployctl plan runbooks/phase65.yaml', () => {
     expect(stepIds('preflight')).not.toContain('backup');
     expect(stepIds('go-no-go')).toEqual(['backup']);
     const text = await planOk([PHASE65]);
-    expect(text).toContain('./demo/demo.js backup --check');
+    expect(text).toContain("'./demo/demo.js' backup --check");
     expect(text).toMatch(/backups_ready +steps\['backup-check'\]\.ok && steps\.backup\.ok/);
   });
 
