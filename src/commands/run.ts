@@ -36,6 +36,7 @@ import {
 } from '../ports/state-dir.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
+import type { RecordSuccessMetric } from '../record/types.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
 import { createListrReporter } from '../reporters/listr.js';
@@ -321,18 +322,20 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
+  let metrics: RecordSuccessMetric[] | undefined;
   try {
     const now = clock.now();
     const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now }));
+    metrics = predicate.success_metrics;
     const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
     io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId, deployctlCommand(env))));
+    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId, deployctlCommand(env)), metrics));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId, deployctlCommand(env))));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId, deployctlCommand(env)), metrics));
   return result.exitCode;
 }
 

@@ -13,7 +13,7 @@ export type Answers = ReadonlyMap<string, AnswerValue>;
 
 export interface AnswerKey {
   key: string;
-  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason';
+  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason' | 'on-failure' | 'rollback';
   /** Asked only sometimes (a NO-GO's reason when every condition held): never listed as missing. */
   optional?: boolean;
   owner: string;
@@ -35,7 +35,13 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
     if (kind === 'ask') keys.push({ key: step.id, kind, owner: step.owner, text: step.ask!, example: `${step.id}: "…"` });
   };
   for (const phase of doc.phases) {
-    (phase.steps ?? []).forEach(forStep);
+    for (const step of phase.steps ?? []) {
+      forStep(step);
+      // Asked only when the step fails: never missing, a run without it falls back to the step's default policy.
+      if (step.on_failure === 'ask') {
+        keys.push({ key: `${step.id}.on_failure`, kind: 'on-failure', optional: true, owner: step.owner, text: `what follows if ${step.id} fails`, example: `${step.id}.on_failure: continue` });
+      }
+    }
     if (phase.gate) {
       const id = gateId(phase);
       for (const [name, condition] of Object.entries(phase.gate.require)) {
@@ -49,6 +55,10 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
     (phase.finally ?? []).forEach(forStep);
   }
   for (const phase of doc.phases) (phase.rollback ?? []).forEach(forStep);
+  // Asked only before a rollback; without it, the runbook's default happens.
+  if (doc.rollback !== undefined) {
+    keys.push({ key: 'rollback', kind: 'rollback', optional: true, owner: doc.rollback.authorize, text: 'authorize a rollback', example: 'rollback: rollback' });
+  }
   return keys;
 }
 
@@ -74,7 +84,7 @@ export function loadAnswers(file: string, doc: RunbookDoc, readFile = readFileLi
   for (const [key, answer] of Object.entries(value as Record<string, unknown>)) {
     const spec = known.get(key);
     if (spec === undefined) {
-      problem(key, 'unknown-answer', `'${key}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, and <gate>.<condition>'}`, true);
+      problem(key, 'unknown-answer', `'${key}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, <gate>.<condition>, <step>.on_failure (on_failure: ask) and rollback (rollback: authorize)'}`, true);
       continue;
     }
     const checked = checkAnswer(spec, answer);
@@ -119,6 +129,12 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
     case 'gate':
       if (answer === 'go' || answer === 'no-go') return { value: answer };
       return `'${spec.key}' is a go/no-go decision: answer go or no-go`;
+    case 'on-failure':
+      if (answer === 'rollback' || answer === 'continue' || answer === 'abort') return { value: answer };
+      return `'${spec.key}' says what follows if the step fails: answer rollback, continue or abort`;
+    case 'rollback':
+      if (answer === 'rollback' || answer === 'abort') return { value: answer };
+      return `'${spec.key}' authorizes a rollback: answer rollback (roll back) or abort (do not roll back)`;
   }
 }
 

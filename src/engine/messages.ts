@@ -11,10 +11,16 @@ export const messages = {
   dryRunComplete: () => 'dry run complete: nothing was executed',
   interrupted: () => 'interrupted',
   interruptedDuringStep: (stepId: string) => `interrupted during step '${stepId}'`,
+  interruptedAtAuthorization: (reason: string) => `interrupted while the rollback waited for its authorization, after: ${reason} (resume to decide)`,
   interruptedDuringRollback: (reason: string) => `interrupted during rollback after: ${reason} (resume to finish the rollback)`,
   abortedAtGate: (gateId: string) => `aborted at gate '${gateId}'`,
   stepFailed: (stepId: string, reason: string) => `step '${stepId}' failed: ${reason}`,
-  stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no gate of its phase reads it, so it counts as failed): ${reason}`,
+  stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no data is not a pass: it counts as a failure): ${reason}`,
+  /** A person chose to stop at a failure without rolling back (`on_failure: ask`). */
+  stoppedWithoutRollback: (reason: string, who: string) => `${reason}; stopped by ${who} without rolling back`,
+  /** The `rollback.authorize` role said no, or the default was abort. */
+  rollbackDeclined: (reason: string, who: string) => `${reason}; the rollback was declined by ${who}: nothing was rolled back`,
+  rollbackNotAuthorized: (reason: string, why: string) => `${reason}; not rolled back (${why}): nothing was rolled back`,
   /** With the conditions that did not hold, each with why: `gate 'canary' decided NO-GO: error_rate does not hold (0.0476 ≥ 0.001)`. */
   gateNoGo: (gateId: string, failing: readonly { name: string; why?: string | undefined }[] = []) =>
     failing.length === 0
@@ -38,6 +44,26 @@ export const messages = {
     `step '${stepId}' was in flight when the previous session stopped and is not idempotent, so deployctl will not guess: check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort`,
   stoppedAtInFlight: (stepId: string) => `stopped at in-flight step '${stepId}' by the operator`,
   markedDoneOnResume: () => 'marked done by the operator on resume',
+
+  // ---- a step's failure (on_failure) ---------------------------------------------------------------------------
+  failureQuestion: (stepId: string, status: string, reason: string) => `Step '${stepId}' ${status === 'inconclusive' ? 'was inconclusive' : 'failed'}: ${reason}. What now?`,
+  failureChoiceRollback: (ifFailed: string) => `Roll back: ${ifFailed}`,
+  failureChoiceContinue: () => 'Continue: record the failure and go on',
+  failureChoiceAbort: () => 'Abort: stop the run here, without rolling back',
+  askUnanswered: (stepId: string, action: string) =>
+    `no answer and no terminal to ask on: handled as without on_failure: ask (${action}); add '${stepId}.on_failure: continue' (or rollback, abort) to the answers file to decide`,
+  /** The implicit gate condition's text: which steps it covers. */
+  implicitCondition: (stepIds: readonly string[]) =>
+    stepIds.length === 0 ? 'no step left to this gate failed' : `no step left to this gate failed (${stepIds.length <= 12 ? stepIds.join(', ') : `${stepIds.slice(0, 12).join(', ')} and ${stepIds.length - 12} more`})`,
+
+  // ---- rollback authorization (top-level rollback:) -----------------------------------------------------------
+  authorizeQuestion: (reason: string, phases: readonly string[], timeout: string, fallback: string) =>
+    `Roll back ${phases.join(', ')} now? Because ${reason}. Without an answer in ${timeout}: ${fallback}`,
+  authorizeChoiceRollback: (phases: readonly string[]) => `Roll back ${phases.join(', ')}, newest first`,
+  authorizeChoiceAbort: () => 'Do not roll back: stop here and leave the system as it is',
+  authorizeTimedOut: (timeout: string, fallback: string) => `no answer within ${timeout}: the default (${fallback})`,
+  authorizeNoTerminal: (fallback: string) => `no terminal to ask on and no 'rollback:' answer in the answers file: the default (${fallback}), at once`,
+  authorizeChosen: (stepId: string) => `chosen at step '${stepId}' (on_failure: ask) by the role that authorizes rollbacks`,
 
   // ---- gates ---------------------------------------------------------------------------------------------------
   attestationDryRun: (key: string) => `dry run: needs answers key '${key}'`,

@@ -1,8 +1,7 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
 import { Listr, ListrLogger, type ListrTask } from 'listr2';
-import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
+import type { EventOf, GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
 import { inertOutputLine } from '../inert.js';
-import { isDecidedByGate } from '../engine/predicates.js';
 import type { RunState } from '../engine/state.js';
 import type { Prompter } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
@@ -12,7 +11,10 @@ import { formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 
-type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
+/** `handled`: what a phase step's failure led to (on_failure), when the run went on past it. */
+/** What a failed phase step led to (on_failure), once decided. */
+type Handled = { action: string; gateId?: string };
+type Ending = { kind: 'outcome'; outcome: StepOutcome; handled?: Handled } | { kind: 'not-run'; why?: string };
 type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
 
 export interface ListrReporter {
@@ -52,13 +54,17 @@ export interface ListrReporterOptions {
  */
 const rollbackKey = (id: string) => `rollback:${id}`;
 const lateFinallyKey = (id: string) => `finally:${id}`;
+/** The rollback authorization's task, first in the Rollback group (its question's id is `rollback`). */
+const AUTHORIZE_KEY = 'rollback:authorize';
 
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
   const steps = new Map<string, Deferred<Ending>>();
   const gates = new Map<string, Deferred<GateEnding>>();
   const tasks = new Map<string, Deferred<Task>>();
   const phases = new Map<string, Deferred<boolean>>();
-  const rollbackStart = new Deferred<{ phases: string[] } | undefined>();
+  /** `authorize`: the rollback waits for the `rollback.authorize` role first (its question is drawn in the Rollback group). */
+  const rollbackStart = new Deferred<{ phases: string[]; authorize?: EventOf<'rollback-requested'> } | undefined>();
+  const authorization = new Deferred<EventOf<'rollback-authorized'> | undefined>();
   /** The phase whose `finally:` steps run after it stopped (failed, NO-GO, rolled back); undefined when none does. */
   const lateFinally = new Deferred<string | undefined>();
   /** The task key of each step's latest start. */
@@ -97,11 +103,15 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   const resumed = options.resumed;
   if (resumed !== undefined) {
     for (const id of resumed.phases.keys()) phaseStart(id).resolve(true);
-    const resumedOutcome = (o: StepOutcome): Ending => ({ kind: 'outcome', outcome: { ...o, resumedFrom: o.resumedFrom ?? 'an earlier session' } });
+    const resumedOutcome = (o: StepOutcome, handled: Handled | undefined): Ending => ({
+      kind: 'outcome',
+      outcome: { ...o, resumedFrom: o.resumedFrom ?? 'an earlier session' },
+      ...(handled !== undefined ? { handled } : {}),
+    });
     for (const [id, s] of resumed.steps) {
       if (s.outcome === undefined || s.outcome.status === 'interrupted') continue;
       const late = s.finally === true && resumed.phases.get(s.phaseId)?.status === 'failed';
-      stepEnding(s.rollback ? rollbackKey(id) : late ? lateFinallyKey(id) : id).resolve(resumedOutcome(s.outcome));
+      stepEnding(s.rollback ? rollbackKey(id) : late ? lateFinallyKey(id) : id).resolve(resumedOutcome(s.outcome, s.failure));
       if (late) lateFinally.resolve(s.phaseId);
     }
     for (const [id, g] of resumed.gates) {
@@ -121,7 +131,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   const defaultRenderer = options.interactive && options.screen !== false;
   const said = (title: string, what: string) => (defaultRenderer ? `${title}: ${what}` : what);
 
-  const phaseOf = new Map(doc.phases.flatMap((p) => (p.steps ?? []).map((s) => [s.id, p] as const)));
+  /** Task keys of failed steps the run went on past (on_failure continue or gate). */
+  const goesOn = new Set<string>();
+  /** Phase steps that failed and wait for what their failure leads to (failure-handled): their task shows the question. */
+  const awaitingHandling = new Map<string, StepOutcome>();
+  const settleAwaiting = () => {
+    for (const [key, outcome] of awaitingHandling) stepEnding(key).resolve({ kind: 'outcome', outcome });
+    awaitingHandling.clear();
+  };
   const stepTask = (step: StepDoc, key: string): ListrTask => {
     const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
     return {
@@ -144,7 +161,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
         ].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
-        if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {
+        const goingOn = ending.handled !== undefined && (ending.handled.action === 'gate' || ending.handled.action === 'continue');
+        if (goingOn && outcome.status !== 'succeeded') {
+          // The run goes on past it (on_failure): shown as failed, and its phase's list goes on too.
+          const how = ending.handled!.action === 'gate' ? `gate '${ending.handled!.gateId ?? '?'}' decides` : 'the run goes on (on_failure: continue)';
+          const earlier = outcome.resumedFrom !== undefined ? ` in ${outcome.resumedFrom}` : '';
+          goesOn.add(key);
+          throw new Error(said(`${title}${suffix}`, `${outcome.status === 'inconclusive' ? 'INCONCLUSIVE' : 'FAILED'}${earlier}, ${how}: ${outcome.reason ?? outcome.status}`));
+        } else if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {
           // Still the failure the run stopped at: its phase shows ✖, not ✔.
           throw new Error(said(title, `failed in ${outcome.resumedFrom}: ${outcome.reason ?? 'failed'}`));
         } else if (outcome.resumedFrom !== undefined) {
@@ -153,13 +177,12 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           task.skip(said(title, outcome.dryRun ? (outcome.command !== undefined ? `would run: ${outcome.command}` : (outcome.reason ?? '')) : (outcome.reason ?? 'skipped')));
         } else if (outcome.status === 'succeeded') {
           task.title = `${title}${suffix}`;
-        } else if (outcome.status === 'inconclusive' && key === step.id && phaseOf.get(step.id) !== undefined && isDecidedByGate(phaseOf.get(step.id)!, step.id)) {
-          // The run goes on to the gate that reads it: not a failure of the phase (which would stop its task list), not a pass.
-          task.skip(said(`${title}${suffix}`, `INCONCLUSIVE, the gate decides: ${outcome.reason ?? 'no data'}`));
         } else {
           throw new Error(said(`${title}${suffix}`, outcome.reason ?? outcome.status));
         }
       },
+      // A failure the run goes on past does not end its phase's list.
+      exitOnError: () => !goesOn.has(key),
       rendererOptions: { outputBar: 5, persistentOutput: false },
     } as ListrTask;
   };
@@ -232,6 +255,31 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     }
   };
 
+  /** The `rollback.authorize` role's answer: authorized (the steps follow) or not (they do not run). */
+  function authorizeTask(request: EventOf<'rollback-requested'>): ListrTask {
+    const title = `${roleLabel(request.authorize, doc.roles[request.authorize])} Authorize the rollback (default in ${formatDuration(request.timeoutMs)}: ${request.default})`;
+    return {
+      ...(defaultRenderer ? {} : { title }),
+      task: async (_ctx, task: Task) => {
+        task.title = title;
+        taskFor(AUTHORIZE_KEY).resolve(task);
+        const decided = await authorization.promise;
+        if (decided === undefined) {
+          task.skip(said(title, 'not decided (the run stopped)'));
+          return;
+        }
+        const from =
+          decided.answeredFrom === 'answers-file'
+            ? `answered from ${options.answersFile ?? 'the answers file'}`
+            : decided.answeredFrom === 'prompt'
+              ? `by ${decided.by.operator}`
+              : (decided.note ?? decided.answeredFrom);
+        if (decided.decision === 'abort') throw new Error(said(title, `NOT AUTHORIZED: nothing is rolled back (${from})`));
+        task.title = `${title}: authorized (${from})`;
+      },
+    } as ListrTask;
+  }
+
   phaseTasks.push({
     title: 'Rollback',
     task: async (_ctx, task: Task) => {
@@ -244,6 +292,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         .filter((p) => started.phases.includes(p.id))
         .reverse()
         .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, rollbackKey(s.id))));
+      if (started.authorize !== undefined) children.unshift(authorizeTask(started.authorize));
       task.title = `Rollback (${started.phases.join(', ')})`;
       return task.newListr(children, { concurrent: false, exitOnError: false });
     },
@@ -336,11 +385,27 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       case 'step-finished': {
         const key = keyOf(event.stepId);
         running.delete(key);
+        // A phase step's failure is followed by what it leads to (its owner may be asked, under its task).
+        if (!event.rollback && event.finally !== true && (event.outcome.status === 'failed' || event.outcome.status === 'inconclusive')) {
+          awaitingHandling.set(key, event.outcome);
+          break;
+        }
         stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
         // Once listr2 has marked it done (after this event's turn).
         if (defaultRenderer) setImmediate(trimGroups);
         break;
       }
+      case 'failure-handled': {
+        const key = keyOf(event.stepId);
+        const outcome = awaitingHandling.get(key);
+        if (outcome === undefined) break;
+        awaitingHandling.delete(key);
+        stepEnding(key).resolve({ kind: 'outcome', outcome, handled: { action: event.action, ...(event.gateId !== undefined ? { gateId: event.gateId } : {}) } });
+        break;
+      }
+      case 'interrupted':
+        settleAwaiting();
+        break;
       case 'gate-opened':
         trimGroups();
         break;
@@ -357,11 +422,22 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           ...(event.answeredFrom === 'answers-file' ? { fromFile: true } : {}),
         });
         break;
+      case 'rollback-requested':
+        settleAwaiting();
+        rollbackStart.resolve({ phases: event.phases, authorize: event });
+        endForward('the run is about to roll back');
+        break;
+      case 'rollback-authorized':
+        authorization.resolve(event);
+        break;
       case 'rollback-started':
+        settleAwaiting();
         rollbackStart.resolve({ phases: event.phases });
         endForward('the run is rolling back');
         break;
       case 'run-finished':
+        settleAwaiting();
+        authorization.resolve(undefined);
         endForward('the run ended');
         for (const step of doc.phases.flatMap((p) => [...(p.rollback ?? []).map((s) => rollbackKey(s.id)), ...(p.finally ?? []).map((s) => lateFinallyKey(s.id))])) {
           stepEnding(step).resolve({ kind: 'not-run' });
@@ -377,6 +453,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   // Gate conditions (`gate.condition`), in-flight decisions (`step.in-flight`) and follow-up questions
   // (`step.refused`) belong to the task of the gate or step they are about.
   const taskOf = (id: string) => {
+    if (id === 'rollback' && doc.rollback !== undefined) return taskFor(AUTHORIZE_KEY).promise;
     const owner = id.includes('.') ? id.slice(0, id.indexOf('.')) : id;
     return taskFor(keyOf(owner)).promise;
   };

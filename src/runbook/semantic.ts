@@ -3,6 +3,7 @@ import { compileExpression, type CelDialect, type CompiledExpression, type Refer
 import { parseJsonPath } from '../steps/json-path.js';
 import { compileTemplate, templatesInsideShellQuotes } from '../expr/template.js';
 import { parseDuration } from './duration.js';
+import { checkFailurePolicy } from './policy-checks.js';
 import type { Problem } from './problem.js';
 import { didYouMean } from './suggest.js';
 import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
@@ -297,6 +298,12 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (metric.ok !== undefined) checkCel(metric.ok, ['success_metrics', i, 'ok'], { kind: 'anywhere' }, true);
     if (metric.source !== undefined) checkTemplate(metric.source, ['success_metrics', i, 'source'], { kind: 'anywhere' });
   });
+
+  if (doc.rollback !== undefined) {
+    checkRole(doc.rollback.authorize, ['rollback', 'authorize'], 'rollback authorize');
+    if (doc.rollback.version !== undefined) checkTemplate(doc.rollback.version, ['rollback', 'version'], { kind: 'anywhere' });
+  }
+  problems.push(...checkFailurePolicy(doc, locate));
 
   checkPositiveDuration(doc.notify?.status_every, ['notify', 'status_every'], 'status_every');
   doc.notify?.channels?.forEach((channel, i) => {

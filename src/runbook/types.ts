@@ -134,7 +134,12 @@ export interface StepDoc {
   expect?: string;
   /** What a check with no data is (default inconclusive; never a silent pass). */
   no_data?: NoDataPolicy;
+  /** What a failure of this step leads to (src/runbook/failure-policy.ts has the defaults). */
+  on_failure?: FailurePolicy;
 }
+
+export const FAILURE_POLICIES = ['rollback', 'continue', 'ask', 'gate'] as const;
+export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 
 export type GateConditionDoc = string | { confirm: string };
 
@@ -152,11 +157,24 @@ export interface PhaseDoc {
   description?: string;
   at?: string;
   preflight?: boolean;
+  /** The phase that puts the release live: the ALL-CLEAR goes out when it completes. */
+  go_live?: boolean;
   steps?: StepDoc[];
   gate?: GateDoc;
   rollback?: StepDoc[];
   /** Cleanup run however the phase ends (succeeded, failed, NO-GO, rolled back); after its rollback when it stopped. */
   finally?: StepDoc[];
+}
+
+/** Top-level `rollback:`: a role authorizes every rollback deployctl would start on its own. */
+export interface RollbackPolicyDoc {
+  authorize: string;
+  /** Default 5m. */
+  timeout?: string;
+  /** Without an answer: rollback (default) or abort. */
+  default?: 'rollback' | 'abort';
+  /** Template: the version the rollback restores (for the RESOLVED message). */
+  version?: string;
 }
 
 export interface RunbookDoc {
@@ -169,6 +187,7 @@ export interface RunbookDoc {
   vars?: Record<string, Scalar>;
   secrets?: string[];
   notify?: NotifyDoc;
+  rollback?: RollbackPolicyDoc;
   escalation?: EscalationRuleDoc[];
   success_metrics?: SuccessMetricDoc[];
   phases: PhaseDoc[];
