@@ -7,15 +7,14 @@ import type { Prompter } from '../ports/types.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
-import { formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
+import { formatCondition } from './evidence.js';
+import { afterForwardGroups, AUTHORIZE_KEY, lateFinallyKey, rollbackKey } from './listr-rollback.js';
+import { screenTrim } from './screen-trim.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
+import { showAuthorization, showGateEnding, showStepEnding, type Ending, type GateEnding, type Handled } from './task-endings.js';
 
 /** `handled`: what a phase step's failure led to (on_failure), when the run went on past it. */
-/** What a failed phase step led to (on_failure), once decided. */
-type Handled = { action: string; gateId?: string };
-type Ending = { kind: 'outcome'; outcome: StepOutcome; handled?: Handled } | { kind: 'not-run'; why?: string };
-type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
 
 export interface ListrReporter {
   /** Feed every engine event here, in order. */
@@ -47,15 +46,6 @@ export interface ListrReporterOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Task keys: a step's own id in its phase group (its `finally:` steps too, when they run as the phase completes),
- * `rollback:<id>` in the Rollback group, `finally:<id>` in the group of a phase's `finally:` steps run after the phase
- * stopped (after its rollback). Step ids are unique in a runbook, so the prefixes only tell the groups apart.
- */
-const rollbackKey = (id: string) => `rollback:${id}`;
-const lateFinallyKey = (id: string) => `finally:${id}`;
-/** The rollback authorization's task, first in the Rollback group (its question's id is `rollback`). */
-const AUTHORIZE_KEY = 'rollback:authorize';
 
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
   const steps = new Map<string, Deferred<Ending>>();
@@ -153,32 +143,12 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           task.skip(said(title, ending.why !== undefined ? `not run (${ending.why})` : 'not run'));
           return;
         }
-        const { outcome } = ending;
-        const details = [
-          outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '',
-          outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
-          outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
-          outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
-        ].filter((d) => d !== '');
-        const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
-        const goingOn = ending.handled !== undefined && (ending.handled.action === 'gate' || ending.handled.action === 'continue');
-        if (goingOn && outcome.status !== 'succeeded') {
-          // The run goes on past it (on_failure): shown as failed, and its phase's list goes on too.
-          const how = ending.handled!.action === 'gate' ? `gate '${ending.handled!.gateId ?? '?'}' decides` : 'the run goes on (on_failure: continue)';
-          const earlier = outcome.resumedFrom !== undefined ? ` in ${outcome.resumedFrom}` : '';
-          goesOn.add(key);
-          throw new Error(said(`${title}${suffix}`, `${outcome.status === 'inconclusive' ? 'INCONCLUSIVE' : 'FAILED'}${earlier}, ${how}: ${outcome.reason ?? outcome.status}`));
-        } else if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {
-          // Still the failure the run stopped at: its phase shows ✖, not ✔.
-          throw new Error(said(title, `failed in ${outcome.resumedFrom}: ${outcome.reason ?? 'failed'}`));
-        } else if (outcome.resumedFrom !== undefined) {
-          task.skip(said(title, `${outcome.status} in ${outcome.resumedFrom}`));
-        } else if (outcome.status === 'skipped') {
-          task.skip(said(title, outcome.dryRun ? (outcome.command !== undefined ? `would run: ${outcome.command}` : (outcome.reason ?? '')) : (outcome.reason ?? 'skipped')));
-        } else if (outcome.status === 'succeeded') {
-          task.title = `${title}${suffix}`;
-        } else {
-          throw new Error(said(`${title}${suffix}`, outcome.reason ?? outcome.status));
+        const shown = showStepEnding(title, ending, { said, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
+        if (shown.kind === 'title') task.title = shown.title;
+        else if (shown.kind === 'skip') task.skip(shown.message);
+        else {
+          if (shown.goesOn) goesOn.add(key);
+          throw new Error(shown.message);
         }
       },
       // A failure the run goes on past does not end its phase's list.
@@ -196,19 +166,10 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         task.title = title;
         taskFor(id).resolve(task);
         const ending = await gateEnding(id).promise;
-        const conditions = evaluated.get(id) ?? [];
-        const failing = conditions.filter((c) => !c.ok);
-        // The evidence lines leave the screen once decided (a 24-line terminal needs the room): the verdict keeps the gist.
-        const evidence = conditions.length === 0 ? '' : failing.length === 0 ? `${conditions.length} of ${conditions.length} conditions hold` : `not holding: ${failing.map((c) => formatCondition(c).slice(2)).join('; ')}`;
-        const note = (e: { note?: string; reason?: string; fromFile?: boolean }) =>
-          [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
-            .filter((s) => s !== '')
-            .join('; ');
-        if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
-        else if (options.dryRun === true) task.skip(said(task.title, ending.note ?? 'dry run'));
-        // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
-        else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${note(ending) ? ` (${note(ending)})` : ''}`);
-        else task.title = `${task.title}: GO${note(ending) ? ` (${note(ending)})` : ''}`;
+        const shown = showGateEnding(id, task.title, ending, evaluated.get(id) ?? [], { said, dryRun: options.dryRun === true, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
+        if (shown.kind === 'title') task.title = shown.title;
+        else if (shown.kind === 'skip') task.skip(shown.message);
+        else throw new Error(shown.message);
       },
       rendererOptions: { outputBar: Infinity, persistentOutput: false },
     } as ListrTask;
@@ -238,80 +199,23 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     } as ListrTask;
   });
 
-  /**
-   * Keep a running phase within the terminal: its oldest finished steps leave the group (the record and the summary
-   * keep them), so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay.
-   * listr2 renders a group from its task array, which the Listr shares with the parent task.
-   */
-  const visibleFinished = Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14);
   /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
   const evaluated = new Map<string, GateCondition[]>();
-  const groups: { tasks: { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean }[] }[] = [];
-  const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
-  const trimGroups = () => {
-    for (const group of groups) {
-      const finished = group.tasks.filter((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
-      for (const old of finished.slice(0, Math.max(0, finished.length - visibleFinished))) group.tasks.splice(group.tasks.indexOf(old), 1);
-    }
-  };
+  const { keep: keepToScreen, trim: trimGroups } = screenTrim(Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14));
 
-  /** The `rollback.authorize` role's answer: authorized (the steps follow) or not (they do not run). */
-  function authorizeTask(request: EventOf<'rollback-requested'>): ListrTask {
-    const title = `${roleLabel(request.authorize, doc.roles[request.authorize])} Authorize the rollback (default in ${formatDuration(request.timeoutMs)}: ${request.default})`;
-    return {
-      ...(defaultRenderer ? {} : { title }),
-      task: async (_ctx, task: Task) => {
-        task.title = title;
-        taskFor(AUTHORIZE_KEY).resolve(task);
-        const decided = await authorization.promise;
-        if (decided === undefined) {
-          task.skip(said(title, 'not decided (the run stopped)'));
-          return;
-        }
-        const from =
-          decided.answeredFrom === 'answers-file'
-            ? `answered from ${options.answersFile ?? 'the answers file'}`
-            : decided.answeredFrom === 'prompt'
-              ? `by ${decided.by.operator}`
-              : (decided.note ?? decided.answeredFrom);
-        if (decided.decision === 'abort') throw new Error(said(title, `NOT AUTHORIZED: nothing is rolled back (${from})`));
-        task.title = `${title}: authorized (${from})`;
-      },
-    } as ListrTask;
-  }
-
-  phaseTasks.push({
-    title: 'Rollback',
-    task: async (_ctx, task: Task) => {
-      const started = await rollbackStart.promise;
-      if (started === undefined) {
-        task.skip(said('Rollback', 'not needed'));
-        return;
-      }
-      const children = doc.phases
-        .filter((p) => started.phases.includes(p.id))
-        .reverse()
-        .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, rollbackKey(s.id))));
-      if (started.authorize !== undefined) children.unshift(authorizeTask(started.authorize));
-      task.title = `Rollback (${started.phases.join(', ')})`;
-      return task.newListr(children, { concurrent: false, exitOnError: false });
-    },
-  } as ListrTask);
-
-  // A phase's `finally:` steps run after it stopped: their own group, after the rollback they follow.
-  phaseTasks.push({
-    // No title until it has steps: the many runs without one show nothing of it.
-    task: async (_ctx, task: Task) => {
-      const phaseId = await lateFinally.promise;
-      const phase = doc.phases.find((p) => p.id === phaseId);
-      if (phase === undefined) return;
-      task.title = `Finally: ${phaseTitle(phase)}`;
-      return task.newListr(
-        (phase.finally ?? []).map((s) => stepTask(s, lateFinallyKey(s.id))),
-        { concurrent: false, exitOnError: false },
-      );
-    },
-  } as ListrTask);
+  phaseTasks.push(
+    ...afterForwardGroups({
+      doc,
+      stepTask,
+      rollbackStart: rollbackStart.promise,
+      lateFinally: lateFinally.promise,
+      authorization: authorization.promise,
+      defaultRenderer,
+      said,
+      taskFor,
+      ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}),
+    }),
+  );
 
   const listr = new Listr(phaseTasks, {
     concurrent: false,
