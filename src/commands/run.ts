@@ -36,6 +36,7 @@ import {
 } from '../ports/state-dir.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
+import { evaluateSuccessMetrics, metricVerdict } from '../record/success-metrics.js';
 import type { RecordSuccessMetric } from '../record/types.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
@@ -231,6 +232,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
     resumeCommand: resumeCommand(file, runId, deployctlCommand(env)),
+    successMetrics: (state, now) => evaluateSuccessMetrics(doc, state, env, now).map((m) => ({ title: m.title, verdict: metricVerdict(m) })),
   });
   const emit = (event: RunEvent) => {
     const masked = masker.maskDeep(event);

@@ -6,9 +6,11 @@ import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import type { Clock, HttpSend } from '../ports/types.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { roleName, stepTitle } from '../runbook/labels.js';
-import { gateId, type EscalationRuleDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
+import { gateId, type EscalationRuleDoc, type PhaseDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
 import { createDelivery } from './delivery.js';
-import { formatAlert, formatAllClear, formatFailureNotice, formatResolved, formatStatusUpdate, statusView, type MessageKind } from './messages.js';
+import { nextSteps, planEta } from './facts.js';
+import { formatAlert, formatResolved, formatStatusUpdate, statusView } from './messages.js';
+import { allClear, authorizationAlert, failureNotice, rollbackResolved, stepFailedAlert, type MetricVerdict } from './run-messages.js';
 
 export interface NotifierDeps {
   doc: RunbookDoc;
@@ -32,6 +34,8 @@ export interface NotifierDeps {
   statusEveryMs?: number;
   /** The command that continues an aborted run, for its notice. */
   resumeCommand?: string;
+  /** The success metrics' verdicts now (the record's evaluation), for the ALL-CLEAR's counts. */
+  successMetrics?: (state: RunState, now: number) => MetricVerdict[];
 }
 
 export interface Notifier {
@@ -60,12 +64,24 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const statusEvery = deps.statusEveryMs ?? (doc.notify?.status_every !== undefined ? parseDuration(doc.notify.status_every) : undefined);
   let statusTimer: { cancel(): void } | undefined;
   let lastFingerprint: string | undefined;
-  let unchangedIntervals = 0;
+  /** When the last status update that had news went out: an unchanged one says "no change since" then. */
+  let lastChangeAt: number | undefined;
   let finished = false;
+  /** The ALL-CLEAR goes out once: when the go_live phase completes (in this session or an earlier one), else at the end. */
+  let allClearSent = state.notifications.some((n) => n.messageKind === 'all-clear');
 
   const rules = doc.escalation ?? [];
   const stepsById = new Map<string, StepDoc>();
-  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
+  const phaseOf = new Map<string, PhaseDoc>();
+  for (const phase of doc.phases) {
+    for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
+      stepsById.set(step.id, step);
+      phaseOf.set(step.id, phase);
+    }
+  }
+  /** The phase at work: for an ETA when nothing more precise is known. */
+  const runningPhase = () => doc.phases.find((p) => state.phases.get(p.id)?.status === 'running')?.id;
+  const facts = () => ({ doc, state, env: deps.env, now: clock.now() });
 
   const { deliver, pending } = createDelivery(deps);
 
@@ -86,6 +102,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         at: clock.now(),
         description: reason,
         action: rule.action ?? `Escalated to ${to.map((t) => roleName(t.role, doc.roles[t.role])).join(' and ')}`,
+        eta: planEta(doc, state, (stepId !== undefined ? phaseOf.get(stepId)?.id : undefined) ?? runningPhase(), clock.now()),
         assignee: to.map((t) => roleName(t.role, doc.roles[t.role])).join(', '),
       }),
     );
@@ -131,7 +148,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     if (escalatedAt !== undefined) {
       escalatedWaits.delete(key);
       openIssues.delete(`wait:${key}`);
-      deliver('resolved', formatResolved(`${what} (escalated wait)`, clock.now() - escalatedAt, status, 'the deployment continues'));
+      deliver(
+        'resolved',
+        formatResolved({ issue: `${what} (escalated wait)`, durationMs: clock.now() - escalatedAt, status, cause: `${what} waited ${formatDuration(clock.now() - escalatedAt)} past its escalation`, next: nextSteps(doc, state) }),
+      );
     }
   }
 
@@ -170,20 +190,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     });
   }
 
+  /** On the cadence whether or not anything changed (issue 13): an unchanged update says since when nothing has. */
   function sendStatus(): void {
     const view = statusView(doc, state, [...openIssues.values()].map((i) => i.text));
     const fingerprint = JSON.stringify(view);
-    const unchanged = fingerprint === lastFingerprint;
-    if (unchanged) {
-      unchangedIntervals++;
-      // Quiet while nothing changes; say "no change" at most every third interval.
-      if (unchangedIntervals % 3 !== 0) return;
-    } else {
-      unchangedIntervals = 0;
-    }
-    lastFingerprint = fingerprint;
     const now = clock.now();
-    deliver('status', formatStatusUpdate(doc, state, view, now, statusEvery !== undefined ? now + statusEvery : undefined, unchanged));
+    const unchangedSince = fingerprint === lastFingerprint ? lastChangeAt : undefined;
+    if (unchangedSince === undefined) lastChangeAt = now;
+    lastFingerprint = fingerprint;
+    deliver('status', formatStatusUpdate(doc, state, view, now, statusEvery !== undefined ? now + statusEvery : undefined, unchangedSince));
   }
 
   // ---- events ---------------------------------------------------------------------------------------------------
@@ -199,6 +214,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       case 'step-started': {
         const step = stepsById.get(event.stepId);
         if (step) armWaitTimers(`step:${event.stepId}`, step.owner, `step '${event.stepId}' (${stepTitle(step)})`, event.stepId);
+        break;
+      }
+      case 'phase-finished': {
+        // The release is live: the ALL-CLEAR, with the counts as they stand (the run may go on for hours).
+        const phase = doc.phases.find((p) => p.id === event.phaseId);
+        if (phase?.go_live === true && event.status === 'succeeded' && !allClearSent) {
+          allClearSent = true;
+          deliver('all-clear', allClear(facts(), phase, [...openIssues.values()].map((i) => i.text), deps.successMetrics?.(state, clock.now())));
+        }
         break;
       }
       case 'step-retrying': {
@@ -228,24 +252,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         if (issue !== undefined) {
           openIssues.delete(`step:${event.stepId}`);
           if (event.outcome.status === 'succeeded') {
-            deliver('resolved', formatResolved(`${what} failing`, clock.now() - issue.since, 'Back to normal', `succeeded after ${event.outcome.attempts} attempts; the deployment continues`));
+            deliver(
+              'resolved',
+              formatResolved({
+                issue: `${what} failing`,
+                durationMs: clock.now() - issue.since,
+                status: `succeeded after ${event.outcome.attempts} attempts`,
+                cause: issue.text,
+                next: nextSteps(doc, state),
+              }),
+            );
           }
         }
         if (event.outcome.status === 'failed' || event.outcome.status === 'inconclusive') {
-          // An inconclusive check is an issue too: nobody knows whether the system is well.
           const verb = event.outcome.status === 'failed' ? 'failed' : 'was inconclusive';
           openIssues.set(`failed:${event.stepId}`, { text: `${what} ${verb}`, since: clock.now() });
-          deliver(
-            'issue',
-            formatAlert({
-              type: `Step ${event.outcome.status}: ${step ? stepTitle(step) : event.stepId}`,
-              severity: event.rollback ? 'critical' : 'high',
-              at: clock.now(),
-              description: `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`,
-              action: event.rollback ? 'rollback step failed: act now' : 'stopping the deployment; rollback if the plan has one',
-              assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
-            }),
-          );
+          deliver('issue', stepFailedAlert(facts(), event, step, phaseOf.get(event.stepId)));
           fireOn('failure', `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`, step?.owner, event.stepId);
         }
         checkWhenRules(event.stepId);
@@ -264,33 +286,36 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         }
         break;
       }
+      case 'rollback-requested':
+        deliver('issue', authorizationAlert(facts(), event));
+        break;
       case 'rollback-started':
         fireOn('rollback', `rolling back ${event.phases.join(', ')}: ${event.reason}`);
+        break;
+      case 'rollback-finished':
+        // A completed rollback resolves the incident that caused it: what it went back to, and the health after it.
+        if (event.status === 'succeeded' && state.rollback !== undefined) deliver('resolved', rollbackResolved(facts()));
         break;
       case 'run-finished': {
         finished = true;
         statusTimer?.cancel();
         for (const list of timers.values()) for (const timer of list) timer.cancel();
         timers.clear();
-        const duration = clock.now() - (state.startedAt ?? clock.now());
-        const metrics = metricsLine();
-        if (event.status === 'succeeded') deliver('all-clear', formatAllClear(doc, duration, metrics));
-        else deliver('failure', formatFailureNotice(event.status, duration, event.reason ?? event.status, metrics, deps.resumeCommand));
+        if (event.status !== 'succeeded') deliver('failure', failureNotice(facts(), event.status, event.reason ?? event.status, deps.resumeCommand));
+        else if (!allClearSent) {
+          allClearSent = true;
+          deliver('all-clear', allClear(facts(), undefined, [...openIssues.values()].map((i) => i.text), deps.successMetrics?.(state, clock.now())));
+        } else {
+          // The ALL-CLEAR went out at go-live: the end of the run is the last status update.
+          const now = clock.now();
+          deliver('status', formatStatusUpdate(doc, state, statusView(doc, state, [...openIssues.values()].map((i) => i.text)), now, undefined));
+        }
         if (event.status === 'aborted') fireOn('aborted', `the run was aborted: ${event.reason ?? 'interrupted'}`);
         break;
       }
       default:
         break;
     }
-  }
-
-  /** The probes' worst error rate and p95, for the all-clear's Metrics line. */
-  function metricsLine(): string {
-    const probes = [...state.steps.values()].map((s) => s.outcome?.metrics).filter((m) => m !== undefined);
-    if (probes.length === 0) return 'no probes ran';
-    const worstError = Math.max(...probes.map((m) => m.error_rate));
-    const worstP95 = Math.max(...probes.map((m) => m.p95_ms));
-    return `error rate ${(worstError * 100).toFixed(2)}% (worst probe), p95 ${Math.round(worstP95)} ms (worst probe), ${probes.length} probes`;
   }
 
   return {
