@@ -11,6 +11,11 @@ import { stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbo
 
 export const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 
+/** A reason quoted in a chat message: its first `max` characters (the record and the summary keep it whole). */
+export function brief(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max - 1)}… (the record has it all)` : text;
+}
+
 const AUTOMATED = new Set(['run', 'http', 'prometheus']);
 
 /** The automated checks that ran (phase and cleanup steps, not rollback steps): `12 of 12 passed`, `11 of 12 passed (1 failed: x)`, `none ran yet`. */

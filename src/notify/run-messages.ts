@@ -4,7 +4,7 @@ import type { RunState } from '../engine/state.js';
 import { formatDuration } from '../runbook/duration.js';
 import { phaseTitle, roleName, stepTitle } from '../runbook/labels.js';
 import type { PhaseDoc, RunbookDoc, StepDoc } from '../runbook/types.js';
-import { checksLine, failureAction, healthAfterRollback, hhmm, liveStatus, nextInPlan, nextSteps, planEta, probesLine, rolledBackTo } from './facts.js';
+import { brief, checksLine, failureAction, healthAfterRollback, hhmm, liveStatus, nextInPlan, nextSteps, planEta, probesLine, rolledBackTo } from './facts.js';
 import { formatAlert, formatAllClear, formatFailureNotice, formatResolved } from './messages.js';
 
 /** A success metric's verdict as the ALL-CLEAR counts it (the record's evaluation, passed in by the command). */
@@ -50,7 +50,7 @@ export function authorizationAlert({ doc, now }: RunFacts, event: EventOf<'rollb
     type: 'Rollback awaiting authorization',
     severity: 'high',
     at: now,
-    description: `rolling back ${event.phases.join(', ')} needs ${role}'s authorization: ${event.reason}`,
+    description: `rolling back ${event.phases.join(', ')} needs ${role}'s authorization: ${brief(event.reason)}`,
     action: `authorize or decline at deployctl's prompt (or 'rollback: rollback | abort' in the answers file); without an answer: ${event.default === 'rollback' ? 'roll back' : 'do not roll back'}`,
     eta: `${hhmm(event.at + event.timeoutMs)} (the default applies after ${formatDuration(event.timeoutMs)})`,
     assignee: role,
@@ -67,7 +67,7 @@ export function rollbackResolved(facts: RunFacts): string {
     durationMs: now - since,
     status: `rolled back to ${rolledBackTo(doc, state, env, now)}`,
     details: [`Health after rollback: ${healthAfterRollback(doc, state)}`],
-    cause: rollback.reason,
+    cause: brief(rollback.reason),
     next: nextSteps(doc, state),
   });
 }

@@ -62,6 +62,8 @@ function evidenceContext(doc: RunbookDoc, state: RunState, env: Record<string, s
   const context = celContext({ doc, state, env, now, onlyFinished: true });
   const steps = context.steps as Record<string, unknown>;
   for (const [id, s] of state.steps) if (s.outcome?.status === 'interrupted') delete steps[id];
+  // How the run ended is evidence only once it has (the ALL-CLEAR counts metrics while the run goes on).
+  if (state.finished === undefined) delete (context.run as Record<string, unknown>)['status'];
   return context;
 }
 
@@ -83,6 +85,7 @@ function missingEvidence(expression: CompiledExpression, doc: RunbookDoc, state:
     if (stepIds.has(text) && !named.has(`answers:${text}`)) named.add(`steps:${text}`);
   }
   const missing: string[] = [];
+  if (state.finished === undefined && expression.references.some((r) => r.root === 'run' && r.name === 'status')) missing.push('run.status (the run has not ended)');
   for (const entry of named) {
     const [root, id] = [entry.slice(0, entry.indexOf(':')), entry.slice(entry.indexOf(':') + 1)];
     if (root === 'steps' && stepIds.has(id) && !hasEvidence(id)) missing.push(`${id} (${describeMissing(state, id)})`);

@@ -57,6 +57,7 @@ ${extra}
 success_metrics:
   - { id: health, title: Health, target: ok, ok: steps.health.ok }
   - { id: later, title: Stable at 4h, target: ok, ok: steps.stable.ok }
+  - { id: done, title: Completed, target: "YES", ok: "run.status == 'succeeded'" }
 phases:
   - id: preflight
     at: T-20m
@@ -98,8 +99,8 @@ describe('the ALL-CLEAR', () => {
     const allClear = messages.find((m) => m.kind === 'all-clear')!.text;
     expect(allClear).toMatch(/^🎉 DEPLOYMENT COMPLETE\nDeployment: SUCCESS\nDuration: \S+/);
     expect(allClear).toContain('\nChecks: 2 of 2 passed\n');
-    // Stable at 4h has not been measured at go-live: said so, not counted as failed.
-    expect(allClear).toContain('\nSuccess metrics: 1 of 2 met, 1 not measured yet (Stable at 4h)\n');
+    // Stable at 4h has not been measured at go-live, and the run has not ended: said so, not counted as failed.
+    expect(allClear).toContain('\nSuccess metrics: 1 of 3 met, 2 not measured yet (Stable at 4h, Completed)\n');
     expect(allClear).toContain('\nOpen issues: none\n');
     expect(allClear).toMatch(/\nStatus: live since \d\d:\d\d UTC \(go-live complete\)\n/);
     expect(allClear).toContain('\nNext: monitor (T+1h), close (T+24h)\n');
