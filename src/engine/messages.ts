@@ -88,6 +88,9 @@ export const messages = {
   /** What failing a step now leads to, for the question before a person fails it. */
   ifFailedRollsBack: (phases: readonly string[]) => `the run stops here and ROLLS BACK ${phases.join(', ')}, newest first`,
   ifFailedStops: () => 'the run stops here; nothing is rolled back',
+  ifFailedContinues: () => 'the failure is recorded and the run goes on (on_failure: continue)',
+  ifFailedGateDecides: (gateId: string) => `the remaining steps up to go/no-go '${gateId}' still run, and that gate decides`,
+  ifFailedAsks: () => 'you then choose: roll back, continue or abort',
   ifFailedInRollback: () => 'the rollback stops here, half done',
   ifFailedInFinally: () => 'recorded as a failed cleanup step; the other cleanup steps still run',
   notConfirmed: (text: string) => `not confirmed: ${text}`,

@@ -189,6 +189,34 @@ describe('on_failure: continue', () => {
     expect(foldEvents(h.events).phases.get('close')?.status).toBe('succeeded');
   });
 
+  it('the question before a person fails a step says what its on_failure leads to', async () => {
+    const doc = runbook(`
+  - id: preflight
+    preflight: true
+    steps:
+      - { id: ready, owner: qa, confirm: QA ready }
+  - id: go
+    gate: { owner: lead, require: { ok: "true" } }
+  - id: deploy
+    steps:
+      - { id: ship, owner: devops, run: "ship" }
+      - { id: warm, owner: devops, confirm: Caches warm, on_failure: ask }
+      - { id: party, owner: lead, confirm: Celebrated, on_failure: continue }
+    rollback:
+      - { id: restore, owner: devops, run: "restore" }
+`);
+    const prompter = scriptedPrompter({ ready: false, 'ready.refused': true, go: 'no-go' });
+    await harness().run(doc, {}, { exec: fakeExec({ ship: {}, restore: {} }), prompter });
+    expect(prompter.requests.find((r) => r.id === 'ready.refused')?.message).toBe(
+      "Not confirmed: QA ready. Mark this step FAILED (the remaining steps up to go/no-go 'go' still run, and that gate decides)? No asks again",
+    );
+    const p2 = scriptedPrompter({ ready: true, go: 'go', warm: false, 'warm.refused': true, 'warm.on_failure': 'continue', party: false, 'party.refused': true });
+    const result = await harness().run(doc, {}, { exec: fakeExec({ ship: {}, restore: {} }), prompter: p2 });
+    expect(p2.requests.find((r) => r.id === 'warm.refused')?.message).toBe('Not confirmed: Caches warm. Mark this step FAILED (you then choose: roll back, continue or abort)? No asks again');
+    expect(p2.requests.find((r) => r.id === 'party.refused')?.message).toBe('Not confirmed: Celebrated. Mark this step FAILED (the failure is recorded and the run goes on (on_failure: continue))? No asks again');
+    expect(result.exitCode).toBe(0);
+  });
+
   it('without it, the same failure after the deploy rolls back (the default outside gated phases)', async () => {
     const h = harness();
     const exec = fakeExec({ status: {}, health: {}, ship: {}, restore: {} });
