@@ -115,7 +115,8 @@ describe('deployctl record on phase65 records', () => {
     expect(r.stdout).toMatch(/gate go-no-go: GO by \S+ on behalf of Deployment Lead · Ana Torres .*from the answers file/);
     expect(r.stdout).toMatch(/✔ systems_healthy = true {3}steps\['target-status'\]\.ok/);
     expect(r.stdout).toMatch(/Success metrics\n {2}. Deployment Time\s+target < 20 min, actual \S+ min/);
-    expect(r.stdout).toMatch(/Rollback\n {2}✔ succeeded: /);
+    // phase65 asks the Deployment Lead to authorize a rollback: without a terminal or an answer, the default at once.
+    expect(r.stdout).toMatch(/Rollback\n {2}rollback authorized by the default: no terminal to ask on and no 'rollback:' answer in the answers file: the default \(rollback\), at once \(asked \S+, decided \S+, default after 5m: rollback\)\n {2}✔ succeeded: /);
     // The failed verification probes went on to the verification gate (on_failure: gate, issue 13): its NO-GO is
     // escalated (on: no-go) before the rollback is (on: rollback).
     const escalations = r.stdout.slice(r.stdout.indexOf('\nEscalations\n'), r.stdout.indexOf('\nNotifications\n'));
