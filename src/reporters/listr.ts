@@ -143,7 +143,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           task.skip(said(title, ending.why !== undefined ? `not run (${ending.why})` : 'not run'));
           return;
         }
-        const shown = showStepEnding(title, ending, { said, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
+        const shown = showStepEnding(title, ending, { said, plain: !defaultRenderer, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
         if (shown.kind === 'title') task.title = shown.title;
         else if (shown.kind === 'skip') task.skip(shown.message);
         else {

@@ -15,9 +15,11 @@ export interface ShowOptions {
   /** Title and message as the renderer shows them (the default renderer replaces the title with the message). */
   said: (title: string, what: string) => string;
   answersFile?: string;
+  /** The plain renderer prints a failure as `✖ title [FAILED: message]`: the message then need not say FAILED. */
+  plain?: boolean;
 }
 
-export function showStepEnding(title: string, ending: Ending, { said, answersFile }: ShowOptions): Shown {
+export function showStepEnding(title: string, ending: Ending, { said, answersFile, plain }: ShowOptions): Shown {
   if (ending.kind === 'not-run') return { kind: 'skip', message: said(title, ending.why !== undefined ? `not run (${ending.why})` : 'not run') };
   const { outcome } = ending;
   const details = [
@@ -32,7 +34,8 @@ export function showStepEnding(title: string, ending: Ending, { said, answersFil
     // The run goes on past it (on_failure): shown as failed, and its phase's list goes on too.
     const how = ending.handled!.action === 'gate' ? `gate '${ending.handled!.gateId ?? '?'}' decides` : 'the run goes on (on_failure: continue)';
     const earlier = outcome.resumedFrom !== undefined ? ` in ${outcome.resumedFrom}` : '';
-    return { kind: 'fail', goesOn: true, message: said(`${title}${suffix}`, `${outcome.status === 'inconclusive' ? 'INCONCLUSIVE' : 'FAILED'}${earlier}, ${how}: ${outcome.reason ?? outcome.status}`) };
+    const status = outcome.status === 'inconclusive' ? `INCONCLUSIVE${earlier}, ` : plain === true ? (earlier !== '' ? `${earlier.trim()}, ` : '') : `FAILED${earlier}, `;
+    return { kind: 'fail', goesOn: true, message: said(`${title}${suffix}`, `${status}${how}: ${outcome.reason ?? outcome.status}`) };
   }
   // Still the failure the run stopped at: its phase shows ✖, not ✔.
   if (outcome.resumedFrom !== undefined && outcome.status === 'failed') return { kind: 'fail', message: said(title, `failed in ${outcome.resumedFrom}: ${outcome.reason ?? 'failed'}`) };
