@@ -236,7 +236,8 @@ export type EventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
 
 /**
  * How the journal keeps each event. `fsync`: on disk before the engine goes on (DESIGN: before a step starts and after
- * it ends; gate decisions, rollback and the run's start and end). `write`: appended, and on disk with the next fsync
+ * it ends; gate decisions, rollback (its authorization asked and answered: `status` shows whom the run waits for) and the
+ * run's start and end). `write`: appended, and on disk with the next fsync
  * (nothing is decided from them alone on resume). `skip`: output lines, whose tails the step-finished event carries.
  */
 export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
@@ -250,7 +251,6 @@ export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
     case 'phase-finished':
     case 'gate-opened':
     case 'gate-evaluated':
-    case 'rollback-requested':
     case 'notification':
     case 'escalation':
       return 'write';

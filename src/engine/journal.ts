@@ -1,27 +1,32 @@
 // The journal: one JSON event per line, append-only. Parsing keeps every complete entry and skips torn or garbage lines.
 import type { RunEvent, RunEventKind } from './events.js';
 
-const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
-  'run-started',
-  'run-resumed',
-  'phase-started',
-  'phase-finished',
-  'step-started',
-  'step-spawned',
-  'step-output',
-  'step-retrying',
-  'step-progress',
-  'step-finished',
-  'gate-opened',
-  'gate-evaluated',
-  'gate-decided',
-  'rollback-started',
-  'rollback-finished',
-  'interrupted',
-  'escalation',
-  'notification',
-  'run-finished',
-]);
+/** Every kind the journal keeps: a Record, so the compiler names a kind added to RunEvent and forgotten here (it would be dropped on resume). */
+const KNOWN: Record<RunEventKind, true> = {
+  'run-started': true,
+  'run-resumed': true,
+  'phase-started': true,
+  'phase-finished': true,
+  'step-started': true,
+  'step-spawned': true,
+  'step-output': true,
+  'step-retrying': true,
+  'step-progress': true,
+  'step-finished': true,
+  'failure-handled': true,
+  'gate-opened': true,
+  'gate-evaluated': true,
+  'gate-decided': true,
+  'rollback-requested': true,
+  'rollback-authorized': true,
+  'rollback-started': true,
+  'rollback-finished': true,
+  interrupted: true,
+  escalation: true,
+  notification: true,
+  'run-finished': true,
+};
+const KINDS: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 
 export function serializeEvent(event: RunEvent): string {
   return `${JSON.stringify(event)}\n`;
@@ -62,7 +67,7 @@ function parseEventLine(line: string): RunEvent | undefined {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
-  if (typeof record['kind'] !== 'string' || !KINDS.has(record['kind'] as RunEventKind) || typeof record['at'] !== 'number') return undefined;
+  if (typeof record['kind'] !== 'string' || !KINDS.has(record['kind']) || typeof record['at'] !== 'number') return undefined;
   if (!hasRequiredFields(record)) return undefined;
   return record as unknown as RunEvent;
 }
@@ -90,6 +95,12 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('gateId') && Array.isArray(e['conditions']);
     case 'gate-decided':
       return str('gateId') && (e['decision'] === 'go' || e['decision'] === 'no-go');
+    case 'failure-handled':
+      return str('stepId') && str('phaseId') && str('policy') && str('action');
+    case 'rollback-requested':
+      return str('reason') && Array.isArray(e['phases']) && str('authorize') && typeof e['timeoutMs'] === 'number' && str('default');
+    case 'rollback-authorized':
+      return (e['decision'] === 'rollback' || e['decision'] === 'abort') && typeof e['by'] === 'object' && e['by'] !== null && str('answeredFrom');
     case 'rollback-started':
       return str('reason') && Array.isArray(e['phases']);
     case 'run-finished':

@@ -1,7 +1,8 @@
 // The failure policy in a real terminal (tmux): on_failure: ask asks the owner under the failed step; the rollback authorization asks the lead and, unanswered, closes at its timeout with the default.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { runCli } from '../helpers/cli.js';
 import { TMUX } from '../helpers/tmux.js';
 import { OPERATOR, ROOT, STACK_FRAME, WAIT, prompt, readRecords, stepOf, terminals } from '../helpers/interactive.js';
 
@@ -97,12 +98,17 @@ describe('rollback authorization at a terminal', () => {
     expect(record!['rollback_authorization'].decided_by).toEqual({ role: 'lead', operator: OPERATOR });
   });
 
-  it('declined at the prompt: nothing is rolled back and the run fails, naming who declined; exit 1', { timeout: TEST_TIMEOUT }, async () => {
+  it('declined at the prompt: nothing is rolled back and the run fails, naming who declined; exit 1. Meanwhile status says who is awaited', { timeout: TEST_TIMEOUT }, async () => {
     const dir = t.workdir('policy.yaml');
+    // Time enough to ask `deployctl status` from another process while the question is open.
+    writeFileSync(path.join(dir, 'policy.yaml'), readFileSync(path.join(dir, 'policy.yaml'), 'utf8').replace('timeout: 3s', 'timeout: 2m'));
     const term = await t.run(dir, ['run', 'policy.yaml']);
     await term.waitFor(ASK, WAIT);
     await term.sendKeys('Enter');
     await term.waitFor(AUTHORIZE, WAIT);
+    const status = await runCli(['status'], { cwd: dir, env: { DEPLOYCTL_OPERATOR: OPERATOR }, timeoutMs: 30_000 });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/⏳ Waiting on: \[Deployment Lead · Ana\] to authorize the rollback of deploy \(without an answer by \d\d:\d\d UTC: rollback\)/);
     await term.sendKeys('Down', 'Enter');
     await term.waitFor(/^Run \S+: FAILED/m, WAIT);
     expect(await term.exitCode(WAIT.timeoutMs)).toBe(1);

@@ -1,6 +1,7 @@
 // The failure policy in the engine: on_failure rollback | continue | ask | gate, the implicit earlier_steps_ok, and rollback authorization with its timeout (manual clock).
 import { describe, expect, it } from 'vitest';
 import type { EventOf, RunEvent, StepOutcome } from '../../src/engine/events.js';
+import { parseJournal, serializeEvent } from '../../src/engine/journal.js';
 import { foldEvents } from '../../src/engine/state.js';
 import { fakeExec, harness, inlineRunbook, kinds, scriptedPrompter } from '../helpers/engine-fakes.js';
 
@@ -52,6 +53,13 @@ const PLAN = (gate = 'on_no_go: abort', extra = '') =>
 
 const YES = (more: [string, boolean | string][] = []) =>
   new Map<string, boolean | string | string[]>([['ready', true], ['go-no-go.approved', true], ['go-no-go', 'go'], ['celebrate', true], ['signoff', true], ...more]);
+
+/** What a resumed run reads: the events as the journal wrote them, parsed back. */
+function fromJournal(events: RunEvent[]) {
+  const parsed = parseJournal(events.map(serializeEvent).join(''));
+  expect(parsed.skippedLines).toBe(0);
+  return foldEvents(parsed.events);
+}
 
 function outcome(events: RunEvent[], stepId: string): StepOutcome | undefined {
   return events.filter((e): e is EventOf<'step-finished'> => e.kind === 'step-finished' && e.stepId === stepId).at(-1)?.outcome;
@@ -282,14 +290,14 @@ describe('on_failure: ask', () => {
     const h2 = harness();
     const prompter = scriptedPrompter({ 'warm.on_failure': 'continue' });
     const e = exec();
-    const second = await h2.run(ASKING, { resume: { state: foldEvents(h1.events) } }, { exec: e, prompter });
+    const second = await h2.run(ASKING, { resume: { state: fromJournal(h1.events) } }, { exec: e, prompter });
     expect(second).toMatchObject({ status: 'succeeded', exitCode: 0 });
     expect(e.calls).toEqual(['after']);
     expect(prompter.requests.map((r) => r.id)).toEqual(['warm.on_failure']);
     // Resumed again (say it crashed before its end): the decision stands, nobody is asked.
     const h3 = harness();
     const cut = h2.events.findIndex((e2) => e2.kind === 'failure-handled');
-    const third = await h3.run(ASKING, { resume: { state: foldEvents([...h1.events, ...h2.events.slice(0, cut + 1)]) } }, { exec: exec(), prompter: scriptedPrompter({}) });
+    const third = await h3.run(ASKING, { resume: { state: fromJournal([...h1.events, ...h2.events.slice(0, cut + 1)]) } }, { exec: exec(), prompter: scriptedPrompter({}) });
     expect(third.exitCode).toBe(0);
   });
 });
@@ -402,6 +410,22 @@ describe('rollback authorization (top-level rollback:)', () => {
     expect(prompter.requests.map((r) => r.id)).toEqual(['ship.on_failure', 'rollback']);
   });
 
+  it('an answer given before a crash is kept on resume (the journal keeps the authorization): not asked again', async () => {
+    const h1 = harness();
+    await h1.run(PLAN('on_no_go: abort', AUTH), {}, { exec: failing(), answers: YES(), prompter: scriptedPrompter({ rollback: 'rollback' }) });
+    // Cut right after the authorization, as a kill -9 would.
+    const cut = h1.events.findIndex((e) => e.kind === 'rollback-authorized');
+    const state = fromJournal(h1.events.slice(0, cut + 1));
+    expect(state.authorization).toMatchObject({ decision: 'rollback', answeredFrom: 'prompt', role: 'lead' });
+    expect(state.steps.get('ship')?.failure).toMatchObject({ action: 'rollback' });
+    const h2 = harness();
+    const exec = failing();
+    const resumed = await h2.run(PLAN('on_no_go: abort', AUTH), { resume: { state } }, { exec, answers: YES(), prompter: scriptedPrompter({}) });
+    expect(resumed).toMatchObject({ status: 'rolled-back', exitCode: 4 });
+    expect(exec.calls).toEqual(['restore']);
+    expect(one(h2.events, 'rollback-requested')).toEqual([]);
+  });
+
   it('Ctrl-C at the question leaves the run resumable, and the resume asks again before rolling back', async () => {
     const h1 = harness();
     const first = await h1.run(PLAN('on_no_go: abort', AUTH), {}, { exec: failing(), answers: YES(), prompter: scriptedPrompter({ rollback: 'ABORT' }) });
@@ -409,7 +433,7 @@ describe('rollback authorization (top-level rollback:)', () => {
     expect(first.reason).toBe("interrupted while the rollback waited for its authorization, after: step 'ship' failed: exit code 1 (resume to decide)");
     const h2 = harness();
     const exec = failing();
-    const second = await h2.run(PLAN('on_no_go: abort', AUTH), { resume: { state: foldEvents(h1.events) } }, { exec, answers: YES(), prompter: scriptedPrompter({ rollback: 'rollback' }) });
+    const second = await h2.run(PLAN('on_no_go: abort', AUTH), { resume: { state: fromJournal(h1.events) } }, { exec, answers: YES(), prompter: scriptedPrompter({ rollback: 'rollback' }) });
     expect(second).toMatchObject({ status: 'rolled-back', exitCode: 4 });
     expect(exec.calls).toEqual(['restore']);
   });
