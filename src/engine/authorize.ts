@@ -53,10 +53,11 @@ export async function authorizeRollback(run: RunContext, reason: string, chosen?
         id: 'rollback',
         who: run.whoFor(role),
         message: messages.authorizeQuestion(reason, phases, formatDuration(timeoutMs), fallback === 'rollback' ? 'roll back' : 'do not roll back'),
+        // The default first: Enter without reading does what the timeout would.
         choices: [
           { value: 'rollback', label: messages.authorizeChoiceRollback(phases) },
           { value: 'abort', label: messages.authorizeChoiceAbort() },
-        ],
+        ].sort((a, b) => (a.value === fallback ? -1 : b.value === fallback ? 1 : 0)),
       },
       { signal: closed.signal },
     );

@@ -320,6 +320,11 @@ describe('rollback authorization (top-level rollback:)', () => {
       message: "Roll back deploy now? Because step 'ship' failed: exit code 1. Without an answer in 5m: roll back",
     });
     expect(authorized(h.events)).toEqual([expect.objectContaining({ decision: 'rollback', answeredFrom: 'prompt', by: { role: 'lead', person: 'Ana', operator: 'tester' } })]);
+    // The default first (Enter does what the timeout would): here rollback; with default: abort, abort first.
+    expect(prompter.requests.at(-1)?.kind === 'decide' && prompter.requests.at(-1)!.choices.map((c) => c.value)).toEqual(['rollback', 'abort']);
+    const p2 = scriptedPrompter({ rollback: 'rollback' });
+    await harness().run(PLAN('on_no_go: abort', 'rollback: { authorize: lead, default: abort }'), {}, { exec: failing(), answers: YES(), prompter: p2 });
+    expect(p2.requests.at(-1)?.kind === 'decide' && p2.requests.at(-1)!.choices.map((c) => c.value)).toEqual(['abort', 'rollback']);
     expect(foldEvents(h.events).authorization).toMatchObject({ role: 'lead', decision: 'rollback', answeredFrom: 'prompt' });
     // Authorized first, then rolled back.
     const order = kinds(h.events);
