@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup/host-locks.ts'],
+    // One throwaway PostgreSQL for the run (the state store's tests); tests that need it fail if it cannot start.
+    globalSetup: ['test/setup/postgres.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -47,7 +47,7 @@ function shellWord(word) {
  * here) each run is timed without a shell in between (-N); otherwise by spawning from this process, which adds the same
  * fork cost to every contender. Returns, per contender key, every wall time in ms, their median, min and max.
  *
- * contenders: [{ key, argv: [file, ...args], env?, cwd? }]
+ * contenders: [{ key, argv: [file, ...args], env?, cwd?, exitCode? }] (exitCode: the one expected, default 0)
  */
 export function timeInterleaved(contenders, { rounds = 15, runs = 1, warmup = 1, dir = os.tmpdir() } = {}) {
   const samples = Object.fromEntries(contenders.map((c) => [c.key, []]));
@@ -60,7 +60,7 @@ export function timeInterleaved(contenders, { rounds = 15, runs = 1, warmup = 1,
         const command = c.argv.map(shellWord).join(' ');
         const result = spawnSync(
           'hyperfine',
-          ['-N', '--style', 'none', '--runs', String(runs), '--warmup', String(round === 0 ? warmup : 0), '--export-json', json, command],
+          ['-N', '--style', 'none', ...((c.exitCode ?? 0) !== 0 ? ['--ignore-failure'] : []), '--runs', String(runs), '--warmup', String(round === 0 ? warmup : 0), '--export-json', json, command],
           { env, cwd: c.cwd ?? ROOT, encoding: 'utf8' },
         );
         if (result.status !== 0) throw new Error(`bench: ${c.key} failed under hyperfine:\n${result.stderr}${result.stdout}`);
@@ -72,7 +72,7 @@ export function timeInterleaved(contenders, { rounds = 15, runs = 1, warmup = 1,
           const started = performance.now();
           const result = spawnSync(c.argv[0], c.argv.slice(1), { env, cwd: c.cwd ?? ROOT, stdio: 'ignore' });
           const ms = performance.now() - started;
-          if (result.status !== 0) throw new Error(`bench: ${c.key} failed (exit ${result.status ?? result.signal}): ${c.argv.join(' ')}`);
+          if (result.status !== (c.exitCode ?? 0)) throw new Error(`bench: ${c.key} failed (exit ${result.status ?? result.signal}): ${c.argv.join(' ')}`);
           if (round > 0 || i >= warmup) samples[c.key].push(ms);
         }
       }

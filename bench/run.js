@@ -27,8 +27,11 @@ const BENCHMARKS = [
   { name: 'startup', script: 'startup.mjs', args: [] },
   { name: 'run-steps', script: 'run-steps.mjs', args: [] },
   { name: 'preflight-probes', script: 'preflight-probes.mjs', args: [] },
+  { name: 'probe-accuracy', script: 'probe-accuracy.mjs', args: [] },
   { name: 'output-memory', script: 'output-memory.mjs', args: [] },
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
+  { name: 'hostile-files', script: 'hostile-files.mjs', args: [] },
+  { name: 'state-latency', script: 'state-latency.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);

@@ -36,6 +36,8 @@ const result = await build({
   target: 'node20.19',
   // Dependencies are bundled too: resolving and reading node_modules file by file is the cost being removed.
   packages: 'bundle',
+  // pg's optional native binding (libpq through a C++ addon): required only when asked for, never by deployctl.
+  external: ['pg-native'],
   // Stack traces map back to src/ (node --enable-source-maps); the sources stay in src/, not in the maps.
   sourcemap: 'linked',
   sourcesContent: false,

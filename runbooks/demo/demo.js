@@ -37,7 +37,8 @@ Commands:
                         --prometheus also starts a local Prometheus scraping it
   stop                  stop the service (idempotent)
   status                show version, previous version, pid, URL, health (exit 1 if down)
-  backup                write a timestamped backup of the current state
+  backup [--check]      write a timestamped backup of the current state
+                        (--check: only verify one can be written; writes nothing)
   deploy <version>      deploy a version, e.g. 1.1.0 (the service must be running)
   rollback              go back to the previous version
   fault set <version> [--error-rate R] [--latency-ms N] [--down]
@@ -73,10 +74,13 @@ Stops the service (SIGTERM, then SIGKILL after 2 s). Not running: says so, exit 
 
 Prints version, previous version, pid, URL and health. Exit 0 when the service
 is up and healthy, 1 otherwise.`,
-  backup: `Usage: ${ME} backup
+  backup: `Usage: ${ME} backup [--check]
 
 Writes a copy of the current state (version, previous version, history,
-faults) to backups/backup-<timestamp>.json in the state directory.`,
+faults) to backups/backup-<timestamp>.json in the state directory.
+--check only verifies that a backup can be taken now (the state is readable,
+the backups directory can be written) and writes nothing: for pre-flight
+checks that run on every CI build, where a real backup does not belong.`,
   deploy: `Usage: ${ME} deploy <version>
 
 Deploys <version> (letters, digits, '.', '+', '-'; at most 64 characters) to
@@ -396,9 +400,43 @@ async function cmdStatus(args) {
   return 1;
 }
 
+/** The directory itself, or its nearest ancestor that exists: where creating it would start. */
+function nearestExisting(dir) {
+  let at = dir;
+  while (!fs.existsSync(at)) {
+    const up = path.dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  return at;
+}
+
+/** `backup --check`: everything a backup needs, without writing one (nor a lock, nor the state). */
+function checkBackup(dir) {
+  const state = readState(dir);
+  const backupDir = path.join(dir, 'backups');
+  const existing = nearestExisting(backupDir);
+  let stat;
+  try {
+    stat = fs.statSync(existing);
+  } catch (err) {
+    throw new UserError(`backup not possible: cannot inspect ${existing}: ${err.message}`);
+  }
+  if (!stat.isDirectory()) throw new UserError(`backup not possible: ${existing} is not a directory, so ${backupDir} cannot be created`);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (err) {
+    throw new UserError(`backup not possible: ${existing} is not writable (${err.code}): fix its permissions or set DEMO_STATE_DIR`);
+  }
+  out(`backup possible: would write ${path.join(backupDir, 'backup-<timestamp>.json')} holding version ${state.version}`);
+  out('nothing written (--check)');
+  return 0;
+}
+
 async function cmdBackup(args) {
-  parse('backup', args);
+  const { values } = parse('backup', args, { check: { type: 'boolean' } });
   const dir = stateDir();
+  if (values.check) return checkBackup(dir);
   return withStateLock(dir, async () => {
     const state = readState(dir);
     const createdAt = new Date().toISOString();

@@ -6,6 +6,8 @@ import { processIo, type Io } from './io.js';
 
 const REPORT_URL = 'https://github.com/deployctl/deployctl/issues';
 
+const STATE_HELP = 'where runs are kept: postgres://user@host/db (one state for several machines) or a directory (default: $DEPLOYCTL_STATE, else .deployctl)';
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -26,7 +28,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--json', 'print the problems as a JSON array')
     .action(async (files: string[], options: { json?: boolean }) => {
       const { validateCommand } = await import('../commands/validate.js');
-      setExit(validateCommand(files, options, io));
+      setExit(await validateCommand(files, options, io));
     });
 
   program
@@ -37,7 +39,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--role <role>', 'show only what this role owns')
     .action(async (file: string, options: { format: 'text' | 'markdown' | 'json'; role?: string }) => {
       const { planCommand } = await import('../commands/plan.js');
-      setExit(planCommand(file, options, io));
+      setExit(await planCommand(file, options, io));
     });
 
   program
@@ -55,6 +57,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--key <file>', 'Ed25519 private key (PKCS#8 PEM) to sign the record (default: $DEPLOYCTL_KEY or .deployctl/keys/deployctl.key)')
     .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
+    .option('--state <url|dir>', STATE_HELP)
     .action(async (file: string, options: Record<string, unknown>) => {
       const [{ runCommand, defaultRunPorts, resumeCommand, deployctlCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {
@@ -71,9 +74,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('status')
     .description("the communication plan's status update for the running deployment (or RUN_ID), from its journal")
     .argument('[runId]', 'a run id (default: the deployment running now)')
-    .action(async (runId: string | undefined) => {
+    .option('--state <url|dir>', STATE_HELP)
+    .action(async (runId: string | undefined, options: { state?: string }) => {
       const { statusCommand } = await import('../commands/status.js');
-      setExit(statusCommand(runId, { io, env: process.env, cwd: process.cwd(), now: Date.now }));
+      setExit(await statusCommand(runId, { io, env: process.env, cwd: process.cwd(), now: Date.now }, options));
     });
 
   program
@@ -149,11 +153,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   trustOptions(
     record
       .command('list')
-      .description('the records in .deployctl/records/, newest first, each verified')
-      .option('--json', 'print the list as JSON'),
-  ).action(async (options: { pubkey?: string[]; runbook?: string; json?: boolean }) => {
+      .description("the records in .deployctl/records/ (or, with --state, the team's records in PostgreSQL), newest first, each verified")
+      .option('--json', 'print the list as JSON')
+      .option('--state <url|dir>', STATE_HELP),
+  ).action(async (options: { pubkey?: string[]; runbook?: string; json?: boolean; state?: string }) => {
     const { recordListCommand, defaultRecordContext } = await import('../commands/record.js');
-    setExit(recordListCommand(options, defaultRecordContext(io)));
+    setExit(await recordListCommand(options, defaultRecordContext(io)));
   });
 
   program

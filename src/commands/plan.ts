@@ -7,8 +7,8 @@ import { invalidRunbookMessage, unknownRoleMessage } from '../plan/messages.js';
 import { buildPlan, type Plan } from '../plan/model.js';
 import { plainStyle, terminalStyle, wantsColour } from '../plan/style.js';
 import { renderText } from '../plan/text.js';
-import { loadRunbook } from '../runbook/load.js';
-import { formatProblem } from '../runbook/problem.js';
+import { loadCheckedRunbook } from '../runbook/load.js';
+import { countProblems, formatProblem } from '../runbook/problem.js';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
 
@@ -18,12 +18,13 @@ export interface PlanOptions {
 }
 
 /** Exit 0 with the plan on stdout; a runbook problem or an unknown role is a CliError (exit 2), printed at the boundary. */
-export function planCommand(file: string, options: PlanOptions, io: Io): number {
-  const loaded = loadRunbook(file);
+export async function planCommand(file: string, options: PlanOptions, io: Io): Promise<number> {
+  const loaded = await loadCheckedRunbook(file);
   if (!loaded.ok) {
-    const { message, hint } = invalidRunbookMessage(file, loaded.problems.length);
+    const { message, hint } = invalidRunbookMessage(file, countProblems(loaded.problems));
     throw new CliError(message, { exitCode: ExitCode.usage, hint, details: loaded.problems.map(formatProblem) });
   }
+  for (const warning of loaded.runbook.warnings ?? []) io.err(formatProblem(warning));
   let plan: Plan = buildPlan(loaded.runbook.doc);
   if (options.role !== undefined) {
     const role = findRole(plan, options.role);

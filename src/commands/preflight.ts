@@ -20,8 +20,9 @@ import { messages } from '../preflight/messages.js';
 import { createProgressReporter, loadColours, type Spinner } from '../preflight/progress.js';
 import { DEFAULT_CONCURRENCY, runPreflight } from '../preflight/runner.js';
 import type { PreflightReport } from '../preflight/types.js';
-import { loadRunbook } from '../runbook/load.js';
-import { formatProblem } from '../runbook/problem.js';
+import { loadCheckedRunbook } from '../runbook/load.js';
+import { countProblems, formatProblem } from '../runbook/problem.js';
+import { stateSecrets } from '../ports/state/location.js';
 
 
 export interface PreflightOptions {
@@ -99,11 +100,12 @@ export async function preflightCommand(file: string | undefined, options: Prefli
   const { io, env, clock } = ports;
   const concurrency = parseConcurrency(options.concurrency);
   const found = findRunbook(file, env, ports.cwd, ports.fs);
-  const loaded = loadRunbook(found.file, (f, max) => readFileLimited(path.resolve(ports.cwd, f), max));
+  const loaded = await loadCheckedRunbook(found.file, (f, max) => readFileLimited(path.resolve(ports.cwd, f), max));
   if (!loaded.ok) {
-    const { message, hint } = messages.invalidRunbook(found.file, loaded.problems.length);
+    const { message, hint } = messages.invalidRunbook(found.file, countProblems(loaded.problems));
     throw new CliError(`${message}${describeOrigin(found.from)}`, { exitCode: ExitCode.usage, hint, details: loaded.problems.map(formatProblem) });
   }
+  for (const warning of loaded.runbook.warnings ?? []) io.err(formatProblem(warning));
   // `run` steps execute in the runbook's directory: resolve it against our cwd, not the process's.
   const runbook = { ...loaded.runbook, source: { ...loaded.runbook.source, dir: path.dirname(path.resolve(ports.cwd, found.file)) } };
   if (preflightPhases(runbook).length === 0) {
@@ -112,7 +114,8 @@ export async function preflightCommand(file: string | undefined, options: Prefli
   }
   const vars = resolveVars(runbook.doc, options.var ?? []);
 
-  const secretValues = (runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
+  // The state's password too: checks inherit $DEPLOYCTL_STATE.
+  const secretValues = [...(runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(undefined, env)];
   const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: ${messages.unmaskableSecrets(masker.unmaskable)}`);
   if (found.from !== 'argument') io.err(`deployctl: ${messages.checking(found.file, describeOrigin(found.from))}`);

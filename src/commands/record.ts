@@ -8,6 +8,7 @@ import { closest } from '../runbook/suggest.js';
 import { renderRecordJson, renderRecordMarkdown } from '../record/export.js';
 import { clean } from '../record/format.js';
 import { listRecords, recordFilesNewestFirst, renderRecordList } from '../record/list.js';
+import { openStateStore, resolveState } from '../ports/state/location.js';
 import {
   alreadySignedMessage,
   keyNotListedMessage,
@@ -273,18 +274,30 @@ export function recordExportCommand(file: string, flags: ExportFlags, ctx: Recor
 
 export interface ListFlags extends TrustFlags {
   json?: boolean;
+  /** Where runs are kept: a postgres:// URL (the team's records) or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
+  state?: string;
 }
 
-export function recordListCommand(flags: ListFlags, ctx: RecordContext): number {
-  const dir = stateDir(ctx.env, ctx.cwd).recordsDir;
-  const entries = recordFilesNewestFirst(dir);
-  if (entries.length === 0) {
+export async function recordListCommand(flags: ListFlags, ctx: RecordContext): Promise<number> {
+  const { location, localDir } = resolveState(flags.state, ctx.env, ctx.cwd);
+  const store = await openStateStore(location);
+  let stored;
+  try {
+    stored = await store.listRecords();
+  } finally {
+    await store.close();
+  }
+  if (stored.length === 0) {
     if (flags.json) ctx.io.out('[]');
-    else ctx.io.err(`No records in ${shown(ctx, dir)} (deployctl run writes one there when a run ends; records live under the directory a run was started from, so run this there, or set DEPLOYCTL_STATE_DIR).`);
+    else if (store.directory !== undefined) {
+      ctx.io.err(`No records in ${shown(ctx, localDir.recordsDir)} (deployctl run writes one there when a run ends; records live under the directory a run was started from, so run this there, or set DEPLOYCTL_STATE_DIR).`);
+    } else ctx.io.err(`No records in ${store.where} yet (deployctl run --state … stores one there when a run ends).`);
     return ExitCode.ok;
   }
-  const trust = trustFrom(flags, ctx);
-  const rows = listRecords(entries, trust, (f) => shown(ctx, f));
+  // A directory given with --state is where this list's keys are too.
+  const trust = trustFrom(flags, location.kind === 'directory' ? { ...ctx, env: { ...ctx.env, DEPLOYCTL_STATE_DIR: localDir.root } } : ctx);
+  const entries = stored.map((r) => ({ file: r.file ?? r.where, name: r.name, time: r.time, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) }));
+  const rows = listRecords(entries, trust, (f) => (path.isAbsolute(f) ? shown(ctx, f) : f));
   ctx.io.out(flags.json ? JSON.stringify(rows, null, 2) : renderRecordList(rows));
   return ExitCode.ok;
 }

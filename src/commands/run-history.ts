@@ -1,23 +1,27 @@
-// `run`'s earlier runs of the same runbook: which one `--resume` continues, and refusing a new run over an unfinished one.
+// `run`'s earlier runs of the same runbook, read from the state store: which one `--resume` continues, and refusing a new run over an unfinished one.
 import * as path from 'node:path';
 import { CliError, ExitCode } from '../errors.js';
-import { parseJournal } from '../engine/journal.js';
 import { foldEvents, isRunResumable, type RunState } from '../engine/state.js';
 import { shellQuote } from '../expr/template.js';
-import { findSealedRecord, isRunId, listRunIds, readJournalText, type StateDir } from '../ports/state-dir.js';
-import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
+import { isRunId } from '../ports/state-dir.js';
+import { maskUrl } from '../ports/state/location.js';
+import type { StateStore } from '../ports/state/store.js';
+import { inert } from '../inert.js';
+import { deployctlCommand } from '../runbook/labels.js';
 import type { LoadedRunbook } from '../runbook/load.js';
+import { resumeWith } from './run-state.js';
 
 /**
  * An earlier run of this runbook that did not finish (aborted mid-rollback, interrupted, crashed) is not forgotten:
  * a new run would start from the top over a half-done deployment. Only the newest run counts: one that ended after
  * it settled the older one. Exit 2 with both ways on, in a terminal or not (nothing waits for an answer).
  */
-export function refuseIfUnfinished(dir: StateDir, file: string, name: string, env: NodeJS.ProcessEnv): void {
-  for (const runId of listRunIds(dir)) {
-    const text = readJournalText(dir, runId);
-    if (text === undefined) continue;
-    const state = foldEvents(parseJournal(text).events);
+export async function refuseIfUnfinished(store: StateStore, file: string, name: string, env: NodeJS.ProcessEnv, options: { state?: string }): Promise<void> {
+  for (const { runId, runbook } of await store.listRuns()) {
+    if (runbook !== undefined && runbook !== name) continue;
+    const read = await store.readRun(runId);
+    if (read === undefined) continue;
+    const state = foldEvents(read.events);
     if (state.runbook?.name !== name || state.dryRun) continue;
     if (!isRunResumable(state)) return;
     const command = deployctlCommand(env);
@@ -27,10 +31,11 @@ export function refuseIfUnfinished(dir: StateDir, file: string, name: string, en
         : state.finished !== undefined
           ? `it was ${state.finished.status}${state.finished.reason !== undefined ? ` (${state.finished.reason})` : ''}`
           : 'it stopped without finishing';
+    const withState = options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : '';
     throw new CliError(`run ${runId} of ${name} did not finish: ${where}; nothing was run`, {
       exitCode: ExitCode.usage,
-      hint: `continue it with: ${resumeCommand(file, runId, command)}
-or leave it unfinished and start another with: ${command} run ${shellQuote(file)} --new`,
+      hint: `continue it with: ${resumeWith(file, runId, options, command)}
+or leave it unfinished and start another with: ${command} run ${shellQuote(file)} --new${withState}`,
     });
   }
 }
@@ -46,28 +51,36 @@ export interface RunToResume {
   sealOnly?: boolean;
 }
 
-export function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: string | true, cwd: string): RunToResume {
+export async function findRunToResume(store: StateStore, runbook: LoadedRunbook, which: string | true, cwd: string): Promise<RunToResume> {
   const { doc, source } = runbook;
   if (which !== true && !isRunId(which)) throw notARunId(which);
-  const candidates = which === true ? listRunIds(dir) : [which];
+  const runsWhere = store.directory !== undefined ? path.join(store.where, 'runs') : store.where;
+  const candidates = which === true ? (await store.listRuns()).filter((r) => r.runbook === undefined || r.runbook === doc.name).map((r) => r.runId) : [which];
   for (const runId of candidates) {
-    const text = readJournalText(dir, runId);
-    if (text === undefined) {
-      if (which !== true) throw new CliError(`no run ${runId} in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'deployctl record list and deployctl status show the runs there' });
+    const read = await store.readRun(runId);
+    if (read === undefined) {
+      if (which !== true) throw new CliError(`no run ${runId} in ${runsWhere}`, { hint: 'deployctl record list and deployctl status show the runs there' });
       continue;
     }
-    const state = foldEvents(parseJournal(text).events);
+    const state = foldEvents(read.events);
     if (state.runbook?.name !== doc.name) {
       if (which !== true) throw new CliError(`run ${runId} is a run of ${state.runbook?.name ?? 'an unknown runbook'}, not of ${doc.name}`);
       continue;
     }
     if (state.dryRun) continue;
-    const record = state.finished !== undefined ? findSealedRecord(dir, runId, state.finished.status) : undefined;
+    // What a resume skips and decides comes from the journal: one changed after it was written is not resumed from.
+    if (read.chain.status === 'broken') {
+      throw new CliError(`the journal of run ${runId} does not verify: it was changed after it was written; nothing was run`, {
+        details: read.chain.problems.map((p) => `  ${inert(p)}`),
+        hint: `deployctl will not resume from it. deployctl status ${runId} shows what it says; start a new run without --resume`,
+      });
+    }
+    const record = state.finished !== undefined ? await store.findSealedRecord(runId, state.finished.status) : undefined;
     // Only the newest run is a candidate: resuming an older, interrupted run after a newer one ended would put its
     // old vars (an old version) back on top of the newer deployment.
     const sealOnly = state.finished !== undefined && !isRunResumable(state) && record === undefined;
     if (!isRunResumable(state) && !sealOnly) {
-      const shown = record !== undefined ? `; its record is ${path.relative(cwd, record) || record}` : '';
+      const shown = record !== undefined ? `; its record is ${path.isAbsolute(record) ? path.relative(cwd, record) || record : record}` : '';
       const named = which === true ? `the newest run of ${doc.name}, ${runId},` : `run ${runId}`;
       throw new CliError(`${named} already ended (${state.finished?.status ?? 'aborted'})${shown}; there is nothing to resume`, {
         hint: which === true ? 'start a new run without --resume; to continue an older run on purpose, name it: --resume <run-id>' : 'start a new run without --resume',
@@ -80,5 +93,5 @@ export function findRunToResume(dir: StateDir, runbook: LoadedRunbook, which: st
     }
     return sealOnly ? { runId, state, sealOnly } : { runId, state };
   }
-  throw new CliError(`no run of ${doc.name} to resume in ${path.relative(cwd, dir.runsDir) || dir.runsDir}`, { hint: 'start a new run without --resume' });
+  throw new CliError(`no run of ${doc.name} to resume in ${runsWhere}`, { hint: 'start a new run without --resume' });
 }

@@ -9,7 +9,6 @@ import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js'
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
-import { serializeEvent } from '../engine/journal.js';
 import { createMasker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
@@ -21,19 +20,10 @@ import { appendToFile } from '../ports/fs.js';
 import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
-import {
-  acquireLock,
-  hostLocks,
-  type AcquireResult,
-  type LockInfo,
-  currentUser,
-  isRunId,
-  newRunId,
-  openJournal,
-  removeRecordTemporaries,
-  stateDir,
-  type StateDir,
-} from '../ports/state-dir.js';
+import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
+import { openStateStore, resolveState, stateSecrets } from '../ports/state/location.js';
+import type { StateStore } from '../ports/state/store.js';
+import { lockRunbook, notRun, notSent, resumeWith, writeAhead } from './run-state.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
 import { evaluateSuccessMetrics, metricVerdict } from '../record/success-metrics.js';
@@ -42,7 +32,7 @@ import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
 import { createListrReporter } from '../reporters/listr.js';
 import { formatDryRun, formatRunSummary } from '../reporters/summary.js';
-import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
+import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
@@ -65,6 +55,8 @@ export interface RunOptions {
   out?: string;
   /** This run's status-update cadence, overriding the runbook's `notify.status_every` (e.g. `30s`). */
   statusEvery?: string;
+  /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
+  state?: string;
 }
 
 export interface RunPorts {
@@ -102,7 +94,7 @@ export function isInteractive(options: Pick<RunOptions, 'nonInteractive'>, ports
 
 export async function runCommand(file: string, options: RunOptions, ports: RunPorts): Promise<number> {
   const { io, env, clock } = ports;
-  const loaded = loadRunbook(file);
+  const loaded = await loadCheckedRunbook(file);
   if (!loaded.ok) {
     const [first] = loaded.problems;
     if (loaded.problems.length === 1 && first !== undefined && (first.code === 'missing' || first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
@@ -110,10 +102,12 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   }
   const runbook = loaded.runbook;
   const { doc } = runbook;
+  for (const warning of runbook.warnings ?? []) io.err(formatProblem(warning));
   const interactive = isInteractive(options, ports);
   const statusEveryMs = options.statusEvery !== undefined ? parseStatusEvery(options.statusEvery) : undefined;
   const dryRun = options.dryRun === true;
-  const dir = stateDir(env, ports.cwd);
+  // The run's state (journal, lock, records) in the store; keys and the local copy of the record in `dir`.
+  const { location, localDir: dir } = resolveState(options.state, env, ports.cwd);
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
   if (options.new === true && options.resume !== undefined && options.resume !== false) throw new CliError('--new and --resume do not go together: --new starts another run, --resume continues one');
@@ -121,35 +115,40 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
   // would otherwise bury them.
   const resuming = options.resume !== undefined && options.resume !== false;
-  if (resuming && (options.var ?? []).length > 0) {
-    throw new CliError('--var cannot change a run that is being resumed: its vars were fixed when it started', { hint: 'start a new run instead, or resume without --var' });
-  }
   if (typeof options.resume === 'string' && !isRunId(options.resume)) throw notARunId(options.resume);
-  const newVars = resuming ? undefined : resolveVars(doc, options.var ?? []);
+  // Checked now (their own mistakes first); on resume, compared with the run's own vars once it is found.
+  const newVars = resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const secretValues = (doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== '');
+  const secretValues = [...(doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
   const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
   const provisionalRunId = typeof options.resume === 'string' ? options.resume : newRunId(clock.now());
-  const lock = dryRun ? undefined : lockRunbook(dir, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, stateRoot: dir.root, cwd: ports.cwd }, ports);
+  const store = dryRun ? undefined : await openStateStore(location);
   try {
-    if (lock?.ok) faultPoint('after-lock');
-    if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
-    const resumed = resuming ? findRunToResume(dir, runbook, options.resume as string | true, ports.cwd) : undefined;
-    if (!resuming && !dryRun && options.new !== true) refuseIfUnfinished(dir, file, doc.name, env);
-    // What a resumed run already has (finished steps, decided gates) needs no answer now.
-    if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
-    // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
-    const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
-    const runId = resumed?.runId ?? provisionalRunId;
-    if (resumed && lock?.ok) lock.setRunId(runId);
-    const vars = resumed ? resumed.state.vars : newVars!;
-    return await runLocked({ file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+    const lock = store === undefined ? undefined : await lockRunbook(store, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, ...(store.directory !== undefined ? { stateRoot: store.directory } : {}), cwd: ports.cwd }, ports);
+    try {
+      if (lock?.ok) faultPoint('after-lock');
+      if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
+      const resumed = resuming ? await findRunToResume(store!, runbook, options.resume as string | true, ports.cwd) : undefined;
+      if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, env, options);
+      if (resumed) refuseChangedVars(options.var ?? [], newVars, resumed);
+      // What a resumed run already has (finished steps, decided gates) needs no answer now.
+      if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
+      // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
+      const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
+      const runId = resumed?.runId ?? provisionalRunId;
+      if (resumed && lock?.ok) await lock.setRunId(runId);
+      const vars = resumed ? resumed.state.vars : newVars;
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+    } finally {
+      // A lock whose connection is gone was released with it.
+      if (lock?.ok) await lock.release().catch(() => undefined);
+    }
   } finally {
-    if (lock?.ok) lock.release();
+    await store?.close();
   }
 }
 
@@ -159,6 +158,10 @@ interface LockedRun {
   options: RunOptions;
   ports: RunPorts;
   dir: StateDir;
+  /** The run's state; undefined for a dry run, which keeps none. */
+  store: StateStore | undefined;
+  /** Aborted when the lock can no longer be trusted (its database connection was lost). */
+  lost: AbortSignal | undefined;
   interactive: boolean;
   dryRun: boolean;
   statusEveryMs: number | undefined;
@@ -174,7 +177,7 @@ interface LockedRun {
 
 /** Everything that happens while this process holds the runbook's lock. */
 async function runLocked(run: LockedRun): Promise<number> {
-  const { file, runbook, options, ports, dir, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
+  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
   const { io, env, clock } = ports;
   const { doc } = runbook;
   if (resumed) removeRecordTemporaries(dir, resumed.runId);
@@ -182,12 +185,16 @@ async function runLocked(run: LockedRun): Promise<number> {
     // Every step already has its outcome in the journal: run nothing again, only seal the record the crash cut short.
     const finished = resumed.state.finished!;
     io.err(
-      `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
+      `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${store!.directory !== undefined ? path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir : store!.where} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
+  if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
+    // A shared store: the crashed session ran elsewhere, where its steps' processes cannot be seen from here.
+    io.err(`deployctl: warning: run ${resumed.runId} was started on ${resumed.state.host}; from ${os.hostname()} deployctl cannot see whether a step it started there is still running: check that host before answering what was in flight`);
+  }
   if (resumed && !interactive && options.inFlight === undefined) {
     // Nobody to ask: say so now, before the journal and a record of a session that could do nothing. After the lock:
     // while the other session still runs, its step is not "in flight", it is running, and the lock says so.
@@ -200,11 +207,25 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
   }
 
-  const journal = dryRun ? undefined : openJournal(dir, runId);
+  // The store can fail under a running run (the database gone, the lock's session lost): the run stops then, as on an
+  // interrupt, and every effect waits for its journal entry to be stored first (write-ahead), so the journal a resume
+  // reads never lags behind what was done.
+  const stateLost = new AbortController();
+  const stopForState = (error: unknown) => {
+    if (stateLost.signal.aborted) return;
+    io.err(`\ndeployctl: ${(error as Error).message}: stopping the run; the journal keeps every event stored until now`);
+    stateLost.abort('state store lost');
+  };
+  if (run.lost?.aborted) stopForState(run.lost.reason);
+  run.lost?.addEventListener('abort', () => stopForState(run.lost!.reason), { once: true });
+  const signal = AbortSignal.any([ports.signal, stateLost.signal]);
+  const journal = store === undefined ? undefined : await store.openJournal(runId, { runbook: doc.name }, stopForState);
+  const exec = writeAhead(journal, ports.exec, notRun);
+  const send = writeAhead(journal, ports.send, notSent);
   const reporter = createListrReporter(doc, {
     interactive,
     screen: ports.screen,
-    signal: ports.signal,
+    signal,
     dryRun,
     ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
     ...(resumed ? { resumed: resumed.state } : {}),
@@ -221,7 +242,7 @@ async function runLocked(run: LockedRun): Promise<number> {
   const notifier = createNotifier({
     doc,
     clock,
-    send: ports.send,
+    send,
     appendFile: appendToFile,
     resolvePath: (f) => path.resolve(ports.cwd, f),
     env: definedEnv(env),
@@ -231,7 +252,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeCommand(file, runId, deployctlCommand(env)),
+    resumeCommand: resumeWith(file, runId, options, deployctlCommand(env)),
     successMetrics: (state, now) => evaluateSuccessMetrics(doc, state, env, now).map((m) => ({ title: m.title, verdict: metricVerdict(m) })),
   });
   const emit = (event: RunEvent) => {
@@ -239,7 +260,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
     const policy = journalPolicy(masked);
-    if (policy !== 'skip') journal?.append(serializeEvent(masked), policy === 'fsync');
+    if (policy !== 'skip') journal?.append(masked, policy === 'fsync');
     if (masked.kind === 'step-started') faultPoint('after-step-started');
     if (masked.kind === 'step-finished') faultPoint('after-step-finished');
     recorded = applyEvent(recorded, masked);
@@ -261,12 +282,12 @@ async function runLocked(run: LockedRun): Promise<number> {
             toolVersion: packageVersion(),
             vars,
             dryRun,
-            signal: ports.signal,
+            signal,
             ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
           },
           {
-            exec: ports.exec,
-            send: ports.send,
+            exec,
+            send,
             clock,
             prompter: reporter.prompter,
             answers,
@@ -286,8 +307,10 @@ async function runLocked(run: LockedRun): Promise<number> {
       await rendering;
       await notifier.finish();
     } finally {
-      journal?.close();
+      await journal?.close();
     }
+    // Stopped because the state failed, not by a signal: not a 130.
+    if (stateLost.signal.aborted && result.exitCode === ExitCode.interrupted) result = { ...result, exitCode: ExitCode.failed };
 
     // What is printed comes from the masked events, never from the engine's own (unmasked) state.
     if (dryRun) {
@@ -299,7 +322,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
   }
 }
 
@@ -307,6 +330,7 @@ interface SealInputs {
   file: string;
   runbook: LoadedRunbook;
   dir: StateDir;
+  store: StateStore;
   runId: string;
   state: RunState;
   result: RunResult;
@@ -319,25 +343,33 @@ interface SealInputs {
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): number {
+async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): Promise<number> {
   const { io, clock } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
   let metrics: RecordSuccessMetric[] | undefined;
+  const now = clock.now();
+  const name = recordFileName(doc.name, runId, now);
   try {
-    const now = clock.now();
     const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now }));
     metrics = predicate.success_metrics;
-    const outPath = options.out ?? path.join(dir.recordsDir, recordFileName(doc.name, runId, now));
+    const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
     io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
-    io.err(`  the journal ${path.join(dir.runsDir, runId, 'journal.jsonl')} still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeCommand(file, runId, deployctlCommand(env)), metrics));
+    io.err(`  the journal (${store.directory !== undefined ? path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`}) still holds every event of the run`);
+    io.out(formatRunSummary(doc, shown(), undefined, resumeWith(file, runId, options, deployctlCommand(env)), metrics));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeCommand(file, runId, deployctlCommand(env)), metrics));
+  // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
+  try {
+    const stored = await store.saveRecord({ name, runId, runbook: doc.name, status: state.finished?.status ?? result.status, sealedAt: now, text: JSON.stringify(sealed.envelope, null, 2) + '\n', file: sealed.path });
+    if (stored !== sealed.path) io.err(`deployctl: the record is stored in the state too: ${stored}`);
+  } catch (error) {
+    io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in the state: ${(error as Error).message}`);
+  }
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options, deployctlCommand(env)), metrics));
   return result.exitCode;
 }
 
@@ -345,47 +377,6 @@ function sealAndReport({ file, runbook, dir, runId, state, result, masker, env, 
  * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
  * run the step beside itself: refuse until it is gone.
  */
-type HeldLock = Extract<AcquireResult, { ok: true }>;
-
-/**
- * One run of a runbook at a time: the state directory's lock, and a host-wide one, so a run from another directory
- * (another checkout, or runbooks/ itself) cannot deploy the same runbook at the same time. Throws when either is held.
- */
-function lockRunbook(dir: StateDir, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, ports: RunPorts): HeldLock {
-  const refuse = (lock: Extract<AcquireResult, { ok: false }>): never => {
-    const h = lock.holder;
-    const where = h?.cwd !== undefined && h.cwd !== ports.cwd ? `, from ${h.cwd}` : '';
-    throw new CliError(
-      h ? `another run of ${name} is in progress: run ${h.runId} by ${h.user} on ${h.host} (pid ${h.pid}) since ${h.since}${where}` : `another run of ${name} holds the lock ${lock.file}`,
-      {
-        exitCode: ExitCode.usage,
-        // A dead holder on this host is taken over by itself; one on another host (a shared state directory) cannot be checked from here.
-        hint: `wait for it to finish (deployctl status shows it)${h !== undefined && h.host !== os.hostname() ? `; if pid ${h.pid} is no longer running on ${h.host}, remove ${lock.file}` : ''}`,
-      },
-    );
-  };
-  const local = acquireLock(dir, name, info, ports.clock.now());
-  if (!local.ok) return refuse(local);
-  const host = acquireLock(hostLocks(ports.env), name, info, ports.clock.now());
-  if (!host.ok) {
-    local.release();
-    return refuse(host);
-  }
-  const replacedStale = local.replacedStale ?? host.replacedStale;
-  return {
-    ok: true,
-    release: () => {
-      host.release();
-      local.release();
-    },
-    setRunId: (runId) => {
-      local.setRunId(runId);
-      host.setRunId(runId);
-    },
-    ...(replacedStale !== undefined ? { replacedStale } : {}),
-  };
-}
-
 function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
   if (resumed.state.host !== os.hostname()) return;
   const refuse = (stepId: string, pgid: number): never => {
@@ -405,6 +396,22 @@ function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume
     inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
   );
   if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+}
+
+/**
+ * `--var` on resume: the command line that crashed, with --resume added, is accepted as it is; a value other than
+ * the one the run started with is refused by name, since the finished steps ran with the old one.
+ */
+function refuseChangedVars(pairs: readonly string[], given: Record<string, string | number | boolean>, resumed: RunToResume): void {
+  for (const pair of pairs) {
+    const name = pair.slice(0, pair.indexOf('='));
+    const started = resumed.state.vars[name];
+    if (started === given[name]) continue;
+    const was = started === undefined ? 'no value' : `${name}=${String(started)}`;
+    throw new CliError(`--var ${name}=${String(given[name])} differs from the value run ${resumed.runId} started with (${was}): a resumed run keeps the vars it started with`, {
+      hint: `resume with --var ${started === undefined ? name : was} or without --var ${name}; to deploy with the new value, start a new run without --resume`,
+    });
+  }
 }
 
 function parseStatusEvery(text: string): number {

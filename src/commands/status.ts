@@ -2,12 +2,15 @@
 import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode } from '../errors.js';
-import { parseJournal } from '../engine/journal.js';
 import { foldEvents, inFlightSteps, isRunResumable, type RunState } from '../engine/state.js';
 import { formatStatusUpdate, openIssuesFromState, statusView } from '../notify/messages.js';
-import { hostLocks, isAlive, isRunId, listRunIds, liveHostLocks, lockHolder, readJournalText, stateDir, stateDirAt, type StateDir } from '../ports/state-dir.js';
+import { hostLocks, isRunId, liveHostLocks, stateDirAt } from '../ports/state-dir.js';
+import { readLocalRun } from '../ports/state/local.js';
+import { openStateStore, resolveState } from '../ports/state/location.js';
+import type { JournalRead, StateStore } from '../ports/state/store.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { deployctlCommand, resumeCommand, roleLabel, stepTitle } from '../runbook/labels.js';
+import { deployctlCommand, roleLabel, stepTitle } from '../runbook/labels.js';
+import { resumeWith } from './run-state.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
 import { inert } from '../inert.js';
@@ -19,50 +22,72 @@ export interface StatusPorts {
   now: () => number;
 }
 
-export function statusCommand(runId: string | undefined, ports: StatusPorts): number {
+export interface StatusOptions {
+  /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
+  state?: string;
+}
+
+export async function statusCommand(runId: string | undefined, ports: StatusPorts, options: StatusOptions = {}): Promise<number> {
+  if (runId !== undefined && !isRunId(runId)) throw new CliError(`'${runId}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl status with no argument shows the running deployment' });
+  const store = await openStateStore(resolveState(options.state, ports.env, ports.cwd).location);
+  try {
+    return await statusFrom(store, runId, ports, options);
+  } finally {
+    await store.close();
+  }
+}
+
+async function statusFrom(store: StateStore, runId: string | undefined, ports: StatusPorts, options: StatusOptions): Promise<number> {
   const { io } = ports;
-  const dir = stateDir(ports.env, ports.cwd);
-  let chosen: { runId: string; state: RunState; cwd: string } | undefined;
+  const runsWhere = store.directory !== undefined ? path.join(store.where, 'runs') : store.where;
+  let chosen: { runId: string; state: RunState; cwd: string; read: JournalRead } | undefined;
   if (runId !== undefined) {
-    if (!isRunId(runId)) throw new CliError(`'${runId}' is not a run id (they look like 20261126T151500123Z-3f9a1c)`, { hint: 'deployctl status with no argument shows the running deployment' });
-    const text = readJournalText(dir, runId);
-    if (text === undefined) throw new CliError(`no run ${runId} in ${dir.runsDir}`, { hint: 'run deployctl status from the directory the run was started in' });
-    chosen = { runId, state: foldEvents(parseJournal(text).events), cwd: ports.cwd };
+    const read = await store.readRun(runId);
+    if (read === undefined) throw new CliError(`no run ${runId} in ${runsWhere}`, { hint: store.directory !== undefined ? 'run deployctl status from the directory the run was started in' : 'check the run id: deployctl record list shows the runs that ended' });
+    chosen = { runId, state: foldEvents(read.events), cwd: ports.cwd, read };
   } else {
     // Each journal read and folded once, whichever of the passes below needs it first.
-    const ids = listRunIds(dir);
-    const folded = new Map<string, RunState | undefined>();
-    const stateOf = (id: string): RunState | undefined => {
+    const ids = (await store.listRuns()).map((r) => r.runId);
+    const folded = new Map<string, { state: RunState; read: JournalRead } | undefined>();
+    const readOf = async (id: string) => {
       if (!folded.has(id)) {
-        const text = readJournalText(dir, id);
-        folded.set(id, text === undefined ? undefined : foldEvents(parseJournal(text).events));
+        const read = await store.readRun(id);
+        folded.set(id, read === undefined ? undefined : { state: foldEvents(read.events), read });
       }
       return folded.get(id);
     };
     for (const id of ids) {
-      const state = stateOf(id);
-      if (state === undefined) continue;
-      if (state.finished === undefined && !state.dryRun && isHeldBy(dir, state, id)) {
-        chosen = { runId: id, state, cwd: ports.cwd };
+      const found = await readOf(id);
+      if (found === undefined) continue;
+      if (found.state.finished === undefined && !found.state.dryRun && (await isHeldBy(store, found.state, id))) {
+        chosen = { runId: id, ...found, cwd: ports.cwd };
         break;
       }
     }
-    // Not from here: a deployment started from another directory of this host holds the host-wide lock.
-    for (const lock of chosen === undefined ? liveHostLocks(hostLocks(ports.env)) : []) {
+    // Not from here: a deployment started from another directory of this host holds the host-wide lock. (A shared
+    // database is one place for every directory and host: nothing to look for elsewhere.)
+    for (const lock of chosen === undefined && store.directory !== undefined ? liveHostLocks(hostLocks(ports.env)) : []) {
       if (lock.stateRoot === undefined || lock.cwd === undefined || !isRunId(lock.runId)) continue;
-      const text = readJournalText(stateDirAt(lock.stateRoot), lock.runId);
-      if (text === undefined) continue;
+      const read = readLocalRun(stateDirAt(lock.stateRoot), lock.runId);
+      if (read === undefined) continue;
       io.out(`(started from ${lock.cwd} by ${lock.user}, pid ${lock.pid})`);
-      chosen = { runId: lock.runId, state: foldEvents(parseJournal(text).events), cwd: lock.cwd };
+      chosen = { runId: lock.runId, state: foldEvents(read.events), cwd: lock.cwd, read };
       break;
     }
     if (chosen === undefined) {
-      io.out(`No deployment is running${ids.length > 0 ? '' : ` (no runs in ${path.relative(ports.cwd, dir.runsDir) || dir.runsDir})`}.`);
-      for (const line of unfinishedRuns(ids, stateOf, ports.now(), deployctlCommand(ports.env))) io.out(line);
+      io.out(`No deployment is running${ids.length > 0 ? '' : ` (no runs in ${runsWhere})`}.`);
+      const states = new Map<string, RunState | undefined>();
+      for (const id of ids) states.set(id, (await readOf(id))?.state);
+      for (const line of unfinishedRuns(ids, (id) => states.get(id), ports.now(), options, deployctlCommand(ports.env))) io.out(line);
       return ExitCode.ok;
     }
   }
   const { state } = chosen;
+  // Shown all the same (it is what the journal says), under a warning: a resume refuses such a journal.
+  if (chosen.read.chain.status === 'broken') {
+    io.err(`deployctl: warning: the journal of run ${chosen.runId} does not verify (changed after it was written); what follows may be forged:`);
+    for (const problem of chosen.read.chain.problems) io.err(`  ${inert(problem)}`);
+  }
   const runbookPath = state.runbook?.path;
   const loaded = runbookPath !== undefined ? loadRunbook(path.resolve(chosen.cwd, runbookPath)) : undefined;
   if (loaded === undefined || !loaded.ok) {
@@ -83,7 +108,7 @@ export function statusCommand(runId: string | undefined, ports: StatusPorts): nu
  * The newest run of each runbook here, when it can still be resumed (interrupted, crashed, or aborted): after a
  * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story.
  */
-function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, command = 'deployctl'): string[] {
+function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, options: StatusOptions, command = 'deployctl'): string[] {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const id of ids) {
@@ -99,16 +124,16 @@ function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunStat
     const since = state.startedAt !== undefined ? `, started ${formatDuration(Math.max(0, now - state.startedAt))} ago` : '';
     // From the journal: made inert before it reaches the terminal.
     const newer = older ? ` (a newer run of ${name} started since)` : '';
-    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}${newer}. Continue it with: ${resumeCommand(state.runbook?.path ?? name, id, command)}`));
+    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}${newer}. Continue it with: ${resumeWith(state.runbook?.path ?? name, id, options, command)}`));
   }
   return lines;
 }
 
-/** A run is running while its lock names it and the holder is alive (a crashed run is not running). */
-function isHeldBy(dir: StateDir, state: RunState, runId: string): boolean {
+/** A run is running while its lock names it and the holder is there (a crashed run is not running). */
+async function isHeldBy(store: StateStore, state: RunState, runId: string): Promise<boolean> {
   const name = state.runbook?.name;
-  const lock = name === undefined ? undefined : lockHolder(dir, name);
-  return lock !== undefined && lock.runId === runId && (isAlive(lock.pid) || lock.host !== state.host);
+  const holder = name === undefined ? undefined : await store.lockHolder(name);
+  return holder !== undefined && holder.info.runId === runId && holder.live;
 }
 
 /** What the run is doing right now: the step in flight (and whose it is), the go/no-go being decided, or the rollback's authorization. */

@@ -3,25 +3,30 @@ import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { ExitCode } from '../errors.js';
 import { isRegularFile } from '../ports/fs.js';
-import { loadRunbook, type LoadedRunbook } from '../runbook/load.js';
-import { formatProblem, type Problem } from '../runbook/problem.js';
+import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
+import { countProblems, formatProblem, type Problem } from '../runbook/problem.js';
 import { stepKind } from '../runbook/types.js';
+import { escalationWarnings } from '../runbook/warnings.js';
 
 export interface ValidateOptions {
   json?: boolean;
 }
 
-export function validateCommand(files: string[], options: ValidateOptions, io: Io): number {
+export async function validateCommand(files: string[], options: ValidateOptions, io: Io): Promise<number> {
   const problems: Problem[] = [];
   const summaries: string[] = [];
   for (const file of files) {
-    const result = loadRunbook(file);
+    const result = await loadCheckedRunbook(file);
     if (!result.ok) {
-      problems.push(...result.problems);
+      for (const problem of result.problems) problems.push(problem);
       continue;
     }
     const { doc } = result.runbook;
-    for (const warning of missingRoleKeys(result.runbook)) io.err(formatProblem(warning));
+    for (const found of [...(result.runbook.warnings ?? []), ...missingRoleKeys(result.runbook), ...escalationWarnings(doc, result.runbook.locate)]) {
+      const warning: Problem = { ...found, severity: 'warning' };
+      io.err(formatProblem(warning));
+      problems.push(warning);
+    }
     const steps = doc.phases.flatMap((p) => p.steps ?? []);
     const gates = doc.phases.filter((p) => p.gate !== undefined).length;
     const automated = steps.filter((s) => ['run', 'http'].includes(stepKind(s))).length;
@@ -29,23 +34,25 @@ export function validateCommand(files: string[], options: ValidateOptions, io: I
       `${file}: valid: ${plural(Object.keys(doc.roles).length, 'role')}, ${plural(doc.phases.length, 'phase')}, ${plural(steps.length, 'step')} (${automated} automated), ${plural(gates, 'gate')}`,
     );
   }
+  // Warnings (already on stderr) are in --json too, marked `severity: "warning"`; they do not make a file invalid.
+  const errors = problems.filter((p) => p.severity !== 'warning');
   if (options.json) {
     io.out(JSON.stringify(problems, null, 2));
   } else {
-    for (const problem of problems) io.out(formatProblem(problem));
+    for (const problem of errors) io.out(formatProblem(problem));
     for (const line of summaries) io.out(line);
-    if (problems.length > 0) {
-      const count = problems.length;
-      io.err(`${count} problem${count === 1 ? '' : 's'} found. Fix ${count === 1 ? 'it' : 'them'} and run deployctl validate again.`);
+    if (errors.length > 0) {
+      // Each file's list is capped; the count is of every problem, shown or not.
+      const count = countProblems(errors);
+      io.err(`${count.toLocaleString('en-US')} problem${count === 1 ? '' : 's'} found. Fix ${count === 1 ? 'it' : 'them'} and run deployctl validate again.`);
     }
   }
-  return problems.length > 0 ? ExitCode.usage : ExitCode.ok;
+  return errors.length > 0 ? ExitCode.usage : ExitCode.ok;
 }
 
 /**
  * Role key files that are not there: not an error (the runbook runs, and keys are often added once people have
- * made them), but until they are, nobody's sign-off for that role can be verified. Printed to stderr, so `--json`
- * stays the list of problems.
+ * made them), but until they are, nobody's sign-off for that role can be verified.
  */
 function missingRoleKeys({ doc, locate, source }: LoadedRunbook): Problem[] {
   const warnings: Problem[] = [];
@@ -58,6 +65,7 @@ function missingRoleKeys({ doc, locate, source }: LoadedRunbook): Problem[] {
         line,
         col,
         code: 'role-key-missing',
+        severity: 'warning',
         message: `warning: ${key} is not a file (paths are relative to the runbook's directory): sign-offs for role ${id} cannot be verified until it is: the key's holder makes a pair with deployctl keygen and puts the .pub there, or fix the path`,
       });
     });

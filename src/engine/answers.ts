@@ -1,6 +1,7 @@
 // The answers file (`--answers`): every manual step and gate answered ahead of time, checked like a runbook.
 import { readFileLimited } from '../ports/fs.js';
-import type { Problem } from '../runbook/problem.js';
+import { capProblems, shorten, type LazyProblem, type Problem } from '../runbook/problem.js';
+import { matchesPattern } from '../runbook/pattern.js';
 import { readSource } from '../runbook/source.js';
 import { didYouMean } from '../runbook/suggest.js';
 import { gateId, isConfirmCondition, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
@@ -23,6 +24,8 @@ export interface AnswerKey {
   example: string;
   /** Allowed checklist items. */
   items?: string[];
+  /** An ask step's pattern: the whole answer must match. */
+  pattern?: string;
 }
 
 /** Every key a non-interactive run needs, in run order. */
@@ -32,7 +35,7 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
     const kind = stepKind(step);
     if (kind === 'confirm') keys.push({ key: step.id, kind, owner: step.owner, text: step.confirm!, example: `${step.id}: true` });
     if (kind === 'checklist') keys.push({ key: step.id, kind, owner: step.owner, text: step.title ?? step.id, example: `${step.id}: true`, items: step.checklist! });
-    if (kind === 'ask') keys.push({ key: step.id, kind, owner: step.owner, text: step.ask!, example: `${step.id}: "…"` });
+    if (kind === 'ask') keys.push({ key: step.id, kind, owner: step.owner, text: step.ask!, example: `${step.id}: "…"`, ...(step.pattern !== undefined ? { pattern: step.pattern } : {}) });
   };
   for (const phase of doc.phases) {
     for (const step of phase.steps ?? []) {
@@ -69,29 +72,31 @@ export function loadAnswers(file: string, doc: RunbookDoc, readFile = readFileLi
   if (!read.ok) return read;
   if (isOnlyComments(read.text)) return { ok: true, answers: new Map() };
   const parsed = parseStrictYaml(read.text, file);
-  if (!parsed.ok) return parsed;
+  if (!parsed.ok) return { ok: false, problems: capProblems(parsed.problems) };
   const { value, locate } = parsed.yaml;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, problems: [{ file, line: 1, col: 1, code: 'not-a-mapping', message: 'an answers file maps ids to answers, e.g. `briefing: true`' }] };
   }
   const known = new Map(answerKeys(doc).map((k) => [k.key, k]));
-  const problems: Problem[] = [];
+  const problems: LazyProblem[] = [];
   const answers = new Map<string, AnswerValue>();
-  const problem = (key: string, code: string, message: string, atKey = false) => {
+  const problem = (key: string, code: string, message: string | (() => string), atKey = false) => {
     const pos = atKey ? locate.key([key]) : locate.value([key]);
     problems.push({ file, line: pos.line, col: pos.col, code, message });
   };
   for (const [key, answer] of Object.entries(value as Record<string, unknown>)) {
     const spec = known.get(key);
     if (spec === undefined) {
-      problem(key, 'unknown-answer', `'${key}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, <gate>.<condition>, <step>.on_failure (on_failure: ask) and rollback (rollback: authorize)'}`, true);
+      // The hint only for the problems shown: 30,000 unknown keys each compared with every id took seconds (issue 12).
+      problem(key, 'unknown-answer', () => `'${shorten(key)}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, <gate>.<condition>, <step>.on_failure (on_failure: ask) and rollback (rollback: authorize)'}`, true);
       continue;
     }
-    const checked = checkAnswer(spec, answer);
+    // A typed answer is text: `build: 0x10` is the answer '0x10', not 16 (YAML's reading), nor …992 for 2^53 + 1.
+    const checked = checkAnswer(spec, typeof answer === 'number' && spec.kind === 'ask' ? (locate.source([key]) ?? String(answer)) : answer);
     if (typeof checked === 'string') problem(key, 'bad-answer', checked);
     else answers.set(key, checked.value);
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, answers };
+  return problems.length > 0 ? { ok: false, problems: capProblems(problems) } : { ok: true, answers };
 }
 
 /**
@@ -122,10 +127,15 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
       return `'${spec.key}' is a checklist: answer true (all ticked) or a list of the ticked items`;
     }
     case 'ask':
-    case 'reason':
-      if (typeof answer === 'string' && answer.trim() !== '') return { value: answer };
-      if (typeof answer === 'number') return { value: String(answer) };
-      return `'${spec.key}' asks '${spec.text}': answer with text`;
+    case 'reason': {
+      const text = typeof answer === 'string' && answer.trim() !== '' ? answer : typeof answer === 'number' ? String(answer) : undefined;
+      if (text === undefined) return `'${spec.key}' asks '${spec.text}': answer with text`;
+      // The step keeps its answer trimmed (src/steps/manual.ts): that is what must match.
+      if (spec.pattern !== undefined && !matchesPattern(spec.pattern, text.trim())) {
+        return `'${spec.key}' answer ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)} does not match the pattern ${spec.pattern} the runbook sets for it: give an answer that matches as a whole`;
+      }
+      return { value: text };
+    }
     case 'gate':
       if (answer === 'go' || answer === 'no-go') return { value: answer };
       return `'${spec.key}' is a go/no-go decision: answer go or no-go`;

@@ -16,6 +16,16 @@ export interface ProbeMetrics {
   statuses: Record<string, number>;
 }
 
+/** The requests an HTTP probe sent before its samples, to warm the client: counted in no metric. */
+export interface ProbeWarmup {
+  /** Sent before the samples; 0 when the origin's connections were still warm from an earlier probe. */
+  requests: number;
+  /** Of those, how many failed (a failure fails the step). */
+  failed: number;
+  /** The slowest of them, ms: the client's start-up shows here, not in the samples. */
+  maxMs: number;
+}
+
 /** Output kept for the record and for `steps.<id>.stdout`: masked, capped to the last bytes. */
 export interface OutputTail {
   text: string;
@@ -88,6 +98,8 @@ export interface StepOutcome {
   metrics?: ProbeMetrics;
   /** prometheus, or http with json_path: what the check read and its verdict. */
   check?: CheckReading;
+  /** http: the warm-up before the samples (not in `metrics`; steps/warmup.ts). */
+  warmup?: ProbeWarmup;
   /** confirm → boolean, checklist → ticked items, ask → text. */
   answer?: boolean | string | string[];
   by?: Actor;

@@ -1,4 +1,4 @@
-// The journal: one JSON event per line, append-only. Parsing keeps every complete entry and skips torn or garbage lines.
+// The journal: one JSON event per line, append-only, each line linked to the one before by its hash (`prev`). Parsing keeps every complete entry and skips torn or garbage lines.
 import type { RunEvent, RunEventKind } from './events.js';
 
 /** Every kind the journal keeps: a Record, so the compiler names a kind added to RunEvent and forgotten here (it would be dropped on resume). */
@@ -40,25 +40,56 @@ export interface ParsedJournal {
   tornTail: boolean;
 }
 
+/** One complete event of a journal, with the text it was read from (what the hash chain covers). */
+export interface JournalEntry {
+  event: RunEvent;
+  /** The line as stored, without its newline. */
+  line: string;
+  /** The hash of the entry before it, when the line carries one (journals of earlier versions do not). */
+  prev?: string;
+  /** 1-based line number in the text (a file), or the row's position (a table). */
+  position: number;
+}
+
+export interface ParsedJournalEntries {
+  entries: JournalEntry[];
+  /** Where the skipped lines were (1-based). */
+  skipped: number[];
+  tornTail: boolean;
+}
+
 /** Never throws: a crash can cut the last line anywhere, and the file may have been damaged by hand. */
 export function parseJournal(text: string): ParsedJournal {
-  const events: RunEvent[] = [];
-  let skippedLines = 0;
+  const parsed = parseJournalEntries(text);
+  return { events: parsed.entries.map((e) => e.event), skippedLines: parsed.skipped.length, tornTail: parsed.tornTail };
+}
+
+/** parseJournal, keeping each entry's line and hash link for the chain check. Never throws. */
+export function parseJournalEntries(text: string): ParsedJournalEntries {
+  const entries: JournalEntry[] = [];
+  const skipped: number[] = [];
   const tornTail = text.length > 0 && !text.endsWith('\n');
   const lines = text.split('\n');
   // The piece after the last newline is what a crash cut short. It is still a whole entry when only its newline is
   // missing (a JSON object cut anywhere earlier does not parse): keep it, as every later read will once openJournal
   // has written the newline that ends it.
-  lines.forEach((line) => {
+  lines.forEach((line, index) => {
     if (line.trim() === '') return;
-    const event = parseEventLine(line);
-    if (event === undefined) skippedLines++;
-    else events.push(event);
+    const entry = parseJournalLine(line, index + 1);
+    if (entry === undefined) skipped.push(index + 1);
+    else entries.push(entry);
   });
-  return { events, skippedLines, tornTail };
+  return { entries, skipped, tornTail };
 }
 
-function parseEventLine(line: string): RunEvent | undefined {
+/** One stored line (or row) as an entry, or undefined when it is not a complete event. Never throws. */
+export function parseJournalLine(line: string, position: number): JournalEntry | undefined {
+  const parsed = parseEventLine(line);
+  if (parsed === undefined) return undefined;
+  return { event: parsed.event, line, position, ...(parsed.prev !== undefined ? { prev: parsed.prev } : {}) };
+}
+
+function parseEventLine(line: string): { event: RunEvent; prev?: string } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -66,10 +97,12 @@ function parseEventLine(line: string): RunEvent | undefined {
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const record = value as Record<string, unknown>;
-  if (typeof record['kind'] !== 'string' || !KINDS.has(record['kind']) || typeof record['at'] !== 'number') return undefined;
+  const { prev, ...record } = value as Record<string, unknown>;
+  if (typeof record['kind'] !== 'string' || !KINDS.has(record['kind'] as RunEventKind) || typeof record['at'] !== 'number') return undefined;
   if (!hasRequiredFields(record)) return undefined;
-  return record as unknown as RunEvent;
+  // `prev`, the hash link, is the store's, not the event's: a line whose link is not text is not an event it wrote.
+  if (prev !== undefined && typeof prev !== 'string') return undefined;
+  return { event: record as unknown as RunEvent, ...(prev !== undefined ? { prev } : {}) };
 }
 
 /** Just enough shape checking that folding the event cannot throw. */

@@ -1,8 +1,8 @@
 // `${{ expr }}` templates: split a string into text and CEL parts, render them as plain text or as shell-quoted words.
 import { compileExpression, evaluateExpression, type CelContext, type CompiledExpression } from './cel.js';
 
-/** `offset` is where the expression's source starts, `start` where its `${{` does. */
-export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expr'; source: string; offset: number; start: number };
+/** `offset` is where the expression's source starts, `start` where its `${{` does, `end` just after its `}}`. */
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expr'; source: string; offset: number; start: number; end: number };
 
 export type SplitResult = { ok: true; parts: TemplatePart[] } | { ok: false; message: string; offset: number };
 
@@ -22,7 +22,7 @@ export function splitTemplate(text: string): SplitResult {
     const inner = text.slice(open + OPEN.length, close);
     const source = inner.trim();
     if (source === '') return { ok: false, message: "empty template '${{ }}': put an expression inside, e.g. ${{ vars.base_url }}", offset: open };
-    parts.push({ kind: 'expr', source, offset: open + OPEN.length + inner.length - inner.trimStart().length, start: open });
+    parts.push({ kind: 'expr', source, offset: open + OPEN.length + inner.length - inner.trimStart().length, start: open, end: close + CLOSE.length });
     cursor = close + CLOSE.length;
   }
   if (cursor < text.length) parts.push({ kind: 'text', text: text.slice(cursor) });
@@ -73,8 +73,9 @@ export type RenderMode = 'text' | 'shell';
 export type RenderResult = { ok: true; value: string } | { ok: false; message: string };
 
 /**
- * Render a template. In `shell` mode each expression's value becomes exactly one single-quoted shell word,
- * so no value (from vars, answers or step output) can change the command's syntax.
+ * Render a template. In `shell` mode each expression's value becomes one single-quoted string (`'…'`, see
+ * shellLiteral): literal text wherever the shell reads quotes, which src/expr/shell-placement.ts makes sure of for
+ * every template before a command runs (issue 12).
  */
 export function renderTemplate(template: CompiledTemplate, context: CelContext, mode: RenderMode = 'text'): RenderResult {
   let out = '';
@@ -87,12 +88,21 @@ export function renderTemplate(template: CompiledTemplate, context: CelContext, 
     if (!result.ok) return { ok: false, message: `\${{ ${part.expression.source} }}: ${result.message}` };
     const text = stringifyValue(result.value);
     if (text.includes('\0')) return { ok: false, message: `\${{ ${part.expression.source} }} contains a NUL character, which no command can receive` };
-    out += mode === 'shell' ? shellQuote(text) : text;
+    out += mode === 'shell' ? shellLiteral(text) : text;
   }
   return { ok: true, value: out };
 }
 
-/** POSIX single quoting: the only character needing care inside '…' is the quote itself. */
+/**
+ * A template value in a shell string: always single-quoted, even a plain word. Left bare, a value such as `FOO=bar` in
+ * command position becomes an environment assignment, `time` or `if` a reserved word, `PATH+` before a literal `=` an
+ * append; quoted, it is never anything but text. POSIX single quoting: only the quote itself needs care inside '…'.
+ */
+export function shellLiteral(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A word as a person reads it in a displayed command: bare when nothing in it is special, else single-quoted. */
 export function shellQuote(value: string): string {
   if (value !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) && !value.startsWith('-')) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -103,37 +113,4 @@ export function stringifyValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-}
-
-/**
- * Where a template sits inside quotes in a shell string, the quotes deployctl adds would be taken literally.
- * Returns the offsets of the `${{` of templates that are inside '…' or "…" so the loader can say so.
- */
-export function templatesInsideShellQuotes(text: string): number[] {
-  const split = splitTemplate(text);
-  if (!split.ok) return [];
-  const offsets: number[] = [];
-  let state: 'plain' | 'single' | 'double' = 'plain';
-  for (const part of split.parts) {
-    if (part.kind === 'expr') {
-      if (state !== 'plain') offsets.push(part.start);
-      continue;
-    }
-    for (let i = 0; i < part.text.length; i++) {
-      const c = part.text[i]!;
-      if (state === 'single') {
-        if (c === "'") state = 'plain';
-      } else if (state === 'double') {
-        if (c === '\\') i++;
-        else if (c === '"') state = 'plain';
-      } else if (c === '\\') {
-        i++;
-      } else if (c === "'") {
-        state = 'single';
-      } else if (c === '"') {
-        state = 'double';
-      }
-    }
-  }
-  return offsets;
 }

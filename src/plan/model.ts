@@ -14,6 +14,7 @@ import {
 import { failurePolicy, stepsLeftToGate, authorizeTimeoutMs, IMPLICIT_CONDITION } from '../runbook/failure-policy.js';
 import { formatDuration } from '../runbook/duration.js';
 import type { FailurePolicy } from '../runbook/types.js';
+import { varDefaults } from '../runbook/pattern.js';
 import { resolveVarTemplates } from './resolve.js';
 import { buildStep } from './step.js';
 
@@ -256,7 +257,7 @@ function roleRef(roles: Map<string, PlanRole>, id: string): RoleRef {
 
 function buildPhase(phase: PhaseDoc, doc: RunbookDoc, roles: Map<string, PlanRole>): PlanPhase {
   const offset = phase.at === undefined ? undefined : parseOffset(phase.at);
-  const toStep = (step: StepDoc) => buildStep(step, doc.vars ?? {}, roles);
+  const toStep = (step: StepDoc) => buildStep(step, varDefaults(doc), roles);
   return {
     id: phase.id,
     title: phase.title ?? phase.id,
@@ -329,7 +330,7 @@ function buildEscalation(rule: EscalationRuleDoc, roles: Map<string, PlanRole>):
 }
 
 function buildNotify(doc: RunbookDoc): PlanNotify {
-  const vars = doc.vars ?? {};
+  const vars = varDefaults(doc);
   return {
     status_every: doc.notify?.status_every ?? null,
     channels: (doc.notify?.channels ?? []).map((channel): PlanChannel => {

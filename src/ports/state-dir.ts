@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compactUtcStamp } from './clock.js';
-import { openAppendLog, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
+import { listDirectory, openAppendLog, statPath, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
 import { readProcStat } from './proc.js';
 
 export interface StateDir {
@@ -89,12 +89,13 @@ export function listRunIds(dir: StateDir): string[] {
   } catch {
     return [];
   }
-  // To the millisecond: an earlier version's to-the-second id counts as its second's first millisecond.
+  return sortRunIdsNewestFirst(entries.filter(isRunId));
+}
+
+/** Run ids, newest first, to the millisecond: an earlier version's to-the-second id counts as its second's first millisecond. */
+export function sortRunIdsNewestFirst(ids: readonly string[]): string[] {
   const key = (id: string) => id.replace(/^(\d{8}T\d{6})Z/, '$1000Z');
-  return entries
-    .filter(isRunId)
-    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
-    .reverse();
+  return [...ids].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)).reverse();
 }
 
 export interface LockInfo {
@@ -265,16 +266,28 @@ export function findSealedRecord(dir: StateDir, runId: string, status: string): 
   }
   for (const name of names.filter((n) => n.endsWith(`-${runId}.json`) && !n.startsWith('.')).sort().reverse()) {
     const file = path.join(dir.recordsDir, name);
+    let text: string;
     try {
-      const envelope = JSON.parse(fs.readFileSync(file, 'utf8')) as { payload?: unknown };
-      if (typeof envelope.payload !== 'string') continue;
-      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate?: { run_id?: unknown; status?: unknown } };
-      if (statement.predicate?.run_id === runId && statement.predicate.status === status) return file;
+      text = fs.readFileSync(file, 'utf8');
     } catch {
-      // Unreadable or not a record: not the record of this run.
+      continue;
     }
+    if (isSealedRecordOf(text, runId, status)) return file;
   }
   return undefined;
+}
+
+/** Whether an envelope's payload says it is the record of run `runId` ending `status` (not verified: only which file to trust next). */
+export function isSealedRecordOf(text: string, runId: string, status: string): boolean {
+  try {
+    const envelope = JSON.parse(text) as { payload?: unknown };
+    if (typeof envelope.payload !== 'string') return false;
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate?: { run_id?: unknown; status?: unknown } };
+    return statement.predicate?.run_id === runId && statement.predicate.status === status;
+  } catch {
+    // Unreadable or not a record: not the record of this run.
+    return false;
+  }
 }
 
 /** writeFileAtomic's temporaries (`.<record>.<pid>.<ms>.tmp`) of a run's records, left by a crash while sealing: removed once their writer is gone. */
@@ -290,6 +303,38 @@ export function removeRecordTemporaries(dir: StateDir, runId: string): void {
     if (match === null || match[1] !== runId || isAlive(Number(match[2]))) continue;
     fs.rmSync(path.join(dir.recordsDir, name), { force: true });
   }
+}
+
+export interface RecordFileEntry {
+  /** Absolute path; or, for a record kept in a database, how it is shown. */
+  file: string;
+  name: string;
+  /** When it was sealed: the time in its name (`<runbook>-<YYYYMMDDTHHMMSSmmmZ>-<run id>.json`), else its modification time. */
+  time: number;
+  /** The envelope, for a record that is not a file (a database row). */
+  bytes?: Uint8Array;
+}
+
+const SEALED_STAMP = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?Z-/;
+
+/** `*.json` files of a records directory, newest first; an absent directory has none. */
+export function recordFilesNewestFirst(dir: string): RecordFileEntry[] {
+  const names = listDirectory(dir) ?? [];
+  const entries: RecordFileEntry[] = [];
+  for (const name of names) {
+    // Dot files are writeFileAtomic's temporaries.
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const file = path.join(dir, name);
+    const stamp = SEALED_STAMP.exec(name);
+    let time = stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6]), Number(stamp[7] ?? 0)) : Number.NaN;
+    if (Number.isNaN(time)) {
+      const info = statPath(file);
+      if (info === undefined) continue;
+      time = info.mtimeMs;
+    }
+    entries.push({ file, name, time });
+  }
+  return entries.sort((a, b) => b.time - a.time || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
 }
 
 function safeUser(): string {

@@ -75,7 +75,7 @@ export interface Clock {
 export type PromptRequest =
   | { kind: 'confirm'; id: string; who: string; message: string }
   | { kind: 'checklist'; id: string; who: string; message: string; items: string[]; ticked?: string[] }
-  | { kind: 'ask'; id: string; who: string; message: string }
+  | { kind: 'ask'; id: string; who: string; message: string; /** The whole answer must match (the prompt says so and asks again). */ pattern?: string }
   | { kind: 'decide'; id: string; who: string; message: string; choices: { value: string; label: string; disabled?: string }[] };
 
 export type PromptAnswer = boolean | string | string[];

@@ -22,6 +22,8 @@ export interface JsonCheck {
   exit_code: number | null;
   timed_out: boolean;
   metrics: CheckResult['metrics'] | null;
+  /** http: requests sent before the samples to warm the client, in no metric (steps/warmup.ts). */
+  warmup: { requests: number; failed: number; max_ms: number } | null;
   failures: FailedCondition[];
   output_tail: { stdout: string; stderr: string } | null;
   manual: boolean;
@@ -69,6 +71,7 @@ function jsonCheck(check: CheckResult): JsonCheck {
     exit_code: check.exitCode ?? null,
     timed_out: check.timedOut === true,
     metrics: check.metrics ?? null,
+    warmup: check.warmup !== undefined ? { requests: check.warmup.requests, failed: check.warmup.failed, max_ms: check.warmup.maxMs } : null,
     failures: check.failures,
     output_tail: check.output ?? null,
     manual: check.manual,

@@ -97,6 +97,10 @@ export function failureBody(check: CheckResult, runbookPath: string): string {
     const statuses = Object.entries(m.statuses).map(([status, n]) => `${status}×${n}`).join(', ');
     lines.push(`measured: ${m.samples} samples, ${m.errors} errors (error_rate ${m.error_rate}), p50 ${m.p50_ms} ms, p95 ${m.p95_ms} ms, p99 ${m.p99_ms} ms, max ${m.max_ms} ms; statuses ${statuses || 'none'}`);
   }
+  if (check.warmup !== undefined && check.warmup.requests > 0) {
+    const w = check.warmup;
+    lines.push(`warm-up before the samples (not counted): ${w.requests} requests, ${w.failed} failed, slowest ${w.maxMs} ms`);
+  }
   for (const stream of ['stderr', 'stdout'] as const) {
     const text = check.output?.[stream] ?? '';
     if (text.trim() === '') continue;

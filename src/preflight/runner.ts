@@ -197,6 +197,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
     ...(result.timedOut === true ? { timedOut: true } : {}),
     ...(result.metrics !== undefined ? { metrics: result.metrics } : {}),
+    ...(result.warmup !== undefined ? { warmup: result.warmup } : {}),
     ...outputOf(result),
   };
   if (result.status === 'succeeded') return { ...common, status: 'passed', failures: [] };

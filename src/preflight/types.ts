@@ -1,5 +1,5 @@
 // What `deployctl preflight` works with: the checks it found, each check's result, the report, and the events reporters follow.
-import type { ProbeMetrics } from '../engine/events.js';
+import type { ProbeMetrics, ProbeWarmup } from '../engine/events.js';
 import type { Position } from '../runbook/problem.js';
 import type { PhaseDoc, StepDoc, StepKind } from '../runbook/types.js';
 
@@ -60,6 +60,8 @@ export interface CheckResult {
   exitCode?: number | null;
   timedOut?: boolean;
   metrics?: ProbeMetrics;
+  /** http: the warm-up before the samples (not in `metrics`). */
+  warmup?: ProbeWarmup;
   /** The last bytes of a command's output, masked. */
   output?: { stdout: string; stderr: string };
   position: Position;

@@ -173,6 +173,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
     ...optional('stderr', recordOutput(outcome.stderr)),
     ...optional('metrics', outcome.metrics ? { ...outcome.metrics, statuses: { ...outcome.metrics.statuses } } : undefined),
     ...optional('check', outcome.check ? recordCheck(outcome.check) : undefined),
+    ...optional('warmup', outcome.warmup ? { requests: outcome.warmup.requests, failed: outcome.warmup.failed, max_ms: outcome.warmup.maxMs } : undefined),
     ...optional('answer', outcome.answer),
     ...optional('answered_from', outcome.answeredFrom),
     ...optional('resumed_from', outcome.resumedFrom),

@@ -164,6 +164,7 @@ function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): str
   if (step.exit_code !== undefined && step.exit_code !== null && step.exit_code !== 0) details.push(`exit code ${step.exit_code}`);
   if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
   if (step.check !== undefined) details.push(`${code(step.check.query)} = ${formatValue(step.check.result)} at ${inline(step.check.evaluated_at)}`);
+  if (step.warmup !== undefined && step.warmup.requests > 0) details.push(`${step.warmup.requests} warm-up request${step.warmup.requests === 1 ? '' : 's'} not counted`);
   if (step.answer !== undefined) details.push(`answer: ${inline(formatAnswer(step.answer))}`);
   const reason = step.reason !== undefined && step.status !== 'succeeded' ? `: ${inline(step.reason)}` : '';
   const handling = step.on_failure !== undefined ? ` (${inline(formatFailureHandling(step.on_failure, p))})` : '';

@@ -1,38 +1,9 @@
-// The records in the records directory, newest first, each verified (keys and runbooks loaded once for all of them).
-import * as path from 'node:path';
-import { listDirectory, statPath } from '../ports/fs.js';
+// The records of a state store (the records directory, or a database table), newest first, each verified (keys and runbooks loaded once for all of them).
+import type { RecordFileEntry } from '../ports/state-dir.js';
 import { clean } from './format.js';
-import { verifyRecordFile, type RecordVerification, type Trust } from './verify.js';
+import { verifyRecordBytes, verifyRecordFile, type RecordVerification, type Trust } from './verify.js';
 
-export interface RecordFileEntry {
-  /** Absolute path. */
-  file: string;
-  name: string;
-  /** When it was sealed: the time in its name (`<runbook>-<YYYYMMDDTHHMMSSmmmZ>-<run id>.json`), else its modification time. */
-  time: number;
-}
-
-const SEALED_STAMP = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?Z-/;
-
-/** `*.json` files of a records directory, newest first; an absent directory has none. */
-export function recordFilesNewestFirst(dir: string): RecordFileEntry[] {
-  const names = listDirectory(dir) ?? [];
-  const entries: RecordFileEntry[] = [];
-  for (const name of names) {
-    // Dot files are writeFileAtomic's temporaries.
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
-    const file = path.join(dir, name);
-    const stamp = SEALED_STAMP.exec(name);
-    let time = stamp ? Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6]), Number(stamp[7] ?? 0)) : Number.NaN;
-    if (Number.isNaN(time)) {
-      const info = statPath(file);
-      if (info === undefined) continue;
-      time = info.mtimeMs;
-    }
-    entries.push({ file, name, time });
-  }
-  return entries.sort((a, b) => b.time - a.time || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-}
+export { recordFilesNewestFirst, type RecordFileEntry } from '../ports/state-dir.js';
 
 export interface RecordListRow {
   file: string;
@@ -51,7 +22,7 @@ export interface RecordListRow {
 }
 
 export function listRecords(entries: readonly RecordFileEntry[], trust: Trust, shownPath: (file: string) => string): RecordListRow[] {
-  const rows = entries.map((entry) => toRow(entry, verifyRecordFile(entry.file, trust), shownPath(entry.file)));
+  const rows = entries.map((entry) => toRow(entry, entry.bytes !== undefined ? verifyRecordBytes(entry.file, entry.bytes, trust) : verifyRecordFile(entry.file, trust), shownPath(entry.file)));
   // Of the valid records of one run, the one that ended last (by its signed ended_at, not its file's name or age)
   // is the run's record; the others were sealed before the run was resumed and sealed again.
   const valid = rows.filter((row) => row.verification === 'valid' && row.run !== undefined && row.ended !== undefined);

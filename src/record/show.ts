@@ -224,6 +224,7 @@ function stepLines(step: RecordStep, p: RecordPredicate, indent: string): string
   if (step.timed_out) details.push('timed out');
   if (step.metrics !== undefined) details.push(`p95 ${formatValue(step.metrics.p95_ms)} ms, errors ${formatValue(step.metrics.error_rate * 100)}%`);
   if (step.check !== undefined) details.push(`${step.check.source === 'prometheus' ? 'read' : clean(step.check.query, 100)} ${formatValue(step.check.result)} at ${clean(step.check.evaluated_at, 64)}`);
+  if (step.warmup !== undefined && step.warmup.requests > 0) details.push(`${step.warmup.requests} warm-up request${step.warmup.requests === 1 ? '' : 's'} not counted`);
   if (step.answer !== undefined) details.push(`answer: ${formatAnswer(step.answer)}`);
   if (step.resumed_from !== undefined) details.push(`carried over from ${clean(step.resumed_from, 128)}`);
   const lines = [`${indent}${statusMark(step.status)} ${clean(step.id, 64)}  ${clean(step.title, 120)}  [${who}]  ${details.join(', ')}`];

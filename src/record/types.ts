@@ -63,6 +63,14 @@ export interface RecordCheck {
   warnings?: string[];
 }
 
+export interface RecordWarmup {
+  /** Sent before the samples; 0 when the connections were still warm from an earlier probe. */
+  requests: number;
+  failed: number;
+  /** The slowest warm-up request: the client's start-up, kept out of the samples. */
+  max_ms: number;
+}
+
 export interface RecordStep {
   id: string;
   title: string;
@@ -86,6 +94,8 @@ export interface RecordStep {
   stderr?: RecordOutput;
   metrics?: RecordMetrics;
   check?: RecordCheck;
+  /** http: the requests sent before the samples to warm the client, counted in no metric. */
+  warmup?: RecordWarmup;
   /** confirm → boolean, ask → text, checklist → ticked items. */
   answer?: boolean | string | string[];
   answered_from?: 'prompt' | 'answers-file';

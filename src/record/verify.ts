@@ -1,7 +1,7 @@
 // Verify a record: only run keys make it valid (every signature checked over the PAE before the payload is parsed); then the statement, the runbook digest, and the role keys' sign-offs, which count only on a valid record.
 import * as path from 'node:path';
 import { verifyEnvelope, type Envelope, type ParsedEnvelope, type TrustedKey } from './dsse.js';
-import { clip, readRecordFile, type ReadProblem } from './read.js';
+import { clip, parseRecordBytes, readRecordFile, type ReadProblem } from './read.js';
 import { evaluateSignoffs, rolesListingKey, signoffRolesFromPredicate, type SignatureFacts, type SignoffRole, type SignoffTable } from './signoff.js';
 import { parseStatement, STATEMENT_PAYLOAD_TYPE, type RecordStatement, type StatementProblem } from './statement.js';
 import { addKey, isInsideDirectory, locateRunbook, type KeyClass, type RunbookTrust, type Trust, type TrustedKeyInfo } from './trust.js';
@@ -73,6 +73,13 @@ export function verifyRecordFile(file: string, trust: Trust): RecordVerification
   const read = readRecordFile(file, trust.env.cwd);
   if (!read.ok) return { verdict: 'unreadable', file, problem: read.problem };
   return verifyParsedRecord(file, read.parsed, trust);
+}
+
+/** Parse and verify a record that is not a file (a database row); `label` names it. Never throws on bad input. */
+export function verifyRecordBytes(label: string, bytes: Uint8Array, trust: Trust): RecordVerification {
+  const read = parseRecordBytes(label, bytes);
+  if (!read.ok) return { verdict: 'unreadable', file: label, problem: read.problem };
+  return verifyParsedRecord(label, read.parsed, trust);
 }
 
 export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: Trust): CheckedRecord {

@@ -4,6 +4,7 @@ import type { ListrTaskWrapper } from 'listr2';
 import { faultPoint } from '../faults.js';
 import { discardTypeAhead, promptInput } from '../ports/terminal.js';
 import { PromptAbortedError, PromptCancelledError, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
+import { matchesPattern } from '../runbook/pattern.js';
 
 // listr2's task type carries renderer generics we never vary.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,8 +81,15 @@ async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptReque
         instructions: ' (space to tick, a to tick all, enter when done)',
         loop: false,
       }, context)) as string[];
-    case 'ask':
-      return adapter.run(input, { message, validate: (value: string) => (value.trim() !== '' ? true : 'an answer is required') }, context);
+    case 'ask': {
+      // An ask step's pattern (issue 12): the whole answer must match; inquirer shows the sentence and asks again.
+      const { pattern } = request;
+      const validate = (value: string) => {
+        if (value.trim() === '') return 'an answer is required';
+        return pattern === undefined || matchesPattern(pattern, value.trim()) ? true : `the answer must match ${pattern} (the whole of it): try again`;
+      };
+      return adapter.run(input, { message, validate }, context);
+    }
     case 'decide':
       return (await adapter.run(select, {
         message,

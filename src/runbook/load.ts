@@ -1,10 +1,13 @@
 // Load a runbook: read the bytes once, parse strictly, validate the grammar, check the meaning. Problems are values.
 import * as path from 'node:path';
 import { listDirectory, readFileLimited } from '../ports/fs.js';
-import { capProblems, type Problem } from './problem.js';
+import { capProblems, sortProblems, type Problem } from './problem.js';
 import { closest } from './suggest.js';
 import { checkSchema, describeValue } from './schema.js';
+import { checkReservedIds } from './ids.js';
 import { checkMeaning } from './semantic.js';
+import { checkVarDefaults } from './var-defaults.js';
+import { checkShellCommands } from './shell-check.js';
 import { readSource, type ReadFileLimited } from './source.js';
 import type { RunbookDoc, RunbookSource } from './types.js';
 import { parseStrictYaml, type Locator } from './yaml.js';
@@ -14,6 +17,8 @@ export interface LoadedRunbook {
   source: RunbookSource;
   /** Source positions of the runbook's nodes, for messages at run time. */
   locate: Locator;
+  /** What is valid but risky (a template feeding `sh -c`, …), as positioned lines; set by loadCheckedRunbook. */
+  warnings?: Problem[];
 }
 
 export type LoadResult = { ok: true; runbook: LoadedRunbook } | { ok: false; problems: Problem[]; source?: RunbookSource };
@@ -23,6 +28,27 @@ export function loadRunbook(file: string, readFile: ReadFileLimited = readFileLi
   if (!read.ok) return { ...read, problems: read.problems.map((p) => (p.code === 'missing' ? { ...p, message: p.message + nearbyName(file) } : p)) };
   const result = parseRunbookText(read.text, file);
   return result.ok ? { ok: true, runbook: { ...result, source: read.source } } : { ok: false, problems: result.problems, source: read.source };
+}
+
+/**
+ * loadRunbook, then where each template of each `run:` command lands in the shell's grammar (src/runbook/shell-check.ts):
+ * what `validate`, `run`, `plan` and `preflight` use. Asynchronous because the shell parser is WebAssembly, loaded only
+ * when a command needs it. (`record verify` and `status` read roles and settings only, and use loadRunbook.)
+ */
+export async function loadCheckedRunbook(file: string, readFile: ReadFileLimited = readFileLimited): Promise<LoadResult> {
+  const loaded = loadRunbook(file, readFile);
+  if (!loaded.ok) return loaded;
+  const shell = await checkShellCommands(loaded.runbook.doc, loaded.runbook.locate);
+  if (shell.problems.length > 0) return { ok: false, problems: sortProblems(shell.problems), source: loaded.runbook.source };
+  return { ok: true, runbook: { ...loaded.runbook, warnings: sortProblems(shell.warnings) } };
+}
+
+/** parseRunbookText with the shell check of loadCheckedRunbook. */
+export async function parseCheckedRunbookText(text: string, file: string): Promise<{ ok: true; doc: RunbookDoc; locate: Locator; warnings: Problem[] } | { ok: false; problems: Problem[] }> {
+  const parsed = parseRunbookText(text, file);
+  if (!parsed.ok) return parsed;
+  const shell = await checkShellCommands(parsed.doc, parsed.locate);
+  return shell.problems.length > 0 ? { ok: false, problems: sortProblems(shell.problems) } : { ...parsed, warnings: sortProblems(shell.warnings) };
 }
 
 /** Everything after the bytes: usable on text that did not come from a file (tests, fuzzing). At most MAX_PROBLEMS problems, then one that counts the rest. */
@@ -46,7 +72,7 @@ export function parseRunbookText(text: string, file: string): { ok: true; doc: R
   const shape = checkSchema(value, locate);
   if (shape.length > 0) return { ok: false, problems: capProblems(shape) };
   const doc = value as RunbookDoc;
-  const meaning = checkMeaning(doc, locate);
+  const meaning = [...checkMeaning(doc, locate), ...checkReservedIds(doc, locate), ...checkVarDefaults(doc, locate)];
   if (meaning.length > 0) return { ok: false, problems: capProblems(meaning) };
   return { ok: true, doc, locate };
 }

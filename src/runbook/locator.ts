@@ -44,7 +44,8 @@ export class Locator {
 
   /**
    * Position of a character inside a string value (e.g. where a CEL expression goes wrong). Exact for plain and
-   * quoted scalars written on one line without escapes, and for `|` blocks; otherwise the start of the value.
+   * quoted scalars written on one line (escapes included), for `|` and `>` blocks and for plain scalars over several
+   * lines; otherwise the start of the value.
    */
   inside(path: readonly (string | number)[], offset: number): Position {
     const found = this.walk(path);
@@ -58,8 +59,16 @@ export class Locator {
     if (offset >= 0 && offset <= value.length) {
       if (node.type === 'PLAIN' && raw === value) return this.at(start + offset);
       if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && raw.slice(1, -1) === value) return this.at(start + 1 + offset);
+      if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') {
+        const inRaw = quotedLineOffset(raw, node.type, value, offset);
+        if (inRaw !== undefined) return this.at(start + inRaw);
+      }
       if (node.type === 'BLOCK_LITERAL') {
         const inRaw = blockLiteralOffset(raw, value, offset);
+        if (inRaw !== undefined) return this.at(start + inRaw);
+      }
+      if (node.type === 'BLOCK_FOLDED' || node.type === 'PLAIN') {
+        const inRaw = foldedOffset(raw, node.type === 'BLOCK_FOLDED', value, offset);
         if (inRaw !== undefined) return this.at(start + inRaw);
       }
     }
@@ -108,6 +117,64 @@ export class Locator {
   private deref(node: Node | undefined): Node | undefined {
     return isAlias(node) ? (node.resolve(this.doc) ?? undefined) : node;
   }
+}
+
+/**
+ * Where character `offset` of a folded value (a `>` block, or a plain scalar over several lines) sits in its source.
+ * Folding only joins lines (a space or a newline between them), so each source line's text appears in the value in
+ * order: find each in turn, and the offset in the one that holds it.
+ */
+function foldedOffset(raw: string, block: boolean, value: string, offset: number): number | undefined {
+  const header = block ? raw.slice(0, raw.indexOf('\n') + 1) : '';
+  // An explicit indentation indicator (`>2`) is relative to the parent: rare enough to fall back to the block's start.
+  if (block && (header === '' || /^[>][-+]?[0-9]/.test(header))) return undefined;
+  let lineStart = header.length;
+  let cursor = 0;
+  for (const line of raw.slice(header.length).split('\n')) {
+    const lead = /^[ \t]*/.exec(line)![0].length;
+    const text = line.slice(lead).replace(/[ \t\r]+$/, '');
+    if (text !== '') {
+      const at = value.indexOf(text, cursor);
+      if (at === -1) return undefined;
+      if (offset >= at && offset < at + text.length) return lineStart + lead + (offset - at);
+      cursor = at + text.length;
+    }
+    lineStart += line.length + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Where character `offset` of a one-line quoted scalar's value sits in its source, escapes (`\"`, `\u00e9`, `''`)
+ * counted: `run: "echo \"${{ x }}\""` points at the `${{`. Undefined when the scalar spans lines.
+ */
+function quotedLineOffset(raw: string, type: 'QUOTE_DOUBLE' | 'QUOTE_SINGLE', value: string, offset: number): number | undefined {
+  if (raw.includes('\n') || raw.includes('\r')) return undefined;
+  const HEX: Record<string, number> = { x: 2, u: 4, U: 8 };
+  let produced = 0;
+  let rebuilt = '';
+  let found: number | undefined;
+  for (let i = 1; i < raw.length - 1; ) {
+    if (produced === offset && found === undefined) found = i;
+    let length = 1;
+    let text: string;
+    if (type === 'QUOTE_SINGLE' && raw[i] === "'" && raw[i + 1] === "'") {
+      length = 2;
+      text = "'";
+    } else if (type === 'QUOTE_DOUBLE' && raw[i] === '\\') {
+      const hex = HEX[raw[i + 1] ?? ''];
+      length = hex !== undefined ? 2 + hex : 2;
+      // The value says what the escape stood for; its length is all that matters here.
+      text = hex !== undefined ? String.fromCodePoint(Number.parseInt(raw.slice(i + 2, i + 2 + hex), 16) || 0) : value.charAt(produced);
+    } else {
+      text = raw[i]!;
+    }
+    rebuilt += text;
+    produced += text.length;
+    i += length;
+  }
+  if (produced === offset && found === undefined) found = raw.length - 1;
+  return rebuilt.length === value.length ? found : undefined;
 }
 
 /**

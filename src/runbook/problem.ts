@@ -50,14 +50,17 @@ export function countProblems(problems: readonly Problem[]): number {
 
 export const MORE_PROBLEMS = 'more-problems';
 
+/** A problem whose message may be made only if it is shown: a "did you mean" over 5,000 step ids costs (issue 12). */
+export type LazyProblem = Omit<Problem, 'message'> & { message: string | (() => string) };
+
 /**
  * The first `max` problems in source order, then, if there were more, one problem at the first one left out that
- * says how many. Idempotent: a list that is already capped keeps its count.
+ * says how many. Only the messages kept are made. Idempotent: a list that is already capped keeps its count.
  */
-export function capProblems(problems: readonly Problem[], max = MAX_PROBLEMS): Problem[] {
-  const real: Problem[] = [];
+export function capProblems(problems: readonly LazyProblem[], max = MAX_PROBLEMS): Problem[] {
+  const real: LazyProblem[] = [];
   let omitted = 0;
-  let firstOmitted: Problem | undefined;
+  let firstOmitted: LazyProblem | undefined;
   for (const p of problems) {
     if (p.code === MORE_PROBLEMS) {
       omitted += p.omitted ?? 0;
@@ -66,13 +69,15 @@ export function capProblems(problems: readonly Problem[], max = MAX_PROBLEMS): P
       real.push(p);
     }
   }
-  const sorted = sortProblems(real);
-  const kept = sorted.slice(0, max);
-  const rest = sorted.slice(max);
-  omitted += rest.length;
-  if (rest[0] !== undefined && (firstOmitted === undefined || before(rest[0], firstOmitted))) firstOmitted = rest[0];
+  const sorted = [...real].sort((a, b) => a.line - b.line || a.col - b.col);
+  const kept = sorted.slice(0, max).map((p): Problem => (typeof p.message === 'string' ? (p as Problem) : { ...p, message: p.message() }));
+  const rest = sorted.length - kept.length;
+  omitted += rest;
+  const firstRest = sorted[max];
+  if (firstRest !== undefined && (firstOmitted === undefined || before(firstRest, firstOmitted))) firstOmitted = firstRest;
   if (omitted === 0 || firstOmitted === undefined) return kept;
-  return [...kept, moreProblems(firstOmitted, omitted)];
+  kept.push(moreProblems(firstOmitted, omitted));
+  return kept;
 }
 
 /** The line that stands for `omitted` problems not shown, at the first of them. */
@@ -82,6 +87,6 @@ export function moreProblems(at: Pick<Problem, 'file' | 'line' | 'col'>, omitted
   return { file: at.file, line: at.line, col: at.col, code: MORE_PROBLEMS, omitted, message };
 }
 
-function before(a: Problem, b: Problem): boolean {
+function before(a: Pick<Problem, 'line' | 'col'>, b: Pick<Problem, 'line' | 'col'>): boolean {
   return a.line < b.line || (a.line === b.line && a.col < b.col);
 }

@@ -1,10 +1,11 @@
 // Meaning checks after the grammar: unique ids, roles that exist, expressions that parse and name real steps, sane values.
 import { compileExpression, type CelDialect, type CompiledExpression, type Reference } from '../expr/cel.js';
 import { parseJsonPath } from '../steps/json-path.js';
-import { compileTemplate, templatesInsideShellQuotes } from '../expr/template.js';
+import { compileTemplate } from '../expr/template.js';
 import { parseDuration } from './duration.js';
 import { checkFailurePolicy } from './policy-checks.js';
-import type { Problem } from './problem.js';
+import { capProblems, type LazyProblem, type Problem } from './problem.js';
+import { compilePattern, isVarSpec } from './pattern.js';
 import { didYouMean } from './suggest.js';
 import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
@@ -56,14 +57,15 @@ export function indexRunbook(doc: RunbookDoc): RunbookIndex {
 /** Where an expression is evaluated: decides which steps it may name. */
 type Scope = { kind: 'before'; order: number; what: string } | { kind: 'anywhere' };
 
+/** At most MAX_PROBLEMS problems, then one that counts the rest; hints that search the whole runbook are made only for those shown. */
 export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
-  const problems: Problem[] = [];
+  const problems: LazyProblem[] = [];
   const index = indexRunbook(doc);
-  const report = (path: Path, code: string, message: string, useKey = false) => {
+  const report = (path: Path, code: string, message: string | (() => string), useKey = false) => {
     const pos = useKey ? locate.key(path) : locate.value(path);
     problems.push({ file: locate.file, line: pos.line, col: pos.col, code, message });
   };
-  const reportInside = (path: Path, offset: number, code: string, message: string) => {
+  const reportInside = (path: Path, offset: number, code: string, message: string | (() => string)) => {
     const pos = locate.inside(path, offset);
     problems.push({ file: locate.file, line: pos.line, col: pos.col, code, message });
   };
@@ -84,6 +86,21 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
   }
 
   const varNames = Object.keys(doc.vars ?? {});
+  /** A pattern must compile; `check` (a default) must match it. */
+  const checkPattern = (pattern: string, path: Path, what: string, check?: { value: string | number | boolean; path: Path }) => {
+    const compiled = compilePattern(pattern);
+    if (!compiled.ok) {
+      report(path, 'bad-pattern', `the pattern of ${what} is not a valid regular expression (JavaScript syntax): ${compiled.message}`);
+    } else if (check !== undefined && !compiled.regex.test(String(check.value))) {
+      const shown = typeof check.value === 'string' ? `'${check.value}'` : String(check.value);
+      report(check.path, 'default-breaks-pattern', `${what}: default ${shown} does not match its own pattern ${pattern}: change the default or the pattern`);
+    }
+  };
+  for (const [name, value] of Object.entries(doc.vars ?? {})) {
+    if (isVarSpec(value) && value.pattern !== undefined) {
+      checkPattern(value.pattern, ['vars', name, 'pattern'], `vars.${name}`, { value: value.default, path: ['vars', name, 'default'] });
+    }
+  }
   const secrets = new Set(doc.secrets ?? []);
   for (const name of doc.secrets ?? []) {
     if (name in (doc.vars ?? {})) report(['vars', name], 'secret-var', `'${name}' is both a var and a secret: secrets come from the environment only; remove it from vars`, true);
@@ -97,7 +114,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         case 'steps': {
           const target = index.steps.get(ref.name);
           if (target === undefined) {
-            reportInside(path, where(ref), 'unknown-step', `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
+            reportInside(path, where(ref), 'unknown-step', () => `steps.${ref.name} names no step${didYouMean(ref.name, index.steps.keys())}`);
           } else if (ref.field !== undefined && !(STEP_FIELDS as readonly string[]).includes(ref.field)) {
             reportInside(path, baseOffset + (ref.fieldOffset ?? ref.offset), 'unknown-step-field', `steps.${ref.name}.${ref.field}: a step has no '${ref.field}'${didYouMean(ref.field, STEP_FIELDS) || ` (it has ${STEP_FIELDS.join(', ')})`}`);
           } else if (scope.kind === 'before' && target.order >= scope.order) {
@@ -110,8 +127,10 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
           const target = index.steps.get(ref.name);
           const isGate = index.gates.has(ref.name);
           if (!isGate && (target === undefined || !isManualStep(target.step))) {
-            const manual = [...index.steps.values()].filter((e) => isManualStep(e.step)).map((e) => e.step.id);
-            reportInside(path, where(ref), 'unknown-answer', `answers.${ref.name} names no confirm, checklist or ask step and no gate${didYouMean(ref.name, [...manual, ...index.gates.keys()])}`);
+            reportInside(path, where(ref), 'unknown-answer', () => {
+              const manual = [...index.steps.values()].filter((e) => isManualStep(e.step)).map((e) => e.step.id);
+              return `answers.${ref.name} names no confirm, checklist or ask step and no gate${didYouMean(ref.name, [...manual, ...index.gates.keys()])}`;
+            });
           } else if (target !== undefined && scope.kind === 'before' && target.order >= scope.order) {
             const why = target.order === scope.order ? 'is its own answer' : 'is asked after it';
             reportInside(path, where(ref), 'step-not-yet-run', `${scope.what} uses answers.${ref.name}, which ${why}; it can only use earlier answers`);
@@ -120,7 +139,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
         }
         case 'vars':
           if (!varNames.includes(ref.name)) {
-            reportInside(path, where(ref), 'unknown-var', `vars.${ref.name} is not declared${didYouMean(ref.name, varNames) || `: add it under 'vars:' with a default value`}`);
+            reportInside(path, where(ref), 'unknown-var', () => `vars.${ref.name} is not declared${didYouMean(ref.name, varNames) || `: add it under 'vars:' with a default value`}`);
           }
           break;
         case 'run':
@@ -149,6 +168,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     checkReferences(compiled.expression, path, 0, scope, false);
   };
 
+  // Where a template lands in a shell `run:` string is checked with the shell's grammar: src/runbook/shell-check.ts.
   const checkTemplate = (text: string, path: Path, scope: Scope, options: { shell?: boolean; argv?: boolean } = {}) => {
     const compiled = compileTemplate(text);
     if (!compiled.ok) {
@@ -157,11 +177,6 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     }
     for (const part of compiled.template.parts) {
       if (part.kind === 'expr') checkReferences(part.expression, path, part.offset, scope, options.shell === true || options.argv === true);
-    }
-    if (options.shell) {
-      for (const offset of templatesInsideShellQuotes(text)) {
-        reportInside(path, offset, 'template-in-quotes', 'template inside shell quotes: deployctl already quotes each template value as one word; remove the surrounding quotes');
-      }
     }
   };
 
@@ -174,6 +189,10 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (step.if !== undefined) checkCel(step.if, [...path, 'if'], scope, true);
     checkPositiveDuration(step.timeout, [...path, 'timeout'], 'a timeout');
     const kind = stepKind(step);
+    if (step.pattern !== undefined) {
+      if (kind !== 'ask') report([...path, 'pattern'], 'pattern-without-ask', `pattern applies to ask steps only (the answer must match it); step '${step.id}' is '${kind}': remove it`, true);
+      else checkPattern(step.pattern, [...path, 'pattern'], `step '${step.id}'`);
+    }
     if (typeof step.run === 'string') {
       checkTemplate(step.run, [...path, 'run'], scope, { shell: true });
     } else if (Array.isArray(step.run)) {
@@ -317,7 +336,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (channel.if !== undefined) checkCel(channel.if, [...path, 'if'], { kind: 'anywhere' }, true);
   });
 
-  return problems;
+  return capProblems(problems);
 }
 
 function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, message: string) => void): void {

@@ -2,6 +2,15 @@
 
 export type Scalar = string | number | boolean;
 
+/** A var with a constraint: every value it takes must match `pattern` (src/runbook/pattern.ts). */
+export interface VarSpecDoc {
+  default: Scalar;
+  pattern?: string;
+}
+
+/** A var as written: its default value, or {default, pattern}. */
+export type VarDoc = Scalar | VarSpecDoc;
+
 export interface RoleDoc {
   title: string;
   primary?: string;
@@ -67,6 +76,8 @@ export interface HttpDoc {
   expect?: { status?: number | number[]; body_contains?: string };
   /** Read one number from the (JSON) response body: the step's `result` for `expect:` (see src/steps/json-path.ts). */
   json_path?: string;
+  /** Warm-up requests before the samples (default true; steps/warmup.ts). */
+  warmup?: boolean;
 }
 
 /** Credentials for a metrics API: each value names a secret (an env var listed under `secrets:`), never the secret itself. */
@@ -122,6 +133,8 @@ export interface StepDoc {
   confirm?: string;
   checklist?: string[];
   ask?: string;
+  /** For ask steps: the whole answer must match. */
+  pattern?: string;
   if?: string;
   timeout?: string;
   retries?: number;
@@ -184,7 +197,7 @@ export interface RunbookDoc {
   description?: string;
   target_duration?: string;
   roles: Record<string, RoleDoc>;
-  vars?: Record<string, Scalar>;
+  vars?: Record<string, VarDoc>;
   secrets?: string[];
   notify?: NotifyDoc;
   rollback?: RollbackPolicyDoc;

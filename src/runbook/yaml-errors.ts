@@ -32,7 +32,7 @@ export function describeYamlError(code: string, message: string): string {
   if (first.length > 160) first = `${first.slice(0, 159)}…`;
   switch (code) {
     case 'TAB_AS_INDENT':
-      return 'tab used for indentation: YAML indents with spaces only';
+      return 'a tab indents this line: tabs cannot indent YAML; use spaces';
     case 'TAG_RESOLVE_FAILED':
       return `tag '${first.replace(/^Unresolved tag: /, '')}' is not allowed: runbooks use plain YAML 1.2 values; remove the tag`;
     case 'BAD_DIRECTIVE':
@@ -44,8 +44,18 @@ export function describeYamlError(code: string, message: string): string {
   }
 }
 
+interface Line {
+  start: number;
+  /** Leading white space, in characters. */
+  indent: number;
+  /** The leading white space itself (tabs show here). */
+  lead: string;
+  /** The text after it, trimmed. */
+  content: string;
+}
+
 /** The line holding `offset` (step 0), or the nearest line before (-1) or after (1) it that is neither blank nor a comment: where it starts, its indentation, its text. */
-function lineAround(text: string, offset: number, step: -1 | 0 | 1): { start: number; indent: number; content: string } | undefined {
+function lineAround(text: string, offset: number, step: -1 | 0 | 1): Line | undefined {
   let start = offset <= 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
   for (;;) {
     if (step === -1) {
@@ -61,7 +71,8 @@ function lineAround(text: string, offset: number, step: -1 | 0 | 1): { start: nu
     const content = text.slice(start, end === -1 ? undefined : end);
     const blank = content.trim() === '' || content.trimStart().startsWith('#');
     if (!blank || step === 0) {
-      return { start, indent: content.length - content.trimStart().length, content: content.trim() };
+      const lead = /^[ \t]*/.exec(content)![0];
+      return { start, indent: content.length - content.trimStart().length, lead, content: content.trim() };
     }
   }
 }
@@ -72,35 +83,70 @@ function leadingKey(content: string): string | undefined {
 }
 
 /**
- * Indentation mistakes, said in the file's own terms: yaml's "Nested mappings are not allowed in compact mappings"
- * points at the line before the mistake, and "All mapping items must start at the same column" at column 1.
+ * Indentation mistakes, said as the cause a person can act on (issue 11): "line 12 is indented 1 space less than the
+ * mapping it belongs to", or "line 4 is indented with a tab". yaml's own words ("Sequence item without - indicator",
+ * "All mapping items must start at the same column") point at the line before the mistake, or at column 1.
  */
-export function describeIndentError(code: string, offset: number, text: string, lineOf: (offset: number) => number): { offset: number; message: string } | undefined {
+export function describeIndentError(code: string, yamlMessage: string, offset: number, text: string, lineOf: (offset: number) => number): { offset: number; message: string } | undefined {
+  let line: Line | undefined;
   if (code === 'BLOCK_AS_IMPLICIT_KEY') {
     // yaml stops at the value before a line indented deeper than its siblings: that next line is the mistake.
     const here = lineAround(text, offset, 0);
-    const next = here === undefined ? undefined : lineAround(text, here.start, 1);
-    if (here === undefined || next === undefined || next.indent <= here.indent) return undefined;
-    const siblingColumn = here.indent + (here.content.startsWith('- ') ? 2 : 0) + 1;
-    const key = leadingKey(next.content);
-    return {
-      offset: next.start + next.indent,
-      message: `${key !== undefined ? `'${key}' is` : 'this line is'} indented to column ${next.indent + 1}, but the keys before it on line ${lineOf(here.start)} start at column ${siblingColumn}: line them up`,
-    };
-  }
-  if (code === 'BAD_INDENT') {
-    let here = lineAround(text, offset, 0);
+    line = here === undefined ? undefined : lineAround(text, here.start, 1);
+    if (here === undefined || line === undefined || (line.indent <= here.indent && !line.lead.includes('\t'))) return undefined;
+  } else if (code === 'BAD_INDENT' || code === 'TAB_AS_INDENT' || (code === 'MISSING_CHAR' && yamlMessage.startsWith('Sequence item without'))) {
+    line = lineAround(text, offset, 0);
     // yaml may stop at a blank or comment line before the one that is off.
-    if (here !== undefined && (here.content === '' || here.content.startsWith('#'))) here = lineAround(text, here.start, 1);
-    const above = here === undefined ? undefined : lineAround(text, here.start, -1);
-    if (here === undefined || above === undefined || here.content === '') return undefined;
-    const aboveColumn = above.indent + (above.content.startsWith('- ') ? 2 : 0) + 1;
-    const key = leadingKey(here.content);
+    if (line !== undefined && (line.content === '' || line.content.startsWith('#'))) line = lineAround(text, line.start, 1);
+  }
+  if (line === undefined || line.content === '') return undefined;
+  const n = lineOf(line.start);
+  const tab = line.lead.indexOf('\t');
+  if (tab >= 0) return { offset: line.start + tab, message: `line ${n} is indented with a tab: tabs cannot indent YAML; use spaces` };
+  if (code === 'TAB_AS_INDENT') return undefined;
+  const column = line.indent + 1;
+  const { deeper, shallower } = enclosingMappings(text, line);
+  const spaces = (d: number) => `${d} space${d === 1 ? '' : 's'}`;
+  const at = { offset: line.start + line.indent };
+  // A key typed a space or two off its siblings is the common slip: name the mapping on the lines just above.
+  if (deeper !== undefined && (deeper.column - column <= 2 || shallower === undefined)) {
+    const d = deeper.column - column;
+    return { ...at, message: `line ${n} is indented ${spaces(d)} less than the mapping it belongs to (its keys start at column ${deeper.column}, on line ${lineOf(deeper.start)}): indent it to column ${deeper.column}` };
+  }
+  if (deeper === undefined && shallower !== undefined) {
+    const d = column - shallower.column;
+    return { ...at, message: `line ${n} is indented ${spaces(d)} more than the mapping it belongs to (its keys start at column ${shallower.column}, on line ${lineOf(shallower.start)}): indent it to column ${shallower.column}` };
+  }
+  if (deeper !== undefined && shallower !== undefined) {
     return {
-      offset: here.start + here.indent,
-      message: `${key !== undefined ? `'${key}' starts` : 'this line starts'} at column ${here.indent + 1}, which lines up with no mapping above it (line ${lineOf(above.start)} starts at column ${aboveColumn}): indent it like its siblings`,
+      ...at,
+      message: `line ${n} is indented ${spaces(deeper.column - column)} less than the mapping on line ${lineOf(deeper.start)} (its keys start at column ${deeper.column}) and ${spaces(column - shallower.column)} more than the one on line ${lineOf(shallower.start)} (column ${shallower.column}): indent it to the column of the one it belongs to`,
     };
   }
   return undefined;
+}
+
+/**
+ * The mappings open above `line`, walking up through lines indented less and less: the nearest whose keys start to
+ * the right of the line (it may belong there, indented too little) and to the left (too much). A line that starts
+ * with `- ` opens a mapping at the column after the dash.
+ */
+function enclosingMappings(text: string, line: Line): { deeper?: { column: number; start: number }; shallower?: { column: number; start: number } } {
+  const column = line.indent + 1;
+  let deeper: { column: number; start: number } | undefined;
+  let shallower: { column: number; start: number } | undefined;
+  let limit = Infinity;
+  for (let above = lineAround(text, line.start, -1); above !== undefined && shallower === undefined; above = lineAround(text, above.start, -1)) {
+    if (above.indent >= limit) continue;
+    limit = above.indent;
+    const keys = above.indent + 1 + (/^-(\s|$)/.test(above.content) ? 2 : 0);
+    if (keys > column) {
+      if (deeper === undefined || keys < deeper.column) deeper = { column: keys, start: above.start };
+    } else if (keys < column) {
+      shallower = { column: keys, start: above.start };
+    }
+    if (above.indent === 0) break;
+  }
+  return { ...(deeper ? { deeper } : {}), ...(shallower ? { shallower } : {}) };
 }
 

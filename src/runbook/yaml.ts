@@ -18,9 +18,12 @@ export const YAML_LIMITS = {
   /**
    * Values (keys, scalars, list items, collections, aliases) read before refusing the file. A long runbook (a 24-hour
    * plan of 1,000 lines) has under 3,000; a hostile megabyte has 500,000, and the YAML library alone needs seconds and
-   * hundreds of megabytes for those (issue 12). Counted while lexing, so the refusal costs little.
+   * hundreds of megabytes for those (issue 12). Counted while lexing, so the refusal costs little; at the limit, a
+   * file costs about what a runbook 7 times the size of that plan would.
    */
-  maxValues: 50_000,
+  maxValues: 20_000,
+  /** Lines: blank and comment lines cost the parser as much as values do (a megabyte of newlines took seconds). */
+  maxLines: 20_000,
 } as const;
 
 /** Keys that could reach Object.prototype if anything downstream used plain objects carelessly. */
@@ -53,13 +56,19 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
     return { ok: false, problems: [positionFromText(text, nul, file, 'nul-byte', 'NUL byte in the file: runbooks are text; remove it')] };
   }
 
+  const longAt = offsetOfLine(text, YAML_LIMITS.maxLines + 1);
+  if (longAt !== undefined && longAt < text.length) {
+    const n = YAML_LIMITS.maxLines.toLocaleString('en-US');
+    return { ok: false, problems: [positionFromText(text, longAt, file, 'too-many-lines', `more than ${n} lines: runbooks and answers files are far shorter (a 24-hour plan fits in about 1,000); is this the right file?`)] };
+  }
+
   const cst = readCst(text, lineCounter);
   if (cst.tooDeep !== undefined) {
     return { ok: false, problems: [problemAt(cst.tooDeep, 'too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels: flatten the structure`)] };
   }
   if (cst.tooManyValues !== undefined) {
     const n = YAML_LIMITS.maxValues.toLocaleString('en-US');
-    return { ok: false, problems: [problemAt(cst.tooManyValues, 'too-many-values', `more than ${n} values (keys, list items, scalars) by here: runbooks and answers files are far smaller (a 1,000-line runbook has about 3,000); is this the right file?`)] };
+    return { ok: false, problems: [problemAt(cst.tooManyValues, 'too-many-values', `more than ${n} values (keys, list items, scalars) by here: runbooks and answers files are far smaller (a 24-hour plan has about 3,000); is this the right file?`)] };
   }
   if (cst.secondDocument !== undefined) {
     return {
@@ -93,7 +102,7 @@ export function parseStrictYaml(text: string, file: string): ParseYamlResult {
   for (const error of errors.slice(0, YAML_LIMITS.maxErrors)) {
     // yaml reports where it gave up looking for the closing character; the fix is where the string or list opens.
     const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? findUnclosed(doc, error.pos[0]) : undefined;
-    const indent = unclosed === undefined ? describeIndentError(error.code, error.pos[0], text, (o) => lineCounter.linePos(o).line) : undefined;
+    const indent = unclosed === undefined ? describeIndentError(error.code, error.message, error.pos[0], text, (o) => lineCounter.linePos(o).line) : undefined;
     if (unclosed !== undefined) {
       problems.push(problemAt(unclosed.offset, 'yaml-unclosed', unclosed.message));
     } else if (indent !== undefined) {
@@ -207,6 +216,17 @@ function readCst(text: string, lineCounter: LineCounter): CstResult {
     if (stop) return stop;
   }
   return drain(parser.end()) ?? { tokens };
+}
+
+/** Where line `line` (1-based) starts, if the text has that many lines. */
+function offsetOfLine(text: string, line: number): number | undefined {
+  let at = 0;
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf('\n', at);
+    if (next === -1) return undefined;
+    at = next + 1;
+  }
+  return at;
 }
 
 /** The lexer's marker before a plain or block scalar's text (yaml's CST.SCALAR). */

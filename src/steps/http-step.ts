@@ -75,11 +75,13 @@ export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
     ctx.signal.removeEventListener('abort', onAbort);
   }
   const { metrics } = result;
-  if (ctx.signal.aborted) return { status: 'interrupted', command, metrics, reason: 'interrupted' };
+  // The warm-up goes beside the metrics, never into them (steps/warmup.ts).
+  const warmup = result.warmup !== undefined ? { warmup: { requests: result.warmup.requests, failed: result.warmup.failed, maxMs: result.warmup.maxMs } } : {};
+  if (ctx.signal.aborted) return { status: 'interrupted', command, metrics, ...warmup, reason: 'interrupted' };
   if (controller.signal.aborted) {
-    return { status: 'failed', command, metrics, timedOut: true, reason: `timed out after ${ctx.step.timeout} (${metrics.samples} of ${samples} samples done)` };
+    return { status: 'failed', command, metrics, ...warmup, timedOut: true, reason: `timed out after ${ctx.step.timeout} (${metrics.samples} of ${samples} samples done)` };
   }
   const verdict = judgeProbe(result, ctx.step.metrics);
-  if (!verdict.ok) return { status: 'failed', command, metrics, failures: verdict.failures.map(ctx.mask), reason: ctx.mask(verdict.reason ?? 'probe failed') };
-  return { status: 'succeeded', command, metrics };
+  if (!verdict.ok) return { status: 'failed', command, metrics, ...warmup, failures: verdict.failures.map(ctx.mask), reason: ctx.mask(verdict.reason ?? 'probe failed') };
+  return { status: 'succeeded', command, metrics, ...warmup };
 }

@@ -3,6 +3,7 @@ import type { ProbeMetrics } from '../engine/events.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { HttpDoc } from '../runbook/types.js';
 import type { Clock, HttpResult, HttpSend } from '../ports/types.js';
+import { originOf, warmupLedgerOf, type WarmupLedger, type WarmupSummary } from './warmup.js';
 
 export interface ProbeExpectation {
   /** Accepted status codes; default: any 2xx. */
@@ -26,6 +27,12 @@ export interface ResolvedProbe {
   /** Pause between one worker's successive requests. */
   intervalMs?: number;
   expect?: ProbeExpectation;
+  /**
+   * Warm up before the samples (steps/warmup.ts): as many requests as the concurrency, sent first and never counted,
+   * unless the origin's connections are warm already. Not in `PROBE_DEFAULTS`: absent means no warm-up here, while
+   * `probeFromDoc` turns it on for every runbook step that does not say `warmup: false`.
+   */
+  warmup?: boolean;
 }
 
 /**
@@ -48,8 +55,10 @@ export interface ProbeResult {
   firstError?: string;
   /** The signal was aborted: `metrics` covers only the requests that completed before it. */
   aborted: boolean;
-  /** Wall time of the whole probe, from the clock port. */
+  /** Wall time of the samples, from the clock port (the warm-up before them is not in it). */
   durationMs: number;
+  /** Present when the probe warmed up (`warmup: true`), even with nothing to send. */
+  warmup?: WarmupSummary;
 }
 
 /** One request's measurement. `status` is absent when no response arrived. */
@@ -73,6 +82,7 @@ export function probeFromDoc(http: HttpDoc): ResolvedProbe {
     timeoutMs: http.timeout === undefined ? undefined : parseDuration(http.timeout),
     intervalMs: http.interval === undefined ? undefined : parseDuration(http.interval),
     expect: http.expect === undefined ? undefined : { status: http.expect.status, bodyContains: http.expect.body_contains },
+    warmup: http.warmup ?? true,
   };
 }
 
@@ -85,16 +95,16 @@ export function describeProbe(spec: ResolvedProbe): string {
  * Send exactly `samples` requests, at most `concurrency` at a time, and measure them. A sample
  * fails when the request failed or timed out, the status is not expected, or the body lacks the
  * expected text. Aborting `signal` stops new requests and cancels those in flight; the requests
- * the abort cut short are not counted as samples.
+ * the abort cut short are not counted as samples. With `warmup`, the warm-up requests the ledger
+ * asks for (the port's own unless `warmups` is given) go first, all at once, judged but not counted.
  */
 export async function probeHttp(
   spec: ResolvedProbe,
-  ports: { send: HttpSend; clock: Clock },
+  ports: { send: HttpSend; clock: Clock; warmups?: WarmupLedger },
   signal?: AbortSignal,
   /** Called after each measured sample, with the samples done so far and the samples to send (live progress). */
   onProgress?: (done: number, total: number) => void,
 ): Promise<ProbeResult> {
-  const started = ports.clock.monotonic();
   const samples = wholeAtLeastOne(spec.samples ?? PROBE_DEFAULTS.samples);
   const concurrency = Math.min(samples, wholeAtLeastOne(spec.concurrency ?? PROBE_DEFAULTS.concurrency));
   const intervalMs = Math.max(0, spec.intervalMs ?? PROBE_DEFAULTS.intervalMs);
@@ -110,11 +120,18 @@ export async function probeHttp(
   const measured: ProbeSample[] = [];
   const isAborted = (): boolean => signal?.aborted === true;
 
+  const lease = spec.warmup === true ? (ports.warmups ?? warmupLedgerOf(ports.send)).lease(originOf(request.url), concurrency, ports.clock.monotonic()) : undefined;
+  const warmed = lease === undefined ? undefined : await warmUp(lease.requests, () => sendSafely(ports.send, request), judge, isAborted);
+  const started = ports.clock.monotonic();
+
   let claimed = 0;
   const worker = async (): Promise<void> => {
     for (let first = true; !isAborted() && claimed < samples; first = false) {
       if (!first && intervalMs > 0) {
         await ports.clock.sleep(intervalMs, signal);
+        if (isAborted() || claimed >= samples) return;
+      } else if (!first || warmed !== undefined) {
+        await connectionsReleased();
         if (isAborted() || claimed >= samples) return;
       }
       claimed++;
@@ -126,6 +143,7 @@ export async function probeHttp(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  lease?.release([...(warmed ?? []), ...measured].every(isAnswered), ports.clock.monotonic());
 
   const result: ProbeResult = {
     metrics: summarizeSamples(measured),
@@ -135,7 +153,45 @@ export async function probeHttp(
   };
   const firstError = measured.find((sample) => sample.failure !== undefined)?.failure;
   if (firstError !== undefined) result.firstError = firstError;
+  if (warmed !== undefined) result.warmup = summarizeWarmup(warmed);
   return result;
+}
+
+/**
+ * The warm-up: `count` requests at once, each judged like a sample (a wrong answer is the server's, never the
+ * client's start-up), none counted in the metrics. Those the abort cut short are dropped.
+ */
+async function warmUp(count: number, send: () => Promise<HttpResult>, judge: (result: HttpResult) => ProbeSample, isAborted: () => boolean): Promise<ProbeSample[]> {
+  if (count === 0 || isAborted()) return [];
+  // Connections the previous probe just used are back in the pool first, so they are reused rather than doubled.
+  await connectionsReleased();
+  const results = await Promise.all(Array.from({ length: count }, send));
+  return results.filter((result) => result.ok || !isAborted()).map(judge);
+}
+
+function summarizeWarmup(samples: readonly ProbeSample[]): WarmupSummary {
+  const summary: WarmupSummary = {
+    requests: samples.length,
+    failed: samples.filter((sample) => sample.failure !== undefined).length,
+    maxMs: roundMs(Math.max(0, ...samples.map((sample) => sample.durationMs))),
+    failures: summarizeFailures(samples),
+  };
+  const firstError = samples.find((sample) => sample.failure !== undefined)?.failure;
+  if (firstError !== undefined) summary.firstError = firstError;
+  return summary;
+}
+
+/**
+ * One turn of the event loop. undici gives a connection back to its pool a macrotask after the body ends: a request
+ * sent before that opens a new connection (a new handshake, measured as latency) instead of reusing a warm one.
+ */
+function connectionsReleased(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A response arrived (whatever its status): the connection it came on is open. */
+function isAnswered(sample: ProbeSample): boolean {
+  return sample.status !== undefined;
 }
 
 /** The port promises never to throw; if one does anyway (a bug), the sample fails with its message. */

@@ -1,5 +1,6 @@
 // confirm, checklist and ask: a person answers at a prompt, or the answers file does when there is no terminal.
 import { messages } from '../engine/messages.js';
+import { matchesPattern } from '../runbook/pattern.js';
 import type { StepDoc } from '../runbook/types.js';
 import { stepKind } from '../runbook/types.js';
 import type { StepResult, StepRunContext } from './types.js';
@@ -21,11 +22,24 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
     answeredFrom = 'prompt';
     if (kind === 'confirm') answer = await askConfirm(ctx, step);
     else if (kind === 'checklist') answer = await askChecklist(ctx, step);
-    else answer = await ctx.prompter.ask({ kind: 'ask', id: step.id, who: ctx.who, message: step.ask! });
+    else answer = await askText(ctx, step);
   } else {
     return { status: 'failed', reason: missingAnswerSentence(step) };
   }
   return judge(step, answer, answeredFrom);
+}
+
+/**
+ * An ask step with a `pattern:` asks again until the answer matches (issue 12): a prompter that validates as the person
+ * types (the terminal one) never returns a bad answer, and any other is asked once more.
+ */
+async function askText(ctx: StepRunContext, step: StepDoc): Promise<string> {
+  const prompter = ctx.prompter!;
+  for (;;) {
+    const answer = await prompter.ask({ kind: 'ask', id: step.id, who: ctx.who, message: step.ask!, ...(step.pattern !== undefined ? { pattern: step.pattern } : {}) });
+    const text = typeof answer === 'string' ? answer.trim() : '';
+    if (step.pattern === undefined || matchesPattern(step.pattern, text)) return typeof answer === 'string' ? answer : '';
+  }
 }
 
 /**

@@ -97,8 +97,24 @@ export interface ProbeVerdict {
  * error_rate or success_rate, it is held to error_rate max 0 — a latency threshold alone must not pass a probe whose
  * every request answered 500 fast. A probe with no completed request fails either way. `duration_ms` is the probe's
  * own wall time.
+ *
+ * A failed warm-up request fails the probe too, whatever the thresholds. Warm-up requests are not samples (they are
+ * in no metric, error_rate included), but a wrong answer or none at all is the server's doing, never the client's
+ * start-up that the warm-up is there to absorb: it is evidence, and must not vanish behind the samples that passed
+ * after it. When the samples fail anyway, their reason stands alone (the record still counts the failed warm-up).
  */
 export function judgeProbe(result: ProbeResult, thresholds?: MetricsDoc): ProbeVerdict {
+  const verdict = judgeSamples(result, thresholds);
+  const warmup = result.warmup;
+  if (!verdict.ok || warmup === undefined || warmup.failed === 0) return verdict;
+  const why =
+    warmup.failed === 1
+      ? `a warm-up request failed (not a sample; the samples passed): ${warmup.firstError ?? 'request failed'}`
+      : `${warmup.failed} of ${warmup.requests} warm-up requests failed (not samples; the samples passed): ${warmup.failures.slice(0, 3).join('; ')}`;
+  return { ok: false, reason: why, failures: warmup.failures.map((failure) => `warm-up: ${failure}`) };
+}
+
+function judgeSamples(result: ProbeResult, thresholds?: MetricsDoc): ProbeVerdict {
   const { metrics } = result;
   if (metrics.samples === 0) return { ok: false, reason: 'no request completed', failures: ['no request completed'] };
   if (thresholds !== undefined && Object.keys(thresholds).length > 0) {

@@ -289,6 +289,35 @@ describe('demo target (runbooks/demo)', { timeout: 30_000 }, () => {
     expect(r.stdout).toContain('version 1.5.0');
   });
 
+  it('backup --check says a backup can be taken and writes nothing: no file, no state change', async () => {
+    const stateFile = path.join(stateDir, 'state.json');
+    const before = fs.readFileSync(stateFile, 'utf8');
+    const files = () => (fs.existsSync(path.join(stateDir, 'backups')) ? fs.readdirSync(path.join(stateDir, 'backups')) : []);
+    const backups = files();
+    const r = await demo(['backup', '--check']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('backup possible: would write');
+    expect(r.stdout).toContain('holding version 1.5.0');
+    expect(r.stdout).toContain('nothing written');
+    expect(files()).toEqual(backups);
+    expect(fs.readFileSync(stateFile, 'utf8')).toBe(before);
+  });
+
+  it('backup --check fails, exit 1, when the backups directory cannot be created', async () => {
+    const blocked = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-target-blocked-'));
+    try {
+      // A file where the backups directory would go: neither a backup nor the check can write there.
+      fs.writeFileSync(path.join(blocked, 'backups'), 'not a directory');
+      const r = await demo(['backup', '--check'], { env: { DEMO_STATE_DIR: blocked } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('backup not possible');
+      expect(r.stderr).toContain('is not a directory');
+    } finally {
+      fs.rmSync(blocked, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on a port taken by something else', async () => {
     const r = await demo(['start'], { env: { DEMO_STATE_DIR: otherStateDir, DEMO_PORT: String(port) } });
     expect(r.code).toBe(1);

@@ -37,6 +37,13 @@ function run(file: string, args: string[]): Promise<Result> {
 }
 
 const demo = (command: string) => run(DEMO, [command]);
+
+/** Backups the demo target holds: its state's list and the files in its backups directory. */
+function backupsTaken(): string[] {
+  const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { backups: { file: string }[] };
+  const dir = path.join(stateDir, 'backups');
+  return [...state.backups.map((b) => b.file), ...(fs.existsSync(dir) ? fs.readdirSync(dir) : [])];
+}
 const preflight = (junit: string) => run(process.execPath, ['bin/deployctl.js', 'preflight', 'runbooks/phase65.yaml', '--junit', junit, '--var', `base_url=${baseUrl}`]);
 
 describe('phase65 preflight against the demo target', { timeout: 60_000 }, () => {
@@ -63,6 +70,9 @@ describe('phase65 preflight against the demo target', { timeout: 60_000 }, () =>
     const xml = fs.readFileSync(junit, 'utf8');
     expect(xml).toContain('<testcase classname="preflight" name="[QA Lead] Pre-deploy smoke: health (pf-health)"');
     expect(xml).toContain('name="[DevOps Engineer] Monitoring active (monitoring-active)"');
+    // Pre-flight runs on every CI check: it checks that a backup can be taken, and takes none (issue 11 item 10).
+    expect(xml).toContain('<testcase classname="preflight" name="[DevOps Engineer] Backup possible (backup-check)"');
+    expect(backupsTaken()).toEqual([]);
     if (!hasXmllint()) return ctx.skip(XMLLINT_MISSING);
     assertWellFormed(junit);
     expect(xpath(junit, 'count(//testsuite)')).toBe('1');

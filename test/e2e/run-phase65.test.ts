@@ -131,6 +131,17 @@ describe('deployctl run phase65 with every answer given', { timeout: SLOW }, () 
     // The release is what the target serves now.
     expect(await servedVersion()).toBe('6.5.0');
 
+    // One backup, taken by the run before the go/no-go decision, of the version that was live then (issue 11
+    // item 10): pre-flight only checked that it could be taken.
+    expect(stepOf(predicate, 'backup-check')).toMatchObject({ status: 'succeeded', command: "'./demo/demo.js' backup --check" });
+    const phases = predicate['phases'] as { id: string; steps: { id: string; ended_at: string }[]; gate?: { decision: string; decided_at: string } }[];
+    const goNoGo = phases.find((p) => p.id === 'go-no-go')!;
+    expect(goNoGo.steps.map((s) => s.id)).toEqual(['backup']);
+    expect(Date.parse(goNoGo.steps[0]!.ended_at)).toBeLessThanOrEqual(Date.parse(goNoGo.gate!.decided_at));
+    expect(goNoGo.gate!.decision).toBe('go');
+    const backups = (JSON.parse(readFileSync(path.join(demo.env['DEMO_STATE_DIR']!, 'state.json'), 'utf8')) as { backups: { version: string }[] }).backups;
+    expect(backups.map((b) => b.version)).toEqual(['1.0.0']);
+
     // The check is not vacuous: the same signature over a changed payload does not verify.
     const changed = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { status: string } };
     changed.predicate.status = 'failed';
@@ -250,9 +261,11 @@ describe('deployctl run phase65 --dry-run', { timeout: SLOW }, () => {
     expect(result.code, result.stderr).toBe(0);
     expectCleanOutput(result);
     for (const line of [
-      'start-target: ./demo/demo.js start',
-      'backup: ./demo/demo.js backup',
-      'deploy-release: ./demo/demo.js deploy 9.9.9',
+      // Every template value is one single-quoted word (issue 12): what /bin/sh receives, as it receives it.
+      "start-target: './demo/demo.js' start",
+      "backup-check: './demo/demo.js' backup --check",
+      "backup: './demo/demo.js' backup",
+      "deploy-release: './demo/demo.js' deploy '9.9.9'",
       `pf-health: GET ${demo.baseUrl}/api/health ×20`,
       `verify-chat: POST ${demo.baseUrl}/api/chat ×20`,
     ]) {

@@ -1,4 +1,5 @@
-// What a deployctl start loads: `--help`, `--version` and `validate` never load execa, listr2, @inquirer/prompts or ora (issues 2 and 7).
+// What a deployctl start loads: `--help`, `--version` and `validate` never load execa, listr2, @inquirer/prompts or ora (issues 2 and 7),
+// nor the shell parser (web-tree-sitter) unless a `run:` command needs it (issue 12).
 //
 // The built CLI runs with a probe (`--import`) that records every ES module Node loads, and every CommonJS module in
 // require.cache at exit. dist/ is a bundle (scripts/bundle.mjs), so a loaded chunk is mapped back to the source files
@@ -12,7 +13,7 @@ import { assertBuilt, killAllClis, runCli } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const METAFILE = path.join(ROOT, 'dist', 'meta.json');
-const HEAVY = ['execa', 'listr2', '@inquirer/prompts', 'ora'];
+const HEAVY = ['execa', 'listr2', '@inquirer/prompts', 'ora', 'web-tree-sitter'];
 
 const HOOKS = `
 import { appendFileSync } from 'node:fs';
@@ -86,7 +87,7 @@ describe('what a deployctl start loads', () => {
     ['--help', ['--help']],
     ['--version', ['--version']],
     ['validate', ['validate', 'runbooks/phase65.yaml']],
-  ])('%s loads none of execa, listr2, @inquirer/prompts and ora', async (_name, args) => {
+  ])('%s loads none of execa, listr2, @inquirer/prompts, ora and web-tree-sitter', async (_name, args) => {
     const { code, packages, files } = await packagesLoadedBy(args);
 
     expect(code).toBe(0);
@@ -108,6 +109,15 @@ describe('what a deployctl start loads', () => {
     expect(code).toBe(0);
     expect(packages.has('commander')).toBe(false);
     expect(files.filter((f) => f.startsWith('src/commands/'))).toEqual([]);
+  });
+
+  it('loads the shell parser for validate only when a run: command with a template is more than plain words', async () => {
+    const runbook = path.join(dir, 'heredoc.yaml');
+    fs.writeFileSync(runbook, 'version: 1\nname: h\nroles: { ops: { title: Ops } }\nvars: { v: x }\nphases:\n  - id: p\n    steps:\n      - id: s\n        owner: ops\n        run: |\n          set -e\n          echo ${{ vars.v }} > out\n');
+    const { code, packages } = await packagesLoadedBy(['validate', runbook]);
+
+    expect(code).toBe(0);
+    expect(packages.has('web-tree-sitter')).toBe(true);
   });
 
   it('does see the heavy packages where they belong: `run` loads listr2, and the inquirer prompts only when it can ask someone', async () => {

@@ -134,7 +134,7 @@ describe('deployctl validate on valid runbooks', () => {
     expect(JSON.parse(run.stdout)).toEqual([]);
   });
 
-  it("warns on stderr about a role key file that is not there, with its position, and still exits 0 (--json stays the problems)", async () => {
+  it("warns on stderr about a role key file that is not there, with its position, and still exits 0 (--json lists it as a warning)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-validate-keys-'));
     try {
       fs.mkdirSync(path.join(dir, 'keys'));
@@ -152,8 +152,55 @@ describe('deployctl validate on valid runbooks', () => {
       ]);
       const json = await deployctl(['validate', '--json', file]);
       expect(json.code).toBe(0);
-      expect(JSON.parse(json.stdout)).toEqual([]);
+      // Warnings are in --json too (issue 11), marked as such: the exit code says the file is valid.
+      expect(JSON.parse(json.stdout)).toEqual([{ file, line: 4, col: 46, code: 'role-key-missing', severity: 'warning', message: expect.stringContaining('warning: keys/qa.pub is not a file') }]);
       expect(json.stderr).toContain('warning: keys/qa.pub is not a file');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [
+      'some roles have no escalates_to',
+      'roles:\n  lead: { title: Lead, escalates_to: [cto] }\n  ops: { title: Ops }\n  qa: { title: QA }\n  cto: { title: CTO }\nescalation:\n  - { name: Slow, after: 15m }\n',
+      "9:19: warning: escalation 'Slow' (after: 15m) has no 'to:', so it escalates up each owner's escalates_to, and roles ops, qa have none: their steps and gates never escalate by it; add to: [ROLE] to the rule, or escalates_to to those roles",
+    ],
+    [
+      'no owner role has escalates_to',
+      'roles:\n  lead: { title: Lead }\n  ops: { title: Ops }\n  qa: { title: QA }\nescalation:\n  - { name: Slow, after: 15m }\n',
+      "8:19: warning: escalation 'Slow' (after: 15m) has no 'to:', so it escalates up each owner's escalates_to, and no role that owns a step or gate has one (ops, qa, lead): it never escalates anyone",
+    ],
+  ])("warns (stderr and --json, exit 0) about an after: escalation with no to: when %s", async (_what, head, warning) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-validate-escalation-'));
+    try {
+      const file = path.join(dir, 'escalation.yaml');
+      const steps = '      - { id: a, owner: ops, run: "true" }\n      - { id: b, owner: qa, confirm: Tested? }\n    gate: { owner: lead, require: { ok: steps.a.ok } }\n';
+      fs.writeFileSync(file, `version: 1\nname: esc\n${head}phases:\n  - id: p\n    steps:\n${steps}`);
+      const run = await deployctl(['validate', file]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`${file}: valid:`);
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${escapeRegExp(`${file}:${warning}`)}`))]);
+      const json = await deployctl(['validate', '--json', file]);
+      expect(json.code).toBe(0);
+      const [line, col] = warning.split(':').map(Number);
+      expect(JSON.parse(json.stdout)).toEqual([{ file, line, col, code: 'escalation-goes-nowhere', severity: 'warning', message: expect.stringContaining(warning.replace(/^\d+:\d+: /, '')) }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says nothing about an after: escalation when every owner can escalate, or the rule has to:', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-validate-escalation-'));
+    try {
+      const file = path.join(dir, 'escalation.yaml');
+      fs.writeFileSync(
+        file,
+        'version: 1\nname: esc\nroles:\n  ops: { title: Ops, escalates_to: [cto] }\n  qa: { title: QA }\n  cto: { title: CTO }\nescalation:\n  - { name: Slow, after: 15m, to: [cto] }\n  - { name: Slower, after: 30m }\nphases:\n  - id: p\n    steps:\n      - { id: a, owner: ops, run: "true" }\n',
+      );
+      const run = await deployctl(['validate', file]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

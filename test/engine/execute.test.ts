@@ -55,11 +55,11 @@ function outcome(events: RunEvent[], stepId: string): StepOutcome | undefined {
 describe('executeRun', () => {
   it('runs every phase in order and succeeds with exit 0 when everything passes', async () => {
     const h = harness();
-    const exec = fakeExec({ 'backup now': { stdout: 'saved\n' }, 'ship 1.2.3': {}, verify: {} });
+    const exec = fakeExec({ 'backup now': { stdout: 'saved\n' }, "ship '1.2.3'": {}, verify: {} });
     const result = await h.run(DEPLOY, {}, { exec, answers: ALL_YES });
     expect(result.exitCode).toBe(0);
     expect(result.status).toBe('succeeded');
-    expect(exec.calls).toEqual(['backup now', 'ship 1.2.3', 'verify']);
+    expect(exec.calls).toEqual(['backup now', "ship '1.2.3'", 'verify']);
     expect(kinds(h.events)).toEqual([
       'run-started',
       'phase-started:pre',
@@ -91,11 +91,11 @@ describe('executeRun', () => {
 
   it('rolls back the started phases, newest first, and exits 4 when a later step fails', async () => {
     const h = harness();
-    const exec = fakeExec({ 'backup now': {}, 'ship 1.2.3': {}, verify: { exitCode: 3, stderr: 'p95 too high\n' }, restore: {} });
+    const exec = fakeExec({ 'backup now': {}, "ship '1.2.3'": {}, verify: { exitCode: 3, stderr: 'p95 too high\n' }, restore: {} });
     const result = await h.run(DEPLOY, {}, { exec, answers: ALL_YES });
     expect(result.exitCode).toBe(4);
     expect(result.status).toBe('rolled-back');
-    expect(exec.calls).toEqual(['backup now', 'ship 1.2.3', 'verify', 'restore']);
+    expect(exec.calls).toEqual(['backup now', "ship '1.2.3'", 'verify', 'restore']);
     expect(outcome(h.events, 'verify')).toMatchObject({ status: 'failed', exitCode: 3, reason: 'exit code 3: p95 too high' });
     expect(h.events.find((e) => e.kind === 'rollback-started')).toMatchObject({ phases: ['deploy'] });
     expect(h.events.find((e) => e.kind === 'rollback-finished')).toMatchObject({ status: 'succeeded' });
@@ -197,7 +197,7 @@ phases:
 
   it('exits 1 and says so loudly when the rollback fails too', async () => {
     const h = harness();
-    const exec = fakeExec({ 'backup now': {}, 'ship 1.2.3': { exitCode: 1 }, restore: { exitCode: 1 } });
+    const exec = fakeExec({ 'backup now': {}, "ship '1.2.3'": { exitCode: 1 }, restore: { exitCode: 1 } });
     const result = await h.run(DEPLOY, {}, { exec, answers: ALL_YES });
     expect(result.exitCode).toBe(1);
     expect(result.status).toBe('failed');
@@ -418,7 +418,7 @@ phases:
     const controller = new AbortController();
     const exec = fakeExec({
       'backup now': {},
-      'ship 1.2.3': async (request) => {
+      "ship '1.2.3'": async (request) => {
         controller.abort('SIGINT');
         await new Promise((r) => setImmediate(r));
         return { exitCode: request.signal?.aborted ? 130 : 0 };
@@ -454,7 +454,7 @@ phases:
     const result = await h.run(DEPLOY, { dryRun: true, vars: { version: '9.9.9' } }, { exec });
     expect(result.exitCode).toBe(0);
     expect(exec.calls).toEqual([]);
-    expect(outcome(h.events, 'ship')).toMatchObject({ status: 'skipped', dryRun: true, command: 'ship 9.9.9' });
+    expect(outcome(h.events, 'ship')).toMatchObject({ status: 'skipped', dryRun: true, command: "ship '9.9.9'" });
     expect(h.events.find((e) => e.kind === 'gate-decided')).toMatchObject({ note: expect.stringContaining('gate.approved, gate') });
   });
 
@@ -473,7 +473,7 @@ phases:
       const controller = new AbortController();
       const exec = fakeExec({
         ...reply,
-        'ship 1.2.3': async () => {
+        "ship '1.2.3'": async () => {
           controller.abort('SIGTERM');
           return { exitCode: 143 };
         },
@@ -523,15 +523,15 @@ phases:
       const h1 = harness();
       const controller = new AbortController();
       await h1.run(idempotent, { signal: controller.signal }, {
-        exec: fakeExec({ 'backup now': {}, 'ship 1.2.3': async () => (controller.abort('SIGINT'), { exitCode: 130 }) }),
+        exec: fakeExec({ 'backup now': {}, "ship '1.2.3'": async () => (controller.abort('SIGINT'), { exitCode: 130 }) }),
         answers: ALL_YES,
       });
       const state = foldEvents(h1.events);
       const h2 = harness();
-      const exec = fakeExec({ 'ship 1.2.3': {}, verify: {} });
+      const exec = fakeExec({ "ship '1.2.3'": {}, verify: {} });
       const result = await h2.run(idempotent, { resume: { state } }, { exec, answers: ALL_YES });
       expect(result.exitCode).toBe(0);
-      expect(exec.calls).toEqual(['ship 1.2.3', 'verify']);
+      expect(exec.calls).toEqual(["ship '1.2.3'", 'verify']);
       expect(h2.events[0]?.kind).toBe('run-resumed');
     });
 

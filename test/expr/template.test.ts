@@ -1,4 +1,4 @@
-// `${{ }}` templates: splitting, rendering as text or as shell words no value can escape, and quotes around templates.
+// `${{ }}` templates: splitting, rendering as text or as single-quoted shell strings no value can escape.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,6 @@ import {
   shellQuote,
   splitTemplate,
   stringifyValue,
-  templatesInsideShellQuotes,
   type CompiledTemplate,
 } from '../../src/expr/template.js';
 
@@ -23,15 +22,15 @@ function compiled(text: string): CompiledTemplate {
 describe('splitTemplate', () => {
   it.each([
     ['plain text', 'echo hello', [{ kind: 'text', text: 'echo hello' }]],
-    ['one template', '${{ vars.x }}', [{ kind: 'expr', source: 'vars.x', offset: 4, start: 0 }]],
-    ['text around a template', 'a ${{ vars.x }} b', [{ kind: 'text', text: 'a ' }, { kind: 'expr', source: 'vars.x', offset: 6, start: 2 }, { kind: 'text', text: ' b' }]],
-    ['a template without spaces', '${{vars.x}}', [{ kind: 'expr', source: 'vars.x', offset: 3, start: 0 }]],
-    ['two adjacent templates', '${{ vars.a }}${{ vars.b }}', [{ kind: 'expr', source: 'vars.a', offset: 4, start: 0 }, { kind: 'expr', source: 'vars.b', offset: 17, start: 13 }]],
-    ["'}}' inside a double-quoted CEL string", 'a ${{ "}}" }} b', [{ kind: 'text', text: 'a ' }, { kind: 'expr', source: '"}}"', offset: 6, start: 2 }, { kind: 'text', text: ' b' }]],
-    ["'}}' inside a single-quoted CEL string", "${{ vars.x + '}}' }}", [{ kind: 'expr', source: "vars.x + '}}'", offset: 4, start: 0 }]],
-    ['an escaped quote inside a CEL string', "${{ 'it\\'s }}' }}", [{ kind: 'expr', source: "'it\\'s }}'", offset: 4, start: 0 }]],
-    ["a '}}' after the template, which is text", '${{ vars.x }} }}', [{ kind: 'expr', source: 'vars.x', offset: 4, start: 0 }, { kind: 'text', text: ' }}' }]],
-    ["a '$' before the template, which is text", '$${{ vars.x }}', [{ kind: 'text', text: '$' }, { kind: 'expr', source: 'vars.x', offset: 5, start: 1 }]],
+    ['one template', '${{ vars.x }}', [{ kind: 'expr', source: 'vars.x', offset: 4, start: 0, end: 13 }]],
+    ['text around a template', 'a ${{ vars.x }} b', [{ kind: 'text', text: 'a ' }, { kind: 'expr', source: 'vars.x', offset: 6, start: 2, end: 15 }, { kind: 'text', text: ' b' }]],
+    ['a template without spaces', '${{vars.x}}', [{ kind: 'expr', source: 'vars.x', offset: 3, start: 0, end: 11 }]],
+    ['two adjacent templates', '${{ vars.a }}${{ vars.b }}', [{ kind: 'expr', source: 'vars.a', offset: 4, start: 0, end: 13 }, { kind: 'expr', source: 'vars.b', offset: 17, start: 13, end: 26 }]],
+    ["'}}' inside a double-quoted CEL string", 'a ${{ "}}" }} b', [{ kind: 'text', text: 'a ' }, { kind: 'expr', source: '"}}"', offset: 6, start: 2, end: 13 }, { kind: 'text', text: ' b' }]],
+    ["'}}' inside a single-quoted CEL string", "${{ vars.x + '}}' }}", [{ kind: 'expr', source: "vars.x + '}}'", offset: 4, start: 0, end: 20 }]],
+    ['an escaped quote inside a CEL string', "${{ 'it\\'s }}' }}", [{ kind: 'expr', source: "'it\\'s }}'", offset: 4, start: 0, end: 17 }]],
+    ["a '}}' after the template, which is text", '${{ vars.x }} }}', [{ kind: 'expr', source: 'vars.x', offset: 4, start: 0, end: 13 }, { kind: 'text', text: ' }}' }]],
+    ["a '$' before the template, which is text", '$${{ vars.x }}', [{ kind: 'text', text: '$' }, { kind: 'expr', source: 'vars.x', offset: 5, start: 1, end: 14 }]],
     ['the shell variable syntax, which is not a template', 'echo ${HOME} $PATH', [{ kind: 'text', text: 'echo ${HOME} $PATH' }]],
     ['an empty string', '', []],
   ])('splits %s', (_what, text, parts) => {
@@ -128,6 +127,22 @@ describe('renderTemplate in shell mode', () => {
     expect(printed('"[${{ vars.a }}]"', { vars: { a: 'a b' } })).toBe("['a b']");
   });
 
+  it.each([
+    ['a plain word', 'v1.2.3', "'v1.2.3'"],
+    ['an assignment', 'FOO=bar', "'FOO=bar'"],
+    ['a reserved word', 'time', "'time'"],
+    ['a quote', "it's", "'it'\\''s'"],
+  ])('always single-quotes a value, even %s, so it is never an assignment, a keyword or a glob', (_what, value, rendered) => {
+    expect(renderTemplate(compiled('${{ vars.v }}'), { vars: { v: value } }, 'shell')).toEqual({ ok: true, value: rendered });
+  });
+
+  it('keeps a NAME=value in command position a command name, never an environment assignment', () => {
+    const rendered = renderTemplate(compiled(`\${{ vars.v }} touch ${canary}`), { vars: { v: 'FOO=bar' } }, 'shell');
+    if (!rendered.ok) throw new Error(rendered.message);
+    expect(() => execFileSync('sh', ['-c', rendered.value], { cwd: tempDir, stdio: 'ignore' })).toThrow();
+    expect(fs.existsSync(canary)).toBe(false);
+  });
+
   it('quotes numbers and booleans too', () => {
     expect(printed('${{ vars.n }}-${{ vars.b }}', { vars: { n: 42, b: false } })).toBe('42-false');
   });
@@ -158,23 +173,5 @@ describe('stringifyValue', () => {
     ['a nested bigint', { n: 1n }, '{"n":"1"}'],
   ])('writes %s', (_what, value, text) => {
     expect(stringifyValue(value)).toBe(text);
-  });
-});
-
-describe('templatesInsideShellQuotes', () => {
-  it.each([
-    ['a bare template', 'echo ${{ vars.x }}', []],
-    ['a template in double quotes', 'echo "${{ vars.x }}"', [6]],
-    ['a template in single quotes', "echo '${{ vars.x }}'", [6]],
-    ['a template after a closed quoted word', 'echo "a" ${{ vars.x }}', []],
-    ['a template after an escaped quote', "echo \\'${{ vars.x }}", []],
-    ['a template after an escaped quote inside double quotes', 'echo "\\"${{ vars.x }}"', [8]],
-    ['a template after a single-quoted backslash (which does not escape)', "echo '\\'${{ vars.x }}", []],
-    ['a template after a quote inside a CEL string', "echo ${{ vars.x + '\"' }} ${{ vars.y }}", []],
-    ['only the quoted one of two templates', 'cp ${{ vars.a }} "${{ vars.b }}"', [18]],
-    ['a template in a later line of a script', 'set -e\necho "${{ vars.x }}"', [13]],
-    ['an unclosed template, which the loader reports otherwise', 'echo "${{ vars.x', []],
-  ])('finds %s', (_what, text, offsets) => {
-    expect(templatesInsideShellQuotes(text)).toEqual(offsets);
   });
 });

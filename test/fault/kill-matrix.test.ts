@@ -336,7 +336,7 @@ describe('deployctl killed with SIGKILL at every named point, then resumed', () 
       const term = await startTmux({
         command: [process.execPath, BIN, 'run', 'kill-matrix.yaml'],
         cwd: dir,
-        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, TERM: 'xterm-256color', LANG: 'C.UTF-8', PS1: '$ ', DEPLOYCTL_FAULT: 'at-prompt:1' },
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, TERM: 'xterm-256color', LANG: 'C.UTF-8', PS1: '$ ', DEPLOYCTL_FAULT: 'at-prompt:1', DEPLOYCTL_LOCK_DIR: path.join(dir, '.deployctl-host-locks') },
       });
       try {
         // The shell wrapper reports a command killed by SIGKILL as 128 + 9.

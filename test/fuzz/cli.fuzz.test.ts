@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadRunbook } from '../../src/runbook/load.js';
+import { loadCheckedRunbook } from '../../src/runbook/load.js';
 import { assertBuilt, killAllClis, runCli, stackTraceLines, type CliResult } from '../helpers/cli.js';
 import { applyByteOps, applyLineOps, applyTreeOps, byteOps, lineOps, parseSeed, toYaml, treeOps, yamlStyle } from './mutators.js';
 import { intact, recordMutant, trusted } from './record-mutants.js';
@@ -41,14 +41,15 @@ interface Case {
 let dir = '';
 let cases: Case[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   assertBuilt();
   dir = mkdtempSync(path.join(os.tmpdir(), 'deployctl-cli-fuzz-'));
   // Plenty of candidates, then a batch with both kinds: files that load (so the engine runs) and files that do not.
   const loading: { how: string; bytes: Uint8Array; loads: boolean }[] = [];
   const refused: typeof loading = [];
   for (const m of fc.sample(mutant, { numRuns: 200, seed: SEED })) {
-    const loads = loadRunbook('candidate.yaml', () => ({ ok: true, bytes: m.bytes })).ok;
+    // As `run` loads it: the shell check of run: commands included.
+    const loads = (await loadCheckedRunbook('candidate.yaml', () => ({ ok: true, bytes: m.bytes }))).ok;
     const into = loads ? loading : refused;
     if (into.length < BATCH / 2) into.push({ ...m, loads });
     if (loading.length + refused.length === BATCH) break;

@@ -43,7 +43,7 @@ export interface CliProcess {
 }
 
 /** Variables of the developer's shell that would make a test depend on the machine it runs on. */
-const SCRUBBED = ['DEPLOYCTL_KEY', 'DEPLOYCTL_STATE_DIR', 'DEPLOYCTL_OPERATOR', 'DEPLOYCTL_RUNBOOK', 'FORCE_COLOR', 'DEMO_PORT', 'DEMO_STATE_DIR',
+const SCRUBBED = ['DEPLOYCTL_KEY', 'DEPLOYCTL_STATE', 'DEPLOYCTL_STATE_DIR', 'DEPLOYCTL_OPERATOR', 'DEPLOYCTL_RUNBOOK', 'FORCE_COLOR', 'DEMO_PORT', 'DEMO_STATE_DIR',
   // Set when the tests run under npm (npx vitest, npm test): deployctl would then say `npx deployctl` in its hints.
   'npm_command', 'npm_execpath', 'npm_lifecycle_event'];
 

@@ -5,6 +5,7 @@ import type { RunEvent } from '../../src/engine/events.js';
 import { createManualClock, type ManualClock } from '../../src/ports/clock.js';
 import { PromptAbortedError, PromptCancelledError, type Exec, type ExecRequest, type HttpSend, type PromptAnswer, type PromptRequest, type Prompter } from '../../src/ports/types.js';
 import { parseRunbookText, type LoadedRunbook } from '../../src/runbook/load.js';
+import { varDefaults } from '../../src/runbook/pattern.js';
 
 export function inlineRunbook(yaml: string, file = 'inline.yaml'): LoadedRunbook {
   const parsed = parseRunbookText(yaml, file);
@@ -90,7 +91,7 @@ export function harness(): Harness {
           operator: 'tester',
           host: 'test-host',
           toolVersion: '0.0.0-test',
-          vars: runbook.doc.vars ?? {},
+          vars: varDefaults(runbook.doc),
           dryRun: false,
           signal: new AbortController().signal,
           ...options,

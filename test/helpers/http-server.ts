@@ -28,6 +28,8 @@ export interface TestServer {
   maxInFlight(path?: string): number;
   /** Body bytes streaming routes (`/huge`, `/endless`) wrote for a path. */
   bytesSent(path: string): number;
+  /** TCP connections accepted so far (keep-alive reuses one for many requests). */
+  connections(): number;
   /** Stop listening and destroy every connection, keep-alive and hanging ones included. */
   close(): Promise<void>;
 }
@@ -189,6 +191,9 @@ export async function startTestServer(routes: Record<string, TestRoute> = {}): P
     });
   });
 
+  let connections = 0;
+  server.on('connection', () => connections++);
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -201,6 +206,7 @@ export async function startTestServer(routes: Record<string, TestRoute> = {}): P
     requestCount: (path) => (path === undefined ? total : statsOf(path)).count,
     maxInFlight: (path) => (path === undefined ? total : statsOf(path)).maxInFlight,
     bytesSent: (path) => statsOf(path).bytesSent,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error === undefined ? resolve() : reject(error)));

@@ -146,7 +146,8 @@ describe('the plan model', () => {
   });
 
   it('fills vars into a shell command as single quoted words, exactly as it would run', () => {
-    expect(step(plan(), 'backup').action).toEqual({ kind: 'run', shell: true, command: "./deploy.sh backup --tag '6.5.0 rc'", argv: null });
+    // Every template value is quoted, even a plain path (issue 12: a bare FOO=bar would be an assignment).
+    expect(step(plan(), 'backup').action).toEqual({ kind: 'run', shell: true, command: "'./deploy.sh' backup --tag '6.5.0 rc'", argv: null });
   });
 
   it('fills vars into an argv list and leaves templates that need a run (answers, steps) as written', () => {
@@ -160,7 +161,7 @@ describe('the plan model', () => {
 
   it('never expands environment variables or secrets in a command', () => {
     const action = step(plan(), 'notify-token').action;
-    expect(action.kind === 'run' && action.command).toBe('curl -H "x: $VERCEL_TOKEN" http://127.0.0.1:8787');
+    expect(action.kind === 'run' && action.command).toBe(`curl -H "x: $VERCEL_TOKEN" 'http://127.0.0.1:8787'`);
   });
 
   it('describes an http probe: method, resolved url, samples, concurrency, expectations and thresholds', () => {

@@ -62,7 +62,7 @@ describe('deployctl plan runbooks/phase65.yaml', () => {
     expect(out).toMatch(/^ {2}T-30m +Team assembled/m);
     expect(out).toMatch(/^ {2}— +Go\/No-Go decision/m);
     expect(out).toMatch(/\[QA Lead · Elif Yilmaz\] +qa-day1 +checklist +Day-1 readiness: QA — Test plan prepared, Test environment ready/);
-    expect(out).toContain('./demo/demo.js deploy 6.5.0');
+    expect(out).toContain("'./demo/demo.js' deploy '6.5.0'");
     expect(out).toContain('GET http://127.0.0.1:8787/api/health ×20 (concurrency 4)');
     expect(out).toContain('p95_ms <= 500');
     expect(out).toContain(PHASE65_FORMULA);
@@ -82,7 +82,7 @@ describe('deployctl plan runbooks/phase65.yaml', () => {
     expect(out).toContain('| When | Phase | Owner roles |');
     for (const title of PHASE65_TITLES) expect(out).toContain(title);
     expect(out).toContain('- [ ] Test plan prepared');
-    expect(out).toContain('- [ ] Deploy the release: `./demo/demo.js deploy 6.5.0`');
+    expect(out).toContain("- [ ] Deploy the release: `'./demo/demo.js' deploy '6.5.0'`");
     expect(out).toContain(`\`\`\`\n${PHASE65_FORMULA}\n\`\`\``);
     expect(out).toContain('| Metric | Target | Actual |');
     expect(out).toContain('| Deployment Time | < 20 min | ___ |');
@@ -107,12 +107,24 @@ describe('deployctl plan runbooks/phase65.yaml', () => {
     expect(out).not.toContain('SLACK_WEBHOOK_URL }}');
   });
 
+  it('takes the backup in the run, before the go/no-go decision, and only checks in pre-flight that one can be taken', async () => {
+    const doc = JSON.parse(await planOk([PHASE65, '--format', 'json'])) as JsonPlan;
+    const stepIds = (id: string) => doc.phases.find((p) => p.id === id)?.steps.map((s) => s.id) ?? [];
+    // `deployctl preflight` runs the pre-flight phase on every CI check: a real backup there would be taken every time.
+    expect(stepIds('preflight')).toContain('backup-check');
+    expect(stepIds('preflight')).not.toContain('backup');
+    expect(stepIds('go-no-go')).toEqual(['backup']);
+    const text = await planOk([PHASE65]);
+    expect(text).toContain("'./demo/demo.js' backup --check");
+    expect(text).toMatch(/backups_ready +steps\['backup-check'\]\.ok && steps\.backup\.ok/);
+  });
+
   it.each(['text', 'markdown', 'json'])('with --role qa shows QA’s steps and nothing owned by DevOps (%s)', async (format) => {
     const out = await planOk([PHASE65, '--role', 'qa', '--format', format]);
     // Markdown names steps by title, text and JSON by id too.
     const qaOwned = format === 'markdown' ? ['Pre-deploy smoke: health', 'Chat under load'] : ['pf-health', 'verify-chat'];
     for (const marker of [...qaOwned, 'Test plan prepared', 'QA Lead signs off']) expect(out).toContain(marker);
-    for (const devopsOwned of ['./demo/demo.js deploy', 'Order data integrity', 'Backups verified', 'DevOps Engineer signs off', 'rollback-release']) {
+    for (const devopsOwned of ["'./demo/demo.js' deploy", 'Order data integrity', 'Backups verified', 'DevOps Engineer signs off', 'rollback-release']) {
       expect(out).not.toContain(devopsOwned);
     }
     if (format === 'json') {

@@ -47,6 +47,7 @@ const health: RecordStep = {
     mean_ms: 180.4,
     statuses: { '200': 19, timeout: 1 },
   },
+  warmup: { requests: 5, failed: 0, max_ms: 311.6 },
 };
 
 export function fullPredicate(): RecordPredicate {

@@ -24,6 +24,17 @@ function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number) {
   }
 }
 
+/** run() for the commands that are async (record list reads the state store). */
+async function runAsync(fn: (ctx: ReturnType<Workspace['ctx']>) => Promise<number>) {
+  const ctx = ws.ctx();
+  try {
+    return { code: await fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
+  }
+}
+
 /** What an attacker holding only a role's private key does: decode the real record, change it, sign it with that key. */
 function forge(roleKey: 'lead' | 'qa', edit: (statement: { predicate: Record<string, unknown> }) => void, keepRunSignature = false): Envelope {
   const real = ws.readEnvelope();
@@ -58,9 +69,9 @@ describe('a record re-signed with only a role key', () => {
     expect(run((ctx) => recordVerifyCommand(ws.record, { runbook: 'small.yaml' }, ctx)).code).toBe(1);
   });
 
-  it.each(edits)('%s: list says INVALID, show is not VERIFIED and shows no sign-off, export refuses', (_name, key, edit) => {
+  it.each(edits)('%s: list says INVALID, show is not VERIFIED and shows no sign-off, export refuses', async (_name, key, edit) => {
     ws.writeEnvelope(forge(key, edit));
-    const list = run((ctx) => recordListCommand({ json: true }, ctx));
+    const list = await runAsync((ctx) => recordListCommand({ json: true }, ctx));
     expect((JSON.parse(list.stdout) as { verification: string }[]).map((row) => row.verification)).toEqual(['invalid']);
     const shown = run((ctx) => recordShowCommand(ws.record, {}, ctx));
     expect(shown.code).toBe(1);

@@ -65,6 +65,17 @@ function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number) {
   }
 }
 
+/** run() for the commands that are async (record list reads the state store). */
+async function runAsync(fn: (ctx: ReturnType<Workspace['ctx']>) => Promise<number>) {
+  const ctx = ws.ctx();
+  try {
+    return { code: await fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
+  }
+}
+
 const write = (text: string) => fs.writeFileSync(path.join(ws.dir, ws.record), text);
 
 describe('a record file with a duplicate key', () => {
@@ -92,14 +103,14 @@ describe('a record file with a duplicate key', () => {
       const sig = JSON.stringify(e.signatures[0]).replace(/^\{/, '{"role":"qa","role":"lead",');
       return `{"payloadType":${JSON.stringify(e.payloadType)},"payload":${JSON.stringify(e.payload)},"signatures":[${sig}]}`;
     }, 'role'],
-  ])('%s: verify, sign and list refuse it (exit 2), naming the key', (_name, make, key) => {
+  ])('%s: verify, sign and list refuse it (exit 2), naming the key', async (_name, make, key) => {
     write(make());
     const r = run((ctx) => recordVerifyCommand(ws.record, {}, ctx));
     expect(r.code, r.stdout).toBe(2);
     expect(r.stderr).toContain(`has the key "${key}" twice`);
     expect(r.stderr).toContain('JSON readers disagree on which one counts');
     expect(run((ctx) => recordSignCommand(ws.record, { role: 'lead', key: ws.keys.lead.key }, ctx)).code).toBe(2);
-    const listed = JSON.parse(run((ctx) => recordListCommand({ json: true }, ctx)).stdout) as { verification: string; reason?: string }[];
+    const listed = JSON.parse((await runAsync((ctx) => recordListCommand({ json: true }, ctx))).stdout) as { verification: string; reason?: string }[];
     expect(listed).toMatchObject([{ verification: 'unreadable', reason: 'duplicate-key' }]);
     expect(parseEnvelopeJson(make())).toMatchObject({ ok: false, problems: [{ code: 'duplicate-key' }] });
   });

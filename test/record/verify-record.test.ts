@@ -31,6 +31,22 @@ function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number, env: NodeJS.Proc
   return { code, stdout: ctx.io.stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
+/** run() for the commands that are async (record list reads the state store). */
+async function runAsync(fn: (ctx: ReturnType<Workspace['ctx']>) => Promise<number>, env: NodeJS.ProcessEnv = {}) {
+  const ctx = ws.ctx(env);
+  let code: number;
+  let error: CliError | undefined;
+  try {
+    code = await fn(ctx);
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    error = e;
+    code = e.exitCode;
+  }
+  const stderr = [...ctx.io.stderr, ...(error ? [...error.details, `deployctl: ${error.message}`, ...(error.hint ? [`  ${error.hint}`] : [])] : [])];
+  return { code, stdout: ctx.io.stdout.join('\n'), stderr: stderr.join('\n') };
+}
+
 const verify = (file: string, flags = {}) => run((ctx) => recordVerifyCommand(file, flags, ctx));
 
 describe('record verify', () => {
@@ -388,14 +404,14 @@ describe('record export', () => {
 });
 
 describe('record list', () => {
-  it('lists records newest first with runbook, status, date and verification state', () => {
+  it('lists records newest first with runbook, status, date and verification state', async () => {
     const dir = path.join(ws.dir, '.deployctl', 'records');
     fs.copyFileSync(path.join(ws.dir, ws.record), path.join(dir, 'small-20261201T000000Z-20261130T235900Z-aaaaaa.json'));
     const forged = ws.readEnvelope();
     fs.writeFileSync(path.join(dir, 'small-20261202T000000Z-x.json'), JSON.stringify({ ...forged, signatures: [{ ...forged.signatures[0]!, sig: Buffer.alloc(64, 1).toString('base64') }] }));
     fs.writeFileSync(path.join(dir, 'small-20261203T000000Z-y.json'), '{"trunc');
     fs.writeFileSync(path.join(dir, '.small-20261204T000000Z-z.json.123.tmp'), 'temp');
-    const r = run((ctx) => recordListCommand({}, ctx));
+    const r = await runAsync((ctx) => recordListCommand({}, ctx));
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^RECORD\s+RUNBOOK\s+STATUS\s+STARTED\s+VERIFICATION$/);
@@ -412,37 +428,37 @@ describe('record list', () => {
     expect(lines[4]).toMatch(/small\s+failed\s+2026-11-26T15:15:00Z\s+valid$/);
   });
 
-  it('--json gives the rows', () => {
-    const r = run((ctx) => recordListCommand({ json: true }, ctx));
+  it('--json gives the rows', async () => {
+    const r = await runAsync((ctx) => recordListCommand({ json: true }, ctx));
     expect(JSON.parse(r.stdout)).toEqual([{ file: ws.record, runbook: 'small', status: 'failed', date: '2026-11-26T15:15:00.000Z', verification: 'valid', run: '20261126T151500Z-3f9a1c', ended: '2026-11-26T15:16:00.000Z' }]);
   });
 
-  it('marks a record superseded when a newer valid record of the same run exists (the run was resumed and sealed again)', () => {
+  it('marks a record superseded when a newer valid record of the same run exists (the run was resumed and sealed again)', async () => {
     // The same run resumed and sealed again, ended later; its file name sorts first, though age should not matter.
     const later = path.join('.deployctl', 'records', 'small-20261127T000000Z-20261126T151500Z-3f9a1c.json');
     const resumed = { ...smallPredicate(), ended_at: '2026-11-26T16:00:00.000Z' };
     fs.writeFileSync(path.join(ws.dir, later), JSON.stringify(signEnvelope(STATEMENT_PAYLOAD_TYPE, statementBytes(resumed), ws.keys.run.privateKey, { signer: 'ana' })));
-    const r = run((ctx) => recordListCommand({}, ctx));
+    const r = await runAsync((ctx) => recordListCommand({}, ctx));
     const lines = r.stdout.split('\n');
     expect(lines[1]).toMatch(new RegExp(`^${later.replace(/[.\\/]/g, '\\$&')}\\s+small\\s+failed\\s+\\S+\\s+valid$`));
     expect(lines[2]).toMatch(/small\s+failed \(superseded: resumed later\)\s+\S+\s+valid$/);
-    const json = JSON.parse(run((ctx) => recordListCommand({ json: true }, ctx)).stdout) as { superseded?: boolean }[];
+    const json = JSON.parse((await runAsync((ctx) => recordListCommand({ json: true }, ctx))).stdout) as { superseded?: boolean }[];
     expect(json.map((row) => row.superseded ?? false)).toEqual([false, true]);
   });
 
-  it('says so when there is no record, exit 0', () => {
+  it('says so when there is no record, exit 0', async () => {
     fs.rmSync(path.join(ws.dir, '.deployctl', 'records'), { recursive: true });
-    const r = run((ctx) => recordListCommand({}, ctx));
+    const r = await runAsync((ctx) => recordListCommand({}, ctx));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^No records in/);
   });
 
-  it('stays fast for hundreds of records', () => {
+  it('stays fast for hundreds of records', async () => {
     const dir = path.join(ws.dir, '.deployctl', 'records');
     const text = fs.readFileSync(path.join(ws.dir, ws.record));
     for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(dir, `small-2026${String(1000 + i).slice(1)}T000000Z-x${i}.json`), text);
     const started = performance.now();
-    const r = run((ctx) => recordListCommand({}, ctx));
+    const r = await runAsync((ctx) => recordListCommand({}, ctx));
     const ms = performance.now() - started;
     expect(r.stdout.split('\n')).toHaveLength(302);
     expect(ms).toBeLessThan(5000);

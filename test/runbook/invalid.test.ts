@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRunbook } from '../../src/runbook/load.js';
+import { loadCheckedRunbook } from '../../src/runbook/load.js';
 import { YAML_LIMITS } from '../../src/runbook/yaml.js';
 import { fixturePath, HOSTILE_BOUND_MS, INVALID_CASES, writeGeneratedCases } from '../fixtures/invalid/cases.js';
 
@@ -25,10 +25,10 @@ describe('loadRunbook on the bad-input corpus', () => {
     expect(onDisk.sort()).toEqual([...committed].sort());
   });
 
-  it.each(INVALID_CASES.map((c) => [c.what, c] as const))('refuses %s', (_what, c) => {
+  it.each(INVALID_CASES.map((c) => [c.what, c] as const))('refuses %s', async (_what, c) => {
     const file = fixturePath(c, tempDir);
     const started = performance.now();
-    const result = loadRunbook(file);
+    const result = await loadCheckedRunbook(file);
     const elapsed = performance.now() - started;
 
     expect(result.ok).toBe(false);

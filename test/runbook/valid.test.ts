@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadRunbook, type LoadedRunbook } from '../../src/runbook/load.js';
 import { isConfirmCondition, stepKind, STEP_KINDS, type StepDoc } from '../../src/runbook/types.js';
-import { compileTemplate, templatesInsideShellQuotes } from '../../src/expr/template.js';
+import { placeShellTemplates } from '../../src/expr/shell-placement.js';
+import { compileTemplate } from '../../src/expr/template.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FULL = `${ROOT}test/fixtures/valid/full.yaml`;
@@ -88,7 +89,7 @@ describe('the full fixture (test/fixtures/valid/full.yaml)', () => {
     expect(doc.success_metrics?.length).toBeGreaterThan(0);
   });
 
-  it('has templates in a shell run, in an argv run and in env, none of them inside shell quotes', () => {
+  it('has templates in a shell run, in an argv run and in env, each shell one where it stays one word', async () => {
     const hasTemplate = (text: string) => {
       const compiled = compileTemplate(text);
       return compiled.ok && compiled.template.parts.some((p) => p.kind === 'expr');
@@ -100,7 +101,11 @@ describe('the full fixture (test/fixtures/valid/full.yaml)', () => {
     expect(shell.some((r) => r.includes('\n') && hasTemplate(r))).toBe(true);
     expect(argv.some((a) => a.some(hasTemplate))).toBe(true);
     expect(steps.some((s) => Object.values(s.env ?? {}).some(hasTemplate))).toBe(true);
-    for (const run of shell) expect(templatesInsideShellQuotes(run)).toEqual([]);
+    for (const run of shell) {
+      const report = await placeShellTemplates(run);
+      expect(report.templates.every((t) => t.allowed), run).toBe(true);
+      expect(report.warnings, run).toEqual([]);
+    }
   });
 });
 

@@ -15,7 +15,7 @@ function problemsOf(text: string): { at: string; code: string; message: string }
   return result.problems.map((p) => ({ at: `${p.line}:${p.col}`, code: p.code, message: p.message }));
 }
 
-const { maxDepth, maxAliases, maxAliasExpansion, maxErrors } = YAML_LIMITS;
+const { maxDepth, maxAliases, maxAliasExpansion, maxErrors, maxValues, maxLines } = YAML_LIMITS;
 const anchoredList = (size: number) => `a: &a [${Array.from({ length: size - 1 }, () => 'x').join(', ')}]\n`;
 
 describe('parseStrictYaml limits', () => {
@@ -63,10 +63,41 @@ describe('parseStrictYaml limits', () => {
   });
 
   it(`stops reading after ${maxErrors} stray tokens, and says more follow`, () => {
-    const problems = problemsOf(`a: [x]\n${']\n'.repeat(100_000)}`);
+    // On one line: 100,000 lines would be refused before parsing, for their number (maxLines).
+    const problems = problemsOf(`a: [x]\n${' ]'.repeat(100_000)}\n`);
 
     expect(problems).toHaveLength(2);
     expect(problems[1]!.code).toBe('too-many-errors');
+  });
+
+  it(`accepts ${maxValues} values and refuses, where it stands, the one that makes more (before composing a node)`, () => {
+    // Each `- a` line is two values: the item and its scalar.
+    const list = (items: number) => '- a\n'.repeat(items);
+
+    expect(parseStrictYaml(list(maxValues / 2), 'f.yaml').ok).toBe(true);
+    expect(problemsOf(list(maxValues / 2 + 1))).toEqual([{ at: `${maxValues / 2 + 1}:1`, code: 'too-many-values', message: expect.stringContaining(`more than ${maxValues.toLocaleString('en-US')} values`) }]);
+  });
+
+  it(`accepts ${maxLines} lines and refuses the next one, at its start`, () => {
+    const lines = (n: number) => `a: 1\n${'#\n'.repeat(n - 1)}`;
+
+    expect(parseStrictYaml(lines(maxLines), 'f.yaml').ok).toBe(true);
+    expect(problemsOf(`${lines(maxLines)}b`)).toEqual([{ at: `${maxLines + 1}:1`, code: 'too-many-lines', message: expect.stringContaining(`more than ${maxLines.toLocaleString('en-US')} lines`) }]);
+  });
+
+  it.each([
+    ['an alias before its anchor', 'a: *x\nb: &x 1\n', '1:4'],
+    ['an alias to no anchor at all', 'a: 1\nb: [1, *nothing]\n', '2:8'],
+  ])('refuses %s at the alias, naming it', (_what, text, at) => {
+    expect(problemsOf(text)).toEqual([{ at, code: 'unknown-alias', message: expect.stringMatching(/^alias \*\w+ names no anchor before it: define &\w+ on an earlier value/) }]);
+  });
+
+  it('caps the problems at 20 in source order and counts the rest on one more line, at the first left out', () => {
+    const problems = problemsOf('a: 1\n'.repeat(100));
+
+    expect(problems).toHaveLength(21);
+    expect(problems.slice(0, 20).map((p) => p.at)).toEqual(Array.from({ length: 20 }, (_, i) => `${i + 2}:1`));
+    expect(problems[20]).toEqual({ at: '22:1', code: 'more-problems', message: '79 more problems from here on are not shown: fix the ones above first' });
   });
 
   it('shortens a message that would quote kilobytes of the file', () => {
@@ -100,7 +131,7 @@ describe('parseStrictYaml refusals', () => {
     ["an unclosed single quote", "a: 'x\n", '1:4', 'yaml-unclosed', "this '…' string is never closed"],
     ['an unclosed flow mapping', 'a: { b: 1\nc: 2\n', '1:4', 'yaml-unclosed', 'this { … } mapping is never closed: add the closing }'],
     ['an unclosed flow list at the end of the file', 'a: [1, 2', '1:4', 'yaml-unclosed', 'this [ … ] list is never closed: add the closing ]'],
-    ['a tab for indentation', 'a:\n\tb: 1\n', '2:1', 'yaml-tab-as-indent', 'YAML indents with spaces only'],
+    ['a tab for indentation', 'a:\n\tb: 1\n', '2:1', 'yaml-tab-as-indent', 'tabs cannot indent YAML; use spaces'],
     ['an empty file', '', '1:1', 'empty', 'the file is empty'],
     ['blank lines', '\n  \n', '1:1', 'empty', 'the file is empty'],
     ['a document end marker alone', '...\n', '1:1', 'empty', 'holds no content'],
@@ -127,18 +158,37 @@ describe('indentation mistakes', () => {
       'a key indented one column too far',
       'steps:\n  - id: a\n     owner: ops\n    run: x\n',
       '3:6',
-      "'owner' is indented to column 6, but the keys before it on line 2 start at column 5: line them up",
+      'line 3 is indented 1 space more than the mapping it belongs to (its keys start at column 5, on line 2): indent it to column 5',
     ],
-    ['a key indented too little', 'steps:\n  - id: a\n    owner: ops\n  run: x\n', '4:3', "'run' starts at column 3, which lines up with no mapping above it (line 3 starts at column 5): indent it like its siblings"],
     [
-      'a key indented too little, after a comment at column 1',
+      'a key indented one column too little (yaml: "Sequence item without - indicator")',
+      'phases:\n  - id: p\n    steps:\n      - id: s\n       owner: ops\n        run: x\n',
+      '5:8',
+      'line 5 is indented 1 space less than the mapping it belongs to (its keys start at column 9, on line 4): indent it to column 9',
+    ],
+    ['a key indented two columns too little', 'steps:\n  - id: a\n    owner: ops\n  run: x\n', '4:3', 'line 4 is indented 2 spaces less than the mapping it belongs to (its keys start at column 5, on line 3): indent it to column 5'],
+    [
+      'a key between two mappings, after a comment at column 1',
       'phases:\n  - id: p\n    steps:\n      - id: a\n        owner: ops\n#   commented: out\n     confirm: x\n',
       '7:6',
-      "'confirm' starts at column 6, which lines up with no mapping above it (line 5 starts at column 9): indent it like its siblings",
+      'line 7 is indented 3 spaces less than the mapping on line 5 (its keys start at column 9) and 1 space more than the one on line 3 (column 5): indent it to the column of the one it belongs to',
     ],
-    ['the same, after blank and comment lines', '\nsteps:\n  - id: a\n    owner: ops\n\n    # note\n run: x\n', '7:2', "'run' starts at column 2, which lines up with no mapping above it (line 4 starts at column 5): indent it like its siblings"],
-  ])('%s: points at the line that is off and says which column it should line up with', (_what, text, at, message) => {
+    [
+      'the same, after blank and comment lines',
+      '\nsteps:\n  - id: a\n    owner: ops\n\n    # note\n run: x\n',
+      '7:2',
+      'line 7 is indented 3 spaces less than the mapping on line 4 (its keys start at column 5) and 1 space more than the one on line 2 (column 1): indent it to the column of the one it belongs to',
+    ],
+  ])('%s: points at the line that is off and says by how much, against which mapping', (_what, text, at, message) => {
     expect(problemsOf(text)[0]).toMatchObject({ at, message: expect.stringContaining(message) });
+  });
+
+  it.each([
+    ['a tab as the whole indentation', 'a:\n\tb: 1\n', '2:1', 2],
+    ['a tab after spaces', 'a:\n  b:\n    c: 1\n    \td: 2\n', '4:5', 4],
+    ['two tabs in a list item', 'phases:\n  - id: p\n    steps:\n      - id: s\n\t\towner: ops\n', '5:1', 5],
+  ])('names %s as the cause: tabs cannot indent YAML', (_what, text, at, line) => {
+    expect(problemsOf(text)[0]).toMatchObject({ at, message: expect.stringContaining(`line ${line} is indented with a tab: tabs cannot indent YAML; use spaces`) });
   });
 
   it('never loops or throws on indentation errors at the very start of a file', () => {
@@ -202,15 +252,16 @@ describe('Locator', () => {
     ['a double-quoted scalar', ['steps', 0, 'quoted'], 6, '7:20'],
     ['a line of a | block', ['steps', 0, 'run'], 'set -e\n\necho ${{ '.length, '12:16'],
     ['the first line of a | block', ['steps', 0, 'run'], 4, '10:11'],
+    // Escapes counted (issue 12: a refused template in `run: "echo \"${{ x }}\""` is shown at its ${{).
+    ['a double-quoted scalar with escapes', ['steps', 0, 'escaped'], 3, '8:19'],
+    ['a > folded block', ['steps', 0, 'folded'], 9, '15:12'],
+    ['a plain scalar over two lines', ['steps', 0, 'multi'], 10, '19:11'],
   ])('finds a character inside %s', (_what, path, offset, position) => {
     expect(at(locate.inside(path, offset))).toBe(position);
   });
 
   it.each([
-    ['a scalar with escapes', ['steps', 0, 'escaped'], 3, '8:14'],
-    ['a > folded block', ['steps', 0, 'folded'], 9, '13:13'],
     ['a block with an indentation indicator', ['steps', 0, 'indicated'], 3, '16:16'],
-    ['a plain scalar over two lines', ['steps', 0, 'multi'], 10, '18:12'],
     ['an offset past the end', ['steps', 0, 'if'], 999, '6:9'],
     ['a mapping', ['roles'], 2, '3:3'],
   ])('falls back to the start of the value for %s', (_what, path, offset, position) => {

@@ -241,7 +241,10 @@ describe('probeFromDoc and describeProbe', () => {
       timeoutMs: 2000,
       intervalMs: 250,
       expect: { status: [200, 201], bodyContains: 'ok' },
+      // A runbook step warms up unless it says `warmup: false` (issue 11 item 3).
+      warmup: true,
     });
+    expect(probeFromDoc({ url: 'http://svc/x', warmup: false }).warmup).toBe(false);
     expect(describeProbe(probe)).toBe('POST http://svc/x');
     expect(describeProbe({ url: 'http://svc/' })).toBe('GET http://svc/');
   });
