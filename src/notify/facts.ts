@@ -7,7 +7,7 @@ import { compileTemplate, renderTemplate } from '../expr/template.js';
 import { authorizeTimeoutMs, failurePolicy } from '../runbook/failure-policy.js';
 import { formatDuration, parseDuration, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleName } from '../runbook/labels.js';
-import { stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
+import { gateId, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 
 export const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 
@@ -110,8 +110,17 @@ export function nextSteps(doc: RunbookDoc, state: RunState): string {
   if (state.rollback?.status === 'succeeded') return 'the run ends ROLLED BACK; post-incident review';
   if (state.rollback?.status === 'failed') return 'the rollback FAILED: act now';
   if (state.authorization !== undefined && state.authorization.decision === undefined) return `waiting for ${roleName(state.authorization.role, doc.roles[state.authorization.role])} to authorize the rollback`;
+  const noGo = doc.phases.find((p) => p.gate !== undefined && state.gates.get(gateId(p))?.decision === 'no-go');
+  if (noGo !== undefined) return `go/no-go '${gateId(noGo)}' decided NO-GO: the run ${noGo.gate!.on_no_go === 'rollback' ? 'rolls back' : 'stops here'}`;
   const stopping = [...state.steps].find(([, s]) => s.failure?.action === 'rollback' || s.failure?.action === 'abort');
   if (stopping !== undefined) return `the run is stopping: step '${stopping[0]}' failed`;
+  // A failure left to a gate ahead: its earlier_steps_ok does not hold, so GO is not on offer there.
+  const leftToGate = [...state.steps].filter(([, s]) => s.failure?.action === 'gate' && s.failure.gateId !== undefined && state.gates.get(s.failure.gateId)?.decision === undefined);
+  if (leftToGate.length > 0) {
+    const gate = leftToGate[0]![1].failure!.gateId!;
+    const ids = leftToGate.map(([id]) => `'${id}'`).join(', ');
+    return `the remaining steps up to go/no-go '${gate}' still run; ${ids} ${leftToGate.length === 1 ? 'has' : 'have'} failed, so that gate will decide NO-GO`;
+  }
   const running = doc.phases.find((p) => state.phases.get(p.id)?.status === 'running');
   return running !== undefined ? `the deployment continues with ${phaseTitle(running)}` : 'the deployment continues';
 }

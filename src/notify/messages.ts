@@ -10,11 +10,13 @@ export type MessageKind = 'status' | 'issue' | 'resolved' | 'escalation' | 'all-
 
 
 
+export type PhaseWord = 'COMPLETE' | 'IN PROGRESS' | 'PENDING' | 'FAILED' | 'SKIPPED' | 'ROLLING BACK' | 'ROLLED BACK' | 'ROLLBACK FAILED';
+
 export interface StatusView {
-  /** Lines for each phase: done, in progress, pending. */
-  phases: { title: string; state: 'COMPLETE' | 'IN PROGRESS' | 'PENDING' | 'FAILED' | 'SKIPPED' }[];
+  /** Lines for each phase: done, in progress, pending; during and after a rollback, the phases it undoes and the ones never reached. */
+  phases: { title: string; state: PhaseWord }[];
   issues: string[];
-  status: 'IN PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'NO-GO' | 'ROLLED BACK' | 'ABORTED';
+  status: 'IN PROGRESS' | 'AWAITING ROLLBACK AUTHORIZATION' | 'ROLLING BACK' | 'SUCCEEDED' | 'FAILED' | 'NO-GO' | 'ROLLED BACK' | 'ABORTED';
 }
 
 const RUN_STATUS_WORDS: Record<RunStatus, StatusView['status']> = {
@@ -25,23 +27,40 @@ const RUN_STATUS_WORDS: Record<RunStatus, StatusView['status']> = {
   aborted: 'ABORTED',
 };
 
-/** What a status update says, derived from run state alone (so `deployctl status` can print it from a journal). */
-export function statusView(doc: RunbookDoc, state: RunState, openIssues: readonly string[]): StatusView {
-  const phases = doc.phases.map((phase) => {
-    const p = state.phases.get(phase.id);
-    const word: StatusView['phases'][number]['state'] =
-      p === undefined ? 'PENDING' : p.status === 'running' ? 'IN PROGRESS' : p.status === 'succeeded' ? 'COMPLETE' : p.status === 'failed' ? 'FAILED' : 'SKIPPED';
-    return { title: phaseTitle(phase), state: word };
-  });
-  return { phases, issues: [...openIssues], status: state.finished ? RUN_STATUS_WORDS[state.finished.status] : 'IN PROGRESS' };
+/** The run as a whole: its end when it has one; a rollback under way (or waiting for its authorization) before that. */
+function runWord(state: RunState): StatusView['status'] {
+  if (state.finished) return RUN_STATUS_WORDS[state.finished.status];
+  if (state.rollback !== undefined) return state.rollback.status === undefined ? 'ROLLING BACK' : state.rollback.status === 'succeeded' ? 'ROLLED BACK' : 'FAILED';
+  if (state.authorization !== undefined && state.authorization.decision === undefined) return 'AWAITING ROLLBACK AUTHORIZATION';
+  return 'IN PROGRESS';
 }
 
-const PHASE_ICONS: Record<StatusView['phases'][number]['state'], string> = {
+/** What a status update says, derived from run state alone (so `deployctl status` can print it from a journal). */
+export function statusView(doc: RunbookDoc, state: RunState, openIssues: readonly string[]): StatusView {
+  const rollback = state.rollback;
+  // Once the run stops going forward (it ended, or it rolls back), a phase never started is not pending: it will not run.
+  const stopped = state.finished !== undefined || rollback !== undefined || (state.authorization !== undefined && state.authorization.decision === undefined);
+  const phases = doc.phases.map((phase) => {
+    const p = state.phases.get(phase.id);
+    let word: PhaseWord;
+    if (rollback !== undefined && rollback.phases.includes(phase.id)) {
+      word = rollback.status === undefined ? 'ROLLING BACK' : rollback.status === 'succeeded' ? 'ROLLED BACK' : 'ROLLBACK FAILED';
+    } else if (p === undefined) word = stopped ? 'SKIPPED' : 'PENDING';
+    else word = p.status === 'running' ? 'IN PROGRESS' : p.status === 'succeeded' ? 'COMPLETE' : p.status === 'failed' ? 'FAILED' : 'SKIPPED';
+    return { title: phaseTitle(phase), state: word };
+  });
+  return { phases, issues: [...openIssues], status: runWord(state) };
+}
+
+const PHASE_ICONS: Record<PhaseWord, string> = {
   COMPLETE: '🟢',
   'IN PROGRESS': '🟡',
   PENDING: '⏳',
   FAILED: '🔴',
   SKIPPED: '⚪',
+  'ROLLING BACK': '↩️',
+  'ROLLED BACK': '↩️',
+  'ROLLBACK FAILED': '🔴',
 };
 
 /** `unchangedSince`: nothing changed since the update sent then (the header says so, and when). */

@@ -1,6 +1,7 @@
 // The communication plan and escalation matrix, live: status updates on a cadence, alerts, escalation timers, all-clear. Never blocks or fails the run.
 import { celContext } from '../engine/context.js';
 import type { RunEvent } from '../engine/events.js';
+import { messages as engineMessages } from '../engine/messages.js';
 import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import type { Clock, HttpSend } from '../ports/types.js';
@@ -282,7 +283,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         endWait(`gate:${event.gateId}`, `go/no-go decision '${event.gateId}'`, event.decision === 'go' ? 'GO' : 'NO-GO');
         if (event.decision === 'no-go') {
           const phase = doc.phases.find((p) => p.gate && gateId(p) === event.gateId);
-          fireOn('no-go', `gate '${event.gateId}' decided NO-GO${event.note ? `: ${event.note}` : ''}`, phase?.gate?.owner);
+          // The reasons, as the run's end will say them: every condition that did not hold (a pre-flight failure is
+          // `earlier_steps_ok`, naming the failed checks), or a person's reason for NO-GO while all held.
+          const failing = (state.gates.get(event.gateId)?.conditions ?? [])
+            .filter((c) => !c.ok)
+            .map((c) => ({ name: c.name, why: c.explained ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined) }));
+          const why = [event.reason, event.note].filter((t): t is string => t !== undefined && t !== '');
+          fireOn('no-go', `${engineMessages.gateNoGo(event.gateId, failing)}${why.length > 0 ? `${failing.length > 0 ? '; ' : ': '}${why.join('; ')}` : ''}`, phase?.gate?.owner);
         }
         break;
       }

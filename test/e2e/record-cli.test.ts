@@ -160,7 +160,7 @@ describe('deployctl record on phase65 records', () => {
     expect(md).toMatch(/## Go\/No-Go\n\n### go-no-go: ✔ GO\n/);
     // earlier_steps_ok first: the pre-flight steps' failures are the go/no-go's to decide (on_failure: gate, issue 13).
     expect(md).toContain('GO = earlier_steps_ok AND trained AND systems_healthy AND backups_ready AND communication_ready AND leadership_approved AND risk_acceptable');
-    expect(md).toMatch(/- ✔ \*\*earlier_steps_ok\*\* = `true`: no step left to this gate failed \(target-status, backup, pf-health, .*\) _\(implicit: on_failure: gate\)_/);
+    expect(md).toMatch(/- ✔ \*\*earlier_steps_ok\*\* = `true`: no step left to this gate failed \(target-status, backup-check, pf-health, .*, backup\) _\(implicit: on_failure: gate\)_/);
   });
 
   it('export --format json: the decoded predicate', async () => {

@@ -176,6 +176,25 @@ describe('deployctl run phase65 with a release that fails verification', { timeo
     expect(before).toBeDefined();
     expect(before).not.toBe('6.5.0-errors');
     expect(await servedVersion()).toBe(before);
+
+    // The export: a metric whose evidence is missing (the monitoring never ran) is "not measured", never ✖.
+    const exported = await runCli(['record', 'export', file, '--format', 'markdown'], { cwd: demo.dir, env: demo.env });
+    expect(exported.code, exported.stderr).toBe(0);
+    const rows = exported.stdout.split('\n').filter((l) => /^\| (Uptime|User Issues|System Stable|Response Time p95|Error Rate) /.test(l));
+    expect(rows.find((r) => r.startsWith('| System Stable (4 hr) '))).toMatch(/\| · not measured: no evidence from h4-health \(not run\)[^|]*\|$/);
+    expect(rows.find((r) => r.startsWith('| User Issues (1hr) '))).toMatch(/\| · not measured: no evidence from answer user-issues \(not given\) \|$/);
+    for (const row of rows.filter((r) => r.includes('not measured'))) expect(row).not.toContain('✖');
+    // The verification probes that did run and failed still count: the error rate is missed.
+    expect(rows.find((r) => r.startsWith('| Error Rate '))).toMatch(/\| ✖ \|$/);
+
+    // `deployctl status` of the run: ROLLED BACK, the deploy phase rolled back, the phases never reached SKIPPED.
+    const runId = statement.predicate['run_id'] as string;
+    const status = await runCli(['status', runId], { cwd: demo.dir, env: demo.env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('📊 Status: ROLLED BACK');
+    expect(status.stdout).toContain('↩️ Deployment: ROLLED BACK');
+    expect(status.stdout).toContain('⚪ Go-live: SKIPPED');
+    expect(status.stdout).not.toMatch(/PENDING|IN PROGRESS/);
   });
 });
 
@@ -306,6 +325,8 @@ describe('deployctl run phase65: the failure policy (issue 13)', { timeout: SLOW
     expect((predicate['escalations'] as { rule: string }[]).map((e) => e.rule)).toContain('Release held back (NO-GO)');
     const log = readFileSync(path.join(demo.dir, '.deployctl/notifications.log'), 'utf8');
     expect(log).toContain('⛔ DEPLOYMENT HELD: NO-GO');
+    // The on: no-go escalation says why: the pre-flight check that failed, as the gate's earlier_steps_ok names it.
+    expect(log).toMatch(/🚨 ALERT: Release held back \(NO-GO\)\n(?:.*\n){2}Description: gate 'go-no-go' decided NO-GO: earlier_steps_ok does not hold \(pf-health failed: error_rate/);
     expect(log).toContain('Status: unchanged: the run stopped before Deployment');
     expect(await servedVersion()).toBe(current);
   });

@@ -1,9 +1,12 @@
 // The communication plan on real runs (the engine with fake ports, the notifier on the same manual clock): ALL-CLEAR at go-live with counts, RESOLVED after a rollback, ETAs from the plan, no constant text.
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
+import { foldEvents } from '../../src/engine/state.js';
 import type { RunResult } from '../../src/engine/execute.js';
+import { statusView } from '../../src/notify/messages.js';
 import { createNotifier } from '../../src/notify/notifier.js';
 import { evaluateSuccessMetrics, metricVerdict } from '../../src/record/success-metrics.js';
+import type { ManualClock } from '../../src/ports/clock.js';
 import type { LoadedRunbook } from '../../src/runbook/load.js';
 import { fakeExec, harness, inlineRunbook, scriptedPrompter } from '../helpers/engine-fakes.js';
 
@@ -17,8 +20,12 @@ notify:
 `;
 
 /** Run the engine with the notifier listening, both on the harness's manual clock; what was sent, by kind. */
-async function runNotified(runbook: LoadedRunbook, deps: Parameters<ReturnType<typeof harness>['run']>[2]) {
+type Deps = NonNullable<Parameters<ReturnType<typeof harness>['run']>[2]>;
+
+/** `deps` may be made from the harness's clock (a prompter that answers later, on that clock). */
+async function runNotified(runbook: LoadedRunbook, depsOrMake: Deps | ((clock: ManualClock) => Deps)) {
   const h = harness();
+  const deps = typeof depsOrMake === 'function' ? depsOrMake(h.clock) : depsOrMake;
   const messages: { kind: string; text: string }[] = [];
   const events: RunEvent[] = [];
   const notifier = createNotifier({
@@ -195,5 +202,177 @@ phases:
     expect(notice).toContain('\nStatus: unchanged: the run stopped before deploy\n');
     const alert = messages.find((m) => m.text.startsWith('🚨 ALERT: Step failed: health'))!.text;
     expect(alert).toContain("Action: the remaining steps up to go/no-go 'go' still run; that gate decides");
+  });
+});
+
+describe('status updates around a rollback', () => {
+  const yaml = `
+version: 1
+name: rolling
+roles:
+  lead: { title: Deployment Lead, primary: Ana }
+  devops: { title: DevOps Engineer, primary: Chen }
+notify:
+  status_every: 1m
+  channels: [{ id: log, file: notifications.log }]
+phases:
+  - id: preflight
+    steps:
+      - { id: health, owner: devops, run: "health" }
+  - id: deploy
+    steps:
+      - { id: ship, owner: devops, run: "ship" }
+    rollback:
+      - { id: restore, owner: devops, run: "restore", retries: 1, retry_delay: 3m }
+  - id: verify
+    steps:
+      - { id: smoke, owner: devops, run: "smoke" }
+  - id: go-live
+    steps:
+      - { id: announce, owner: lead, confirm: Announced }
+`;
+  const doc = inlineRunbook(yaml);
+
+  it('say ROLLING BACK while it runs (the phases it undoes ROLLING BACK, those never reached SKIPPED), never IN PROGRESS or COMPLETE', async () => {
+    const { result, messages } = await runNotified(doc, {
+      // restore fails once and is retried 3 minutes later: the 1-minute status updates go out during the rollback.
+      exec: fakeExec({ health: {}, ship: {}, smoke: { exitCode: 1, stderr: 'smoke failed\n' }, restore: [{ exitCode: 1 }, {}] }),
+    });
+    expect(result.exitCode).toBe(4);
+    const during = messages.filter((m) => m.kind === 'status' && m.text.includes('📊 Status: ROLLING BACK')).map((m) => m.text);
+    expect(during.length).toBeGreaterThanOrEqual(2);
+    for (const text of during) {
+      expect(text).toContain('🟢 preflight: COMPLETE');
+      expect(text).toContain('↩️ deploy: ROLLING BACK');
+      expect(text).toContain('🔴 verify: FAILED');
+      expect(text).toContain('⚪ go-live: SKIPPED');
+      expect(text).not.toMatch(/IN PROGRESS|PENDING|deploy: COMPLETE/);
+    }
+    // Unchanged during the retry wait: the next one says so, still ROLLING BACK.
+    expect(during[1]).toMatch(/^\[Deployment Status - \d\d:\d\d UTC\] \(no change since \d\d:\d\d UTC\)/);
+    expect(messages.some((m) => m.kind === 'status' && m.text.includes('📊 Status: IN PROGRESS') && m.text.includes('deploy: ROLLING BACK'))).toBe(false);
+  });
+
+  it('deployctl status reads the same from the journal: ROLLING BACK mid-rollback, ROLLED BACK after, unreached phases SKIPPED', async () => {
+    const { events } = await runNotified(doc, { exec: fakeExec({ health: {}, ship: {}, smoke: { exitCode: 1 }, restore: {} }) });
+    const upTo = (kind: RunEvent['kind']) => foldEvents(events.slice(0, events.findIndex((e) => e.kind === kind) + 1));
+    const mid = statusView(doc.doc, upTo('rollback-started'), []);
+    expect(mid.status).toBe('ROLLING BACK');
+    expect(mid.phases.map((p) => `${p.title}: ${p.state}`)).toEqual(['preflight: COMPLETE', 'deploy: ROLLING BACK', 'verify: FAILED', 'go-live: SKIPPED']);
+    const after = statusView(doc.doc, foldEvents(events), []);
+    expect(after.status).toBe('ROLLED BACK');
+    expect(after.phases.map((p) => `${p.title}: ${p.state}`)).toEqual(['preflight: COMPLETE', 'deploy: ROLLED BACK', 'verify: FAILED', 'go-live: SKIPPED']);
+    // Before anything failed: the phases ahead are pending, the run in progress.
+    const before = statusView(doc.doc, upTo('phase-started'), []);
+    expect(before.status).toBe('IN PROGRESS');
+    expect(before.phases.map((p) => p.state)).toEqual(['IN PROGRESS', 'PENDING', 'PENDING', 'PENDING']);
+  });
+
+  it('while the rollback waits for its authorization, the update says so and nothing ahead is pending', async () => {
+    const withAuth = inlineRunbook(yaml.replace('notify:', 'rollback: { authorize: lead, timeout: 5m, default: rollback }\nnotify:'));
+    const { messages } = await runNotified(withAuth, {
+      exec: fakeExec({ health: {}, ship: {}, smoke: { exitCode: 1 }, restore: {} }),
+      // Nobody answers: the default (rollback) after 5 minutes, with 1-minute status updates meanwhile.
+      prompter: scriptedPrompter({ rollback: 'WAIT' }),
+    });
+    const waiting = messages.filter((m) => m.kind === 'status' && m.text.includes('📊 Status: AWAITING ROLLBACK AUTHORIZATION'));
+    expect(waiting.length).toBeGreaterThanOrEqual(3);
+    expect(waiting[0]!.text).toContain('⚪ go-live: SKIPPED');
+    expect(waiting[0]!.text).toContain('🟢 deploy: COMPLETE');
+    expect(messages.some((m) => m.kind === 'status' && m.text.includes('📊 Status: ROLLING BACK'))).toBe(false); // restore is instant here
+    expect(messages.find((m) => m.kind === 'resolved')!.text).toContain('Next Steps: the run ends ROLLED BACK');
+  });
+});
+
+describe('on: no-go escalation', () => {
+  it('fires for a pre-flight failure decided by the go/no-go, with the reasons (earlier_steps_ok naming the failed check) in the text', async () => {
+    const doc = inlineRunbook(`
+version: 1
+name: held
+roles:
+  lead: { title: Deployment Lead, primary: Ana }
+  qa: { title: QA Lead, primary: Elif }
+  cto: { title: CTO, primary: Lena }
+notify:
+  channels: [{ id: log, file: notifications.log }]
+escalation:
+  - { name: No-go decided, on: no-go, to: [cto], severity: critical }
+phases:
+  - id: preflight
+    preflight: true
+    steps:
+      - { id: health, owner: qa, run: "health" }
+      - { id: backups, owner: qa, run: "backups" }
+  - id: go
+    gate: { owner: lead, require: { backups_ready: steps.backups.ok } }
+  - id: deploy
+    steps:
+      - { id: ship, owner: qa, run: "ship" }
+`);
+    const { result, messages, events } = await runNotified(doc, { exec: fakeExec({ health: { exitCode: 1, stderr: 'health endpoint down\n' }, backups: {} }), answers: new Map([['go', 'go']]) });
+    expect(result).toMatchObject({ status: 'no-go', exitCode: 3 });
+    const escalation = events.find((e) => e.kind === 'escalation');
+    expect(escalation).toMatchObject({ rule: 'No-go decided', to: [{ role: 'cto' }] });
+    const alert = messages.find((m) => m.kind === 'escalation')!.text;
+    expect(alert).toMatch(/^🚨 ALERT: No-go decided\nSeverity: Critical/);
+    expect(alert).toContain("Description: gate 'go' decided NO-GO: earlier_steps_ok does not hold (health failed: exit code 1: health endpoint down)");
+    // The answers file said GO, refused over the evidence: said too.
+    expect(alert).toContain('; the answers file says go, but earlier_steps_ok does not hold\n');
+    expect(alert).toContain('Assignee: CTO · Lena');
+  });
+});
+
+describe('a RESOLVED while the run is failing', () => {
+  const yaml = (extra: string) => `
+version: 1
+name: failing
+roles:
+  lead: { title: Deployment Lead, primary: Ana }
+  qa: { title: QA Lead, primary: Elif }
+notify:
+  channels: [{ id: log, file: notifications.log }]
+${extra}
+phases:
+  - id: preflight
+    preflight: true
+    steps:
+      - { id: health, owner: qa, run: "health" }
+      - { id: flaky, owner: qa, run: "flaky", retries: 1, retry_delay: 1s }
+  - id: go
+    gate: { owner: lead, require: { ok: "true" } }
+  - id: deploy
+    steps:
+      - { id: ship, owner: qa, run: "ship" }
+`;
+
+  it('after a failure left to the go/no-go: a recovered retry says that gate will decide NO-GO, never that the deployment continues', async () => {
+    const { result, messages } = await runNotified(inlineRunbook(yaml('')), {
+      exec: fakeExec({ health: { exitCode: 1 }, flaky: [{ exitCode: 1 }, {}] }),
+      answers: new Map([['go', 'go']]),
+    });
+    expect(result.exitCode).toBe(3);
+    const resolved = messages.find((m) => m.kind === 'resolved')!.text;
+    expect(resolved).toMatch(/^✅ RESOLVED: step 'flaky' \(flaky\) failing/);
+    expect(resolved).toContain("Next Steps: the remaining steps up to go/no-go 'go' still run; 'health' has failed, so that gate will decide NO-GO");
+    expect(resolved).not.toContain('continues');
+  });
+
+  it('after an escalated go/no-go that decided NO-GO: the RESOLVED says the run stops, not that it continues', async () => {
+    const runbook = inlineRunbook(yaml('escalation:\n  - { name: Decision taking long, after: 1m, to: [lead] }'));
+    const { result, messages } = await runNotified(runbook, (clock) => ({
+      exec: fakeExec({ health: {}, flaky: {} }),
+      prompter: {
+        // The lead answers NO-GO two minutes after the question (one escalation later), then gives the reason at once.
+        async ask(request) {
+          if (request.id === 'go.reason') return 'a holiday freeze';
+          return new Promise((resolve) => clock.setTimer(120_000, () => resolve('no-go')));
+        },
+      },
+    }));
+    expect(result.exitCode).toBe(3);
+    const resolved = messages.find((m) => m.kind === 'resolved')!.text;
+    expect(resolved).toMatch(/^✅ RESOLVED: go\/no-go decision 'go' \(escalated wait\)/);
+    expect(resolved).toContain("Next Steps: go/no-go 'go' decided NO-GO: the run stops here");
+    expect(resolved).not.toContain('continues');
   });
 });
