@@ -2,7 +2,7 @@
 import { celContext } from '../engine/context.js';
 import type { ProbeMetrics } from '../engine/events.js';
 import { phasesToRollBack } from '../engine/predicates.js';
-import type { RunState } from '../engine/state.js';
+import type { RunState, StepState } from '../engine/state.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
 import { authorizeTimeoutMs, failurePolicy } from '../runbook/failure-policy.js';
 import { formatDuration, parseDuration, parseOffset } from '../runbook/duration.js';
@@ -106,12 +106,24 @@ export function healthAfterRollback(doc: RunbookDoc, state: RunState): string {
 /** What happens after a RESOLVED: the deployment goes on only while it does; otherwise the rollback, or the run's end. */
 export function nextSteps(doc: RunbookDoc, state: RunState): string {
   if (state.finished !== undefined) return `the run ended ${state.finished.status.toUpperCase()}`;
-  if (state.rollback !== undefined && state.rollback.status === undefined) return 'the rollback continues';
+  const failedNow = (s: StepState) => s.outcome?.status === 'failed' || s.outcome?.status === 'inconclusive';
+  if (state.rollback !== undefined && state.rollback.status === undefined) {
+    // The first rollback step that fails stops the rollback.
+    const broken = [...state.steps].find(([, s]) => s.rollback && s.startedAt !== undefined && s.startedAt >= state.rollback!.startedAt && failedNow(s));
+    return broken !== undefined ? `the rollback stops: rollback step '${broken[0]}' failed; act now` : 'the rollback continues';
+  }
   if (state.rollback?.status === 'succeeded') return 'the run ends ROLLED BACK; post-incident review';
   if (state.rollback?.status === 'failed') return 'the rollback FAILED: act now';
   if (state.authorization !== undefined && state.authorization.decision === undefined) return `waiting for ${roleName(state.authorization.role, doc.roles[state.authorization.role])} to authorize the rollback`;
   const noGo = doc.phases.find((p) => p.gate !== undefined && state.gates.get(gateId(p))?.decision === 'no-go');
   if (noGo !== undefined) return `go/no-go '${gateId(noGo)}' decided NO-GO: the run ${noGo.gate!.on_no_go === 'rollback' ? 'rolls back' : 'stops here'}`;
+  // A phase step that has just failed, before its on_failure is applied (this message goes out in between).
+  for (const phase of doc.phases) {
+    for (const step of phase.steps ?? []) {
+      const s = state.steps.get(step.id);
+      if (s !== undefined && !s.rollback && s.finally !== true && failedNow(s) && s.failure === undefined) return `step '${step.id}' failed: ${failureAction(doc, state, phase, step)}`;
+    }
+  }
   const stopping = [...state.steps].find(([, s]) => s.failure?.action === 'rollback' || s.failure?.action === 'abort');
   if (stopping !== undefined) return `the run is stopping: step '${stopping[0]}' failed`;
   // A failure left to a gate ahead: its earlier_steps_ok does not hold, so GO is not on offer there.

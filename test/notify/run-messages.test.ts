@@ -357,6 +357,23 @@ phases:
     expect(resolved).not.toContain('continues');
   });
 
+  it('after an escalated step that then failed: the RESOLVED of the wait says what its on_failure does, not that the deployment continues', async () => {
+    const runbook = inlineRunbook(
+      yaml('escalation:\n  - { name: Step taking long, after: 1m, to: [lead] }').replace('      - { id: ship, owner: qa, run: "ship" }', '      - { id: ship, owner: qa, run: "ship" }\n    rollback:\n      - { id: restore, owner: qa, run: "restore" }'),
+    );
+    const { result, messages } = await runNotified(runbook, (clock) => ({
+      // ship runs two minutes (one escalation), then fails.
+      exec: fakeExec({ health: {}, flaky: {}, restore: {}, ship: () => new Promise((resolve) => clock.setTimer(120_000, () => resolve({ exitCode: 1 }))) }),
+      answers: new Map([['go', 'go']]),
+    }));
+    expect(result.exitCode).toBe(4);
+    const resolved = messages.find((m) => m.kind === 'resolved' && m.text.includes("step 'ship'"))!.text;
+    expect(resolved).toMatch(/^✅ RESOLVED: step 'ship' \(ship\) \(escalated wait\)\n/);
+    expect(resolved).toContain('\nStatus: Step failed\n');
+    expect(resolved).toContain("\nNext Steps: step 'ship' failed: stopping the deployment; rolling back deploy");
+    expect(resolved).not.toContain('continues');
+  });
+
   it('after an escalated go/no-go that decided NO-GO: the RESOLVED says the run stops, not that it continues', async () => {
     const runbook = inlineRunbook(yaml('escalation:\n  - { name: Decision taking long, after: 1m, to: [lead] }'));
     const { result, messages } = await runNotified(runbook, (clock) => ({
