@@ -4,7 +4,10 @@
 // them (a pipe, drained as fast as it fills). Peak RSS comes from GNU time (%M) when installed, else from VmHWM polled
 // in /proc. Past --cap MiB (default 2048) the run is stopped, so a leak cannot take the machine with it.
 //
-//   node bench/output-memory.mjs [--mib N] [--cap MiB]      (needs a build: npm run build)
+//   node bench/output-memory.mjs [--mib N] [--cap MiB] [--secret]      (needs a build: npm run build)
+//
+// --secret declares a secret (set in the environment, not printed) so that every chunk of output goes through the
+// streaming masker (src/engine/secrets.ts): its memory must stay flat too.
 //
 // Target (issue 7): ≤ 150 MiB, whatever the output's size. A miss is printed, not failed on: bench/run.js --strict decides.
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,6 +19,7 @@ import { assertBuilt, BIN, benchEnv, formatMs, loadAverage, numberArg, row, writ
 const argv = process.argv.slice(2);
 const mib = numberArg(argv, '--mib', 1024);
 const capMiB = numberArg(argv, '--cap', 2048);
+const withSecret = argv.includes('--secret');
 const TARGET_MIB = 150;
 assertBuilt();
 
@@ -31,6 +35,7 @@ fs.writeFileSync(
     'version: 1',
     'name: bench-output',
     'roles: { ops: { title: Operations } }',
+    ...(withSecret ? ['secrets: [BENCH_TOKEN]'] : []),
     'phases:',
     '  - id: output',
     '    steps:',
@@ -41,7 +46,7 @@ fs.writeFileSync(
     '',
   ].join('\n'),
 );
-const env = benchEnv({ DEPLOYCTL_STATE_DIR: path.join(dir, '.deployctl') });
+const env = benchEnv({ DEPLOYCTL_STATE_DIR: path.join(dir, '.deployctl'), ...(withSecret ? { BENCH_TOKEN: 'bench-Secret-tok3n/with+base64=chars' } : {}) });
 
 const GNU_TIME = spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { stdio: 'ignore' }).status === 0 ? '/usr/bin/time' : undefined;
 const rssFile = path.join(dir, 'rss.txt');
@@ -124,7 +129,7 @@ const fmtMiB = (n) => `${n.toFixed(0)} MiB`;
 const shown = stopped ? `> ${fmtMiB(capMiB)} (stopped)` : fmtMiB(peakMiB);
 console.log(
   [
-    `one \`run\` step printing ${mib} MiB as 100-byte lines; deployctl's stdout and stderr drained through a pipe; peak RSS from ${GNU_TIME ? 'GNU time (%M)' : '/proc VmHWM, polled'}`,
+    `one \`run\` step printing ${mib} MiB as 100-byte lines${withSecret ? ', masked (a secret is declared)' : ''}; deployctl's stdout and stderr drained through a pipe; peak RSS from ${GNU_TIME ? 'GNU time (%M)' : '/proc VmHWM, polled'}`,
     '',
     '| what | value |',
     '|---|---:|',
@@ -140,7 +145,7 @@ console.log(
 
 writeRows(argv, [
   row({
-    name: `peak RSS, \`deployctl run\` of a step printing ${mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`}`,
+    name: `peak RSS, \`deployctl run\` of a step printing ${mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`}${withSecret ? ', masked' : ''}`,
     deployctl: shown,
     baseline: '– (absolute target)',
     target: `≤ ${TARGET_MIB} MiB`,

@@ -28,3 +28,18 @@ export class CliError extends Error {
 export function isCliError(error: unknown): error is CliError {
   return error instanceof CliError;
 }
+
+/**
+ * The error with every sentence it will print passed through `mask`: a message may quote a --var value, an answer or
+ * a reason, and secrets never reach the terminal. A CliError is rebuilt; another Error has its message and stack masked.
+ */
+export function maskError(error: unknown, mask: (text: string) => string): unknown {
+  if (error instanceof CliError) {
+    return new CliError(mask(error.message), { exitCode: error.exitCode, details: error.details.map(mask), ...(error.hint !== undefined ? { hint: mask(error.hint) } : {}) });
+  }
+  if (error instanceof Error) {
+    error.message = mask(error.message);
+    if (error.stack !== undefined) error.stack = mask(error.stack);
+  }
+  return error;
+}

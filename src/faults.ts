@@ -15,6 +15,7 @@ export const FAULT_POINTS = [
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
+// Self-contained (test/ports/exec.test.ts transpiles this file alone): anything but printable ASCII is shown as ?.
 const spec = parseSpec(process.env['DEPLOYCTL_FAULT']);
 let hits = 0;
 
@@ -22,7 +23,7 @@ function parseSpec(text: string | undefined): { point: string; n: number } | und
   if (text === undefined || text === '') return undefined;
   const match = /^([a-z-]+):([1-9][0-9]*)$/.exec(text);
   if (match === null || !(FAULT_POINTS as readonly string[]).includes(match[1]!)) {
-    process.stderr.write(`deployctl: ignoring DEPLOYCTL_FAULT=${text}: expected <point>:<n> with point one of ${FAULT_POINTS.join(', ')}\n`);
+    process.stderr.write(`deployctl: ignoring DEPLOYCTL_FAULT=${text.replace(/[^\x20-\x7e]/g, '?')}: expected <point>:<n> with point one of ${FAULT_POINTS.join(', ')}\n`);
     return undefined;
   }
   return { point: match[1]!, n: Number(match[2]) };

@@ -1,6 +1,7 @@
 // The command-line surface, declared in one place; each command's module is imported only when it runs.
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isCliError } from '../errors.js';
+import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import { packageVersion } from '../ports/version.js';
 import { processIo, type Io } from './io.js';
 
@@ -200,6 +201,8 @@ export function reportError(error: unknown, io: Io): number {
     if (error.hint) io.err(`  ${error.hint}`);
     return error.exitCode;
   }
+  // A full disk, a read-only or foreign-owned directory, a FIFO where a file belongs: the machine's state, not a bug.
+  if (isFileFailure(error)) return reportError(fileFailure(error, process.cwd()), io);
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.err(`deployctl: internal error: this is a bug in deployctl, not in your runbook.\n  Please report it at ${REPORT_URL} with the lines below.\n${stack}`);
   return ExitCode.failed;

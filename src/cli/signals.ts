@@ -1,5 +1,6 @@
 // Ctrl-C and SIGTERM during a run: the first stops the running step's process tree and lets the run end cleanly; a second exits at once, as does a hangup.
 import { killAllRunning } from '../ports/exec.js';
+import { inert } from '../inert.js';
 import { writeAll } from '../ports/fs.js';
 import { ExitCode } from '../errors.js';
 
@@ -40,7 +41,8 @@ export interface Interrupts {
  * the journal is intact, and the command that resumes).
  */
 export function interruptOnSignals(onFirst: (signal: NodeJS.Signals) => void, afterStop = ''): Interrupts {
-  const tail = afterStop === '' ? '' : ` ${afterStop}`;
+  // The resume command quotes the runbook path from the command line: inert, as everything written to a terminal.
+  const tail = afterStop === '' ? '' : ` ${inert(afterStop)}`;
   const controller = new AbortController();
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {

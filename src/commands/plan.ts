@@ -1,6 +1,7 @@
 // `deployctl plan <runbook> [--format text|markdown|json] [--role ROLE]`: print what a run would do. No side effects at all.
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode } from '../errors.js';
+import { createMasker } from '../engine/secrets.js';
 import { filterPlanByRole, findRole } from '../plan/filter.js';
 import { renderMarkdown } from '../plan/markdown.js';
 import { invalidRunbookMessage, unknownRoleMessage } from '../plan/messages.js';
@@ -25,7 +26,11 @@ export async function planCommand(file: string, options: PlanOptions, io: Io): P
     throw new CliError(message, { exitCode: ExitCode.usage, hint, details: loaded.problems.map(formatProblem) });
   }
   for (const warning of loaded.runbook.warnings ?? []) io.err(formatProblem(warning));
-  let plan: Plan = buildPlan(loaded.runbook.doc);
+  // A plan shows var defaults resolved into commands and URLs: a value that is also one of the runbook's secrets
+  // (in the environment now) is masked, in every format, like everything a run prints.
+  const { doc } = loaded.runbook;
+  const secretValues = (doc.secrets ?? []).map((name) => io.env[name]).filter((v): v is string => v !== undefined && v !== '');
+  let plan: Plan = secretValues.length > 0 ? createMasker(secretValues).maskDeep(buildPlan(doc)) : buildPlan(doc);
   if (options.role !== undefined) {
     const role = findRole(plan, options.role);
     if (role === undefined) {

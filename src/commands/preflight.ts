@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, maskError } from '../errors.js';
 import { createMasker } from '../engine/secrets.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
@@ -112,11 +112,17 @@ export async function preflightCommand(file: string | undefined, options: Prefli
     const { message, hint } = messages.noPreflightPhase(found.file);
     throw new CliError(message, { exitCode: ExitCode.usage, hint });
   }
-  const vars = resolveVars(runbook.doc, options.var ?? []);
-
   // The state's password too: checks inherit $DEPLOYCTL_STATE.
   const secretValues = [...(runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(undefined, env)];
   const masker = createMasker(secretValues);
+  // A refused --var quotes its value: masked like everything else preflight prints.
+  let vars: ReturnType<typeof resolveVars>;
+  try {
+    vars = resolveVars(runbook.doc, options.var ?? []);
+  } catch (error) {
+    throw maskError(error, masker.mask);
+  }
+
   if (masker.unmaskable > 0) io.err(`deployctl: ${messages.unmaskableSecrets(masker.unmaskable)}`);
   if (found.from !== 'argument') io.err(`deployctl: ${messages.checking(found.file, describeOrigin(found.from))}`);
 

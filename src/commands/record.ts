@@ -296,6 +296,8 @@ export async function recordListCommand(flags: ListFlags, ctx: RecordContext): P
   }
   // A directory given with --state is where this list's keys are too.
   const trust = trustFrom(flags, location.kind === 'directory' ? { ...ctx, env: { ...ctx.env, DEPLOYCTL_STATE_DIR: localDir.root } } : ctx);
+  // A key file in .deployctl/keys that was passed over (a FIFO planted there, a private key) changes what verifies: say so.
+  for (const warning of trust.warnings) ctx.io.err(`deployctl: warning: ${warning}`);
   const entries = stored.map((r) => ({ file: r.file ?? r.where, name: r.name, time: r.time, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) }));
   const rows = listRecords(entries, trust, (f) => (path.isAbsolute(f) ? shown(ctx, f) : f));
   ctx.io.out(flags.json ? JSON.stringify(rows, null, 2) : renderRecordList(rows));

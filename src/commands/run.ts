@@ -3,13 +3,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Io } from '../cli/io.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, maskError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
-import { createMasker } from '../engine/secrets.js';
+import { createMasker, type Masker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
@@ -17,6 +17,7 @@ import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
 import { appendToFile } from '../ports/fs.js';
+import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
@@ -93,14 +94,27 @@ export function isInteractive(options: Pick<RunOptions, 'nonInteractive'>, ports
 }
 
 export async function runCommand(file: string, options: RunOptions, ports: RunPorts): Promise<number> {
-  const { io, env, clock } = ports;
+  const { env } = ports;
   const loaded = await loadCheckedRunbook(file);
   if (!loaded.ok) {
     const [first] = loaded.problems;
     if (loaded.problems.length === 1 && first !== undefined && (first.code === 'missing' || first.code === 'unreadable' || first.code === 'too-large')) throw new CliError(first.message);
     throw new CliError(`${file} is not a valid runbook`, { details: loaded.problems.map(formatProblem), hint: `fix the problems above (deployctl validate ${file} lists them)` });
   }
-  const runbook = loaded.runbook;
+  // The secrets are known as soon as the runbook is: from here on no message may carry one, an error message
+  // included (a refused --var value, a path, a reason).
+  // The state's password too: steps inherit $DEPLOYCTL_STATE.
+  const secretValues = [...(loaded.runbook.doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
+  const masker = createMasker(secretValues);
+  try {
+    return await runLoaded(file, loaded.runbook, options, ports, secretValues, masker);
+  } catch (error) {
+    throw maskError(error, masker.mask);
+  }
+}
+
+async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptions, ports: RunPorts, secretValues: string[], masker: Masker): Promise<number> {
+  const { io, env, clock } = ports;
   const { doc } = runbook;
   for (const warning of runbook.warnings ?? []) io.err(formatProblem(warning));
   const interactive = isInteractive(options, ports);
@@ -120,8 +134,6 @@ export async function runCommand(file: string, options: RunOptions, ports: RunPo
   const newVars = resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
   const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const secretValues = [...(doc.secrets ?? []).map((name) => env[name]).filter((v): v is string => v !== undefined && v !== ''), ...stateSecrets(options.state, env)];
-  const masker = createMasker(secretValues);
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
@@ -171,7 +183,7 @@ interface LockedRun {
   vars: Record<string, string | number | boolean>;
   operator: string;
   secretValues: string[];
-  masker: ReturnType<typeof createMasker>;
+  masker: Masker;
   signingKey: KeyObject | undefined;
 }
 
@@ -239,6 +251,8 @@ async function runLocked(run: LockedRun): Promise<number> {
   // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
   let recorded: RunState = resumed?.state ?? initialRunState;
   const dryRunMessages: string[] = [];
+  /** The first write the journal refused (a full disk): the run stops at the engine's next event, and says why. */
+  let journalFailure: unknown;
   const notifier = createNotifier({
     doc,
     clock,
@@ -246,7 +260,16 @@ async function runLocked(run: LockedRun): Promise<number> {
     appendFile: appendToFile,
     resolvePath: (f) => path.resolve(ports.cwd, f),
     env: definedEnv(env),
-    emit: (event) => emit(event),
+    // The notifier also emits from its timers, where a throw would escape as an uncaught exception: a journal that
+    // cannot be written is remembered there and stops the run at the engine's next event.
+    emit: (event) => {
+      try {
+        emit(event);
+      } catch (error) {
+        if (!isFileFailure(error)) throw error;
+        journalFailure ??= error;
+      }
+    },
     mask: (text) => masker.mask(text),
     dryRun,
     print: (text) => dryRunMessages.push(text),
@@ -256,6 +279,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     successMetrics: (state, now) => evaluateSuccessMetrics(doc, state, env, now).map((m) => ({ title: m.title, verdict: metricVerdict(m) })),
   });
   const emit = (event: RunEvent) => {
+    if (journalFailure !== undefined) throw journalFailure;
     const masked = masker.maskDeep(event);
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
@@ -299,9 +323,12 @@ async function runLocked(run: LockedRun): Promise<number> {
           },
         );
       } catch (error) {
-        // A bug, not a run outcome: let the task list finish drawing, keep the journal resumable.
-        reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: 'internal error' });
+        // A bug or a disk that refused the journal, not a run outcome: let the task list finish drawing, keep the
+        // journal (everything written before the failure) resumable.
+        const storage = isFileFailure(error);
+        reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: storage ? 'the journal could not be written' : 'internal error' });
         await rendering.catch(() => undefined);
+        if (storage && !dryRun) throw fileFailure(error, ports.cwd, `continue the run with ${resumeCommand(file, runId)} (its journal keeps every event written before this)`);
         throw error;
       }
       await rendering;
@@ -334,7 +361,7 @@ interface SealInputs {
   runId: string;
   state: RunState;
   result: RunResult;
-  masker: ReturnType<typeof createMasker>;
+  masker: Masker;
   env: NodeJS.ProcessEnv;
   signingKey: KeyObject;
   operator: string;
@@ -357,9 +384,18 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
     const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
-    io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
-    io.err(`  the journal (${store.directory !== undefined ? path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`}) still holds every event of the run`);
-    io.out(formatRunSummary(doc, shown(), undefined, resumeWith(file, runId, options, deployctlCommand(env)), metrics));
+    const journal = store.directory !== undefined ? path.relative(ports.cwd, path.join(store.where, 'runs', runId, 'journal.jsonl')) || path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`;
+    const resume = resumeWith(file, runId, options, deployctlCommand(env));
+    if (isFileFailure(error)) {
+      // A full disk or a read-only directory: say which file and what to do; the journal lets a resume seal it later.
+      const failure = fileFailure(error, ports.cwd, `seal the record with ${resume} (the journal ${journal} holds every event of the run)`);
+      io.err(`deployctl: could not write the signed record: ${failure.message}`);
+      io.err(`  ${failure.hint}`);
+    } else {
+      io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
+      io.err(`  the journal (${journal}) still holds every event of the run`);
+    }
+    io.out(formatRunSummary(doc, shown(), undefined, resume, metrics));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
   // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.

@@ -1,4 +1,5 @@
 // Where the notifier's messages go: channels (a Slack-style webhook, a file), masked, in order per channel, retried; never an exception.
+import { inertText } from '../inert.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
 import type { MessageKind } from './messages.js';
@@ -31,7 +32,9 @@ export function createDelivery(deps: NotifierDeps): Delivery {
   };
 
   function deliver(kind: MessageKind, rawText: string): void {
-    const text = deps.mask(rawText);
+    // Masked, then made inert: a message quotes step reasons, titles and answers, and ends up in chat clients, log
+    // files people tail, and terminals; what it says is kept, what it would do to a terminal is not.
+    const text = inertText(deps.mask(rawText));
     for (const channel of doc.notify?.channels ?? []) {
       if (!channelEnabled(channel.if)) continue;
       const base = { kind: 'notification' as const, channel: channel.id, messageKind: kind, text };

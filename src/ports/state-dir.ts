@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CliError, ExitCode } from '../errors.js';
 import { compactUtcStamp } from './clock.js';
-import { listDirectory, openAppendLog, statPath, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
+import { listDirectory, makeDirectory, openAppendLog, openRegularFile, readTextFile, statPath, withPath, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
 import { readProcStat } from './proc.js';
 
 export interface StateDir {
@@ -53,8 +54,14 @@ export function journalPath(dir: StateDir, runId: string): string {
 export function openJournal(dir: StateDir, runId: string): AppendLog {
   const file = journalPath(dir, runId);
   let needsNewline = false;
+  let fd: number | undefined;
   try {
-    const fd = fs.openSync(file, 'r');
+    fd = openRegularFile(file);
+  } catch (error) {
+    // No journal yet: a new run. Anything else (a FIFO planted there, no permission) is said, not written past.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (fd !== undefined) {
     try {
       const size = fs.fstatSync(fd).size;
       if (size > 0) {
@@ -65,19 +72,25 @@ export function openJournal(dir: StateDir, runId: string): AppendLog {
     } finally {
       fs.closeSync(fd);
     }
-  } catch {
-    // A new journal.
   }
   const log = openAppendLog(file);
   if (needsNewline) log.append('\n', true);
   return log;
 }
 
+/** Journals are one JSON line per event with at most 64 KiB of output per step: this is far beyond any real one. */
+const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A run's journal, or undefined when the run has none. A journal that is there but cannot be read (not a regular
+ * file, no permission) throws Node's error (ENOTREG, EACCES…), never blocks: the caller says so.
+ */
 export function readJournalText(dir: StateDir, runId: string): string | undefined {
   try {
-    return fs.readFileSync(journalPath(dir, runId), 'utf8');
-  } catch {
-    return undefined;
+    return readTextFile(journalPath(dir, runId), MAX_JOURNAL_BYTES);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 
@@ -128,7 +141,7 @@ export type AcquireResult =
  * the same stale lock cannot both end up holding the runbook.
  */
 export function acquireLock(dir: Pick<StateDir, 'locksDir'>, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, now: number): AcquireResult {
-  fs.mkdirSync(dir.locksDir, { recursive: true });
+  makeDirectory(dir.locksDir);
   const file = path.join(dir.locksDir, `${name}.lock`);
   let mine: LockInfo = { user: safeUser(), host: os.hostname(), pid: process.pid, since: new Date(now).toISOString(), ...info };
   let replacedStale: LockInfo | undefined;
@@ -188,9 +201,13 @@ function createExclusive(file: string, text: string): boolean {
   try {
     writeAll(fd, Buffer.from(text, 'utf8'));
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // A full disk: no empty lock left behind to block the next run.
     fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw withPath(error, file);
   }
+  fs.closeSync(fd);
   return true;
 }
 
@@ -199,10 +216,34 @@ function createExclusive(file: string, text: string): boolean {
  * checkout, or `cd runbooks && deployctl run phase65.yaml`, would otherwise deploy the same runbook at the same time.
  */
 export function hostLocks(env: NodeJS.ProcessEnv = process.env): Pick<StateDir, 'locksDir'> {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const root = env['DEPLOYCTL_LOCK_DIR'] ?? path.join(os.tmpdir(), `deployctl-${uid}`);
-  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const root = env['DEPLOYCTL_LOCK_DIR'] ?? path.join(os.tmpdir(), `deployctl-${uid ?? 0}`);
+  makeDirectory(root);
+  refuseUnsafeLockDir(root, uid, env['DEPLOYCTL_LOCK_DIR'] !== undefined);
   return { locksDir: path.join(root, 'locks') };
+}
+
+/**
+ * The host lock directory lives in a shared place ($TMPDIR): one another user made first, or one anybody can write
+ * to, would let them remove or fake the locks. It must be a real directory (not a symlink), ours, and writable only
+ * by us.
+ */
+function refuseUnsafeLockDir(root: string, uid: number | undefined, fromEnv: boolean): void {
+  const info = fs.lstatSync(root);
+  const why = !info.isDirectory()
+    ? 'is not a directory (a symlink?)'
+    : uid !== undefined && info.uid !== uid
+      ? `belongs to uid ${info.uid}, not to you (uid ${uid})`
+      : (info.mode & 0o022) !== 0
+        ? `can be written by ${info.mode & 0o002 ? 'anyone' : 'its group'} (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`
+        : undefined;
+  if (why === undefined) return;
+  throw new CliError(`the host lock directory ${root} ${why}, so its locks cannot be trusted; nothing was run`, {
+    exitCode: ExitCode.usage,
+    hint: fromEnv
+      ? 'point DEPLOYCTL_LOCK_DIR at a directory of your own with mode 0700'
+      : `remove ${root} if it is not yours to keep (deployctl makes it again, 0700), or set DEPLOYCTL_LOCK_DIR to a directory of your own with mode 0700`,
+  });
 }
 
 /** Every live holder of a host-wide lock: deployments running on this host, from any directory. */
@@ -224,9 +265,12 @@ export function lockHolder(dir: Pick<StateDir, 'locksDir'>, name: string): LockI
   return readLock(path.join(dir.locksDir, `${name}.lock`));
 }
 
+/** A lock is one short JSON line; anything bigger, or not a regular file (a FIFO planted there), is not a lock. */
+const MAX_LOCK_BYTES = 64 * 1024;
+
 function readLock(file: string): LockInfo | undefined {
   try {
-    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
+    const value = JSON.parse(readTextFile(file, MAX_LOCK_BYTES)) as LockInfo;
     return typeof value.pid === 'number' ? value : undefined;
   } catch {
     return undefined;
@@ -253,6 +297,9 @@ export function isAlive(pid: number): boolean {
   return stat === undefined || stat.state !== 'Z';
 }
 
+/** The same bound as record/verify.ts MAX_RECORD_FILE_BYTES. */
+const MAX_SEALED_RECORD_BYTES = 16 * 1024 * 1024;
+
 /**
  * The sealed record of how run `runId` ended (`status`) in the records directory, if it is there: a crash between
  * the journal's run-finished and the record's rename leaves a finished run without one, and a resume then seals it.
@@ -268,7 +315,7 @@ export function findSealedRecord(dir: StateDir, runId: string, status: string): 
     const file = path.join(dir.recordsDir, name);
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readTextFile(file, MAX_SEALED_RECORD_BYTES);
     } catch {
       continue;
     }

@@ -6,10 +6,11 @@ export const OUTPUT_TAIL_LINES = 30;
 
 /**
  * Characters XML 1.0 cannot carry at all (C0 controls but tab, newline and carriage return; U+FFFE, U+FFFF;
- * unpaired surrogates). They are written as a visible `\u001b`, so an ANSI colour code in a command's output
- * shows up instead of making the whole report unreadable.
+ * unpaired surrogates), and those it can but a terminal would act on (DEL, C1 controls, bidi overrides, line and
+ * paragraph separators: a report gets `cat`ed too). They are written as a visible `\u001b`, so an ANSI colour
+ * code in a command's output shows up instead of making the whole report unreadable.
  */
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/gu;
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]|[\ud800-\udfff]/gu;
 
 function visible(c: string): string {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

@@ -3,7 +3,8 @@ import * as crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 // writeNewFile, not writeFileAtomic: key files need no-clobber creation with an exact mode.
-import { fsyncDirectory, makeDirectory, pathExists, readFileLimited, removeFile, statPath, writeNewFile, type ReadLimitedResult } from '../ports/fs.js';
+import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
+import { fsyncDirectory, makeDirectory, notRegularKind, pathExists, readFileLimited, removeFile, statPath, writeNewFile, type ReadLimitedResult } from '../ports/fs.js';
 import { keyIdOf } from './dsse.js';
 
 export interface KeyPair {
@@ -113,6 +114,11 @@ function existsError(file: string): KeyError {
 function writeError(file: string, error: unknown): KeyError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EEXIST') return existsError(file);
+  if (isFileFailure(error)) {
+    // A full disk, a read-only or foreign-owned directory: the path and the fix, as for every other file deployctl writes.
+    const failure = fileFailure(error, process.cwd());
+    return { code: 'write-failed', file, message: failure.message, ...(failure.hint !== undefined ? { hint: failure.hint } : {}) };
+  }
   return { code: 'write-failed', file, message: `cannot write ${file}: ${(error as Error).message}`, hint: 'check that the directory is writable' };
 }
 
@@ -147,6 +153,7 @@ function readPem(file: string, expected: 'private' | 'public'): ReadPemResult {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail('missing', `${file} does not exist`, expected === 'private' ? keygenHint : 'check the path; public keys are the .pub files deployctl keygen writes');
     if (code === 'EISDIR') return fail('unreadable', `${file} is a directory, not a key file`);
+    if (code === 'ENOTREG') return fail('unreadable', `${file} is ${notRegularKind(error)}, not a regular file, so not a key file`);
     return fail('unreadable', `cannot read ${file}: ${(error as Error).message}`);
   }
   if (!read.ok) return fail('too-large', `${file} is ${read.size} bytes, too large to be a key file`);

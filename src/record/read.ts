@@ -1,6 +1,6 @@
 // Read a record file: bounded, never a stack trace for a bad file, and strictly parsed as a DSSE envelope without looking inside the payload.
 import * as path from 'node:path';
-import { readFileLimited } from '../ports/fs.js';
+import { notRegularKind, readFileLimited } from '../ports/fs.js';
 import { parseEnvelope, type EnvelopeProblem, type ParsedEnvelope } from './dsse.js';
 import { parseJsonStrict } from './strict-json.js';
 
@@ -8,7 +8,7 @@ import { parseJsonStrict } from './strict-json.js';
 export const MAX_RECORD_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface ReadProblem {
-  code: 'missing' | 'unreadable' | 'empty' | 'too-large' | 'not-json' | 'duplicate-key' | 'not-envelope';
+  code: 'missing' | 'unreadable' | 'not-a-file' | 'empty' | 'too-large' | 'not-json' | 'duplicate-key' | 'not-envelope';
   /** One sentence naming the file and what is wrong with it. */
   message: string;
   /** The envelope's problems, one per line. */
@@ -29,6 +29,7 @@ export function readRecordFile(file: string, cwd: string): ReadRecordResult {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail('missing', `${file}: no such file`);
     if (code === 'EISDIR') return fail('unreadable', `${file} is a directory, not a record file`);
+    if (code === 'ENOTREG') return fail('not-a-file', `${file} is ${notRegularKind(error)}, not a regular file: it is not a record file`);
     if (code === 'EACCES' || code === 'EPERM') return fail('unreadable', `${file}: permission denied`);
     return fail('unreadable', `cannot read ${file}: ${(error as Error).message}`);
   }

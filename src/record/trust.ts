@@ -92,7 +92,7 @@ export function prepareTrust(options: TrustOptions, env: RecordEnv): PrepareTrus
   const trust: Trust = { runKeys, warnings, runbooks: new Map(), env };
   if (options.runbook !== undefined) {
     const runbook = locateRunbook(trust, options.runbook);
-    if (!runbook.found) return { ok: false, message: `--runbook ${options.runbook}: no such file`, hint: 'give the runbook file the record was made from', details: [] };
+    if (!runbook.found) return { ok: false, message: `--runbook ${runbook.problems[0] ?? `${options.runbook}: no such file`}`, hint: 'give the runbook file the record was made from', details: [] };
     if (runbook.roles === undefined) {
       return { ok: false, message: `--runbook ${options.runbook} does not load, so its roles and keys are unknown`, hint: `deployctl validate ${options.runbook} says what to fix`, details: runbook.problems };
     }
@@ -136,7 +136,7 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   const info = statPath(abs);
   if (info === undefined) return result;
   if (!info.isFile) {
-    result.problems.push(`${name} is not a regular file`);
+    result.problems.push(`${name} is not a regular file (a directory, a FIFO or a device)`);
     return result;
   }
   result.found = true;

@@ -1,4 +1,5 @@
 // Prompts asked through the task list's own tasks (listr2's inquirer adapter), so the task list keeps the terminal.
+import { inert } from '../inert.js';
 import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import type { ListrTaskWrapper } from 'listr2';
 import { faultPoint } from '../faults.js';
@@ -69,7 +70,8 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
 
 async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptRequest, keys: NodeJS.ReadableStream): Promise<PromptAnswer> {
   const { checkbox, confirm, input, select } = await import('@inquirer/prompts');
-  const message = `${request.who} ${request.message}`;
+  // Questions, items and choices come from the runbook: inert like everything else the terminal shows.
+  const message = inert(`${request.who} ${request.message}`);
   const context = { input: keys };
   switch (request.kind) {
     case 'confirm':
@@ -77,7 +79,7 @@ async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptReque
     case 'checklist':
       return (await adapter.run(checkbox, {
         message,
-        choices: request.items.map((item) => ({ value: item, name: item, checked: request.ticked?.includes(item) ?? false })),
+        choices: request.items.map((item) => ({ value: item, name: inert(item), checked: request.ticked?.includes(item) ?? false })),
         instructions: ' (space to tick, a to tick all, enter when done)',
         loop: false,
       }, context)) as string[];
@@ -93,7 +95,7 @@ async function askWith(adapter: ListrInquirerPromptAdapter, request: PromptReque
     case 'decide':
       return (await adapter.run(select, {
         message,
-        choices: request.choices.map((c) => ({ value: c.value, name: c.label, ...(c.disabled !== undefined ? { disabled: c.disabled } : {}) })),
+        choices: request.choices.map((c) => ({ value: c.value, name: inert(c.label), ...(c.disabled !== undefined ? { disabled: inert(c.disabled) } : {}) })),
       }, context)) as string;
   }
 }

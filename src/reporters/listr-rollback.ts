@@ -4,6 +4,7 @@ import type { EventOf } from '../engine/events.js';
 import { formatDuration } from '../runbook/duration.js';
 import { phaseTitle, roleLabel } from '../runbook/labels.js';
 import type { RunbookDoc, StepDoc } from '../runbook/types.js';
+import { inertTask } from './listr-inert.js';
 import type { Task } from './listr-prompt.js';
 import { showAuthorization } from './task-endings.js';
 
@@ -63,7 +64,7 @@ export function afterForwardGroups(a: AfterForward): ListrTask[] {
         .flatMap((p) => (p.rollback ?? []).map((s) => a.stepTask(s, rollbackKey(s.id))));
       if (started.authorize !== undefined) children.unshift(authorizeTask(started.authorize));
       task.title = `Rollback (${started.phases.join(', ')})`;
-      return task.newListr(children, { concurrent: false, exitOnError: false });
+      return task.newListr(children.map(inertTask), { concurrent: false, exitOnError: false });
     },
   } as ListrTask;
 
@@ -76,7 +77,7 @@ export function afterForwardGroups(a: AfterForward): ListrTask[] {
       if (phase === undefined) return;
       task.title = `Finally: ${phaseTitle(phase)}`;
       return task.newListr(
-        (phase.finally ?? []).map((s) => a.stepTask(s, lateFinallyKey(s.id))),
+        (phase.finally ?? []).map((s) => inertTask(a.stepTask(s, lateFinallyKey(s.id)))),
         { concurrent: false, exitOnError: false },
       );
     },

@@ -9,6 +9,7 @@ import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import { Deferred, deferredIn } from './deferred.js';
 import { formatCondition } from './evidence.js';
+import { inertTask } from './listr-inert.js';
 import { afterForwardGroups, AUTHORIZE_KEY, lateFinallyKey, rollbackKey } from './listr-rollback.js';
 import { screenTrim } from './screen-trim.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
@@ -192,7 +193,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           return;
         }
         // A failed step or a NO-GO ends the phase (the engine stops there too), and the phase shows ✖.
-        const list = task.newListr(children, { concurrent: false, exitOnError: true });
+        const list = task.newListr(children.map(inertTask), { concurrent: false, exitOnError: true });
         if (defaultRenderer) keepToScreen(list);
         return list;
       },
@@ -217,7 +218,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     }),
   );
 
-  const listr = new Listr(phaseTasks, {
+  // Every definition through inertTask: nothing from the runbook, a reason or an output reaches the terminal raw.
+  const listr = new Listr(phaseTasks.map(inertTask), {
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,

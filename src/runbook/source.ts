@@ -1,6 +1,7 @@
 // Read a runbook's bytes once: size limit, strict UTF-8 with the position of the first bad byte, sha256.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { notRegularKind } from '../ports/fs.js';
 import type { Problem } from './problem.js';
 import type { RunbookSource } from './types.js';
 import { positionFromText } from './yaml.js';
@@ -48,6 +49,8 @@ export function describeFsError(error: unknown, file: string): string {
       return `permission denied reading ${file}`;
     case 'EISDIR':
       return `${file} is a directory; give the path of a .yaml file`;
+    case 'ENOTREG':
+      return `${file} is ${notRegularKind(error) ?? 'not a regular file'}, not a regular file; give the path of a .yaml file`;
     default:
       return `cannot read ${file}: ${(error as Error).message}`;
   }

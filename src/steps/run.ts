@@ -40,11 +40,12 @@ export function renderEnv(env: Record<string, string> | undefined, ctx: Pick<Ste
 
 /**
  * Secrets reach steps through the environment only: a command line is visible to every user of the machine (ps).
- * In a shell string a value is single quoted, so a secret with a ' in it is there as '\'' quoting spells it.
+ * In a shell string a value is single quoted, so a secret with a ' in it is there as '\'' quoting spells it. Case is
+ * ignored, as the masker ignores it: an upper-cased token on a command line gives most of it away.
  */
 export function secretInCommand(command: CommandSpec, secretValues: readonly string[]): boolean {
-  const parts = 'shell' in command ? [command.shell] : command.argv;
-  const spellings = (secret: string) => ('shell' in command && secret.includes("'") ? [secret, secret.replace(/'/g, `'\\''`)] : [secret]);
+  const parts = ('shell' in command ? [command.shell] : command.argv).map((part) => part.toLowerCase());
+  const spellings = (secret: string) => ('shell' in command && secret.includes("'") ? [secret, secret.replace(/'/g, `'\\''`)] : [secret]).map((form) => form.toLowerCase());
   return secretValues.some((secret) => secret.length > 0 && spellings(secret).some((form) => parts.some((part) => part.includes(form))));
 }
 

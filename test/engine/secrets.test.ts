@@ -46,7 +46,24 @@ function promisedForms(secret: string): [name: string, form: string][] {
     ['JSON string escaping', JSON.stringify(secret).slice(1, -1)],
     ['JSON with non-ASCII escaped (Python json.dumps)', execPythonJsonDumps(secret)],
     ['JSON with non-ASCII escaped, upper-case hex', execPythonJsonDumps(secret).replace(/\\u([0-9a-f]{4})/g, (_e, hex: string) => `\\u${hex.toUpperCase()}`)],
+    // Issue 12: case, wrapping, terminal escapes and CRs inside, backslash escapes, C arrays.
+    ['upper-cased', secret.toUpperCase()],
+    ['lower-cased', secret.toLowerCase()],
+    ['wrapped across two lines', `${[...secret].slice(0, 7).join('')}\n${[...secret].slice(7).join('')}`],
+    ['wrapped with CRLF and an indent', `${[...secret].slice(0, 5).join('')}\r\n  ${[...secret].slice(5).join('')}`],
+    ['with a CR inside', `${[...secret].slice(0, 9).join('')}\r${[...secret].slice(9).join('')}`],
+    ['with colour codes inside (grep --color)', `${[...secret].slice(0, 4).join('')}\u001b[01;31m\u001b[K${[...secret].slice(4, 8).join('')}\u001b[m\u001b[K${[...secret].slice(8).join('')}`],
+    ['with a C1 CSI inside', `${[...secret].slice(0, 3).join('')}\u009b1m${[...secret].slice(3).join('')}`],
+    ['as \\x escapes', [...bytes].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')],
+    ['as \\X escapes, upper-case hex', [...bytes].map((b) => `\\X${b.toString(16).padStart(2, '0').toUpperCase()}`).join('')],
+    ["Python's bytes repr", execPython('import sys; sys.stdout.write(repr(sys.argv[1].encode())[2:-1])', secret)],
+    ["Python's ascii()", execPython('import sys; sys.stdout.write(ascii(sys.argv[1])[1:-1])', secret)],
+    ['xxd -i', execFileSync('xxd', ['-i'], { input: bytes, encoding: 'utf8' }).trim()],
   ];
+}
+
+function execPython(program: string, text: string): string {
+  return execFileSync('python3', ['-c', program, text], { encoding: 'utf8' });
 }
 
 /** What Python's json.dumps (ensure_ascii, its default) writes for `text`, without the quotes: the real tool, not our idea of it. */
@@ -198,6 +215,46 @@ describe('createMasker', () => {
     const m = createMasker([]);
     expect(m.mask('hunter2')).toBe('hunter2');
     expect(m.longest).toBe(0);
+  });
+});
+
+describe('issue 12: case, terminal escapes and partial texts', () => {
+  it('masks in any case, and a host name a resolver lower-cased', () => {
+    const m = createMasker(['AbCdEf123XyZ']);
+    expect(m.mask('DNS lookup failed for acme-abcdef123xyz.invalid')).toBe(`DNS lookup failed for acme-${MASK}.invalid`);
+    expect(m.mask('TOKEN=ABCDEF123XYZ')).toBe(`TOKEN=${MASK}`);
+  });
+
+  it('masks a secret with colour codes, a CR or a line break inside as one mask, and keeps what is around it', () => {
+    const m = createMasker(['s3cr3t-t0ken']);
+    expect(m.mask('\u001b[1mtoken: s3cr\u001b[0m\u001b[31m3t-t0ken\u001b[0m done')).toBe(`\u001b[1mtoken: ${MASK}\u001b[0m done`);
+    expect(m.mask('a s3cr3t\r-t0ken b')).toBe(`a ${MASK} b`);
+    expect(m.mask('key: s3cr3t-t\n0ken\nnext')).toBe(`key: ${MASK}\nnext`);
+  });
+
+  it('does not treat an OSC sequence, or more than four gap items, as a gap', () => {
+    const m = createMasker(['s3cr3t-t0ken']);
+    expect(m.mask('s3cr\u001b]0;x\u00073t-t0ken')).toBe('s3cr\u001b]0;x\u00073t-t0ken');
+    expect(m.mask('s3cr     3t-t0ken')).toBe('s3cr     3t-t0ken');
+  });
+
+  it('masks a secret split in the middle of an escape sequence between two chunks, at every split point', () => {
+    const m = createMasker(['s3cr3t-t0ken']);
+    const text = 'x s3cr\u001b[01;31m\u001b[K3t-t0ken\u001b[m y\n';
+    const expected = m.mask(text);
+    expect(expected).toBe(`x ${MASK}\u001b[m y\n`);
+    for (let i = 0; i <= text.length; i++) expect(streamed(m, [text.slice(0, i), text.slice(i)]), `split at ${i}`).toBe(expected);
+  });
+
+  it('masks a chunk that ends inside a hex dump of one of several secrets without trying every way through its gaps', () => {
+    // Before: gaps of repeated \s? could take a space five ways, and a cut-off dump made the engine try them all (5ⁿ).
+    const secrets = ['h7G=+OVX7E=G4/QRxS8f=MFn', "TClssqHSéto6w!m eP(oWc*RbVaxzñCU'~tgInBf", '9uCvNJ5J?H~4syAyZSdnlqn>F3uEmE?9'];
+    const m = createMasker(secrets);
+    const dump = execFileSync('od', ['-An', '-tx1'], { input: Buffer.from(`abc${secrets[0]}`), encoding: 'utf8' });
+    const text = `before\n${dump}after\n`;
+    for (let i = 0; i <= text.length; i++) m.mask(text.slice(0, i));
+    expect(m.mask(text)).toBe(`before\n 61 62 63 ${MASK}\nafter\n`);
+    expect(streamed(m, [...text])).toBe(m.mask(text));
   });
 });
 

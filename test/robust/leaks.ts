@@ -90,9 +90,39 @@ export function leakForms(secret: string): LeakForm[] {
   return forms;
 }
 
-/** The haystack with whitespace, and JSON's escapes for it, removed: a wrapped or spaced-out form is whole again. */
+/**
+ * Spellings looked for in the squeezed haystack, whatever their case (DNS lower-cases a host name, `tr` upper-cases):
+ * the secret itself (which `squeeze` rejoins when it was wrapped, or had colour codes or a CR put inside), each byte
+ * as `\xhh` (printf, C), Python's reprs of the bytes and of the string, and `xxd -i`'s C array.
+ */
+export function squeezedForms(secret: string): LeakForm[] {
+  const bytes = [...Buffer.from(secret, 'utf8')];
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  // Python quotes with ' unless the text holds ' and no ": then with ", and escapes only the quote it uses.
+  const quote = secret.includes("'") && !secret.includes('"') ? '"' : "'";
+  const pyChar = (c: string, cp: number, other: (cp: number) => string) =>
+    c === '\\' ? '\\\\' : c === quote ? `\\${c}` : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : cp >= 0x20 && cp < 0x7f ? c : other(cp);
+  const pyBytes = bytes.map((b) => pyChar(String.fromCharCode(b), b, (n) => `\\x${hex(n)}`)).join('');
+  const pyAscii = [...secret]
+    .map((c) =>
+      pyChar(c, c.codePointAt(0)!, (cp) => (cp < 0x100 ? `\\x${hex(cp)}` : cp < 0x10000 ? `\\u${cp.toString(16).padStart(4, '0')}` : `\\U${cp.toString(16).padStart(8, '0')}`)),
+    )
+    .join('');
+  return [
+    { name: 'plain, any case, rejoined', text: squeeze(secret), spread: true },
+    { name: '\\x escapes', text: bytes.map((b) => `\\x${hex(b)}`).join(''), spread: true },
+    { name: 'Python bytes repr', text: squeeze(pyBytes), spread: true },
+    { name: 'Python ascii()', text: squeeze(pyAscii), spread: true },
+    { name: 'xxd -i', text: bytes.map((b) => `0x${hex(b)}`).join(','), spread: true },
+  ];
+}
+
+/** Terminal escape sequences (CSI, two-character ESC sequences), as a colouring tool puts them inside a word. */
+const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u009b[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-Z\\^-~]/g;
+
+/** The haystack with terminal escapes, whitespace, and JSON's escapes for whitespace removed: a wrapped, coloured or spaced-out form is whole again. */
 function squeeze(text: string): string {
-  return text.replace(/\\[nrt]|\s/g, '');
+  return text.replace(TERMINAL_ESCAPES, '').replace(/\\u001b\[[0-?]*[ -/]*[@-~]/g, '').replace(/\\[nrt]|\s/g, '');
 }
 
 /** `place: canary form` for each spelling of each canary found in each place (an empty list means no leak). */
@@ -100,9 +130,13 @@ export function findLeaks(places: Record<string, string>, canaries: Canary[]): s
   const found: string[] = [];
   for (const [place, text] of Object.entries(places)) {
     const squeezed = squeeze(text);
+    const folded = squeezed.toLowerCase();
     for (const canary of canaries) {
       for (const form of leakForms(canary.value)) {
         if (text.includes(form.text) || (form.spread && squeezed.includes(form.text))) found.push(`${place}: ${canary.name} ${form.name}`);
+      }
+      for (const form of squeezedForms(canary.value)) {
+        if (form.text.length > 0 && folded.includes(form.text.toLowerCase())) found.push(`${place}: ${canary.name} ${form.name}`);
       }
     }
   }

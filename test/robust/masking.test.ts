@@ -21,6 +21,20 @@ const TOOLS: [string, string][] = [
   ['python quote', `python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["S"], safe=""))'`],
   ['encodeURIComponent', `node -e 'console.log(encodeURIComponent(process.env.S))'`],
   ['URLSearchParams', `node -e 'console.log(new URLSearchParams({ t: process.env.S }).toString())'`],
+  // Issue 12: the misses of the hostile-input review.
+  ['xxd -i', `printf 'ab%s' "$S" | xxd -i`],
+  ['xxd -i -u', `printf %s "$S" | xxd -i -u`],
+  ['\\x escapes', `printf %s "$S" | xxd -p | tr -d '\\n' | sed 's/../\\\\x&/g'; echo`],
+  ['\\X escapes, upper case', `printf %s "$S" | xxd -p -u | tr -d '\\n' | sed 's/../\\\\x&/g'; echo`],
+  ['Python bytes repr', `python3 -c 'import os; print(os.environb[b"S"])'`],
+  ['Python ascii()', `python3 -c 'import os; print(ascii(os.environ["S"]))'`],
+  ['upper-cased', `printf 'token=%s\\n' "$S" | tr '[:lower:]' '[:upper:]'`],
+  ['lower-cased', `printf 'token=%s\\n' "$S" | tr '[:upper:]' '[:lower:]'`],
+  ['wrapped across two lines', `node -e 'const s = [..."token: " + process.env.S]; for (let i = 0; i < s.length; i += 19) console.log(s.slice(i, i + 19).join(""))'`],
+  ['wrapped with CRLF and an indent', `node -e 'const s = [...process.env.S], h = s.length >> 1; process.stdout.write(s.slice(0, h).join("") + "\\r\\n  " + s.slice(h).join("") + "\\n")'`],
+  ['with colour codes inside', `node -e 'const s = [...process.env.S], h = s.length >> 1; console.log("\\x1b[1m" + s.slice(0, h).join("") + "\\x1b[0m\\x1b[31m" + s.slice(h).join("") + "\\x1b[0m")'`],
+  ['highlighted by grep --color', `P=$(node -e 'console.log([...process.env.S].slice(3, 9).join(""))'); printf '%s\\n' "$S" | grep --color=always -F -- "$P"`],
+  ['with a CR inside', `node -e 'const s = [...process.env.S], h = s.length >> 1; console.log(s.slice(0, h).join("") + "\\r" + s.slice(h).join(""))'`],
 ];
 
 function toolOutput(command: string, secret: string): string {
