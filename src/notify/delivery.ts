@@ -85,7 +85,7 @@ export function createDelivery(deps: NotifierDeps): Delivery {
       });
       if (result.ok && result.status >= 200 && result.status < 300) return { delivered: true, attempts: attempt };
       error = result.ok ? `HTTP ${result.status}` : result.error;
-      if (attempt < attempts) await clock.sleep(backoff * 2 ** (attempt - 1));
+      if (attempt < attempts) await (deps.deliveryClock ?? clock).sleep(backoff * 2 ** (attempt - 1));
     }
     return { delivered: false, attempts, error: deps.mask(error) };
   }

@@ -3,6 +3,7 @@ import { celContext } from '../engine/context.js';
 import type { ProbeMetrics } from '../engine/events.js';
 import { phasesToRollBack } from '../engine/predicates.js';
 import type { RunState, StepState } from '../engine/state.js';
+import { targetLimitMs } from '../engine/timeline.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
 import { authorizeTimeoutMs, failurePolicy } from '../runbook/failure-policy.js';
 import { formatDuration, parseDuration, parseOffset } from '../runbook/duration.js';
@@ -62,8 +63,10 @@ export function planEta(doc: RunbookDoc, state: RunState, phaseId: string | unde
   if (phase !== undefined && started !== undefined && from !== undefined && to !== undefined && to > from) {
     return when(started + (to - from), `the end of ${phaseTitle(phase)}'s window in the plan, ${phase.at} to ${next!.at}`);
   }
-  const target = doc.target_duration !== undefined ? parseDuration(doc.target_duration) : undefined;
-  if (target !== undefined && state.startedAt !== undefined) return when(state.startedAt + target, `the ${formatDuration(target)} target_duration`);
+  // target_duration: the whole run's, or (`{ limit, from }`) the deployment's from the start of its `from` phase.
+  const target = targetLimitMs(doc);
+  const measuredFrom = typeof doc.target_duration === 'object' && doc.target_duration.from !== undefined ? state.phases.get(doc.target_duration.from)?.startedAt : state.startedAt;
+  if (target !== undefined && measuredFrom !== undefined) return when(measuredFrom + target, `the ${formatDuration(target)} target_duration`);
   return `none in the plan (${phase !== undefined ? `phase '${phase.id}' has no at: window` : 'no phase is running'}, and the runbook no target_duration)`;
 }
 

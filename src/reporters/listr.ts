@@ -3,7 +3,8 @@ import { Listr, ListrLogger, type ListrTask } from 'listr2';
 import type { EventOf, GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
 import { inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
-import type { Prompter } from '../ports/types.js';
+import type { Clock, Prompter } from '../ports/types.js';
+import { createWatchViews } from './watch-view.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
@@ -45,6 +46,8 @@ export interface ListrReporterOptions {
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
    */
   signal?: AbortSignal;
+  /** The run's clock: a watch's countdown to its next tick reads it (a rehearsal's plan time). */
+  clock?: Clock;
 }
 
 
@@ -249,6 +252,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   const keyOf = (stepId: string) => activeKey.get(stepId) ?? stepId;
   const show = (key: string, line: string) => void taskFor(key).promise.then((task) => (task.output = line));
+  // A watch at work shows its window: ticks done of planned, the last tick's values, the time to the next tick.
+  const watchViews = createWatchViews({ show: (id, text) => show(keyOf(id), text), countdown: defaultRenderer, ...(options.clock !== undefined ? { clock: options.clock } : {}), ...(resumed !== undefined ? { resumed } : {}) });
 
   const onEvent = (event: RunEvent) => {
     switch (event.kind) {
@@ -288,9 +293,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         if (d?.settled) void d.promise.then((task) => (task.output = line));
         break;
       }
+      case 'watch-started':
+      case 'watch-tick':
+        watchViews.onEvent(event);
+        break;
       case 'step-finished': {
         const key = keyOf(event.stepId);
         running.delete(key);
+        watchViews.onEvent(event);
         // A phase step's failure is followed by what it leads to (its owner may be asked, under its task).
         if (!event.rollback && event.finally !== true && (event.outcome.status === 'failed' || event.outcome.status === 'inconclusive')) {
           awaitingHandling.set(key, event.outcome);
@@ -342,6 +352,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         endForward('the run is rolling back');
         break;
       case 'run-finished':
+        watchViews.onEvent(event);
         settleAwaiting();
         authorization.resolve(undefined);
         endForward('the run ended');

@@ -2,6 +2,7 @@
 import type { EventOf, GateCondition, StepOutcome } from '../engine/events.js';
 import { formatDuration } from '../runbook/duration.js';
 import { formatCondition, formatProbeMetrics } from './evidence.js';
+import { formatTicks } from './watch-view.js';
 
 /** What a failed phase step led to (on_failure), once decided. */
 export type Handled = { action: string; gateId?: string };
@@ -26,6 +27,7 @@ export function showStepEnding(title: string, ending: Ending, { said, answersFil
     outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '',
     outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
     outcome.answeredFrom === 'answers-file' ? `answered from ${answersFile ?? 'the answers file'}` : '',
+    outcome.ticks !== undefined ? formatTicks(outcome.ticks) : '',
     outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
   ].filter((d) => d !== '');
   const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
