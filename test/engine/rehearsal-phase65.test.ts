@@ -192,6 +192,9 @@ describe('phase65 rehearsed at --time-scale 720 (injected clock)', () => {
     const resolved = messages.find((m) => m.kind === 'resolved' && m.text.includes("watch 'h4-watch'"))!;
     expect(resolved.text).toContain('Back to normal: tick 4 of 20 passed (1 failing of 4 so far, failure_limit 2)');
     expect(resolved.text).toContain('Resolution Time: 1h');
+    // What follows: the window's ticks left, then the run as it stands (nothing failing: the monitoring phase goes on).
+    expect(resolved.text).toMatch(/\nRoot Cause: to be analysed; the run saw: watch 'h4-watch' failing since tick 3\n/);
+    expect(resolved.text).toMatch(/\nNext Steps: watching on: 16 more ticks, the next at \d\d:\d\d UTC; the deployment continues with Hour 4-24: standard monitoring\n/);
   });
 
   it('a health check mostly failing at a tick fires System down to the CTO and Product from that tick', async () => {
