@@ -21,6 +21,7 @@ const KNOWN: Record<RunEventKind, true> = {
   'gate-opened': true,
   'gate-evaluated': true,
   'gate-decided': true,
+  'gate-skipped': true,
   'rollback-requested': true,
   'rollback-authorized': true,
   'rollback-started': true,
@@ -159,6 +160,8 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('reason') && Array.isArray(e['phases']) && str('authorize') && typeof e['timeoutMs'] === 'number' && str('default');
     case 'rollback-authorized':
       return (e['decision'] === 'rollback' || e['decision'] === 'abort') && typeof e['by'] === 'object' && e['by'] !== null && str('answeredFrom');
+    case 'gate-skipped':
+      return str('gateId') && str('phaseId') && str('reason');
     case 'rollback-started':
       return str('reason') && Array.isArray(e['phases']);
     case 'run-finished':

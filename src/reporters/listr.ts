@@ -39,8 +39,11 @@ export interface ListrReporterOptions {
   dryRun?: boolean;
   /** The answers file (`--answers`), named beside each answer taken from it. */
   answersFile?: string;
-  /** The terminal's height: a running phase keeps only as many finished steps on screen as fit (default: stdout's rows). */
-  rows?: number;
+  /**
+   * The terminal's height: a running phase keeps only as many finished steps on screen as fit. A function is read at
+   * every trim, so a resized terminal counts (the CLI passes stdout's rows); default 24.
+   */
+  rows?: number | (() => number | undefined);
   /**
    * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
@@ -205,7 +208,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
   const evaluated = new Map<string, GateCondition[]>();
-  const { keep: keepToScreen, trim: trimGroups } = screenTrim(Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14));
+  // Read at every trim, so a resized terminal counts (the CLI passes stdout's rows); default 24.
+  const rowsNow = () => (typeof options.rows === 'function' ? options.rows() : options.rows) || 24;
+  const { keep: keepToScreen, trim: trimGroups } = screenTrim(() => Math.max(1, rowsNow() - doc.phases.length - 14));
 
   phaseTasks.push(
     ...afterForwardGroups({
@@ -328,6 +333,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       case 'gate-evaluated':
         evaluated.set(event.gateId, event.conditions);
         show(event.gateId, event.conditions.map(formatCondition).join('\n'));
+        break;
+      case 'gate-skipped':
+        gateEnding(event.gateId).resolve({ kind: 'skipped', why: event.reason });
         break;
       case 'gate-decided':
         gateEnding(event.gateId).resolve({

@@ -1,13 +1,14 @@
 // What a finished task in the task list shows: a step's outcome, a gate's decision, the rollback authorization; as a title, a skip or a failure.
 import type { EventOf, GateCondition, StepOutcome } from '../engine/events.js';
 import { formatDuration } from '../runbook/duration.js';
-import { formatCondition, formatProbeMetrics } from './evidence.js';
+import { inert } from '../inert.js';
+import { formatCheckReading, formatCondition, formatProbeMetrics } from './evidence.js';
 import { formatTicks } from './watch-view.js';
 
 /** What a failed phase step led to (on_failure), once decided. */
 export type Handled = { action: string; gateId?: string };
 export type Ending = { kind: 'outcome'; outcome: StepOutcome; handled?: Handled } | { kind: 'not-run'; why?: string };
-export type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
+export type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string } | { kind: 'skipped'; why: string };
 
 /** `title`: the task's new title (done); `skip`: skipped with a message; `fail`: failed (`goesOn`: the run went on past it). */
 export type Shown = { kind: 'title'; title: string } | { kind: 'skip'; message: string } | { kind: 'fail'; message: string; goesOn?: boolean };
@@ -29,6 +30,7 @@ export function showStepEnding(title: string, ending: Ending, { said, answersFil
     outcome.answeredFrom === 'answers-file' ? `answered from ${answersFile ?? 'the answers file'}` : '',
     outcome.ticks !== undefined ? formatTicks(outcome.ticks) : '',
     outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
+    outcome.check !== undefined ? formatCheckReading(outcome.check) : '',
   ].filter((d) => d !== '');
   const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
   const goingOn = ending.handled !== undefined && (ending.handled.action === 'gate' || ending.handled.action === 'continue');
@@ -57,6 +59,7 @@ export function showGateEnding(id: string, title: string, ending: GateEnding, co
     [evidence, e.fromFile ? `answered from ${answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
       .filter((s) => s !== '')
       .join('; ');
+  if (ending.kind === 'skipped') return { kind: 'skip', message: `go/no-go ${id}: skipped (${inert(ending.why)})` };
   if (ending.kind === 'not-run') return { kind: 'skip', message: `go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}` };
   if (dryRun) return { kind: 'skip', message: said(title, ending.note ?? 'dry run') };
   // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.

@@ -123,6 +123,35 @@ describe('on_failure: gate (the default in a preflight phase)', () => {
     expect(result.reason).toBe("gate 'verify' decided NO-GO: earlier_steps_ok does not hold (smoke failed: exit code 2); rolled back");
   });
 
+  it("a gate whose if: is false is not skipped while a failure is left to it: it decides NO-GO (a skipped gate would let the failure through)", async () => {
+    const h = harness();
+    const doc = runbook(`
+  - id: deploy
+    steps:
+      - { id: ship, owner: devops, run: "ship" }
+    rollback:
+      - { id: restore, owner: devops, run: "restore" }
+  - id: canary
+    steps:
+      - { id: canary-check, owner: qa, run: "canary-check" }
+    gate:
+      owner: lead
+      if: "false"
+      require: { fine: "true" }
+      on_no_go: rollback
+`);
+    const failing = fakeExec({ ship: {}, 'canary-check': { exitCode: 1 }, restore: {} });
+    const result = await h.run(doc, {}, { exec: failing, answers: new Map([['canary', 'go']]) });
+    expect(result).toMatchObject({ status: 'rolled-back', exitCode: 4 });
+    expect(one(h.events, 'gate-skipped')).toEqual([]);
+    expect(result.reason).toBe("gate 'canary' decided NO-GO: earlier_steps_ok does not hold (canary-check failed: exit code 1); rolled back");
+    // With nothing left to it, the same gate is skipped as its if: says.
+    const h2 = harness();
+    const passing = await h2.run(doc, {}, { exec: fakeExec({ ship: {}, 'canary-check': {}, restore: {} }), answers: new Map([['canary', 'go']]) });
+    expect(passing).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(one(h2.events, 'gate-skipped')).toHaveLength(1);
+  });
+
   it('holds when every step left to the gate passed, and a gate that no step is left to has no implicit condition', async () => {
     const h = harness();
     const exec = fakeExec({ status: {}, health: {}, ship: {} });
