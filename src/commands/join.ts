@@ -4,7 +4,7 @@ import { CliError, ExitCode } from '../errors.js';
 import type { RunEvent } from '../engine/events.js';
 import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import type { Subscription } from '../ports/state/store.js';
-import { PromptAbortedError, type PromptRequest } from '../ports/types.js';
+import { PromptAbortedError, PromptCancelledError, type PromptRequest } from '../ports/types.js';
 import { signAnswer } from '../record/answers.js';
 import { createListrReporter } from '../reporters/listr.js';
 import { deployctlCommand } from './run-hints.js';
@@ -65,6 +65,8 @@ export async function joinCommand(options: TeamCommandOptions, ports: JoinPorts)
           });
           // Won or lost, the host's journal says who answered; the task list shows it from there.
         } catch (error) {
+          // Closed: someone else answered (PromptCancelledError), or Ctrl-C here (PromptAbortedError).
+          if (error instanceof PromptCancelledError) return;
           if (error instanceof PromptAbortedError) {
             if (ports.signal.aborted) leave.abort();
             return;

@@ -115,7 +115,7 @@ export function teamAnswerCommands(doc: RunbookDoc, keys: readonly AnswerKey[], 
   return keys.map((k) => {
     const role = doc.roles[roleOfPrompt(doc, k.key)!];
     const [primary, backup] = holders(role);
-    const kind = k.kind === 'gate' || k.kind === 'watch' ? 'decide' : k.kind === 'attestation' ? 'confirm' : k.kind === 'reason' ? 'ask' : k.kind;
+    const kind = k.kind === 'confirm' || k.kind === 'checklist' || k.kind === 'ask' ? k.kind : k.kind === 'attestation' ? 'confirm' : k.kind === 'reason' ? 'ask' : 'decide';
     const gate = approvalGate(doc, k.key);
     if (gate !== undefined) return `${answerCommand(command, k.key, undefined, gate.approvals!.roles.map((r) => doc.roles[r]?.primary).find((p) => p !== undefined) ?? 'PERSON', { kind: 'confirm' }, state)}   # an approval: ${gate.approvals!.min ?? 1} of the holders of ${gate.approvals!.roles.join(', ')}`;
     const line = answerCommand(command, k.key, undefined, primary!, { kind, choices: k.kind === 'gate' ? [{ value: 'go' }] : [] }, state);

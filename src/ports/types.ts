@@ -96,7 +96,10 @@ export type PromptRequest = {
 export type PromptAnswer = boolean | string | string[];
 
 export interface PromptOptions {
-  /** Closes the prompt when aborted (someone else answered it first): it then rejects with PromptAbortedError. */
+  /**
+   * Closes the question: someone else answered it first (a team run, issue 14), or a timeout ran out. The prompter
+   * then rejects with PromptCancelledError (not PromptAbortedError, which is the person's Ctrl-C).
+   */
   signal?: AbortSignal;
 }
 
@@ -112,6 +115,14 @@ export class PromptUnansweredError extends Error {
   constructor(readonly reason: string) {
     super(reason);
     this.name = 'PromptUnansweredError';
+  }
+}
+
+/** Raised by a prompter when its question was closed by `PromptOptions.signal` (no answer in time), not by a person. */
+export class PromptCancelledError extends Error {
+  constructor() {
+    super('prompt closed without an answer');
+    this.name = 'PromptCancelledError';
   }
 }
 

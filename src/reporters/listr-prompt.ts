@@ -4,7 +4,7 @@ import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer
 import type { ListrTaskWrapper } from 'listr2';
 import { faultPoint } from '../faults.js';
 import { discardTypeAhead, promptInput } from '../ports/terminal.js';
-import { PromptAbortedError, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
+import { PromptAbortedError, PromptCancelledError, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
 import { matchesPattern } from '../runbook/pattern.js';
 
 // listr2's task type carries renderer generics we never vary.
@@ -19,26 +19,34 @@ export type Task = ListrTaskWrapper<unknown, any, any>;
 export function createTaskPrompter(taskOf: (id: string) => Promise<Task>, signal: AbortSignal | undefined): Prompter {
   return {
     async ask(request: PromptRequest, options: PromptOptions = {}): Promise<PromptAnswer> {
-      // The run's interrupt, and this question's own end (someone else answered it at another terminal: issue 14).
-      const closing = options.signal === undefined ? signal : signal === undefined ? options.signal : AbortSignal.any([signal, options.signal]);
-      const task = await untilAborted(taskOf(request.id), closing);
+      const closed = options.signal;
+      // Waiting for the task ends on the run's interrupt or on the question's own end (answered at another terminal).
+      const task = await untilAborted(taskOf(request.id), closed === undefined ? signal : signal === undefined ? closed : AbortSignal.any([signal, closed])).catch((error: unknown) => {
+        throw closed?.aborted === true && signal?.aborted !== true ? new PromptCancelledError() : error;
+      });
+      if (closed?.aborted) throw new PromptCancelledError();
       // Loaded on the first question: a run without a terminal never needs inquirer.
       const { ListrInquirerPromptAdapter: Adapter } = await import('@listr2/prompt-adapter-inquirer');
-      if (closing?.aborted) throw new PromptAbortedError();
+      if (signal?.aborted) throw new PromptAbortedError();
+      if (closed?.aborted) throw new PromptCancelledError();
       faultPoint('at-prompt');
       discardTypeAhead();
       const adapter = task.prompt(Adapter);
       const cancel = () => adapter.cancel();
-      closing?.addEventListener('abort', cancel, { once: true });
+      signal?.addEventListener('abort', cancel, { once: true });
+      // A question with a deadline (a rollback authorization) closes when it passes: not an interrupt.
+      closed?.addEventListener('abort', cancel, { once: true });
       const keys = promptInput(cancel);
       try {
         return await askWith(adapter, request, keys.input);
       } catch (error) {
+        if (closed?.aborted === true && signal?.aborted !== true) throw new PromptCancelledError();
         if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new PromptAbortedError();
         throw error;
       } finally {
         keys.dispose();
-        closing?.removeEventListener('abort', cancel);
+        signal?.removeEventListener('abort', cancel);
+        closed?.removeEventListener('abort', cancel);
       }
     },
   };

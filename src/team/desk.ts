@@ -11,7 +11,7 @@ import { publicKeyPem } from '../record/keys.js';
 import type { EventOf, RunEvent } from '../engine/events.js';
 import { applyEvent, initialRunState, initialTeamState, type TeamState } from '../engine/state.js';
 import type { StateStore, StoredClaim, Subscription } from '../ports/state/store.js';
-import { PromptAbortedError, PromptUnansweredError, type Clock, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
+import { PromptAbortedError, PromptCancelledError, PromptUnansweredError, type Clock, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
 import { signAnswer } from '../record/answers.js';
 import type { People, Person } from '../record/people.js';
 import { parseDuration } from '../runbook/duration.js';
@@ -221,6 +221,8 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
       waitOver = true;
       for (const wake of [...waiters]) wake();
     }) : undefined;
+    // The run's interrupt is an abort; the asker's own signal (a deadline) closes the question without an answer.
+    const stopped = () => (options.signal.aborted ? new PromptAbortedError() : new PromptCancelledError());
     const aborted = new Promise<'aborted'>((resolve) => {
       if (stop.aborted) resolve('aborted');
       stop.addEventListener('abort', () => resolve('aborted'), { once: true });
@@ -249,7 +251,7 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
           claims.set(key, stored);
         }
         if (stored === undefined) {
-          if (stop.aborted) throw new PromptAbortedError();
+          if (stop.aborted) throw stopped();
           if (waitOver && (stored = await store.readClaim(runId, key)) !== undefined) {
             claims.set(key, stored);
             continue;
@@ -267,7 +269,7 @@ export function createHostDesk(options: HostDeskOptions): HostDesk {
             throw new PromptUnansweredError(unansweredReason(request, role, holding));
           }
           const next = await Promise.race([claimLanded(), aborted, ...(asked !== undefined ? [asked] : [])]);
-          if (next === 'aborted') throw new PromptAbortedError();
+          if (next === 'aborted') throw stopped();
           if (next !== undefined && typeof next === 'object') {
             asked = undefined;
             // The question closed by the approvals' timeout: nothing was answered here.
