@@ -220,7 +220,7 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
     })),
     notes: v.verdict !== 'valid' ? [] : v.signoffs.notes,
     // Each answer people gave (issue 14), its signature checked against the runbook's people.
-    answers: v.answers.map((a) => ({
+    answers: (v.answers ?? []).map((a) => ({
       prompt_id: a.answer.prompt_id,
       slot: a.answer.slot,
       role: a.answer.role ?? null,

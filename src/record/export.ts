@@ -122,10 +122,11 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
     if (r.steps.length > 0) out.push('');
   }
 
-  if (v.answers.length > 0) {
+  const answers = v.answers ?? [];
+  if (answers.length > 0) {
     // Who answered each prompt, and whether their signature holds (issue 14).
     out.push('## Answers', '');
-    out.push(...table(['Prompt', 'Answer', 'Answered by', 'Signature'], v.answers.map((a) => answerCells(a, p))), '');
+    out.push(...table(['Prompt', 'Answer', 'Answered by', 'Signature'], answers.map((a) => answerCells(a, p))), '');
   }
 
   out.push('## Sign-off', '');

@@ -112,7 +112,7 @@ export function renderVerificationReport(v: CheckedRecord): string {
   }
   lines.push(`  ${describeRunbookCheck(v.runbook)}`);
   for (const p of v.runbook?.problems ?? []) lines.push(`    ${clean(p, 300)}`);
-  if (v.answers.length > 0) lines.push('  answers:', ...v.answers.map((a) => `    ${describeAnswer(a, v.statement!.predicate)}`));
+  if ((v.answers ?? []).length > 0) lines.push('  answers:', ...v.answers.map((a) => `    ${describeAnswer(a, v.statement!.predicate)}`));
   lines.push('  sign-offs:', ...renderSignoffTable(v.signoffs, '    '));
   lines.push(verdictLine(v));
   return lines.join('\n');
