@@ -32,6 +32,7 @@ const BENCHMARKS = [
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
   { name: 'hostile-files', script: 'hostile-files.mjs', args: [] },
   { name: 'state-latency', script: 'state-latency.mjs', args: [] },
+  { name: 'answer-latency', script: 'answer-latency.mjs', args: [] },
   { name: 'watch-ticks', script: 'watch-ticks.mjs', args: [] },
   { name: 'rehearsal', script: 'rehearsal.mjs', args: [] },
 ];

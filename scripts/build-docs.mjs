@@ -21,7 +21,7 @@ export const DEFAULT_SCHEMA = join(ROOT, 'schemas', 'runbook.schema.json');
 export const DEFAULT_OUT = join(ROOT, 'docs', 'runbook-format.md');
 
 /** Object definitions in the order the document presents them (any other object definition follows, alphabetically). */
-const SECTION_ORDER = ['role', 'notify', 'channel', 'escalationRule', 'successMetric', 'phase', 'step', 'http', 'metrics', 'threshold', 'gate'];
+const SECTION_ORDER = ['person', 'role', 'notify', 'channel', 'escalationRule', 'successMetric', 'phase', 'step', 'http', 'metrics', 'threshold', 'gate'];
 
 // ---- walking the schema --------------------------------------------------------------------------------------------
 

@@ -61,6 +61,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
     .option('--state <url|dir>', STATE_HELP)
+    .option('--as <person>', "with people: in the runbook, who is at this terminal (default: the one person whose key is held here: --key, $DEPLOYCTL_KEY, ~/.config/deployctl/keys)")
+    .option('--wait <duration>', 'with people: and no terminal, how long a prompt other people answer waits for their deployctl join/answer (default: none; the run fails closed and prints the deployctl answer commands)')
     .option('--time-scale <n>', 'rehearse: every wait the plan makes (watch ticks and windows, status updates, escalation after, the timeline) runs N times faster; the record says rehearsal')
     .option('--t0 <time>', "the run's T, which the phases' at: offsets count from (ISO-8601, e.g. 2026-11-26T05:10:00Z; default: from when the first timed phase starts)")
     .action(async (file: string, options: Record<string, unknown>) => {
@@ -108,6 +110,47 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       } finally {
         interrupts.dispose();
       }
+    });
+
+  program
+    .command('join')
+    .description("another terminal's view of the live run (people: runbooks): asks the prompts of the roles this person holds; the first valid answer wins")
+    .option('--run <runId>', 'the run to join (default: the one deployment running now)')
+    .option('--as <person>', 'who you are: a person id of the runbook (default: the one person whose key is held here)')
+    .option('--key <file>', "your private key (default: $DEPLOYCTL_KEY, else ~/.config/deployctl/keys/<person>.key)")
+    .option('--runbook <file>', "the runbook the run runs, when it is not where the run was started (another machine)")
+    .option('--state <url|dir>', STATE_HELP)
+    .action(async (options: { run?: string; as?: string; key?: string; runbook?: string; state?: string }) => {
+      const [{ joinCommand }, { interruptOnSignals }] = await Promise.all([import('../commands/join.js'), import('./signals.js')]);
+      const interrupts = interruptOnSignals(() => undefined, 'The run goes on.');
+      try {
+        const code = await joinCommand(options, { io, env: process.env, cwd: process.cwd(), signal: interrupts.signal, terminal: process.stdin.isTTY === true && process.stdout.isTTY === true });
+        setExit(code);
+        // Left mid-run: the task list still waits for the run; nothing more to draw.
+        if (code === ExitCode.interrupted) {
+          process.stdout.write('\x1b[?25h');
+          process.exit(code);
+        }
+      } finally {
+        interrupts.dispose();
+      }
+    });
+
+  program
+    .command('answer')
+    .description('answer one prompt of the live run from a script (people: runbooks), also before it is asked: a step, a gate (its decision) or GATE.CONDITION')
+    .argument('<promptId>', 'the step id (qa-ready), the gate id (go-no-go) or a gate condition (go-no-go.leadership_approved)')
+    .option('--run <runId>', 'the run (default: the one deployment running now)')
+    .option('--as <person>', 'who answers: a person id of the runbook (default: the one person whose key is held here)')
+    .option('--key <file>', "your private key (default: $DEPLOYCTL_KEY, else ~/.config/deployctl/keys/<person>.key)")
+    .option('--value <value>', 'the answer: text, a choice (go, no-go), yes/no, or a JSON list of checklist items')
+    .option('--yes', 'yes (a confirmation; every item of a checklist; go at a gate)')
+    .option('--no', 'no (a confirmation; no-go at a gate)')
+    .option('--runbook <file>', "the runbook the run runs, when it is not where the run was started (another machine)")
+    .option('--state <url|dir>', STATE_HELP)
+    .action(async (promptId: string, options: Record<string, unknown>) => {
+      const { answerCommand } = await import('../commands/answer.js');
+      setExit(await answerCommand(promptId, options, { io, env: process.env, cwd: process.cwd() }));
     });
 
   const record = program
@@ -181,10 +224,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   program
     .command('keygen')
-    .description('create an Ed25519 key pair for signing records and sign-offs (never overwrites)')
-    .option('--out <dir>', 'directory for the key pair (default: .deployctl/keys)')
-    .option('--name <name>', 'file name without extension (default: deployctl)')
-    .action(async (options: { out?: string; name?: string }) => {
+    .description("create an Ed25519 key pair: the run key, or a person's (with --name), and print the people: entry to paste (never overwrites)")
+    .option('--out <dir>', 'directory for the key pair (default: .deployctl/keys for the run key; $XDG_CONFIG_HOME/deployctl/keys, else ~/.config/deployctl/keys, for a named key)')
+    .option('--name <name>', "file name without extension, and the person id of the printed people: entry (default: deployctl, the run key)")
+    .option('--full-name <text>', "the person's name in the printed people: entry (default: --name)")
+    .action(async (options: { out?: string; name?: string; fullName?: string }) => {
       const { keygenCommand } = await import('../commands/keygen.js');
       setExit(keygenCommand(options, io));
     });

@@ -216,9 +216,24 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
       role: r.role,
       title: r.title,
       state: r.state,
-      by: r.by.map((e) => ({ index: e.index, keyid: e.keyid, key: e.keyLabel ?? null, signer: e.signer ?? null, signed_at: e.signed_at ?? null, verified: e.verified })),
+      by: r.by.map((e) => ({ index: e.index, keyid: e.keyid, key: e.keyLabel ?? null, signer: e.signer ?? null, signed_at: e.signed_at ?? null, verified: e.verified, answer: e.answer ?? null })),
     })),
     notes: v.verdict !== 'valid' ? [] : v.signoffs.notes,
+    // Each answer people gave (issue 14), its signature checked against the runbook's people.
+    answers: (v.answers ?? []).map((a) => ({
+      prompt_id: a.answer.prompt_id,
+      slot: a.answer.slot,
+      role: a.answer.role ?? null,
+      person: a.answer.person ?? null,
+      operator: a.answer.operator ?? null,
+      on_behalf_of: a.answer.on_behalf_of ?? null,
+      via: a.answer.via,
+      answer: a.answer.answer,
+      state: a.state,
+      key: a.keyLabel ?? null,
+      keyid: a.keyId ?? a.answer.signature?.keyid ?? null,
+      reason: a.reason ?? null,
+    })),
     run:
       p === undefined
         ? null

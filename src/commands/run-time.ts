@@ -76,5 +76,6 @@ export function parseT0(text: string): number {
 /** While a person is asked, a rehearsal's plan time runs N times faster (a prompt is waiting); otherwise the prompter as it is. */
 export function promptsAsWaits<P extends { ask(request: never): Promise<unknown> }>(prompter: P | undefined, clock: Clock | RehearsalClock): P | undefined {
   if (prompter === undefined || !('waitingOn' in clock)) return prompter;
-  return { ...prompter, ask: (request: never) => clock.waitingOn(prompter.ask(request)) } as P;
+  // The options too (a team run closes a question someone else answered through them).
+  return { ...prompter, ask: (...args: never[]) => clock.waitingOn((prompter.ask as (...a: never[]) => Promise<unknown>)(...args)) } as P;
 }

@@ -41,6 +41,10 @@ import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
+import type { People } from '../record/people.js';
+import { maskEvent, maskPredicate, openHostDesk, othersAnswer, parseWait, resolveRunTeam, teamAnswerCommands, type RunTeam } from './run-team.js';
+import type { HostDesk } from '../team/desk.js';
+import { deployctlCommand } from './run-hints.js';
 import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
 import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
 
@@ -65,6 +69,10 @@ export interface RunOptions {
   t0?: string;
   /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
   state?: string;
+  /** With people: who is at this terminal (a person id); default: the one person whose key is held here. */
+  as?: string;
+  /** With people and no terminal: how long a prompt other people answer waits for their join/answer (default: not at all). */
+  wait?: string;
   /** `--resume ID` of a run a newer run of the runbook followed: continue it all the same. */
   forceOld?: boolean;
 }
@@ -154,7 +162,10 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
   // Checked now (their own mistakes first); on resume, compared with the run's own vars once it is found.
   const newVars = resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
-  const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? currentUser();
+  // With people: who is at this terminal; they are the operator unless --operator says otherwise.
+  const team = dryRun ? undefined : resolveRunTeam(doc, runbook.source, options, env, ports.cwd, io);
+  const waitMs = parseWait(options.wait, doc, interactive);
+  const operator = options.operator ?? env['DEPLOYCTL_OPERATOR'] ?? team?.identity?.person.id ?? currentUser();
   if (masker.unmaskable > 0) io.err(`deployctl: warning: ${masker.unmaskable} secret value(s) are shorter than 3 characters and cannot be masked reliably`);
 
   // Lock first, then read what to resume: a session that is still finishing must not be resumed from a stale view.
@@ -169,14 +180,14 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
       if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, hints, hintContext);
       if (resumed) refuseChangedVars(options.var ?? [], newVars, resumed);
       // What a resumed run already has (finished steps, decided gates) needs no answer now.
-      if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
+      if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state, team, waitMs, deployctlCommand(env));
       // Only now, when the run will go: a refused run (the lock, the answers) leaves no new key behind.
       const signingKey = dryRun ? undefined : resolveSigningKey(options.key, env, dir, io);
       const runId = resumed?.runId ?? provisionalRunId;
       if (resumed && lock?.ok) await lock.setRunId(runId);
       const vars = resumed ? resumed.state.vars : newVars;
       const time = runTime(options, resumed?.state, clock, resumed !== undefined ? journalWrittenAt(dir, store!, resumed.runId, resumed.state, clock) : undefined);
-      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints });
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints, team, waitMs });
     } finally {
       // A lock whose connection is gone was released with it.
       if (lock?.ok) await lock.release().catch(() => undefined);
@@ -207,6 +218,10 @@ interface LockedRun {
   secretValues: string[];
   masker: Masker;
   signingKey: KeyObject | undefined;
+  /** With people: the people and who is at this terminal. */
+  team: RunTeam | undefined;
+  /** --wait: without a terminal, how long other people's prompts wait for their answers. */
+  waitMs: number | undefined;
   hints: RunHints;
   time: RunTime;
 }
@@ -226,7 +241,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${store!.directory !== undefined ? path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir : store!.where} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
   if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
@@ -314,9 +329,11 @@ async function runLocked(run: LockedRun): Promise<number> {
     resumeCommand: hints.resume(runId),
     successMetrics: (state, now) => evaluateSuccessMetrics(doc, state, env, now).map((m) => ({ title: m.title, verdict: metricVerdict(m) })),
   });
+  // With people, every prompt goes through the answer desk (issue 14): offered, claimed, signed, journaled.
+  let desk: HostDesk | undefined;
   const emit = (event: RunEvent) => {
     if (journalFailure !== undefined) throw journalFailure;
-    const masked = masker.maskDeep(event);
+    const masked = maskEvent(masker, event);
     if (masked.kind === 'step-started') faultPoint('before-step-started');
     if (masked.kind === 'step-finished') faultPoint('before-step-finished');
     const policy = journalPolicy(masked);
@@ -326,7 +343,30 @@ async function runLocked(run: LockedRun): Promise<number> {
     recorded = applyEvent(recorded, masked);
     reporter.onEvent(masked);
     notifier.onEvent(masked);
+    // Last: the desk announces the session (team-host) right after the run's start.
+    desk?.onEvent(masked);
   };
+  if (run.team !== undefined && store !== undefined && journal !== undefined) {
+    desk = openHostDesk({
+      team: run.team,
+      doc,
+      runId,
+      store,
+      journal,
+      operator,
+      signingKey: signingKey!,
+      terminal: reporter.prompter,
+      emit,
+      clock,
+      signal,
+      masker,
+      initial: resumed?.state.team,
+      waitMs: run.waitMs,
+      command: deployctlCommand(env),
+      state: options.state,
+    });
+    await desk.start();
+  }
 
   {
     let result: RunResult;
@@ -354,7 +394,8 @@ async function runLocked(run: LockedRun): Promise<number> {
             send,
             clock,
             stepClock: time.stepClock,
-            prompter: promptsAsWaits(reporter.prompter, clock),
+            // With people every prompt goes through the desk; without a terminal, only with --wait (others answer meanwhile).
+            prompter: desk !== undefined ? (interactive || run.waitMs !== undefined ? promptsAsWaits(desk.prompter, clock) : undefined) : promptsAsWaits(reporter.prompter, clock),
             answers,
             env: definedEnv(env),
             secretValues,
@@ -375,6 +416,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       await rendering;
       await notifier.finish();
     } finally {
+      await desk?.close();
       await journal?.close();
     }
     // Stopped because the state failed, not by a signal: not a 130.
@@ -390,7 +432,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
   }
 }
 
@@ -411,10 +453,11 @@ interface SealInputs {
   /** The run's clock: the record's end is on it (a rehearsal's plan time). */
   clock: Clock;
   hints: RunHints;
+  people: People | undefined;
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, clock, hints }: SealInputs): Promise<number> {
+async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, clock, hints, people }: SealInputs): Promise<number> {
   const { io } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
@@ -428,7 +471,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
     // The watches' ticks, from the journal (the state keeps their tally only): every tick goes into the record.
     const journal = await store.readRun(runId).catch(() => undefined);
     const ticks = journal === undefined ? undefined : collectTicks(journal.events);
-    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now: clock.now(), ...(ticks !== undefined ? { ticks } : {}) }));
+    const predicate = maskPredicate(masker, buildRecordPredicate({ doc, state, env, now: clock.now(), ...(ticks !== undefined ? { ticks } : {}), ...(people !== undefined ? { people } : {}) }));
     metrics = predicate.success_metrics;
     const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
@@ -527,7 +570,7 @@ function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
 }
 
 /** Without a terminal, every answer the run can still need must be in --answers before anything runs. */
-function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined): void {
+function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined, team: RunTeam | undefined, waitMs: number | undefined, command: string): void {
   // A run resumed during its rollback only finishes the rollback: nothing forward is asked again.
   const rolling = resumed?.rollback?.phases;
   // …and the finally steps of the phase that stopped, which run after the rollback.
@@ -541,8 +584,12 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
     const outcome = resumed.steps.get(id)?.outcome;
     return (outcome !== undefined && outcome.status !== 'interrupted') || resumed.gates.get(id)?.decision !== undefined;
   };
-  const missing = missingAnswers(doc, answers).filter((k) => !settled(k.key));
+  const needed = missingAnswers(doc, answers).filter((k) => !settled(k.key));
+  // With people: the prompts other people answer wait for their join/answer under --wait; without it they fail closed.
+  const others = team !== undefined ? needed.filter((k) => othersAnswer(doc, k.key, team)) : [];
+  const missing = waitMs !== undefined ? needed.filter((k) => !others.includes(k)) : needed;
   if (missing.length === 0) return;
+  const answerLines = waitMs === undefined && others.length > 0 ? teamAnswerCommands(doc, others, command, options.state) : [];
   // At column 0 and one line each (a multi-line prompt would spill out of its comment): pasted as they are, they are valid YAML.
   const lines = missing.map((k) => `${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text.replace(/\s+/g, ' ')}`);
   throw new CliError(
@@ -551,7 +598,11 @@ function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, 
       : `${options.answers} does not answer ${missing.length} step(s) and gate(s) this run needs; nothing was run`,
     {
       details: [],
-      hint: `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}`,
+      hint:
+        `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}` +
+        (answerLines.length > 0
+          ? `\nor, for the ${others.length} that other people answer, run with --wait DURATION (e.g. --wait 30m) and have them answer while it waits:\n${answerLines.join('\n')}`
+          : ''),
     },
   );
 }

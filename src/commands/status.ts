@@ -166,14 +166,14 @@ function waitingOn(doc: RunbookDoc, state: RunState, now: number): string | unde
   for (const [id, step] of state.steps) {
     if (step.startedAt === undefined || step.outcome !== undefined) continue;
     const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);
-    const who = docStep ? `${roleLabel(docStep.owner, doc.roles[docStep.owner])} ` : '';
+    const who = docStep ? `${roleLabel(docStep.owner, doc.roles[docStep.owner], doc.people)} ` : '';
     return `${who}${docStep ? stepTitle(docStep) : id} (step '${id}'${step.rollback ? ', rollback' : ''}), for ${formatDuration(now - step.startedAt)}`;
   }
   for (const phase of doc.phases) {
     if (phase.gate === undefined || state.phases.get(phase.id)?.status !== 'running') continue;
     const gate = state.gates.get(gateId(phase));
     if (gate?.decision === undefined && (phase.steps ?? []).every((s) => state.steps.get(s.id)?.outcome !== undefined)) {
-      return `${roleLabel(phase.gate.owner, doc.roles[phase.gate.owner])} go/no-go '${gateId(phase)}'`;
+      return `${roleLabel(phase.gate.owner, doc.roles[phase.gate.owner], doc.people)} go/no-go '${gateId(phase)}'`;
     }
   }
   return undefined;

@@ -29,7 +29,7 @@ export async function validateCommand(files: string[], options: ValidateOptions,
       continue;
     }
     const { doc } = result.runbook;
-    for (const found of [...(result.runbook.warnings ?? []), ...missingRoleKeys(result.runbook), ...escalationWarnings(doc, result.runbook.locate)]) warn(found);
+    for (const found of [...(result.runbook.warnings ?? []), ...missingRoleKeys(result.runbook), ...missingPersonKeys(result.runbook), ...escalationWarnings(doc, result.runbook.locate)]) warn(found);
     const steps = doc.phases.flatMap((p) => p.steps ?? []);
     const gates = doc.phases.filter((p) => p.gate !== undefined).length;
     const automated = steps.filter((s) => ['run', 'http'].includes(stepKind(s))).length;
@@ -70,6 +70,29 @@ function missingRoleKeys({ doc, locate, source }: LoadedRunbook): Problem[] {
         code: 'role-key-missing',
         severity: 'warning',
         message: `warning: ${key} is not a file (paths are relative to the runbook's directory): sign-offs for role ${id} cannot be verified until it is: the key's holder makes a pair with deployctl keygen and puts the .pub there, or fix the path`,
+      });
+    });
+  }
+  return warnings;
+}
+
+/**
+ * People's key files that are not there: not an error (the demo's people make theirs with runbooks/demo/people.sh,
+ * a team's once the runbook names them), but until they are, that person's answers cannot be signed or verified.
+ */
+function missingPersonKeys({ doc, locate, source }: LoadedRunbook): Problem[] {
+  const warnings: Problem[] = [];
+  for (const [id, person] of Object.entries(doc.people ?? {})) {
+    (person.keys ?? []).forEach((key, i) => {
+      if (isRegularFile(path.resolve(source.dir, key))) return;
+      const { line, col } = locate.value(['people', id, 'keys', i]);
+      warnings.push({
+        file: source.path,
+        line,
+        col,
+        code: 'person-key-missing',
+        severity: 'warning',
+        message: `warning: ${key} is not a file (paths are relative to the runbook's directory): ${id}'s answers cannot be signed or verified until it is: they make a pair with deployctl keygen --name ${id} and put the .pub there, or fix the path`,
       });
     });
   }

@@ -1,4 +1,6 @@
 // The run as a typed event stream: the engine emits these; the journal, reporters, notifier and record subscribe.
+import type { PromptRequest } from '../ports/types.js';
+import type { SignedAnswer } from '../record/answers.js';
 import type { CheckKind, FailurePolicy, StepKind } from '../runbook/types.js';
 
 /** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
@@ -335,6 +337,54 @@ export type RunEvent = EventBase &
         dryRun?: boolean;
       }
     | { kind: 'run-finished'; status: RunStatus; exitCode: number; reason?: string }
+    // A team (runbooks with `people:`, issue 14): who runs this session, each prompt as it opens, who answered it.
+    | {
+        kind: 'team-host';
+        /** The operator of this session (a name), and the person they are when the runbook knows them. */
+        operator: string;
+        person?: string;
+        /** The key this session signs its own answers with (the person's, else the run key): SPKI PEM and its keyid. */
+        keyid: string;
+        publicKey: string;
+      }
+    | {
+        kind: 'prompt-opened';
+        promptId: string;
+        /** The first claim slot this asking reads (slot 1 is the prompt id itself, slot k > 1 is `<prompt id>~k`). */
+        slot: number;
+        /** The role that answers it, when the prompt belongs to one. */
+        role?: string;
+        /** The question, as a joining terminal draws it. */
+        request: PromptRequest;
+        /** The people it is offered to now (person ids): the role's primary, its backup once `backup_after` passed. */
+        offeredTo: string[];
+        /** The running terminal may answer it (its person holds the role, or the role has `delegate: true`). */
+        hostAnswers: boolean;
+      }
+    /** A prompt offered to more people while open (a backup after the role's `backup_after`). */
+    | { kind: 'prompt-offered'; promptId: string; to: string[]; reason: string }
+    | {
+        kind: 'prompt-answered';
+        promptId: string;
+        slot: number;
+        role?: string;
+        answer: unknown;
+        /** Who answered: a person id… */
+        person?: string;
+        /** …or the operator of the running terminal, when it is nobody of the runbook's. */
+        operator?: string;
+        /** The role holder it was answered for, when the person who answered does not hold the role (delegate). */
+        onBehalfOf?: string;
+        via: 'terminal' | 'join' | 'answer';
+        /** The answer as its giver signed it (src/record/answers.ts). */
+        signature?: SignedAnswer;
+        /** When it was given (the answerer's clock); `at` is when this run took it. */
+        answeredAt: number;
+      }
+    /** A claim on a prompt that does not count (a key that is not the person's, a person without the role, a bad answer): logged, never used. */
+    | { kind: 'answer-refused'; promptId: string; slot?: number; claimedBy: string; reason: string; keyid?: string }
+    /** A prompt closed without an answer (nobody answered within --wait, an approval timeout). */
+    | { kind: 'prompt-closed'; promptId: string; slot: number; reason: string }
   );
 
 export type RunEventKind = RunEvent['kind'];
@@ -359,6 +409,10 @@ export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
     case 'gate-evaluated':
     case 'notification':
     case 'escalation':
+    case 'team-host':
+    case 'prompt-opened':
+    case 'prompt-offered':
+    case 'prompt-closed':
     case 'phase-overrun':
       return 'write';
     default:

@@ -5,6 +5,7 @@ import { IMPLICIT_CONDITION, stepsLeftToGate } from '../runbook/failure-policy.j
 import { gateId, isConfirmCondition, type GateDoc, type PhaseDoc } from '../runbook/types.js';
 import type { Actor, GateCondition, GateDecision } from './events.js';
 import { messages } from './messages.js';
+import { PromptUnansweredError } from '../ports/types.js';
 import { failuresLeftToGate } from './predicates.js';
 import type { RunContext } from './run-context.js';
 
@@ -76,7 +77,10 @@ async function askAttestations(run: RunContext, gate: GateDoc, id: string): Prom
       // The answers file first, at a terminal too: only what it lacks is asked.
       value = deps.answers.get(key);
     } else if (deps.prompter !== undefined) {
-      value = await deps.prompter.ask({ kind: 'confirm', id: key, who, message: condition.confirm });
+      // Unanswered within --wait (a team run without a terminal): the condition does not hold.
+      const asked = await deps.prompter.ask({ kind: 'confirm', id: key, role: gate.owner, who, message: condition.confirm }).catch(unanswered);
+      if (asked instanceof PromptUnansweredError) error = asked.reason;
+      else value = asked;
     } else {
       error = messages.attestationUnanswered(key);
     }
@@ -156,23 +160,39 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
     const keys = [...Object.entries(gate.require).filter(([, c]) => isConfirmCondition(c)).map(([name]) => `${id}.${name}`), id];
     return decided('go', 'automatic', messages.gateDryRun(run.whoFor(gate.owner), Object.keys(gate.require), keys));
   }
+  // Approvals (issue 14): people's signed answers, never the answers file; the conditions must hold first.
+  if (gate.approvals !== undefined) {
+    if (!allHold) return decided('no-go', 'automatic', messages.goRefused(failing));
+    if (deps.prompter === undefined) return decided('no-go', 'automatic', `the approvals of ${id} are people's signed answers, and nobody can be asked here (without a terminal, run with --wait so they can answer)`);
+    const result = await deps.prompter
+      .ask({ kind: 'decide', id, role: gate.owner, who: run.whoFor(gate.owner), message: `Approve ${id}?`, choices: [{ value: 'approve', label: 'Approve' }, { value: 'reject', label: 'Reject (NO-GO)' }] })
+      .catch(unanswered);
+    if (result instanceof PromptUnansweredError) return decided('no-go', 'automatic', result.reason);
+    return result === 'go' ? decided('go', 'prompt', 'approved') : decided('no-go', 'prompt', 'rejected by an approver');
+  }
   const answer = deps.answers.get(id);
   if (answer === undefined && deps.prompter !== undefined) {
-    const choice = await deps.prompter.ask({
-      kind: 'decide',
-      id,
-      who: run.whoFor(gate.owner),
-      message: messages.gateQuestion(id, failing),
-      choices: [
-        { value: 'go', label: messages.gateChoiceGo(), ...(allHold ? {} : { disabled: messages.goNotOffered(failing) }) },
-        { value: 'no-go', label: messages.gateChoiceNoGo() },
-      ],
-    });
+    const choice = await deps.prompter
+      .ask({
+        kind: 'decide',
+        id,
+        role: gate.owner,
+        who: run.whoFor(gate.owner),
+        message: messages.gateQuestion(id, failing),
+        choices: [
+          { value: 'go', label: messages.gateChoiceGo(), ...(allHold ? {} : { disabled: messages.goNotOffered(failing) }) },
+          { value: 'no-go', label: messages.gateChoiceNoGo() },
+        ],
+      })
+      .catch(unanswered);
+    // Nobody decided within --wait (a team run without a terminal): NO-GO, failing closed.
+    if (choice instanceof PromptUnansweredError) return decided('no-go', 'automatic', choice.reason);
     if (choice === 'go' && allHold) return decided('go', 'prompt');
     // NO-GO over evidence that says GO: the record must say why (a holiday, a rumour, a gut feeling).
     if (!allHold) return decided('no-go', 'prompt');
-    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
-    return decided('no-go', 'prompt', undefined, reason.trim());
+    const reason = await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) }).catch(unanswered);
+    if (reason instanceof PromptUnansweredError) return decided('no-go', 'prompt', reason.reason);
+    return decided('no-go', 'prompt', undefined, (reason as string).trim());
   }
   if (answer === undefined) return decided('no-go', 'automatic', messages.gateUndecided(id));
   if (answer === 'go' && !allHold) return decided('no-go', 'automatic', messages.goRefused(failing));
@@ -180,8 +200,15 @@ async function decide(run: RunContext, phase: PhaseDoc, conditions: GateConditio
   const given = deps.answers.get(`${id}.reason`);
   if (!allHold || typeof given === 'string') return decided('no-go', 'answers-file', undefined, typeof given === 'string' ? given : undefined);
   if (deps.prompter !== undefined) {
-    const reason = (await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) })) as string;
-    return decided('no-go', 'answers-file', undefined, reason.trim());
+    const reason = await deps.prompter.ask({ kind: 'ask', id: `${id}.reason`, role: gate.owner, who: run.whoFor(gate.owner), message: messages.noGoReasonQuestion(id) }).catch(unanswered);
+    if (reason instanceof PromptUnansweredError) return decided('no-go', 'answers-file', reason.reason);
+    return decided('no-go', 'answers-file', undefined, (reason as string).trim());
   }
   return decided('no-go', 'answers-file', messages.noGoReasonMissing(id));
+}
+
+/** A question nobody answered within --wait comes back as its error (a value), every other failure is thrown on. */
+function unanswered(error: unknown): PromptUnansweredError {
+  if (error instanceof PromptUnansweredError) return error;
+  throw error;
 }

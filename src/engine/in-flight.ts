@@ -47,6 +47,8 @@ async function askInFlight(run: RunContext, step: StepDoc): Promise<InFlightDeci
     return (await prompter.ask({
       kind: 'decide',
       id: `${step.id}.in-flight`,
+      // About this host's processes: only the running terminal can tell, whoever owns the step.
+      operatorOnly: true,
       who: run.whoFor(step.owner),
       message: stopped ? messages.inFlightStoppedQuestion(step.id) : messages.inFlightQuestion(step.id),
       // The safe answer first: Enter without reading must not mark an unknown step done.

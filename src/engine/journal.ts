@@ -30,6 +30,13 @@ const KNOWN: Record<RunEventKind, true> = {
   escalation: true,
   notification: true,
   'run-finished': true,
+  // A team run (issue 14).
+  'team-host': true,
+  'prompt-opened': true,
+  'prompt-offered': true,
+  'prompt-answered': true,
+  'answer-refused': true,
+  'prompt-closed': true,
 };
 const KINDS: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 
@@ -170,6 +177,18 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('rule') && Array.isArray(e['to']);
     case 'notification':
       return str('channel') && str('messageKind') && typeof e['delivered'] === 'boolean';
+    case 'team-host':
+      return str('operator') && str('keyid') && str('publicKey');
+    case 'prompt-opened':
+      return str('promptId') && typeof e['slot'] === 'number' && Array.isArray(e['offeredTo']) && typeof e['request'] === 'object' && e['request'] !== null;
+    case 'prompt-offered':
+      return str('promptId') && Array.isArray(e['to']);
+    case 'prompt-answered':
+      return str('promptId') && typeof e['slot'] === 'number' && str('via');
+    case 'answer-refused':
+      return str('promptId') && str('claimedBy') && str('reason');
+    case 'prompt-closed':
+      return str('promptId') && typeof e['slot'] === 'number';
     default:
       return true;
   }

@@ -102,7 +102,7 @@ export class RunContext {
 
   /** `[QA Lead · Carol]`, shown before every question. */
   whoFor(roleId: string): string {
-    return roleLabel(roleId, this.doc.roles[roleId]);
+    return roleLabel(roleId, this.doc.roles[roleId], this.doc.people);
   }
 
   interrupted(): boolean {

@@ -1,5 +1,5 @@
 // One step of a run: decide `if:`, run it (with its retries), and report it as one step-finished event.
-import { PromptAbortedError } from '../ports/types.js';
+import { PromptAbortedError, PromptUnansweredError } from '../ports/types.js';
 import { parseDuration } from '../runbook/duration.js';
 import { failurePolicy } from '../runbook/failure-policy.js';
 import { isManualStep, stepKind, type PhaseDoc, type StepDoc } from '../runbook/types.js';
@@ -107,6 +107,8 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     });
   } catch (error) {
+    // Nobody answered within --wait (a team run without a terminal): the step fails closed, saying who could answer.
+    if (error instanceof PromptUnansweredError) return { status: 'failed', reason: error.reason };
     if (!(error instanceof PromptAbortedError)) throw error;
     return { status: 'interrupted', reason: messages.abortedAtPrompt() };
   }

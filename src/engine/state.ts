@@ -68,6 +68,30 @@ export interface GateState {
   skipped?: string;
 }
 
+/** One prompt of a team run (issue 14): its current asking, and where the next one starts. */
+export interface PromptState {
+  /** The first claim slot of the newest asking. */
+  slot: number;
+  /** Asked and not answered (nor closed) yet. */
+  open: boolean;
+  /** Where a new asking of the prompt starts: after every slot an earlier asking used. */
+  nextSlot: number;
+  role?: string;
+  offeredTo: string[];
+  hostAnswers: boolean;
+  request?: EventOf<'prompt-opened'>['request'];
+}
+
+/** What a team run adds to the state: who runs each session, the prompts, their answers and the claims refused. */
+export interface TeamState {
+  host?: EventOf<'team-host'>;
+  prompts: ReadonlyMap<string, PromptState>;
+  answers: EventOf<'prompt-answered'>[];
+  refused: EventOf<'answer-refused'>[];
+}
+
+export const initialTeamState: TeamState = { prompts: new Map(), answers: [], refused: [] };
+
 export interface RunState {
   runId?: string;
   runbook?: RunbookRef;
@@ -93,6 +117,8 @@ export interface RunState {
   notifications: EventOf<'notification'>[];
   finished?: { status: RunStatus; exitCode: number; reason?: string; at: number };
   lastEventAt?: number;
+  /** Present once a team event was seen (runbooks with `people:`). */
+  team?: TeamState;
   /** How the newest session was started (read from a journal: untrusted, checked where it is printed). */
   invocation?: RunInvocation;
 }
@@ -285,6 +311,58 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'step-retrying':
     case 'gate-opened':
       return next;
+    case 'team-host':
+    case 'prompt-opened':
+    case 'prompt-offered':
+    case 'prompt-answered':
+    case 'answer-refused':
+    case 'prompt-closed':
+      return { ...next, team: applyTeamEvent(state.team ?? initialTeamState, event) };
+  }
+}
+
+/** The team part of a transition: prompts open and close, each asking starting after the slots of the ones before. */
+function applyTeamEvent(team: TeamState, event: EventOf<'team-host' | 'prompt-opened' | 'prompt-offered' | 'prompt-answered' | 'answer-refused' | 'prompt-closed'>): TeamState {
+  const prompt = (id: string): PromptState => team.prompts.get(id) ?? { slot: 1, open: false, nextSlot: 1, offeredTo: [], hostAnswers: false };
+  switch (event.kind) {
+    case 'team-host':
+      return { ...team, host: event };
+    case 'prompt-opened': {
+      const before = prompt(event.promptId);
+      return {
+        ...team,
+        prompts: withEntry(team.prompts, event.promptId, {
+          slot: event.slot,
+          open: true,
+          nextSlot: Math.max(before.nextSlot, event.slot),
+          ...(event.role !== undefined ? { role: event.role } : {}),
+          offeredTo: event.offeredTo,
+          hostAnswers: event.hostAnswers,
+          request: event.request,
+        }),
+      };
+    }
+    case 'prompt-offered': {
+      const before = prompt(event.promptId);
+      return { ...team, prompts: withEntry(team.prompts, event.promptId, { ...before, offeredTo: [...new Set([...before.offeredTo, ...event.to])] }) };
+    }
+    case 'prompt-answered': {
+      const before = prompt(event.promptId);
+      return {
+        ...team,
+        answers: [...team.answers, event],
+        prompts: withEntry(team.prompts, event.promptId, { ...before, open: false, nextSlot: Math.max(before.nextSlot, event.slot + 1) }),
+      };
+    }
+    case 'answer-refused': {
+      const before = prompt(event.promptId);
+      const nextSlot = event.slot !== undefined ? Math.max(before.nextSlot, event.slot + 1) : before.nextSlot;
+      return { ...team, refused: [...team.refused, event], prompts: withEntry(team.prompts, event.promptId, { ...before, nextSlot }) };
+    }
+    case 'prompt-closed': {
+      const before = prompt(event.promptId);
+      return { ...team, prompts: withEntry(team.prompts, event.promptId, { ...before, open: false, nextSlot: Math.max(before.nextSlot, event.slot) }) };
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import type { RunState } from '../engine/state.js';
 import { deployDurationMs, targetLimitMs } from '../engine/timeline.js';
 import { timelineLine, watchLines } from './timeline-lines.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { phaseTitle, roleName } from '../runbook/labels.js';
+import { holderName, phaseTitle, roleName } from '../runbook/labels.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { hhmm } from './facts.js';
 
@@ -151,7 +151,7 @@ export function formatAllClear(doc: RunbookDoc, a: AllClearInput): string {
     `Status: ${a.live}`,
     `Probes: ${a.probes}`,
     `Next: ${a.next}`,
-    `Thanks to: ${Object.values(doc.roles).map((r) => r.primary ?? r.title).join(', ')}`,
+    `Thanks to: ${Object.values(doc.roles).map((r) => (r.primary !== undefined ? holderName(doc.people, r.primary) : r.title)).join(', ')}`,
   ].join('\n');
 }
 
@@ -185,7 +185,7 @@ export function formatFailureNotice(n: FailureNoticeInput): string {
 
 function teamLine(doc: RunbookDoc): string {
   return Object.entries(doc.roles)
-    .map(([id, role]) => roleName(id, role))
+    .map(([id, role]) => roleName(id, role, doc.people))
     .join(', ');
 }
 

@@ -6,7 +6,7 @@ import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import type { Clock, HttpSend } from '../ports/types.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { roleName, stepTitle } from '../runbook/labels.js';
+import { holderName, roleName, stepTitle } from '../runbook/labels.js';
 import { gateId, type EscalationRuleDoc, type PhaseDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
 import { createDelivery } from './delivery.js';
 import { nextSteps, planEta } from './facts.js';
@@ -92,7 +92,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   // ---- escalation -----------------------------------------------------------------------------------------------
 
-  const roleTarget = (role: string) => ({ role, title: doc.roles[role]?.title ?? role, ...(doc.roles[role]?.primary ? { person: doc.roles[role]!.primary! } : {}) });
+  const roleTarget = (role: string) => ({ role, title: doc.roles[role]?.title ?? role, ...(doc.roles[role]?.primary ? { person: holderName(doc.people, doc.roles[role]!.primary!) } : {}) });
 
   function escalate(rule: EscalationRuleDoc, targets: string[], level: number, reason: string, stepId?: string): void {
     if (targets.length === 0) return;
@@ -106,9 +106,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         severity,
         at: clock.now(),
         description: reason,
-        action: rule.action ?? `Escalated to ${to.map((t) => roleName(t.role, doc.roles[t.role])).join(' and ')}`,
+        action: rule.action ?? `Escalated to ${to.map((t) => roleName(t.role, doc.roles[t.role], doc.people)).join(' and ')}`,
         eta: planEta(doc, state, (stepId !== undefined ? phaseOf.get(stepId)?.id : undefined) ?? runningPhase(), clock.now()),
-        assignee: to.map((t) => roleName(t.role, doc.roles[t.role])).join(', '),
+        assignee: to.map((t) => roleName(t.role, doc.roles[t.role], doc.people)).join(', '),
       }),
     );
   }
@@ -262,7 +262,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
               description: `attempt ${event.attempt - 1} of '${event.stepId}' failed: ${event.reason}`,
               action: `retrying in ${formatDuration(event.delayMs)}`,
               eta: `next attempt at ${new Date(clock.now() + event.delayMs).toISOString().slice(11, 19)} UTC`,
-              assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
+              assignee: step ? roleName(step.owner, doc.roles[step.owner], doc.people) : 'the step owner',
             }),
           );
         }
@@ -322,6 +322,23 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           const why = [event.reason, event.note].filter((t): t is string => t !== undefined && t !== '');
           fireOn('no-go', `${engineMessages.gateNoGo(event.gateId, failing)}${why.length > 0 ? `${failing.length > 0 ? '; ' : ': '}${why.join('; ')}` : ''}`, phase?.gate?.owner);
         }
+        break;
+      }
+      case 'prompt-offered': {
+        // backup_after passed (issue 14): the backup is told, by name, how to answer.
+        const names = event.to.map((id) => { const person = doc.people?.[id]; return person !== undefined ? `${person.name}${person.contact !== undefined ? ` (${person.contact})` : ''}` : id; });
+        deliver(
+          'escalation',
+          formatAlert({
+            type: `Waiting for an answer: ${event.promptId}`,
+            severity: 'medium',
+            at: clock.now(),
+            description: `${event.reason}; offered to ${names.join(' and ')} now`,
+            action: event.to.map((id) => `deployctl join --as ${id}`).join(' or '),
+            eta: planEta(doc, state, runningPhase(), clock.now()),
+            assignee: names.join(', '),
+          }),
+        );
         break;
       }
       case 'rollback-requested':

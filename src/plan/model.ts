@@ -15,6 +15,7 @@ import { failurePolicy, stepsLeftToGate, authorizeTimeoutMs, IMPLICIT_CONDITION 
 import { formatDuration } from '../runbook/duration.js';
 import type { FailurePolicy } from '../runbook/types.js';
 import { varDefaults } from '../runbook/pattern.js';
+import { holderName } from '../runbook/labels.js';
 import { resolveVarTemplates } from './resolve.js';
 import { buildStep } from './step.js';
 
@@ -267,8 +268,9 @@ function resolveRoles(doc: RunbookDoc): Map<string, PlanRole> {
     roles.set(id, {
       id,
       title: role.title,
-      primary: role.primary ?? null,
-      backup: role.backup ?? null,
+      // With people:, primary and backup are person ids: the plan names the people.
+      primary: role.primary !== undefined ? holderName(doc.people, role.primary) : null,
+      backup: role.backup !== undefined ? holderName(doc.people, role.backup) : null,
       contact: role.contact ?? null,
       escalates_to: (role.escalates_to ?? []).map(titleOf),
       keys: [...(role.keys ?? [])],

@@ -77,22 +77,45 @@ export interface Clock {
   setTimer(ms: number, callback: () => void): { cancel(): void };
 }
 
-/** One question for a person. `who` is the role's title and person, shown before the question. */
-export type PromptRequest =
+/**
+ * One question for a person. `who` is the role's title and person, shown before the question. `role` is the role that
+ * answers it (a step's or gate's owner): with `people:` it decides who may answer, at which terminal (issue 14); a
+ * prompt without one belongs to its id's step or gate (src/team/prompts.ts).
+ */
+export type PromptRequest = {
+  role?: string;
+  /** Asked at the running terminal only (a question about this host, such as a step left in flight): never signed or offered to others. */
+  operatorOnly?: true;
+} & (
   | { kind: 'confirm'; id: string; who: string; message: string }
   | { kind: 'checklist'; id: string; who: string; message: string; items: string[]; ticked?: string[] }
   | { kind: 'ask'; id: string; who: string; message: string; /** The whole answer must match (the prompt says so and asks again). */ pattern?: string }
-  | { kind: 'decide'; id: string; who: string; message: string; choices: { value: string; label: string; disabled?: string }[] };
+  | { kind: 'decide'; id: string; who: string; message: string; choices: { value: string; label: string; disabled?: string }[] }
+);
 
 export type PromptAnswer = boolean | string | string[];
 
 export interface PromptOptions {
-  /** Closes the question without an answer (a timeout ran out): the prompter rejects with PromptCancelledError. */
+  /**
+   * Closes the question: someone else answered it first (a team run, issue 14), or a timeout ran out. The prompter
+   * then rejects with PromptCancelledError (not PromptAbortedError, which is the person's Ctrl-C).
+   */
   signal?: AbortSignal;
 }
 
 export interface Prompter {
   ask(request: PromptRequest, options?: PromptOptions): Promise<PromptAnswer>;
+}
+
+/**
+ * Raised by a prompter that has nobody to ask and no answer (a team run without a terminal, after --wait): the
+ * question fails closed, like a missing answer in the answers file. `reason` says who did not answer and how they could.
+ */
+export class PromptUnansweredError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'PromptUnansweredError';
+  }
 }
 
 /** Raised by a prompter when its question was closed by `PromptOptions.signal` (no answer in time), not by a person. */

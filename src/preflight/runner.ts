@@ -150,7 +150,7 @@ async function runCheck(check: Check, runbook: LoadedRunbook, context: CelContex
     source,
     context,
     actor: { role: step.owner, ...(role?.primary !== undefined ? { person: role.primary } : {}), operator: 'preflight' },
-    who: roleLabel(step.owner, role),
+    who: roleLabel(step.owner, role, doc.people),
     signal: options.signal,
     dryRun: false,
     // Preflight never asks anyone anything.
@@ -223,7 +223,7 @@ function describeCheck(check: Check, doc: LoadedRunbook['doc']): Described {
     phaseTitle: phaseTitle(phase),
     owner: step.owner,
     ownerTitle: role?.title ?? step.owner,
-    who: roleLabel(step.owner, role),
+    who: roleLabel(step.owner, role, doc.people),
     title: stepTitle(step),
     kind: check.kind,
     manual: check.manual,

@@ -1,5 +1,6 @@
 // Fold a run's state into the record predicate: every phase, step and gate, the rollback, success metrics as target vs actual.
-import type { Actor, CheckReading, OutputTail, StepOutcome, WatchTick } from '../engine/events.js';
+import type { Actor, CheckReading, EventOf, OutputTail, StepOutcome, WatchTick } from '../engine/events.js';
+import type { People } from './people.js';
 import type { FailureHandling, RollbackAuthorization, RunState, StepState } from '../engine/state.js';
 import { deployDurationMs, measuredPhases, plannedWindows, resolveT0, targetLimitMs } from '../engine/timeline.js';
 import { watchUptime } from '../engine/watch-state.js';
@@ -7,6 +8,8 @@ import { phaseTitle, stepTitle } from '../runbook/labels.js';
 import { gateId, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import type {
   RecordActor,
+  RecordAnswer,
+  RecordAnswerRefused,
   RecordCheck,
   RecordFailureHandling,
   RecordGate,
@@ -30,20 +33,25 @@ export interface BuildRecordInputs {
   env: Record<string, string | undefined>;
   /** When the record is sealed (the run's end). */
   now: number;
+  /** With people: their keys as loaded (the record lists each person's keyids). */
+  people?: People;
   /** Every watch's ticks, by step id, in order (read back from the journal: the run's state keeps only their tally). */
   ticks?: ReadonlyMap<string, readonly { at: number; tick: WatchTick }[]>;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function buildRecordPredicate({ doc, state, env, now, ticks }: BuildRecordInputs): RecordPredicate {
+export function buildRecordPredicate({ doc, state, env, now, people, ticks }: BuildRecordInputs): RecordPredicate {
   if (state.runId === undefined || state.runbook === undefined || state.startedAt === undefined) {
     throw new Error('buildRecordPredicate: the run never started (no run-started event)');
   }
+  // Who answered each prompt last (a step's question, a gate's decision): signed answers credit their givers.
+  const answeredBy = new Map((state.team?.answers ?? []).map((a) => [a.promptId, a] as const));
+  const recordActor = (actor: Actor, answered: boolean, promptId: string) => creditedActor(actor, answered, answeredBy.get(promptId));
   const endedAt = state.finished?.at ?? now;
   const t0 = resolveT0(doc, state);
   const windows = plannedWindows(doc, t0);
-  const stepRecord = (step: StepDoc, rollback: boolean) => recordStep(step, state.steps.get(step.id), rollback, ticks?.get(step.id));
+  const stepRecord = (step: StepDoc, rollback: boolean) => recordStep(step, state.steps.get(step.id), rollback, recordActor, ticks?.get(step.id));
   const phases: RecordPhase[] = doc.phases.map((phase) => {
     const phaseState = state.phases.get(phase.id);
     const gateState = phase.gate ? state.gates.get(gateId(phase)) : undefined;
@@ -79,7 +87,7 @@ export function buildRecordPredicate({ doc, state, env, now, ticks }: BuildRecor
           ),
         })),
         decision: gateState?.decision ?? null,
-        ...optional('decided_by', gateState?.by ? recordActor(gateState.by, gateState.answeredFrom !== 'automatic') : undefined),
+        ...optional('decided_by', gateState?.by ? recordActor(gateState.by, gateState.answeredFrom !== 'automatic', gateId(phase)) : undefined),
         ...optional('decided_at', iso(gateState?.decidedAt)),
         ...optional('answered_from', gateState?.answeredFrom),
         ...optional('note', gateState?.note),
@@ -154,17 +162,54 @@ export function buildRecordPredicate({ doc, state, env, now, ticks }: BuildRecor
       ...optional('error', n.error),
     })),
     roles: Object.fromEntries(
-      Object.entries(doc.roles).map(([id, role]) => [id, { title: role.title, ...optional('primary', role.primary), ...optional('backup', role.backup) }]),
+      Object.entries(doc.roles).map(([id, role]) => [
+        id,
+        { title: role.title, ...optional('primary', role.primary), ...optional('backup', role.backup), ...(doc.people !== undefined && role.delegate === true ? { delegate: true as const } : {}) },
+      ]),
     ),
+    ...teamRecord(doc, state, people),
   };
   return predicate;
+}
+
+/** With people (issue 14): the people, every answer with its signature, and the claims refused. */
+function teamRecord(doc: RunbookDoc, state: RunState, people: People | undefined): Pick<RecordPredicate, 'people' | 'answers' | 'answers_refused'> {
+  if (doc.people === undefined) return {};
+  const team = state.team;
+  return {
+    people: Object.fromEntries(Object.entries(doc.people).map(([id, person]) => [id, { name: person.name, keys: (people?.get(id)?.keys ?? []).map((k) => k.keyId) }])),
+    answers: (team?.answers ?? []).map(
+      (a): RecordAnswer => ({
+        prompt_id: a.promptId,
+        slot: a.slot,
+        ...optional('role', a.role),
+        answer: toRecordValue(a.answer),
+        ...optional('person', a.person),
+        ...optional('operator', a.operator),
+        ...optional('on_behalf_of', a.onBehalfOf),
+        via: a.via,
+        at: iso(a.at)!,
+        answered_at: iso(a.answeredAt)!,
+        ...optional('signature', a.signature),
+      }),
+    ),
+    answers_refused: (team?.refused ?? []).map(
+      (r): RecordAnswerRefused => ({ prompt_id: r.promptId, ...optional('slot', r.slot), claimed_by: r.claimedBy, reason: r.reason, ...optional('keyid', r.keyid), at: iso(r.at)! }),
+    ),
+  };
 }
 
 function overrunMs(plannedEnd: number | undefined, endedAt: number | undefined): number | undefined {
   return plannedEnd === undefined || endedAt === undefined || endedAt <= plannedEnd ? undefined : endedAt - plannedEnd;
 }
 
-function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: boolean, ticks?: readonly { at: number; tick: WatchTick }[]): RecordStep {
+function recordStep(
+  step: StepDoc,
+  stepState: StepState | undefined,
+  rollback: boolean,
+  recordActor: (actor: Actor, answered: boolean, promptId: string) => RecordActor,
+  ticks?: readonly { at: number; tick: WatchTick }[],
+): RecordStep {
   const base = { id: step.id, title: stepTitle(step), kind: stepKind(step), owner: step.owner };
   if (stepState === undefined || stepState.rollback !== rollback) return { ...base, status: 'not-run', attempts: 0 };
   const outcome: StepOutcome | undefined = stepState.outcome;
@@ -182,7 +227,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
   }
   return {
     ...base,
-    ...optional('actor', outcome.by ? recordActor(outcome.by, outcome.answeredFrom !== undefined) : undefined),
+    ...optional('actor', outcome.by ? recordActor(outcome.by, outcome.answeredFrom !== undefined, step.id) : undefined),
     status: outcome.status,
     ...optional('reason', outcome.reason),
     ...optional('failures', outcome.failures),
@@ -257,10 +302,25 @@ export function recordCheck(check: CheckReading): RecordCheck {
 }
 
 /**
- * Who acted. The person a role names is who the answer was for, not who gave it: the operator typed it (or passed the
- * answers file). Until answers are signed by the people who give them, the record never says otherwise.
+ * Who acted. With a signed answer (issue 14), whoever signed it answered: the role's holder, or someone on their behalf.
+ * Otherwise the person a role names is who the answer was for, not who gave it: the operator typed it (or passed the
+ * answers file), and the record says so.
  */
+/** An actor as the record credits it, with no signed answer to go by (a failure policy, a rollback authorization). */
 function recordActor(actor: Actor, answered: boolean): RecordActor {
+  return creditedActor(actor, answered, undefined);
+}
+
+function creditedActor(actor: Actor, answered: boolean, signed: EventOf<'prompt-answered'> | undefined): RecordActor {
+  if (answered && signed !== undefined) {
+    return {
+      role: actor.role,
+      ...optional('person', actor.person),
+      operator: actor.operator,
+      answered_by: signed.person ?? signed.operator ?? actor.operator,
+      ...optional('on_behalf_of', signed.onBehalfOf),
+    };
+  }
   return {
     role: actor.role,
     ...optional('person', actor.person),
@@ -311,7 +371,7 @@ function recordWatch(step: StepDoc, stepState: StepState, ticks: readonly { at: 
         ...(tally?.lastResult !== undefined ? { last_result: tally.lastResult } : {}),
       };
     }),
-    decisions: watch.decisions.map((d) => ({ at: iso(d.at)!, decision: d.decision, by: recordActor(d.by, d.answeredFrom !== 'automatic'), answered_from: d.answeredFrom, inconclusive: d.inconclusive })),
+    decisions: watch.decisions.map((d) => ({ at: iso(d.at)!, decision: d.decision, by: creditedActor(d.by, d.answeredFrom !== 'automatic', undefined), answered_from: d.answeredFrom, inconclusive: d.inconclusive })),
     ...optional('tick_log', ticks?.map(({ at, tick }) => recordTick(at, tick))),
   };
 }

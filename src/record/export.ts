@@ -1,7 +1,8 @@
 // `record export`: the record as the team's own deployment record in Markdown (timeline, per-role steps, gates, metrics table, sign-off table), or the predicate as JSON.
 import { code, fence, inline, table } from '../reporters/markdown.js';
 import { formatDuration } from '../runbook/duration.js';
-import { formatAnswer, formatAuthorization, formatFailureHandling, formatMs, formatValue, metricMark, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
+import { formatAnswer, formatAuthorization, formatFailureHandling, formatMs, formatValue, metricMark, personOf, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
+import type { AnswerCheck } from './verify-answers.js';
 import { describeRunbookCheck } from './show.js';
 import type { SignoffRow } from './signoff.js';
 import type { RecordGate, RecordPhase, RecordPredicate, RecordStep } from './types.js';
@@ -121,6 +122,13 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
     if (r.steps.length > 0) out.push('');
   }
 
+  const answers = v.answers ?? [];
+  if (answers.length > 0) {
+    // Who answered each prompt, and whether their signature holds (issue 14).
+    out.push('## Answers', '');
+    out.push(...table(['Prompt', 'Answer', 'Answered by', 'Signature'], answers.map((a) => answerCells(a, p))), '');
+  }
+
   out.push('## Sign-off', '');
   out.push('This deployment record signed off by:', '');
   out.push(...table(['Role', 'Name', 'Date', 'Signature'], v.signoffs.rows.map(signoffCells)));
@@ -132,10 +140,21 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
   return `${out.join('\n')}\n`;
 }
 
+function answerCells(check: AnswerCheck, p: RecordPredicate): string[] {
+  const a = check.answer;
+  const role = a.role !== undefined ? (p.roles[a.role]?.title ?? a.role) : 'operator';
+  const who = a.person !== undefined ? personOf(p, a.person) : `operator ${a.operator ?? '?'}`;
+  const credit = a.on_behalf_of !== undefined ? `${who} on behalf of ${role} · ${personOf(p, a.on_behalf_of)}` : `${who} (${role}${a.role !== undefined && p.roles[a.role]?.backup === a.person ? ' backup' : ''})`;
+  const value = typeof a.answer === 'boolean' || typeof a.answer === 'string' || (Array.isArray(a.answer) && a.answer.every((x) => typeof x === 'string')) ? formatAnswer(a.answer as boolean | string | string[]) : formatValue(a.answer);
+  const signature =
+    check.state === 'verified' ? `✔ ${shortKeyId(check.keyId ?? a.signature?.keyid ?? '')}` : check.state === 'forged' ? `✖ ${check.reason ?? 'does not verify'}` : `${check.state} ${check.reason ?? ''}`.trim();
+  return [`${a.prompt_id}${a.slot > 1 ? ` (slot ${a.slot})` : ''}`, value, `${credit}, ${a.via === 'terminal' ? 'at the running terminal' : a.via === 'join' ? 'deployctl join' : 'deployctl answer'}`, signature];
+}
+
 function signoffCells(row: SignoffRow): string[] {
   const first = row.by[0];
   if (row.state === 'missing' || first === undefined) return [row.title, '', '', ''];
-  const name = first.signer ?? row.primary ?? '';
+  const name = `${first.signer ?? row.primary ?? ''}${first.answer !== undefined ? ` (answering ${first.answer})` : ''}`;
   const date = first.signed_at ?? '';
   const key = `${shortKeyId(first.keyid)}${row.by.length > 1 ? ` (+${row.by.length - 1})` : ''}`;
   const signature = row.state === 'signed' ? `✔ ${key}` : row.state === 'unverified-identity' ? `${key} (unverified identity)` : `${key} (not checked)`;
@@ -149,7 +168,7 @@ function renderPhase(phase: RecordPhase, p: RecordPredicate): string[] {
   const owners = [...new Set(phase.steps.map((s) => s.owner))];
   for (const owner of owners) {
     const role = p.roles[owner];
-    out.push(`#### ${inline(role?.title ?? owner)}${role?.primary !== undefined ? ` (${inline(role.primary)})` : ''}`, '');
+    out.push(`#### ${inline(role?.title ?? owner)}${role?.primary !== undefined ? ` (${inline(personOf(p, role.primary))})` : ''}`, '');
     for (const step of phase.steps.filter((s) => s.owner === owner)) {
       out.push(stepItem(step, p, false));
       if (step.watch !== undefined) out.push(...describeWatch(step.watch, p).map((line) => `  - ${inline(line.trim())}`));
@@ -169,7 +188,9 @@ function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): str
   const box = step.status === 'succeeded' ? '[x]' : '[ ]';
   const owner = withOwner ? `**${inline(p.roles[step.owner]?.title ?? step.owner)}**: ` : '';
   const details: string[] = [`${statusMark(step.status)} ${step.status}`];
-  if (step.actor?.answered_by !== undefined) details.push(`answered by ${inline(step.actor.answered_by)} on behalf of ${inline(step.actor.on_behalf_of ?? p.roles[step.owner]?.title ?? step.owner)}`);
+  const a = step.actor;
+  if (a?.answered_by !== undefined && a.on_behalf_of === undefined && p.people !== undefined && Object.hasOwn(p.people, a.answered_by)) details.push(`answered by ${inline(personOf(p, a.answered_by))} (${inline(p.roles[step.owner]?.title ?? step.owner)}), signed`);
+  else if (a?.answered_by !== undefined) details.push(`answered by ${inline(personOf(p, a.answered_by))} on behalf of ${inline(a.on_behalf_of !== undefined ? personOf(p, a.on_behalf_of) : (p.roles[step.owner]?.title ?? step.owner))}`);
   else if (step.actor?.person !== undefined) details.push(`by ${inline(step.actor.person)}`);
   if (step.duration_ms !== undefined) details.push(formatMs(step.duration_ms));
   if (step.attempts > 1) details.push(`${step.attempts} attempts`);
@@ -193,8 +214,10 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
     d === undefined
       ? roleTitle
       : d.answered_by !== undefined
-        ? `${inline(d.answered_by)}** on behalf of **${roleTitle}${d.on_behalf_of !== undefined ? ` (${inline(d.on_behalf_of)})` : ''}`
-        : `${roleTitle}${d.person !== undefined ? ` (${inline(d.person)})` : ''}`;
+        ? d.on_behalf_of === undefined && p.people !== undefined && Object.hasOwn(p.people, d.answered_by)
+          ? `${inline(personOf(p, d.answered_by))}** (${roleTitle}, signed)**`
+          : `${inline(personOf(p, d.answered_by))}** on behalf of **${roleTitle}${d.on_behalf_of !== undefined ? ` (${inline(personOf(p, d.on_behalf_of))})` : ''}`
+        : `${roleTitle}${d.person !== undefined ? ` (${inline(personOf(p, d.person))})` : ''}`;
   const from = gate.answered_from === 'answers-file' ? ', from the answers file' : gate.answered_from === 'automatic' ? ', automatically' : '';
   out.push(
     gate.decision === null

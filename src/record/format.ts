@@ -44,11 +44,17 @@ export function formatAnswer(answer: boolean | string | string[]): string {
   return `${answer.length} ticked`;
 }
 
+/** A person's name from the record's people (issue 14); a name that is no person id (older records) as it is. */
+export function personOf(predicate: RecordPredicate | undefined, idOrName: string): string {
+  const people = predicate?.people;
+  return clean(people !== undefined && Object.hasOwn(people, idOrName) ? people[idOrName]!.name : idOrName, 100);
+}
+
 /** `Deployment Lead · Ana Torres`, from the roles the record carries; an unknown id stands for itself. */
 export function roleName(predicate: RecordPredicate | undefined, roleId: string): string {
   const role = predicate?.roles[roleId];
   if (role === undefined) return clean(roleId, 64);
-  return role.primary ? `${clean(role.title, 100)} · ${clean(role.primary, 100)}` : clean(role.title, 100);
+  return role.primary ? `${clean(role.title, 100)} · ${personOf(predicate, role.primary)}` : clean(role.title, 100);
 }
 
 /**
@@ -58,11 +64,16 @@ export function roleName(predicate: RecordPredicate | undefined, roleId: string)
  */
 export function formatActor(actor: RecordActor, predicate?: RecordPredicate): string {
   const title = predicate?.roles[actor.role]?.title ?? actor.role;
-  if (actor.answered_by !== undefined) {
-    const holder = actor.on_behalf_of !== undefined ? `${clean(title, 100)} · ${clean(actor.on_behalf_of, 100)}` : clean(title, 100);
-    return `${clean(actor.answered_by, 100)} on behalf of ${holder}`;
+  // A signed answer by the role's own holder (issue 14): the person, and the role they hold.
+  if (actor.answered_by !== undefined && actor.on_behalf_of === undefined && predicate?.people !== undefined && Object.hasOwn(predicate.people, actor.answered_by)) {
+    const backup = predicate.roles[actor.role]?.backup === actor.answered_by ? ' backup' : '';
+    return `${personOf(predicate, actor.answered_by)} (${clean(title, 100)}${backup})`;
   }
-  const who = actor.person !== undefined ? `${clean(title, 100)} · ${clean(actor.person, 100)}` : clean(title, 100);
+  if (actor.answered_by !== undefined) {
+    const holder = actor.on_behalf_of !== undefined ? `${clean(title, 100)} · ${personOf(predicate, actor.on_behalf_of)}` : clean(title, 100);
+    return `${personOf(predicate, actor.answered_by)} on behalf of ${holder}`;
+  }
+  const who = actor.person !== undefined ? `${clean(title, 100)} · ${personOf(predicate, actor.person)}` : clean(title, 100);
   return actor.operator !== predicate?.operator ? `${who} (operator ${clean(actor.operator, 100)})` : who;
 }
 

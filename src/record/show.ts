@@ -2,6 +2,7 @@
 import {
   clean,
   formatActor,
+  personOf,
   formatAnswer,
   formatAuthorization,
   formatFailureHandling,
@@ -17,6 +18,7 @@ import type { SignoffRow, SignoffTable } from './signoff.js';
 import { describeDuration, describePhaseTiming, describeRehearsal, describeWatch } from './timeline-format.js';
 import type { RecordGate, RecordPredicate, RecordStep } from './types.js';
 import type { CheckedRecord, RunbookCheck, SignatureCheck } from './verify.js';
+import type { AnswerCheck } from './verify-answers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Verification
@@ -72,7 +74,7 @@ function signoffState(row: SignoffRow): string {
   const when = (e: SignoffRow['by'][number]) => (e.signed_at !== undefined ? ` on ${clean(e.signed_at, 64)}` : '');
   switch (row.state) {
     case 'signed':
-      return row.by.map((e) => `signed by ${who(e)}${when(e)}, key ${shortKeyId(e.keyid)} (${clean(e.keyLabel ?? '?', 200)})`).join('; ');
+      return row.by.map((e) => `${e.answer !== undefined ? `signed off by ${who(e)} answering ${clean(e.answer, 64)}` : `signed by ${who(e)}`}${when(e)}, key ${shortKeyId(e.keyid)} (${clean(e.keyLabel ?? '?', 200)})`).join('; ');
     case 'missing':
       return row.listsKeys === false ? 'not signed (and the runbook lists no keys for this role)' : `not signed (deployctl record sign --role ${clean(row.role, 64)} adds a sign-off)`;
     case 'unverified-identity':
@@ -110,9 +112,33 @@ export function renderVerificationReport(v: CheckedRecord): string {
   }
   lines.push(`  ${describeRunbookCheck(v.runbook)}`);
   for (const p of v.runbook?.problems ?? []) lines.push(`    ${clean(p, 300)}`);
+  if ((v.answers ?? []).length > 0) lines.push('  answers:', ...v.answers.map((a) => `    ${describeAnswer(a, v.statement!.predicate)}`));
   lines.push('  sign-offs:', ...renderSignoffTable(v.signoffs, '    '));
   lines.push(verdictLine(v));
   return lines.join('\n');
+}
+
+/**
+ * One answer as `record verify` shows it: `✔ qa-ready: answered by Elif Yilmaz (QA Lead, key verified) in deployctl
+ * join: yes`, or plainly on whose behalf it was given, or why its signature does not hold.
+ */
+export function describeAnswer(check: AnswerCheck, p: RecordPredicate): string {
+  const a = check.answer;
+  const role = a.role !== undefined ? clean(p.roles[a.role]?.title ?? a.role, 100) : 'the operator';
+  const who = a.person !== undefined ? personOf(p, a.person) : `the operator ${clean(a.operator ?? '?', 100)}`;
+  const backup = a.role !== undefined && a.person !== undefined && p.roles[a.role]?.backup === a.person ? ' backup' : '';
+  const keyState = check.state === 'verified' ? 'key verified' : check.state === 'not-checked' ? 'key not checked' : check.state === 'unsigned' ? 'not signed' : 'SIGNATURE DOES NOT HOLD';
+  const credit =
+    a.on_behalf_of !== undefined
+      ? `answered by ${who} on behalf of ${role} · ${personOf(p, a.on_behalf_of)} (${check.state === 'verified' && a.person !== undefined ? `${who}'s key verified` : keyState})`
+      : a.person === undefined
+        ? `answered by ${who} (${role}, ${keyState}${check.state === 'verified' ? ': a run key' : ''})`
+        : `answered by ${who} (${role}${backup}, ${keyState})`;
+  const via = a.via === 'terminal' ? 'at the running terminal' : a.via === 'join' ? 'in deployctl join' : 'with deployctl answer';
+  const value = typeof a.answer === 'boolean' || typeof a.answer === 'string' || (Array.isArray(a.answer) && a.answer.every((x) => typeof x === 'string')) ? formatAnswer(a.answer as boolean | string | string[]) : formatValue(a.answer);
+  const mark = check.state === 'verified' ? '✔' : check.state === 'forged' ? '✖' : '?';
+  const why = check.state !== 'verified' && check.reason !== undefined ? ` — ${clean(check.reason, 300)}` : '';
+  return `${mark} ${clean(a.prompt_id, 100)}${a.slot > 1 ? ` (slot ${a.slot})` : ''}: ${credit} ${via}: ${value}${why}`;
 }
 
 function verdictLine(v: CheckedRecord): string {

@@ -47,6 +47,8 @@ export interface SignoffEntry {
   signed_at?: string;
   /** Whether the signature verified with a trusted key (always true for `signed`). */
   verified: boolean;
+  /** Signed off by answering this `signoff: true` step, not by a signature on the record (`index` is then -1). */
+  answer?: string;
 }
 
 export interface SignoffRow {

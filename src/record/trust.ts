@@ -51,6 +51,12 @@ export interface RunbookTrust {
   roles?: SignoffRole[];
   /** The role keys: sign-off keys only, never run keys. */
   keys: TrustedKeyInfo[];
+  /** With people: (issue 14): each person's name and keys, which check their signed answers. */
+  people?: Map<string, { name: string; keys: TrustedKeyInfo[] }>;
+  /** Each role's holders (person ids with people:). */
+  holders?: Map<string, string[]>;
+  /** `signoff: true` steps: step id → the role whose sign-off it is. */
+  signoffSteps?: Map<string, string>;
   /** Why it did not load (one line each). */
   problems: string[];
   warnings: string[];
@@ -157,6 +163,23 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   }
   const { doc } = loaded.runbook;
   const roles: SignoffRole[] = [];
+  // People's keys (issue 14): they check answers, and sign off for the roles their person holds.
+  const people = new Map<string, { name: string; keys: TrustedKeyInfo[] }>();
+  for (const [id, person] of Object.entries(doc.people ?? {})) {
+    const keys: TrustedKeyInfo[] = [];
+    for (const keyPath of person.keys ?? []) {
+      const keyAbs = path.resolve(loaded.runbook.source.dir, keyPath);
+      const key = loadPublicKey(keyAbs);
+      if (key.ok) addKey(keys, key.keyId, key.key, `people.${id}: ${displayPath(trust.env.cwd, keyAbs)}`);
+      else result.warnings.push(`people.${id} lists ${displayPath(trust.env.cwd, keyAbs)}, which cannot be used: ${key.error.message}`);
+    }
+    people.set(id, { name: person.name, keys });
+  }
+  if (doc.people !== undefined) {
+    result.people = people;
+    result.holders = new Map(Object.entries(doc.roles).map(([id, role]) => [id, [role.primary, role.backup].filter((p): p is string => p !== undefined)]));
+    result.signoffSteps = new Map(doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? [])]).filter((s) => s.signoff === true).map((s) => [s.id, s.owner]));
+  }
   for (const [id, role] of Object.entries(doc.roles)) {
     const keys = (role.keys ?? []).map((keyPath) => {
       const keyAbs = path.resolve(loaded.runbook.source.dir, keyPath);
@@ -169,7 +192,15 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
       addKey(result.keys, key.keyId, key.key, `role ${id}: ${shown}`);
       return { path: shown, keyId: key.keyId };
     });
-    roles.push({ id, title: role.title, ...(role.primary !== undefined ? { primary: role.primary } : {}), keys });
+    // The keys of the people who hold the role sign off for it too.
+    for (const holder of doc.people !== undefined ? [role.primary, role.backup] : []) {
+      for (const k of (holder !== undefined ? people.get(holder)?.keys : undefined) ?? []) {
+        addKey(result.keys, k.keyId, k.key, `role ${id} (${holder}): ${k.sources[0]!.replace(/^people\.[^:]+: /, '')}`);
+        if (!keys.some((r) => r.keyId === k.keyId)) keys.push({ path: k.sources[0]!, keyId: k.keyId });
+      }
+    }
+    const primary = role.primary !== undefined ? (doc.people?.[role.primary]?.name ?? role.primary) : undefined;
+    roles.push({ id, title: role.title, ...(primary !== undefined ? { primary } : {}), keys });
   }
   result.roles = roles;
   return result;

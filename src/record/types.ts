@@ -283,6 +283,42 @@ export interface RecordRole {
   title: string;
   primary?: string;
   backup?: string;
+  delegate?: true;
+}
+
+/** A person of the runbook (issue 14): a name for display, and the keyids of the keys the runbook listed. */
+export interface RecordPerson {
+  name: string;
+  keys: string[];
+}
+
+/** One answer a person gave at a prompt, with their signature over it (src/record/answers.ts). */
+export interface RecordAnswer {
+  prompt_id: string;
+  slot: number;
+  role?: string;
+  answer: RecordValue;
+  /** Who answered: a person id… */
+  person?: string;
+  /** …or the running terminal's operator, when it is nobody of the runbook's. */
+  operator?: string;
+  /** The role's holder it was answered for, when whoever answered does not hold the role (delegate). */
+  on_behalf_of?: string;
+  via: 'terminal' | 'join' | 'answer';
+  /** When the run took it. */
+  at: IsoTime;
+  /** When it was given (the answerer's clock, as signed). */
+  answered_at: IsoTime;
+  signature?: { payload_type: string; payload: string; keyid: string; sig: string };
+}
+
+export interface RecordAnswerRefused {
+  prompt_id: string;
+  slot?: number;
+  claimed_by: string;
+  reason: string;
+  keyid?: string;
+  at: IsoTime;
 }
 
 export interface RecordRunbookRef {
@@ -333,4 +369,8 @@ export interface RecordPredicate {
   escalations: RecordEscalation[];
   notifications: RecordNotification[];
   roles: Record<string, RecordRole>;
+  /** With people: (issue 14). */
+  people?: Record<string, RecordPerson>;
+  answers?: RecordAnswer[];
+  answers_refused?: RecordAnswerRefused[];
 }

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { verifyEnvelope, type Envelope, type ParsedEnvelope, type TrustedKey } from './dsse.js';
 import { clip, parseRecordBytes, readRecordFile, type ReadProblem } from './read.js';
+import { addAnswerSignoffs, checkAnswers, type AnswerCheck } from './verify-answers.js';
 import { evaluateSignoffs, rolesListingKey, signoffRolesFromPredicate, type SignatureFacts, type SignoffRole, type SignoffTable } from './signoff.js';
 import { parseStatement, STATEMENT_PAYLOAD_TYPE, type RecordStatement, type StatementProblem } from './statement.js';
 import { addKey, isInsideDirectory, locateRunbook, type KeyClass, type RunbookTrust, type Trust, type TrustedKeyInfo } from './trust.js';
@@ -64,6 +65,8 @@ export interface CheckedRecord {
   /** The runbook that was looked up (its roles are what `record sign` checks a key against). */
   runbookTrust?: RunbookTrust;
   signoffs: SignoffTable;
+  /** Each answer people gave, its signature checked (a team's record, issue 14; empty otherwise). */
+  answers: AnswerCheck[];
 }
 
 export type RecordVerification = UnreadableRecord | CheckedRecord;
@@ -143,19 +146,31 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
   for (const s of signatures.filter((x) => x.state === 'tampered')) {
     failures.push(`signature #${s.index + 1} (${s.keyid}) does not verify with the trusted key its keyid names: the record or the signature was changed`);
   }
-  const valid = failures.length === 0 && authentic.statement !== undefined;
 
   // 5. Sign-offs, on a valid record only (decideSignoff: the rule record sign applies too). On an invalid record a role
   // key's signature is named for what it is, and counts for nothing.
-  const table = evaluateSignoffs(valid ? (signoffRoles ?? signoffRolesFromPredicate(statement?.predicate)) : signoffRolesFromPredicate(statement?.predicate), valid ? signatures : []);
+  // 5a. Answers (issue 14): each signature against the runbook's people at the recorded digest, the operator's against
+  // the run keys. A forged one makes the record invalid: the run key vouched for content a person's key does not.
+  const answersRunbook = signoffRoles !== undefined ? runbook : undefined;
+  const answers = authentic.statement !== undefined ? checkAnswers(authentic.statement.predicate, answersRunbook, trust.runKeys) : [];
+  for (const a of answers.filter((c) => c.state === 'forged')) {
+    failures.push(`answer to ${a.answer.prompt_id} (slot ${a.answer.slot}) credited to ${a.answer.person ?? `the operator ${a.answer.operator ?? ''}`}: ${a.reason}`);
+  }
+  const validNow = failures.length === 0 && authentic.statement !== undefined;
+  const table = addAnswerSignoffs(
+    evaluateSignoffs(validNow ? (signoffRoles ?? signoffRolesFromPredicate(statement?.predicate)) : signoffRolesFromPredicate(statement?.predicate), validNow ? signatures : []),
+    validNow ? answers : [],
+    answersRunbook,
+  );
   for (const s of signatures) {
     s.countsFor = table.rows.filter((r) => r.state === 'signed' && r.by.some((b) => b.index === s.index)).map((r) => r.role);
-    if (!valid && s.state === 'valid' && s.keyClass === 'signoff') {
+    if (!validNow && s.state === 'valid' && s.keyClass === 'signoff') {
       s.reason = `${roleKeyPhrase(signoffRoles, s.verifiedKeyId)} only signs off on a record a run key has made valid, so it does not make this record valid`;
     }
   }
 
   const runbookCheck = statement !== undefined ? checkRunbook(statement, runbook, signoffRoles !== undefined, named?.notFollowed) : undefined;
+  const valid = validNow;
   return {
     verdict: valid ? 'valid' : 'invalid',
     file,
@@ -171,6 +186,7 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
     ...(runbookCheck !== undefined ? { runbook: runbookCheck } : {}),
     ...(runbook !== undefined ? { runbookTrust: runbook } : {}),
     signoffs: table,
+    answers,
   };
 }
 

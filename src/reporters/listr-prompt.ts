@@ -20,11 +20,15 @@ export function createTaskPrompter(taskOf: (id: string) => Promise<Task>, signal
   return {
     async ask(request: PromptRequest, options: PromptOptions = {}): Promise<PromptAnswer> {
       const closed = options.signal;
-      const task = await untilAborted(taskOf(request.id), signal);
+      // Waiting for the task ends on the run's interrupt or on the question's own end (answered at another terminal).
+      const task = await untilAborted(taskOf(request.id), closed === undefined ? signal : signal === undefined ? closed : AbortSignal.any([signal, closed])).catch((error: unknown) => {
+        throw closed?.aborted === true && signal?.aborted !== true ? new PromptCancelledError() : error;
+      });
       if (closed?.aborted) throw new PromptCancelledError();
       // Loaded on the first question: a run without a terminal never needs inquirer.
       const { ListrInquirerPromptAdapter: Adapter } = await import('@listr2/prompt-adapter-inquirer');
       if (signal?.aborted) throw new PromptAbortedError();
+      if (closed?.aborted) throw new PromptCancelledError();
       faultPoint('at-prompt');
       discardTypeAhead();
       const adapter = task.prompt(Adapter);

@@ -14,6 +14,7 @@ import { inertTask } from './listr-inert.js';
 import { afterForwardGroups, AUTHORIZE_KEY, lateFinallyKey, rollbackKey } from './listr-rollback.js';
 import { screenTrim } from './screen-trim.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
+import { answerCredit, teamLine } from './team-lines.js';
 import { showAuthorization, showGateEnding, showStepEnding, type Ending, type GateEnding, type Handled } from './task-endings.js';
 
 /** `handled`: what a phase step's failure led to (on_failure), when the run went on past it. */
@@ -49,10 +50,21 @@ export interface ListrReporterOptions {
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
    */
   signal?: AbortSignal;
+  /** A joining terminal's view (deployctl join): every answer is credited on its line, the host's own too. */
+  joined?: boolean;
   /** The run's clock: a watch's countdown to its next tick reads it (a rehearsal's plan time). */
   clock?: Clock;
 }
 
+
+/**
+ * A line under a task that is still going: listr2's renderer drops a finished task's output buffer, and writing to it
+ * then throws (a joining terminal draws events in bursts, so a late line can find its task finished).
+ */
+function setOutput(task: Task, line: string): void {
+  if (task.task.hasFinalized()) return;
+  task.output = line;
+}
 
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
   const steps = new Map<string, Deferred<Ending>>();
@@ -71,6 +83,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   /** Why the phases not yet reached will not run (a rollback has begun), once the forward path is over. */
   let forwardOver: string | undefined;
 
+  /** Who answered each step's or gate's prompt, when the line should say (a team run, issue 14). */
+  const credits = new Map<string, string>();
   const taskFor = (id: string) => deferredIn(tasks, id);
   const stepEnding = (id: string) => deferredIn(steps, id);
   const gateEnding = (id: string) => deferredIn(gates, id);
@@ -137,7 +151,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     awaitingHandling.clear();
   };
   const stepTask = (step: StepDoc, key: string): ListrTask => {
-    const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
+    const title = `${roleLabel(step.owner, doc.roles[step.owner], doc.people)} ${stepTitle(step)}`;
     return {
       // On screen, a step appears when it starts: a phase of twenty pending steps would push the step at work, and
       // its prompt, out of a 24-line terminal. The plain renderer prints titles as they start anyway.
@@ -150,7 +164,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           task.skip(said(title, ending.why !== undefined ? `not run (${ending.why})` : 'not run'));
           return;
         }
-        const shown = showStepEnding(title, ending, { said, plain: !defaultRenderer, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
+        const shown = showStepEnding(title, ending, { said, plain: !defaultRenderer, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}), ...(credits.has(key) ? { credit: credits.get(key)! } : {}) });
         if (shown.kind === 'title') task.title = shown.title;
         else if (shown.kind === 'skip') task.skip(shown.message);
         else {
@@ -166,14 +180,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   const gateTask = (phase: PhaseDoc): ListrTask => {
     const id = gateId(phase);
-    const title = `${roleLabel(phase.gate!.owner, doc.roles[phase.gate!.owner])} Go/no-go: ${phase.gate!.title ?? id}`;
+    const title = `${roleLabel(phase.gate!.owner, doc.roles[phase.gate!.owner], doc.people)} Go/no-go: ${phase.gate!.title ?? id}`;
     return {
       ...(defaultRenderer ? {} : { title }),
       task: async (_ctx, task: Task) => {
         task.title = title;
         taskFor(id).resolve(task);
         const ending = await gateEnding(id).promise;
-        const shown = showGateEnding(id, task.title, ending, evaluated.get(id) ?? [], { said, dryRun: options.dryRun === true, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
+        const shown = showGateEnding(id, task.title, ending, evaluated.get(id) ?? [], { said, dryRun: options.dryRun === true, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}), ...(credits.has(id) ? { credit: credits.get(id)! } : {}) });
         if (shown.kind === 'title') task.title = shown.title;
         else if (shown.kind === 'skip') task.skip(shown.message);
         else throw new Error(shown.message);
@@ -256,7 +270,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   );
 
   const keyOf = (stepId: string) => activeKey.get(stepId) ?? stepId;
-  const show = (key: string, line: string) => void taskFor(key).promise.then((task) => (task.output = line));
+  /** A prompt's task: the step or gate its id starts with (`qa-ready.refused` → qa-ready). */
+  const promptKey = (promptId: string) => keyOf(promptId.includes('.') ? promptId.slice(0, promptId.indexOf('.')) : promptId);
+  const show = (key: string, line: string) => void taskFor(key).promise.then((task) => setOutput(task, line));
   // A watch at work shows its window: ticks done of planned, the last tick's values, the time to the next tick.
   const watchViews = createWatchViews({ show: (id, text) => show(keyOf(id), text), countdown: defaultRenderer, ...(options.clock !== undefined ? { clock: options.clock } : {}), ...(resumed !== undefined ? { resumed } : {}) });
 
@@ -295,7 +311,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         const key = event.stepId !== undefined ? keyOf(event.stepId) : undefined;
         const d = key !== undefined ? tasks.get(key) : undefined;
         const line = `⚠ ${event.rule}: escalated to ${event.to.map((t) => (t.person ? `${t.title} · ${t.person}` : t.title)).join(', ')}`;
-        if (d?.settled) void d.promise.then((task) => (task.output = line));
+        if (d?.settled) void d.promise.then((task) => setOutput(task, line));
         break;
       }
       case 'watch-started':
@@ -346,6 +362,18 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           ...(event.answeredFrom === 'answers-file' ? { fromFile: true } : {}),
         });
         break;
+      // A team run (issue 14): whom the run waits for, and who answered at another terminal.
+      case 'prompt-opened':
+      case 'prompt-offered':
+      case 'prompt-answered':
+      case 'answer-refused':
+      case 'prompt-closed': {
+        const line = teamLine(doc, event);
+        if (line !== undefined) show(promptKey(event.promptId), line);
+        const credit = event.kind === 'prompt-answered' && !event.promptId.includes('.') ? answerCredit(doc, event, options.joined === true) : undefined;
+        if (credit !== undefined) credits.set(promptKey(event.promptId), credit);
+        break;
+      }
       case 'rollback-requested':
         settleAwaiting();
         rollbackStart.resolve({ phases: event.phases, authorize: event });
@@ -392,3 +420,4 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     },
   };
 }
+

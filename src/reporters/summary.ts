@@ -60,7 +60,7 @@ export function formatRunSummary(
     if (gate?.skipped !== undefined) lines.push(`  gate ${gateId(phase)}: skipped (${inert(gate.skipped)})`);
     if (gate?.decision === undefined) continue;
     const failing = (gate.conditions ?? []).filter((c) => !c.ok).map((c) => c.name);
-    const role = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);
+    const role = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner], doc.people);
     // Credit who decided: the operator, on behalf of the role's holder; nobody, when it was automatic.
     const by = gate.answeredFrom === 'automatic' || gate.by === undefined ? `automatically (owner ${role})` : `${gate.by.operator} on behalf of ${role}`;
     const reason = gate.reason !== undefined ? `; reason: ${gate.reason}` : '';

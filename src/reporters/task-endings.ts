@@ -17,17 +17,20 @@ export interface ShowOptions {
   /** Title and message as the renderer shows them (the default renderer replaces the title with the message). */
   said: (title: string, what: string) => string;
   answersFile?: string;
+  /** Who answered the step's or gate's prompt, when the line should say (a team run, issue 14). */
+  credit?: string;
   /** The plain renderer prints a failure as `✖ title [FAILED: message]`: the message then need not say FAILED. */
   plain?: boolean;
 }
 
-export function showStepEnding(title: string, ending: Ending, { said, answersFile, plain }: ShowOptions): Shown {
+export function showStepEnding(title: string, ending: Ending, { said, answersFile, plain, credit }: ShowOptions): Shown {
   if (ending.kind === 'not-run') return { kind: 'skip', message: said(title, ending.why !== undefined ? `not run (${ending.why})` : 'not run') };
   const { outcome } = ending;
   const details = [
     outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '',
     outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
     outcome.answeredFrom === 'answers-file' ? `answered from ${answersFile ?? 'the answers file'}` : '',
+    credit ?? '',
     outcome.ticks !== undefined ? formatTicks(outcome.ticks) : '',
     outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
     outcome.check !== undefined ? formatCheckReading(outcome.check) : '',
@@ -51,12 +54,12 @@ export function showStepEnding(title: string, ending: Ending, { said, answersFil
   return { kind: 'fail', message: said(`${title}${suffix}`, outcome.reason ?? outcome.status) };
 }
 
-export function showGateEnding(id: string, title: string, ending: GateEnding, conditions: readonly GateCondition[], { said, answersFile, dryRun }: ShowOptions & { dryRun: boolean }): Shown {
+export function showGateEnding(id: string, title: string, ending: GateEnding, conditions: readonly GateCondition[], { said, answersFile, dryRun, credit }: ShowOptions & { dryRun: boolean }): Shown {
   const failing = conditions.filter((c) => !c.ok);
   // The evidence lines leave the screen once decided (a 24-line terminal needs the room): the verdict keeps the gist.
   const evidence = conditions.length === 0 ? '' : failing.length === 0 ? `${conditions.length} of ${conditions.length} conditions hold` : `not holding: ${failing.map((c) => formatCondition(c).slice(2)).join('; ')}`;
   const note = (e: { note?: string; reason?: string; fromFile?: boolean }) =>
-    [evidence, e.fromFile ? `answered from ${answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
+    [evidence, e.fromFile ? `answered from ${answersFile ?? 'the answers file'}` : '', credit ?? '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
       .filter((s) => s !== '')
       .join('; ');
   if (ending.kind === 'skipped') return { kind: 'skip', message: `go/no-go ${id}: skipped (${inert(ending.why)})` };

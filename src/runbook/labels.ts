@@ -1,5 +1,5 @@
 // How runbook things are named for people: step titles and `[Role · Person]` labels, shared by plan, run and record.
-import { stepKind, type PhaseDoc, type RoleDoc, type StepDoc } from './types.js';
+import { stepKind, type PhaseDoc, type RoleDoc, type RunbookDoc, type StepDoc } from './types.js';
 
 /** A step's title: its own, else what it asks or confirms, else its id. */
 export function stepTitle(step: StepDoc): string {
@@ -20,13 +20,21 @@ export function phaseTitle(phase: PhaseDoc): string {
   return phase.title ?? phase.id;
 }
 
-/** `QA Lead · Carol`, or `QA Lead` when the role names nobody; the id of a role the runbook does not declare. */
-export function roleName(roleId: string, role: RoleDoc | undefined): string {
+/**
+ * `QA Lead · Carol`, or `QA Lead` when the role names nobody; the id of a role the runbook does not declare. With
+ * `people` (the runbook's `people:`), the primary is a person id, shown by the person's name.
+ */
+export function roleName(roleId: string, role: RoleDoc | undefined, people?: RunbookDoc['people']): string {
   if (role === undefined) return roleId;
-  return role.primary ? `${role.title} · ${role.primary}` : role.title;
+  return role.primary ? `${role.title} · ${holderName(people, role.primary)}` : role.title;
 }
 
 /** `[QA Lead · Carol]`, or `[QA Lead]` when the role names nobody. */
-export function roleLabel(roleId: string, role: RoleDoc | undefined): string {
-  return `[${roleName(roleId, role)}]`;
+export function roleLabel(roleId: string, role: RoleDoc | undefined, people?: RunbookDoc['people']): string {
+  return `[${roleName(roleId, role, people)}]`;
+}
+
+/** A role holder's name: a person id's name with `people:`, else the name as written. */
+export function holderName(people: RunbookDoc['people'], idOrName: string): string {
+  return people !== undefined && Object.hasOwn(people, idOrName) ? people[idOrName]!.name : idOrName;
 }

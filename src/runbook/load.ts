@@ -1,6 +1,7 @@
 // Load a runbook: read the bytes once, parse strictly, validate the grammar, check the meaning. Problems are values.
 import * as path from 'node:path';
 import { listDirectory, readFileLimited } from '../ports/fs.js';
+import { checkPeopleKeys } from '../record/people.js';
 import { capProblems, sortProblems, type Problem } from './problem.js';
 import { closest } from './suggest.js';
 import { checkSchema, describeValue } from './schema.js';
@@ -39,7 +40,11 @@ export function loadRunbook(file: string, readFile: ReadFileLimited = readFileLi
   const read = readSource(file, readFile);
   if (!read.ok) return { ...read, problems: read.problems.map((p) => (p.code === 'missing' ? { ...p, message: p.message + nearbyName(file) } : p)) };
   const result = parseRunbookText(read.text, file);
-  return result.ok ? { ok: true, runbook: { ...result, source: read.source } } : { ...result, source: read.source };
+  if (!result.ok) return { ...result, source: read.source };
+  // The files a runbook names as people's keys: Ed25519 public keys, each one person's (they decide whose answers count).
+  const keys = checkPeopleKeys(result.doc, result.locate, read.source.dir);
+  if (keys.length > 0) return { ok: false, problems: capProblems(keys), source: read.source };
+  return { ok: true, runbook: { ...result, source: read.source } };
 }
 
 /**

@@ -79,6 +79,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
 
   checkUniqueIds(doc, report);
 
+  checkPeople(doc, report);
+
   for (const [id, role] of Object.entries(doc.roles)) {
     (role.escalates_to ?? []).forEach((target, i) => {
       checkRole(target, ['roles', id, 'escalates_to', i], 'escalates_to');
@@ -190,6 +192,9 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (step.if !== undefined) checkCel(step.if, [...path, 'if'], scope, true);
     checkPositiveDuration(step.timeout, [...path, 'timeout'], 'a timeout');
     const kind = stepKind(step);
+    if (step.signoff === true && kind !== 'confirm') {
+      report([...path, 'signoff'], 'signoff-not-confirm', `signoff applies to confirm steps (the owner says yes, signed with their key); step '${step.id}' is '${kind}'`, true);
+    }
     if (step.pattern !== undefined) {
       if (kind !== 'ask') report([...path, 'pattern'], 'pattern-without-ask', `pattern applies to ask steps only (the answer must match it); step '${step.id}' is '${kind}': remove it`, true);
       else checkPattern(step.pattern, [...path, 'pattern'], `step '${step.id}'`);
@@ -416,4 +421,53 @@ function checkUniqueIds(doc: RunbookDoc, report: (path: Path, code: string, mess
   };
   checkList(doc.success_metrics, ['success_metrics'], 'success metric');
   checkList(doc.notify?.channels, ['notify', 'channels'], 'channel');
+}
+
+/**
+ * With `people:`, a role's primary and backup are person ids (DESIGN "People, identity, and more than one terminal"):
+ * a name that is no person's would credit answers to nobody the runbook can check. Without it they stay display names.
+ */
+function checkPeople(doc: RunbookDoc, report: (path: Path, code: string, message: string | (() => string), useKey?: boolean) => void): void {
+  checkApprovals(doc, report);
+  if (doc.people === undefined) return;
+  const ids = Object.keys(doc.people);
+  for (const [roleId, role] of Object.entries(doc.roles)) {
+    for (const field of ['primary', 'backup'] as const) {
+      const person = role[field];
+      if (person === undefined || Object.hasOwn(doc.people, person)) continue;
+      report(['roles', roleId, field], 'unknown-person', () => `${field} '${person}' of role '${roleId}' is not a person id: with people:, primary and backup name a key of people${didYouMean(person, ids) || ` (people: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''})`}`);
+    }
+    if (role.backup_after !== undefined && (role.backup === undefined || role.primary === undefined)) {
+      report(['roles', roleId, 'backup_after'], 'backup-after-without-backup', `backup_after of role '${roleId}' needs both a primary and a backup: it says when the backup is offered the primary's prompts`, true);
+    }
+    if (role.primary !== undefined && role.primary === role.backup) {
+      report(['roles', roleId, 'backup'], 'backup-is-primary', `role '${roleId}' names ${role.primary} as both primary and backup: the backup stands in for someone else; name another person or remove backup`);
+    }
+  }
+}
+
+/** Approvals (issue 14): signed answers of people, so only with `people:`; their roles exist; `not` names the operator, a role or a step. */
+function checkApprovals(doc: RunbookDoc, report: (path: Path, code: string, message: string | (() => string), useKey?: boolean) => void): void {
+  const stepIds = new Set(doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? []), ...(p.rollback ?? [])].map((s) => s.id)));
+  doc.phases.forEach((phase, index) => {
+    const approvals = phase.gate?.approvals;
+    if (approvals === undefined) return;
+    const path: Path = ['phases', index, 'gate', 'approvals'];
+    if (doc.people === undefined) {
+      report(path, 'approvals-without-people', `approvals of gate '${phase.gate!.id ?? phase.id}' are signed answers of people: add people: to the runbook (with primary and backup as person ids)`, true);
+      return;
+    }
+    approvals.roles.forEach((role, i) => {
+      if (!Object.hasOwn(doc.roles, role)) report([...path, 'roles', i], 'unknown-role', `approvals name role '${role}', which is not in roles${didYouMean(role, Object.keys(doc.roles))}`);
+    });
+    (approvals.not ?? []).forEach((who, i) => {
+      if (who !== 'operator' && !Object.hasOwn(doc.roles, who) && !stepIds.has(who)) {
+        report([...path, 'not', i], 'unknown-not', `not: '${who}' is neither operator, a role nor a step${didYouMean(who, ['operator', ...Object.keys(doc.roles), ...stepIds])}`);
+      }
+    });
+    const approvers = new Set(approvals.roles.flatMap((r) => [doc.roles[r]?.primary, doc.roles[r]?.backup]).filter((p): p is string => p !== undefined));
+    if ((approvals.min ?? 1) > approvers.size) {
+      report(approvals.min !== undefined ? [...path, 'min'] : path, 'approvals-min', `approvals need ${approvals.min ?? 1} people but roles ${approvals.roles.join(', ')} are held by ${approvers.size}: the gate could never be GO`, true);
+    }
+  });
 }

@@ -11,6 +11,14 @@ export interface VarSpecDoc {
 /** A var as written: its default value, or {default, pattern}. */
 export type VarDoc = Scalar | VarSpecDoc;
 
+/** A person of the team (`people:`): with people, a role's primary and backup are person ids. */
+export interface PersonDoc {
+  name: string;
+  /** Public key files (relative to the runbook) that sign this person's answers. */
+  keys?: string[];
+  contact?: string;
+}
+
 export interface RoleDoc {
   title: string;
   primary?: string;
@@ -18,6 +26,10 @@ export interface RoleDoc {
   contact?: string;
   escalates_to?: string[];
   keys?: string[];
+  /** With people: the running terminal may answer this role's prompts on its holder's behalf (signed by whoever runs it). */
+  delegate?: boolean;
+  /** With people: how long a prompt is offered to the primary alone before the backup is offered it too (issue 14). */
+  backup_after?: string;
 }
 
 export interface ChannelDoc {
@@ -199,6 +211,8 @@ export interface StepDoc {
   env?: Record<string, string>;
   cwd?: string;
   idempotent?: boolean;
+  /** A confirm step that is its owner's sign-off: answered yes with the holder's own key, it signs off the role in the record. */
+  signoff?: boolean;
   metrics?: MetricsDoc;
   /** CEL over `result` (the number checked) and `results` (every series with its labels): prometheus, or http with json_path. */
   expect?: string;
@@ -221,6 +235,18 @@ export interface GateDoc {
   if?: string;
   require: Record<string, GateConditionDoc>;
   on_no_go?: 'abort' | 'rollback';
+  /** With people: GO needs signed approvals from people (issue 14). */
+  approvals?: ApprovalsDoc;
+}
+
+export interface ApprovalsDoc {
+  roles: string[];
+  min?: number;
+  distinct?: boolean;
+  /** `operator`, a role id, or a step id: who may not approve. */
+  not?: string[];
+  timeout?: string;
+  on_timeout?: 'no-go';
 }
 
 export interface PhaseDoc {
@@ -262,6 +288,8 @@ export interface RunbookDoc {
   title?: string;
   description?: string;
   target_duration?: string | TargetDurationDoc;
+  /** People by id: with it, roles name person ids as primary and backup, and answers are signed by people's keys. */
+  people?: Record<string, PersonDoc>;
   roles: Record<string, RoleDoc>;
   vars?: Record<string, VarDoc>;
   secrets?: string[];

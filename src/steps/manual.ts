@@ -36,7 +36,7 @@ export async function runManualStep(ctx: StepRunContext): Promise<StepResult> {
 async function askText(ctx: StepRunContext, step: StepDoc): Promise<string> {
   const prompter = ctx.prompter!;
   for (;;) {
-    const answer = await prompter.ask({ kind: 'ask', id: step.id, who: ctx.who, message: step.ask!, ...(step.pattern !== undefined ? { pattern: step.pattern } : {}) });
+    const answer = await prompter.ask({ kind: 'ask', id: step.id, role: step.owner, who: ctx.who, message: step.ask!, ...(step.pattern !== undefined ? { pattern: step.pattern } : {}) });
     const text = typeof answer === 'string' ? answer.trim() : '';
     if (step.pattern === undefined || matchesPattern(step.pattern, text)) return typeof answer === 'string' ? answer : '';
   }
@@ -49,10 +49,11 @@ async function askText(ctx: StepRunContext, step: StepDoc): Promise<string> {
 async function askConfirm(ctx: StepRunContext, step: StepDoc): Promise<boolean> {
   const prompter = ctx.prompter!;
   for (;;) {
-    if ((await prompter.ask({ kind: 'confirm', id: step.id, who: ctx.who, message: step.confirm! })) === true) return true;
+    if ((await prompter.ask({ kind: 'confirm', id: step.id, role: step.owner, who: ctx.who, message: step.confirm! })) === true) return true;
     const fail = await prompter.ask({
       kind: 'confirm',
       id: `${step.id}.refused`,
+      role: step.owner,
       who: ctx.who,
       message: messages.confirmRefused(step.confirm!, ctx.ifFailed ?? messages.ifFailedStops()),
     });
@@ -69,12 +70,13 @@ async function askChecklist(ctx: StepRunContext, step: StepDoc): Promise<string[
   const items = step.checklist!;
   let ticked: string[] = [];
   for (;;) {
-    ticked = (await prompter.ask({ kind: 'checklist', id: step.id, who: ctx.who, message: step.title ?? messages.checklistQuestion(), items, ticked })) as string[];
+    ticked = (await prompter.ask({ kind: 'checklist', id: step.id, role: step.owner, who: ctx.who, message: step.title ?? messages.checklistQuestion(), items, ticked })) as string[];
     const missing = items.filter((item) => !ticked.includes(item));
     if (missing.length === 0) return ticked;
     const fail = await prompter.ask({
       kind: 'confirm',
       id: `${step.id}.unticked`,
+      role: step.owner,
       who: ctx.who,
       message: messages.checklistUnticked(missing, ctx.ifFailed ?? messages.ifFailedStops()),
     });

@@ -113,7 +113,9 @@ describe('deployctl validate on valid runbooks', () => {
   it.each(['runbooks/phase65.yaml', 'test/fixtures/valid/full.yaml'])('accepts %s with exit 0 and a one-line summary', async (file) => {
     const run = await deployctl(['validate', file]);
 
-    expect(run.stderr).toBe('');
+    // Changed on purpose (issue 14 item 7): phase65 names its people's public keys, which each clone makes with
+    // runbooks/demo/people.sh (never committed); until then validate warns about each, and nothing else.
+    expect(run.stderr.split('\n').filter((l) => l !== '' && !/: warning: keys\/[a-z]+\.pub is not a file .*answers cannot be signed or verified until it is/.test(l))).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^${escapeRegExp(file)}: valid: \\d+ roles, \\d+ phases, \\d+ steps \\(\\d+ automated\\), \\d+ gates?\\n$`));
   });
@@ -131,7 +133,8 @@ describe('deployctl validate on valid runbooks', () => {
     const run = await deployctl(['validate', '--json', 'runbooks/phase65.yaml', 'test/fixtures/valid/full.yaml']);
 
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual([]);
+    // Only the warnings about phase65's people keys not made yet on this clone (see above).
+    expect((JSON.parse(run.stdout) as { code: string; severity?: string }[]).filter((p) => p.code !== 'person-key-missing')).toEqual([]);
   });
 
   it("warns on stderr about a role key file that is not there, with its position, and still exits 0 (--json lists it as a warning)", async () => {

@@ -33,6 +33,9 @@ describe('keygenCommand', () => {
       `public key:  ${pubPath}`,
       `key id:      ${pub.keyId}`,
       `To let this key sign off for a role, list its .pub under that role's keys: in the runbook, as a path relative to the runbook's own directory (for a runbook in runbooks/: ${path.relative('runbooks', pubPath)}).`,
+      // Issue 14: a named key is a person's too; the entry to paste under people: (the pair is outside the working directory here).
+      `To make it qa's key, copy the public half beside the runbook (cp ${pubPath} runbooks/keys/qa.pub) and paste under people: in it:`,
+      '  qa: { name: "qa", keys: [keys/qa.pub] }',
     ]);
     expect(io.stderr).toEqual([]);
     expect(priv.keyId).toBe(pub.keyId);

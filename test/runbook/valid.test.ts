@@ -28,7 +28,8 @@ describe('loadRunbook on valid runbooks', () => {
 
   it('loads the full fixture written with CRLF line endings, to the same runbook', () => {
     const crlf = fs.readFileSync(FULL, 'utf8').replace(/\n/g, '\r\n');
-    const result = loadRunbook('full-crlf.yaml', () => ({ ok: true, bytes: new TextEncoder().encode(crlf) }));
+    // Beside the fixture: the people's key files it lists are read relative to the runbook's directory.
+    const result = loadRunbook(`${ROOT}test/fixtures/valid/full-crlf.yaml`, () => ({ ok: true, bytes: new TextEncoder().encode(crlf) }));
 
     expect(result.ok && result.runbook.doc).toEqual(load(FULL).doc);
   });

@@ -76,6 +76,9 @@ export function directoryStateStore(dir: StateDir, shown: string = dir.root): St
         // Every append above was written (and the durable ones fsync'd) before it returned.
         flushed: () => Promise.resolve(true),
         failure: undefined,
+        get head() {
+          return head;
+        },
         async close() {
           log.close();
         },

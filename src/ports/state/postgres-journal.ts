@@ -25,7 +25,7 @@ export class PostgresJournal implements JournalWriter {
     private readonly query: Query,
     private readonly runId: string,
     readonly where: string,
-    private head: string,
+    private chainHead: string,
     lastSeq: number,
     private readonly onFailure: (error: Error) => void,
   ) {
@@ -35,12 +35,16 @@ export class PostgresJournal implements JournalWriter {
 
   append(event: RunEvent, durable: boolean): void {
     if (this.closed || this.failure !== undefined) return;
-    const line = chainedLine(event, this.head);
+    const line = chainedLine(event, this.chainHead);
     const hash = hashLine(line);
-    this.head = hash;
+    this.chainHead = hash;
     this.enqueued++;
     this.queue.push({ seq: this.enqueued, line, hash, durable });
     if (!this.draining) void this.drain();
+  }
+
+  get head(): string {
+    return this.chainHead;
   }
 
   flushed(): Promise<boolean> {

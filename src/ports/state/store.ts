@@ -30,9 +30,11 @@
 //   team's history wherever it ran. Private keys never go into a store.
 // - For signed answers: JournalRead.chain.head and each live event's `hash` are "the hash of the journal so far" an
 //   answer signs over. `join` finds the live runs with listRuns() and lockHolder(runbook).live.
-// - Open point for `answer`: a claim the host refuses (a key that is not the person's) still holds its prompt's
-//   row, so no later claim can win it. The host journals the refusal and asks at its own terminal; if other people
-//   must be able to answer after a forged claim, the claim key gains an attempt number (prompt id + attempt).
+// - Claims that do not count (issue 14): a prompt's claims are slots, `<prompt>` then `<prompt>~2`, `~3`… (src/team/
+//   prompts.ts). The first claim of a slot wins it here, as above; the host and every claimer judge a slot's claim with
+//   one rule (src/team/judge.ts) and go on to the next slot past one that does not count (forged, a person without the
+//   role). So a forged claim is journaled as refused and never blocks a prompt: the next valid claim takes the next
+//   slot. A signature covers its slot, so a valid answer cannot be replayed into another.
 import type { RunEvent } from '../../engine/events.js';
 import { CliError, ExitCode } from '../../errors.js';
 import type { LockInfo } from '../state-dir.js';
@@ -107,6 +109,8 @@ export interface JournalWriter {
   flushed(): Promise<boolean>;
   /** Why the store stopped taking events, if it did. */
   readonly failure: Error | undefined;
+  /** The hash of the newest event appended (stored or queued): "the hash of the journal so far" a signed answer pins. */
+  readonly head: string;
   /** Flush, then stop taking events. */
   close(): Promise<void>;
 }
@@ -139,8 +143,11 @@ export interface LockHolder {
   live: boolean;
 }
 
-/** A prompt: a step (`qa-ready`), a gate's condition (`go-no-go.leadership_approved`), a gate's decision or approval (`go-no-go`), `rollback`. */
-const PROMPT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
+/**
+ * A prompt: a step (`qa-ready`), a gate's condition (`go-no-go.leadership_approved`), a gate's decision or approval
+ * (`go-no-go`), `rollback`; a claim's key adds its slot after a `~` (`qa-ready~2`, src/team/prompts.ts).
+ */
+const PROMPT_ID = /^[A-Za-z0-9_][A-Za-z0-9_.~-]{0,199}$/;
 
 export function isPromptId(text: string): boolean {
   return PROMPT_ID.test(text);

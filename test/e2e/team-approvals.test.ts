@@ -1,0 +1,91 @@
+// Approvals on a gate end to end, on both state backends: N signed approvals from different people holding the approving roles; the operator and whoever did the deploy step refused (separation of duties, exit 2, journaled); the approvals' timeout fails closed (NO-GO).
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRecord, recordFiles, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import { makeTeam, type TeamDir } from '../helpers/team.js';
+
+const runbook = (name: string, timeout: string) => `version: 1
+name: ${name}
+people:
+  ana: { name: Ana Torres, keys: [keys/ana.pub] }
+  elif: { name: Elif Yilmaz, keys: [keys/elif.pub] }
+  iris: { name: Iris Moreau, keys: [keys/iris.pub] }
+  chen: { name: Chen Wei, keys: [keys/chen.pub] }
+roles:
+  lead: { title: Deployment Lead, primary: ana }
+  qa: { title: QA Lead, primary: elif }
+  product: { title: Product Manager, primary: iris }
+  devops: { title: DevOps Engineer, primary: chen }
+phases:
+  - id: deploy
+    steps:
+      - { id: deploy-app, owner: devops, confirm: App deployed }
+  - id: go
+    gate:
+      owner: lead
+      require: { deployed: "steps['deploy-app'].ok" }
+      approvals: { roles: [lead, qa, product, devops], min: 2, distinct: true, not: [operator, deploy-app], timeout: ${timeout}, on_timeout: no-go }
+`;
+
+describe.each([
+  ['the local directory', () => undefined],
+  ['PostgreSQL', () => createTestDatabase().url],
+])('approvals, state in %s', { timeout: 180_000 }, (_name, stateUrl) => {
+  let team: TeamDir;
+  let state: string | undefined;
+  const env = () => team.env({ ...(state !== undefined ? { DEPLOYCTL_STATE: state } : {}), CI: 'true' });
+  const cli = (args: string[]) => runCli(args, { cwd: team.dir, env: env(), timeoutMs: 60_000 });
+
+  beforeAll(() => {
+    team = makeTeam(['ana', 'elif', 'iris', 'chen']);
+    team.write('approved.yaml', runbook('approved', '60s'));
+    team.write('late.yaml', runbook('late', '3s'));
+    state = stateUrl();
+  });
+  afterAll(() => team?.remove());
+
+  it('GO with two distinct approvals; the operator and the deployer may not approve', async () => {
+    const host = spawnCli(['run', 'approved.yaml', '--as', 'ana', '--wait', '60s'], { cwd: team.dir, env: env() });
+    await waitFor('deploy-app answered by chen', async () => (await cli(['answer', 'deploy-app', '--as', 'chen', '--yes'])).code === 0, 30_000, 200);
+    // Self-approval: Ana runs the deployment.
+    const self = await cli(['answer', 'go', '--as', 'ana', '--yes']);
+    expect(self.code).toBe(2);
+    expect(self.stderr).toContain('Ana Torres runs the deployment, so may not approve it (separation of duties: not: [operator]): refused, and logged in run');
+    // Chen answered the deploy step.
+    const deployer = await cli(['answer', 'go', '--as', 'chen', '--yes']);
+    expect(deployer.code).toBe(2);
+    expect(deployer.stderr).toContain('Chen Wei answered step deploy-app, so may not approve it (separation of duties: not: [deploy-app])');
+    const first = await cli(['answer', 'go', '--as', 'elif', '--yes']);
+    expect(first.code, first.stderr).toBe(0);
+    await waitFor('the second approval asked', async () => {
+      const second = await cli(['answer', 'go', '--as', 'iris', '--yes']);
+      return second.code === 0;
+    }, 30_000, 300);
+    const done = await host.result;
+    expect(done.code, done.stderr).toBe(0);
+
+    const record = recordFiles(team.dir).filter((f) => path.basename(f).startsWith('approved-')).at(-1)!;
+    const verify = await cli(['record', 'verify', record]);
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.stdout).toContain('✔ go: answered by Elif Yilmaz (QA Lead, key verified) with deployctl answer: "approve"');
+    expect(verify.stdout).toMatch(/✔ go \(slot \d\): answered by Iris Moreau \(Product Manager, key verified\) with deployctl answer: "approve"/);
+    const predicate = readRecord(record).statement.predicate as { answers_refused: { prompt_id: string; claimed_by: string; reason: string }[]; phases: { id: string; gate?: { decision: string } }[] };
+    expect(predicate.phases.find((p) => p.id === 'go')?.gate?.decision).toBe('go');
+    expect(predicate.answers_refused).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ prompt_id: 'go', claimed_by: 'ana', reason: expect.stringContaining('runs the deployment, so may not approve it') }),
+        expect.objectContaining({ prompt_id: 'go', claimed_by: 'chen', reason: expect.stringContaining('answered step deploy-app') }),
+      ]),
+    );
+  });
+
+  it('NO-GO when the approvals do not come within their timeout', async () => {
+    const host = spawnCli(['run', 'late.yaml', '--as', 'ana', '--wait', '60s'], { cwd: team.dir, env: env() });
+    await waitFor('deploy-app answered by chen', async () => (await cli(['answer', 'deploy-app', '--as', 'chen', '--yes'])).code === 0, 30_000, 200);
+    await waitFor('one approval', async () => (await cli(['answer', 'go', '--as', 'elif', '--yes'])).code === 0, 30_000, 200);
+    const done = await host.result;
+    expect(done.code).toBe(3);
+    expect(done.stdout + done.stderr).toContain('1 of 2 approvals of go within 3s (approved by Elif Yilmaz): on_timeout no-go');
+  });
+});
