@@ -11,6 +11,7 @@ import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook
 import { formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
 import { inertTask } from './listr-inert.js';
+import { screenRenderer } from './listr-screen.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
@@ -37,7 +38,7 @@ export interface ListrReporterOptions {
   dryRun?: boolean;
   /** The answers file (`--answers`), named beside each answer taken from it. */
   answersFile?: string;
-  /** The terminal's height: a running phase keeps only as many finished steps on screen as fit (default: stdout's rows). */
+  /** The terminal's height when stdout does not say (it does in a terminal, and follows resizes there). */
   rows?: number;
   /**
    * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
@@ -216,21 +217,28 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     } as ListrTask;
   });
 
-  /**
-   * Keep a running phase within the terminal: its oldest finished steps leave the group (the record and the summary
-   * keep them), so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay.
-   * listr2 renders a group from its task array, which the Listr shares with the parent task.
-   */
-  const visibleFinished = Math.max(1, (options.rows ?? (process.stdout.rows || 24)) - doc.phases.length - 14);
   /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
   const evaluated = new Map<string, GateCondition[]>();
-  const groups: { tasks: { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean }[] }[] = [];
+  /**
+   * Keep a running phase within the terminal: while a frame is taller than the screen (the renderer measures it as it
+   * wraps), the oldest finished step of the newest group on screen leaves it (the record and the summary keep it),
+   * so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay. listr2 renders
+   * a group from its task array, which the Listr shares with the parent task.
+   */
+  type ShownTask = { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean };
+  const groups: { tasks: ShownTask[]; parentTask?: ShownTask & { subtasks?: ShownTask[] } }[] = [];
   const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
-  const trimGroups = () => {
-    for (const group of groups) {
-      const finished = group.tasks.filter((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
-      for (const old of finished.slice(0, Math.max(0, finished.length - visibleFinished))) group.tasks.splice(group.tasks.indexOf(old), 1);
+  const makeRoom = (): boolean => {
+    for (const group of [...groups].reverse()) {
+      // A group whose phase ended well is one collapsed line: nothing of it to take away.
+      const parent = group.parentTask;
+      if (parent !== undefined && (parent.isCompleted() || parent.isSkipped()) && !group.tasks.some((t) => t.hasFailed())) continue;
+      const old = group.tasks.find((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
+      if (old === undefined) continue;
+      group.tasks.splice(group.tasks.indexOf(old), 1);
+      return true;
     }
+    return false;
   };
 
   phaseTasks.push({
@@ -270,9 +278,15 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,
-    renderer: defaultRenderer ? 'default' : 'simple',
+    renderer: defaultRenderer ? screenRenderer({ makeRoom, ...(options.rows !== undefined ? { rows: options.rows } : {}) }) : 'simple',
     fallbackRenderer: 'simple',
-    rendererOptions: { collapseSubtasks: true, showSkipMessage: true, collapseSkips: true, formatOutput: 'wrap', removeEmptyLines: true },
+    rendererOptions: {
+      collapseSubtasks: true,
+      showSkipMessage: true,
+      collapseSkips: true,
+      formatOutput: 'wrap',
+      removeEmptyLines: true,
+    },
     // Plain lines all go to stdout, failures too (listr2 sends those to stderr): `run … | tee run.log` keeps the
     // whole story, in order.
     fallbackRendererOptions: { timestamp: undefined, logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
@@ -308,7 +322,6 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         break;
       }
       case 'step-started': {
-        trimGroups();
         // A `finally:` step of a phase whose group has ended (it stopped) runs in the Finally group.
         const late = event.finally === true && (endedPhases.has(event.phaseId) || forwardOver !== undefined);
         const key = event.rollback ? rollbackKey(event.stepId) : late ? lateFinallyKey(event.stepId) : event.stepId;
@@ -339,16 +352,13 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         const key = keyOf(event.stepId);
         running.delete(key);
         stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
-        // Once listr2 has marked it done (after this event's turn).
-        if (defaultRenderer) setImmediate(trimGroups);
         break;
       }
-      case 'gate-opened':
-        trimGroups();
-        break;
       case 'gate-evaluated':
         evaluated.set(event.gateId, event.conditions);
-        show(event.gateId, event.conditions.map(formatCondition).join('\n'));
+        // A holding condition is its name: its whole expression (three wrapped lines for a ternary at 80 columns) pushed
+        // the phase off a 24-line screen. The failing ones keep their values, the evidence a decision needs.
+        show(event.gateId, event.conditions.map((c) => (c.ok ? `✔ ${c.name}` : formatCondition(c))).join('\n'));
         break;
       case 'gate-decided':
         gateEnding(event.gateId).resolve({
