@@ -1,5 +1,5 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
-import { Listr, ListrLogger, type ListrTask } from 'listr2';
+import { figures, Listr, ListrDefaultRendererLogLevels, ListrLogger, type ListrTask } from 'listr2';
 import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
 import { inertOutputLine } from '../inert.js';
 import { isDecidedByGate } from '../engine/predicates.js';
@@ -286,6 +286,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       collapseSkips: true,
       formatOutput: 'wrap',
       removeEmptyLines: true,
+      // listr2 draws a group that failed with ❯ (in red), the in-progress mark: the final frame, read without colour or
+      // later, said a failed phase was still running.
+      icon: { [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: figures.cross },
     },
     // Plain lines all go to stdout, failures too (listr2 sends those to stderr): `run … | tee run.log` keeps the
     // whole story, in order.
