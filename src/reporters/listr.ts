@@ -312,6 +312,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   );
 
   const keyOf = (stepId: string) => activeKey.get(stepId) ?? stepId;
+  /** Plain mode: the last quarter of each step's progress printed (a retry starts over). */
+  const quartersShown = new Map<string, number>();
   const show = (key: string, line: string) => void taskFor(key).promise.then((task) => (task.output = line));
 
   const onEvent = (event: RunEvent) => {
@@ -331,6 +333,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         if (late) lateFinally.resolve(event.phaseId);
         activeKey.set(event.stepId, key);
         running.add(key);
+        quartersShown.delete(key);
         break;
       }
       // The engine runs ahead of listr2: a step's first lines often arrive before listr2 has started its task, so they
@@ -338,10 +341,19 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       case 'step-output':
         show(keyOf(event.stepId), inertOutputLine(event.line));
         break;
-      case 'step-progress':
-        show(keyOf(event.stepId), `${event.done}/${event.total} ${event.unit}`);
+      case 'step-progress': {
+        const key = keyOf(event.stepId);
+        if (!defaultRenderer) {
+          // Plain lines stay: one per quarter, not one per sample (290 of 546 lines of a phase65 log were `N/M samples`).
+          const quarter = event.total > 0 ? Math.floor((event.done * 4) / event.total) : 0;
+          if (quarter <= (quartersShown.get(key) ?? 0) || event.done >= event.total) break;
+          quartersShown.set(key, quarter);
+        }
+        show(key, `${event.done}/${event.total} ${event.unit}`);
         break;
+      }
       case 'step-retrying':
+        quartersShown.delete(keyOf(event.stepId));
         show(keyOf(event.stepId), `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`);
         break;
       case 'escalation': {
