@@ -32,6 +32,7 @@ const BENCHMARKS = [
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
   { name: 'hostile-files', script: 'hostile-files.mjs', args: [] },
   { name: 'state-latency', script: 'state-latency.mjs', args: [] },
+  { name: 'render-tty', script: 'render-tty.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);
