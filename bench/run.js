@@ -32,6 +32,8 @@ const BENCHMARKS = [
   { name: 'record-verify', script: 'record-verify.mjs', args: [] },
   { name: 'hostile-files', script: 'hostile-files.mjs', args: [] },
   { name: 'state-latency', script: 'state-latency.mjs', args: [] },
+  { name: 'watch-ticks', script: 'watch-ticks.mjs', args: [] },
+  { name: 'rehearsal', script: 'rehearsal.mjs', args: [] },
   { name: 'render-tty', script: 'render-tty.mjs', args: [] },
 ];
 

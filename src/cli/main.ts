@@ -59,6 +59,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--out <file>', 'where to write the signed record (default: .deployctl/records/<runbook>-<time>-<run-id>.json)')
     .option('--status-every <duration>', "status-update cadence for this run, instead of the runbook's notify.status_every (e.g. 30s)")
     .option('--state <url|dir>', STATE_HELP)
+    .option('--time-scale <n>', 'rehearse: every wait the plan makes (watch ticks and windows, status updates, escalation after, the timeline) runs N times faster; the record says rehearsal')
+    .option('--t0 <time>', "the run's T, which the phases' at: offsets count from (ISO-8601, e.g. 2026-11-26T05:10:00Z; default: from when the first timed phase starts)")
     .action(async (file: string, options: Record<string, unknown>) => {
       const [{ runCommand, defaultRunPorts, resumeCommand, deployctlCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
       const interrupts = interruptOnSignals((signal) => {

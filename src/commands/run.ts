@@ -9,6 +9,7 @@ import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js'
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
+import { collectTicks } from '../engine/watch-state.js';
 import { createMasker, type Masker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
@@ -16,12 +17,12 @@ import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand, isGroupAlive } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
-import { appendToFile } from '../ports/fs.js';
+import { appendToFile, statPath } from '../ports/fs.js';
 import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
-import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
+import { currentUser, isRunId, journalPath, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
 import { openStateStore, resolveState, stateSecrets } from '../ports/state/location.js';
 import type { StateStore } from '../ports/state/store.js';
 import { lockRunbook, notRun, notSent, resumeWith, writeAhead } from './run-state.js';
@@ -37,6 +38,7 @@ import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
 import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
 import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
+import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
 export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
@@ -54,6 +56,10 @@ export interface RunOptions {
   out?: string;
   /** This run's status-update cadence, overriding the runbook's `notify.status_every` (e.g. `30s`). */
   statusEvery?: string;
+  /** `--time-scale N`: a rehearsal, every wait the plan makes divided by N (src/commands/run-time.ts). */
+  timeScale?: string;
+  /** `--t0 TIME`: the run's T (ISO-8601). */
+  t0?: string;
   /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
   state?: string;
 }
@@ -128,6 +134,8 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
   // would otherwise bury them.
   const resuming = options.resume !== undefined && options.resume !== false;
   if (typeof options.resume === 'string' && !isRunId(options.resume)) throw notARunId(options.resume);
+  if (options.timeScale !== undefined) parseTimeScale(options.timeScale);
+  if (options.t0 !== undefined) parseT0(options.t0);
   // Checked now (their own mistakes first); on resume, compared with the run's own vars once it is found.
   const newVars = resolveVars(doc, options.var ?? []);
   const answers = readAnswers(options, runbook);
@@ -152,7 +160,8 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
       const runId = resumed?.runId ?? provisionalRunId;
       if (resumed && lock?.ok) await lock.setRunId(runId);
       const vars = resumed ? resumed.state.vars : newVars;
-      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey });
+      const time = runTime(options, resumed?.state, clock, resumed !== undefined ? journalWrittenAt(dir, store!, resumed.runId, resumed.state, clock) : undefined);
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time });
     } finally {
       // A lock whose connection is gone was released with it.
       if (lock?.ok) await lock.release().catch(() => undefined);
@@ -183,12 +192,15 @@ interface LockedRun {
   secretValues: string[];
   masker: Masker;
   signingKey: KeyObject | undefined;
+  time: RunTime;
 }
 
 /** Everything that happens while this process holds the runbook's lock. */
 async function runLocked(run: LockedRun): Promise<number> {
-  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey } = run;
-  const { io, env, clock } = ports;
+  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time } = run;
+  const { io, env } = ports;
+  // Everything the run waits for and records goes by its clock (a rehearsal's runs N times faster); steps keep real time.
+  const { clock } = time;
   const { doc } = runbook;
   if (resumed) removeRecordTemporaries(dir, resumed.runId);
   if (resumed?.sealOnly) {
@@ -198,7 +210,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${store!.directory !== undefined ? path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir : store!.where} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
   if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
@@ -239,6 +251,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     dryRun,
     ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
     ...(resumed ? { resumed: resumed.state } : {}),
+    clock,
   });
   if (interactive && options.answers !== undefined) {
     const lacking = missingAnswers(doc, answers).length;
@@ -254,6 +267,7 @@ async function runLocked(run: LockedRun): Promise<number> {
   const notifier = createNotifier({
     doc,
     clock,
+    deliveryClock: time.stepClock,
     send,
     appendFile: appendToFile,
     resolvePath: (f) => path.resolve(ports.cwd, f),
@@ -304,13 +318,16 @@ async function runLocked(run: LockedRun): Promise<number> {
             vars,
             dryRun,
             signal,
+            ...(time.rehearsal !== undefined ? { rehearsal: time.rehearsal } : {}),
+            ...(time.t0 !== undefined ? { t0: time.t0 } : {}),
             ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
           },
           {
             exec,
             send,
             clock,
-            prompter: reporter.prompter,
+            stepClock: time.stepClock,
+            prompter: promptsAsWaits(reporter.prompter, clock),
             answers,
             env: definedEnv(env),
             secretValues,
@@ -346,7 +363,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock });
   }
 }
 
@@ -364,18 +381,25 @@ interface SealInputs {
   operator: string;
   options: RunOptions;
   ports: RunPorts;
+  /** The run's clock: the record's end is on it (a rehearsal's plan time). */
+  clock: Clock;
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports }: SealInputs): Promise<number> {
-  const { io, clock } = ports;
+async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, clock }: SealInputs): Promise<number> {
+  const { io } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
-  const now = clock.now();
+  // Named, signed and stored at the real time, even for a rehearsal (whose record times are plan times, hours ahead):
+  // the newest record by name is the one sealed last.
+  const now = ports.clock.now();
   const name = recordFileName(doc.name, runId, now);
   try {
-    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now }));
+    // The watches' ticks, from the journal (the state keeps their tally only): every tick goes into the record.
+    const journal = await store.readRun(runId).catch(() => undefined);
+    const ticks = journal === undefined ? undefined : collectTicks(journal.events);
+    const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now: clock.now(), ...(ticks !== undefined ? { ticks } : {}) }));
     const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
@@ -427,6 +451,15 @@ function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume
     inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
   );
   if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
+}
+
+/** Where a resumed run's journal stopped: its last event's (plan) time, and when that was written (the file's mtime). */
+function journalWrittenAt(dir: StateDir, store: StateStore, runId: string, state: RunState, clock: Clock): { plan: number; real: number } | undefined {
+  if (state.lastEventAt === undefined) return undefined;
+  // A local journal's mtime is when its last event was written. A database does not say here: the rehearsal then reads
+  // on from where its journal stopped, the time it was down not counted (its missed ticks are only those already due).
+  const written = store.directory !== undefined ? statPath(journalPath(dir, runId))?.mtimeMs : undefined;
+  return { plan: state.lastEventAt, real: written ?? clock.now() };
 }
 
 /**

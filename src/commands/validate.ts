@@ -15,18 +15,21 @@ export interface ValidateOptions {
 export async function validateCommand(files: string[], options: ValidateOptions, io: Io): Promise<number> {
   const problems: Problem[] = [];
   const summaries: string[] = [];
+  const warn = (found: Problem) => {
+    const warning: Problem = { ...found, severity: 'warning' };
+    io.err(formatProblem(warning));
+    problems.push(warning);
+  };
   for (const file of files) {
     const result = await loadCheckedRunbook(file);
     if (!result.ok) {
       for (const problem of result.problems) problems.push(problem);
+      // Warnings of a runbook refused for its meaning: shown now, not only once the errors are fixed.
+      for (const found of result.warnings ?? []) warn(found);
       continue;
     }
     const { doc } = result.runbook;
-    for (const found of [...(result.runbook.warnings ?? []), ...missingRoleKeys(result.runbook), ...escalationWarnings(doc, result.runbook.locate)]) {
-      const warning: Problem = { ...found, severity: 'warning' };
-      io.err(formatProblem(warning));
-      problems.push(warning);
-    }
+    for (const found of [...(result.runbook.warnings ?? []), ...missingRoleKeys(result.runbook), ...escalationWarnings(doc, result.runbook.locate)]) warn(found);
     const steps = doc.phases.flatMap((p) => p.steps ?? []);
     const gates = doc.phases.filter((p) => p.gate !== undefined).length;
     const automated = steps.filter((s) => ['run', 'http'].includes(stepKind(s))).length;

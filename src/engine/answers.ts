@@ -14,7 +14,7 @@ export type Answers = ReadonlyMap<string, AnswerValue>;
 
 export interface AnswerKey {
   key: string;
-  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason';
+  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason' | 'watch';
   /** Asked only sometimes (a NO-GO's reason when every condition held): never listed as missing. */
   optional?: boolean;
   owner: string;
@@ -36,6 +36,8 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
     if (kind === 'confirm') keys.push({ key: step.id, kind, owner: step.owner, text: step.confirm!, example: `${step.id}: true` });
     if (kind === 'checklist') keys.push({ key: step.id, kind, owner: step.owner, text: step.title ?? step.id, example: `${step.id}: true`, items: step.checklist! });
     if (kind === 'ask') keys.push({ key: step.id, kind, owner: step.owner, text: step.ask!, example: `${step.id}: "…"`, ...(step.pattern !== undefined ? { pattern: step.pattern } : {}) });
+    // Asked only when a watch runs out of data (more inconclusive ticks than its inconclusive_limit).
+    if (kind === 'watch') keys.push({ key: `${step.id}.inconclusive`, kind, optional: true, owner: step.owner, text: `keep watching '${step.id}' when its ticks have no data`, example: `${step.id}.inconclusive: continue` });
   };
   for (const phase of doc.phases) {
     (phase.steps ?? []).forEach(forStep);
@@ -129,6 +131,9 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
     case 'gate':
       if (answer === 'go' || answer === 'no-go') return { value: answer };
       return `'${spec.key}' is a go/no-go decision: answer go or no-go`;
+    case 'watch':
+      if (answer === 'continue' || answer === 'fail') return { value: answer };
+      return `'${spec.key}' decides whether a watch without data goes on: answer continue or fail`;
   }
 }
 

@@ -2,8 +2,10 @@
 import type { CelContext } from '../expr/cel.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import type { RunState } from './state.js';
+import { deployDurationMs } from './timeline.js';
+import { watchMetricsView, watchView, type WatchView } from './watch-view.js';
 
-export interface StepView {
+export interface StepView extends WatchView {
   ok: boolean;
   status: string;
   exit_code: number | null;
@@ -21,7 +23,10 @@ export interface StepView {
   results: { labels: Record<string, string>; value: number | string }[];
 }
 
-const PENDING: StepView = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
+const PENDING = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
+/** A step not finished and not a watch: one shared view (expressions only read it; a runbook has many steps). */
+const PENDING_VIEW: StepView = { ...PENDING, ...watchView(undefined, undefined) };
+const RUNNING_VIEW: StepView = { ...PENDING_VIEW, status: 'running' };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
 export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
@@ -31,10 +36,18 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
       if (outcome === undefined) {
-        if (onlyFinished) continue;
-        views[step.id] = s?.startedAt !== undefined ? { ...PENDING, status: 'running' } : PENDING;
+        if (step.watch === undefined) {
+          if (!onlyFinished) views[step.id] = s?.startedAt !== undefined ? RUNNING_VIEW : PENDING_VIEW;
+          continue;
+        }
+        // A watch at work is evidence already: its ticks so far (alarms fire from them while the window is open).
+        const ticking = s?.watch !== undefined && s.watch.ticks > 0;
+        if (onlyFinished && !ticking) continue;
+        views[step.id] = { ...PENDING, ...watchView(step, s?.watch), status: s?.startedAt !== undefined ? 'running' : 'pending', metrics: ticking ? watchMetricsView(s.watch) : {} };
         continue;
       }
+      const w = watchView(step, s?.watch);
+      // One literal, no spreads: this runs for every step at every expression (phase65: 80 steps, hundreds of times).
       views[step.id] = {
         ok: outcome.status === 'succeeded',
         status: outcome.status,
@@ -48,6 +61,15 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
         result: outcome.check?.result ?? null,
         value: outcome.check?.result ?? null,
         results: outcome.check?.results.map((r) => ({ labels: { ...r.labels }, value: r.value })) ?? [],
+        ticks: w.ticks,
+        planned_ticks: w.planned_ticks,
+        passed_ticks: w.passed_ticks,
+        failed_ticks: w.failed_ticks,
+        inconclusive_ticks: w.inconclusive_ticks,
+        missed_ticks: w.missed_ticks,
+        uptime: w.uptime,
+        last: w.last,
+        checks: w.checks,
       };
     }
   }
@@ -99,6 +121,9 @@ export function celContext({ doc, state, env, now, onlyFinished = false }: Conte
       started_at: state.startedAt !== undefined ? new Date(state.startedAt).toISOString() : '',
       elapsed_ms: state.startedAt !== undefined ? Math.max(0, now - state.startedAt) : 0,
       status: state.finished?.status ?? 'running',
+      // target_duration's measure: from its `from` phase's first step to its `to` phase's last (the whole run for the plain form).
+      deploy_duration_ms: deployDurationMs(doc, state, now) ?? 0,
+      rehearsal: state.rehearsal !== undefined,
     },
   };
 }

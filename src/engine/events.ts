@@ -1,5 +1,5 @@
 // The run as a typed event stream: the engine emits these; the journal, reporters, notifier and record subscribe.
-import type { StepKind } from '../runbook/types.js';
+import type { CheckKind, StepKind } from '../runbook/types.js';
 
 /** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
 export interface ProbeMetrics {
@@ -99,6 +99,8 @@ export interface StepOutcome {
   metrics?: ProbeMetrics;
   /** prometheus, or http with json_path: what the check read and its verdict. */
   check?: CheckReading;
+  /** A watch: its ticks when it ended (the window's full tally is in the run's state, every tick in the journal). */
+  ticks?: { planned: number; recorded: number; passed: number; failed: number; inconclusive: number; missed: number };
   /** http: the warm-up before the samples (not in `metrics`; steps/warmup.ts). */
   warmup?: ProbeWarmup;
   /** confirm → boolean, checklist → ticked items, ask → text. */
@@ -130,6 +132,52 @@ export interface GateCondition {
 
 export type GateDecision = 'go' | 'no-go';
 
+/** One check's result at one tick of a watch: compact, as a 24-hour window has a hundred ticks of four checks. */
+export interface TickCheck {
+  id: string;
+  kind: CheckKind;
+  /** `skipped`: its `if:` was false at this tick (it does not count). */
+  status: 'passed' | 'failed' | 'inconclusive' | 'skipped';
+  /** Why it did not pass. */
+  reason?: string;
+  durationMs: number;
+  /** http: the probe's numbers. */
+  metrics?: ProbeMetrics;
+  /** run: the command's exit code. */
+  exitCode?: number | null;
+  /** prometheus, or http with json_path: the number read (null: none). */
+  result?: number | null;
+}
+
+/** One tick of a watch (or, for missed ones, a run of them: slots `n` to `through`). */
+export interface WatchTick {
+  /** The tick's slot in the window's schedule, from 1. */
+  n: number;
+  /** Missed ticks only: the last slot of this run of missed ticks. */
+  through?: number;
+  /** When the tick was due (the window's start + initial_delay + (n - 1) × every). */
+  due: number;
+  /**
+   * passed: every check that ran passed. failed: a check failed. inconclusive: no data (and none failed), or every check
+   * was skipped. missed: deployctl was not running when it was due (a crash), never a pass.
+   */
+  status: 'passed' | 'failed' | 'inconclusive' | 'missed';
+  reason?: string;
+  checks: TickCheck[];
+}
+
+/** How a watch window is laid out, fixed when it opens: a resumed run continues this very window. */
+export interface WatchPlan {
+  /** When the window opened (wall time). */
+  startedAt: number;
+  everyMs: number;
+  initialDelayMs: number;
+  /** Ticks the window holds. */
+  plannedTicks: number;
+  /** `for:`: when the window closes (wall time); the step ends then. Absent for `count:` (it ends after its last tick). */
+  closesAt?: number;
+}
+
 export type RunStatus = 'succeeded' | 'failed' | 'no-go' | 'rolled-back' | 'aborted';
 
 export interface RunbookRef {
@@ -156,10 +204,16 @@ export type RunEvent = EventBase &
         vars: Record<string, string | number | boolean>;
         dryRun: boolean;
         resumedFrom?: string;
+        /** `--time-scale N`: a rehearsal, whose waits ran N times faster (src/ports/rehearsal-clock.ts); its times are plan times. */
+        rehearsal?: { timeScale: number };
+        /** `--t0 TIME`: the run's T (wall ms), which the phases' `at:` offsets count from. */
+        t0?: number;
       }
     | { kind: 'run-resumed'; runId: string; by: string; pid: number }
     | { kind: 'phase-started'; phaseId: string }
     | { kind: 'phase-finished'; phaseId: string; status: 'succeeded' | 'failed' | 'skipped' }
+    /** The phase is still running at the end of its window on the timeline (its planned end: the next phase's `at`). */
+    | { kind: 'phase-overrun'; phaseId: string; plannedEnd: number }
     | {
         kind: 'step-started';
         stepId: string;
@@ -177,6 +231,19 @@ export type RunEvent = EventBase &
     /** How far a long step is (an HTTP probe: samples done of samples to send). Shown live, never journaled. */
     | { kind: 'step-progress'; stepId: string; done: number; total: number; unit: string }
     | { kind: 'step-finished'; stepId: string; phaseId: string; rollback: boolean; outcome: StepOutcome; finally?: true }
+    /** A watch's window opened (once: a resumed run continues it). */
+    | { kind: 'watch-started'; stepId: string; phaseId: string; plan: WatchPlan }
+    | { kind: 'watch-tick'; stepId: string; tick: WatchTick }
+    /** More inconclusive (or missed) ticks than `inconclusive_limit`: what the owner decided. `continue` starts the count again. */
+    | {
+        kind: 'watch-decided';
+        stepId: string;
+        decision: 'continue' | 'fail';
+        by: Actor;
+        answeredFrom: 'prompt' | 'answers-file' | 'automatic';
+        /** The inconclusive and missed ticks the decision was about. */
+        inconclusive: number;
+      }
     | { kind: 'gate-opened'; gateId: string; phaseId: string }
     | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
     | {
@@ -238,6 +305,7 @@ export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {
     case 'gate-evaluated':
     case 'notification':
     case 'escalation':
+    case 'phase-overrun':
       return 'write';
     default:
       return 'fsync';

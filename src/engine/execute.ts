@@ -7,6 +7,7 @@ import type { GateDecision, RunStatus } from './events.js';
 import { decideGate } from './gate.js';
 import { settleInFlight } from './in-flight.js';
 import { messages } from './messages.js';
+import { watchForOverrun } from './overrun.js';
 import { shouldStopRun } from './predicates.js';
 import { failRun } from './rollback.js';
 import { RunContext, StopRun, type EngineDeps, type EngineOptions } from './run-context.js';
@@ -14,7 +15,7 @@ import { runStep } from './run-step.js';
 import { isStepFinished, type RunState } from './state.js';
 
 export type { EngineDeps, EngineOptions, InFlightDecision } from './run-context.js';
-export { STEP_ENV } from './run-step.js';
+export { STEP_ENV } from './step-env.js';
 
 export interface RunResult {
   status: RunStatus;
@@ -32,7 +33,12 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
       if (run.state.phases.get(phase.id)?.status === 'succeeded') continue;
       if (run.interrupted()) throw new StopRun('aborted', ExitCode.interrupted, messages.interrupted());
       if (!run.state.phases.has(phase.id)) run.emit({ kind: 'phase-started', at: run.now(), phaseId: phase.id });
-      await runPhase(run, phase);
+      const overrun = watchForOverrun(run, phase);
+      try {
+        await runPhase(run, phase);
+      } finally {
+        overrun.cancel();
+      }
       run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'succeeded' });
     }
   } catch (error) {
@@ -65,6 +71,8 @@ function announce(run: RunContext): void {
     host: options.host,
     vars: options.vars,
     dryRun: options.dryRun,
+    ...(options.rehearsal !== undefined ? { rehearsal: options.rehearsal } : {}),
+    ...(options.t0 !== undefined ? { t0: options.t0 } : {}),
   });
 }
 

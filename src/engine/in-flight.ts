@@ -6,12 +6,13 @@ import { messages } from './messages.js';
 import { StopRun, type InFlightDecision, type RunContext } from './run-context.js';
 
 /**
- * Re-run only if idempotent, otherwise the operator decides (`--in-flight`, or at the prompt). A manual step
+ * Re-run only if idempotent (or a watch), otherwise the operator decides (`--in-flight`, or at the prompt). A manual step
  * (confirm, checklist, ask) changed nothing outside deployctl, so it is simply asked again: Ctrl-C at its prompt
  * must not make the resume ask whether the question "completed". Throws StopRun when the run must stop here.
  */
 export async function settleInFlight(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, isFinally = false): Promise<'run' | 'done'> {
-  if (step.idempotent || isManualStep(step)) return 'run';
+  // A watch continues its window: its ticks are in the journal, the slots it missed are recorded as missed.
+  if (step.idempotent || isManualStep(step) || step.watch !== undefined) return 'run';
   const decision = run.options.resume?.inFlight ?? (await askInFlight(run, step));
   if (decision === undefined) {
     throw new StopRun('aborted', ExitCode.usage, messages.inFlightUndecided(step.id));

@@ -6,12 +6,16 @@ const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
   'run-resumed',
   'phase-started',
   'phase-finished',
+  'phase-overrun',
   'step-started',
   'step-spawned',
   'step-output',
   'step-retrying',
   'step-progress',
   'step-finished',
+  'watch-started',
+  'watch-tick',
+  'watch-decided',
   'gate-opened',
   'gate-evaluated',
   'gate-decided',
@@ -111,6 +115,27 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
     case 'phase-started':
     case 'phase-finished':
       return str('phaseId');
+    case 'phase-overrun':
+      return str('phaseId') && typeof e['plannedEnd'] === 'number';
+    case 'watch-started': {
+      const plan = e['plan'] as Record<string, unknown> | null;
+      return str('stepId') && typeof plan === 'object' && plan !== null && ['startedAt', 'everyMs', 'initialDelayMs', 'plannedTicks'].every((k) => typeof plan[k] === 'number');
+    }
+    case 'watch-tick': {
+      const tick = e['tick'] as Record<string, unknown> | null;
+      return (
+        str('stepId') &&
+        typeof tick === 'object' &&
+        tick !== null &&
+        typeof tick['n'] === 'number' &&
+        typeof tick['due'] === 'number' &&
+        typeof tick['status'] === 'string' &&
+        Array.isArray(tick['checks']) &&
+        (tick['checks'] as unknown[]).every((c) => typeof c === 'object' && c !== null && typeof (c as Record<string, unknown>)['id'] === 'string' && typeof (c as Record<string, unknown>)['status'] === 'string')
+      );
+    }
+    case 'watch-decided':
+      return str('stepId') && (e['decision'] === 'continue' || e['decision'] === 'fail') && typeof e['by'] === 'object' && e['by'] !== null;
     case 'step-started':
       return str('stepId') && str('phaseId');
     case 'step-spawned':

@@ -48,12 +48,13 @@ export function shouldRollBack(doc: RunbookDoc, state: RunState): boolean {
 
 /**
  * Steps a resumed run would stop at to ask whether they completed: started in an earlier session, not
- * finished (in flight at a crash, or interrupted), not idempotent, and not manual (those are asked again).
+ * finished (in flight at a crash, or interrupted), not idempotent, not manual (those are asked again) and not a
+ * watch (it continues its window).
  * Without a terminal and without --in-flight, `run --resume` refuses up front, before it opens the journal.
  */
 export function stepsNeedingInFlightDecision(doc: RunbookDoc, state: RunState): string[] {
   return doc.phases
     .flatMap((phase) => [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])])
-    .filter((step) => state.steps.has(step.id) && !isStepFinished(state, step.id) && step.idempotent !== true && !isManualStep(step))
+    .filter((step) => state.steps.has(step.id) && !isStepFinished(state, step.id) && step.idempotent !== true && !isManualStep(step) && step.watch === undefined)
     .map((step) => step.id);
 }

@@ -13,7 +13,13 @@ import { applyEvent, initialRunState, type RunState } from './state.js';
 export interface EngineDeps {
   exec: Exec;
   send: HttpSend;
+  /** The run's clock: every wait the plan makes (watch ticks, the timeline) and every time recorded. A rehearsal's is scaled. */
   clock: Clock;
+  /**
+   * The clock steps time out, measure latencies and durations and pause between retries with. DESIGN: `--time-scale`
+   * scales neither step timeouts nor measured latencies, so a rehearsal passes the unscaled clock here. Default: `clock`.
+   */
+  stepClock?: Clock;
   /** Undefined when nobody is at a terminal: answers then come from `answers`, and a missing one fails closed. */
   prompter: Prompter | undefined;
   answers: Answers;
@@ -42,6 +48,10 @@ export interface EngineOptions {
   killGraceMs?: number;
   /** Default pause between attempts when a step has `retries` but no `retry_delay`. */
   defaultRetryDelayMs?: number;
+  /** `--time-scale`: recorded in run-started (the engine waits on `deps.clock` alike either way). */
+  rehearsal?: { timeScale: number };
+  /** `--t0`: the run's T, recorded in run-started. */
+  t0?: number;
 }
 
 /** One run in progress. Events go out through `emit`, which is also the only thing that changes `state`. */
@@ -68,6 +78,11 @@ export class RunContext {
 
   now(): number {
     return this.deps.clock.now();
+  }
+
+  /** The clock of steps' own time: timeouts, latencies, retry pauses (see EngineDeps.stepClock). */
+  stepClock(): Clock {
+    return this.deps.stepClock ?? this.deps.clock;
   }
 
   /** What expressions see now. */

@@ -8,18 +8,17 @@ import type { StepOutcome } from './events.js';
 import { messages } from './messages.js';
 import { phasesToRollBack, shouldRunStep } from './predicates.js';
 import type { RunContext } from './run-context.js';
+import { STEP_ENV } from './step-env.js';
+import { runWatch } from './watch.js';
 
-/**
- * Every step's processes carry the run and step in their environment: a kill -9 between spawning a step and
- * journaling its pid leaves an orphan no journaled pid points to, and a resume finds it by these.
- */
-export const STEP_ENV = { runId: 'DEPLOYCTL_RUN_ID', stepId: 'DEPLOYCTL_STEP_ID' } as const;
+export { STEP_ENV };
 
 /** `isFinally`: one of the phase's `finally:` steps; `stopping`: run after the phase stopped (failed, NO-GO, rolled back). */
 export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, part: { isFinally?: boolean; stopping?: boolean } = {}): Promise<StepOutcome> {
   const { options, deps } = run;
   const marks = part.isFinally ? { finally: true as const } : {};
-  const { clock } = deps;
+  // Steps measure and wait on the unscaled clock: a rehearsal scales the plan's waits, not retry delays or durations.
+  const clock = run.stepClock();
   const kind = stepKind(step);
   const decision = shouldRunStep(step, run.celContext());
   // A dry run has no step results or answers to decide `if:` with: show the step as it would run.
@@ -32,7 +31,7 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
     run.emit({ kind: 'step-finished', at, stepId: step.id, phaseId: phase.id, rollback, ...marks, outcome });
     return outcome;
   }
-  const maxAttempts = !isManualStep(step) && !options.dryRun ? 1 + (step.retries ?? 0) : 1;
+  const maxAttempts = !isManualStep(step) && kind !== 'watch' && !options.dryRun ? 1 + (step.retries ?? 0) : 1;
   const retryDelay = step.retry_delay !== undefined ? parseDuration(step.retry_delay)! : (options.defaultRetryDelayMs ?? 1000);
   const startedAt = run.now();
   const startedMono = clock.monotonic();
@@ -65,7 +64,8 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
     attempts: attempt,
     startedAt,
     endedAt,
-    durationMs: Math.max(0, Math.round(clock.monotonic() - startedMono)),
+    // A watch lasts its window, which is plan time; other steps' durations are measured work.
+    durationMs: kind === 'watch' ? Math.max(0, endedAt - startedAt) : Math.max(0, Math.round(clock.monotonic() - startedMono)),
   };
   run.emit({ kind: 'step-finished', at: endedAt, stepId: step.id, phaseId: phase.id, rollback, ...marks, outcome });
   return outcome;
@@ -75,6 +75,7 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
 async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, stopping: boolean): Promise<StepResult> {
   const { options, deps } = run;
   const marks = { [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id };
+  if (stepKind(step) === 'watch') return runWatch(run, step, phase);
   try {
     return await runStepOnce({
       step,
@@ -89,7 +90,7 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
       answers: deps.answers,
       exec: deps.exec,
       send: deps.send,
-      clock: deps.clock,
+      clock: run.stepClock(),
       // The marks go on top of the step's own env: steps/run.ts adds them last.
       env: deps.env,
       processMarks: marks,

@@ -1,5 +1,6 @@
 // Run state as a fold over events: the engine, resume, `status` and the record all read the run through this one function.
 import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunStatus, StepOutcome } from './events.js';
+import { addTick, decideWatch, openWatch, type WatchState } from './watch-state.js';
 
 export interface StepState {
   phaseId: string;
@@ -13,12 +14,16 @@ export interface StepState {
   /** The process (group) id of the step's command, while it runs: a resume checks it is gone. */
   pid?: number;
   outcome?: StepOutcome;
+  /** A watch step's window: its plan, tick counts and running totals (the ticks themselves are in the journal). */
+  watch?: WatchState;
 }
 
 export interface PhaseState {
   status: 'running' | 'succeeded' | 'failed' | 'skipped';
   startedAt: number;
   endedAt?: number;
+  /** When it was found still running at the end of its window (the ALERT and `on: overrun` went out then). */
+  overrunAt?: number;
 }
 
 export interface GateState {
@@ -43,6 +48,10 @@ export interface RunState {
   startedAt?: number;
   dryRun: boolean;
   vars: Record<string, string | number | boolean>;
+  /** `--time-scale N`: this run is a rehearsal; its times are plan times (its waits ran N times faster). */
+  rehearsal?: { timeScale: number };
+  /** `--t0`: T, as given. */
+  t0?: number;
   phases: ReadonlyMap<string, PhaseState>;
   steps: ReadonlyMap<string, StepState>;
   gates: ReadonlyMap<string, GateState>;
@@ -87,6 +96,8 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         startedAt: event.at,
         dryRun: event.dryRun,
         vars: event.vars,
+        ...(event.rehearsal !== undefined ? { rehearsal: event.rehearsal } : {}),
+        ...(event.t0 !== undefined ? { t0: event.t0 } : {}),
       };
     case 'run-resumed':
       // A resumed run is running again: forget how the previous session ended.
@@ -97,12 +108,27 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     }
     case 'phase-finished': {
       const previous = state.phases.get(event.phaseId);
-      return { ...next, phases: withEntry(state.phases, event.phaseId, { status: event.status, startedAt: previous?.startedAt ?? event.at, endedAt: event.at }) };
+      return {
+        ...next,
+        phases: withEntry(state.phases, event.phaseId, {
+          status: event.status,
+          startedAt: previous?.startedAt ?? event.at,
+          endedAt: event.at,
+          ...(previous?.overrunAt !== undefined ? { overrunAt: previous.overrunAt } : {}),
+        }),
+      };
     }
-    case 'step-started':
+    case 'phase-overrun': {
+      const previous = state.phases.get(event.phaseId);
+      return previous === undefined ? next : { ...next, phases: withEntry(state.phases, event.phaseId, { ...previous, overrunAt: previous.overrunAt ?? event.at }) };
+    }
+    case 'step-started': {
+      // A watch started again (resumed) continues its window.
+      const window = state.steps.get(event.stepId)?.watch;
       return {
         ...next,
         steps: withEntry(state.steps, event.stepId, {
+          ...(window !== undefined ? { watch: window } : {}),
           phaseId: event.phaseId,
           rollback: event.rollback,
           startedAt: event.at,
@@ -111,6 +137,22 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
           ...(event.finally ? { finally: true } : {}),
         }),
       };
+    }
+    case 'watch-started': {
+      const previous = state.steps.get(event.stepId);
+      if (previous === undefined || previous.watch !== undefined) return next;
+      return { ...next, steps: withEntry(state.steps, event.stepId, { ...previous, watch: openWatch(event.plan) }) };
+    }
+    case 'watch-tick': {
+      const previous = state.steps.get(event.stepId);
+      if (previous?.watch === undefined) return next;
+      return { ...next, steps: withEntry(state.steps, event.stepId, { ...previous, watch: addTick(previous.watch, event.tick) }) };
+    }
+    case 'watch-decided': {
+      const previous = state.steps.get(event.stepId);
+      if (previous?.watch === undefined) return next;
+      return { ...next, steps: withEntry(state.steps, event.stepId, { ...previous, watch: decideWatch(previous.watch, event) }) };
+    }
     case 'step-spawned': {
       const previous = state.steps.get(event.stepId);
       return previous === undefined ? next : { ...next, steps: withEntry(state.steps, event.stepId, { ...previous, pid: event.pid }) };

@@ -1,6 +1,8 @@
 // The communication plan's messages, in the team's own formats: status update, ALERT, RESOLVED, all-clear and its failure counterpart.
 import type { RunStatus } from '../engine/events.js';
 import type { RunState } from '../engine/state.js';
+import { deployDurationMs, targetLimitMs } from '../engine/timeline.js';
+import { timelineLine, watchLines } from './timeline-lines.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { phaseTitle, roleName } from '../runbook/labels.js';
 import type { RunbookDoc } from '../runbook/types.js';
@@ -45,11 +47,13 @@ const PHASE_ICONS: Record<StatusView['phases'][number]['state'], string> = {
 
 export function formatStatusUpdate(doc: RunbookDoc, state: RunState, view: StatusView, now: number, nextAt: number | undefined, unchanged = false): string {
   const elapsed = now - (state.startedAt ?? now);
-  const target = doc.target_duration !== undefined ? parseDuration(doc.target_duration) : undefined;
+  const target = targetLimitMs(doc);
   const lines = [
     `[Deployment Status - ${hhmm(now)}]${unchanged ? ' (no change)' : ''}`,
     `📊 Status: ${view.status}`,
-    `⏱️ Elapsed: ${formatDuration(elapsed)}${target !== undefined ? ` / ${formatDuration(target)} total` : ''}`,
+    `⏱️ Elapsed: ${formatDuration(elapsed)}${target !== undefined ? (typeof doc.target_duration === 'object' ? deploymentAgainstTarget(doc, state, now, target) : ` / ${formatDuration(target)} total`) : ''}`,
+    ...timelineLine(doc, state, now),
+    ...watchLines(doc, state),
     ...view.phases.map((p) => `${PHASE_ICONS[p.state]} ${p.title}: ${p.state}`),
     `👥 Team: ${teamLine(doc)}`,
     `🚨 Issues: ${view.issues.length === 0 ? 'None' : view.issues.join('; ')}`,
@@ -126,4 +130,10 @@ export function openIssuesFromState(state: RunState): string[] {
     if (open) issues.push(`${e.rule} (escalated to ${e.to.map((t) => t.title).join(', ')})`);
   }
   return issues;
+}
+
+/** `; deployment 14m of 20m`: with `target_duration: { from, to }` the target is the deployment's, not the day's. */
+function deploymentAgainstTarget(doc: RunbookDoc, state: RunState, now: number, target: number): string {
+  const deploy = deployDurationMs(doc, state, now);
+  return deploy === undefined ? `; deployment not started (target ${formatDuration(target)})` : `; deployment ${formatDuration(deploy)} of ${formatDuration(target)}`;
 }

@@ -10,10 +10,14 @@ import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { roleName, stepTitle } from '../runbook/labels.js';
 import { gateId, type EscalationRuleDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
 import { formatAlert, formatAllClear, formatFailureNotice, formatResolved, formatStatusUpdate, statusView, type MessageKind } from './messages.js';
+import { createTimeAlerts } from './watch-alerts.js';
 
 export interface NotifierDeps {
   doc: RunbookDoc;
+  /** The run's clock: status cadence, escalation `after:` and every message's time (a rehearsal's is scaled). */
   clock: Clock;
+  /** Delivering a message (webhook retry backoff, the wait for deliveries at the end) takes real time even in a rehearsal. Default: `clock`. */
+  deliveryClock?: Clock;
   send: HttpSend;
   /** Append text to a file (channel `file:`), creating it and its directory. */
   appendFile: (file: string, text: string) => void;
@@ -140,7 +144,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       });
       if (result.ok && result.status >= 200 && result.status < 300) return { delivered: true, attempts: attempt };
       error = result.ok ? `HTTP ${result.status}` : result.error;
-      if (attempt < attempts) await clock.sleep(backoff * 2 ** (attempt - 1));
+      if (attempt < attempts) await (deps.deliveryClock ?? clock).sleep(backoff * 2 ** (attempt - 1));
     }
     return { delivered: false, attempts, error: deps.mask(error) };
   }
@@ -219,7 +223,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   /** `when:` rules fire when their condition becomes true on evidence (finished steps only), again if it clears and recurs. */
-  function checkWhenRules(stepId: string): void {
+  function checkWhenRules(stepId: string, after = `step '${stepId}'`): void {
     const context = celContext({ doc, state, env: deps.env, now: clock.now(), onlyFinished: true });
     rules.forEach((rule, index) => {
       if (rule.when === undefined) return;
@@ -231,10 +235,26 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (holds) whenHeld.add(index);
       else if (result.ok) whenHeld.delete(index);
       if (holds && !held) {
-        escalate(rule, targetsFor(rule, stepsById.get(stepId)?.owner, 1), 1, `${rule.name}: condition met after step '${stepId}' (${rule.when.length > 80 ? 'see runbook' : rule.when})`, stepId);
+        escalate(rule, targetsFor(rule, stepsById.get(stepId)?.owner, 1), 1, `${rule.name}: condition met after ${after} (${rule.when.length > 80 ? 'see runbook' : rule.when})`, stepId);
       }
     });
   }
+
+  const timeAlerts = createTimeAlerts({
+    doc,
+    clock,
+    state: () => state,
+    deliver,
+    fireOn,
+    armWaitTimers,
+    cancelWait: (key) => {
+      for (const timer of timers.get(key) ?? []) timer.cancel();
+      timers.delete(key);
+      escalatedWaits.delete(key);
+      openIssues.delete(`wait:${key}`);
+    },
+    openIssues,
+  });
 
   // ---- status updates -------------------------------------------------------------------------------------------
 
@@ -274,7 +294,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         break;
       case 'step-started': {
         const step = stepsById.get(event.stepId);
-        if (step) armWaitTimers(`step:${event.stepId}`, step.owner, `step '${event.stepId}' (${stepTitle(step)})`, event.stepId);
+        // A watch is meant to take its window: only its failing ticks are an issue that can take too long.
+        if (step && step.watch === undefined) armWaitTimers(`step:${event.stepId}`, step.owner, `step '${event.stepId}' (${stepTitle(step)})`, event.stepId);
         break;
       }
       case 'step-retrying': {
@@ -324,9 +345,20 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           );
           fireOn('failure', `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`, step?.owner, event.stepId);
         }
+        timeAlerts.onStepFinished(event.stepId);
         checkWhenRules(event.stepId);
         break;
       }
+      case 'watch-tick':
+        timeAlerts.onTick(event);
+        checkWhenRules(event.stepId, `tick ${event.tick.n} of watch '${event.stepId}'`);
+        break;
+      case 'phase-overrun':
+        timeAlerts.onOverrun(event);
+        break;
+      case 'phase-finished':
+        timeAlerts.onPhaseFinished(event.phaseId);
+        break;
       case 'gate-opened': {
         const phase = doc.phases.find((p) => p.gate && gateId(p) === event.gateId);
         if (phase?.gate) armWaitTimers(`gate:${event.gateId}`, phase.gate.owner, `go/no-go decision '${event.gateId}'`);
@@ -375,7 +407,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (pending.size === 0) return;
       let timer: { cancel(): void } | undefined;
       const deadline = new Promise<void>((resolve) => {
-        timer = clock.setTimer(maxWaitMs, resolve);
+        timer = (deps.deliveryClock ?? clock).setTimer(maxWaitMs, resolve);
       });
       await Promise.race([Promise.allSettled([...pending]).then(() => undefined), deadline]);
       timer?.cancel();

@@ -1,5 +1,5 @@
 // Short human phrases for plan items (a probe, a command, a step's retry policy), shared by the text and Markdown renderers.
-import { oneLine, type HttpAction, type PlanEscalation, type PlanStep, type PrometheusAction, type RunAction } from './model.js';
+import { oneLine, type HttpAction, type PlanEscalation, type PlanStep, type PrometheusAction, type RunAction, type WatchAction } from './model.js';
 import { quoteWord } from './step.js';
 
 /** A command as one line, with any multi-line script (a shell script, a `node -e` program) lifted out into blocks. */
@@ -42,6 +42,14 @@ export function describeQuery(action: PrometheusAction): string {
   const range = action.range === null ? '' : ` over ${action.range} (${action.step === null ? '' : `step ${action.step}, `}${action.reduce ?? 'last'})`;
   // An empty URL is a var left empty (phase65's prometheus_url): say so rather than end on "at".
   return `query ${oneLine(action.query)} at ${action.url === '' ? '(no URL: its var is empty)' : action.url}${range}`;
+}
+
+/** `every 15m for 3h (12 ticks), failure_limit 1: health, chat` */
+export function describeWatch(action: WatchAction): string {
+  const length = action.for !== null ? `for ${action.for} (${action.ticks} ticks)` : `${action.ticks} ticks`;
+  const delay = action.initial_delay !== null ? `, first after ${action.initial_delay}` : '';
+  const limits = [action.failure_limit > 0 ? `failure_limit ${action.failure_limit}` : '', action.inconclusive_limit > 0 ? `inconclusive_limit ${action.inconclusive_limit}` : ''].filter((s) => s !== '');
+  return `every ${action.every} ${length}${delay}${limits.length > 0 ? `, ${limits.join(', ')}` : ''}: ${action.checks.map((c) => c.id).join(', ')}`;
 }
 
 /** What a probe sends beyond the URL and what it expects back: `expect status 200`, `body contains "ok"`, thresholds. */
@@ -93,6 +101,8 @@ export function describeAction(step: PlanStep): string {
       return describeProbe(action);
     case 'prometheus':
       return describeQuery(action);
+    case 'watch':
+      return describeWatch(action);
     case 'checklist':
       return action.items.join(', ');
     case 'confirm':

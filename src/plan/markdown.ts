@@ -1,5 +1,5 @@
 // The plan as a printable Markdown document shaped like a team's own deployment plan: tables, per-role checklists, sign-off.
-import { describeCommand, describeConditions, describeExpectations, describeProbe, describeQuery, describeTargets } from './describe.js';
+import { describeCommand, describeConditions, describeExpectations, describeProbe, describeQuery, describeTargets, describeWatch } from './describe.js';
 import { cell, code, fence, inline, table } from '../reporters/markdown.js';
 import { NO_OFFSET, oneLine, type Plan, type PlanGate, type PlanPhase, type PlanRole, type PlanStep } from './model.js';
 
@@ -130,6 +130,11 @@ function stepItems(step: PlanStep, prefix: string): string[] {
       const details = describeExpectations(step);
       return [`- [ ] ${prefix}${inline(step.title)}: ${code(describeQuery(action))}${details.length > 0 ? `, ${inline(details.join(', '))}` : ''}${only}`];
     }
+    case 'watch':
+      return [
+        `- [ ] ${prefix}${inline(step.title)}: watch ${inline(describeWatch(action))}${only}`,
+        ...action.checks.flatMap((check) => stepItems(check, '').map((line) => `  ${line}`)),
+      ];
     case 'run': {
       const command = describeCommand(action);
       const policy = describeConditions(step).filter((c) => !c.startsWith('only if'));

@@ -92,7 +92,28 @@ export interface PlanStep {
   check?: { expect: string | null; no_data: 'fail' | 'inconclusive' | 'pass' };
 }
 
-export type PlanAction = RunAction | HttpAction | PrometheusAction | { kind: 'confirm'; text: string } | { kind: 'ask'; text: string } | { kind: 'checklist'; items: string[] };
+export type PlanAction =
+  | RunAction
+  | HttpAction
+  | PrometheusAction
+  | WatchAction
+  | { kind: 'confirm'; text: string }
+  | { kind: 'ask'; text: string }
+  | { kind: 'checklist'; items: string[] };
+
+/** A monitoring window: its schedule, its limits, and each check as a step of the plan. */
+export interface WatchAction {
+  kind: 'watch';
+  every: string;
+  for: string | null;
+  count: number | null;
+  initial_delay: string | null;
+  /** Ticks the window holds. */
+  ticks: number;
+  failure_limit: number;
+  inconclusive_limit: number;
+  checks: PlanStep[];
+}
 
 export interface RunAction {
   kind: 'run';
@@ -197,7 +218,12 @@ export function buildPlan(doc: RunbookDoc): Plan {
     name: doc.name,
     title: doc.title ?? doc.name,
     description: doc.description ?? null,
-    target_duration: doc.target_duration ?? null,
+    target_duration:
+      doc.target_duration === undefined
+        ? null
+        : typeof doc.target_duration === 'string'
+          ? doc.target_duration
+          : `${doc.target_duration.limit}${doc.target_duration.from !== undefined || doc.target_duration.to !== undefined ? ` from ${doc.target_duration.from ?? doc.phases[0]!.id} to ${doc.target_duration.to ?? doc.phases.at(-1)!.id}` : ''}`,
     role: null,
     roles: [...roles.values()],
     timeline: phases.map((phase) => timelineEntry(phase, roles)),

@@ -1,5 +1,6 @@
 // One step of the plan: its title, owner, policy, and what it would run (vars filled in, run-time templates left as written).
-import { stepKind, type HttpDoc, type PrometheusDoc, type Scalar, type StepDoc } from '../runbook/types.js';
+import { parseDuration } from '../runbook/duration.js';
+import { checkAsStep, stepKind, type HttpDoc, type PrometheusDoc, type Scalar, type StepDoc } from '../runbook/types.js';
 import type { HttpAction, PlanAction, PlanRole, PlanStep, PlanThreshold, PrometheusAction } from './model.js';
 import { resolveVarTemplates } from './resolve.js';
 
@@ -20,7 +21,7 @@ export function buildStep(step: StepDoc, vars: Record<string, Scalar>, roles: Ma
     idempotent: step.idempotent === true,
     env: Object.keys(step.env ?? {}),
     cwd: step.cwd === undefined ? null : resolveVarTemplates(step.cwd, vars),
-    action: buildAction(step, vars),
+    action: buildAction(step, vars, roles),
     metrics: Object.entries(step.metrics ?? {}).map(([metric, t]) => threshold(metric, t.min, t.max)),
     ...(step.prometheus !== undefined || step.http?.json_path !== undefined
       ? { check: { expect: step.expect === undefined ? null : resolveVarTemplates(step.expect, vars), no_data: step.no_data ?? 'inconclusive' } }
@@ -42,7 +43,7 @@ export function stepTitle(step: StepDoc): string {
   return step.id;
 }
 
-function buildAction(step: StepDoc, vars: Record<string, Scalar>): PlanAction {
+function buildAction(step: StepDoc, vars: Record<string, Scalar>, roles: Map<string, PlanRole>): PlanAction {
   const kind = stepKind(step);
   switch (kind) {
     case 'run': {
@@ -55,6 +56,22 @@ function buildAction(step: StepDoc, vars: Record<string, Scalar>): PlanAction {
       return buildHttp(step.http!, vars);
     case 'prometheus':
       return buildPrometheus(step.prometheus!, vars);
+    case 'watch': {
+      const watch = step.watch!;
+      const every = parseDuration(watch.every)!;
+      const delay = watch.initial_delay !== undefined ? parseDuration(watch.initial_delay)! : 0;
+      return {
+        kind,
+        every: watch.every,
+        for: watch.for ?? null,
+        count: watch.count ?? null,
+        initial_delay: watch.initial_delay ?? null,
+        ticks: watch.count ?? Math.max(1, Math.ceil((parseDuration(watch.for!)! - delay) / every)),
+        failure_limit: watch.failure_limit ?? 0,
+        inconclusive_limit: watch.inconclusive_limit ?? 0,
+        checks: watch.checks.map((check) => buildStep(checkAsStep(step, check), vars, roles)),
+      };
+    }
     case 'confirm':
       return { kind, text: step.confirm! };
     case 'ask':

@@ -94,6 +94,8 @@ function renderSteps(steps: PlanStep[], style: Style, extraIndent = ''): string[
         lines.push(...script.split('\n').map((line) => `${DETAIL_INDENT}${extraIndent}${style.dim('│')} ${line}`.trimEnd()));
       }
     }
+    // A watch's checks, each as the step it is, under the watch.
+    if (step.action.kind === 'watch') lines.push(...renderSteps(step.action.checks, style, `${extraIndent}${INDENT}`));
   });
   return lines;
 }

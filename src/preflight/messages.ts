@@ -2,6 +2,8 @@
 
 /** The skip reason of a confirm, checklist or ask step (also the JUnit `<skipped message>`). */
 export const MANUAL_NOT_RUN = 'manual, not run in CI';
+/** A monitoring window spans hours: it belongs to a real run, not to a CI check. */
+export const WATCH_NOT_RUN = 'a monitoring window (watch), run by deployctl run, not in CI';
 
 export const messages = {
   noRunbook: (places: readonly string[]) => ({

@@ -16,7 +16,7 @@ import { runCommandStep } from '../steps/run.js';
 import type { StepResult, StepRunContext } from '../steps/types.js';
 import { judgeFailure } from './conditions.js';
 import { preflightPhases, selectChecks } from './checks.js';
-import { MANUAL_NOT_RUN, messages } from './messages.js';
+import { MANUAL_NOT_RUN, messages, WATCH_NOT_RUN } from './messages.js';
 import type { Check, CheckResult, PreflightEvent, PreflightReport, PreflightSummary } from './types.js';
 
 /** Checks in flight at once unless --concurrency says otherwise: 40 probes of a 250 ms endpoint take 5 rounds. */
@@ -66,7 +66,7 @@ export async function runPreflight(runbook: LoadedRunbook, options: PreflightRun
     kind: 'preflight-started',
     runbook: runbookRef,
     phases: phases.length,
-    automated: checks.filter((c) => !c.manual).length,
+    automated: checks.filter((c) => !c.manual && c.kind !== 'watch').length,
     manual: checks.filter((c) => c.manual).length,
     concurrency,
     ids: checks.map((c) => c.step.id),
@@ -84,6 +84,7 @@ export async function runPreflight(runbook: LoadedRunbook, options: PreflightRun
   const queue: Check[] = [];
   for (const check of checks) {
     if (check.manual) finish(skipped(check, doc, MANUAL_NOT_RUN), check);
+    else if (check.kind === 'watch') finish(skipped(check, doc, WATCH_NOT_RUN), check);
     else {
       const decision = decideIf(check, context);
       if (decision === undefined) queue.push(check);

@@ -1,10 +1,11 @@
 // Fold a run's state into the record predicate: every phase, step and gate, the rollback, success metrics as target vs actual.
 import { celContext } from '../engine/context.js';
-import type { Actor, CheckReading, OutputTail, StepOutcome } from '../engine/events.js';
+import type { Actor, CheckReading, OutputTail, StepOutcome, WatchTick } from '../engine/events.js';
 import type { RunState, StepState } from '../engine/state.js';
+import { deployDurationMs, measuredPhases, plannedWindows, resolveT0, targetLimitMs } from '../engine/timeline.js';
+import { watchUptime } from '../engine/watch-state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
-import { parseDuration } from '../runbook/duration.js';
 import { phaseTitle, stepTitle } from '../runbook/labels.js';
 import { gateId, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import type {
@@ -17,7 +18,9 @@ import type {
   RecordRollback,
   RecordStep,
   RecordSuccessMetric,
+  RecordTick,
   RecordValue,
+  RecordWatch,
 } from './types.js';
 
 export interface BuildRecordInputs {
@@ -26,15 +29,20 @@ export interface BuildRecordInputs {
   env: Record<string, string | undefined>;
   /** When the record is sealed (the run's end). */
   now: number;
+  /** Every watch's ticks, by step id, in order (read back from the journal: the run's state keeps only their tally). */
+  ticks?: ReadonlyMap<string, readonly { at: number; tick: WatchTick }[]>;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs): RecordPredicate {
+export function buildRecordPredicate({ doc, state, env, now, ticks }: BuildRecordInputs): RecordPredicate {
   if (state.runId === undefined || state.runbook === undefined || state.startedAt === undefined) {
     throw new Error('buildRecordPredicate: the run never started (no run-started event)');
   }
   const endedAt = state.finished?.at ?? now;
+  const t0 = resolveT0(doc, state);
+  const windows = plannedWindows(doc, t0);
+  const stepRecord = (step: StepDoc, rollback: boolean) => recordStep(step, state.steps.get(step.id), rollback, ticks?.get(step.id));
   const phases: RecordPhase[] = doc.phases.map((phase) => {
     const phaseState = state.phases.get(phase.id);
     const gateState = phase.gate ? state.gates.get(gateId(phase)) : undefined;
@@ -43,9 +51,12 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
       title: phaseTitle(phase),
       ...(phase.at !== undefined ? { at: phase.at } : {}),
       status: phaseState === undefined ? 'not-run' : phaseState.status === 'running' ? 'failed' : phaseState.status,
+      ...optional('planned_start', iso(windows.get(phase.id)?.start)),
+      ...optional('planned_end', iso(windows.get(phase.id)?.end)),
       ...optional('started_at', iso(phaseState?.startedAt)),
       ...optional('ended_at', iso(phaseState?.endedAt)),
-      steps: (phase.steps ?? []).map((step) => recordStep(step, state.steps.get(step.id), false)),
+      ...optional('overrun_ms', overrunMs(windows.get(phase.id)?.end, phaseState?.endedAt ?? (phaseState !== undefined ? endedAt : undefined))),
+      steps: (phase.steps ?? []).map((step) => stepRecord(step, false)),
     };
     if (phase.gate) {
       const gate: RecordGate = {
@@ -75,7 +86,7 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
       };
       record.gate = gate;
     }
-    if ((phase.finally ?? []).length > 0) record.finally = phase.finally!.map((step) => recordStep(step, state.steps.get(step.id), false));
+    if ((phase.finally ?? []).length > 0) record.finally = phase.finally!.map((step) => stepRecord(step, false));
     return record;
   });
 
@@ -87,7 +98,7 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
       started_at: iso(state.rollback.startedAt)!,
       ...optional('ended_at', iso(state.rollback.endedAt)),
       status: state.rollback.status ?? 'failed',
-      steps: rolledBack.flatMap((p) => (p.rollback ?? []).map((step) => recordStep(step, state.steps.get(step.id), true))),
+      steps: rolledBack.flatMap((p) => (p.rollback ?? []).map((step) => stepRecord(step, true))),
     };
   }
 
@@ -106,7 +117,15 @@ export function buildRecordPredicate({ doc, state, env, now }: BuildRecordInputs
     started_at: iso(state.startedAt)!,
     ended_at: iso(endedAt)!,
     duration_ms: Math.max(0, endedAt - state.startedAt),
-    ...optional('target_duration_ms', doc.target_duration !== undefined ? parseDuration(doc.target_duration) : undefined),
+    ...optional('target_duration_ms', targetLimitMs(doc)),
+    ...(typeof doc.target_duration === 'object'
+      ? {
+          ...optional('deploy_duration_ms', deployDurationMs(doc, state, endedAt)),
+          deploy_phases: { from: measuredPhases(doc)[0]?.id ?? doc.phases[0]!.id, to: measuredPhases(doc).at(-1)?.id ?? doc.phases.at(-1)!.id },
+        }
+      : {}),
+    ...optional('t0', iso(t0)),
+    ...(state.rehearsal !== undefined ? { rehearsal: true as const, time_scale: state.rehearsal.timeScale } : {}),
     status: state.finished?.status ?? 'aborted',
     exit_code: state.finished?.exitCode ?? 1,
     ...optional('reason', state.finished?.reason),
@@ -167,7 +186,11 @@ export function evaluateSuccessMetrics(doc: RunbookDoc, state: RunState, env: Re
   });
 }
 
-function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: boolean): RecordStep {
+function overrunMs(plannedEnd: number | undefined, endedAt: number | undefined): number | undefined {
+  return plannedEnd === undefined || endedAt === undefined || endedAt <= plannedEnd ? undefined : endedAt - plannedEnd;
+}
+
+function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: boolean, ticks?: readonly { at: number; tick: WatchTick }[]): RecordStep {
   const base = { id: step.id, title: stepTitle(step), kind: stepKind(step), owner: step.owner };
   if (stepState === undefined || stepState.rollback !== rollback) return { ...base, status: 'not-run', attempts: 0 };
   const outcome: StepOutcome | undefined = stepState.outcome;
@@ -180,6 +203,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
       ...optional('started_at', iso(stepState.startedAt)),
       ...optional('command', stepState.command),
       reason: 'in flight when the run stopped',
+      ...optional('watch', recordWatch(step, stepState, ticks)),
     };
   }
   return {
@@ -200,6 +224,7 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
     ...optional('stderr', recordOutput(outcome.stderr)),
     ...optional('metrics', outcome.metrics ? { ...outcome.metrics, statuses: { ...outcome.metrics.statuses } } : undefined),
     ...optional('check', outcome.check ? recordCheck(outcome.check) : undefined),
+    ...optional('watch', recordWatch(step, stepState, ticks)),
     ...optional('warmup', outcome.warmup ? { requests: outcome.warmup.requests, failed: outcome.warmup.failed, max_ms: outcome.warmup.maxMs } : undefined),
     ...optional('answer', outcome.answer),
     ...optional('answered_from', outcome.answeredFrom),
@@ -262,4 +287,69 @@ export function toRecordValue(value: unknown, depth = 0): RecordValue {
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).slice(0, 100).map(([k, v]) => [k, toRecordValue(v, depth + 1)]));
   }
   return String(value);
+}
+
+/** A watch's window in the record's words: the tally from the state, every tick (compact) from the journal. */
+function recordWatch(step: StepDoc, stepState: StepState, ticks: readonly { at: number; tick: WatchTick }[] | undefined): RecordWatch | undefined {
+  const watch = stepState.watch;
+  if (watch === undefined || step.watch === undefined) return undefined;
+  const { plan } = watch;
+  return {
+    every_ms: plan.everyMs,
+    initial_delay_ms: plan.initialDelayMs,
+    ...optional('window_ms', plan.closesAt !== undefined ? plan.closesAt - plan.startedAt : undefined),
+    planned_ticks: plan.plannedTicks,
+    failure_limit: step.watch.failure_limit ?? 0,
+    inconclusive_limit: step.watch.inconclusive_limit ?? 0,
+    started_at: iso(plan.startedAt)!,
+    ticks: watch.ticks,
+    passed: watch.passed,
+    failed: watch.failed,
+    inconclusive: watch.inconclusive,
+    missed: watch.missed,
+    uptime: round(watchUptime(watch), 6),
+    checks: step.watch.checks.map((check) => {
+      const tally = watch.checks[check.id];
+      return {
+        id: check.id,
+        kind: tally?.kind ?? (check.run !== undefined ? 'run' : check.http !== undefined ? 'http' : 'prometheus'),
+        passed: tally?.passed ?? 0,
+        failed: tally?.failed ?? 0,
+        inconclusive: tally?.inconclusive ?? 0,
+        skipped: tally?.skipped ?? 0,
+        ...optional('metrics', tally?.metrics ? { ...tally.metrics, statuses: { ...tally.metrics.statuses } } : undefined),
+        ...(tally?.lastResult !== undefined ? { last_result: tally.lastResult } : {}),
+      };
+    }),
+    decisions: watch.decisions.map((d) => ({ at: iso(d.at)!, decision: d.decision, by: recordActor(d.by, d.answeredFrom !== 'automatic'), answered_from: d.answeredFrom, inconclusive: d.inconclusive })),
+    ...optional('tick_log', ticks?.map(({ at, tick }) => recordTick(at, tick))),
+  };
+}
+
+function recordTick(at: number, tick: WatchTick): RecordTick {
+  return {
+    n: tick.n,
+    ...optional('through', tick.through),
+    at: iso(tick.status === 'missed' ? tick.due : at)!,
+    status: tick.status,
+    ...optional('reason', tick.reason),
+    ...(tick.checks.length > 0
+      ? {
+          checks: tick.checks.map((c) => ({
+            id: c.id,
+            status: c.status,
+            ...optional('reason', c.reason),
+            ...(c.metrics !== undefined ? { samples: c.metrics.samples, errors: c.metrics.errors, p50_ms: round(c.metrics.p50_ms, 1), p95_ms: round(c.metrics.p95_ms, 1) } : {}),
+            ...(c.exitCode !== undefined ? { exit_code: c.exitCode } : {}),
+            ...(c.result !== undefined ? { result: c.result } : {}),
+            duration_ms: c.durationMs,
+          })),
+        }
+      : {}),
+  };
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
 }

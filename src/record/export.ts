@@ -1,11 +1,12 @@
 // `record export`: the record as the team's own deployment record in Markdown (timeline, per-role steps, gates, metrics table, sign-off table), or the predicate as JSON.
 import { code, fence, inline, table } from '../reporters/markdown.js';
 import { formatDuration } from '../runbook/duration.js';
-import { formatAnswer, formatDurationVsTarget, formatMs, formatValue, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
+import { formatAnswer, formatMs, formatValue, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
 import { describeRunbookCheck } from './show.js';
 import type { SignoffRow } from './signoff.js';
 import type { RecordGate, RecordPhase, RecordPredicate, RecordStep } from './types.js';
 import type { CheckedRecord } from './verify.js';
+import { describeDuration, describeRehearsal, describeWatch, phaseTimingCells } from './timeline-format.js';
 
 /** The decoded predicate, pretty-printed. */
 export function renderRecordJson(v: CheckedRecord): string {
@@ -15,7 +16,9 @@ export function renderRecordJson(v: CheckedRecord): string {
 export function renderRecordMarkdown(v: CheckedRecord): string {
   const p = v.statement!.predicate;
   const out: string[] = [];
-  out.push(`# Deployment record: ${inline(p.runbook.title ?? p.runbook.name)}`, '');
+  out.push(`# ${p.rehearsal === true ? 'Rehearsal' : 'Deployment'} record: ${inline(p.runbook.title ?? p.runbook.name)}`, '');
+  const rehearsal = describeRehearsal(p);
+  if (rehearsal !== undefined) out.push(`> **${inline(rehearsal)}**`, '');
   if (v.verdict !== 'valid') {
     out.push('> **⚠ UNVERIFIED**: this record does not verify; its content may be forged or altered.', '>');
     for (const f of v.failures) out.push(`> - ${inline(f)}`);
@@ -29,24 +32,30 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
     ['Operator', `${inline(p.operator)} on ${inline(p.host)} (deployctl ${inline(p.tool.version)})`],
     ['Started', inline(p.started_at)],
     ['Ended', inline(p.ended_at)],
-    ['Duration', inline(formatDurationVsTarget(p))],
+    ['Duration', inline(describeDuration(p))],
+    ...(p.t0 !== undefined ? [['T', inline(p.t0)] as [string, string]] : []),
     ...(p.resumes.length > 0 ? [['Resumed', inline(p.resumes.map((r) => `${r.at} by ${r.by}`).join(', '))] as [string, string]] : []),
     ['Verification', v.verdict === 'valid' ? `✔ verified, signed by ${v.validCount} run key${v.validCount === 1 ? '' : 's'}; ${inline(describeRunbookCheck(v.runbook))}` : '✖ **UNVERIFIED**'],
   ];
   out.push(...facts.map(([label, value]) => `- **${label}**: ${value}`), '');
 
   out.push('## Timeline', '');
+  const took = (phase: RecordPhase) => (phase.started_at !== undefined && phase.ended_at !== undefined ? formatMs(Date.parse(phase.ended_at) - Date.parse(phase.started_at)) : '—');
+  const planned = p.phases.some((phase) => phase.planned_start !== undefined || phase.planned_end !== undefined);
   out.push(
-    ...table(
-      ['When', 'Phase', 'Status', 'Started', 'Duration'],
-      p.phases.map((phase) => [
-        phase.at ?? '—',
-        phase.title,
-        `${statusMark(phase.status)} ${phase.status}`,
-        phase.started_at ?? '—',
-        phase.started_at !== undefined && phase.ended_at !== undefined ? formatMs(Date.parse(phase.ended_at) - Date.parse(phase.started_at)) : '—',
-      ]),
-    ),
+    ...(planned
+      ? // The timeline's plan against what happened, on T's clock (T+10m…).
+        table(
+          ['When', 'Phase', 'Status', 'Planned start', 'Planned end', 'Started', 'Ended', 'Duration', 'Overrun'],
+          p.phases.map((phase) => {
+            const [plannedStart, plannedEnd, started, ended, overrun] = phaseTimingCells(p, phase);
+            return [phase.at ?? '—', phase.title, `${statusMark(phase.status)} ${phase.status}`, plannedStart!, plannedEnd!, started!, ended!, took(phase), overrun!];
+          }),
+        )
+      : table(
+          ['When', 'Phase', 'Status', 'Started', 'Duration'],
+          p.phases.map((phase) => [phase.at ?? '—', phase.title, `${statusMark(phase.status)} ${phase.status}`, phase.started_at ?? '—', took(phase)]),
+        )),
     '',
   );
 
@@ -133,7 +142,10 @@ function renderPhase(phase: RecordPhase, p: RecordPredicate): string[] {
   for (const owner of owners) {
     const role = p.roles[owner];
     out.push(`#### ${inline(role?.title ?? owner)}${role?.primary !== undefined ? ` (${inline(role.primary)})` : ''}`, '');
-    for (const step of phase.steps.filter((s) => s.owner === owner)) out.push(stepItem(step, p, false));
+    for (const step of phase.steps.filter((s) => s.owner === owner)) {
+      out.push(stepItem(step, p, false));
+      if (step.watch !== undefined) out.push(...describeWatch(step.watch, p).map((line) => `  - ${inline(line.trim())}`));
+    }
     out.push('');
   }
   if (phase.gate !== undefined) out.push(`_Gate ${code(phase.gate.id)}: ${phase.gate.decision === null ? 'not decided' : `**${phase.gate.decision.toUpperCase()}**`} (see Go/No-Go below)._`, '');

@@ -19,6 +19,8 @@ export interface RecordListRow {
   ended?: string;
   /** A newer valid record of the same run exists (the run was resumed and sealed again): this one is history. */
   superseded?: boolean;
+  /** `--time-scale`: a rehearsal, not a deployment (the scale). */
+  rehearsal?: number;
 }
 
 export function listRecords(entries: readonly RecordFileEntry[], trust: Trust, shownPath: (file: string) => string): RecordListRow[] {
@@ -39,6 +41,7 @@ function toRow(entry: RecordFileEntry, verification: RecordVerification, file: s
   return {
     file,
     ...(predicate !== undefined ? { runbook: predicate.runbook.name, status: predicate.status, run: predicate.run_id, ended: predicate.ended_at } : {}),
+    ...(predicate?.rehearsal === true ? { rehearsal: predicate.time_scale ?? 1 } : {}),
     date: predicate?.started_at ?? sealed,
     verification: verification.verdict,
     ...(verification.verdict === 'invalid' ? { reason: verification.failures[0] ?? 'does not verify' } : {}),
@@ -50,7 +53,7 @@ export function renderRecordList(rows: readonly RecordListRow[]): string {
   const cells = rows.map((r) => [
     clean(r.file, 200),
     clean(r.runbook ?? '-', 64),
-    `${clean(r.status ?? '-', 16)}${r.superseded ? ' (superseded: resumed later)' : ''}`,
+    `${clean(r.status ?? '-', 16)}${r.rehearsal !== undefined ? ` (REHEARSAL ${r.rehearsal}×)` : ''}${r.superseded ? ' (superseded: resumed later)' : ''}`,
     clean(r.date.replace(/\.\d+(?=Z|[+-])/, ''), 40),
     r.verification === 'valid' ? 'valid' : r.verification === 'invalid' ? `INVALID${r.reason ? ` (${clean(r.reason, 120)})` : ''}` : `UNREADABLE (${clean(r.reason ?? '', 40)})`,
   ]);

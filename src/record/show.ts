@@ -3,7 +3,6 @@ import {
   clean,
   formatActor,
   formatAnswer,
-  formatDurationVsTarget,
   formatMs,
   formatValue,
   roleName,
@@ -12,6 +11,7 @@ import {
   statusMark,
 } from './format.js';
 import type { SignoffRow, SignoffTable } from './signoff.js';
+import { describeDuration, describePhaseTiming, describeRehearsal, describeWatch } from './timeline-format.js';
 import type { RecordGate, RecordPredicate, RecordStep } from './types.js';
 import type { CheckedRecord, RunbookCheck, SignatureCheck } from './verify.js';
 
@@ -147,7 +147,8 @@ export function renderRecordSummary(v: CheckedRecord): string {
     return lines.join('\n');
   }
   const p = statement.predicate;
-  lines.push('', `${clean(p.runbook.title ?? p.runbook.name, 200)} · runbook ${clean(p.runbook.name, 64)}`);
+  const rehearsal = describeRehearsal(p);
+  lines.push('', `${clean(p.runbook.title ?? p.runbook.name, 200)} · runbook ${clean(p.runbook.name, 64)}${rehearsal !== undefined ? ' · REHEARSAL' : ''}`);
   const facts: [string, string][] = [
     ['status', `${STATUS_HEADLINES[p.status] ?? clean(p.status)} (exit ${p.exit_code})${p.reason !== undefined ? `: ${clean(p.reason, 300)}` : ''}`],
     ['run', clean(p.run_id, 128)],
@@ -155,7 +156,9 @@ export function renderRecordSummary(v: CheckedRecord): string {
     ['operator', `${clean(p.operator, 100)} on ${clean(p.host, 100)} (deployctl ${clean(p.tool.version, 64)})`],
     ['started', clean(p.started_at, 64)],
     ['ended', clean(p.ended_at, 64)],
-    ['duration', formatDurationVsTarget(p)],
+    ['duration', describeDuration(p)],
+    ...(p.t0 !== undefined ? [['T', clean(p.t0, 64)] as [string, string]] : []),
+    ...(rehearsal !== undefined ? [['rehearsal', rehearsal] as [string, string]] : []),
   ];
   if (p.resumes.length > 0) facts.push(['resumed', p.resumes.map((r) => `${clean(r.at, 64)} by ${clean(r.by, 100)}`).join(', ')]);
   const vars = Object.entries(p.vars);
@@ -166,6 +169,8 @@ export function renderRecordSummary(v: CheckedRecord): string {
   for (const phase of p.phases) {
     const took = phase.started_at !== undefined && phase.ended_at !== undefined ? `, ${formatMs(Date.parse(phase.ended_at) - Date.parse(phase.started_at))}` : '';
     lines.push(`  ${statusMark(phase.status)} ${phase.at !== undefined ? `${phase.at}  ` : ''}${clean(phase.title, 200)} (${clean(phase.id, 64)}): ${phase.status}${took}`);
+    const timing = describePhaseTiming(p, phase);
+    if (timing !== undefined) lines.push(`      ${timing}`);
     for (const step of phase.steps) lines.push(...stepLines(step, p, '      '));
     if (phase.gate !== undefined) lines.push(...gateLines(phase.gate, p, '      '));
     if (phase.finally !== undefined && phase.finally.length > 0) {
@@ -226,6 +231,7 @@ function stepLines(step: RecordStep, p: RecordPredicate, indent: string): string
   if (step.reason !== undefined && step.status !== 'succeeded') lines.push(`${indent}    reason: ${clean(step.reason, 400)}`);
   if (step.check?.source === 'prometheus') lines.push(`${indent}    query: ${clean(step.check.query, 400)}${step.check.expect !== undefined ? `; expect ${clean(step.check.expect, 200)}` : ''}`);
   for (const failure of step.failures ?? []) if (failure !== step.reason) lines.push(`${indent}    - ${clean(failure, 400)}`);
+  if (step.watch !== undefined) lines.push(...describeWatch(step.watch, p).map((line) => `${indent}    ${line}`));
   return lines;
 }
 

@@ -6,7 +6,7 @@ export type IsoTime = string;
 export type RecordRunStatus = 'succeeded' | 'failed' | 'no-go' | 'rolled-back' | 'aborted';
 export type RecordPhaseStatus = 'succeeded' | 'failed' | 'skipped' | 'not-run';
 export type RecordStepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'inconclusive' | 'not-run';
-export type RecordStepKind = 'run' | 'http' | 'prometheus' | 'confirm' | 'checklist' | 'ask';
+export type RecordStepKind = 'run' | 'http' | 'prometheus' | 'watch' | 'confirm' | 'checklist' | 'ask';
 
 /**
  * A JSON value of bounded depth (3 levels of arrays/objects, bounded sizes), as recorded for CEL
@@ -63,6 +63,57 @@ export interface RecordCheck {
   warnings?: string[];
 }
 
+/** One check at one tick, compact (a day of ticks stays a few tens of KiB): its verdict and its key numbers. */
+export interface RecordTickCheck {
+  id: string;
+  status: 'passed' | 'failed' | 'inconclusive' | 'skipped';
+  reason?: string;
+  /** http: requests sent, failed, and the latency percentiles (ms). */
+  samples?: number;
+  errors?: number;
+  p50_ms?: number;
+  p95_ms?: number;
+  /** run: the exit code. */
+  exit_code?: number | null;
+  /** prometheus, json_path: the number read. */
+  result?: number | null;
+  duration_ms: number;
+}
+
+/** One tick of a watch; `through` makes it a run of missed ticks (`n` to `through`). */
+export interface RecordTick {
+  n: number;
+  through?: number;
+  /** When it ran (a missed one: when it was due). */
+  at: IsoTime;
+  status: 'passed' | 'failed' | 'inconclusive' | 'missed';
+  reason?: string;
+  checks?: RecordTickCheck[];
+}
+
+/** A watch step's window: its plan, the tally, each check over the window, the owner's decisions, and every tick. */
+export interface RecordWatch {
+  every_ms: number;
+  initial_delay_ms: number;
+  /** `for:`: the window's length; absent for `count:`. */
+  window_ms?: number;
+  planned_ticks: number;
+  failure_limit: number;
+  inconclusive_limit: number;
+  started_at: IsoTime;
+  ticks: number;
+  passed: number;
+  failed: number;
+  inconclusive: number;
+  missed: number;
+  /** passed ÷ ticks. */
+  uptime: number;
+  checks: { id: string; kind: 'run' | 'http' | 'prometheus'; passed: number; failed: number; inconclusive: number; skipped: number; metrics?: RecordMetrics; last_result?: number | null }[];
+  decisions: { at: IsoTime; decision: 'continue' | 'fail'; by: RecordActor; answered_from: 'prompt' | 'answers-file' | 'automatic'; inconclusive: number }[];
+  /** Every tick, in order (from the journal); absent only if the journal could not be read when the record was sealed. */
+  tick_log?: RecordTick[];
+}
+
 export interface RecordWarmup {
   /** Sent before the samples; 0 when the connections were still warm from an earlier probe. */
   requests: number;
@@ -94,6 +145,7 @@ export interface RecordStep {
   stderr?: RecordOutput;
   metrics?: RecordMetrics;
   check?: RecordCheck;
+  watch?: RecordWatch;
   /** http: the requests sent before the samples to warm the client, counted in no metric. */
   warmup?: RecordWarmup;
   /** confirm → boolean, ask → text, checklist → ticked items. */
@@ -134,8 +186,13 @@ export interface RecordPhase {
   /** Timeline offset from T: `T`, `T-20m`, `T+4h`. */
   at?: string;
   status: RecordPhaseStatus;
+  /** The timeline's plan: T + `at`, and T + the next phase's `at` (DESIGN "The timeline is tracked"). */
+  planned_start?: IsoTime;
+  planned_end?: IsoTime;
   started_at?: IsoTime;
   ended_at?: IsoTime;
+  /** It ran past its planned end by this much (the ALERT went out when its window closed). */
+  overrun_ms?: number;
   steps: RecordStep[];
   gate?: RecordGate;
   finally?: RecordStep[];
@@ -219,6 +276,14 @@ export interface RecordPredicate {
   ended_at: IsoTime;
   duration_ms: number;
   target_duration_ms?: number;
+  /** `target_duration: { from, to }`: what is held to the target, the deployment from `from`'s first step to `to`'s last. */
+  deploy_duration_ms?: number;
+  deploy_phases?: { from: string; to: string };
+  /** T on the timeline, when the runbook has one. */
+  t0?: IsoTime;
+  /** `--time-scale N`: a rehearsal, whose times are plan times of a clock N times faster from its start. Absent: a real run. */
+  rehearsal?: true;
+  time_scale?: number;
   status: RecordRunStatus;
   exit_code: number;
   reason?: string;

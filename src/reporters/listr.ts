@@ -4,7 +4,8 @@ import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
 import { inertOutputLine } from '../inert.js';
 import { isDecidedByGate } from '../engine/predicates.js';
 import type { RunState } from '../engine/state.js';
-import type { Prompter } from '../ports/types.js';
+import type { Clock, Prompter } from '../ports/types.js';
+import { createWatchViews, formatTicks } from './watch-view.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
@@ -45,6 +46,8 @@ export interface ListrReporterOptions {
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.
    */
   signal?: AbortSignal;
+  /** The run's clock: a watch's countdown to its next tick reads it (a rehearsal's plan time). */
+  clock?: Clock;
 }
 
 /**
@@ -143,6 +146,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '',
           outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
           outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
+          outcome.ticks !== undefined ? formatTicks(outcome.ticks) : '',
           outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
         ].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
@@ -315,6 +319,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   /** Plain mode: the last quarter of each step's progress printed (a retry starts over). */
   const quartersShown = new Map<string, number>();
   const show = (key: string, line: string) => void taskFor(key).promise.then((task) => (task.output = line));
+  // A watch at work shows its window: ticks done of planned, the last tick's values, the time to the next tick.
+  const watchViews = createWatchViews({ show: (id, text) => show(keyOf(id), text), countdown: defaultRenderer, ...(options.clock !== undefined ? { clock: options.clock } : {}), ...(resumed !== undefined ? { resumed } : {}) });
 
   const onEvent = (event: RunEvent) => {
     switch (event.kind) {
@@ -363,9 +369,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         if (d?.settled) void d.promise.then((task) => (task.output = line));
         break;
       }
+      case 'watch-started':
+      case 'watch-tick':
+        watchViews.onEvent(event);
+        break;
       case 'step-finished': {
         const key = keyOf(event.stepId);
         running.delete(key);
+        watchViews.onEvent(event);
         stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
         break;
       }
@@ -389,6 +400,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         endForward('the run is rolling back');
         break;
       case 'run-finished':
+        watchViews.onEvent(event);
         endForward('the run ended');
         for (const step of doc.phases.flatMap((p) => [...(p.rollback ?? []).map((s) => rollbackKey(s.id)), ...(p.finally ?? []).map((s) => lateFinallyKey(s.id))])) {
           stepEnding(step).resolve({ kind: 'not-run' });

@@ -1,6 +1,7 @@
 // The lines printed after a run: how it ended and why, against the target time, gates, failures, rollback, and where the record is.
 import type { RunResult } from '../engine/execute.js';
 import type { RunState } from '../engine/state.js';
+import { deployDurationMs, targetLimitMs } from '../engine/timeline.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type RunbookDoc, type StepDoc } from '../runbook/types.js';
@@ -20,11 +21,18 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
   const { state } = result;
   const lines: string[] = [''];
   const elapsed = (state.finished?.at ?? state.lastEventAt ?? 0) - (state.startedAt ?? 0);
-  const target = doc.target_duration !== undefined ? parseDuration(doc.target_duration) : undefined;
-  const vsTarget = target !== undefined ? ` (target ${formatDuration(target)}${elapsed > target ? ', OVER' : ''})` : '';
+  const target = targetLimitMs(doc);
+  // `target_duration: { from, to }` measures the deployment, not the whole day: say which figure is held to the target.
+  const measured = typeof doc.target_duration === 'object' ? deployDurationMs(doc, state, state.finished?.at ?? state.lastEventAt ?? 0) : elapsed;
+  const deployment = typeof doc.target_duration === 'object' ? `deployment ${measured === undefined ? 'not reached' : formatDuration(measured)}, ` : '';
+  const vsTarget = target !== undefined ? ` (${deployment}target ${formatDuration(target)}${measured !== undefined && measured > target ? ', OVER' : ''})` : '';
   const failedRollback = state.rollback?.status === 'failed';
   lines.push(`${failedRollback ? '!!! ' : ''}Run ${state.runId}: ${HEADLINES[result.status]}${failedRollback ? ' — ROLLBACK FAILED' : ''} in ${formatDuration(elapsed)}${vsTarget}`);
   if (result.reason) lines.push(`  ${result.reason}`);
+  if (state.rehearsal !== undefined) {
+    const { timeScale } = state.rehearsal;
+    lines.push(`  REHEARSAL at ${timeScale}×: every wait of the plan (ticks, windows, status updates, escalations, prompts) ran ${timeScale} times faster; the work took its real time; times are plan times`);
+  }
 
   const outcomes = [...state.steps.values()].filter((s) => !s.rollback && s.outcome !== undefined).map((s) => s.outcome!);
   const count = (status: string) => outcomes.filter((o) => o.status === status).length;

@@ -21,13 +21,25 @@ export interface LoadedRunbook {
   warnings?: Problem[];
 }
 
-export type LoadResult = { ok: true; runbook: LoadedRunbook } | { ok: false; problems: Problem[]; source?: RunbookSource };
+/**
+ * A refused runbook whose grammar holds (only its meaning does not) keeps its document in `shaped`, so the shell
+ * check can still run on it: its warnings, and its own problems, are then reported with the others instead of only
+ * after the first ones are fixed.
+ */
+export type LoadResult =
+  | { ok: true; runbook: LoadedRunbook }
+  | { ok: false; problems: Problem[]; source?: RunbookSource; shaped?: Shaped; warnings?: Problem[] };
+
+interface Shaped {
+  doc: RunbookDoc;
+  locate: Locator;
+}
 
 export function loadRunbook(file: string, readFile: ReadFileLimited = readFileLimited): LoadResult {
   const read = readSource(file, readFile);
   if (!read.ok) return { ...read, problems: read.problems.map((p) => (p.code === 'missing' ? { ...p, message: p.message + nearbyName(file) } : p)) };
   const result = parseRunbookText(read.text, file);
-  return result.ok ? { ok: true, runbook: { ...result, source: read.source } } : { ok: false, problems: result.problems, source: read.source };
+  return result.ok ? { ok: true, runbook: { ...result, source: read.source } } : { ...result, source: read.source };
 }
 
 /**
@@ -37,7 +49,11 @@ export function loadRunbook(file: string, readFile: ReadFileLimited = readFileLi
  */
 export async function loadCheckedRunbook(file: string, readFile: ReadFileLimited = readFileLimited): Promise<LoadResult> {
   const loaded = loadRunbook(file, readFile);
-  if (!loaded.ok) return loaded;
+  if (!loaded.ok) {
+    if (loaded.shaped === undefined) return loaded;
+    const shell = await checkShellCommands(loaded.shaped.doc, loaded.shaped.locate);
+    return { ok: false, problems: capProblems(sortProblems([...loaded.problems, ...shell.problems])), source: loaded.source, warnings: sortProblems(shell.warnings) };
+  }
   const shell = await checkShellCommands(loaded.runbook.doc, loaded.runbook.locate);
   if (shell.problems.length > 0) return { ok: false, problems: sortProblems(shell.problems), source: loaded.runbook.source };
   return { ok: true, runbook: { ...loaded.runbook, warnings: sortProblems(shell.warnings) } };
@@ -52,7 +68,7 @@ export async function parseCheckedRunbookText(text: string, file: string): Promi
 }
 
 /** Everything after the bytes: usable on text that did not come from a file (tests, fuzzing). At most MAX_PROBLEMS problems, then one that counts the rest. */
-export function parseRunbookText(text: string, file: string): { ok: true; doc: RunbookDoc; locate: Locator } | { ok: false; problems: Problem[] } {
+export function parseRunbookText(text: string, file: string): { ok: true; doc: RunbookDoc; locate: Locator } | { ok: false; problems: Problem[]; shaped?: Shaped } {
   const parsed = parseStrictYaml(text, file);
   if (!parsed.ok) return { ok: false, problems: capProblems(parsed.problems) };
   const { value, locate } = parsed.yaml;
@@ -73,7 +89,7 @@ export function parseRunbookText(text: string, file: string): { ok: true; doc: R
   if (shape.length > 0) return { ok: false, problems: capProblems(shape) };
   const doc = value as RunbookDoc;
   const meaning = [...checkMeaning(doc, locate), ...checkReservedIds(doc, locate), ...checkVarDefaults(doc, locate)];
-  if (meaning.length > 0) return { ok: false, problems: capProblems(meaning) };
+  if (meaning.length > 0) return { ok: false, problems: capProblems(meaning), shaped: { doc, locate } };
   return { ok: true, doc, locate };
 }
 

@@ -27,7 +27,9 @@ const PATTERN_HINTS: Record<string, string> = {
   '^[A-Za-z_][A-Za-z0-9_]{0,127}$': "use an environment variable name: letters, digits and '_', not starting with a digit",
 };
 
-const STEP_KIND_KEYS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask'];
+const STEP_KIND_KEYS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask', 'watch'];
+/** What a watch's check may be: the automated step kinds. */
+const CHECK_KIND_KEYS = ['run', 'http', 'prometheus'];
 const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n', 'Yes', 'No', 'On', 'Off', 'YES', 'NO', 'ON', 'OFF', 'True', 'False', 'TRUE', 'FALSE']);
 
 export function checkSchema(value: unknown, locate: Locator, validate: SchemaValidator = validateRunbookSchema as SchemaValidator): Problem[] {
@@ -193,19 +195,21 @@ function describe(error: SchemaError, root: unknown, locate: Locator): Problem {
 
 function describeOneOf(error: SchemaError, where: string, make: (message: string, code: string) => Problem): Problem {
   const branches = (error.parentSchema?.['oneOf'] as Record<string, unknown>[] | undefined) ?? [];
-  const isStepKinds = branches.length === STEP_KIND_KEYS.length && branches.every((b, i) => JSON.stringify(b['required']) === JSON.stringify([STEP_KIND_KEYS[i]]));
-  if (isStepKinds) {
+  const isKinds = (keys: string[]) => branches.length === keys.length && branches.every((b, i) => JSON.stringify(b['required']) === JSON.stringify([keys[i]]));
+  const kindKeys = isKinds(STEP_KIND_KEYS) ? STEP_KIND_KEYS : isKinds(CHECK_KIND_KEYS) ? CHECK_KIND_KEYS : undefined;
+  if (kindKeys !== undefined) {
+    const noun = kindKeys === STEP_KIND_KEYS ? 'step' : 'check';
     // A step that is not a mapping passes every `required` branch: the type error already says what is wrong, so
     // say the same words and the two collapse into one problem (`'run' in "text"` would throw).
     if (error.data === null || typeof error.data !== 'object' || Array.isArray(error.data)) {
       return make(`${where} must be a mapping, got ${describeValue(error.data)}`, 'wrong-type');
     }
     const data = error.data as Record<string, unknown>;
-    const present = STEP_KIND_KEYS.filter((k) => k in data);
+    const present = kindKeys.filter((k) => k in data);
     if (present.length > 1) {
-      return make(`${where} has ${present.length} kinds (${present.join(', ')}): a step does exactly one thing; split it into ${present.length} steps`, 'several-kinds');
+      return make(`${where} has ${present.length} kinds (${present.join(', ')}): a ${noun} does exactly one thing; split it into ${present.length} ${noun}s`, 'several-kinds');
     }
-    return make(`${where} does nothing: give it one of ${STEP_KIND_KEYS.join(', ')}`, 'no-kind');
+    return make(`${where} does nothing: give it one of ${kindKeys.join(', ')}`, 'no-kind');
   }
   const shapes = branches.map(describeShape).join(' or ');
   return make(`${where} must be ${shapes}, got ${describeValue(error.data)}`, 'wrong-type');

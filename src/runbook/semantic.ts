@@ -6,13 +6,13 @@ import { parseDuration } from './duration.js';
 import { capProblems, type LazyProblem, type Problem } from './problem.js';
 import { compilePattern, isVarSpec } from './pattern.js';
 import { didYouMean } from './suggest.js';
-import { gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
+import { checkAsStep, gateId, isManualStep, STEP_FIELDS, stepKind, type PhaseDoc, type RunbookDoc, type StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
 
 type Path = (string | number)[];
 
 /** Fields of `run` available to expressions. */
-export const RUN_FIELDS = ['id', 'operator', 'started_at', 'elapsed_ms', 'status', 'runbook'] as const;
+export const RUN_FIELDS = ['id', 'operator', 'started_at', 'elapsed_ms', 'status', 'runbook', 'deploy_duration_ms', 'rehearsal'] as const;
 
 /** Where each step stands in run order, so `if:` and gates can only look backwards. */
 export interface StepIndexEntry {
@@ -183,8 +183,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (value !== undefined && parseDuration(value) === 0) report(path, 'zero-duration', `${what} of 0 makes no sense: give a positive duration such as 30s`);
   };
 
-  const checkStep = (step: StepDoc, path: Path, scope: Scope) => {
-    checkRole(step.owner, [...path, 'owner'], 'owner');
+  const checkStep = (step: StepDoc, path: Path, scope: Scope, isCheckOfWatch = false) => {
+    if (!isCheckOfWatch) checkRole(step.owner, [...path, 'owner'], 'owner');
     if (step.if !== undefined) checkCel(step.if, [...path, 'if'], scope, true);
     checkPositiveDuration(step.timeout, [...path, 'timeout'], 'a timeout');
     const kind = stepKind(step);
@@ -265,6 +265,39 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (step.retry_delay !== undefined && (step.retries ?? 0) === 0) {
       report([...path, 'retry_delay'], 'delay-without-retries', 'retry_delay without retries has no effect: add retries: N or remove it', true);
     }
+    if (step.watch !== undefined) checkWatch(step, path, scope);
+  };
+
+  /** A watch: a window that can hold its ticks, and checks that are valid steps of their own. */
+  const checkWatch = (step: StepDoc, path: Path, scope: Scope) => {
+    const watch = step.watch!;
+    const at = (...keys: (string | number)[]): Path => [...path, 'watch', ...keys];
+    for (const key of ['retries', 'retry_delay', 'timeout', 'metrics', 'env', 'cwd', 'idempotent'] as const) {
+      if (step[key] === undefined) continue;
+      const why = key === 'retries' || key === 'retry_delay' ? 'a watch tolerates failing ticks with watch.failure_limit' : key === 'idempotent' ? 'a watch always resumes its window' : key === 'timeout' ? 'a watch lasts its window (watch.for or watch.count)' : 'put it on the checks that need it';
+      report([...path, key], 'not-for-watch', `${key} does not apply to a watch: ${why}`, true);
+    }
+    checkPositiveDuration(watch.every, at('every'), 'every');
+    checkPositiveDuration(watch.for, at('for'), 'for');
+    if ((watch.for === undefined) === (watch.count === undefined)) {
+      report([...path, 'watch'], 'watch-length', watch.for === undefined ? 'a watch needs its length: for (a duration, e.g. for: 3h) or count (ticks, e.g. count: 12)' : 'a watch has for and count: give one of them');
+    }
+    const every = parseDuration(watch.every);
+    const windowMs = watch.for !== undefined ? parseDuration(watch.for) : undefined;
+    const delay = watch.initial_delay !== undefined ? parseDuration(watch.initial_delay) : 0;
+    if (windowMs !== undefined && delay !== undefined && delay >= windowMs && windowMs > 0) {
+      report(at('initial_delay'), 'delay-past-window', `initial_delay ${watch.initial_delay} is not shorter than the window (for: ${watch.for}): no tick would ever run`);
+    }
+    if (every !== undefined && every > 0 && windowMs !== undefined && delay !== undefined) {
+      const ticks = Math.ceil((windowMs - delay) / every);
+      if (ticks > 100_000) report(at('for'), 'too-many-ticks', `for ${watch.for} every ${watch.every} is ${ticks} ticks; a watch holds at most 100000: tick less often or watch for less long`);
+    }
+    const ids = new Set<string>();
+    watch.checks.forEach((check, i) => {
+      if (ids.has(check.id)) report(at('checks', i, 'id'), 'duplicate-id', `duplicate check id '${check.id}' in watch '${step.id}'`);
+      ids.add(check.id);
+      checkStep(checkAsStep(step, check), at('checks', i), scope, true);
+    });
   };
 
   const hasRollbackSoFar = (phaseIndex: number) => doc.phases.slice(0, phaseIndex + 1).some((p) => (p.rollback ?? []).length > 0);
@@ -303,7 +336,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     const triggers = (['after', 'on', 'when'] as const).filter((k) => rule[k] !== undefined);
     if (triggers.length !== 1) {
       report(path, 'escalation-trigger', triggers.length === 0
-        ? `escalation '${rule.name}' has no trigger: give it one of after (a duration), on (failure, rollback, no-go, aborted) or when (a CEL condition)`
+        ? `escalation '${rule.name}' has no trigger: give it one of after (a duration), on (failure, rollback, no-go, aborted, overrun) or when (a CEL condition)`
         : `escalation '${rule.name}' has ${triggers.join(' and ')}: give it exactly one trigger; split it into ${triggers.length} rules`);
     }
     checkPositiveDuration(rule.after, [...path, 'after'], 'after');
@@ -318,6 +351,18 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
   });
 
   checkPositiveDuration(doc.notify?.status_every, ['notify', 'status_every'], 'status_every');
+  if (typeof doc.target_duration === 'object') {
+    const target = doc.target_duration;
+    const ids = doc.phases.map((p) => p.id);
+    checkPositiveDuration(target.limit, ['target_duration', 'limit'], 'a target duration');
+    for (const key of ['from', 'to'] as const) {
+      const id = target[key];
+      if (id !== undefined && !ids.includes(id)) report(['target_duration', key], 'unknown-phase', `target_duration.${key}: '${id}' names no phase${didYouMean(id, ids) || ` (phases: ${ids.join(', ')})`}`);
+    }
+    if (target.from !== undefined && target.to !== undefined && ids.indexOf(target.from) > ids.indexOf(target.to) && ids.includes(target.to)) {
+      report(['target_duration', 'to'], 'phases-out-of-order', `target_duration runs from '${target.from}' to '${target.to}', which comes before it: swap them`);
+    }
+  }
   doc.notify?.channels?.forEach((channel, i) => {
     const path: Path = ['notify', 'channels', i];
     const sinks = (['webhook', 'file'] as const).filter((k) => channel[k] !== undefined);

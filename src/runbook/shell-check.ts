@@ -79,11 +79,16 @@ function locateAt(locate: Locator, path: Path, offset: number): { line: number; 
 /** The lists of steps a phase holds: every `run:` in any of them is checked (test/runbook/shell-check.test.ts finds them in the schema). */
 export const STEP_LISTS = ['steps', 'rollback', 'finally'] as const;
 
-/** Every `run:` of every step, rollback step and finally step, with its path. */
-function runsOf(doc: RunbookDoc): { step: StepDoc; path: Path }[] {
-  const out: { step: StepDoc; path: Path }[] = [];
+/** Every `run:` of every step, rollback step and finally step, and of every watch's checks (a tick runs them alike), with its path. */
+function runsOf(doc: RunbookDoc): { step: Pick<StepDoc, 'run'>; path: Path }[] {
+  const out: { step: Pick<StepDoc, 'run'>; path: Path }[] = [];
   doc.phases.forEach((phase, p) => {
-    for (const list of STEP_LISTS) (phase[list] ?? []).forEach((step, s) => out.push({ step, path: ['phases', p, list, s] }));
+    for (const list of STEP_LISTS) {
+      (phase[list] ?? []).forEach((step, s) => {
+        out.push({ step, path: ['phases', p, list, s] });
+        step.watch?.checks.forEach((check, c) => out.push({ step: check, path: ['phases', p, list, s, 'watch', 'checks', c] }));
+      });
+    }
   });
   return out.filter(({ step }) => step.run !== undefined);
 }

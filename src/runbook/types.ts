@@ -32,7 +32,7 @@ export interface NotifyDoc {
   channels?: ChannelDoc[];
 }
 
-export type RunEventName = 'failure' | 'rollback' | 'no-go' | 'aborted';
+export type RunEventName = 'failure' | 'rollback' | 'no-go' | 'aborted' | 'overrun';
 
 export interface EscalationRuleDoc {
   name: string;
@@ -115,12 +115,67 @@ export const NO_DATA_POLICIES = ['fail', 'inconclusive', 'pass'] as const;
 export type NoDataPolicy = (typeof NO_DATA_POLICIES)[number];
 
 /** What `steps.<id>` holds in expressions (built in src/engine/context.ts). */
-export const STEP_FIELDS = ['ok', 'status', 'exit_code', 'duration_ms', 'attempts', 'stdout', 'stderr', 'metrics', 'answer', 'result', 'value', 'results'] as const;
+export const STEP_FIELDS = [
+  'ok',
+  'status',
+  'exit_code',
+  'duration_ms',
+  'attempts',
+  'stdout',
+  'stderr',
+  'metrics',
+  'answer',
+  'result',
+  'value',
+  'results',
+  // A watch's window (src/engine/watch-view.ts); zero for other steps.
+  'ticks',
+  'planned_ticks',
+  'passed_ticks',
+  'failed_ticks',
+  'inconclusive_ticks',
+  'missed_ticks',
+  'uptime',
+  'last',
+  'checks',
+] as const;
 
-export const STEP_KINDS = ['run', 'http', 'prometheus', 'confirm', 'checklist', 'ask'] as const;
+export const STEP_KINDS = ['run', 'http', 'prometheus', 'watch', 'confirm', 'checklist', 'ask'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 /** Kinds a person answers; the rest are automated. */
 export const MANUAL_KINDS: readonly StepKind[] = ['confirm', 'checklist', 'ask'];
+/** Kinds a watch tick can run: the automated step kinds, through the same runners. */
+export const CHECK_KINDS = ['run', 'http', 'prometheus'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/** One check of a watch: a step's automated part (run, http, prometheus), run at every tick by its runner. */
+export interface WatchCheckDoc {
+  id: string;
+  title?: string;
+  run?: string | string[];
+  http?: HttpDoc;
+  prometheus?: PrometheusDoc;
+  if?: string;
+  timeout?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  metrics?: MetricsDoc;
+  expect?: string;
+  no_data?: NoDataPolicy;
+}
+
+/** A monitoring window (DESIGN "Monitoring windows: watch"): ticks every `every`, for `for` (wall time) or `count` ticks. */
+export interface WatchDoc {
+  every: string;
+  for?: string;
+  count?: number;
+  initial_delay?: string;
+  /** Failing ticks tolerated (default 0): one more fails the step at once. */
+  failure_limit?: number;
+  /** Inconclusive or missed ticks tolerated (default 0): one more and the owner decides. */
+  inconclusive_limit?: number;
+  checks: WatchCheckDoc[];
+}
 
 export interface StepDoc {
   id: string;
@@ -130,6 +185,7 @@ export interface StepDoc {
   run?: string | string[];
   http?: HttpDoc;
   prometheus?: PrometheusDoc;
+  watch?: WatchDoc;
   confirm?: string;
   checklist?: string[];
   ask?: string;
@@ -172,12 +228,19 @@ export interface PhaseDoc {
   finally?: StepDoc[];
 }
 
+/** `target_duration: { limit: 20m, from: deploy, to: verification }`: the deployment, not the whole day. */
+export interface TargetDurationDoc {
+  limit: string;
+  from?: string;
+  to?: string;
+}
+
 export interface RunbookDoc {
   version: 1;
   name: string;
   title?: string;
   description?: string;
-  target_duration?: string;
+  target_duration?: string | TargetDurationDoc;
   roles: Record<string, RoleDoc>;
   vars?: Record<string, VarDoc>;
   secrets?: string[];
@@ -204,6 +267,11 @@ export function stepKind(step: StepDoc): StepKind {
 
 export function isManualStep(step: StepDoc): boolean {
   return MANUAL_KINDS.includes(stepKind(step));
+}
+
+/** A watch check as the step its runner expects: the watch's owner, the check's own fields. */
+export function checkAsStep(watch: StepDoc, check: WatchCheckDoc): StepDoc {
+  return { ...check, owner: watch.owner };
 }
 
 export function gateId(phase: PhaseDoc): string {

@@ -90,6 +90,8 @@ function leadingKey(content: string): string | undefined {
 export function describeIndentError(code: string, yamlMessage: string, offset: number, text: string, lineOf: (offset: number) => number): { offset: number; message: string } | undefined {
   let line: Line | undefined;
   if (code === 'BLOCK_AS_IMPLICIT_KEY') {
+    const item = dedentedListItem(text, offset, lineOf);
+    if (item !== undefined) return item;
     // yaml stops at the value before a line indented deeper than its siblings: that next line is the mistake.
     const here = lineAround(text, offset, 0);
     line = here === undefined ? undefined : lineAround(text, here.start, 1);
@@ -150,3 +152,25 @@ function enclosingMappings(text: string, line: Line): { deeper?: { column: numbe
   return { ...(deeper ? { deeper } : {}), ...(shallower ? { shallower } : {}) };
 }
 
+
+/**
+ * A list item (`- id: b`) written at the column of the key that holds the list (`steps:`), while the items before it
+ * start further right: yaml says "A block sequence may not be used as an implicit map key" at column 1 of that line.
+ * Said as the slip it is: the item belongs to the list above, at that list's column.
+ */
+function dedentedListItem(text: string, offset: number, lineOf: (offset: number) => number): { offset: number; message: string } | undefined {
+  const here = lineAround(text, offset, 0);
+  if (here === undefined || !/^-(\s|$)/.test(here.content)) return undefined;
+  // The outermost list whose items sit right of this line, above it and below the key it would otherwise belong to.
+  let list: Line | undefined;
+  for (let above = lineAround(text, here.start, -1); above !== undefined && above.indent > here.indent; above = lineAround(text, above.start, -1)) {
+    if (/^-(\s|$)/.test(above.content) && (list === undefined || above.indent <= list.indent)) list = above;
+  }
+  if (list === undefined) return undefined;
+  const n = lineOf(here.start);
+  const column = list.indent + 1;
+  return {
+    offset: here.start + here.indent,
+    message: `line ${n} starts a list item at column ${here.indent + 1}, but the list it continues starts its items at column ${column} (line ${lineOf(list.start)}): indent it (and the lines under it) to column ${column}`,
+  };
+}

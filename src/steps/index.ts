@@ -14,6 +14,9 @@ export function runStepOnce(ctx: StepRunContext): Promise<StepResult> {
       return runHttpStep(ctx);
     case 'prometheus':
       return runPrometheusStep(ctx);
+    case 'watch':
+      // A window of ticks is the engine's (src/engine/watch.ts): it runs each check through the runners here.
+      throw new Error(`step ${ctx.step.id} is a watch: the engine runs it, tick by tick`);
     default:
       return runManualStep(ctx);
   }

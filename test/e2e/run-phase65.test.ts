@@ -108,7 +108,8 @@ afterAll(async () => {
 
 describe('deployctl run phase65 with every answer given', { timeout: SLOW }, () => {
   it('deploys, exits 0 and writes a record that openssl verifies, naming the runbook by its sha256 with every phase succeeded', async () => {
-    const result = await run(['--answers', ANSWERS]);
+    // The day is 24 hours: rehearsed at 3600x (a planned hour a second), its two monitoring windows take 23 s.
+    const result = await run(['--answers', ANSWERS, '--time-scale', '3600']);
     expect(result.code, result.stderr).toBe(0);
     expectCleanOutput(result);
 
@@ -127,6 +128,13 @@ describe('deployctl run phase65 with every answer given', { timeout: SLOW }, () 
     expect(predicate['runbook']).toMatchObject({ name: 'phase65', sha256: runbookSha });
     expect((predicate['phases'] as { id: string; status: string }[]).map((p) => [p.id, p.status])).toEqual(phaseIds().map((id) => [id, 'succeeded']));
     expect(predicate['rollback']).toBeNull();
+    expect(predicate).toMatchObject({ rehearsal: true, time_scale: 3600 });
+    // Every tick of both windows ran and passed: hours 1-4 every 15 minutes, hours 4-24 every hour.
+    const watches = (predicate['phases'] as { steps: { id: string; watch?: { ticks: number; passed: number; tick_log: unknown[] } }[] }[]).flatMap((p) => p.steps).filter((s) => s.watch !== undefined);
+    expect(watches.map((s) => [s.id, s.watch!.ticks, s.watch!.passed, s.watch!.tick_log.length])).toEqual([
+      ['h1-watch', 12, 12, 12],
+      ['h4-watch', 20, 20, 20],
+    ]);
 
     // The release is what the target serves now.
     expect(await servedVersion()).toBe('6.5.0');

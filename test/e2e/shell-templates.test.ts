@@ -93,6 +93,35 @@ describe('deployctl validate on templates in shell contexts', { timeout: SLOW },
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(new RegExp(`^runbook\\.yaml:${templatePositions(text).at(-1)}: warning: .*sh -c`));
   });
+
+  it('shows the warnings and the refused templates of a runbook refused for its meaning, with its errors', async () => {
+    // An owner that is no role: the meaning is wrong, the grammar holds. The ssh warning and the here-document refusal
+    // must come now, not only once the owner is fixed (review #32).
+    const text = [
+      ...HEADER,
+      '      - id: remote',
+      '        owner: nobody',
+      '        run: ssh host echo ${{ vars.v }}',
+      ...blockStep('conf', 'cat > release.conf <<EOF\nversion=${{ vars.v }}\nEOF'),
+    ].join('\n');
+    writeFileSync(path.join(dir, 'runbook.yaml'), `${text}\n`);
+    const [ssh, heredoc] = templatePositions(text);
+
+    for (const json of [false, true]) {
+      const result = await runCli(['validate', 'runbook.yaml', ...(json ? ['--json'] : [])], { cwd: dir });
+      expect(result.code, result.stdout + result.stderr).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^runbook\\.yaml:${ssh}: warning: .*ssh`, 'm'));
+      if (json) {
+        const codes = (JSON.parse(result.stdout) as { code: string; severity?: string }[]).map((p) => `${p.code}${p.severity === 'warning' ? ' (warning)' : ''}`);
+        expect(codes).toContain('unknown-role');
+        expect(codes.filter((c) => c.endsWith('(warning)'))).toHaveLength(1);
+        expect(codes.filter((c) => c.startsWith('template-') && !c.endsWith('(warning)'))).toHaveLength(1);
+      } else {
+        expect(result.stdout).toMatch(/owner 'nobody' is not a declared role/);
+        expect(result.stdout).toMatch(new RegExp(`^runbook\\.yaml:${heredoc}: .*here-document`, 'm'));
+      }
+    }
+  });
 });
 
 describe('deployctl run with a template in a here-document (the issue\'s example)', { timeout: SLOW }, () => {

@@ -192,3 +192,4 @@ describe('systemClock', () => {
     expect(log).toEqual(['fired']);
   });
 });
+

@@ -179,6 +179,12 @@ describe('indentation mistakes', () => {
       '7:2',
       'line 7 is indented 3 spaces less than the mapping on line 4 (its keys start at column 5) and 1 space more than the one on line 2 (column 1): indent it to the column of the one it belongs to',
     ],
+    [
+      'a list item at the column of the key holding the list (yaml: "A block sequence may not be used as an implicit map key")',
+      'phases:\n  - id: p\n    steps:\n      - id: a\n        checks:\n          - x\n        run: x\n    - id: b\n      run: y\n',
+      '8:5',
+      'line 8 starts a list item at column 5, but the list it continues starts its items at column 7 (line 4): indent it (and the lines under it) to column 7',
+    ],
   ])('%s: points at the line that is off and says by how much, against which mapping', (_what, text, at, message) => {
     expect(problemsOf(text)[0]).toMatchObject({ at, message: expect.stringContaining(message) });
   });
