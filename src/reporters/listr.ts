@@ -189,8 +189,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
             .join('; ');
         if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
         else if (options.dryRun === true) task.skip(said(task.title, ending.note ?? 'dry run'));
-        // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
-        else if (ending.decision === 'no-go') throw new Error(`${task.title}: NO-GO${note(ending) ? ` (${note(ending)})` : ''}`);
+        // On screen the message replaces the title: keep the `[Role · Person]` title on a NO-GO, who decided is the point
+        // of the line. Plain lines print the title before `[FAILED: …]` already: there the message is the verdict only.
+        else if (ending.decision === 'no-go') throw new Error(said(task.title, `NO-GO${note(ending) ? ` (${note(ending)})` : ''}`));
         else task.title = `${task.title}: GO${note(ending) ? ` (${note(ending)})` : ''}`;
       },
       rendererOptions: { outputBar: Infinity, persistentOutput: false },
