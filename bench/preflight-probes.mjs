@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: 40 probes of a local endpoint that answers in 250 ms, as `deployctl preflight` (40 http checks, default concurrency)
 // against a sequential curl loop, an ansible `uri` playbook (when installed) and the ideal (1 + ⌈40/concurrency⌉) × 250 ms:
-// one round of warm-up requests (src/steps/warmup.ts: the first `concurrency` checks each open a connection, the
+// one round of warm-up requests (src/ports/warmup-ledger.ts: the first `concurrency` checks each open a connection, the
 // others reuse them), then ⌈40/concurrency⌉ rounds of samples.
 //
 //   node bench/preflight-probes.mjs [--runs N] [--strict]      (needs a build: npm run build)

@@ -291,9 +291,17 @@ async function startTarget(values, traffic) {
   return withStateLock(dir, async () => {
     const state = readState(dir);
     const seen = await inspect(state);
+    let restartPort;
     if (seen.kind === 'running') {
-      out(`demo target already running at ${urlOf(seen.port)} (version ${state.version}, pid ${seen.pid})`);
-      return 0;
+      // Traffic is sent by the server itself: a target started without it (the Quick start's) is restarted with it,
+      // on the same port and version, so `start --prometheus` after the Quick start has rates to read (review 1 #9).
+      if (traffic === 0 || (state.traffic ?? 0) === traffic) {
+        out(`demo target already running at ${urlOf(seen.port)} (version ${state.version}, pid ${seen.pid})${(state.traffic ?? 0) > 0 ? `, with ${state.traffic} simulated requests/s` : ''}`);
+        return 0;
+      }
+      out(`demo target running at ${urlOf(seen.port)} (pid ${seen.pid}) with ${state.traffic ?? 0} simulated requests/s: restarting it with ${traffic} (same port, version ${state.version})`);
+      await terminate(seen.pid);
+      restartPort = seen.port;
     }
     if (seen.kind === 'unresponsive') {
       throw new UserError(`demo target process ${seen.pid} exists but does not answer on port ${seen.port}: run ${ME} stop, then ${ME} start`);
@@ -304,7 +312,7 @@ async function startTarget(values, traffic) {
 
     const logFile = path.join(dir, 'server.log');
     const t0 = Date.now();
-    const r = await spawnServer(dir, port, logFile, traffic);
+    const r = await spawnServer(dir, restartPort ?? port, logFile, traffic);
     if (r.type === 'error' && r.code === 'EADDRINUSE') {
       throw new UserError(`port ${port} on ${HOST} is already in use by another process: stop that process, or set DEMO_PORT to a free port (DEMO_PORT=0 picks one)`);
     }
@@ -317,6 +325,7 @@ async function startTarget(values, traffic) {
 
     state.pid = r.child.pid;
     state.port = r.port;
+    state.traffic = traffic;
     state.started_at = new Date().toISOString();
     writeState(dir, state);
 

@@ -7,6 +7,7 @@ import { processIo, type Io } from './io.js';
 
 const REPORT_URL = 'https://github.com/deployctl/deployctl/issues';
 
+const RECORD_STATE_HELP = 'where the record is kept: postgres://user@host/db (RECORD is then postgres:<name>, as record list shows it) or a state directory (default: $DEPLOYCTL_STATE)';
 const STATE_HELP = 'where runs are kept: postgres://user@host/db (one state for several machines) or a directory (default: $DEPLOYCTL_STATE, else .deployctl)';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -53,6 +54,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--dry-run', 'walk the plan and print every command with templates resolved; execute nothing')
     .option('--resume [runId]', 'continue an interrupted run (default: the newest unfinished run of this runbook)')
     .option('--new', 'start a new run although the newest run of this runbook did not finish (it stays resumable)')
+    .option('--force-old', 'with --resume RUN_ID: continue that run although a newer run of the runbook started after it (it deploys its own vars over the newer run)')
     .addOption(new Option('--in-flight <decision>', 'on resume, what to do with a non-idempotent step that was running').choices(['rerun', 'done', 'abort']))
     .option('--non-interactive', 'never prompt; take every answer from --answers (also when stdin is not a terminal or CI=true)')
     .option('--key <file>', 'Ed25519 private key (PKCS#8 PEM) to sign the record (default: $DEPLOYCTL_KEY or .deployctl/keys/deployctl.key)')
@@ -62,10 +64,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--time-scale <n>', 'rehearse: every wait the plan makes (watch ticks and windows, status updates, escalation after, the timeline) runs N times faster; the record says rehearsal')
     .option('--t0 <time>', "the run's T, which the phases' at: offsets count from (ISO-8601, e.g. 2026-11-26T05:10:00Z; default: from when the first timed phase starts)")
     .action(async (file: string, options: Record<string, unknown>) => {
-      const [{ runCommand, defaultRunPorts, resumeCommand, deployctlCommand }, { interruptOnSignals, againToExit }] = await Promise.all([import('../commands/run.js'), import('./signals.js')]);
+      const [{ runCommand, defaultRunPorts }, { invocationOf, runHints }, { interruptOnSignals, againToExit }] = await Promise.all([
+        import('../commands/run.js'),
+        import('../commands/run-hints.js'),
+        import('./signals.js'),
+      ]);
+      const hints = runHints(invocationOf(file, options), { state: typeof options['state'] === 'string' ? options['state'] : undefined, env: process.env });
       const interrupts = interruptOnSignals((signal) => {
         io.err(`\ndeployctl: ${signal}: stopping the running step and its process tree, then writing the record. ${againToExit(signal)}`);
-      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${resumeCommand(file, typeof options['resume'] === 'string' ? options['resume'] : undefined, deployctlCommand(process.env))}`);
+      }, options['dryRun'] === true ? '' : `The journal is intact; resume with: ${hints.resume(typeof options['resume'] === 'string' ? options['resume'] : undefined)}${hints.note !== undefined ? ` (${hints.note})` : ''}`);
       try {
         setExit(await runCommand(file, options, defaultRunPorts(io, interrupts.signal)));
       } finally {
@@ -114,21 +121,25 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     record
       .command('show', { isDefault: true })
       .description('a readable summary of a record, headed by whether it verifies (default: the newest record)')
-      .argument('[record]', 'record file (default: the newest in .deployctl/records/)')
+      .argument('[record]', 'record file, or postgres:<name> as record list --state shows it (default: the newest in .deployctl/records/, or in --state)')
+      .option('--state <url|dir>', RECORD_STATE_HELP)
       .allowExcessArguments(true),
-  ).action(async (file: string | undefined, options: { pubkey?: string[]; runbook?: string }, command: Command) => {
-    const { recordShowCommand, defaultRecordContext } = await import('../commands/record.js');
-    setExit(recordShowCommand(file, options, defaultRecordContext(io), command.args.slice(1)));
+  ).action(async (file: string | undefined, options: { pubkey?: string[]; runbook?: string; state?: string }, command: Command) => {
+    const { recordShowCommand, defaultRecordContext, resolveRecordTarget } = await import('../commands/record.js');
+    const { target, ctx } = await resolveRecordTarget(file, options.state, defaultRecordContext(io));
+    setExit(recordShowCommand(target, options, ctx, command.args.slice(1)));
   });
   trustOptions(
     record
       .command('verify')
       .description('verify every signature, the runbook digest and the sign-offs (exit 0 valid, 1 invalid, 2 unreadable)')
-      .argument('<record>', 'record file')
-      .option('--json', 'print the verification as JSON'),
-  ).action(async (file: string, options: { pubkey?: string[]; runbook?: string; json?: boolean }) => {
-    const { recordVerifyCommand, defaultRecordContext } = await import('../commands/record.js');
-    setExit(recordVerifyCommand(file, options, defaultRecordContext(io)));
+      .argument('<record>', 'record file, or postgres:<name> as record list --state shows it')
+      .option('--json', 'print the verification as JSON')
+      .option('--state <url|dir>', RECORD_STATE_HELP),
+  ).action(async (file: string, options: { pubkey?: string[]; runbook?: string; json?: boolean; state?: string }) => {
+    const { recordVerifyCommand, defaultRecordContext, resolveRecordTarget } = await import('../commands/record.js');
+    const { target, ctx } = await resolveRecordTarget(file, options.state, defaultRecordContext(io));
+    setExit(recordVerifyCommand(target!, options, ctx));
   });
   trustOptions(
     record
@@ -137,10 +148,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .argument('<record>', 'record file')
       .requiredOption('--role <role>', 'the runbook role signing off')
       .requiredOption('--key <file>', 'Ed25519 private key (PKCS#8 PEM) whose .pub the runbook lists under the role')
-      .option('--operator <name>', 'who signs (default: $DEPLOYCTL_OPERATOR or your user name)'),
-  ).action(async (file: string, options: { role: string; key: string; operator?: string; pubkey?: string[]; runbook?: string }) => {
-    const { recordSignCommand, defaultRecordContext } = await import('../commands/record.js');
-    setExit(recordSignCommand(file, options, defaultRecordContext(io)));
+      .option('--operator <name>', 'who signs (default: $DEPLOYCTL_OPERATOR or your user name)')
+      .option('--state <url|dir>', 'the state directory whose records/ holds RECORD (a record kept in PostgreSQL cannot be signed in place)'),
+  ).action(async (file: string, options: { role: string; key: string; operator?: string; pubkey?: string[]; runbook?: string; state?: string }) => {
+    const { recordSignCommand, defaultRecordContext, resolveRecordTarget } = await import('../commands/record.js');
+    const { target, ctx } = await resolveRecordTarget(file, options.state, defaultRecordContext(io));
+    setExit(recordSignCommand(target!, options, ctx));
   });
   trustOptions(
     record
@@ -148,10 +161,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description("the record as the team's deployment record (markdown) or its decoded predicate (json)")
       .argument('<record>', 'record file')
       .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).makeOptionMandatory())
-      .option('--unverified', 'export a record that does not verify (marked UNVERIFIED)'),
-  ).action(async (file: string, options: { format: 'markdown' | 'json'; unverified?: boolean; pubkey?: string[]; runbook?: string }) => {
-    const { recordExportCommand, defaultRecordContext } = await import('../commands/record.js');
-    setExit(recordExportCommand(file, options, defaultRecordContext(io)));
+      .option('--unverified', 'export a record that does not verify (marked UNVERIFIED)')
+      .option('--state <url|dir>', RECORD_STATE_HELP),
+  ).action(async (file: string, options: { format: 'markdown' | 'json'; unverified?: boolean; pubkey?: string[]; runbook?: string; state?: string }) => {
+    const { recordExportCommand, defaultRecordContext, resolveRecordTarget } = await import('../commands/record.js');
+    const { target, ctx } = await resolveRecordTarget(file, options.state, defaultRecordContext(io));
+    setExit(recordExportCommand(target!, options, ctx));
   });
   trustOptions(
     record

@@ -1,4 +1,5 @@
 // `deployctl record show|verify|sign|export|list`: read, verify, sign off and export signed deployment records (exit 0 valid, 1 does not verify, 2 unreadable or misused).
+import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import * as path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -32,7 +33,9 @@ import {
 } from '../record/messages.js';
 import { notFollowedWords, renderRecordSummary, renderVerificationReport } from '../record/show.js';
 import { signRecord } from '../record/sign.js';
-import { prepareTrust, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
+import { prepareTrust, verifyRecordBytes, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
+import { existsSync } from 'node:fs';
+import { roleKeyGivenAsRunKey } from '../record/trust.js';
 
 export interface RecordContext {
   io: Io;
@@ -57,6 +60,13 @@ export interface TrustFlags {
 
 export const RECORD_SUBCOMMANDS = ['show', 'verify', 'sign', 'export', 'list'] as const;
 
+/** A full, read-only or foreign-owned directory gets the hint every other command gives for it (who owns what, df -h). */
+function withStorageHint(message: Message, code: string, file: string): Message {
+  if (!isFileFailure(Object.assign(new Error(code), { code }))) return message;
+  const explained = fileFailure(Object.assign(new Error(code), { code, path: file, syscall: 'open' }), process.cwd(), 'run record sign again');
+  return explained.hint === undefined ? message : { ...message, hint: explained.hint };
+}
+
 function fail(message: Message, exitCode: number, details: readonly string[] = []): never {
   throw new CliError(message.message, { exitCode, details, ...(message.hint !== undefined ? { hint: message.hint } : {}) });
 }
@@ -70,8 +80,70 @@ function trustFrom(flags: TrustFlags, ctx: RecordContext): Trust {
   return prepared.trust;
 }
 
+/**
+ * Refuse (exit 2) a `--pubkey` that is a role's sign-off key in the runbook the records name: it would make a role key
+ * a run key, and a record changed and re-signed with that key alone would verify VALID. Call after verifying.
+ */
+function refuseRoleKeyAsRunKey(trust: Trust): void {
+  const found = roleKeyGivenAsRunKey(trust);
+  if (found === undefined) return;
+  fail(
+    {
+      message: `--pubkey ${clean(found.pubkey, 200)} is the key role ${clean(found.role, 64)} signs off with (${clean(found.runbook, 200)} lists it under roles.${clean(found.role, 64)}.keys): a role key only signs off, it never makes a record valid, so it is not taken as a run key`,
+      hint: "give the public key the run signed with instead: .deployctl/keys/deployctl.pub of the machine (and directory) that ran it; the runbook's role keys are checked for sign-offs by themselves",
+    },
+    ExitCode.usage,
+  );
+}
+
 function failUnreadable(v: UnreadableRecord): never {
   fail({ message: v.problem.message, hint: UNREADABLE_HINT }, ExitCode.usage, v.problem.details.map((d) => `  ${d}`));
+}
+
+/** A record to read: a file, or one the state store holds (a PostgreSQL row, named `postgres:<name>` as `record list` shows it). */
+export type RecordTarget = string | { label: string; bytes: Uint8Array };
+
+const labelOf = (target: RecordTarget): string => (typeof target === 'string' ? target : target.label);
+
+function verifyTarget(target: RecordTarget, trust: Trust): RecordVerification {
+  return typeof target === 'string' ? verifyRecordFile(target, trust) : verifyRecordBytes(target.label, target.bytes, trust);
+}
+
+/**
+ * What `record show|verify|export|sign RECORD --state URL|DIR` reads: `postgres:<name>` (or a bare name) from a
+ * PostgreSQL state, the record of that name in a state directory's records, else the file as given; with no RECORD
+ * (show), the newest the state holds. The context comes back with the directory's keys as run keys, as `record list`.
+ * Without --state and without a `postgres:` name, nothing is opened.
+ */
+export async function resolveRecordTarget(file: string | undefined, state: string | undefined, ctx: RecordContext): Promise<{ target: RecordTarget | undefined; ctx: RecordContext }> {
+  const fromDatabase = file?.startsWith('postgres:') === true;
+  if (state === undefined && !fromDatabase) return { target: file, ctx };
+  const { location, localDir } = resolveState(state, ctx.env, ctx.cwd);
+  if (location.kind !== 'postgres') {
+    if (fromDatabase) {
+      fail({ message: `${clean(file!, 200)} names a record kept in PostgreSQL, but the state here is the directory ${shown(ctx, localDir.root)}`, hint: 'give the database it is in: --state postgres://user@host/database (or set DEPLOYCTL_STATE)' }, ExitCode.usage);
+    }
+    const local = { ...ctx, env: { ...ctx.env, DEPLOYCTL_STATE_DIR: localDir.root } };
+    if (file === undefined) return { target: undefined, ctx: local };
+    const inRecords = path.join(localDir.recordsDir, path.basename(file));
+    return { target: !existsSync(path.resolve(ctx.cwd, file)) && existsSync(inRecords) ? shown(ctx, inRecords) : file, ctx: local };
+  }
+  const store = await openStateStore(location);
+  try {
+    const records = await store.listRecords();
+    if (file === undefined) {
+      const newest = records[0];
+      if (newest === undefined) fail({ message: `no records in ${store.where} yet`, hint: 'deployctl run --state … stores one there when a run ends' }, ExitCode.usage);
+      return { target: { label: `postgres:${newest.name}`, bytes: newest.bytes ?? new Uint8Array() }, ctx };
+    }
+    const name = fromDatabase ? file.slice('postgres:'.length) : file;
+    const found = records.find((r) => r.name === name);
+    if (found?.bytes !== undefined) return { target: { label: `postgres:${found.name}`, bytes: found.bytes }, ctx };
+    if (!fromDatabase && existsSync(path.resolve(ctx.cwd, file))) return { target: file, ctx };
+    return fail({ message: `no record ${clean(name, 200)} in ${store.where}`, hint: `deployctl record list --state … lists the records there (as postgres:<name>)` }, ExitCode.usage);
+  } finally {
+    await store.close();
+  }
 }
 
 function shown(ctx: RecordContext, file: string): string {
@@ -86,9 +158,10 @@ export interface VerifyFlags extends TrustFlags {
   json?: boolean;
 }
 
-export function recordVerifyCommand(file: string, flags: VerifyFlags, ctx: RecordContext): number {
+export function recordVerifyCommand(file: RecordTarget, flags: VerifyFlags, ctx: RecordContext): number {
   const trust = trustFrom(flags, ctx);
-  const v = verifyRecordFile(file, trust);
+  const v = verifyTarget(file, trust);
+  refuseRoleKeyAsRunKey(trust);
   if (flags.json) {
     ctx.io.out(JSON.stringify(verificationJson(v), null, 2));
     return exitCodeOf(v);
@@ -158,8 +231,8 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
 // show
 
 /** Show a record (default: the newest in the records directory). Exit 0 when it verifies, 1 when not (shown under a warning), 2 when unreadable. */
-export function recordShowCommand(file: string | undefined, flags: TrustFlags, ctx: RecordContext, extra: readonly string[] = []): number {
-  if (file !== undefined && (extra.length > 0 || (!file.includes('/') && !file.endsWith('.json')))) {
+export function recordShowCommand(file: RecordTarget | undefined, flags: TrustFlags, ctx: RecordContext, extra: readonly string[] = []): number {
+  if (typeof file === 'string' && (extra.length > 0 || (!file.includes('/') && !file.endsWith('.json')))) {
     const typo = closest(file, RECORD_SUBCOMMANDS);
     if (typo !== undefined && typo !== file) {
       fail({ message: `unknown record command '${clean(file, 64)}'; did you mean '${typo}'?`, hint: `deployctl record ${RECORD_SUBCOMMANDS.join('|')} …` }, ExitCode.usage);
@@ -168,10 +241,11 @@ export function recordShowCommand(file: string | undefined, flags: TrustFlags, c
   }
   const target = file ?? newestRecord(ctx);
   const trust = trustFrom(flags, ctx);
-  const v = verifyRecordFile(target, trust);
+  const v = verifyTarget(target, trust);
+  refuseRoleKeyAsRunKey(trust);
   if (v.verdict === 'unreadable') failUnreadable(v);
   ctx.io.out(renderRecordSummary(v));
-  if (v.verdict !== 'valid') ctx.io.err(`deployctl: ${clean(target, 300)} does NOT verify; the content above may be forged or altered (deployctl record verify says why)`);
+  if (v.verdict !== 'valid') ctx.io.err(`deployctl: ${clean(labelOf(target), 300)} does NOT verify; the content above may be forged or altered (deployctl record verify says why)`);
   return exitCodeOf(v);
 }
 
@@ -191,8 +265,24 @@ export interface SignFlags extends TrustFlags {
   operator?: string;
 }
 
-export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordContext): number {
+export function recordSignCommand(target: RecordTarget, flags: SignFlags, ctx: RecordContext): number {
+  if (typeof target !== 'string') {
+    // A sign-off is written into the record file under a lock; a database row has neither yet.
+    fail(
+      {
+        message: `${clean(target.label, 200)} is kept in PostgreSQL, and record sign can only add a sign-off to a record file: nothing was signed`,
+        hint: 'sign the file the run wrote (its path is in the run\'s summary, on the machine that ran it: .deployctl/records/)',
+      },
+      ExitCode.usage,
+    );
+  }
+  const file = target;
   const trust = trustFrom(flags, ctx);
+  // The record's runbook is read by verifying it first: a role key given as a run key is refused before anything is signed.
+  if (flags.pubkey !== undefined && flags.pubkey.length > 0) {
+    verifyRecordFile(file, trust);
+    refuseRoleKeyAsRunKey(trust);
+  }
   const signer = flags.operator ?? ctx.env['DEPLOYCTL_OPERATOR'] ?? currentUser();
   const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now(), ...(ctx.signLockWaitMs !== undefined ? { lockWaitMs: ctx.signLockWaitMs } : {}) }, trust);
   const { io } = ctx;
@@ -230,9 +320,9 @@ export function recordSignCommand(file: string, flags: SignFlags, ctx: RecordCon
     case 'locked':
       return fail(signLockedMessage(file, result.lockFile, result.holder, result.waitedMs), ExitCode.failed);
     case 'lock-failed':
-      return fail(signLockFailedMessage(file, result.lockFile, result.code, result.message), ExitCode.failed);
+      return fail(withStorageHint(signLockFailedMessage(file, result.lockFile, result.code, result.message), result.code, result.lockFile), ExitCode.failed);
     case 'write-failed':
-      return fail(signWriteFailedMessage(file, result.code, result.message), ExitCode.failed);
+      return fail(withStorageHint(signWriteFailedMessage(file, result.code, result.message), result.code, file), ExitCode.failed);
     case 'not-on-disk':
       return fail(notOnDiskMessage(file), ExitCode.failed);
     case 'signed':
@@ -253,9 +343,11 @@ export interface ExportFlags extends TrustFlags {
   unverified?: boolean;
 }
 
-export function recordExportCommand(file: string, flags: ExportFlags, ctx: RecordContext): number {
+export function recordExportCommand(target: RecordTarget, flags: ExportFlags, ctx: RecordContext): number {
+  const file = labelOf(target);
   const trust = trustFrom(flags, ctx);
-  const v = verifyRecordFile(file, trust);
+  const v = verifyTarget(target, trust);
+  refuseRoleKeyAsRunKey(trust);
   if (v.verdict === 'unreadable') failUnreadable(v);
   if (v.verdict !== 'valid') {
     if (!flags.unverified || v.statement === undefined) {
@@ -300,6 +392,7 @@ export async function recordListCommand(flags: ListFlags, ctx: RecordContext): P
   for (const warning of trust.warnings) ctx.io.err(`deployctl: warning: ${warning}`);
   const entries = stored.map((r) => ({ file: r.file ?? r.where, name: r.name, time: r.time, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) }));
   const rows = listRecords(entries, trust, (f) => (path.isAbsolute(f) ? shown(ctx, f) : f));
+  refuseRoleKeyAsRunKey(trust);
   ctx.io.out(flags.json ? JSON.stringify(rows, null, 2) : renderRecordList(rows));
   return ExitCode.ok;
 }

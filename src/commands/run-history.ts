@@ -2,21 +2,18 @@
 import * as path from 'node:path';
 import { CliError, ExitCode } from '../errors.js';
 import { foldEvents, isRunResumable, type RunState } from '../engine/state.js';
-import { shellQuote } from '../expr/template.js';
 import { isRunId } from '../ports/state-dir.js';
-import { maskUrl } from '../ports/state/location.js';
 import type { StateStore } from '../ports/state/store.js';
 import { inert } from '../inert.js';
-import { deployctlCommand } from '../runbook/labels.js';
 import type { LoadedRunbook } from '../runbook/load.js';
-import { resumeWith } from './run-state.js';
+import { checkedInvocation, runHints, withNote, type HintContext, type RunHints } from './run-hints.js';
 
 /**
  * An earlier run of this runbook that did not finish (aborted mid-rollback, interrupted, crashed) is not forgotten:
  * a new run would start from the top over a half-done deployment. Only the newest run counts: one that ended after
  * it settled the older one. Exit 2 with both ways on, in a terminal or not (nothing waits for an answer).
  */
-export async function refuseIfUnfinished(store: StateStore, file: string, name: string, env: NodeJS.ProcessEnv, options: { state?: string }): Promise<void> {
+export async function refuseIfUnfinished(store: StateStore, file: string, name: string, hints: RunHints, context: HintContext): Promise<void> {
   for (const { runId, runbook } of await store.listRuns()) {
     if (runbook !== undefined && runbook !== name) continue;
     const read = await store.readRun(runId);
@@ -24,18 +21,19 @@ export async function refuseIfUnfinished(store: StateStore, file: string, name: 
     const state = foldEvents(read.events);
     if (state.runbook?.name !== name || state.dryRun) continue;
     if (!isRunResumable(state)) return;
-    const command = deployctlCommand(env);
     const where =
       state.rollback !== undefined && state.rollback.status === undefined
         ? 'it stopped in the middle of its rollback'
         : state.finished !== undefined
           ? `it was ${state.finished.status}${state.finished.reason !== undefined ? ` (${state.finished.reason})` : ''}`
           : 'it stopped without finishing';
-    const withState = options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : '';
-    throw new CliError(`run ${runId} of ${name} did not finish: ${where}; nothing was run`, {
+    // Continuing is the unfinished run's own command line (as its journal keeps it); starting another is this one with
+    // --new: pasting either deploys what was asked for (its --var, --answers, --state…), never the runbook's defaults.
+    const resume = runHints(checkedInvocation(state.invocation, file), context).resume(runId);
+    throw new CliError(`run ${runId} of ${name} did not finish: ${inert(where)}; nothing was run`, {
       exitCode: ExitCode.usage,
-      hint: `continue it with: ${resumeWith(file, runId, options, command)}
-or leave it unfinished and start another with: ${command} run ${shellQuote(file)} --new${withState}`,
+      hint: withNote(`continue it with: ${inert(resume)}
+or leave it unfinished and start another with: ${hints.startNew()}`, hints, ''),
     });
   }
 }
@@ -51,7 +49,7 @@ export interface RunToResume {
   sealOnly?: boolean;
 }
 
-export async function findRunToResume(store: StateStore, runbook: LoadedRunbook, which: string | true, cwd: string): Promise<RunToResume> {
+export async function findRunToResume(store: StateStore, runbook: LoadedRunbook, which: string | true, cwd: string, forceOld = false): Promise<RunToResume> {
   const { doc, source } = runbook;
   if (which !== true && !isRunId(which)) throw notARunId(which);
   const runsWhere = store.directory !== undefined ? path.join(store.where, 'runs') : store.where;
@@ -91,7 +89,39 @@ export async function findRunToResume(store: StateStore, runbook: LoadedRunbook,
         hint: 'restore the runbook as it was, or start a new run without --resume',
       });
     }
+    if (which !== true && !sealOnly) await refuseIfSuperseded(store, runId, state, forceOld);
     return sealOnly ? { runId, state, sealOnly } : { runId, state };
   }
   throw new CliError(`no run of ${doc.name} to resume in ${runsWhere}`, { hint: 'start a new run without --resume' });
+}
+
+/**
+ * `--resume ID` of a run a newer run of the same runbook followed: continuing it would put its vars (an old version)
+ * over the newer deployment. Only with --force-old, and the refusal names both runs' vars so the operator sees what
+ * would be deployed over what.
+ */
+async function refuseIfSuperseded(store: StateStore, runId: string, state: RunState, forceOld: boolean): Promise<void> {
+  const newer = await newerRunOf(store, runId, state.runbook!.name);
+  if (newer === undefined) return;
+  const differing = [...new Set([...Object.keys(state.vars), ...Object.keys(newer.state.vars)])].filter((k) => state.vars[k] !== newer.state.vars[k]);
+  const varsOf = (s: RunState) => (differing.length === 0 ? 'the same vars' : differing.map((k) => `${k}=${s.vars[k] === undefined ? '(unset)' : String(s.vars[k])}`).join(', '));
+  const both = `run ${runId} (${varsOf(state)}) is older than run ${newer.runId} of ${state.runbook!.name} (${varsOf(newer.state)}), started after it`;
+  if (forceOld) return;
+  throw new CliError(inert(`${both}: resuming the older run would put its deployment over the newer one's; nothing was run`), {
+    exitCode: ExitCode.usage,
+    hint: 'to continue the older run on purpose all the same, add --force-old to this command; deployctl status shows the newer run',
+  });
+}
+
+/** The newest run of `name` started after `runId` (listRuns is newest first), dry runs aside. */
+async function newerRunOf(store: StateStore, runId: string, name: string): Promise<{ runId: string; state: RunState } | undefined> {
+  for (const listed of await store.listRuns()) {
+    if (listed.runId === runId) return undefined;
+    if (listed.runbook !== undefined && listed.runbook !== name) continue;
+    const read = await store.readRun(listed.runId);
+    if (read === undefined) continue;
+    const state = foldEvents(read.events);
+    if (state.runbook?.name === name && !state.dryRun) return { runId: listed.runId, state };
+  }
+  return undefined;
 }

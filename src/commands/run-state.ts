@@ -1,12 +1,9 @@
-// The run's hold on its state: the runbook's lock (the state's and the host's), effects written ahead in the journal, and the resume command that names the state.
+// The run's hold on its state: the runbook's lock (the state's and the host's), and effects written ahead in the journal.
 import * as os from 'node:os';
 import { CliError, ExitCode } from '../errors.js';
-import { shellQuote } from '../expr/template.js';
 import { acquireLock, hostLocks } from '../ports/state-dir.js';
-import { maskUrl } from '../ports/state/location.js';
 import type { JournalWriter, LockRequest, LockResult, StateStore } from '../ports/state/store.js';
-import { resumeCommand } from '../runbook/labels.js';
-import type { RunOptions, RunPorts } from './run.js';
+import type { RunPorts } from './run.js';
 
 type HeldLock = Extract<LockResult, { ok: true }>;
 
@@ -15,7 +12,7 @@ type HeldLock = Extract<LockResult, { ok: true }>;
  * database sees), and a host-wide one, so a run from another directory (another checkout, or runbooks/ itself) cannot
  * deploy the same runbook at the same time. Throws when either is held.
  */
-export async function lockRunbook(store: StateStore, name: string, info: LockRequest, ports: Pick<RunPorts, 'cwd' | 'env' | 'clock'>): Promise<HeldLock> {
+export async function lockRunbook(store: StateStore, name: string, info: LockRequest, ports: Pick<RunPorts, 'cwd' | 'env' | 'clock'>, statusCommand = 'deployctl status'): Promise<HeldLock> {
   const refuse = (lock: Extract<LockResult, { ok: false }>): never => {
     const h = lock.holder;
     const where = h?.cwd !== undefined && h.cwd !== ports.cwd ? `, from ${h.cwd}` : '';
@@ -26,7 +23,7 @@ export async function lockRunbook(store: StateStore, name: string, info: LockReq
         exitCode: ExitCode.usage,
         // A dead holder on this host is taken over by itself; one on another host sharing a directory cannot be
         // checked from here; one on another host sharing a database releases the lock when its session ends.
-        hint: `wait for it to finish (deployctl status${store.directory === undefined ? ', with the same --state,' : ''} shows it)${
+        hint: `wait for it to finish (${statusCommand} shows it)${
           elsewhere && lock.file !== undefined
             ? `; if pid ${h!.pid} is no longer running on ${h!.host}, remove ${lock.file}`
             : elsewhere
@@ -63,11 +60,6 @@ export async function lockRunbook(store: StateStore, name: string, info: LockReq
     ...(replacedStale !== undefined ? { replacedStale } : {}),
     lost: state.lost,
   };
-}
-
-/** The resume command, naming the state when it was given on the command line (a password in it shows as ***: put the URL in DEPLOYCTL_STATE). */
-export function resumeWith(file: string, runId: string, options: Pick<RunOptions, 'state'>, command = 'deployctl'): string {
-  return `${resumeCommand(file, runId, command)}${options.state !== undefined ? ` --state ${shellQuote(maskUrl(options.state))}` : ''}`;
 }
 
 /** `effect`, run only once every journal entry before it is stored; `refused` when the store has failed. */

@@ -9,6 +9,8 @@ import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js'
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
+import { messages } from '../engine/messages.js';
+import { StopCause } from '../engine/run-context.js';
 import { collectTicks } from '../engine/watch-state.js';
 import { createMasker, type Masker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
@@ -25,7 +27,8 @@ import { createNotifier } from '../notify/notifier.js';
 import { currentUser, isRunId, journalPath, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
 import { openStateStore, resolveState, stateSecrets } from '../ports/state/location.js';
 import type { StateStore } from '../ports/state/store.js';
-import { lockRunbook, notRun, notSent, resumeWith, writeAhead } from './run-state.js';
+import { lockRunbook, notRun, notSent, writeAhead } from './run-state.js';
+import { invocationOf, runHints, withNote, type RunHints } from './run-hints.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
@@ -36,10 +39,8 @@ import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { RunbookDoc } from '../runbook/types.js';
-import { deployctlCommand, resumeCommand } from '../runbook/labels.js';
 import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
 import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
-export { deployctlCommand, resumeCommand };
 
 export interface RunOptions {
   var?: string[];
@@ -62,6 +63,8 @@ export interface RunOptions {
   t0?: string;
   /** Where runs are kept: a postgres:// URL or a directory (default: $DEPLOYCTL_STATE, else the local state directory). */
   state?: string;
+  /** `--resume ID` of a run a newer run of the runbook followed: continue it all the same. */
+  forceOld?: boolean;
 }
 
 export interface RunPorts {
@@ -126,9 +129,13 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
   const dryRun = options.dryRun === true;
   // The run's state (journal, lock, records) in the store; keys and the local copy of the record in `dir`.
   const { location, localDir: dir } = resolveState(options.state, env, ports.cwd);
+  // Every command this run prints for a person to paste: this command line, quoted, with its state (no password).
+  const hintContext = { state: options.state, env };
+  const hints = runHints(invocationOf(file, options), hintContext);
 
   if (dryRun && options.resume !== undefined && options.resume !== false) throw new CliError('--dry-run and --resume do not go together: a dry run has nothing to resume');
   if (options.new === true && options.resume !== undefined && options.resume !== false) throw new CliError('--new and --resume do not go together: --new starts another run, --resume continues one');
+  if (options.forceOld === true && typeof options.resume !== 'string') throw new CliError('--force-old goes with --resume RUN_ID: it continues that older run on purpose');
 
   // The options' own mistakes first, each in its own words: without a terminal, the list of answers a run needs
   // would otherwise bury them.
@@ -146,12 +153,12 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
   const provisionalRunId = typeof options.resume === 'string' ? options.resume : newRunId(clock.now());
   const store = dryRun ? undefined : await openStateStore(location);
   try {
-    const lock = store === undefined ? undefined : await lockRunbook(store, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, ...(store.directory !== undefined ? { stateRoot: store.directory } : {}), cwd: ports.cwd }, ports);
+    const lock = store === undefined ? undefined : await lockRunbook(store, doc.name, { runId: resuming && options.resume === true ? 'resume' : provisionalRunId, runbook: file, ...(store.directory !== undefined ? { stateRoot: store.directory } : {}), cwd: ports.cwd }, ports, hints.status());
     try {
       if (lock?.ok) faultPoint('after-lock');
       if (lock?.ok && lock.replacedStale) io.err(`deployctl: took over a stale lock left by pid ${lock.replacedStale.pid} (run ${lock.replacedStale.runId}), which is no longer running`);
-      const resumed = resuming ? await findRunToResume(store!, runbook, options.resume as string | true, ports.cwd) : undefined;
-      if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, env, options);
+      const resumed = resuming ? await findRunToResume(store!, runbook, options.resume as string | true, ports.cwd, options.forceOld === true) : undefined;
+      if (!resuming && !dryRun && options.new !== true) await refuseIfUnfinished(store!, file, doc.name, hints, hintContext);
       if (resumed) refuseChangedVars(options.var ?? [], newVars, resumed);
       // What a resumed run already has (finished steps, decided gates) needs no answer now.
       if (!interactive && !dryRun && !resumed?.sealOnly) requireAnswers(options, doc, answers, resumed?.state);
@@ -161,7 +168,7 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
       if (resumed && lock?.ok) await lock.setRunId(runId);
       const vars = resumed ? resumed.state.vars : newVars;
       const time = runTime(options, resumed?.state, clock, resumed !== undefined ? journalWrittenAt(dir, store!, resumed.runId, resumed.state, clock) : undefined);
-      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time });
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints });
     } finally {
       // A lock whose connection is gone was released with it.
       if (lock?.ok) await lock.release().catch(() => undefined);
@@ -192,12 +199,13 @@ interface LockedRun {
   secretValues: string[];
   masker: Masker;
   signingKey: KeyObject | undefined;
+  hints: RunHints;
   time: RunTime;
 }
 
 /** Everything that happens while this process holds the runbook's lock. */
 async function runLocked(run: LockedRun): Promise<number> {
-  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time } = run;
+  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints } = run;
   const { io, env } = ports;
   // Everything the run waits for and records goes by its clock (a rehearsal's runs N times faster); steps keep real time.
   const { clock } = time;
@@ -210,7 +218,7 @@ async function runLocked(run: LockedRun): Promise<number> {
       `deployctl: run ${resumed.runId} had already ended (${finished.status}), but no record of that end is in ${store!.directory !== undefined ? path.relative(ports.cwd, dir.recordsDir) || dir.recordsDir : store!.where} (deployctl stopped while sealing it?); nothing is run again: sealing the record from the journal`,
     );
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints });
   }
   if (resumed) refuseIfOrphanStillRuns(doc, resumed);
   if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
@@ -224,7 +232,13 @@ async function runLocked(run: LockedRun): Promise<number> {
     if (undecided.length > 0) {
       throw new CliError(
         `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
-        { exitCode: ExitCode.usage, hint: `check whether it completed, then resume with --in-flight done (it completed), --in-flight rerun (run it again) or --in-flight abort (stop the run here)` },
+        {
+          exitCode: ExitCode.usage,
+          hint: withNote(
+            `check whether it completed, then resume with one of:\n  ${hints.resume(resumed.runId, 'done')}    (it completed)\n  ${hints.resume(resumed.runId, 'rerun')}    (run it again)\n  ${hints.resume(resumed.runId, 'abort')}    (stop the run here)`,
+            hints,
+          ),
+        },
       );
     }
   }
@@ -236,7 +250,8 @@ async function runLocked(run: LockedRun): Promise<number> {
   const stopForState = (error: unknown) => {
     if (stateLost.signal.aborted) return;
     io.err(`\ndeployctl: ${(error as Error).message}: stopping the run; the journal keeps every event stored until now`);
-    stateLost.abort('state store lost');
+    // The run's reason says so (not "aborted at gate …"), and it ends 1, not 130: no signal stopped it.
+    stateLost.abort(new StopCause(messages.stateLost(store?.directory === undefined ? 'database' : 'directory', (error as Error).message), ExitCode.failed));
   };
   if (run.lost?.aborted) stopForState(run.lost.reason);
   run.lost?.addEventListener('abort', () => stopForState(run.lost!.reason), { once: true });
@@ -287,7 +302,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     print: (text) => dryRunMessages.push(text),
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: resumeWith(file, runId, options, deployctlCommand(env)),
+    resumeCommand: hints.resume(runId),
   });
   const emit = (event: RunEvent) => {
     if (journalFailure !== undefined) throw journalFailure;
@@ -318,6 +333,7 @@ async function runLocked(run: LockedRun): Promise<number> {
             vars,
             dryRun,
             signal,
+            invocation: invocationOf(file, options),
             ...(time.rehearsal !== undefined ? { rehearsal: time.rehearsal } : {}),
             ...(time.t0 !== undefined ? { t0: time.t0 } : {}),
             ...(resumed ? { resume: { state: resumed.state, ...(options.inFlight ? { inFlight: options.inFlight } : {}) } } : {}),
@@ -342,7 +358,7 @@ async function runLocked(run: LockedRun): Promise<number> {
         const storage = isFileFailure(error);
         reporter.onEvent({ kind: 'run-finished', at: clock.now(), status: 'aborted', exitCode: ExitCode.failed, reason: storage ? 'the journal could not be written' : 'internal error' });
         await rendering.catch(() => undefined);
-        if (storage && !dryRun) throw fileFailure(error, ports.cwd, `continue the run with ${resumeCommand(file, runId)} (its journal keeps every event written before this)`);
+        if (storage && !dryRun) throw fileFailure(error, ports.cwd, `continue the run with ${hints.resume(runId)} (its journal keeps every event written before this)`);
         throw error;
       }
       await rendering;
@@ -363,7 +379,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints });
   }
 }
 
@@ -383,10 +399,11 @@ interface SealInputs {
   ports: RunPorts;
   /** The run's clock: the record's end is on it (a rehearsal's plan time). */
   clock: Clock;
+  hints: RunHints;
 }
 
 /** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, clock }: SealInputs): Promise<number> {
+async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, clock, hints }: SealInputs): Promise<number> {
   const { io } = ports;
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
@@ -404,7 +421,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
     const journal = store.directory !== undefined ? path.relative(ports.cwd, path.join(store.where, 'runs', runId, 'journal.jsonl')) || path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`;
-    const resume = resumeWith(file, runId, options, deployctlCommand(env));
+    const resume = hints.resume(runId);
     if (isFileFailure(error)) {
       // A full disk or a read-only directory: say which file and what to do; the journal lets a resume seal it later.
       const failure = fileFailure(error, ports.cwd, `seal the record with ${resume} (the journal ${journal} holds every event of the run)`);
@@ -414,7 +431,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
       io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
       io.err(`  the journal (${journal}) still holds every event of the run`);
     }
-    io.out(formatRunSummary(doc, shown(), undefined, resume));
+    io.out(formatRunSummary(doc, shown(), undefined, withNote(resume, hints, '    ')));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
   // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
@@ -424,7 +441,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   } catch (error) {
     io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in the state: ${(error as Error).message}`);
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, resumeWith(file, runId, options, deployctlCommand(env))));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, withNote(hints.resume(runId), hints, '    ')));
   return result.exitCode;
 }
 

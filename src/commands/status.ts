@@ -9,8 +9,8 @@ import { readLocalRun } from '../ports/state/local.js';
 import { openStateStore, resolveState } from '../ports/state/location.js';
 import type { JournalRead, StateStore } from '../ports/state/store.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
-import { deployctlCommand, roleLabel, stepTitle } from '../runbook/labels.js';
-import { resumeWith } from './run-state.js';
+import { roleLabel, stepTitle } from '../runbook/labels.js';
+import { checkedInvocation, runHints, type HintContext } from './run-hints.js';
 import { gateId, type RunbookDoc } from '../runbook/types.js';
 import { loadRunbook } from '../runbook/load.js';
 import { inert } from '../inert.js';
@@ -78,7 +78,7 @@ async function statusFrom(store: StateStore, runId: string | undefined, ports: S
       io.out(`No deployment is running${ids.length > 0 ? '' : ` (no runs in ${runsWhere})`}.`);
       const states = new Map<string, RunState | undefined>();
       for (const id of ids) states.set(id, (await readOf(id))?.state);
-      for (const line of unfinishedRuns(ids, (id) => states.get(id), ports.now(), options, deployctlCommand(ports.env))) io.out(line);
+      for (const line of unfinishedRuns(ids, (id) => states.get(id), ports.now(), { state: options.state, env: ports.env, withOperator: false })) io.out(line);
       return ExitCode.ok;
     }
   }
@@ -106,27 +106,47 @@ async function statusFrom(store: StateStore, runId: string | undefined, ports: S
 
 /**
  * The newest run of each runbook here, when it can still be resumed (interrupted, crashed, or aborted): after a
- * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story.
+ * kill -9 or a Ctrl-C, "nothing is running" is true but not the whole story. Its resume command is the run's own
+ * command line (its --var, --answers… from the journal) with the --state this status read, so pasting it continues
+ * that very deployment. An older unfinished run a newer one followed gets no command: continuing it would deploy its
+ * old vars over the newer run (`run --resume ID --force-old` does it on purpose).
  */
-function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, options: StatusOptions, command = 'deployctl'): string[] {
-  const seen = new Set<string>();
+function unfinishedRuns(ids: readonly string[], stateOf: (id: string) => RunState | undefined, now: number, context: HintContext): string[] {
+  const newest = new Map<string, { id: string; state: RunState }>();
   const lines: string[] = [];
   for (const id of ids) {
     const state = stateOf(id);
     const name = state?.runbook?.name;
     if (state === undefined || name === undefined || state.dryRun) continue;
-    // Older unfinished runs are listed too (left behind with `run --new`): resumable by their id, and not forgotten.
-    const older = seen.has(name);
-    seen.add(name);
+    // Older unfinished runs are listed too (left behind with `run --new`): not forgotten, but not offered.
+    const newer = newest.get(name);
+    if (newer === undefined) newest.set(name, { id, state });
     if (!isRunResumable(state)) continue;
     if (lines.length >= 20) break;
     const how = state.finished === undefined ? `stopped without finishing (in flight: ${inFlightSteps(state).join(', ') || 'no step'})` : 'aborted';
     const since = state.startedAt !== undefined ? `, started ${formatDuration(Math.max(0, now - state.startedAt))} ago` : '';
     // From the journal: made inert before it reaches the terminal.
-    const newer = older ? ` (a newer run of ${name} started since)` : '';
-    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}${newer}. Continue it with: ${resumeWith(state.runbook?.path ?? name, id, options, command)}`));
+    if (newer !== undefined) {
+      lines.push(
+        inert(
+          `Not finished: run ${id} of ${name}, ${how}${since}; superseded by run ${newer.id}${varsDiffer(state, newer.state)}, started after it: continuing this one would deploy its vars over that run, so deployctl run --resume refuses it without --force-old.`,
+        ),
+      );
+      continue;
+    }
+    const hints = runHints(checkedInvocation(state.invocation, state.runbook?.path ?? name), context);
+    lines.push(inert(`Not finished: run ${id} of ${name}, ${how}${since}. Continue it with: ${hints.resume(id)}`));
+    if (hints.note !== undefined) lines.push(`  (${hints.note})`);
   }
   return lines;
+}
+
+/** ` (version=6.5.0 there, 6.5.0-errors here)`, for the vars two runs differ in; empty when they agree. */
+function varsDiffer(older: RunState, newer: RunState): string {
+  const keys = [...new Set([...Object.keys(older.vars), ...Object.keys(newer.vars)])].filter((k) => older.vars[k] !== newer.vars[k]).slice(0, 5);
+  if (keys.length === 0) return '';
+  const of = (s: RunState) => keys.map((k) => `${k}=${s.vars[k] === undefined ? '(unset)' : String(s.vars[k])}`).join(', ');
+  return ` (${of(newer)} there, ${of(older)} here)`;
 }
 
 /** A run is running while its lock names it and the holder is there (a crashed run is not running). */

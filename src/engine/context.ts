@@ -10,6 +10,11 @@ export interface StepView extends WatchView {
   status: string;
   exit_code: number | null;
   duration_ms: number;
+  /**
+   * Milliseconds since the step finished, as of when the expression is evaluated (0 until it has): "since deploy" for
+   * a query, `increase(x[${{ promql_duration(steps.deploy.finished_ago_ms) }}])`.
+   */
+  finished_ago_ms: number;
   attempts: number;
   stdout: string;
   stderr: string;
@@ -23,7 +28,7 @@ export interface StepView extends WatchView {
   results: { labels: Record<string, string>; value: number | string }[];
 }
 
-const PENDING = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
+const PENDING = { ok: false, status: 'pending', exit_code: null, duration_ms: 0, finished_ago_ms: 0, attempts: 0, stdout: '', stderr: '', metrics: {}, answer: null, result: null, value: null, results: [] };
 /** A step not finished and not a watch: one shared view (expressions only read it; a runbook has many steps). */
 const PENDING_VIEW: StepView = { ...PENDING, ...watchView(undefined, undefined) };
 const RUNNING_VIEW: StepView = { ...PENDING_VIEW, status: 'running' };
@@ -31,7 +36,7 @@ const RUNNING_VIEW: StepView = { ...PENDING_VIEW, status: 'running' };
 const NOT_RUN_VIEW: StepView = { ...PENDING_VIEW, status: 'not-run' };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
-export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false): Record<string, StepView> {
+export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false, now = Date.now()): Record<string, StepView> {
   const views: Record<string, StepView> = Object.create(null) as Record<string, StepView>;
   // An aborted run may be resumed: its steps not reached are still pending. Any other ending is final.
   const ended = state.finished !== undefined && state.finished.status !== 'aborted';
@@ -58,6 +63,7 @@ export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false
         status: outcome.status,
         exit_code: outcome.exitCode ?? null,
         duration_ms: outcome.durationMs,
+        finished_ago_ms: Math.max(0, now - outcome.endedAt),
         attempts: outcome.attempts,
         stdout: outcome.kept?.stdout ?? outcome.stdout?.text ?? '',
         stderr: outcome.kept?.stderr ?? outcome.stderr?.text ?? '',
@@ -113,7 +119,7 @@ export function definedEnv(env: Readonly<Record<string, string | undefined>>): R
 }
 
 export function celContext({ doc, state, env, now, onlyFinished = false }: ContextInputs): CelContext {
-  const steps = stepViews(doc, state, onlyFinished);
+  const steps = stepViews(doc, state, onlyFinished, now);
   return {
     steps,
     vars: { ...state.vars },

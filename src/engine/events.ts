@@ -101,7 +101,7 @@ export interface StepOutcome {
   check?: CheckReading;
   /** A watch: its ticks when it ended (the window's full tally is in the run's state, every tick in the journal). */
   ticks?: { planned: number; recorded: number; passed: number; failed: number; inconclusive: number; missed: number };
-  /** http: the warm-up before the samples (not in `metrics`; steps/warmup.ts). */
+  /** http: the warm-up before the samples (not in `metrics`; ports/warmup-ledger.ts). */
   warmup?: ProbeWarmup;
   /** confirm → boolean, checklist → ticked items, ask → text. */
   answer?: boolean | string | string[];
@@ -180,6 +180,30 @@ export interface WatchPlan {
 
 export type RunStatus = 'succeeded' | 'failed' | 'no-go' | 'rolled-back' | 'aborted';
 
+/**
+ * What of the `deployctl run` command line a later command must repeat to do what the operator meant (the options a
+ * resume or a new run takes again): journaled with run-started and run-resumed, so `status` and a refused new run
+ * can print the command that continues a run as it was started. Never the state URL (it may hold a password), never
+ * one-session choices (--in-flight, --resume, --new, --dry-run).
+ */
+export interface RunInvocation {
+  /** The runbook file, as given. */
+  runbook: string;
+  /** `--var name=value`, as given, in order. */
+  vars?: string[];
+  answers?: string;
+  /** The signing key's file (a path, never the key). */
+  key?: string;
+  operator?: string;
+  out?: string;
+  statusEvery?: string;
+  /** `--time-scale N`, as given: a rehearsal's --new hint stays a rehearsal. */
+  timeScale?: string;
+  /** `--t0 TIME`, as given. */
+  t0?: string;
+  nonInteractive?: boolean;
+}
+
 export interface RunbookRef {
   name: string;
   title?: string;
@@ -204,12 +228,13 @@ export type RunEvent = EventBase &
         vars: Record<string, string | number | boolean>;
         dryRun: boolean;
         resumedFrom?: string;
+        invocation?: RunInvocation;
         /** `--time-scale N`: a rehearsal, whose waits ran N times faster (src/ports/rehearsal-clock.ts); its times are plan times. */
         rehearsal?: { timeScale: number };
         /** `--t0 TIME`: the run's T (wall ms), which the phases' `at:` offsets count from. */
         t0?: number;
       }
-    | { kind: 'run-resumed'; runId: string; by: string; pid: number }
+    | { kind: 'run-resumed'; runId: string; by: string; pid: number; invocation?: RunInvocation }
     | { kind: 'phase-started'; phaseId: string }
     | { kind: 'phase-finished'; phaseId: string; status: 'succeeded' | 'failed' | 'skipped' }
     /** The phase is still running at the end of its window on the timeline (its planned end: the next phase's `at`). */
@@ -246,6 +271,8 @@ export type RunEvent = EventBase &
       }
     | { kind: 'gate-opened'; gateId: string; phaseId: string }
     | { kind: 'gate-evaluated'; gateId: string; phaseId: string; conditions: GateCondition[] }
+    /** The gate's `if:` was false: nothing asked or decided, the run goes on. `reason`: `if: … was false`. */
+    | { kind: 'gate-skipped'; gateId: string; phaseId: string; reason: string }
     | {
         kind: 'gate-decided';
         gateId: string;

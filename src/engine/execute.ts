@@ -46,10 +46,13 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
     stop = error;
   }
 
-  const ending = stop ?? new StopRun('succeeded', ExitCode.ok, options.dryRun ? messages.dryRunComplete() : messages.everyPhaseCompleted());
+  let ending = stop ?? new StopRun('succeeded', ExitCode.ok, options.dryRun ? messages.dryRunComplete() : messages.everyPhaseCompleted());
   if (ending.status === 'aborted' && ending.exitCode === ExitCode.interrupted && run.state.interrupted === undefined) {
     run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName() });
   }
+  // Stopped from outside for a reason of its own (the state database lost): that reason first, then where it was.
+  const cause = run.stopCause();
+  if (cause !== undefined && ending.status === 'aborted' && ending.exitCode === ExitCode.interrupted) ending = new StopRun('aborted', cause.exitCode, messages.stoppedBecause(cause.reason, ending.reason));
   run.emit({ kind: 'run-finished', at: run.now(), status: ending.status, exitCode: ending.exitCode, reason: ending.reason });
   return { status: ending.status, exitCode: ending.exitCode, reason: ending.reason, state: run.state };
 }
@@ -58,7 +61,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
 function announce(run: RunContext): void {
   const { doc, source, options } = run;
   if (options.resume) {
-    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: process.pid });
+    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: process.pid, ...(options.invocation !== undefined ? { invocation: options.invocation } : {}) });
     return;
   }
   run.emit({
@@ -71,6 +74,7 @@ function announce(run: RunContext): void {
     host: options.host,
     vars: options.vars,
     dryRun: options.dryRun,
+    ...(options.invocation !== undefined ? { invocation: options.invocation } : {}),
     ...(options.rehearsal !== undefined ? { rehearsal: options.rehearsal } : {}),
     ...(options.t0 !== undefined ? { t0: options.t0 } : {}),
   });
@@ -149,7 +153,7 @@ function stepEnded(stepId: string, status: string, reason: string | undefined): 
 
 /** The phase's go/no-go. NO-GO ends the run, rolling back first if the gate says so. Throws StopRun when the run ends here. */
 async function passGate(run: RunContext, phase: PhaseDoc): Promise<void> {
-  let decision: GateDecision;
+  let decision: GateDecision | 'skipped';
   try {
     decision = await decideGate(run, phase);
   } catch (error) {

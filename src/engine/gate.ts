@@ -7,11 +7,22 @@ import { messages } from './messages.js';
 import type { RunContext } from './run-context.js';
 
 /** The gate's decision, taken once: a resumed run keeps the decision an earlier session recorded. */
-export async function decideGate(run: RunContext, phase: PhaseDoc): Promise<GateDecision> {
+export async function decideGate(run: RunContext, phase: PhaseDoc): Promise<GateDecision | 'skipped'> {
   const gate = phase.gate!;
   const id = gateId(phase);
-  const already = run.state.gates.get(id)?.decision;
-  if (already !== undefined) return already;
+  const already = run.state.gates.get(id);
+  if (already?.decision !== undefined) return already.decision;
+  if (already?.skipped !== undefined) return 'skipped';
+  // `if:` false: the gate has nothing to decide (e.g. a Prometheus canary gate without Prometheus). An `if:` that does
+  // not evaluate fails closed: the gate is asked as usual.
+  if (gate.if !== undefined) {
+    const compiled = compileExpression(gate.if);
+    const result = compiled.ok ? evaluateExpression(compiled.expression, run.celContext()) : undefined;
+    if (result?.ok === true && result.value === false) {
+      run.emit({ kind: 'gate-skipped', at: run.now(), gateId: id, phaseId: phase.id, reason: `if: ${gate.if} was false` });
+      return 'skipped';
+    }
+  }
   // Opened before the first question: a go/no-go owner slow to attest is escalated like a slow step.
   run.emit({ kind: 'gate-opened', at: run.now(), gateId: id, phaseId: phase.id });
   // A dry run has no evidence and asks nobody: it says what it would ask, and shows no condition as failing.

@@ -34,21 +34,26 @@ export async function settleInFlight(run: RunContext, step: StepDoc, phase: Phas
   return 'run';
 }
 
-/** Ask at the terminal; undefined when there is nobody to ask. */
+/**
+ * Ask at the terminal; undefined when there is nobody to ask. A step deployctl itself stopped (Ctrl-C: its process
+ * tree was stopped, the journal says `interrupted`) did not complete, and deployctl knows it: asking "did it
+ * complete?" would invite a wrong "done". It is said as it is, and only rerun or stop are offered.
+ */
 async function askInFlight(run: RunContext, step: StepDoc): Promise<InFlightDecision | undefined> {
   const { prompter } = run.deps;
   if (prompter === undefined) return undefined;
+  const stopped = run.state.steps.get(step.id)?.outcome?.status === 'interrupted';
   try {
     return (await prompter.ask({
       kind: 'decide',
       id: `${step.id}.in-flight`,
       who: run.whoFor(step.owner),
-      message: messages.inFlightQuestion(step.id),
+      message: stopped ? messages.inFlightStoppedQuestion(step.id) : messages.inFlightQuestion(step.id),
       // The safe answer first: Enter without reading must not mark an unknown step done.
       choices: [
         { value: 'abort', label: messages.inFlightChoiceAbort() },
         { value: 'rerun', label: messages.inFlightChoiceRerun() },
-        { value: 'done', label: messages.inFlightChoiceDone() },
+        ...(stopped ? [] : [{ value: 'done', label: messages.inFlightChoiceDone() }]),
       ],
     })) as InFlightDecision;
   } catch (error) {

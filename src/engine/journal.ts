@@ -19,6 +19,7 @@ const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
   'gate-opened',
   'gate-evaluated',
   'gate-decided',
+  'gate-skipped',
   'rollback-started',
   'rollback-finished',
   'interrupted',
@@ -148,6 +149,8 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('gateId') && Array.isArray(e['conditions']);
     case 'gate-decided':
       return str('gateId') && (e['decision'] === 'go' || e['decision'] === 'no-go');
+    case 'gate-skipped':
+      return str('gateId') && str('phaseId') && str('reason');
     case 'rollback-started':
       return str('reason') && Array.isArray(e['phases']);
     case 'run-finished':

@@ -13,6 +13,9 @@ export const messages = {
   interruptedDuringStep: (stepId: string) => `interrupted during step '${stepId}'`,
   interruptedDuringRollback: (reason: string) => `interrupted during rollback after: ${reason} (resume to finish the rollback)`,
   abortedAtGate: (gateId: string) => `aborted at gate '${gateId}'`,
+  /** `lost the state database (…): the run stopped (aborted at gate 'go-no-go'); resume it once the state is back`. */
+  stoppedBecause: (cause: string, where: string) => `${cause}: the run stopped (${where}); resume it once the state is back`,
+  stateLost: (kind: 'database' | 'directory', why: string) => (/\bstate\b/.test(why) ? why : `lost the state ${kind}: ${why}`),
   stepFailed: (stepId: string, reason: string) => `step '${stepId}' failed: ${reason}`,
   stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no gate of its phase reads it, so it counts as failed): ${reason}`,
   /** With the conditions that did not hold, each with why: `gate 'canary' decided NO-GO: error_rate does not hold (0.0476 ≥ 0.001)`. */
@@ -31,6 +34,8 @@ export const messages = {
 
   // ---- a step left in flight, on resume ------------------------------------------------------------------------
   inFlightQuestion: (stepId: string) => `Step '${stepId}' was running when the previous session stopped, and it is not idempotent. Did it complete?`,
+  inFlightStoppedQuestion: (stepId: string) =>
+    `Step '${stepId}' did not complete: deployctl stopped it when the previous session was interrupted (its process tree was stopped), and it is not idempotent, so it may have done part of its work. Run it again, or stop here?`,
   inFlightChoiceAbort: () => 'Stop here, decide later (resume again when you know)',
   inFlightChoiceRerun: () => 'Run it again',
   inFlightChoiceDone: () => 'It completed: mark it done and go on',

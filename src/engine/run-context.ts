@@ -6,7 +6,7 @@ import type { LoadedRunbook } from '../runbook/load.js';
 import type { RunbookDoc, RunbookSource } from '../runbook/types.js';
 import type { Answers } from './answers.js';
 import { celContext } from './context.js';
-import type { Actor, RunEvent, RunStatus } from './events.js';
+import type { Actor, RunEvent, RunInvocation, RunStatus } from './events.js';
 import type { Masker } from './secrets.js';
 import { applyEvent, initialRunState, type RunState } from './state.js';
 
@@ -48,6 +48,8 @@ export interface EngineOptions {
   killGraceMs?: number;
   /** Default pause between attempts when a step has `retries` but no `retry_delay`. */
   defaultRetryDelayMs?: number;
+  /** How this session was started, journaled so a later hint can repeat it (see RunInvocation). */
+  invocation?: RunInvocation;
   /** `--time-scale`: recorded in run-started (the engine waits on `deps.clock` alike either way). */
   rehearsal?: { timeScale: number };
   /** `--t0`: the run's T, recorded in run-started. */
@@ -108,8 +110,27 @@ export class RunContext {
   /** The signal that interrupted the run (the abort reason the CLI gives), SIGINT when it gave none. */
   signalName(): string {
     const reason: unknown = this.options.signal.reason;
-    return typeof reason === 'string' ? reason : 'SIGINT';
+    return typeof reason === 'string' ? reason : reason instanceof StopCause ? reason.signal : 'SIGINT';
   }
+
+  /** Why the run was stopped from outside when it was not a signal (the state store lost): its own words and exit code. */
+  stopCause(): StopCause | undefined {
+    const reason: unknown = this.options.signal.reason;
+    return this.options.signal.aborted && reason instanceof StopCause ? reason : undefined;
+  }
+}
+
+/**
+ * The reason to abort the run's signal with when what stops it is not a signal (the state store lost): the run ends
+ * aborted with these words first (before where it was: "aborted at gate …"), and this exit code instead of 130.
+ */
+export class StopCause {
+  constructor(
+    readonly reason: string,
+    readonly exitCode: number,
+    /** What the `interrupted` event names as its signal. */
+    readonly signal = 'state-lost',
+  ) {}
 }
 
 /** Thrown inside the loop to stop it; carries how the run ends. */

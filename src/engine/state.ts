@@ -1,5 +1,5 @@
 // Run state as a fold over events: the engine, resume, `status` and the record all read the run through this one function.
-import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunStatus, StepOutcome } from './events.js';
+import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunInvocation, RunStatus, StepOutcome } from './events.js';
 import { addTick, decideWatch, openWatch, type WatchState } from './watch-state.js';
 
 export interface StepState {
@@ -37,6 +37,8 @@ export interface GateState {
   note?: string;
   /** A person's reason for NO-GO while every condition held. */
   reason?: string;
+  /** The gate's `if:` was false (`if: … was false`): skipped, never decided. */
+  skipped?: string;
 }
 
 export interface RunState {
@@ -62,6 +64,8 @@ export interface RunState {
   notifications: EventOf<'notification'>[];
   finished?: { status: RunStatus; exitCode: number; reason?: string; at: number };
   lastEventAt?: number;
+  /** How the newest session was started (read from a journal: untrusted, checked where it is printed). */
+  invocation?: RunInvocation;
 }
 
 export const initialRunState: RunState = {
@@ -96,12 +100,19 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         startedAt: event.at,
         dryRun: event.dryRun,
         vars: event.vars,
+        ...(event.invocation !== undefined ? { invocation: event.invocation } : {}),
         ...(event.rehearsal !== undefined ? { rehearsal: event.rehearsal } : {}),
         ...(event.t0 !== undefined ? { t0: event.t0 } : {}),
       };
     case 'run-resumed':
       // A resumed run is running again: forget how the previous session ended.
-      return { ...next, finished: undefined, interrupted: undefined, resumes: [...state.resumes, { at: event.at, by: event.by }] };
+      return {
+        ...next,
+        finished: undefined,
+        interrupted: undefined,
+        resumes: [...state.resumes, { at: event.at, by: event.by }],
+        ...(event.invocation !== undefined ? { invocation: event.invocation } : {}),
+      };
     case 'phase-started': {
       const previous = state.phases.get(event.phaseId);
       return { ...next, phases: withEntry(state.phases, event.phaseId, { status: 'running', startedAt: previous?.startedAt ?? event.at }) };
@@ -173,6 +184,10 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'gate-evaluated': {
       const previous = state.gates.get(event.gateId);
       return { ...next, gates: withEntry(state.gates, event.gateId, { ...previous, phaseId: event.phaseId, conditions: event.conditions, evaluatedAt: event.at }) };
+    }
+    case 'gate-skipped': {
+      const previous = state.gates.get(event.gateId);
+      return { ...next, gates: withEntry(state.gates, event.gateId, { ...previous, phaseId: event.phaseId, skipped: event.reason, decidedAt: event.at }) };
     }
     case 'gate-decided': {
       const previous = state.gates.get(event.gateId);

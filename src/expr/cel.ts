@@ -1,6 +1,7 @@
 // CEL (Common Expression Language) for `if:`, gate conditions, escalation rules and templates: parse, check, evaluate, find references.
 import * as vm from 'node:vm';
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
+import { promqlDuration, promqlString } from './promql-placement.js';
 
 /** The variables an expression may use (DESIGN.md "Expressions"). */
 export const CEL_VARIABLES = ['steps', 'vars', 'answers', 'env', 'run'] as const;
@@ -31,6 +32,10 @@ function celEnvironment(dialect: CelDialect = 'general'): Environment {
     }
     // Templates go into URLs too: `${{ vars.base_url }}/search?q=${{ urlencode(vars.query) }}`.
     env.registerFunction('urlencode(string): string', (value: string) => encodeURIComponent(value));
+    // PromQL queries (src/expr/promql-placement.ts): a value as one whole "…" literal, and a duration covering some ms.
+    env.registerFunction('promql_string(string): string', (value: string) => promqlString(value));
+    env.registerFunction('promql_duration(int): string', (ms: bigint) => promqlDuration(Number(ms)));
+    env.registerFunction('promql_duration(double): string', (ms: number) => promqlDuration(ms));
     environment = env;
     environments.set(dialect, env);
   }

@@ -15,6 +15,11 @@ const STORAGE: Record<string, string> = {
   EIO: 'input/output error (the disk may be failing)',
 };
 
+/** `read-only file system (EROFS)`: the words for an errno code, with the code (only the code when it is not a storage one). */
+export function storageWords(code: string): string {
+  return STORAGE[code] !== undefined ? `${STORAGE[code]} (${code})` : code;
+}
+
 const READING = new Set(['read', 'scandir', 'readdir', 'stat', 'lstat', 'fstat', 'realpath']);
 
 /** Whether `error` is a file-system refusal `fileFailure` can explain (it names a path, or the code alone says enough). */

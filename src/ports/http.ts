@@ -1,6 +1,7 @@
 // The real HTTP port: one request with Node's fetch (undici), a timeout, capped redirects and body, errors as short sentences.
 import { readFile } from 'node:fs/promises';
 import type { HttpRequest, HttpResult, HttpSend } from './types.js';
+import { createWarmupLedger } from './warmup-ledger.js';
 
 /** Bodies are read up to this many bytes; the rest is never downloaded (the stream is cancelled). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -131,7 +132,8 @@ function trustingCa(file: string): Promise<{ ok: true; dispatcher: unknown } | {
 }
 
 /** The port as the engine sees it. */
-export const sendHttp: HttpSend = sendHttpRequest;
+/** The port as the engine sees it, with the ledger of the connections it keeps open (undici's global pool: one per process). */
+export const sendHttp: HttpSend = Object.assign((request: HttpRequest) => sendHttpRequest(request), { warmups: createWarmupLedger() });
 
 /** Read a body as UTF-8 text, stopping after `maxBytes`: the rest is cancelled, never buffered. */
 async function readCapped(response: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {

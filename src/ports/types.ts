@@ -1,4 +1,5 @@
 // The effects the engine needs, as interfaces: exec, fetch, prompt, clock. Real implementations live beside this file; tests pass fakes.
+import type { WarmupLedger } from './warmup-ledger.js';
 
 /** What to spawn: a shell string (run by /bin/sh -c) or an argv list (no shell). */
 export type CommandSpec = { shell: string } | { argv: string[] };
@@ -59,7 +60,12 @@ export type HttpResult =
   | { ok: false; error: string; durationMs: number; timedOut: boolean };
 
 /** One HTTP request. Bodies are read up to a cap; the probe only needs to search them. */
-export type HttpSend = (request: HttpRequest) => Promise<HttpResult>;
+/**
+ * Send one request. A port that keeps connections open between requests (the real one: undici's pool, one per
+ * process) carries the ledger of what it knows about them (`warmups`, ports/warmup-ledger.ts), so every probe through
+ * it shares one; a port without one (a test's scripted port) makes each probe warm up (review 1 #21).
+ */
+export type HttpSend = ((request: HttpRequest) => Promise<HttpResult>) & { readonly warmups?: WarmupLedger };
 
 export interface Clock {
   /** Wall-clock time in ms since the epoch (for records). */

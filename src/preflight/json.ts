@@ -22,7 +22,7 @@ export interface JsonCheck {
   exit_code: number | null;
   timed_out: boolean;
   metrics: CheckResult['metrics'] | null;
-  /** http: requests sent before the samples to warm the client, in no metric (steps/warmup.ts). */
+  /** http: requests sent before the samples to warm the client, in no metric (ports/warmup-ledger.ts). */
   warmup: { requests: number; failed: number; max_ms: number } | null;
   failures: FailedCondition[];
   output_tail: { stdout: string; stderr: string } | null;

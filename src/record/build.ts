@@ -83,6 +83,7 @@ export function buildRecordPredicate({ doc, state, env, now, ticks }: BuildRecor
         ...optional('answered_from', gateState?.answeredFrom),
         ...optional('note', gateState?.note),
         ...optional('reason', gateState?.reason),
+        ...optional('skipped', gateState?.skipped),
       };
       record.gate = gate;
     }

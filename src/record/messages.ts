@@ -2,6 +2,7 @@
 import { didYouMean } from '../runbook/suggest.js';
 import { clean, shortKeyId } from './format.js';
 import type { LockHolder } from '../ports/file-lock.js';
+import { storageWords } from '../ports/fs-failure.js';
 import type { SignoffRole } from './signoff.js';
 
 export interface Message {
@@ -104,6 +105,11 @@ function fileSystemHint(code: string, what: string): string {
   return 'check the directory of the record, then run the command again';
 }
 
+/** Node's own text when it says more than the code (`EROFS: read-only file system, open '…'` says nothing more). */
+function lockDetail(code: string, detail: string): string {
+  return detail.startsWith(`${code}:`) || detail === '' ? '' : ` (${clean(detail, 200)})`;
+}
+
 export function signLockedMessage(file: string, lockFile: string, holder: LockHolder | undefined, waitedMs: number): Message {
   return {
     message: `${clean(file, 300)} is being signed by ${holderWords(holder)}; waited ${(waitedMs / 1000).toFixed(1)} s for it to finish, and nothing was written`,
@@ -113,14 +119,15 @@ export function signLockedMessage(file: string, lockFile: string, holder: LockHo
 
 export function signLockFailedMessage(file: string, lockFile: string, code: string, detail: string): Message {
   return {
-    message: `cannot sign ${clean(file, 300)}: its lock file ${clean(lockFile, 300)} cannot be created (${clean(code, 32)}: ${clean(detail, 200)}); nothing was written`,
+    // One sentence like every other file-system refusal (fs-failure.ts): the file, the cause in words, the code.
+    message: `cannot write ${clean(file, 300)}: ${storageWords(clean(code, 32))}: its lock file ${clean(lockFile, 300)} cannot be created${lockDetail(code, detail)}; nothing was written, the record is as it was`,
     hint: fileSystemHint(code, 'sign'),
   };
 }
 
 export function signWriteFailedMessage(file: string, code: string, detail: string): Message {
   return {
-    message: `cannot write the signed record ${clean(file, 300)} (${clean(code, 32)}: ${clean(detail, 200)}); nothing was written, the record is as it was`,
+    message: `cannot write ${clean(file, 300)}: ${storageWords(clean(code, 32))}: the signed record was not written${lockDetail(code, detail)}; the record is as it was`,
     hint: fileSystemHint(code, 'sign'),
   };
 }

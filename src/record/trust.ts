@@ -174,3 +174,30 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   result.roles = roles;
   return result;
 }
+
+/** A `--pubkey` that is a key a loaded runbook lists for a role: which file, which role, which runbook. */
+export interface RoleKeyAsRunKey {
+  pubkey: string;
+  role: string;
+  runbook: string;
+}
+
+/**
+ * The first `--pubkey` that a runbook read so far (`--runbook`, or the runbook a verified record names) lists under
+ * `roles.<id>.keys`. Such a key only signs off: trusted as a run key, anyone holding it could re-sign a changed record
+ * and have it verify VALID. Call after the records were verified (that is when their runbooks are read).
+ */
+export function roleKeyGivenAsRunKey(trust: Trust): RoleKeyAsRunKey | undefined {
+  const runbooks = [...(trust.explicitRunbook !== undefined ? [trust.explicitRunbook] : []), ...trust.runbooks.values()];
+  for (const runKey of trust.runKeys) {
+    const given = runKey.sources.find((s) => s.startsWith('--pubkey '));
+    if (given === undefined) continue;
+    for (const runbook of runbooks) {
+      const listed = runbook.keys.find((k) => k.keyId === runKey.keyId);
+      const source = listed?.sources.find((s) => s.startsWith('role '));
+      if (source === undefined) continue;
+      return { pubkey: given.slice('--pubkey '.length), role: source.slice('role '.length, source.indexOf(':')), runbook: runbook.path };
+    }
+  }
+  return undefined;
+}

@@ -178,6 +178,8 @@ export interface RecordGate {
   answered_from?: 'prompt' | 'answers-file' | 'automatic';
   note?: string;
   reason?: string;
+  /** The gate's `if:` was false: `if: … was false`. Nothing was asked or decided (`decision` is null). */
+  skipped?: string;
 }
 
 export interface RecordPhase {

@@ -1,5 +1,6 @@
 // The evidence behind a verdict, in one line: a gate condition with its operands' values, a probe's latency and errors.
-import type { GateCondition, ProbeMetrics } from '../engine/events.js';
+import type { CheckReading, GateCondition, ProbeMetrics } from '../engine/events.js';
+import { formatNumber } from '../expr/explain.js';
 import { inert } from '../inert.js';
 
 const LOGIC = new Set(['&&', '||']);
@@ -66,4 +67,12 @@ export function formatProbeMetrics(m: ProbeMetrics): string {
   const pct = m.error_rate * 100;
   const rate = pct === 0 ? '0%' : pct < 0.1 ? '<0.1%' : `${Number(pct.toFixed(1))}%`;
   return `p50 ${Math.round(m.p50_ms)} ms · p95 ${Math.round(m.p95_ms)} ms · errors ${m.errors}/${m.samples} (${rate})`;
+}
+
+/** `result 0.0476` (or `3 series`, `no data`): what a check read, beside its step as a probe's p50/p95 are. */
+export function formatCheckReading(check: Pick<CheckReading, 'result' | 'results'>): string {
+  if (check.result !== null) return `result ${formatNumber(check.result)}`;
+  if (check.results.length > 1) return `${check.results.length} series`;
+  if (check.results.length === 1) return `result ${inert(String(check.results[0]!.value))}`;
+  return 'no data';
 }

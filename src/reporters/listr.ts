@@ -1,7 +1,7 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
 import { figures, Listr, ListrDefaultRendererLogLevels, ListrLogger, type ListrTask } from 'listr2';
 import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
-import { inertOutputLine } from '../inert.js';
+import { inert, inertOutputLine } from '../inert.js';
 import { isDecidedByGate } from '../engine/predicates.js';
 import type { RunState } from '../engine/state.js';
 import type { Clock, Prompter } from '../ports/types.js';
@@ -9,14 +9,14 @@ import { createWatchViews, formatTicks } from './watch-view.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
-import { formatCondition, formatProbeMetrics } from './evidence.js';
+import { formatCheckReading, formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
 import { inertTask } from './listr-inert.js';
 import { screenRenderer } from './listr-screen.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 
 type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
-type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string };
+type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string } | { kind: 'skipped'; why: string };
 
 export interface ListrReporter {
   /** Feed every engine event here, in order. */
@@ -148,6 +148,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
           outcome.ticks !== undefined ? formatTicks(outcome.ticks) : '',
           outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
+          outcome.check !== undefined ? formatCheckReading(outcome.check) : '',
         ].filter((d) => d !== '');
         const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
         if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {
@@ -187,7 +188,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
             .filter((s) => s !== '')
             .join('; ');
-        if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
+        if (ending.kind === 'skipped') task.skip(`go/no-go ${id}: skipped (${inert(ending.why)})`);
+        else if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
         else if (options.dryRun === true) task.skip(said(task.title, ending.note ?? 'dry run'));
         // On screen the message replaces the title: keep the `[Role · Person]` title on a NO-GO, who decided is the point
         // of the line. Plain lines print the title before `[FAILED: …]` already: there the message is the verdict only.
@@ -386,6 +388,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         // A holding condition is its name: its whole expression (three wrapped lines for a ternary at 80 columns) pushed
         // the phase off a 24-line screen. The failing ones keep their values, the evidence a decision needs.
         show(event.gateId, event.conditions.map((c) => (c.ok ? `✔ ${c.name}` : formatCondition(c))).join('\n'));
+        break;
+      case 'gate-skipped':
+        gateEnding(event.gateId).resolve({ kind: 'skipped', why: event.reason });
         break;
       case 'gate-decided':
         gateEnding(event.gateId).resolve({

@@ -1,4 +1,5 @@
 // The lines printed after a run: how it ended and why, against the target time, gates, failures, rollback, and where the record is.
+import { inert } from '../inert.js';
 import type { RunResult } from '../engine/execute.js';
 import type { RunState } from '../engine/state.js';
 import { deployDurationMs, targetLimitMs } from '../engine/timeline.js';
@@ -45,6 +46,7 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
   for (const phase of doc.phases) {
     if (!phase.gate) continue;
     const gate = state.gates.get(gateId(phase));
+    if (gate?.skipped !== undefined) lines.push(`  gate ${gateId(phase)}: skipped (${inert(gate.skipped)})`);
     if (gate?.decision === undefined) continue;
     const failing = (gate.conditions ?? []).filter((c) => !c.ok).map((c) => c.name);
     const role = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner]);

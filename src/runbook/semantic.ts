@@ -2,6 +2,7 @@
 import { compileExpression, type CelDialect, type CompiledExpression, type Reference } from '../expr/cel.js';
 import { parseJsonPath } from '../steps/json-path.js';
 import { compileTemplate } from '../expr/template.js';
+import { placePromqlTemplates } from '../expr/promql-placement.js';
 import { parseDuration } from './duration.js';
 import { capProblems, type LazyProblem, type Problem } from './problem.js';
 import { compilePattern, isVarSpec } from './pattern.js';
@@ -218,6 +219,8 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
       checkTemplate(prom.url, at('url'), scope);
       if (!/^(https?:\/\/|\$\{\{)/.test(prom.url)) report(at('url'), 'bad-url', `url must start with http:// or https:// (the base of Prometheus, e.g. http://127.0.0.1:9090), got '${prom.url}'`);
       checkTemplate(prom.query, at('query'), scope);
+      const placement = placePromqlTemplates(prom.query);
+      if (!placement.ok) reportInside(at('query'), placement.offset, 'promql-template', placement.message);
       for (const [name, value] of Object.entries(prom.headers ?? {})) checkTemplate(value, at('headers', name), scope);
       if (prom.auth?.basic !== undefined) checkTemplate(prom.auth.basic.username, at('auth', 'basic', 'username'), scope);
       const secretNamed = (name: string | undefined, keys: string[]) => {
@@ -320,6 +323,7 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
       const gatePath: Path = [...phasePath, 'gate'];
       checkRole(gate.owner, [...gatePath, 'owner'], 'gate owner');
       const gateOrder = order++;
+      if (gate.if !== undefined) checkCel(gate.if, [...gatePath, 'if'], { kind: 'before', order: gateOrder, what: "the gate's if" }, true);
       for (const [name, condition] of Object.entries(gate.require)) {
         if (typeof condition === 'string') {
           checkCel(condition, [...gatePath, 'require', name], { kind: 'before', order: gateOrder, what: `gate condition '${name}'` }, true);

@@ -76,7 +76,7 @@ export interface HttpDoc {
   expect?: { status?: number | number[]; body_contains?: string };
   /** Read one number from the (JSON) response body: the step's `result` for `expect:` (see src/steps/json-path.ts). */
   json_path?: string;
-  /** Warm-up requests before the samples (default true; steps/warmup.ts). */
+  /** Warm-up requests before the samples (default: true for GET and HEAD, false for other methods; ports/warmup-ledger.ts). */
   warmup?: boolean;
 }
 
@@ -120,6 +120,7 @@ export const STEP_FIELDS = [
   'status',
   'exit_code',
   'duration_ms',
+  'finished_ago_ms',
   'attempts',
   'stdout',
   'stderr',
@@ -211,6 +212,8 @@ export interface GateDoc {
   id?: string;
   title?: string;
   owner: string;
+  /** CEL: when false, the gate is skipped (recorded as skipped, nobody asked) and the run goes on. */
+  if?: string;
   require: Record<string, GateConditionDoc>;
   on_no_go?: 'abort' | 'rollback';
 }

@@ -13,7 +13,10 @@ export function escalationWarnings(doc: RunbookDoc, locate: Locator): Problem[] 
     for (const step of [...(phase.steps ?? []), ...(phase.rollback ?? [])]) owners.add(step.owner);
     if (phase.gate !== undefined) owners.add(phase.gate.owner);
   }
-  const stuck = [...owners].filter((role) => (doc.roles[role]?.escalates_to ?? []).length === 0);
+  // The top of an escalation path (a role others escalate to, the CTO) has nobody above it: that its own items climb
+  // no further is the path's end, not a rule that does nothing.
+  const tops = new Set(Object.values(doc.roles).flatMap((role) => role.escalates_to ?? []));
+  const stuck = [...owners].filter((role) => (doc.roles[role]?.escalates_to ?? []).length === 0 && !tops.has(role));
   const warnings: Problem[] = [];
   if (stuck.length === 0) return warnings;
   doc.escalation?.forEach((rule, i) => {

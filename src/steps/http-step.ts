@@ -75,7 +75,7 @@ export async function runHttpStep(ctx: StepRunContext): Promise<StepResult> {
     ctx.signal.removeEventListener('abort', onAbort);
   }
   const { metrics } = result;
-  // The warm-up goes beside the metrics, never into them (steps/warmup.ts).
+  // The warm-up goes beside the metrics, never into them (ports/warmup-ledger.ts).
   const warmup = result.warmup !== undefined ? { warmup: { requests: result.warmup.requests, failed: result.warmup.failed, maxMs: result.warmup.maxMs } } : {};
   if (ctx.signal.aborted) return { status: 'interrupted', command, metrics, ...warmup, reason: 'interrupted' };
   if (controller.signal.aborted) {

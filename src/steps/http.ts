@@ -3,7 +3,7 @@ import type { ProbeMetrics } from '../engine/events.js';
 import { parseDuration } from '../runbook/duration.js';
 import type { HttpDoc } from '../runbook/types.js';
 import type { Clock, HttpResult, HttpSend } from '../ports/types.js';
-import { originOf, warmupLedgerOf, type WarmupLedger, type WarmupSummary } from './warmup.js';
+import { createWarmupLedger, originOf, type WarmupLedger, type WarmupSummary } from '../ports/warmup-ledger.js';
 
 export interface ProbeExpectation {
   /** Accepted status codes; default: any 2xx. */
@@ -28,9 +28,10 @@ export interface ResolvedProbe {
   intervalMs?: number;
   expect?: ProbeExpectation;
   /**
-   * Warm up before the samples (steps/warmup.ts): as many requests as the concurrency, sent first and never counted,
-   * unless the origin's connections are warm already. Not in `PROBE_DEFAULTS`: absent means no warm-up here, while
-   * `probeFromDoc` turns it on for every runbook step that does not say `warmup: false`.
+   * Warm up before the samples (ports/warmup-ledger.ts): as many requests as the concurrency, sent first and never
+   * counted, unless the origin's connections are warm already. Not in `PROBE_DEFAULTS`: absent means no warm-up here,
+   * while `probeFromDoc` turns it on for a runbook's GET and HEAD probes that do not say `warmup: false`. Other methods
+   * have effects (a POST creates something each time): they warm up only with `warmup: true` (review 1 #21).
    */
   warmup?: boolean;
 }
@@ -82,8 +83,14 @@ export function probeFromDoc(http: HttpDoc): ResolvedProbe {
     timeoutMs: http.timeout === undefined ? undefined : parseDuration(http.timeout),
     intervalMs: http.interval === undefined ? undefined : parseDuration(http.interval),
     expect: http.expect === undefined ? undefined : { status: http.expect.status, bodyContains: http.expect.body_contains },
-    warmup: http.warmup ?? true,
+    warmup: http.warmup ?? isSafeMethod(http.method),
   };
+}
+
+/** GET and HEAD (the default method is GET): requests without effects, the only ones warmed up by default. */
+export function isSafeMethod(method: string | undefined): boolean {
+  const upper = (method ?? PROBE_DEFAULTS.method).toUpperCase();
+  return upper === 'GET' || upper === 'HEAD';
 }
 
 /** `GET https://…/health`: the probe as the record's `command`. */
@@ -96,7 +103,7 @@ export function describeProbe(spec: ResolvedProbe): string {
  * fails when the request failed or timed out, the status is not expected, or the body lacks the
  * expected text. Aborting `signal` stops new requests and cancels those in flight; the requests
  * the abort cut short are not counted as samples. With `warmup`, the warm-up requests the ledger
- * asks for (the port's own unless `warmups` is given) go first, all at once, judged but not counted.
+ * asks for (`warmups`, else the port's own, else a fresh one) go first, all at once, judged but not counted.
  */
 export async function probeHttp(
   spec: ResolvedProbe,
@@ -120,7 +127,7 @@ export async function probeHttp(
   const measured: ProbeSample[] = [];
   const isAborted = (): boolean => signal?.aborted === true;
 
-  const lease = spec.warmup === true ? (ports.warmups ?? warmupLedgerOf(ports.send)).lease(originOf(request.url), concurrency, ports.clock.monotonic()) : undefined;
+  const lease = spec.warmup === true ? (ports.warmups ?? ports.send.warmups ?? createWarmupLedger()).lease(originOf(request.url), concurrency, ports.clock.monotonic()) : undefined;
   const warmed = lease === undefined ? undefined : await warmUp(lease.requests, () => sendSafely(ports.send, request), judge, isAborted);
   const started = ports.clock.monotonic();
 

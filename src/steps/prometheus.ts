@@ -8,6 +8,7 @@ import type { NoDataPolicy, PrometheusDoc, Reducer } from '../runbook/types.js';
 import { judgeCheck, type CheckVerdict } from './check.js';
 import { defaultStepMs, parseQueryResponse, queryUrl, type QueryWindow } from './prometheus-api.js';
 import { renderStepText } from './render.js';
+import { renderPromqlQuery } from '../expr/promql-placement.js';
 import type { StepResult, StepRunContext } from './types.js';
 
 /** A `prometheus:` check with its templates rendered, secrets read into headers and durations in ms. */
@@ -142,7 +143,9 @@ export function resolvePrometheusSpec(ctx: Pick<StepRunContext, 'step' | 'contex
   };
   const url = render(doc.url, 'url');
   if (!url.ok) return url;
-  const query = render(doc.query, 'query');
+  // Values in a query are escaped as PromQL string text, or must be one whole token: they never change its syntax.
+  const renderedQuery = renderPromqlQuery(doc.query, ctx.context);
+  const query = renderedQuery.ok ? renderedQuery : { ok: false as const, reason: `query: ${renderedQuery.reason}`, unresolved: true as const };
   if (!query.ok) return query;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(doc.headers ?? {})) {

@@ -95,6 +95,23 @@ describe('demo.js start --prometheus', { timeout: 90_000 }, () => {
     expect(demo(['status']).stdout).toMatch(/prometheus:\s+\(not running; start --prometheus starts one\)/);
   });
 
+  it('on a target already running without traffic (the Quick start\'s): restarts it with traffic, same port and version (review 1 #9)', async () => {
+    prometheusBinary();
+    expect(demo(['start']).code).toBe(0);
+    expect(demo(['deploy', '2.0.0']).code).toBe(0);
+    const before = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { pid: number; port: number };
+    const started = demo(['start', '--prometheus']);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toContain(`with 0 simulated requests/s: restarting it with 20 (same port, version 2.0.0)`);
+    expect(started.stdout).toMatch(/demo target running at .*version 2\.0\.0.*with 20 simulated requests\/s/);
+    const after = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { pid: number; port: number };
+    expect(after.port).toBe(before.port);
+    expect(after.pid).not.toBe(before.pid);
+    const count = async () => sample(await metrics(), 'http_requests_total{route="/api/health",method="GET",code="200",version="2.0.0"}') || 0;
+    const first = await count();
+    await waitFor('simulated requests on the restarted target', async () => (await count()) > first + 2, 10_000, 100);
+  });
+
   it('with the binary: a Prometheus scraping the target every second, with traffic; stop stops both', async () => {
     prometheusBinary();
     const started = demo(['start', '--prometheus']);
@@ -104,6 +121,7 @@ describe('demo.js start --prometheus', { timeout: 90_000 }, () => {
     const query = async (q: string) => ((await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: unknown[] } }).data.result;
     await waitFor('the demo scraped, with traffic counted', async () => (await query('sum(rate(http_requests_total{job="demo"}[5s])) > 5')).length > 0, 30_000, 250);
     expect(demo(['start', '--prometheus']).stdout).toContain(`prometheus already running at ${url}`);
+    expect(demo(['start', '--prometheus']).stdout).toContain('with 20 simulated requests/s');
     const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { prometheus: { pid: number } };
     const stopped = demo(['stop']);
     expect(stopped.stdout).toContain(`prometheus stopped (pid ${state.prometheus.pid})`);

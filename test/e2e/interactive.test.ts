@@ -461,6 +461,31 @@ describe('deployctl run in a terminal', () => {
     expect(stepOf(record, 'after').status).toBe('not-run');
   });
 
+  it('on resume, says a step it stopped on Ctrl-C did not complete, and offers only rerun or stop (review 1 item 29)', { timeout: TEST_TIMEOUT }, async () => {
+    const dir = workdir('sleeping.yaml');
+    const term = await runInTerminal(dir, ['run', 'sleeping.yaml']);
+    const [sleeper] = await until('the step to start sleep 30', () => {
+      const found = sleepersIn(dir, '30');
+      return found.length > 0 ? found : undefined;
+    });
+    strayPids.push(sleeper!);
+    await term.waitFor(/napping/, WAIT);
+    await term.sendKeys('C-c');
+    expect(await term.exitCode(WAIT.timeoutMs)).toBe(130);
+    expect(stepOf(onlyRecord(dir), 'nap').status).toBe('interrupted');
+
+    const resumed = await runInTerminal(dir, ['run', 'sleeping.yaml', '--resume']);
+    await resumed.waitFor(/did not complete: deployctl stopped it/, WAIT);
+    const pane = await resumed.capture();
+    expect(pane).not.toContain('Did it complete');
+    expect(pane).toContain('Run it again');
+    expect(pane).not.toContain('It completed');
+    // The first choice (stop here) is the safe one: Enter stops the run at that step, nothing re-run.
+    await resumed.sendKeys('Enter');
+    expect(await resumed.exitCode(WAIT.timeoutMs)).toBe(1);
+    expect(sleepersIn(dir, '30')).toEqual([]);
+  });
+
   it('closes an open prompt on SIGTERM (not only on Ctrl-C typed at it) and ends the run with exit 130', { timeout: TEST_TIMEOUT }, async () => {
     const dir = workdir('happy.yaml');
     const term = await runInTerminal(dir, ['run', 'happy.yaml']);

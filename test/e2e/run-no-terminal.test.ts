@@ -79,7 +79,8 @@ describe('deployctl run without a terminal', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('No deployment is running.');
     expect(status.stdout).toContain(`Not finished: run ${runId} of quiet, stopped without finishing`);
-    expect(status.stdout).toContain(`Continue it with: deployctl run quiet.yaml --resume ${runId}`);
+    // The run's own command line (its --answers), which a paste resumes as it was started.
+    expect(status.stdout).toContain(`Continue it with: deployctl run quiet.yaml --answers all.yaml --resume ${runId}`);
 
     // `ready` was answered in the first session: the resume does not ask for it again.
     const resumed = await run(['--resume', '--answers', 'rest.yaml']);

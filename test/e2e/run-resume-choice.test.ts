@@ -1,5 +1,5 @@
 // Which run `--resume` picks: only the newest run of the runbook. An older interrupted run is never resumed on top of a
-// newer one that ended (its vars would put an old version back); naming it explicitly is still possible.
+// newer one that ended (its vars would put an old version back); naming it with --force-old is still possible.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +26,7 @@ describe('--resume without a run id', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses when the newest run ended, even though an older run was interrupted; the older one can still be named', async () => {
+  it('refuses when the newest run ended, even though an older run was interrupted; the older one can still be named with --force-old', async () => {
     assertBuilt();
     fs.writeFileSync(path.join(dir, 'choice.yaml'), RUNBOOK);
     const env = { CI: 'true' };
@@ -51,12 +51,27 @@ describe('--resume without a run id', () => {
     expect(refused.stderr).toContain(`the newest run of choice, ${newerRun}, already ended (succeeded)`);
     expect(refused.stderr).toContain('--resume <run-id>');
 
-    const named = await runCli(['run', 'choice.yaml', '--resume', oldRun!], { cwd: dir, env, timeoutMs: 60_000 });
+    // status does not advertise the superseded run: no command to paste, and why (review 1, item 12).
+    const status = await runCli(['status'], { cwd: dir, env });
+    expect(status.code, status.stderr).toBe(0);
+    const line = status.stdout.split('\n').find((l) => l.includes(oldRun!))!;
+    expect(line).toContain(`superseded by run ${newerRun} (version=1.0.0 there, version=0.9.0 here)`);
+    expect(line).not.toContain('Continue it with');
+    expect(line).not.toContain(`--resume ${oldRun}`);
+
+    // Naming it is refused without --force-old, naming both runs' versions; nothing runs.
+    const unforced = await runCli(['run', 'choice.yaml', '--resume', oldRun!], { cwd: dir, env, timeoutMs: 60_000 });
+    expect(unforced.code).toBe(2);
+    expect(unforced.stderr).toContain(`run ${oldRun} (version=0.9.0) is older than run ${newerRun} of choice (version=1.0.0)`);
+    expect(unforced.stderr).toContain('--force-old');
+    expect(fs.readFileSync(path.join(dir, 'log'), 'utf8').split('\n').filter(Boolean)).toEqual(['first 0.9.0', 'first 1.0.0', 'slow']);
+
+    const named = await runCli(['run', 'choice.yaml', '--resume', oldRun!, '--force-old'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(named.code, named.stderr).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'log'), 'utf8').split('\n').filter(Boolean)).toEqual(['first 0.9.0', 'first 1.0.0', 'slow', 'slow']);
 
     const bogus = await runCli(['run', 'choice.yaml', '--resume', '../../etc'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain("'../../etc' is not a run id");
-  });
+  }, 180_000);
 });

@@ -182,6 +182,8 @@ phases:
     expect(stopped.stderr).toContain('lost the connection to the state database');
     expect(stopped.stderr).toContain('stopping the run');
     expect(stopped.stdout).toContain('ABORTED');
+    // The summary's reason is the lost database, then where the run was (review 1 item 33).
+    expect(stopped.stdout).toMatch(/lost the connection to the state database.*: the run stopped \(interrupted during step 's1'\); resume it once the state is back/);
     // Its step went with it: nothing of it runs on.
     await waitFor('the step to be gone', () => processesIn(a).length === 0, 10_000);
     fs.writeFileSync(path.join(root, 'cutoff-go'), '');

@@ -57,15 +57,17 @@ describe('a new run while the last one did not finish', () => {
     expect(result.stderr).toContain('npx deployctl run unfinished.yaml --new');
   });
 
-  it('starts another with --new, and status still lists the one left unfinished with the command that resumes it', async () => {
+  it('starts another with --new; status still lists the one left unfinished, but offers no command to resume it over the newer run', async () => {
+    // Until review 1 (item 12) status printed a paste-ready --resume for it: that would deploy the old run over the new one.
     writeFileSync(path.join(dir, 'go'), '');
     const fresh = await runCli(['run', 'unfinished.yaml', '--new'], { cwd: dir, timeoutMs: 30_000 });
     expect(fresh.code).toBe(0);
     expect(readdirSync(path.join(dir, '.deployctl/runs'))).toHaveLength(2);
     const status = await runCli(['status'], { cwd: dir, timeoutMs: 20_000 });
     expect(status.stdout).toContain(`Not finished: run ${runId} of unfinished`);
-    expect(status.stdout).toContain(`Continue it with: deployctl run unfinished.yaml --resume ${runId}`);
-    const viaNpm = await runCli(['status'], { cwd: dir, env: NPM, timeoutMs: 20_000 });
-    expect(viaNpm.stdout).toContain(`Continue it with: npx deployctl run unfinished.yaml --resume ${runId}`);
+    expect(status.stdout).toContain('superseded by run');
+    expect(status.stdout).toContain('refuses it without --force-old');
+    expect(status.stdout).not.toContain('Continue it with');
+    expect(status.stdout).not.toContain(`--resume ${runId}`);
   });
 });

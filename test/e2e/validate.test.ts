@@ -206,6 +206,22 @@ describe('deployctl validate on valid runbooks', () => {
     }
   });
 
+  it('says nothing about the top of an escalation path (a role others escalate to) owning a step', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-validate-escalation-'));
+    try {
+      const file = path.join(dir, 'escalation.yaml');
+      fs.writeFileSync(
+        file,
+        'version: 1\nname: esc\nroles:\n  ops: { title: Ops, escalates_to: [lead] }\n  lead: { title: Lead, escalates_to: [cto] }\n  cto: { title: CTO }\nescalation:\n  - { name: Slow, after: 15m }\nphases:\n  - id: p\n    steps:\n      - { id: a, owner: ops, run: "true" }\n      - { id: b, owner: cto, confirm: Signed off? }\n',
+      );
+      const run = await deployctl(['validate', file]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 when any one of several runbooks is invalid, and still summarises the valid ones', async () => {
     const run = await deployctl(['validate', 'test/fixtures/valid/full.yaml', 'test/fixtures/invalid/unknown-owner.yaml']);
 

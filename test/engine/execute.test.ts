@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { foldEvents } from '../../src/engine/state.js';
 import { parseJournal, serializeEvent } from '../../src/engine/journal.js';
 import type { RunEvent, StepOutcome } from '../../src/engine/events.js';
-import type { PromptRequest } from '../../src/ports/types.js';
+import { PromptAbortedError, type Prompter, type PromptRequest } from '../../src/ports/types.js';
+import { StopCause } from '../../src/engine/run-context.js';
 import { fakeExec, harness, inlineRunbook, kinds, scriptedPrompter } from '../helpers/engine-fakes.js';
 
 const ROLES = `
@@ -543,6 +544,66 @@ phases:
       expect(result.exitCode).toBe(2);
       expect(result.reason).toMatch(/--in-flight done .* --in-flight rerun/);
       expect(exec.calls).toEqual([]);
+    });
+
+    it('a run stopped because its state was lost says so, not "aborted at gate", and ends 1 (review 1 item 33)', async () => {
+      const controller = new AbortController();
+      // The state store fails while the lead is at the gate's prompt: the run's signal is aborted with its cause, and
+      // the prompt is cut short like a Ctrl-C.
+      const prompter: Prompter = {
+        async ask(request) {
+          if (request.id === 'brief') return true;
+          controller.abort(new StopCause('lost the connection to the state database (terminated by the administrator)', 1));
+          throw new PromptAbortedError();
+        },
+      };
+      const h = harness();
+      const result = await h.run(DEPLOY, { signal: controller.signal }, { exec: fakeExec({ 'backup now': {} }), prompter });
+      expect(result.exitCode).toBe(1);
+      expect(result.status).toBe('aborted');
+      expect(result.reason).toBe("lost the connection to the state database (terminated by the administrator): the run stopped (aborted at gate 'gate'); resume it once the state is back");
+      const finished = h.events.find((e) => e.kind === 'run-finished') as Extract<RunEvent, { kind: 'run-finished' }>;
+      expect(finished.reason).toBe(result.reason);
+    });
+
+    it('does not ask "Did it complete?" about a step deployctl itself stopped on Ctrl-C: it says so, and offers rerun or stop (review 1 item 29)', async () => {
+      const h1 = harness();
+      const controller = new AbortController();
+      const exec1 = fakeExec({ 'backup now': {}, "ship '1.2.3'": { hang: true } });
+      const first = h1.run(DEPLOY, { signal: controller.signal }, { exec: exec1, answers: ALL_YES });
+      setTimeout(() => controller.abort('SIGINT'), 50);
+      expect((await first).exitCode).toBe(130);
+      const state = foldEvents(h1.events);
+      expect(state.steps.get('ship')?.outcome?.status).toBe('interrupted');
+
+      const h2 = harness();
+      const prompter = scriptedPrompter({ 'ship.in-flight': 'rerun' });
+      const exec2 = fakeExec({ "ship '1.2.3'": {}, verify: {} });
+      const result = await h2.run(DEPLOY, { resume: { state } }, { exec: exec2, answers: ALL_YES, prompter });
+      expect(result.exitCode).toBe(0);
+      const asked = prompter.requests.find((r) => r.id === 'ship.in-flight')!;
+      expect(asked.message).not.toContain('Did it complete');
+      expect(asked.message).toContain('did not complete: deployctl stopped it');
+      expect((asked as { choices: { value: string }[] }).choices.map((c) => c.value)).toEqual(['abort', 'rerun']);
+      expect(exec2.calls).toEqual(["ship '1.2.3'", 'verify']);
+    });
+
+    it('still asks whether it completed about a step whose session ended without recording its end (a crash)', async () => {
+      // A kill -9 mid-step: the journal ends at the step's start (nothing after it was written).
+      const h1 = harness();
+      const controller = new AbortController();
+      const first = h1.run(DEPLOY, { signal: controller.signal }, { exec: fakeExec({ 'backup now': {}, "ship '1.2.3'": { hang: true } }), answers: ALL_YES });
+      setTimeout(() => controller.abort('SIGINT'), 50);
+      await first;
+      const cut = h1.events.findIndex((e) => e.kind === 'step-started' && e.stepId === 'ship');
+      const state = foldEvents(h1.events.slice(0, cut + 1));
+      expect(state.steps.get('ship')?.outcome).toBeUndefined();
+      const prompter = scriptedPrompter({ 'ship.in-flight': 'done' });
+      const result = await harness().run(DEPLOY, { resume: { state } }, { exec: fakeExec({ verify: {} }), answers: ALL_YES, prompter });
+      expect(result.exitCode).toBe(0);
+      const asked = prompter.requests.find((r) => r.id === 'ship.in-flight')!;
+      expect(asked.message).toContain('Did it complete?');
+      expect((asked as { choices: { value: string }[] }).choices.map((c) => c.value)).toEqual(['abort', 'rerun', 'done']);
     });
 
     it('marks the in-flight step done when the operator says it completed, and goes on', async () => {

@@ -202,7 +202,7 @@ describe('runPreflight concurrency', () => {
       );
       expect(report.summary.passed).toBe(12);
       // 12 samples, plus one warm-up request for each of the 3 connections the first 3 checks opened: the 9 checks
-      // after them found warm connections to the same origin (steps/warmup.ts).
+      // after them found warm connections to the same origin (ports/warmup-ledger.ts).
       expect(server2.requestCount('/bounded')).toBe(12 + 3);
       expect(server2.maxInFlight('/bounded')).toBe(3);
       // 12 checks, 3 at a time, 150 ms each: at least 4 rounds, and the warm-up round. (No upper bound: on a loaded CI machine wall

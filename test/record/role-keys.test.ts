@@ -89,8 +89,8 @@ describe('a record re-signed with only a role key', () => {
     expect(r.code).toBe(1);
     // The fix is named: the run's public key.
     expect(r.stdout).toContain('--pubkey');
-    // Trusting that key as a run key on purpose is the auditor's choice.
-    expect(run((ctx) => recordVerifyCommand(ws.record, { pubkey: [ws.keys.lead.pub] }, ctx)).code).toBe(0);
+    // Giving that key as a run key is refused (review 1 item 3): a role key never makes a record valid.
+    expect(run((ctx) => recordVerifyCommand(ws.record, { pubkey: [ws.keys.lead.pub] }, ctx)).code).toBe(2);
   });
 
   it('record sign refuses to add a sign-off to such a record', () => {
@@ -112,5 +112,33 @@ describe('role keys on a valid record', () => {
     expect(r.stdout).toMatch(/signature #2 keyid sha256:[0-9a-f]{64}: valid, key role qa: keys\/qa\.pub; signs off for qa/);
     expect(r.stdout).toMatch(/QA Lead \(qa\)\s+signed by Carol/);
     expect(r.stdout.split('\n').at(-1)).toBe('VALID: signed by 1 run key, 1 sign-off; run 20261126T151500Z-3f9a1c of small, failed');
+  });
+});
+
+describe('--pubkey naming a key the runbook lists for a role (review 1 item 3)', () => {
+  // The README once told auditors to pass `--pubkey keys/qa.pub`: that made QA's sign-off key a run key, and a record
+  // forged and re-signed with QA's key alone verified VALID.
+  it.each(edits)('%s: verify --pubkey <that role key> refuses (exit 2) and names the run key to give instead', (_name, key, edit) => {
+    ws.writeEnvelope(forge(key, edit));
+    for (const flags of [{ pubkey: [ws.keys[key].pub] }, { pubkey: [ws.keys[key].pub], runbook: 'small.yaml' }, { pubkey: [ws.keys[key].pub], json: true }]) {
+      const r = run((ctx) => recordVerifyCommand(ws.record, flags, ctx));
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.stdout).not.toMatch(/VALID|"verdict": "valid"/);
+      expect(r.stderr).toContain(`--pubkey ${ws.keys[key].pub} is the key role ${key} signs off with`);
+      expect(r.stderr).toContain('.deployctl/keys/deployctl.pub');
+    }
+  });
+
+  it('list, show and export refuse it too; the run key given by --pubkey is accepted', async () => {
+    ws.writeEnvelope(forge('qa', edits[1]![2]));
+    const list = await runAsync((ctx) => recordListCommand({ pubkey: [ws.keys.qa.pub] }, ctx));
+    expect(list.code).toBe(2);
+    expect(list.stdout).toBe('');
+    expect(list.stderr).toContain('role qa');
+    expect(run((ctx) => recordShowCommand(ws.record, { pubkey: [ws.keys.qa.pub] }, ctx)).code).toBe(2);
+    expect(run((ctx) => recordExportCommand(ws.record, { pubkey: [ws.keys.qa.pub], format: 'json' }, ctx)).code).toBe(2);
+    // The run's own public key is what an auditor gives: the forgery is INVALID with it.
+    const honest = run((ctx) => recordVerifyCommand(ws.record, { pubkey: [ws.keys.run.pub] }, ctx));
+    expect(honest.code).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 // The evidence behind a verdict: each operand of a gate condition evaluated by CEL, and the line a person reads.
 import { describe, expect, it } from 'vitest';
 import { topLevelOperands } from '../../src/expr/cel.js';
-import { formatCondition, formatProbeMetrics } from '../../src/reporters/evidence.js';
+import { formatCondition, formatCheckReading, formatProbeMetrics } from '../../src/reporters/evidence.js';
 import { fakeExec, harness, inlineRunbook } from '../helpers/engine-fakes.js';
 import type { RunEvent } from '../../src/engine/events.js';
 
@@ -82,5 +82,15 @@ describe('formatProbeMetrics', () => {
     expect(formatProbeMetrics({ samples: 50, errors: 1, error_rate: 0.02, success_rate: 0.98, p50_ms: 12.4, p95_ms: 30.6, p99_ms: 40, max_ms: 41, mean_ms: 14, statuses: {} })).toBe(
       'p50 12 ms · p95 31 ms · errors 1/50 (2%)',
     );
+  });
+});
+
+describe('formatCheckReading', () => {
+  it('shows the number a check read, beside its step (review 1 #25)', () => {
+    expect(formatCheckReading({ result: 0.047619, results: [{ labels: {}, value: 0.047619 }] })).toBe('result 0.04762');
+    expect(formatCheckReading({ result: 3, results: [{ labels: {}, value: 3 }] })).toBe('result 3');
+    expect(formatCheckReading({ result: null, results: [{ labels: { a: '1' }, value: 1 }, { labels: { a: '2' }, value: 2 }] })).toBe('2 series');
+    expect(formatCheckReading({ result: null, results: [{ labels: {}, value: 'NaN' }] })).toBe('result NaN');
+    expect(formatCheckReading({ result: null, results: [] })).toBe('no data');
   });
 });

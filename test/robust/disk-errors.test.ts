@@ -132,7 +132,8 @@ describe('a state directory on a disk that fills up during the run (ENOSPC)', ()
     const result = await runCli(['run', 'runbook.yaml', '--out', 'disk/record.json'], { cwd: dir, env: {}, timeoutMs: 60_000 });
     expect(result.code, result.stderr).toBe(1);
     expectOneSentence(result, /could not write the signed record: cannot write disk\/record\.json: no space left on the device/, 'ENOSPC');
-    expect(result.stderr).toMatch(/seal the record with deployctl run runbook\.yaml --resume \d{8}T/);
+    // The run's own command line (its --out too), with --resume: pasted, it seals the record where it was asked for.
+    expect(result.stderr).toMatch(/seal the record with deployctl run runbook\.yaml --out disk\/record\.json --resume \d{8}T/);
     expect(readdirSync(disk).filter((f) => f !== 'filler')).toEqual([]); // no torn record, no temporary
     const [runId] = runDirs(dir);
     expect(readFileSync(journalFile(dir, runId!), 'utf8')).toMatch(/"kind":"run-finished"[^\n]*"status":"succeeded"/);

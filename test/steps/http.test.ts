@@ -241,8 +241,9 @@ describe('probeFromDoc and describeProbe', () => {
       timeoutMs: 2000,
       intervalMs: 250,
       expect: { status: [200, 201], bodyContains: 'ok' },
-      // A runbook step warms up unless it says `warmup: false` (issue 11 item 3).
-      warmup: true,
+      // A POST has effects: no unmeasured warm-up requests unless the step says `warmup: true` (review 1 #21;
+      // GET and HEAD warm up by default, issue 11 item 3).
+      warmup: false,
     });
     expect(probeFromDoc({ url: 'http://svc/x', warmup: false }).warmup).toBe(false);
     expect(describeProbe(probe)).toBe('POST http://svc/x');

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock, systemClock } from '../../src/ports/clock.js';
 import { sendHttp } from '../../src/ports/http.js';
 import type { HttpRequest, HttpResult, HttpSend } from '../../src/ports/types.js';
-import { probeHttp } from '../../src/steps/http.js';
+import { probeFromDoc, probeHttp } from '../../src/steps/http.js';
 import { judgeProbe } from '../../src/steps/metrics.js';
-import { WARM_FOR_MS, createWarmupLedger, originOf, warmupLedgerOf } from '../../src/steps/warmup.js';
+import { WARM_FOR_MS, createWarmupLedger, originOf } from '../../src/ports/warmup-ledger.js';
 import { startTestServer, testRoutes, type TestServer } from '../helpers/http-server.js';
 
 const ok = (durationMs: number, body = 'ok', status = 200): HttpResult => ({ ok: true, status, body, durationMs });
@@ -73,11 +73,31 @@ describe('the warm-up ledger', () => {
     expect(ledger.lease(A, 2, 20).requests).toBe(0);
   });
 
-  it('is one per HTTP port', () => {
-    const send: HttpSend = async () => ok(1);
-    const other: HttpSend = async () => ok(1);
-    expect(warmupLedgerOf(send)).toBe(warmupLedgerOf(send));
-    expect(warmupLedgerOf(send)).not.toBe(warmupLedgerOf(other));
+  it('belongs to the HTTP port that keeps the connections (no module-global state): the real port carries one', () => {
+    expect(sendHttp.warmups).toBeDefined();
+    expect(sendHttp.warmups).toBe(sendHttp.warmups);
+  });
+
+  it('a port with a ledger shares it between probes; a port without one warms up every probe', async () => {
+    let sent = 0;
+    const bare: HttpSend = async () => (sent++, ok(1));
+    const clock = createManualClock();
+    await probeHttp({ url: 'http://svc/a', samples: 2, concurrency: 2, warmup: true }, { send: bare, clock });
+    await probeHttp({ url: 'http://svc/a', samples: 2, concurrency: 2, warmup: true }, { send: bare, clock });
+    expect(sent).toBe(8);
+    sent = 0;
+    const withLedger: HttpSend = Object.assign(async () => (sent++, ok(1)), { warmups: createWarmupLedger() });
+    await probeHttp({ url: 'http://svc/a', samples: 2, concurrency: 2, warmup: true }, { send: withLedger, clock });
+    await probeHttp({ url: 'http://svc/a', samples: 2, concurrency: 2, warmup: true }, { send: withLedger, clock });
+    expect(sent).toBe(6);
+  });
+
+  it('a runbook probe warms up by default for GET and HEAD only: a POST (or PUT, PATCH, DELETE) has effects (review 1 #21)', () => {
+    expect(probeFromDoc({ url: 'http://svc/' }).warmup).toBe(true);
+    expect(probeFromDoc({ url: 'http://svc/', method: 'HEAD' }).warmup).toBe(true);
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) expect(probeFromDoc({ url: 'http://svc/', method }).warmup, method).toBe(false);
+    expect(probeFromDoc({ url: 'http://svc/', method: 'POST', warmup: true }).warmup).toBe(true);
+    expect(probeFromDoc({ url: 'http://svc/', warmup: false }).warmup).toBe(false);
   });
 
   it.each([

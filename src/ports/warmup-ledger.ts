@@ -1,5 +1,4 @@
-// Warm-up before a probe's samples: which origins already have warm connections, so the client's own start-up is never a sample (issue 11 item 3).
-import type { HttpSend } from '../ports/types.js';
+// The HTTP port's ledger of warm connections, per origin: which probes must warm up first, so the client's own start-up is never a sample (issue 11 item 3).
 
 /**
  * How long connections an earlier probe left open to an origin are trusted to still be open. Well below the keep-alive
@@ -87,22 +86,6 @@ export function createWarmupLedger(warmForMs = WARM_FOR_MS): WarmupLedger {
       };
     },
   };
-}
-
-/**
- * The ledger of an HTTP port. Connections belong to the port that opened them (the real port's are undici's global
- * pool, one per process), so every probe through the same port shares one ledger, with no plumbing through the
- * engine; a test's scripted port gets its own.
- */
-const ledgers = new WeakMap<HttpSend, WarmupLedger>();
-
-export function warmupLedgerOf(send: HttpSend): WarmupLedger {
-  let ledger = ledgers.get(send);
-  if (ledger === undefined) {
-    ledger = createWarmupLedger();
-    ledgers.set(send, ledger);
-  }
-  return ledger;
 }
 
 /** The ledger's key for a URL: its origin, or the text itself when it does not parse (the request then fails anyway). */
