@@ -37,7 +37,8 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/health`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-render-tty-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-fs.cpSync(path.join(ROOT, 'runbooks'), path.join(dir, 'runbooks'), { recursive: true, filter: (src) => !src.includes(`${path.sep}.state`) });
+// The runbooks of the build measured: another build's phase65 may use keys this one does not know, and back.
+fs.cpSync(path.join(binAt >= 0 ? path.dirname(path.dirname(BIN)) : ROOT, 'runbooks'), path.join(dir, 'runbooks'), { recursive: true, filter: (src) => !src.includes(`${path.sep}.state`) });
 const probe = (id) => `      - { id: ${id}, owner: ops, http: { url: "${url}", samples: 200, concurrency: 1 } }\n`;
 fs.writeFileSync(
   path.join(dir, 'probes.yaml'),
