@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup/host-locks.ts'],
-    // One throwaway PostgreSQL for the run (the state store's tests); tests that need it fail if it cannot start.
+    // A place for one throwaway PostgreSQL, started by the first test that needs it (test/helpers/postgres.ts); tests that need it fail if it cannot start.
     globalSetup: ['test/setup/postgres.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Benchmark: hostile runbooks and answers files (issue 12). Each is refused with exit 2; this measures how fast and in
 // how much memory, against `deployctl validate runbooks/phase65.yaml` (a real 1,000-line runbook) and `node -e 0`,
-// timed in the same run, interleaved. The files are the test corpus (test/fixtures/robust/hostile-files.ts).
+// timed in the same run, interleaved. The files are the test corpus (test/fixtures/robust/hostile-files.ts), including
+// shell commands built to be costly to parse (deep `$( )` nesting, long templated scripts: review 1, item 15).
 //
 //   node bench/hostile-files.mjs [--rounds N]      (needs a build: npm run build)
 //
@@ -28,6 +29,8 @@ const CHOSEN = [
   'steps-two-kinds.yaml',
   'many-anchors.yaml',
   'blank-lines.yaml',
+  'deep-command-substitution.yaml',
+  'long-templated-commands.yaml',
   'answers-keys-30k.yaml',
   'answers-keys-6k.yaml',
 ];

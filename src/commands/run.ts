@@ -74,6 +74,10 @@ export interface RunPorts {
   terminal: boolean;
   /** Whether stdout is a terminal: the live task list; otherwise plain lines (`run … | tee log` still prompts). */
   screen: boolean;
+  /** The terminal's height now (undefined when unknown): read at each redraw, so a resized terminal counts. */
+  rows: () => number | undefined;
+  /** This process's id, recorded when a run is resumed. */
+  pid: number;
   signal: AbortSignal;
   exec: Exec;
   send: HttpSend;
@@ -87,6 +91,8 @@ export function defaultRunPorts(io: Io, signal: AbortSignal): RunPorts {
     env: process.env,
     terminal: process.stdin.isTTY === true,
     screen: process.stdout.isTTY === true,
+    rows: () => process.stdout.rows,
+    pid: process.pid,
     signal,
     exec: execCommand,
     send: sendHttp,
@@ -262,6 +268,7 @@ async function runLocked(run: LockedRun): Promise<number> {
   const reporter = createListrReporter(doc, {
     interactive,
     screen: ports.screen,
+    rows: ports.rows,
     signal,
     dryRun,
     ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
@@ -330,6 +337,7 @@ async function runLocked(run: LockedRun): Promise<number> {
             operator,
             host: os.hostname(),
             toolVersion: packageVersion(),
+            pid: ports.pid,
             vars,
             dryRun,
             signal,

@@ -61,7 +61,7 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
 function announce(run: RunContext): void {
   const { doc, source, options } = run;
   if (options.resume) {
-    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: process.pid, ...(options.invocation !== undefined ? { invocation: options.invocation } : {}) });
+    run.emit({ kind: 'run-resumed', at: run.now(), runId: options.runId, by: options.operator, pid: options.pid, ...(options.invocation !== undefined ? { invocation: options.invocation } : {}) });
     return;
   }
   run.emit({

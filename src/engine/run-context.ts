@@ -40,6 +40,8 @@ export interface EngineOptions {
   operator: string;
   host: string;
   toolVersion: string;
+  /** This process's id: a resumed run records which process took it over. */
+  pid: number;
   vars: Record<string, string | number | boolean>;
   dryRun: boolean;
   signal: AbortSignal;

@@ -5,8 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliError, ExitCode } from '../errors.js';
 import { compactUtcStamp } from './clock.js';
+import { acquireFileLock, isAlive, isHolderAlive, readHolder } from './file-lock.js';
 import { listDirectory, makeDirectory, openAppendLog, openRegularFile, readTextFile, statPath, withPath, writeAll, writeFileAtomic, type AppendLog } from './fs.js';
-import { readProcStat } from './proc.js';
+
+export { isAlive, isHolderAlive } from './file-lock.js';
 
 export interface StateDir {
   root: string;
@@ -135,80 +137,24 @@ export type AcquireResult =
   | { ok: false; holder: LockInfo | undefined; file: string };
 
 /**
- * One run per runbook at a time. A lock left by a dead process on this host is taken over (and reported). Taking
- * over is itself exclusive: only the process that creates `<name>.lock.takeover` may remove the stale lock, and it
- * checks again, under that claim, that the lock is still the stale one it saw — so two processes that both find
- * the same stale lock cannot both end up holding the runbook.
+ * One run per runbook at a time, through file-lock.ts (mode 0600; a holder is alive when its pid runs with the start
+ * time it wrote). A lock left by a dead process on this host is taken over (and reported); taking over is itself
+ * exclusive (`<name>.lock.takeover`), so two processes that both find the same stale lock cannot both end up holding
+ * the runbook. Never waits: a live holder is reported at once.
  */
 export function acquireLock(dir: Pick<StateDir, 'locksDir'>, name: string, info: Omit<LockInfo, 'user' | 'host' | 'pid' | 'since'>, now: number): AcquireResult {
   makeDirectory(dir.locksDir);
   const file = path.join(dir.locksDir, `${name}.lock`);
-  let mine: LockInfo = { user: safeUser(), host: os.hostname(), pid: process.pid, since: new Date(now).toISOString(), ...info };
-  let replacedStale: LockInfo | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (createExclusive(file, `${JSON.stringify(mine)}\n`)) {
-      const ours = () => {
-        const current = readLock(file);
-        return current?.pid === mine.pid && current.runId === mine.runId && current.since === mine.since;
-      };
-      const release = () => {
-        try {
-          if (ours()) fs.rmSync(file, { force: true });
-        } catch {
-          // Already gone.
-        }
-      };
-      const setRunId = (runId: string) => {
-        if (!ours()) return;
-        mine = { ...mine, runId };
-        writeFileAtomic(file, `${JSON.stringify(mine)}\n`);
-      };
-      return replacedStale ? { ok: true, release, setRunId, replacedStale } : { ok: true, release, setRunId };
-    }
-    const holder = readLock(file);
-    if (!isStaleLock(file, holder, now)) return { ok: false, holder, file };
-    const claim = `${file}.takeover`;
-    if (!createExclusive(claim, `${process.pid}\n`)) {
-      // Someone else is taking it over; a claim left by a crash is cleared once it is old.
-      if (isOlderThan(claim, 10_000, now)) fs.rmSync(claim, { force: true });
-      return { ok: false, holder, file };
-    }
-    try {
-      const again = readLock(file);
-      if (JSON.stringify(again) !== JSON.stringify(holder) || !isStaleLock(file, again, now)) return { ok: false, holder: again, file };
-      replacedStale = holder ?? { user: 'unknown', host: os.hostname(), pid: 0, runId: 'unknown', since: 'unknown', runbook: name };
-      fs.rmSync(file, { force: true });
-    } finally {
-      fs.rmSync(claim, { force: true });
-    }
+  const fields: Omit<LockInfo, 'host' | 'pid' | 'since'> = { user: safeUser(), ...info };
+  const result = acquireFileLock(file, { what: `deployctl run ${info.runbook}`, fields, waitMs: 0, now });
+  if (!result.ok) {
+    if (result.reason === 'error') throw withPath(result.error, file);
+    return { ok: false, holder: result.holder, file };
   }
-  return { ok: false, holder: readLock(file), file };
-}
-
-function isStaleLock(file: string, holder: LockInfo | undefined, now: number): boolean {
-  return holder === undefined ? isOlderThan(file, 10_000, now) : holder.host === os.hostname() && !isAlive(holder.pid);
-}
-
-/** Create `file` with `text` only if it does not exist; fsync'd. False when it exists. */
-function createExclusive(file: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'wx', 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  try {
-    writeAll(fd, Buffer.from(text, 'utf8'));
-    fs.fsyncSync(fd);
-  } catch (error) {
-    // A full disk: no empty lock left behind to block the next run.
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
-    throw withPath(error, file);
-  }
-  fs.closeSync(fd);
-  return true;
+  const setRunId = (runId: string) => result.update({ runId });
+  return result.tookOverFrom !== undefined
+    ? { ok: true, release: result.release, setRunId, replacedStale: result.tookOverFrom }
+    : { ok: true, release: result.release, setRunId };
 }
 
 /**
@@ -257,7 +203,7 @@ export function liveHostLocks(locks: Pick<StateDir, 'locksDir'>): LockInfo[] {
   return names
     .filter((n) => n.endsWith('.lock'))
     .map((n) => readLock(path.join(locks.locksDir, n)))
-    .filter((l): l is LockInfo => l !== undefined && l.host === os.hostname() && isAlive(l.pid));
+    .filter((l): l is LockInfo => l !== undefined && l.host === os.hostname() && isHolderAlive(l));
 }
 
 /** Who holds the lock of a runbook now, if anyone. */
@@ -269,32 +215,7 @@ export function lockHolder(dir: Pick<StateDir, 'locksDir'>, name: string): LockI
 const MAX_LOCK_BYTES = 64 * 1024;
 
 function readLock(file: string): LockInfo | undefined {
-  try {
-    const value = JSON.parse(readTextFile(file, MAX_LOCK_BYTES)) as LockInfo;
-    return typeof value.pid === 'number' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** An unreadable lock (a crash between creating and writing it) is stale once it is a few seconds old. */
-function isOlderThan(file: string, ms: number, now: number): boolean {
-  try {
-    return now - fs.statSync(file).mtimeMs > ms;
-  } catch {
-    return true;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A zombie (dead, not yet reaped by its parent) still answers kill(pid, 0); on Linux /proc says what it is.
-  const stat = readProcStat(pid);
-  return stat === undefined || stat.state !== 'Z';
+  return readHolder<LockInfo>(file, MAX_LOCK_BYTES);
 }
 
 /** The same bound as record/verify.ts MAX_RECORD_FILE_BYTES. */

@@ -5,8 +5,8 @@ import { DefaultRenderer } from 'listr2';
 export const REDRAW_MS = 80;
 
 export interface ScreenOptions {
-  /** The terminal's height when the stream does not say (a test's fixed size); the stream's own rows win. */
-  rows?: number;
+  /** The terminal's height, read at every frame (a function follows resizes); when it says nothing, the stream's rows. */
+  rows?: number | (() => number | undefined);
   /**
    * Make the frame smaller by one unit (the oldest finished step of a running group leaves the screen); false when
    * there is nothing left to take away. Called while a frame is taller than the screen.
@@ -213,7 +213,7 @@ export function screenRenderer(screen: ScreenOptions): typeof DefaultRenderer {
       this.pruneBottomBar();
       // The last frame (no prompt) is written once, below everything, as the run's story: it may be as long as it is.
       if (options?.prompt === false) return super.create(options);
-      const rows = this.terminal.rows || screen.rows || 24;
+      const rows = (typeof screen.rows === 'function' ? screen.rows() : screen.rows) || this.terminal.rows || 24;
       const columns = this.terminal.columns || 80;
       // One row stays free: the cursor waits on the line after the frame.
       const room = Math.max(1, rows - 1);

@@ -39,8 +39,11 @@ export interface ListrReporterOptions {
   dryRun?: boolean;
   /** The answers file (`--answers`), named beside each answer taken from it. */
   answersFile?: string;
-  /** The terminal's height when stdout does not say (it does in a terminal, and follows resizes there). */
-  rows?: number;
+  /**
+   * The terminal's height, against which every frame is measured. A function is read at every frame, so a resized
+   * terminal counts (the CLI passes stdout's rows); without it, or when it says nothing, the output stream's rows; 24.
+   */
+  rows?: number | (() => number | undefined);
   /**
    * The run's interrupt signal. Ctrl-C at a prompt arrives as a keypress (the prompt reads a raw terminal), but
    * SIGTERM, or SIGINT sent with kill, only aborts this: an open prompt must then close, or the run waits forever.

@@ -2,6 +2,7 @@
 import { needsShellParser, placeArgvTemplates, placeShellTemplates, type RefusedContext, type ReparseWarning } from '../expr/shell-placement.js';
 import { splitTemplate } from '../expr/template.js';
 import { ShellParserUnavailable } from '../expr/shell-parser.js';
+import { MAX_SHELL_NESTING, shellNesting } from '../expr/shell-nesting.js';
 import { MAX_PROBLEMS, type Problem } from './problem.js';
 import type { RunbookDoc, StepDoc } from './types.js';
 import type { Locator } from './yaml.js';
@@ -19,6 +20,12 @@ export const MAX_SHELL_PROBLEMS = MAX_PROBLEMS;
  * `validate` slow (a megabyte of templated commands, ~0.15 ms each to place) is refused here instead.
  */
 export const MAX_PARSED_TEMPLATES = 2000;
+
+/**
+ * Characters of commands that need the parser, per runbook. Parsing and placing costs 1–5 µs a character: a real
+ * runbook has a few KiB of such commands; a megabyte of them (fifty 20 KB commands) would take seconds, and loading the parser alone costs about as much as validating phase65.
+ */
+export const MAX_PARSED_BYTES = 128 * 1024;
 
 export interface ShellCheck {
   problems: Problem[];
@@ -100,6 +107,7 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
 
   const all = runsOf(doc);
   let parsed = 0;
+  let parsedBytes = 0;
   for (const [n, { step, path }] of all.entries()) {
     if (problems.length >= MAX_SHELL_PROBLEMS) {
       const left = all.length - n;
@@ -121,6 +129,17 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
       if (parsed > MAX_PARSED_TEMPLATES) {
         problems.push(at(runPath, 0, 'too-many-templates', `more than ${MAX_PARSED_TEMPLATES} templates in run: commands that are more than plain words: deployctl checks at most ${MAX_PARSED_TEMPLATES} (the rest were not checked); pass values in env: and refer to them as "$NAME" instead`));
         break;
+      }
+      parsedBytes += script.length;
+      if (parsedBytes > MAX_PARSED_BYTES) {
+        problems.push(at(runPath, 0, 'too-much-shell', `more than ${MAX_PARSED_BYTES / 1024} KiB of run: commands with templates that are more than plain words: deployctl checks at most that much (the rest were not checked); move long scripts into files the steps run, and pass values in env: as "$NAME"`));
+        break;
+      }
+      // Before parsing: a command nesting deeper than any real one is refused where it goes too deep, unparsed.
+      const nesting = shellNesting(script);
+      if (nesting.tooDeepAt !== undefined) {
+        problems.push(at(runPath, nesting.tooDeepAt, 'shell-too-deep', `this command nests $( ), ( ), { }, \${ }, quotes or backticks more than ${MAX_SHELL_NESTING} levels deep, so deployctl does not parse it to check its templates; no real command needs this: split it, or move it into a script file the step runs and pass values in env: as "$NAME"`));
+        continue;
       }
     }
     let report;

@@ -533,7 +533,8 @@ phases:
       const result = await h2.run(idempotent, { resume: { state } }, { exec, answers: ALL_YES });
       expect(result.exitCode).toBe(0);
       expect(exec.calls).toEqual(["ship '1.2.3'", 'verify']);
-      expect(h2.events[0]?.kind).toBe('run-resumed');
+      // The pid comes from EngineOptions (the composition root passes process.pid), not from the process itself.
+      expect(h2.events[0]).toMatchObject({ kind: 'run-resumed', pid: 4242 });
     });
 
     it('stops and says how to decide when a non-idempotent step was in flight and nobody can be asked', async () => {

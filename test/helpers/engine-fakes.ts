@@ -82,6 +82,7 @@ export function harness(): Harness {
           operator: 'tester',
           host: 'test-host',
           toolVersion: '0.0.0-test',
+          pid: 4242,
           vars: varDefaults(runbook.doc),
           dryRun: false,
           signal: new AbortController().signal,

@@ -54,6 +54,17 @@ function stopOrphans(bin, as) {
   }
 }
 
+/** Stop the cluster in `root` (started by startCluster, maybe in another process) and remove its files. */
+export function stopCluster({ bin, root }) {
+  const dataDir = path.join(root, 'data');
+  if (fs.existsSync(path.join(dataDir, 'postmaster.pid'))) {
+    const pgCtl = [path.join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+    const argv = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', ...pgCtl] : pgCtl;
+    spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
 function run(argv, what) {
   const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (result.status !== 0) {
@@ -64,9 +75,10 @@ function run(argv, what) {
 
 /**
  * Start a cluster. Throws, saying what is missing, when it cannot. `fsync: false` (the default, for tests) trades
- * durability for speed; benchmarks pass `fsync: true` to measure what a real server does.
+ * durability for speed; benchmarks pass `fsync: true` to measure what a real server does. `ownerPid` (default this
+ * process): whose cluster it is; once that process is gone, the next startCluster stops it as an orphan.
  */
-export function startCluster({ fsync = false, binDirs } = {}) {
+export function startCluster({ fsync = false, binDirs, ownerPid = process.pid } = {}) {
   const bin = findPostgresBin(binDirs);
   if (bin === undefined) {
     throw new Error(`PostgreSQL server binaries not found (no initdb and pg_ctl in \`pg_config --bindir\` or /usr/lib/postgresql/*/bin): ${INSTALL}`);
@@ -87,7 +99,7 @@ export function startCluster({ fsync = false, binDirs } = {}) {
   stopOrphans(bin, as);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'deployctl-pg-'));
   // Whose cluster it is: one whose owner died without stopping it (a test run killed with SIGKILL) is stopped by the next.
-  fs.writeFileSync(path.join(root, 'owner.pid'), `${process.pid}\n`);
+  fs.writeFileSync(path.join(root, 'owner.pid'), `${ownerPid}\n`);
   const dataDir = path.join(root, 'data');
   const socketDir = path.join(root, 'socket');
   const log = path.join(root, 'server.log');
@@ -98,13 +110,7 @@ export function startCluster({ fsync = false, binDirs } = {}) {
     fs.chownSync(root, uid, gid);
     fs.chownSync(socketDir, uid, gid);
   }
-  const stop = () => {
-    if (fs.existsSync(path.join(dataDir, 'postmaster.pid'))) {
-      const argv = as([path.join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-      spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
-    }
-    fs.rmSync(root, { recursive: true, force: true });
-  };
+  const stop = () => stopCluster({ bin, root });
   try {
     run(as([path.join(bin, 'initdb'), '-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']), 'initdb');
     // The password role logs in with its password; everyone else (the test runner's user, postgres) is trusted on the socket.

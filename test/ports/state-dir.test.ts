@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readProcStat } from '../../src/ports/proc.js';
 import { acquireLock, isRunId, listRunIds, lockHolder, newRunId, stateDir, type StateDir } from '../../src/ports/state-dir.js';
 
 let root: string;
@@ -61,6 +62,22 @@ describe('acquireLock', () => {
     const later = Date.now() + 60_000;
     expect(acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, later).ok).toBe(false);
     expect(acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, later).ok).toBe(true);
+  });
+
+  it('writes the lock file readable by its owner only (0600), through the one file-lock implementation', () => {
+    const lock = acquireLock(dir, 'demo', { runId: 'r1', runbook: 'demo.yaml' }, Date.now());
+    expect(lock.ok).toBe(true);
+    expect(fs.statSync(path.join(dir.locksDir, 'demo.lock')).mode & 0o777).toBe(0o600);
+    expect(lockHolder(dir, 'demo')).toMatchObject({ runId: 'r1', what: 'deployctl run demo.yaml', startTime: readProcStat(process.pid)!.startTime });
+  });
+
+  it('takes over a lock whose pid now belongs to another process (its start time differs)', () => {
+    // This very process stands in for a new process that reused the dead holder's pid.
+    const startTime = readProcStat(process.pid)!.startTime;
+    writeLock('demo', { user: 'u', host: os.hostname(), pid: process.pid, startTime: startTime - 1, runId: 'old', since: '2026-01-01T00:00:00.000Z', runbook: 'demo.yaml', token: 't' });
+    const taken = acquireLock(dir, 'demo', { runId: 'new', runbook: 'demo.yaml' }, Date.now());
+    expect(taken).toMatchObject({ ok: true, replacedStale: { runId: 'old' } });
+    expect(lockHolder(dir, 'demo')).toMatchObject({ runId: 'new' });
   });
 
   it('never treats a live holder as stale', () => {

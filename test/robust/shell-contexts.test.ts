@@ -172,7 +172,7 @@ async function runSource(source: Source): Promise<{ dir: string; events: RunEven
   const events: RunEvent[] = [];
   const result = await executeRun(
     runbook,
-    { runId: '20261206T000000Z-c0ffee', operator: 'corpus', host: 'test', toolVersion: '0.0.0-test', vars, dryRun: false, signal: new AbortController().signal },
+    { runId: '20261206T000000Z-c0ffee', operator: 'corpus', host: 'test', toolVersion: '0.0.0-test', pid: 4242, vars, dryRun: false, signal: new AbortController().signal },
     {
       exec: execCommand,
       send: async () => ({ ok: false, error: 'no network here', durationMs: 0, timedOut: false }),

@@ -47,6 +47,9 @@ const PAYLOADS = [
   (m: string) => `); touch ${m}; (`,
 ];
 
+/** Allowed scripts run through both shells with a hostile value (about a quarter of random scripts are allowed). */
+const RUNS = 100;
+
 const work = mkdtempSync(path.join(os.tmpdir(), 'deployctl-shell-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -64,7 +67,9 @@ describe('what the placement allows, real shells never run as code', () => {
       fc.asyncProperty(script, fc.constantFrom(...PAYLOADS), async (text, payload) => {
         const source = text.replaceAll('T', '${{ vars.v }}');
         const report = await placeShellTemplates(source);
-        if (report.templates.some((t) => !t.allowed) || report.warnings.length > 0) return;
+        // Only what the placement allows says anything here: fast-check draws another script for one it refuses
+        // (fc.pre), so every one of RUNS runs counts, whatever the seed.
+        fc.pre(report.templates.every((t) => t.allowed) && report.warnings.length === 0);
         allowed++;
         const compiled = compileTemplate(source);
         if (!compiled.ok) throw new Error(compiled.message);
@@ -79,9 +84,10 @@ describe('what the placement allows, real shells never run as code', () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 200 },
+      { numRuns: RUNS },
     );
-    // The property says something only if many scripts were allowed and run.
-    expect(allowed).toBeGreaterThan(50);
+    // The property says something only if many scripts were allowed and run: exactly RUNS of them (a count that used
+    // to depend on the seed, and once came out at 50 of 200 random scripts).
+    expect(allowed).toBe(RUNS);
   });
 });

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { needsShellParser } from '../../src/expr/shell-placement.js';
 import { loadCheckedRunbook, parseCheckedRunbookText } from '../../src/runbook/load.js';
-import { envNameFor, MAX_PARSED_TEMPLATES, MAX_SHELL_PROBLEMS, STEP_LISTS } from '../../src/runbook/shell-check.js';
+import { MAX_SHELL_NESTING } from '../../src/expr/shell-nesting.js';
+import { envNameFor, MAX_PARSED_BYTES, MAX_PARSED_TEMPLATES, MAX_SHELL_PROBLEMS, STEP_LISTS } from '../../src/runbook/shell-check.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -100,12 +101,67 @@ describe('bounds on the work a hostile runbook can ask for', () => {
   });
 
   it(`refuses more than ${MAX_PARSED_TEMPLATES} templates in commands that need the parser, at the command that passes the limit`, async () => {
-    const script = 'echo ${{ vars.v }} > y\n'.repeat(800).trimEnd();
+    // Dense (12 characters a template), so that the three commands stay under MAX_PARSED_BYTES.
+    const script = `echo${' ${{vars.v}}'.repeat(800)} > y`;
     const { text } = runbook(blockSteps(3, script));
     const result = await parseCheckedRunbookText(text, 'r.yaml');
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems).toEqual([expect.objectContaining({ code: 'too-many-templates', line: text.split('\n').indexOf('      - id: s2') + 4 })]);
+  });
+});
+
+describe('commands nested deeper than any real one (review 1, item 15)', () => {
+  /** `open` repeated `depth` times around a template, then `close`; where the opener of level MAX_SHELL_NESTING + 1 is (`frames`: levels one `open` opens). */
+  const nested = (open: string, close: string, depth: number, frames = 1) => {
+    const script = `echo ${open.repeat(depth)}\${{ vars.v }}${close.repeat(depth)}`;
+    return { script, tooDeepAt: 'echo '.length + open.length * Math.floor(MAX_SHELL_NESTING / frames) };
+  };
+
+  it.each([
+    ['$( )', '$(', ')', 1],
+    ['"$( )"', '"$(', ')"', 2],
+    ['${ }', '${a:-', '}', 1],
+    ['( )', '(', ')', 1],
+    ['backticks and $( )', '`$(', ')`', 2],
+    ["$( ) with a ')' in quotes at each level", "$(echo ')' ", ')', 1],
+  ])('refuses %s nested as deep as 20,000 characters allow, before parsing, at the opener that goes too deep', async (_what, open, close, frames) => {
+    const { script, tooDeepAt } = nested(open, close, Math.floor(19_000 / (open.length + close.length)), frames);
+    const text = `${HEAD}      - id: a\n        owner: ops\n        run: ${JSON.stringify(script)}\n`;
+    const result = await parseCheckedRunbookText(text, 'r.yaml');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(1);
+    const line = text.split('\n').findIndex((l) => l.startsWith('        run: ')) + 1;
+    // JSON.stringify escapes nothing in these scripts but `"` and `\`: count them before the offset.
+    const before = script.slice(0, tooDeepAt);
+    const col = '        run: "'.length + before.length + (before.match(/["\\]/g)?.length ?? 0) + 1;
+    expect(result.problems[0]).toMatchObject({ file: 'r.yaml', line, col, code: 'shell-too-deep' });
+    expect(result.problems[0]!.message).toContain(`more than ${MAX_SHELL_NESTING} levels deep`);
+  });
+
+  it(`accepts ${MAX_SHELL_NESTING} levels, and a here-document's brackets and a quoted ) do not count`, async () => {
+    const { script } = nested('$(', ')', MAX_SHELL_NESTING - 1);
+    const heredoc = `cat <<EOF\n${'('.repeat(200)}\nEOF\necho ')' "${'{'.repeat(100)}" ${'${x:-'.repeat(10)}a${'}'.repeat(10)} \${{ vars.v }}`;
+    const { text } = runbook(`      - { id: a, owner: ops, run: ${JSON.stringify(`${script} | cat`)} }\n      - id: b\n        owner: ops\n        run: |\n${heredoc.split('\n').map((l) => `          ${l}`).join('\n')}`);
+    const result = await parseCheckedRunbookText(text, 'r.yaml');
+    // The first template is inside $( ) (refused for that, after parsing); the second one is an argument.
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.code)).toEqual(['template-in-shell-syntax']);
+    expect(result.problems[0]!.message).toContain('inside $( )');
+  });
+
+  it(`stops after ${MAX_PARSED_BYTES / 1024} KiB of commands that need the parser, at the command that passes it`, async () => {
+    const script = `echo \${{ vars.v }} | cat\n${'true && true\n'.repeat(1_400)}`;
+    const count = Math.ceil(MAX_PARSED_BYTES / script.length) + 1;
+    const steps = Array.from({ length: count }, (_, i) => `      - { id: s${i}, owner: ops, run: ${JSON.stringify(script)} }`).join('\n');
+    const { text } = runbook(steps);
+    const result = await parseCheckedRunbookText(text, 'r.yaml');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const passing = Math.floor(MAX_PARSED_BYTES / script.length);
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'too-much-shell', line: text.split('\n').findIndex((l) => l.includes(`id: s${passing},`)) + 1 })]);
   });
 });
 

@@ -1,6 +1,5 @@
 // The local adapter of the state port: the `.deployctl/` directory (journal files, lock files, claim files, the records directory), the format earlier versions wrote and read.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunEvent } from '../../engine/events.js';
 import { parseJournalEntries } from '../../engine/journal.js';
@@ -8,7 +7,7 @@ import { writeNewFile } from '../fs.js';
 import {
   acquireLock,
   findSealedRecord,
-  isAlive,
+  isHolderAlive,
   isRunId,
   journalPath,
   listRunIds,
@@ -99,7 +98,7 @@ export function directoryStateStore(dir: StateDir, shown: string = dir.root): St
     async lockHolder(name: string): Promise<LockHolder | undefined> {
       const info = lockHolder(dir, name);
       // A holder on another host (a shared directory) cannot be checked from here: taken as there.
-      return info === undefined ? undefined : { info, live: info.host !== os.hostname() || isAlive(info.pid) };
+      return info === undefined ? undefined : { info, live: isHolderAlive(info) };
     },
 
     async claim(runId: string, claim: PromptClaim): Promise<ClaimResult> {
