@@ -2,6 +2,7 @@
 import { inertText } from '../inert.js';
 import { celContext } from '../engine/context.js';
 import type { RunEvent } from '../engine/events.js';
+import { messages as engineMessages } from '../engine/messages.js';
 import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
@@ -368,7 +369,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         endWait(`gate:${event.gateId}`, `go/no-go decision '${event.gateId}'`, event.decision === 'go' ? 'GO' : 'NO-GO');
         if (event.decision === 'no-go') {
           const phase = doc.phases.find((p) => p.gate && gateId(p) === event.gateId);
-          fireOn('no-go', `gate '${event.gateId}' decided NO-GO${event.note ? `: ${event.note}` : ''}`, phase?.gate?.owner);
+          // The reasons, as the run's end will say them: every condition that did not hold, or a person's reason for
+          // NO-GO while all held (the escalation said only "decided NO-GO").
+          const failing = (state.gates.get(event.gateId)?.conditions ?? [])
+            .filter((c) => !c.ok)
+            .map((c) => ({ name: c.name, why: c.explained ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined) }));
+          const why = [event.reason, event.note].filter((t): t is string => t !== undefined && t !== '');
+          fireOn('no-go', `${engineMessages.gateNoGo(event.gateId, failing)}${why.length > 0 ? `${failing.length > 0 ? '; ' : ': '}${why.join('; ')}` : ''}`, phase?.gate?.owner);
         }
         break;
       }
