@@ -71,11 +71,14 @@ export function fitFrame(frame: string, rows: number, columns: number): string {
  */
 export function collapseWaiting(frame: string): string {
   const lines = frame.split('\n');
-  const waiting = (line: string) => line.replace(ESCAPES, '').startsWith('◼ ');
-  const first = lines.findIndex(waiting);
-  const count = lines.filter(waiting).length;
+  const starts = (line: string) => line.replace(ESCAPES, '').startsWith('◼ ');
+  // A phase not started has no steps and no output under it: an indented line right after it is its title, wrapped.
+  const waiting = lines.map(() => false);
+  lines.forEach((line, i) => (waiting[i] = starts(line) || (i > 0 && waiting[i - 1]! && line.startsWith('  '))));
+  const count = lines.filter(starts).length;
   if (count < 2) return frame;
-  return [...lines.slice(0, first), `◼ ${count} more to come`, ...lines.slice(first).filter((line) => !waiting(line))].join('\n');
+  const first = waiting.indexOf(true);
+  return [...lines.slice(0, first), `◼ ${count} more to come`, ...lines.slice(first).filter((_, i) => !waiting[first + i])].join('\n');
 }
 
 type Frame = Parameters<DefaultRenderer['create']>[0];
@@ -104,10 +107,10 @@ const eraseRows = (rows: number) => (rows <= 0 ? '' : `${'\u001b[2K\u001b[1A'.re
 
 /**
  * The default renderer, with its drawing replaced: a frame is measured as the terminal wraps it, against the
- * stream's rows and columns read at each frame (listr2's log-update reads a copy of them taken once, at the start),
- * and made to fit (finished steps leave first, then the phases to come become one line, then lines leave from the top); redraws are throttled to one per REDRAW_MS
- * (a probe's every sample asked for one); a resize erases what the terminal reflowed. listr2 builds the renderer
- * itself: `screenRenderer(options)` returns the class to give it.
+ * terminal's rows and columns read at each frame (listr2's log-update reads a copy of them taken once, at the start),
+ * and made to fit (finished steps leave first, then the phases to come become one line, then lines leave from the
+ * top); redraws are throttled to one per REDRAW_MS (a probe's every sample asked for one); a resize erases what the
+ * terminal reflowed. listr2 builds the renderer itself: `screenRenderer(options)` returns the class to give it.
  */
 export function screenRenderer(screen: ScreenOptions): typeof DefaultRenderer {
   return class ScreenRenderer extends DefaultRenderer {

@@ -39,5 +39,9 @@ describe('collapseWaiting', () => {
     const frame = ['✔ Done', '❯ At work', '  ✔ step', '\u001b[2m◼\u001b[22m Later', '◼ Rollback', '', '? prompt'].join('\n');
     expect(collapseWaiting(frame)).toBe(['✔ Done', '❯ At work', '  ✔ step', '◼ 2 more to come', '', '? prompt'].join('\n'));
     expect(collapseWaiting('❯ At work\n◼ Rollback')).toBe('❯ At work\n◼ Rollback');
+    // A title wrapped at 80 columns goes with its phase.
+    expect(collapseWaiting(['❯ At work', '  ✔ step', '◼ A phase with a title too long', '  for one line', '◼ Rollback', '', '› output'].join('\n'))).toBe(
+      ['❯ At work', '  ✔ step', '◼ 2 more to come', '', '› output'].join('\n'),
+    );
   });
 });
