@@ -122,7 +122,8 @@ describe('Ctrl-C during a watch', { timeout: 120_000 }, () => {
     expect(performance.now() - sent).toBeLessThan(3000);
     const finished = readJournal(cwd, runId).find((e) => e['kind'] === 'step-finished' && e['stepId'] === 'w');
     expect(finished?.['outcome']).toMatchObject({ status: 'interrupted', reason: 'interrupted while waiting for the next tick (resume continues the same window)' });
-    expect(stopped.stdout).toContain(`the run can be continued with: deployctl run watch.yaml --resume ${runId}`);
+    // The hint repeats the run's own options (the rehearsal's scale included), so pasting it continues this very run.
+    expect(stopped.stdout).toContain(`the run can be continued with: deployctl run watch.yaml --time-scale 720 --resume ${runId}`);
 
     const resumed = await runCli(['run', 'watch.yaml', '--resume'], { cwd, timeoutMs: 60_000 });
     expect(resumed.code, resumed.stderr).toBe(0);
