@@ -31,6 +31,8 @@ import { lockRunbook, notRun, notSent, writeAhead } from './run-state.js';
 import { invocationOf, runHints, withNote, type RunHints } from './run-hints.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
 import { buildRecordPredicate } from '../record/build.js';
+import { evaluateSuccessMetrics, metricVerdict } from '../record/success-metrics.js';
+import type { RecordSuccessMetric } from '../record/types.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
 import { createListrReporter } from '../reporters/listr.js';
@@ -310,6 +312,7 @@ async function runLocked(run: LockedRun): Promise<number> {
     ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
     ...(resumed ? { initialState: resumed.state } : {}),
     resumeCommand: hints.resume(runId),
+    successMetrics: (state, now) => evaluateSuccessMetrics(doc, state, env, now).map((m) => ({ title: m.title, verdict: metricVerdict(m) })),
   });
   const emit = (event: RunEvent) => {
     if (journalFailure !== undefined) throw journalFailure;
@@ -416,6 +419,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   const { doc } = runbook;
   const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
   let sealed: SealedRecord | undefined;
+  let metrics: RecordSuccessMetric[] | undefined;
   // Named, signed and stored at the real time, even for a rehearsal (whose record times are plan times, hours ahead):
   // the newest record by name is the one sealed last.
   const now = ports.clock.now();
@@ -425,6 +429,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
     const journal = await store.readRun(runId).catch(() => undefined);
     const ticks = journal === undefined ? undefined : collectTicks(journal.events);
     const predicate = masker.maskDeep(buildRecordPredicate({ doc, state, env, now: clock.now(), ...(ticks !== undefined ? { ticks } : {}) }));
+    metrics = predicate.success_metrics;
     const outPath = options.out ?? path.join(dir.recordsDir, name);
     sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
   } catch (error) {
@@ -439,7 +444,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
       io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
       io.err(`  the journal (${journal}) still holds every event of the run`);
     }
-    io.out(formatRunSummary(doc, shown(), undefined, withNote(resume, hints, '    ')));
+    io.out(formatRunSummary(doc, shown(), undefined, withNote(resume, hints, '    '), metrics));
     return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
   }
   // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
@@ -449,7 +454,7 @@ async function sealAndReport({ file, runbook, dir, store, runId, state, result, 
   } catch (error) {
     io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in the state: ${(error as Error).message}`);
   }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, withNote(hints.resume(runId), hints, '    ')));
+  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, withNote(hints.resume(runId), hints, '    '), metrics));
   return result.exitCode;
 }
 

@@ -156,8 +156,13 @@ async function isHeldBy(store: StateStore, state: RunState, runId: string): Prom
   return holder !== undefined && holder.info.runId === runId && holder.live;
 }
 
-/** What the run is doing right now: the step in flight (and whose it is), or the go/no-go being decided. */
+/** What the run is doing right now: the step in flight (and whose it is), the go/no-go being decided, or the rollback's authorization. */
 function waitingOn(doc: RunbookDoc, state: RunState, now: number): string | undefined {
+  const auth = state.authorization;
+  if (auth !== undefined && auth.decision === undefined) {
+    const at = new Date(auth.requestedAt + auth.timeoutMs).toISOString().slice(11, 16);
+    return `${roleLabel(auth.role, doc.roles[auth.role])} to authorize the rollback of ${auth.phases.join(', ')} (without an answer by ${at} UTC: ${auth.default})`;
+  }
   for (const [id, step] of state.steps) {
     if (step.startedAt === undefined || step.outcome !== undefined) continue;
     const docStep = doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? []), ...(p.rollback ?? [])]).find((s) => s.id === id);

@@ -14,7 +14,7 @@ export type Answers = ReadonlyMap<string, AnswerValue>;
 
 export interface AnswerKey {
   key: string;
-  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason' | 'watch';
+  kind: 'confirm' | 'checklist' | 'ask' | 'gate' | 'attestation' | 'reason' | 'on-failure' | 'rollback' | 'watch';
   /** Asked only sometimes (a NO-GO's reason when every condition held): never listed as missing. */
   optional?: boolean;
   owner: string;
@@ -40,7 +40,13 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
     if (kind === 'watch') keys.push({ key: `${step.id}.inconclusive`, kind, optional: true, owner: step.owner, text: `keep watching '${step.id}' when its ticks have no data`, example: `${step.id}.inconclusive: continue` });
   };
   for (const phase of doc.phases) {
-    (phase.steps ?? []).forEach(forStep);
+    for (const step of phase.steps ?? []) {
+      forStep(step);
+      // Asked only when the step fails: never missing, a run without it falls back to the step's default policy.
+      if (step.on_failure === 'ask') {
+        keys.push({ key: `${step.id}.on_failure`, kind: 'on-failure', optional: true, owner: step.owner, text: `what follows if ${step.id} fails`, example: `${step.id}.on_failure: continue` });
+      }
+    }
     if (phase.gate) {
       const id = gateId(phase);
       for (const [name, condition] of Object.entries(phase.gate.require)) {
@@ -54,6 +60,10 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
     (phase.finally ?? []).forEach(forStep);
   }
   for (const phase of doc.phases) (phase.rollback ?? []).forEach(forStep);
+  // Asked only before a rollback; without it, the runbook's default happens.
+  if (doc.rollback !== undefined) {
+    keys.push({ key: 'rollback', kind: 'rollback', optional: true, owner: doc.rollback.authorize, text: 'authorize a rollback', example: 'rollback: rollback' });
+  }
   return keys;
 }
 
@@ -80,7 +90,7 @@ export function loadAnswers(file: string, doc: RunbookDoc, readFile = readFileLi
     const spec = known.get(key);
     if (spec === undefined) {
       // The hint only for the problems shown: 30,000 unknown keys each compared with every id took seconds (issue 12).
-      problem(key, 'unknown-answer', () => `'${shorten(key)}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, and <gate>.<condition>'}`, true);
+      problem(key, 'unknown-answer', () => `'${shorten(key)}' answers nothing in ${doc.name}${didYouMean(key, known.keys()) || ': keys are ids of confirm, checklist and ask steps, gate ids, <gate>.<condition>, <step>.on_failure (on_failure: ask) and rollback (rollback: authorize)'}`, true);
       continue;
     }
     // A typed answer is text: `build: 0x10` is the answer '0x10', not 16 (YAML's reading), nor …992 for 2^53 + 1.
@@ -131,6 +141,12 @@ function checkAnswer(spec: AnswerKey, answer: unknown): { value: AnswerValue } |
     case 'gate':
       if (answer === 'go' || answer === 'no-go') return { value: answer };
       return `'${spec.key}' is a go/no-go decision: answer go or no-go`;
+    case 'on-failure':
+      if (answer === 'rollback' || answer === 'continue' || answer === 'abort') return { value: answer };
+      return `'${spec.key}' says what follows if the step fails: answer rollback, continue or abort`;
+    case 'rollback':
+      if (answer === 'rollback' || answer === 'abort') return { value: answer };
+      return `'${spec.key}' authorizes a rollback: answer rollback (roll back) or abort (do not roll back)`;
     case 'watch':
       if (answer === 'continue' || answer === 'fail') return { value: answer };
       return `'${spec.key}' decides whether a watch without data goes on: answer continue or fail`;

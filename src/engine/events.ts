@@ -1,5 +1,5 @@
 // The run as a typed event stream: the engine emits these; the journal, reporters, notifier and record subscribe.
-import type { CheckKind, StepKind } from '../runbook/types.js';
+import type { CheckKind, FailurePolicy, StepKind } from '../runbook/types.js';
 
 /** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
 export interface ProbeMetrics {
@@ -34,9 +34,8 @@ export interface OutputTail {
 }
 
 /**
- * `inconclusive`: a check found no data (or NaN, ±Inf). It is not a pass (`ok` is false). The run stops at it as at a
- * failure, unless a gate of its own phase reads the step (names `steps.<id>` in a condition): then the run goes on and
- * that gate decides, seeing `steps.<id>.status == 'inconclusive'`.
+ * `inconclusive`: a check found no data (or NaN, ±Inf). It is not a pass (`ok` is false), and it is handled as a failure
+ * is (the step's `on_failure`, src/runbook/failure-policy.ts): a gate that decides it sees `steps.<id>.status == 'inconclusive'`.
  */
 export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'inconclusive';
 
@@ -113,10 +112,20 @@ export interface StepOutcome {
   dryRun?: boolean;
 }
 
+/** What follows a phase step's failure: stop and roll back, go on, stop without rolling back, or leave it to a gate. */
+export type FailureAction = 'rollback' | 'continue' | 'abort' | 'gate';
+
+/** Where a decision came from: a person at the prompt, the answers file, or the rule for when nobody answered. */
+export type FailureAnsweredFrom = 'prompt' | 'answers-file' | 'default';
+
+/** How a rollback authorization was decided: by a person (prompt, answers file, or their `on_failure: ask` choice), or by the default (no terminal, timeout). */
+export type AuthorizationSource = 'prompt' | 'answers-file' | 'chosen' | 'timeout' | 'no-terminal';
+
 export interface GateCondition {
   name: string;
-  kind: 'expression' | 'confirm';
-  /** The CEL expression, or the attestation text. */
+  /** `implicit`: `earlier_steps_ok`, which deployctl adds to a gate for the failures left to it. */
+  kind: 'expression' | 'confirm' | 'implicit';
+  /** The CEL expression, the attestation text, or what the implicit condition checks. */
   text: string;
   value: unknown;
   ok: boolean;
@@ -284,6 +293,23 @@ export type RunEvent = EventBase &
         /** Why a person chose NO-GO although every condition held (asked at the prompt, or `<gate>.reason` in the answers file). */
         reason?: string;
       }
+    | {
+        kind: 'failure-handled';
+        stepId: string;
+        phaseId: string;
+        /** The policy that applied: the step's `on_failure`, or its default. */
+        policy: FailurePolicy;
+        action: FailureAction;
+        /** The gate that decides (action `gate`). */
+        gateId?: string;
+        /** Who chose (policy `ask`). */
+        by?: Actor;
+        answeredFrom?: FailureAnsweredFrom;
+        note?: string;
+      }
+    /** A rollback waits for the `rollback.authorize` role: asked now, the default after `timeoutMs`. */
+    | { kind: 'rollback-requested'; reason: string; phases: string[]; authorize: string; timeoutMs: number; default: 'rollback' | 'abort' }
+    | { kind: 'rollback-authorized'; decision: 'rollback' | 'abort'; by: Actor; answeredFrom: AuthorizationSource; note?: string }
     | { kind: 'rollback-started'; reason: string; phases: string[] }
     | { kind: 'rollback-finished'; status: 'succeeded' | 'failed' }
     | { kind: 'interrupted'; signal: string; stepId?: string }
@@ -316,7 +342,8 @@ export type EventOf<K extends RunEventKind> = Extract<RunEvent, { kind: K }>;
 
 /**
  * How the journal keeps each event. `fsync`: on disk before the engine goes on (DESIGN: before a step starts and after
- * it ends; gate decisions, rollback and the run's start and end). `write`: appended, and on disk with the next fsync
+ * it ends; gate decisions, rollback (its authorization asked and answered: `status` shows whom the run waits for) and the
+ * run's start and end). `write`: appended, and on disk with the next fsync
  * (nothing is decided from them alone on resume). `skip`: output lines, whose tails the step-finished event carries.
  */
 export function journalPolicy(event: RunEvent): 'fsync' | 'write' | 'skip' {

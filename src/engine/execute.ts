@@ -6,9 +6,10 @@ import { gateId, type PhaseDoc } from '../runbook/types.js';
 import type { GateDecision, RunStatus } from './events.js';
 import { decideGate } from './gate.js';
 import { settleInFlight } from './in-flight.js';
+import { followFailure, isFailure } from './failure.js';
 import { messages } from './messages.js';
 import { watchForOverrun } from './overrun.js';
-import { shouldStopRun } from './predicates.js';
+import { hasFailuresLeftToGate } from './predicates.js';
 import { failRun } from './rollback.js';
 import { RunContext, StopRun, type EngineDeps, type EngineOptions } from './run-context.js';
 import { runStep } from './run-step.js';
@@ -39,7 +40,8 @@ export async function executeRun(runbook: LoadedRunbook, options: EngineOptions,
       } finally {
         overrun.cancel();
       }
-      run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'succeeded' });
+      // A phase whose failures went on to a later gate did not succeed: that gate decides what it means.
+      run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: hasFailuresLeftToGate(run.state, phase) ? 'failed' : 'succeeded' });
     }
   } catch (error) {
     if (!(error instanceof StopRun)) throw error;
@@ -125,12 +127,15 @@ async function runFinally(run: RunContext, phase: PhaseDoc, stopping: boolean): 
   return { failed };
 }
 
-/** The phase's steps in order, skipping those an earlier session finished. Throws StopRun when the run ends here. */
+/**
+ * The phase's steps in order, skipping those an earlier session finished. A failure follows the step's `on_failure`
+ * (src/engine/failure.ts): the run goes on, or ends here. Throws StopRun when the run ends here.
+ */
 async function runPhaseSteps(run: RunContext, phase: PhaseDoc): Promise<void> {
   for (const step of phase.steps ?? []) {
     if (isStepFinished(run.state, step.id)) {
       const previous = run.state.steps.get(step.id)!.outcome!;
-      if (shouldStopRun(phase, step.id, previous.status)) throw await failRun(run, stepEnded(step.id, previous.status, previous.reason), 'failed', ExitCode.failed, true);
+      if (isFailure(previous.status)) await followFailure(run, phase, step, previous);
       continue;
     }
     if (run.state.steps.has(step.id) && (await settleInFlight(run, step, phase, false)) === 'done') continue;
@@ -140,15 +145,8 @@ async function runPhaseSteps(run: RunContext, phase: PhaseDoc): Promise<void> {
       run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName(), stepId: step.id });
       throw new StopRun('aborted', ExitCode.interrupted, messages.interruptedDuringStep(step.id));
     }
-    if (shouldStopRun(phase, step.id, outcome.status)) {
-      run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'failed' });
-      throw await failRun(run, stepEnded(step.id, outcome.status, outcome.reason), 'failed', ExitCode.failed, true);
-    }
+    if (isFailure(outcome.status)) await followFailure(run, phase, step, outcome);
   }
-}
-
-function stepEnded(stepId: string, status: string, reason: string | undefined): string {
-  return status === 'inconclusive' ? messages.stepInconclusive(stepId, reason ?? 'no data') : messages.stepFailed(stepId, reason ?? 'failed');
 }
 
 /** The phase's go/no-go. NO-GO ends the run, rolling back first if the gate says so. Throws StopRun when the run ends here. */

@@ -1,9 +1,11 @@
 // A phase's go/no-go: attestations asked first, then the evidence evaluated, then the decision — at the prompt, from the answers file, or automatic.
 import { compileExpression, evaluateExpression, topLevelOperands, type CelContext, type CompiledExpression } from '../expr/cel.js';
 import { explainFalse } from '../expr/explain.js';
+import { IMPLICIT_CONDITION, stepsLeftToGate } from '../runbook/failure-policy.js';
 import { gateId, isConfirmCondition, type GateDoc, type PhaseDoc } from '../runbook/types.js';
 import type { Actor, GateCondition, GateDecision } from './events.js';
 import { messages } from './messages.js';
+import { failuresLeftToGate } from './predicates.js';
 import type { RunContext } from './run-context.js';
 
 /** The gate's decision, taken once: a resumed run keeps the decision an earlier session recorded. */
@@ -14,8 +16,9 @@ export async function decideGate(run: RunContext, phase: PhaseDoc): Promise<Gate
   if (already?.decision !== undefined) return already.decision;
   if (already?.skipped !== undefined) return 'skipped';
   // `if:` false: the gate has nothing to decide (e.g. a Prometheus canary gate without Prometheus). An `if:` that does
-  // not evaluate fails closed: the gate is asked as usual.
-  if (gate.if !== undefined) {
+  // not evaluate fails closed: the gate is asked as usual. So does a gate that failures were left to (on_failure: gate):
+  // skipping it would let them through; it decides, and its earlier_steps_ok does not hold.
+  if (gate.if !== undefined && failuresLeftToGate(run.state, id).length === 0) {
     const compiled = compileExpression(gate.if);
     const result = compiled.ok ? evaluateExpression(compiled.expression, run.celContext()) : undefined;
     if (result?.ok === true && result.value === false) {
@@ -28,12 +31,33 @@ export async function decideGate(run: RunContext, phase: PhaseDoc): Promise<Gate
   // A dry run has no evidence and asks nobody: it says what it would ask, and shows no condition as failing.
   if (run.options.dryRun) return decide(run, phase, []);
   // Attestations first: people answer before the evidence is shown.
+  const implicit = implicitCondition(run, phase);
   const conditions = [...(await askAttestations(run, gate, id)), ...evaluateExpressions(run, gate)];
-  // Keep the runbook's order for display.
+  // Keep the runbook's order for display, after the failures left to the gate.
   const order = Object.keys(gate.require);
   conditions.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  if (implicit !== undefined) conditions.unshift(implicit);
   run.emit({ kind: 'gate-evaluated', at: run.now(), gateId: id, phaseId: phase.id, conditions });
   return decide(run, phase, conditions);
+}
+
+/**
+ * `earlier_steps_ok`: every failure left to this gate (`on_failure: gate`, the default in preflight phases and in a
+ * gate's own phase) makes it false, and its explanation names each with its reason. Only on gates that steps are left
+ * to, so a gate with none reads as before.
+ */
+function implicitCondition(run: RunContext, phase: PhaseDoc): GateCondition | undefined {
+  const covered = stepsLeftToGate(run.doc, phase).map((s) => s.id);
+  const failed = failuresLeftToGate(run.state, gateId(phase));
+  if (covered.length === 0 && failed.length === 0) return undefined;
+  const ok = failed.length === 0;
+  const explained = failed
+    .map((id) => {
+      const outcome = run.state.steps.get(id)?.outcome;
+      return `${id} ${outcome?.status ?? 'failed'}${outcome?.reason !== undefined ? `: ${outcome.reason}` : ''}`;
+    })
+    .join('; ');
+  return { name: IMPLICIT_CONDITION, kind: 'implicit', text: messages.implicitCondition(covered), value: ok, ok, ...(ok ? {} : { explained }) };
 }
 
 /** `confirm:` conditions: asked at the prompt, else read from the answers file; a dry run asks nobody. */

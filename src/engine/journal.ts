@@ -1,32 +1,37 @@
 // The journal: one JSON event per line, append-only, each line linked to the one before by its hash (`prev`). Parsing keeps every complete entry and skips torn or garbage lines.
 import type { RunEvent, RunEventKind } from './events.js';
 
-const KINDS: ReadonlySet<RunEventKind> = new Set<RunEventKind>([
-  'run-started',
-  'run-resumed',
-  'phase-started',
-  'phase-finished',
-  'phase-overrun',
-  'step-started',
-  'step-spawned',
-  'step-output',
-  'step-retrying',
-  'step-progress',
-  'step-finished',
-  'watch-started',
-  'watch-tick',
-  'watch-decided',
-  'gate-opened',
-  'gate-evaluated',
-  'gate-decided',
-  'gate-skipped',
-  'rollback-started',
-  'rollback-finished',
-  'interrupted',
-  'escalation',
-  'notification',
-  'run-finished',
-]);
+/** Every kind the journal keeps: a Record, so the compiler names a kind added to RunEvent and forgotten here (it would be dropped on resume). */
+const KNOWN: Record<RunEventKind, true> = {
+  'run-started': true,
+  'run-resumed': true,
+  'phase-started': true,
+  'phase-finished': true,
+  'phase-overrun': true,
+  'step-started': true,
+  'step-spawned': true,
+  'step-output': true,
+  'step-retrying': true,
+  'step-progress': true,
+  'step-finished': true,
+  'watch-started': true,
+  'watch-tick': true,
+  'watch-decided': true,
+  'failure-handled': true,
+  'gate-opened': true,
+  'gate-evaluated': true,
+  'gate-decided': true,
+  'gate-skipped': true,
+  'rollback-requested': true,
+  'rollback-authorized': true,
+  'rollback-started': true,
+  'rollback-finished': true,
+  interrupted: true,
+  escalation: true,
+  notification: true,
+  'run-finished': true,
+};
+const KINDS: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 
 export function serializeEvent(event: RunEvent): string {
   return `${JSON.stringify(event)}\n`;
@@ -149,6 +154,12 @@ function hasRequiredFields(e: Record<string, unknown>): boolean {
       return str('gateId') && Array.isArray(e['conditions']);
     case 'gate-decided':
       return str('gateId') && (e['decision'] === 'go' || e['decision'] === 'no-go');
+    case 'failure-handled':
+      return str('stepId') && str('phaseId') && str('policy') && str('action');
+    case 'rollback-requested':
+      return str('reason') && Array.isArray(e['phases']) && str('authorize') && typeof e['timeoutMs'] === 'number' && str('default');
+    case 'rollback-authorized':
+      return (e['decision'] === 'rollback' || e['decision'] === 'abort') && typeof e['by'] === 'object' && e['by'] !== null && str('answeredFrom');
     case 'gate-skipped':
       return str('gateId') && str('phaseId') && str('reason');
     case 'rollback-started':

@@ -11,13 +11,19 @@ export const messages = {
   dryRunComplete: () => 'dry run complete: nothing was executed',
   interrupted: () => 'interrupted',
   interruptedDuringStep: (stepId: string) => `interrupted during step '${stepId}'`,
+  interruptedAtAuthorization: (reason: string) => `interrupted while the rollback waited for its authorization, after: ${reason} (resume to decide)`,
   interruptedDuringRollback: (reason: string) => `interrupted during rollback after: ${reason} (resume to finish the rollback)`,
   abortedAtGate: (gateId: string) => `aborted at gate '${gateId}'`,
   /** `lost the state database (…): the run stopped (aborted at gate 'go-no-go'); resume it once the state is back`. */
   stoppedBecause: (cause: string, where: string) => `${cause}: the run stopped (${where}); resume it once the state is back`,
   stateLost: (kind: 'database' | 'directory', why: string) => (/\bstate\b/.test(why) ? why : `lost the state ${kind}: ${why}`),
   stepFailed: (stepId: string, reason: string) => `step '${stepId}' failed: ${reason}`,
-  stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no gate of its phase reads it, so it counts as failed): ${reason}`,
+  stepInconclusive: (stepId: string, reason: string) => `step '${stepId}' was inconclusive (no data is not a pass: it counts as a failure): ${reason}`,
+  /** A person chose to stop at a failure without rolling back (`on_failure: ask`). */
+  stoppedWithoutRollback: (reason: string, who: string) => `${reason}; stopped by ${who} without rolling back`,
+  /** The `rollback.authorize` role said no, or the default was abort. */
+  rollbackDeclined: (reason: string, who: string) => `${reason}; the rollback was declined by ${who}: nothing was rolled back`,
+  rollbackNotAuthorized: (reason: string, why: string) => `${reason}; not rolled back (${why}): nothing was rolled back`,
   /** With the conditions that did not hold, each with why: `gate 'canary' decided NO-GO: error_rate does not hold (0.0476 ≥ 0.001)`. */
   gateNoGo: (gateId: string, failing: readonly { name: string; why?: string | undefined }[] = []) =>
     failing.length === 0
@@ -44,6 +50,26 @@ export const messages = {
   stoppedAtInFlight: (stepId: string) => `stopped at in-flight step '${stepId}' by the operator`,
   markedDoneOnResume: () => 'marked done by the operator on resume',
 
+  // ---- a step's failure (on_failure) ---------------------------------------------------------------------------
+  failureQuestion: (stepId: string, status: string, reason: string) => `Step '${stepId}' ${status === 'inconclusive' ? 'was inconclusive' : 'failed'}: ${reason}. What now?`,
+  failureChoiceRollback: (ifFailed: string) => `Roll back: ${ifFailed}`,
+  failureChoiceContinue: () => 'Continue: record the failure and go on',
+  failureChoiceAbort: () => 'Abort: stop the run here, without rolling back',
+  askUnanswered: (stepId: string, action: string) =>
+    `no answer and no terminal to ask on: handled as without on_failure: ask (${action}); add '${stepId}.on_failure: continue' (or rollback, abort) to the answers file to decide`,
+  /** The implicit gate condition's text: which steps it covers. */
+  implicitCondition: (stepIds: readonly string[]) =>
+    stepIds.length === 0 ? 'no step left to this gate failed' : `no step left to this gate failed (${stepIds.length <= 12 ? stepIds.join(', ') : `${stepIds.slice(0, 12).join(', ')} and ${stepIds.length - 12} more`})`,
+
+  // ---- rollback authorization (top-level rollback:) -----------------------------------------------------------
+  authorizeQuestion: (reason: string, phases: readonly string[], timeout: string, fallback: string) =>
+    `Roll back ${phases.join(', ')} now? Because ${reason}. Without an answer in ${timeout}: ${fallback}`,
+  authorizeChoiceRollback: (phases: readonly string[]) => `Roll back ${phases.join(', ')}, newest first`,
+  authorizeChoiceAbort: () => 'Do not roll back: stop here and leave the system as it is',
+  authorizeTimedOut: (timeout: string, fallback: string) => `no answer within ${timeout}: the default (${fallback})`,
+  authorizeNoTerminal: (fallback: string) => `no terminal to ask on and no 'rollback:' answer in the answers file: the default (${fallback}), at once`,
+  authorizeChosen: (stepId: string) => `chosen at step '${stepId}' (on_failure: ask) by the role that authorizes rollbacks`,
+
   // ---- gates ---------------------------------------------------------------------------------------------------
   attestationDryRun: (key: string) => `dry run: needs answers key '${key}'`,
   attestationUnanswered: (key: string) => `no answer and no terminal to ask on: add '${key}: true' to the answers file`,
@@ -67,6 +93,9 @@ export const messages = {
   /** What failing a step now leads to, for the question before a person fails it. */
   ifFailedRollsBack: (phases: readonly string[]) => `the run stops here and ROLLS BACK ${phases.join(', ')}, newest first`,
   ifFailedStops: () => 'the run stops here; nothing is rolled back',
+  ifFailedContinues: () => 'the failure is recorded and the run goes on (on_failure: continue)',
+  ifFailedGateDecides: (gateId: string) => `the remaining steps up to go/no-go '${gateId}' still run, and that gate decides`,
+  ifFailedAsks: () => 'you then choose: roll back, continue or abort',
   ifFailedInRollback: () => 'the rollback stops here, half done',
   ifFailedInFinally: () => 'recorded as a failed cleanup step; the other cleanup steps still run',
   notConfirmed: (text: string) => `not confirmed: ${text}`,

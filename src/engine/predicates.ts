@@ -18,22 +18,16 @@ export function shouldRunStep(step: StepDoc, context: CelContext): SkipDecision 
 }
 
 /**
- * An inconclusive step (a check with no data) goes on to the gate of its own phase when that gate reads it (a
- * condition names `steps.<id>`): the gate decides, seeing its status. Otherwise nothing would look at it, and going on
- * would be a silent pass: the run stops there as at a failure.
+ * The steps whose failures were left to this gate (`on_failure: gate`, src/runbook/failure-policy.ts), in run order:
+ * what its implicit condition `earlier_steps_ok` reports.
  */
-export function isDecidedByGate(phase: PhaseDoc, stepId: string): boolean {
-  for (const condition of Object.values(phase.gate?.require ?? {})) {
-    if (typeof condition !== 'string') continue;
-    const compiled = compileExpression(condition);
-    if (compiled.ok && compiled.expression.references.some((ref) => ref.root === 'steps' && ref.name === stepId)) return true;
-  }
-  return false;
+export function failuresLeftToGate(state: RunState, gateId: string): string[] {
+  return [...state.steps].filter(([, s]) => s.failure?.action === 'gate' && s.failure.gateId === gateId).map(([id]) => id);
 }
 
-/** Whether a step's outcome ends the run (rolling back when there is something to roll back). */
-export function shouldStopRun(phase: PhaseDoc, stepId: string, status: string): boolean {
-  return status === 'failed' || (status === 'inconclusive' && !isDecidedByGate(phase, stepId));
+/** Whether a step of this phase failed and went on to a gate: the phase did not succeed, whatever the gate decides. */
+export function hasFailuresLeftToGate(state: RunState, phase: PhaseDoc): boolean {
+  return (phase.steps ?? []).some((step) => state.steps.get(step.id)?.failure?.action === 'gate');
 }
 
 /** Phases whose rollback steps would run now: every phase already started that has any, newest first. */

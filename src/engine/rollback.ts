@@ -1,15 +1,30 @@
 // Rollback: once, newest phase first, itself reported; and how a failed or NO-GO run ends with or without it.
 import { ExitCode } from '../errors.js';
+import { authorizeRollback, type ChosenRollback } from './authorize.js';
 import type { RunStatus } from './events.js';
+import { describeActor } from './failure.js';
 import { settleInFlight } from './in-flight.js';
 import { messages } from './messages.js';
 import { phasesToRollBack, shouldRollBack } from './predicates.js';
 import { StopRun, type RunContext } from './run-context.js';
 import { runStep } from './run-step.js';
 
-/** After a failure or NO-GO: roll back if anything started can be, and say how the run ends. */
-export async function failRun(run: RunContext, reason: string, failedStatus: RunStatus, failedExit: number, wantRollback: boolean): Promise<StopRun> {
+/**
+ * After a failure or NO-GO: roll back if anything started can be (and the `rollback.authorize` role lets it), and say
+ * how the run ends. `chosen`: a person chose this rollback at their step's `on_failure: ask`.
+ */
+export async function failRun(run: RunContext, reason: string, failedStatus: RunStatus, failedExit: number, wantRollback: boolean, chosen?: ChosenRollback): Promise<StopRun> {
   if (wantRollback && !run.options.dryRun && shouldRollBack(run.doc, run.state)) {
+    const authorized = await authorizeRollback(run, reason, chosen);
+    if (authorized === 'interrupted' || run.interrupted()) {
+      if (run.state.interrupted === undefined) run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName() });
+      return new StopRun('aborted', ExitCode.interrupted, messages.interruptedAtAuthorization(reason));
+    }
+    if (authorized === 'abort') {
+      const a = run.state.authorization;
+      const fromDefault = a?.answeredFrom === 'timeout' || a?.answeredFrom === 'no-terminal';
+      return new StopRun(failedStatus, failedExit, fromDefault ? messages.rollbackNotAuthorized(reason, a?.note ?? 'the default') : messages.rollbackDeclined(reason, describeActor(run, a?.by)));
+    }
     const result = await rollBack(run, reason);
     if (result === 'interrupted' || run.interrupted()) {
       if (run.state.interrupted === undefined) run.emit({ kind: 'interrupted', at: run.now(), signal: run.signalName() });

@@ -1,6 +1,7 @@
 // One step of a run: decide `if:`, run it (with its retries), and report it as one step-finished event.
 import { PromptAbortedError } from '../ports/types.js';
 import { parseDuration } from '../runbook/duration.js';
+import { failurePolicy } from '../runbook/failure-policy.js';
 import { isManualStep, stepKind, type PhaseDoc, type StepDoc } from '../runbook/types.js';
 import { runStepOnce } from '../steps/index.js';
 import type { StepResult } from '../steps/types.js';
@@ -40,7 +41,7 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
   while (attempt < maxAttempts) {
     attempt++;
     run.emit({ kind: 'step-started', at: run.now(), stepId: step.id, phaseId: phase.id, stepKind: kind, attempt, rollback, ...marks });
-    result = await attemptStep(run, step, phase, rollback, part.stopping === true);
+    result = await attemptStep(run, step, phase, rollback, part);
     // An inconclusive check is tried again too: data missing now (a scrape not yet in) is often there a moment later.
     if ((result.status !== 'failed' && result.status !== 'inconclusive') || attempt >= maxAttempts || run.interrupted()) break;
     run.emit({ kind: 'step-retrying', at: run.now(), stepId: step.id, attempt: attempt + 1, delayMs: retryDelay, reason: result.reason ?? result.status });
@@ -72,7 +73,8 @@ export async function runStep(run: RunContext, step: StepDoc, phase: PhaseDoc, r
 }
 
 /** One attempt, through the runner of the step's kind; Ctrl-C at its prompt is an interruption, not a failure. */
-async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, stopping: boolean): Promise<StepResult> {
+async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, rollback: boolean, part: { isFinally?: boolean; stopping?: boolean }): Promise<StepResult> {
+  const stopping = part.stopping === true;
   const { options, deps } = run;
   const marks = { [STEP_ENV.runId]: options.runId, [STEP_ENV.stepId]: step.id };
   if (stepKind(step) === 'watch') return runWatch(run, step, phase);
@@ -95,7 +97,7 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
       env: deps.env,
       processMarks: marks,
       // Only a person's "no" is asked about before it fails the step.
-      ...(isManualStep(step) ? { ifFailed: rollback ? messages.ifFailedInRollback() : stopping ? messages.ifFailedInFinally() : ifFailed(run) } : {}),
+      ...(isManualStep(step) ? { ifFailed: rollback ? messages.ifFailedInRollback() : stopping ? messages.ifFailedInFinally() : ifFailed(run, phase, step, part.isFinally === true) } : {}),
       secretValues: deps.secretValues,
       mask: deps.mask,
       ...(deps.masker !== undefined ? { masker: deps.masker } : {}),
@@ -110,8 +112,13 @@ async function attemptStep(run: RunContext, step: StepDoc, phase: PhaseDoc, roll
   }
 }
 
-/** What a step failing now leads to: the rollback of every started phase that has one, or only the end of the run. */
-function ifFailed(run: RunContext): string {
+/** What a phase step failing now leads to, by its on_failure: the run goes on, its gate decides, its owner chooses, or it stops (rolling back what it can). */
+function ifFailed(run: RunContext, phase: PhaseDoc, step: StepDoc, isFinally: boolean): string {
+  // A cleanup step failing fails its completed phase, which stops the run like a failed step: no on_failure there.
+  const policy = isFinally ? { policy: 'rollback' as const } : failurePolicy(run.doc, phase, step);
+  if (policy.policy === 'continue') return messages.ifFailedContinues();
+  if (policy.policy === 'gate' && 'gate' in policy) return messages.ifFailedGateDecides(policy.gate!);
+  if (policy.policy === 'ask') return messages.ifFailedAsks();
   const phases = run.state.rollback?.status === undefined ? phasesToRollBack(run.doc, run.state).map((p) => p.id) : [];
   return phases.length > 0 ? messages.ifFailedRollsBack(phases) : messages.ifFailedStops();
 }

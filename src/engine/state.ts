@@ -1,5 +1,6 @@
 // Run state as a fold over events: the engine, resume, `status` and the record all read the run through this one function.
-import type { Actor, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunInvocation, RunStatus, StepOutcome } from './events.js';
+import type { Actor, AuthorizationSource, EventOf, FailureAction, FailureAnsweredFrom, GateCondition, GateDecision, RunbookRef, RunEvent, RunInvocation, RunStatus, StepOutcome } from './events.js';
+import type { FailurePolicy } from '../runbook/types.js';
 import { addTick, decideWatch, openWatch, type WatchState } from './watch-state.js';
 
 export interface StepState {
@@ -14,8 +15,34 @@ export interface StepState {
   /** The process (group) id of the step's command, while it runs: a resume checks it is gone. */
   pid?: number;
   outcome?: StepOutcome;
+  /** What its failure led to (a phase step that failed or was inconclusive), once decided. */
+  failure?: FailureHandling;
   /** A watch step's window: its plan, tick counts and running totals (the ticks themselves are in the journal). */
   watch?: WatchState;
+}
+
+export interface FailureHandling {
+  policy: FailurePolicy;
+  action: FailureAction;
+  gateId?: string;
+  by?: Actor;
+  answeredFrom?: FailureAnsweredFrom;
+  note?: string;
+  at: number;
+}
+
+export interface RollbackAuthorization {
+  role: string;
+  reason: string;
+  phases: string[];
+  timeoutMs: number;
+  default: 'rollback' | 'abort';
+  requestedAt: number;
+  decision?: 'rollback' | 'abort';
+  by?: Actor;
+  answeredFrom?: AuthorizationSource;
+  note?: string;
+  decidedAt?: number;
 }
 
 export interface PhaseState {
@@ -58,6 +85,8 @@ export interface RunState {
   steps: ReadonlyMap<string, StepState>;
   gates: ReadonlyMap<string, GateState>;
   rollback?: { reason: string; startedAt: number; phases: string[]; status?: 'succeeded' | 'failed'; endedAt?: number };
+  /** The `rollback.authorize` role's answer (a person chose the rollback at their own `on_failure: ask`: no request). */
+  authorization?: RollbackAuthorization;
   interrupted?: { signal: string; stepId?: string; at: number };
   resumes: { at: number; by: string }[];
   escalations: EventOf<'escalation'>[];
@@ -203,6 +232,40 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
           ...(event.note !== undefined ? { note: event.note } : {}),
           ...(event.reason !== undefined ? { reason: event.reason } : {}),
         }),
+      };
+    }
+    case 'failure-handled': {
+      const previous = state.steps.get(event.stepId);
+      if (previous === undefined) return next;
+      const failure: FailureHandling = {
+        policy: event.policy,
+        action: event.action,
+        at: event.at,
+        ...(event.gateId !== undefined ? { gateId: event.gateId } : {}),
+        ...(event.by !== undefined ? { by: event.by } : {}),
+        ...(event.answeredFrom !== undefined ? { answeredFrom: event.answeredFrom } : {}),
+        ...(event.note !== undefined ? { note: event.note } : {}),
+      };
+      return { ...next, steps: withEntry(state.steps, event.stepId, { ...previous, failure }) };
+    }
+    case 'rollback-requested':
+      // Asked again after a resume: the question is new, the reason the same.
+      return {
+        ...next,
+        authorization: { role: event.authorize, reason: event.reason, phases: event.phases, timeoutMs: event.timeoutMs, default: event.default, requestedAt: event.at },
+      };
+    case 'rollback-authorized': {
+      const base: RollbackAuthorization = state.authorization ?? { role: event.by.role, reason: '', phases: [], timeoutMs: 0, default: 'rollback', requestedAt: event.at };
+      return {
+        ...next,
+        authorization: {
+          ...base,
+          decision: event.decision,
+          by: event.by,
+          answeredFrom: event.answeredFrom,
+          decidedAt: event.at,
+          ...(event.note !== undefined ? { note: event.note } : {}),
+        },
       };
     }
     case 'rollback-started':

@@ -6,16 +6,19 @@ import { timelineLine, watchLines } from './timeline-lines.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { phaseTitle, roleName } from '../runbook/labels.js';
 import type { RunbookDoc } from '../runbook/types.js';
+import { hhmm } from './facts.js';
 
 export type MessageKind = 'status' | 'issue' | 'resolved' | 'escalation' | 'all-clear' | 'failure';
 
-const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+
+
+export type PhaseWord = 'COMPLETE' | 'IN PROGRESS' | 'PENDING' | 'FAILED' | 'SKIPPED' | 'ROLLING BACK' | 'ROLLED BACK' | 'ROLLBACK FAILED';
 
 export interface StatusView {
-  /** Lines for each phase: done, in progress, pending. */
-  phases: { title: string; state: 'COMPLETE' | 'IN PROGRESS' | 'PENDING' | 'FAILED' | 'SKIPPED' }[];
+  /** Lines for each phase: done, in progress, pending; during and after a rollback, the phases it undoes and the ones never reached. */
+  phases: { title: string; state: PhaseWord }[];
   issues: string[];
-  status: 'IN PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'NO-GO' | 'ROLLED BACK' | 'ABORTED';
+  status: 'IN PROGRESS' | 'AWAITING ROLLBACK AUTHORIZATION' | 'ROLLING BACK' | 'SUCCEEDED' | 'FAILED' | 'NO-GO' | 'ROLLED BACK' | 'ABORTED';
 }
 
 const RUN_STATUS_WORDS: Record<RunStatus, StatusView['status']> = {
@@ -26,30 +29,48 @@ const RUN_STATUS_WORDS: Record<RunStatus, StatusView['status']> = {
   aborted: 'ABORTED',
 };
 
-/** What a status update says, derived from run state alone (so `deployctl status` can print it from a journal). */
-export function statusView(doc: RunbookDoc, state: RunState, openIssues: readonly string[]): StatusView {
-  const phases = doc.phases.map((phase) => {
-    const p = state.phases.get(phase.id);
-    const word: StatusView['phases'][number]['state'] =
-      p === undefined ? 'PENDING' : p.status === 'running' ? 'IN PROGRESS' : p.status === 'succeeded' ? 'COMPLETE' : p.status === 'failed' ? 'FAILED' : 'SKIPPED';
-    return { title: phaseTitle(phase), state: word };
-  });
-  return { phases, issues: [...openIssues], status: state.finished ? RUN_STATUS_WORDS[state.finished.status] : 'IN PROGRESS' };
+/** The run as a whole: its end when it has one; a rollback under way (or waiting for its authorization) before that. */
+function runWord(state: RunState): StatusView['status'] {
+  if (state.finished) return RUN_STATUS_WORDS[state.finished.status];
+  if (state.rollback !== undefined) return state.rollback.status === undefined ? 'ROLLING BACK' : state.rollback.status === 'succeeded' ? 'ROLLED BACK' : 'FAILED';
+  if (state.authorization !== undefined && state.authorization.decision === undefined) return 'AWAITING ROLLBACK AUTHORIZATION';
+  return 'IN PROGRESS';
 }
 
-const PHASE_ICONS: Record<StatusView['phases'][number]['state'], string> = {
+/** What a status update says, derived from run state alone (so `deployctl status` can print it from a journal). */
+export function statusView(doc: RunbookDoc, state: RunState, openIssues: readonly string[]): StatusView {
+  const rollback = state.rollback;
+  // Once the run stops going forward (it ended, or it rolls back), a phase never started is not pending: it will not run.
+  const stopped = state.finished !== undefined || rollback !== undefined || (state.authorization !== undefined && state.authorization.decision === undefined);
+  const phases = doc.phases.map((phase) => {
+    const p = state.phases.get(phase.id);
+    let word: PhaseWord;
+    if (rollback !== undefined && rollback.phases.includes(phase.id)) {
+      word = rollback.status === undefined ? 'ROLLING BACK' : rollback.status === 'succeeded' ? 'ROLLED BACK' : 'ROLLBACK FAILED';
+    } else if (p === undefined) word = stopped ? 'SKIPPED' : 'PENDING';
+    else word = p.status === 'running' ? 'IN PROGRESS' : p.status === 'succeeded' ? 'COMPLETE' : p.status === 'failed' ? 'FAILED' : 'SKIPPED';
+    return { title: phaseTitle(phase), state: word };
+  });
+  return { phases, issues: [...openIssues], status: runWord(state) };
+}
+
+const PHASE_ICONS: Record<PhaseWord, string> = {
   COMPLETE: '🟢',
   'IN PROGRESS': '🟡',
   PENDING: '⏳',
   FAILED: '🔴',
   SKIPPED: '⚪',
+  'ROLLING BACK': '↩️',
+  'ROLLED BACK': '↩️',
+  'ROLLBACK FAILED': '🔴',
 };
 
-export function formatStatusUpdate(doc: RunbookDoc, state: RunState, view: StatusView, now: number, nextAt: number | undefined, unchanged = false): string {
+/** `unchangedSince`: nothing changed since the update sent then (the header says so, and when). */
+export function formatStatusUpdate(doc: RunbookDoc, state: RunState, view: StatusView, now: number, nextAt: number | undefined, unchangedSince?: number): string {
   const elapsed = now - (state.startedAt ?? now);
   const target = targetLimitMs(doc);
   const lines = [
-    `[Deployment Status - ${hhmm(now)}]${unchanged ? ' (no change)' : ''}`,
+    `[Deployment Status - ${hhmm(now)}]${unchangedSince !== undefined ? ` (no change since ${hhmm(unchangedSince)})` : ''}`,
     `📊 Status: ${view.status}`,
     `⏱️ Elapsed: ${formatDuration(elapsed)}${target !== undefined ? (typeof doc.target_duration === 'object' ? deploymentAgainstTarget(doc, state, now, target) : ` / ${formatDuration(target)} total`) : ''}`,
     ...timelineLine(doc, state, now),
@@ -62,13 +83,14 @@ export function formatStatusUpdate(doc: RunbookDoc, state: RunState, view: Statu
   return lines.join('\n');
 }
 
+/** Every field comes from the run (the ETA from the plan: src/notify/facts.ts planEta). */
 export interface AlertInput {
   type: string;
   severity: string;
   at: number;
   description: string;
   action: string;
-  eta?: string;
+  eta: string;
   assignee: string;
 }
 
@@ -79,33 +101,86 @@ export function formatAlert(a: AlertInput): string {
     `Time: ${hhmm(a.at)}`,
     `Description: ${a.description}`,
     `Action: ${a.action}`,
-    `ETA: ${a.eta ?? 'TBD'}`,
+    `ETA: ${a.eta}`,
     `Assignee: ${a.assignee}`,
   ].join('\n');
 }
 
-export function formatResolved(issue: string, durationMs: number, status: string, next: string): string {
-  return [`✅ RESOLVED: ${issue}`, `Resolution Time: ${formatDuration(durationMs)}`, `Status: ${status}`, 'Root Cause: TBD after analysis', `Next Steps: ${next}`].join('\n');
+export interface ResolvedInput {
+  issue: string;
+  durationMs: number;
+  status: string;
+  /** What the run knows of the cause: the failure it resolves (a person's analysis comes later). */
+  cause: string;
+  /** From the run's state: the deployment continues only while it does (facts.nextSteps). */
+  next: string;
+  /** Lines after Status (a rollback's version and health). */
+  details?: string[];
 }
 
-export function formatAllClear(doc: RunbookDoc, durationMs: number, metrics: string): string {
+export function formatResolved(r: ResolvedInput): string {
+  return [
+    `✅ RESOLVED: ${r.issue}`,
+    `Resolution Time: ${formatDuration(r.durationMs)}`,
+    `Status: ${r.status}`,
+    ...(r.details ?? []),
+    `Root Cause: to be analysed; the run saw: ${r.cause}`,
+    `Next Steps: ${r.next}`,
+  ].join('\n');
+}
+
+/** The ALL-CLEAR: every figure counted from the run at the moment it goes out. */
+export interface AllClearInput {
+  durationMs: number;
+  checks: string;
+  metrics: string;
+  openIssues: readonly string[];
+  live: string;
+  probes: string;
+  next: string;
+}
+
+export function formatAllClear(doc: RunbookDoc, a: AllClearInput): string {
   return [
     '🎉 DEPLOYMENT COMPLETE',
     'Deployment: SUCCESS',
-    `Duration: ${formatDuration(durationMs)}`,
-    'Checks: All passing ✓',
-    'Status: Live in production',
-    `Metrics: ${metrics}`,
-    'Next: Monitoring continues for 24 hours',
+    `Duration: ${formatDuration(a.durationMs)}`,
+    `Checks: ${a.checks}`,
+    `Success metrics: ${a.metrics}`,
+    `Open issues: ${a.openIssues.length === 0 ? 'none' : `${a.openIssues.length}: ${a.openIssues.join('; ')}`}`,
+    `Status: ${a.live}`,
+    `Probes: ${a.probes}`,
+    `Next: ${a.next}`,
     `Thanks to: ${Object.values(doc.roles).map((r) => r.primary ?? r.title).join(', ')}`,
   ].join('\n');
 }
 
-export function formatFailureNotice(status: RunStatus, durationMs: number, reason: string, metrics: string, resume = 'deployctl run <runbook> --resume'): string {
-  const headline = { failed: '❌ DEPLOYMENT FAILED', 'no-go': '⛔ DEPLOYMENT HELD: NO-GO', 'rolled-back': '↩️ DEPLOYMENT ROLLED BACK', aborted: '⏹️ DEPLOYMENT ABORTED', succeeded: '🎉 DEPLOYMENT COMPLETE' }[status];
-  const live = { failed: 'Unknown: check the system now', 'no-go': 'Previous version still live', 'rolled-back': 'Previous version restored', aborted: 'Stopped part-way; resumable', succeeded: 'Live in production' }[status];
-  const next = status === 'aborted' ? `resume with ${resume} when ready, or decide to stop here` : status === 'no-go' ? 'fix what the gate found, then a new run' : 'post-incident review';
-  return [headline, `Deployment: ${status.toUpperCase()}`, `Duration: ${formatDuration(durationMs)}`, `Reason: ${reason}`, `Status: ${live}`, `Metrics: ${metrics}`, `Next: ${next}`].join('\n');
+export interface FailureNoticeInput {
+  status: RunStatus;
+  durationMs: number;
+  reason: string;
+  /** What is live now, from the run (facts.liveStatus). */
+  live: string;
+  probes: string;
+  resume?: string;
+  /** Lines after Status (a rollback's version and health). */
+  details?: string[];
+}
+
+export function formatFailureNotice(n: FailureNoticeInput): string {
+  const headline = { failed: '❌ DEPLOYMENT FAILED', 'no-go': '⛔ DEPLOYMENT HELD: NO-GO', 'rolled-back': '↩️ DEPLOYMENT ROLLED BACK', aborted: '⏹️ DEPLOYMENT ABORTED', succeeded: '🎉 DEPLOYMENT COMPLETE' }[n.status];
+  const next =
+    n.status === 'aborted' ? `resume with ${n.resume ?? 'deployctl run <runbook> --resume'} when ready, or decide to stop here` : n.status === 'no-go' ? 'fix what the gate found, then a new run' : 'post-incident review';
+  return [
+    headline,
+    `Deployment: ${n.status.toUpperCase()}`,
+    `Duration: ${formatDuration(n.durationMs)}`,
+    `Reason: ${n.reason}`,
+    `Status: ${n.live}`,
+    ...(n.details ?? []),
+    `Metrics: ${n.probes}`,
+    `Next: ${next}`,
+  ].join('\n');
 }
 
 function teamLine(doc: RunbookDoc): string {

@@ -1,16 +1,17 @@
 // The communication plan and escalation matrix, live: status updates on a cadence, alerts, escalation timers, all-clear. Never blocks or fails the run.
-import { inertText } from '../inert.js';
 import { celContext } from '../engine/context.js';
 import type { RunEvent } from '../engine/events.js';
 import { messages as engineMessages } from '../engine/messages.js';
 import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
-import { compileTemplate, renderTemplate } from '../expr/template.js';
 import type { Clock, HttpSend } from '../ports/types.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { roleName, stepTitle } from '../runbook/labels.js';
-import { gateId, type EscalationRuleDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
-import { formatAlert, formatAllClear, formatFailureNotice, formatResolved, formatStatusUpdate, statusView, type MessageKind } from './messages.js';
+import { gateId, type EscalationRuleDoc, type PhaseDoc, type RunbookDoc, type RunEventName, type StepDoc } from '../runbook/types.js';
+import { createDelivery } from './delivery.js';
+import { nextSteps, planEta } from './facts.js';
+import { formatAlert, formatResolved, formatStatusUpdate, statusView } from './messages.js';
+import { allClear, authorizationAlert, failureNotice, rollbackResolved, stepFailedAlert, type MetricVerdict } from './run-messages.js';
 import { createTimeAlerts } from './watch-alerts.js';
 
 export interface NotifierDeps {
@@ -38,6 +39,8 @@ export interface NotifierDeps {
   statusEveryMs?: number;
   /** The command that continues an aborted run, for its notice. */
   resumeCommand?: string;
+  /** The success metrics' verdicts now (the record's evaluation), for the ALL-CLEAR's counts. */
+  successMetrics?: (state: RunState, now: number) => MetricVerdict[];
 }
 
 export interface Notifier {
@@ -56,8 +59,6 @@ const SELF_EVENTS = new Set<RunEvent['kind']>(['escalation', 'notification']);
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { doc, clock } = deps;
   let state: RunState = deps.initialState ?? initialRunState;
-  const pending = new Set<Promise<void>>();
-  const queues = new Map<string, Promise<void>>();
   const timers = new Map<string, { cancel(): void }[]>();
   const escalatedWaits = new Map<string, number>();
   const openIssues = new Map<string, OpenIssue>();
@@ -68,87 +69,26 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const statusEvery = deps.statusEveryMs ?? (doc.notify?.status_every !== undefined ? parseDuration(doc.notify.status_every) : undefined);
   let statusTimer: { cancel(): void } | undefined;
   let lastFingerprint: string | undefined;
-  let unchangedIntervals = 0;
+  /** When the last status update that had news went out: an unchanged one says "no change since" then. */
+  let lastChangeAt: number | undefined;
   let finished = false;
+  /** The ALL-CLEAR goes out once: when the go_live phase completes (in this session or an earlier one), else at the end. */
+  let allClearSent = state.notifications.some((n) => n.messageKind === 'all-clear');
 
   const rules = doc.escalation ?? [];
   const stepsById = new Map<string, StepDoc>();
-  for (const phase of doc.phases) for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) stepsById.set(step.id, step);
-
-  // ---- delivery -------------------------------------------------------------------------------------------------
-
-  const channelEnabled = (condition: string | undefined): boolean => {
-    if (condition === undefined) return true;
-    const compiled = compileExpression(condition);
-    if (!compiled.ok) return false;
-    const result = evaluateExpression(compiled.expression, { env: deps.env });
-    return result.ok && result.value === true;
-  };
-  const renderChannelTemplate = (text: string): string | undefined => {
-    const compiled = compileTemplate(text);
-    if (!compiled.ok) return undefined;
-    const rendered = renderTemplate(compiled.template, { env: deps.env });
-    return rendered.ok ? rendered.value : undefined;
-  };
-
-  function deliver(kind: MessageKind, rawText: string): void {
-    // Masked, then made inert: a message quotes step reasons, titles and answers, and ends up in chat clients, log
-    // files people tail, and terminals; what it says is kept, what it would do to a terminal is not.
-    const text = inertText(deps.mask(rawText));
-    for (const channel of doc.notify?.channels ?? []) {
-      if (!channelEnabled(channel.if)) continue;
-      const base = { kind: 'notification' as const, channel: channel.id, messageKind: kind, text };
-      if (deps.dryRun) {
-        // Its headline only: the body's figures (duration, checks, "Live in production") would be this dry run's, not a
-        // deployment's, and read as if it had happened.
-        deps.print(`[${channel.id}] ${kind} message "${text.split('\n')[0]!.trim()}"`);
-        deps.emit({ ...base, at: clock.now(), delivered: false, attempts: 0, dryRun: true });
-        continue;
-      }
-      if (channel.file !== undefined) {
-        const file = renderChannelTemplate(channel.file);
-        try {
-          if (file === undefined || file === '') throw new Error(`the file template ${channel.file} gives no path`);
-          deps.appendFile(deps.resolvePath(file), `--- ${new Date(clock.now()).toISOString()} ${kind}\n${text}\n\n`);
-          deps.emit({ ...base, at: clock.now(), delivered: true, attempts: 1 });
-        } catch (error) {
-          deps.emit({ ...base, at: clock.now(), delivered: false, attempts: 1, error: deps.mask((error as Error).message) });
-        }
-      } else if (channel.webhook !== undefined) {
-        const url = renderChannelTemplate(channel.webhook);
-        if (url === undefined || url === '') {
-          deps.emit({ ...base, at: clock.now(), delivered: false, attempts: 0, error: 'the webhook URL is empty (is its environment variable set?)' });
-          continue;
-        }
-        // One message at a time per channel, so the channel reads in order (an alert is not overtaken by the all-clear).
-        const previous = queues.get(channel.id) ?? Promise.resolve();
-        const delivery = previous.then(() => postWebhook(url, text)).then((result) => deps.emit({ ...base, at: clock.now(), ...result }));
-        queues.set(channel.id, delivery);
-        pending.add(delivery);
-        void delivery.finally(() => pending.delete(delivery));
-      }
+  const phaseOf = new Map<string, PhaseDoc>();
+  for (const phase of doc.phases) {
+    for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
+      stepsById.set(step.id, step);
+      phaseOf.set(step.id, phase);
     }
   }
+  /** The phase at work: for an ETA when nothing more precise is known. */
+  const runningPhase = () => doc.phases.find((p) => state.phases.get(p.id)?.status === 'running')?.id;
+  const facts = () => ({ doc, state, env: deps.env, now: clock.now() });
 
-  /** Slack-compatible POST {"text": …}: a short timeout, a few retries with backoff, never an exception. */
-  async function postWebhook(url: string, text: string): Promise<{ delivered: boolean; attempts: number; error?: string }> {
-    const attempts = deps.webhook?.attempts ?? 3;
-    const backoff = deps.webhook?.backoffMs ?? 500;
-    let error = 'not sent';
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const result = await deps.send({
-        url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text }),
-        timeoutMs: deps.webhook?.timeoutMs ?? 5000,
-      });
-      if (result.ok && result.status >= 200 && result.status < 300) return { delivered: true, attempts: attempt };
-      error = result.ok ? `HTTP ${result.status}` : result.error;
-      if (attempt < attempts) await (deps.deliveryClock ?? clock).sleep(backoff * 2 ** (attempt - 1));
-    }
-    return { delivered: false, attempts, error: deps.mask(error) };
-  }
+  const { deliver, pending } = createDelivery(deps);
 
   // ---- escalation -----------------------------------------------------------------------------------------------
 
@@ -167,6 +107,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         at: clock.now(),
         description: reason,
         action: rule.action ?? `Escalated to ${to.map((t) => roleName(t.role, doc.roles[t.role])).join(' and ')}`,
+        eta: planEta(doc, state, (stepId !== undefined ? phaseOf.get(stepId)?.id : undefined) ?? runningPhase(), clock.now()),
         assignee: to.map((t) => roleName(t.role, doc.roles[t.role])).join(', '),
       }),
     );
@@ -212,7 +153,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     if (escalatedAt !== undefined) {
       escalatedWaits.delete(key);
       openIssues.delete(`wait:${key}`);
-      deliver('resolved', formatResolved(`${what} (escalated wait)`, clock.now() - escalatedAt, status, 'the deployment continues'));
+      deliver(
+        'resolved',
+        formatResolved({ issue: `${what} (escalated wait)`, durationMs: clock.now() - escalatedAt, status, cause: `${what} waited ${formatDuration(clock.now() - escalatedAt)} past its escalation`, next: nextSteps(doc, state) }),
+      );
     }
   }
 
@@ -267,20 +211,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     });
   }
 
+  /** On the cadence whether or not anything changed (issue 13): an unchanged update says since when nothing has. */
   function sendStatus(): void {
     const view = statusView(doc, state, [...openIssues.values()].map((i) => i.text));
     const fingerprint = JSON.stringify(view);
-    const unchanged = fingerprint === lastFingerprint;
-    if (unchanged) {
-      unchangedIntervals++;
-      // Quiet while nothing changes; say "no change" at most every third interval.
-      if (unchangedIntervals % 3 !== 0) return;
-    } else {
-      unchangedIntervals = 0;
-    }
-    lastFingerprint = fingerprint;
     const now = clock.now();
-    deliver('status', formatStatusUpdate(doc, state, view, now, statusEvery !== undefined ? now + statusEvery : undefined, unchanged));
+    const unchangedSince = fingerprint === lastFingerprint ? lastChangeAt : undefined;
+    if (unchangedSince === undefined) lastChangeAt = now;
+    lastFingerprint = fingerprint;
+    deliver('status', formatStatusUpdate(doc, state, view, now, statusEvery !== undefined ? now + statusEvery : undefined, unchangedSince));
   }
 
   // ---- events ---------------------------------------------------------------------------------------------------
@@ -297,6 +236,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const step = stepsById.get(event.stepId);
         // A watch is meant to take its window: only its failing ticks are an issue that can take too long.
         if (step && step.watch === undefined) armWaitTimers(`step:${event.stepId}`, step.owner, `step '${event.stepId}' (${stepTitle(step)})`, event.stepId);
+        break;
+      }
+      case 'phase-finished': {
+        // Past its window no more (its overrun issue closes), then, for the go-live phase, the ALL-CLEAR.
+        timeAlerts.onPhaseFinished(event.phaseId);
+        // The release is live: the ALL-CLEAR, with the counts as they stand (the run may go on for hours).
+        const phase = doc.phases.find((p) => p.id === event.phaseId);
+        if (phase?.go_live === true && event.status === 'succeeded' && !allClearSent) {
+          allClearSent = true;
+          deliver('all-clear', allClear(facts(), phase, [...openIssues.values()].map((i) => i.text), deps.successMetrics?.(state, clock.now())));
+        }
         break;
       }
       case 'step-retrying': {
@@ -326,24 +276,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         if (issue !== undefined) {
           openIssues.delete(`step:${event.stepId}`);
           if (event.outcome.status === 'succeeded') {
-            deliver('resolved', formatResolved(`${what} failing`, clock.now() - issue.since, 'Back to normal', `succeeded after ${event.outcome.attempts} attempts; the deployment continues`));
+            deliver(
+              'resolved',
+              formatResolved({
+                issue: `${what} failing`,
+                durationMs: clock.now() - issue.since,
+                status: `succeeded after ${event.outcome.attempts} attempts`,
+                cause: issue.text,
+                next: nextSteps(doc, state),
+              }),
+            );
           }
         }
         if (event.outcome.status === 'failed' || event.outcome.status === 'inconclusive') {
-          // An inconclusive check is an issue too: nobody knows whether the system is well.
           const verb = event.outcome.status === 'failed' ? 'failed' : 'was inconclusive';
           openIssues.set(`failed:${event.stepId}`, { text: `${what} ${verb}`, since: clock.now() });
-          deliver(
-            'issue',
-            formatAlert({
-              type: `Step ${event.outcome.status}: ${step ? stepTitle(step) : event.stepId}`,
-              severity: event.rollback ? 'critical' : 'high',
-              at: clock.now(),
-              description: `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`,
-              action: event.rollback ? 'rollback step failed: act now' : 'stopping the deployment; rollback if the plan has one',
-              assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
-            }),
-          );
+          deliver('issue', stepFailedAlert(facts(), event, step, phaseOf.get(event.stepId)));
           fireOn('failure', `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`, step?.owner, event.stepId);
         }
         timeAlerts.onStepFinished(event.stepId);
@@ -357,9 +305,6 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       case 'phase-overrun':
         timeAlerts.onOverrun(event);
         break;
-      case 'phase-finished':
-        timeAlerts.onPhaseFinished(event.phaseId);
-        break;
       case 'gate-opened': {
         const phase = doc.phases.find((p) => p.gate && gateId(p) === event.gateId);
         if (phase?.gate) armWaitTimers(`gate:${event.gateId}`, phase.gate.owner, `go/no-go decision '${event.gateId}'`);
@@ -369,8 +314,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         endWait(`gate:${event.gateId}`, `go/no-go decision '${event.gateId}'`, event.decision === 'go' ? 'GO' : 'NO-GO');
         if (event.decision === 'no-go') {
           const phase = doc.phases.find((p) => p.gate && gateId(p) === event.gateId);
-          // The reasons, as the run's end will say them: every condition that did not hold, or a person's reason for
-          // NO-GO while all held (the escalation said only "decided NO-GO").
+          // The reasons, as the run's end will say them: every condition that did not hold (a pre-flight failure is
+          // `earlier_steps_ok`, naming the failed checks), or a person's reason for NO-GO while all held.
           const failing = (state.gates.get(event.gateId)?.conditions ?? [])
             .filter((c) => !c.ok)
             .map((c) => ({ name: c.name, why: c.explained ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined) }));
@@ -379,33 +324,36 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         }
         break;
       }
+      case 'rollback-requested':
+        deliver('issue', authorizationAlert(facts(), event));
+        break;
       case 'rollback-started':
         fireOn('rollback', `rolling back ${event.phases.join(', ')}: ${event.reason}`);
+        break;
+      case 'rollback-finished':
+        // A completed rollback resolves the incident that caused it: what it went back to, and the health after it.
+        if (event.status === 'succeeded' && state.rollback !== undefined) deliver('resolved', rollbackResolved(facts()));
         break;
       case 'run-finished': {
         finished = true;
         statusTimer?.cancel();
         for (const list of timers.values()) for (const timer of list) timer.cancel();
         timers.clear();
-        const duration = clock.now() - (state.startedAt ?? clock.now());
-        const metrics = metricsLine();
-        if (event.status === 'succeeded') deliver('all-clear', formatAllClear(doc, duration, metrics));
-        else deliver('failure', formatFailureNotice(event.status, duration, event.reason ?? event.status, metrics, deps.resumeCommand));
+        if (event.status !== 'succeeded') deliver('failure', failureNotice(facts(), event.status, event.reason ?? event.status, deps.resumeCommand));
+        else if (!allClearSent) {
+          allClearSent = true;
+          deliver('all-clear', allClear(facts(), undefined, [...openIssues.values()].map((i) => i.text), deps.successMetrics?.(state, clock.now())));
+        } else {
+          // The ALL-CLEAR went out at go-live: the end of the run is the last status update.
+          const now = clock.now();
+          deliver('status', formatStatusUpdate(doc, state, statusView(doc, state, [...openIssues.values()].map((i) => i.text)), now, undefined));
+        }
         if (event.status === 'aborted') fireOn('aborted', `the run was aborted: ${event.reason ?? 'interrupted'}`);
         break;
       }
       default:
         break;
     }
-  }
-
-  /** The probes' worst error rate and p95, for the all-clear's Metrics line. */
-  function metricsLine(): string {
-    const probes = [...state.steps.values()].map((s) => s.outcome?.metrics).filter((m) => m !== undefined);
-    if (probes.length === 0) return 'no probes ran';
-    const worstError = Math.max(...probes.map((m) => m.error_rate));
-    const worstP95 = Math.max(...probes.map((m) => m.p95_ms));
-    return `error rate ${(worstError * 100).toFixed(2)}% (worst probe), p95 ${Math.round(worstP95)} ms (worst probe), ${probes.length} probes`;
   }
 
   return {

@@ -6,6 +6,7 @@ import type { Clock } from '../ports/types.js';
 import { formatDuration, formatOffset } from '../runbook/duration.js';
 import { phaseTitle, roleName, stepTitle } from '../runbook/labels.js';
 import type { PhaseDoc, RunbookDoc, RunEventName, StepDoc } from '../runbook/types.js';
+import { nextSteps, planEta } from './facts.js';
 import { formatAlert, formatResolved, type MessageKind } from './messages.js';
 
 const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
@@ -57,12 +58,14 @@ export function createTimeAlerts(host: TimeAlertsHost): TimeAlerts {
       const left = watch.plan.plannedTicks - watch.lastSlot;
       host.deliver(
         'resolved',
-        formatResolved(
-          `watch '${event.stepId}' (${title}) failing`,
-          clock.now() - open.since,
-          `Back to normal: tick ${tick.n} ${of} passed (${watch.failed} failing of ${watch.ticks} so far, failure_limit ${limit})`,
-          more ? `watching on: ${left} more tick${left === 1 ? '' : 's'}, the next at ${hhmm(nextDue)}` : 'that was the last tick of the window',
-        ),
+        formatResolved({
+          issue: `watch '${event.stepId}' (${title}) failing`,
+          durationMs: clock.now() - open.since,
+          status: `Back to normal: tick ${tick.n} ${of} passed (${watch.failed} failing of ${watch.ticks} so far, failure_limit ${limit})`,
+          cause: open.text,
+          // The window goes on; the run as a whole only as it does (a failure left to a gate ahead, say).
+          next: `${more ? `watching on: ${left} more tick${left === 1 ? '' : 's'}, the next at ${hhmm(nextDue)}` : 'that was the last tick of the window'}; ${nextSteps(doc, host.state())}`,
+        }),
       );
       return;
     }
@@ -84,7 +87,8 @@ export function createTimeAlerts(host: TimeAlertsHost): TimeAlerts {
             ? `watching on; ${left === 0 ? 'one more failing tick fails the watch' : `${left + 1} more failing ticks fail the watch`} (failure_limit ${limit})`
             : `more failing ticks than failure_limit ${limit}: the watch fails now`
           : 'no data for that time: counted against inconclusive_limit, never as passed',
-        ...(more ? { eta: `next tick at ${hhmm(nextDue)}` } : {}),
+        // The next tick may clear it; after the last one, the plan's end of this phase.
+        eta: more ? `next tick at ${hhmm(nextDue)}` : planEta(doc, host.state(), host.state().steps.get(event.stepId)?.phaseId, clock.now()),
         assignee: roleName(step.owner, doc.roles[step.owner]),
       }),
     );

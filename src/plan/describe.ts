@@ -88,7 +88,25 @@ export function describeConditions(step: PlanStep): string[] {
   if (step.idempotent) parts.push('idempotent');
   if (step.cwd !== null) parts.push(`cwd ${step.cwd}`);
   if (step.env.length > 0) parts.push(`env ${step.env.join(', ')}`);
+  const failure = describeFailure(step);
+  if (failure !== undefined) parts.push(failure);
   return parts;
+}
+
+/** What the step's failure leads to, when it is not the plain "stop and roll back": `on failure: gate go-no-go decides`. */
+export function describeFailure(step: PlanStep): string | undefined {
+  const f = step.on_failure;
+  if (f === null) return undefined;
+  switch (f.policy) {
+    case 'continue':
+      return 'on failure: continue (recorded, alerted, the run goes on)';
+    case 'ask':
+      return 'on failure: ask the owner (roll back, continue or abort)';
+    case 'gate':
+      return `on failure: gate ${f.gate ?? '?'} decides${f.default ? ' (default here)' : ''}`;
+    case 'rollback':
+      return f.declared === 'gate' ? 'on failure: rollback (on_failure: gate, but no gate is ahead)' : undefined;
+  }
 }
 
 /** The one-line gist of a step: the probe, the command, the items, the question. */

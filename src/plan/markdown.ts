@@ -1,5 +1,5 @@
 // The plan as a printable Markdown document shaped like a team's own deployment plan: tables, per-role checklists, sign-off.
-import { describeCommand, describeConditions, describeExpectations, describeProbe, describeQuery, describeTargets, describeWatch } from './describe.js';
+import { describeCommand, describeConditions, describeExpectations, describeFailure, describeProbe, describeQuery, describeTargets, describeWatch } from './describe.js';
 import { cell, code, fence, inline, table } from '../reporters/markdown.js';
 import { NO_OFFSET, oneLine, type Plan, type PlanGate, type PlanPhase, type PlanRole, type PlanStep } from './model.js';
 
@@ -75,6 +75,9 @@ export function renderMarkdown(plan: Plan): string {
   const withRollback = plan.phases.filter((p) => p.rollback.length > 0).reverse();
   if (withRollback.length === 0) out.push(plan.role === null ? '_This runbook has no rollback steps._' : '_This role owns no rollback step._', '');
   else out.push('When a step fails (or a gate set to roll back decides NO-GO), these run, newest phase first:', '');
+  if (plan.rollback !== null && withRollback.length > 0) {
+    out.push(`Before rolling back on its own, deployctl asks the **${inline(plan.rollback.authorize.title)}** to authorize it; without an answer in ${plan.rollback.timeout}: **${plan.rollback.default}**.`, '');
+  }
   for (const phase of withRollback) {
     out.push(`### ${inline(phase.title)} (phase ${code(phase.id)})`, '');
     for (const step of phase.rollback) out.push(...stepItems(step, `**${inline(step.owner_title)}**: `));
@@ -91,6 +94,7 @@ function renderPhase(phase: PlanPhase, roles: PlanRole[]): string[] {
   const out = [`## ${phase.at === NO_OFFSET ? '' : `${phase.at} · `}${inline(phase.title)}`, ''];
   const notes = [`Phase ${code(phase.id)}`];
   if (phase.preflight) notes.push('pre-flight: `deployctl preflight` runs its automated steps');
+  if (phase.go_live) notes.push('go-live: the ALL-CLEAR goes out when it completes');
   out.push(`_${notes.join('; ')}_`, '');
   if (phase.description !== null) out.push(inline(oneLine(phase.description)), '');
   for (const role of roles) {
@@ -113,7 +117,8 @@ function renderPhase(phase: PlanPhase, roles: PlanRole[]): string[] {
 
 /** One `- [ ]` line per thing to tick; a checklist step gives one per item; scripts follow as indented code blocks. */
 function stepItems(step: PlanStep, prefix: string): string[] {
-  const only = step.if === null ? '' : ` _(only if ${code(oneLine(step.if))})_`;
+  const failure = describeFailure(step);
+  const only = `${step.if === null ? '' : ` _(only if ${code(oneLine(step.if))})_`}${failure === undefined ? '' : ` _(${inline(failure)})_`}`;
   const action = step.action;
   switch (action.kind) {
     case 'checklist':
@@ -137,7 +142,7 @@ function stepItems(step: PlanStep, prefix: string): string[] {
       ];
     case 'run': {
       const command = describeCommand(action);
-      const policy = describeConditions(step).filter((c) => !c.startsWith('only if'));
+      const policy = describeConditions(step).filter((c) => !c.startsWith('only if') && !c.startsWith('on failure:'));
       const lines = [`- [ ] ${prefix}${inline(step.title)}: ${code(command.line)}${policy.length > 0 ? ` (${inline(policy.join(', '))})` : ''}${only}`];
       for (const script of command.scripts) lines.push(...fence(script, '  '));
       return lines;
@@ -153,7 +158,13 @@ function renderGate(gate: PlanGate, phase: PlanPhase): string[] {
   );
   out.push(...fence(gate.formula, ''), '');
   for (const c of gate.conditions) {
-    out.push(c.kind === 'cel' ? `- [ ] **${c.name}**: ${code(oneLine(c.expression))}` : `- [ ] **${c.name}**: ${inline(c.text)} _(attested by the ${inline(gate.owner_title)})_`);
+    out.push(
+      c.kind === 'cel'
+        ? `- [ ] **${c.name}**: ${code(oneLine(c.expression))}`
+        : c.kind === 'implicit'
+          ? `- [ ] **${c.name}**: no failure left to this gate by ${c.steps.map(code).join(', ')} _(implicit: on_failure: gate)_`
+          : `- [ ] **${c.name}**: ${inline(c.text)} _(attested by the ${inline(gate.owner_title)})_`,
+    );
   }
   out.push('');
   return out;

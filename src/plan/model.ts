@@ -11,6 +11,9 @@ import {
   type StepDoc,
   type StepKind,
 } from '../runbook/types.js';
+import { failurePolicy, stepsLeftToGate, authorizeTimeoutMs, IMPLICIT_CONDITION } from '../runbook/failure-policy.js';
+import { formatDuration } from '../runbook/duration.js';
+import type { FailurePolicy } from '../runbook/types.js';
 import { varDefaults } from '../runbook/pattern.js';
 import { resolveVarTemplates } from './resolve.js';
 import { buildStep } from './step.js';
@@ -32,6 +35,8 @@ export interface Plan {
   escalation: PlanEscalation[];
   notify: PlanNotify | null;
   secrets: string[];
+  /** Top-level `rollback:`: who authorizes a rollback deployctl would start on its own, within what time, else what. */
+  rollback: { authorize: RoleRef; timeout: string; default: 'rollback' | 'abort' } | null;
 }
 
 export interface RoleRef {
@@ -64,6 +69,8 @@ export interface PlanPhase {
   at: string;
   offset_ms: number | null;
   preflight: boolean;
+  /** The ALL-CLEAR goes out when this phase completes. */
+  go_live: boolean;
   steps: PlanStep[];
   gate: PlanGate | null;
   rollback: PlanStep[];
@@ -90,6 +97,19 @@ export interface PlanStep {
   metrics: PlanThreshold[];
   /** Only for checks (prometheus, http with json_path): the condition and what no data counts as. */
   check?: { expect: string | null; no_data: 'fail' | 'inconclusive' | 'pass' };
+  /** A phase's step: what its failure leads to (null for rollback and finally steps, which have their own rules). */
+  on_failure: PlanFailure | null;
+}
+
+export interface PlanFailure {
+  /** What happens: `gate` only with a gate ahead. */
+  policy: FailurePolicy;
+  /** What the runbook says, or its default. */
+  declared: FailurePolicy;
+  /** True when no `on_failure:` is written (the phase's default). */
+  default: boolean;
+  /** The gate that decides (policy gate). */
+  gate: string | null;
 }
 
 export type PlanAction =
@@ -176,7 +196,8 @@ export interface PlanGate {
   on_no_go: 'abort' | 'rollback';
 }
 
-export type PlanCondition = { name: string; kind: 'cel'; expression: string } | { name: string; kind: 'confirm'; text: string };
+/** `implicit`: earlier_steps_ok, which holds when none of the listed steps' failures (left to the gate) happened. */
+export type PlanCondition = { name: string; kind: 'cel'; expression: string } | { name: string; kind: 'confirm'; text: string } | { name: string; kind: 'implicit'; steps: string[] };
 
 export interface PlanMetric {
   id: string;
@@ -232,6 +253,10 @@ export function buildPlan(doc: RunbookDoc): Plan {
     escalation: (doc.escalation ?? []).map((rule) => buildEscalation(rule, roles)),
     notify: doc.notify === undefined ? null : buildNotify(doc),
     secrets: [...(doc.secrets ?? [])],
+    rollback:
+      doc.rollback === undefined
+        ? null
+        : { authorize: roleRef(roles, doc.rollback.authorize), timeout: doc.rollback.timeout ?? formatDuration(authorizeTimeoutMs(doc)), default: doc.rollback.default ?? 'rollback' },
   };
 }
 
@@ -266,8 +291,12 @@ function buildPhase(phase: PhaseDoc, doc: RunbookDoc, roles: Map<string, PlanRol
     at: offset === undefined ? NO_OFFSET : formatOffset(offset),
     offset_ms: offset ?? null,
     preflight: phase.preflight === true,
-    steps: (phase.steps ?? []).map(toStep),
-    gate: phase.gate === undefined ? null : buildGate(phase, phase.gate, roles),
+    go_live: phase.go_live === true,
+    steps: (phase.steps ?? []).map((step) => {
+      const policy = failurePolicy(doc, phase, step);
+      return { ...toStep(step), on_failure: { policy: policy.policy, declared: policy.declared, default: policy.byDefault, gate: policy.gate ?? null } };
+    }),
+    gate: phase.gate === undefined ? null : buildGate(phase, phase.gate, roles, stepsLeftToGate(doc, phase).map((s) => s.id)),
     rollback: (phase.rollback ?? []).map(toStep),
     finally: (phase.finally ?? []).map(toStep),
   };
@@ -290,10 +319,12 @@ function timelineEntry(phase: PlanPhase, roles: Map<string, PlanRole>): Timeline
   };
 }
 
-function buildGate(phase: PhaseDoc, gate: GateDoc, roles: Map<string, PlanRole>): PlanGate {
+function buildGate(phase: PhaseDoc, gate: GateDoc, roles: Map<string, PlanRole>, leftToGate: string[]): PlanGate {
   const conditions: PlanCondition[] = Object.entries(gate.require).map(([name, condition]) =>
     isConfirmCondition(condition) ? { name, kind: 'confirm', text: condition.confirm } : { name, kind: 'cel', expression: condition },
   );
+  // The failures left to this gate (on_failure: gate) come first, as the run evaluates them.
+  if (leftToGate.length > 0) conditions.unshift({ name: IMPLICIT_CONDITION, kind: 'implicit', steps: leftToGate });
   return {
     id: gateId(phase),
     title: gate.title ?? phase.title ?? gateId(phase),

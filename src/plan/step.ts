@@ -7,6 +7,8 @@ import { resolveVarTemplates } from './resolve.js';
 export function buildStep(step: StepDoc, vars: Record<string, Scalar>, roles: Map<string, PlanRole>): PlanStep {
   const owner = roles.get(step.owner);
   return {
+    // A phase's step gets its policy where the phase is known (model.ts buildPhase).
+    on_failure: null,
     id: step.id,
     title: stepTitle(step),
     description: step.description ?? null,

@@ -43,6 +43,10 @@ export function renderText(plan: Plan, style: Style = plainStyle): string {
     section(out, style, 'Success metrics');
     out.push(...columns(plan.success_metrics.map((m) => [m.title, m.target])));
   }
+  if (plan.rollback !== null) {
+    section(out, style, 'Rollback authorization');
+    out.push(`${INDENT}before rolling back on its own, deployctl asks ${plan.rollback.authorize.title} (${plan.rollback.authorize.id}); without an answer in ${plan.rollback.timeout}: ${plan.rollback.default}`);
+  }
   if (plan.escalation.length > 0) {
     section(out, style, 'Escalation');
     for (const rule of plan.escalation) {
@@ -65,7 +69,7 @@ export function renderText(plan: Plan, style: Style = plainStyle): string {
 
 function renderPhase(out: string[], phase: PlanPhase, style: Style): void {
   const when = phase.at === '—' ? '' : `${phase.at} · `;
-  section(out, style, `${when}${phase.title}  (${phase.id})${phase.preflight ? '  [preflight phase]' : ''}`);
+  section(out, style, `${when}${phase.title}  (${phase.id})${phase.preflight ? '  [preflight phase]' : ''}${phase.go_live ? '  [go-live: the ALL-CLEAR when it completes]' : ''}`);
   out.push(...renderSteps(phase.steps, style));
   if (phase.gate !== null) out.push(...renderGate(phase.gate, style));
   if (phase.finally.length > 0) {
@@ -111,7 +115,7 @@ function renderGate(gate: PlanGate, style: Style): string[] {
   ];
   lines.push(
     ...columns(
-      gate.conditions.map((c) => [c.name, c.kind === 'cel' ? oneLine(c.expression) : `confirm: ${c.text}`]),
+      gate.conditions.map((c) => [c.name, c.kind === 'cel' ? oneLine(c.expression) : c.kind === 'implicit' ? `no failure left to this gate by ${c.steps.join(', ')}` : `confirm: ${c.text}`]),
       `${INDENT}${INDENT}`,
     ),
   );

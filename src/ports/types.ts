@@ -86,8 +86,21 @@ export type PromptRequest =
 
 export type PromptAnswer = boolean | string | string[];
 
+export interface PromptOptions {
+  /** Closes the question without an answer (a timeout ran out): the prompter rejects with PromptCancelledError. */
+  signal?: AbortSignal;
+}
+
 export interface Prompter {
-  ask(request: PromptRequest): Promise<PromptAnswer>;
+  ask(request: PromptRequest, options?: PromptOptions): Promise<PromptAnswer>;
+}
+
+/** Raised by a prompter when its question was closed by `PromptOptions.signal` (no answer in time), not by a person. */
+export class PromptCancelledError extends Error {
+  constructor() {
+    super('prompt closed without an answer');
+    this.name = 'PromptCancelledError';
+  }
 }
 
 /** Raised by a prompter when the person pressed Ctrl-C: a clean abort, never a stack trace. */

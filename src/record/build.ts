@@ -1,27 +1,28 @@
 // Fold a run's state into the record predicate: every phase, step and gate, the rollback, success metrics as target vs actual.
-import { celContext } from '../engine/context.js';
 import type { Actor, CheckReading, OutputTail, StepOutcome, WatchTick } from '../engine/events.js';
-import type { RunState, StepState } from '../engine/state.js';
+import type { FailureHandling, RollbackAuthorization, RunState, StepState } from '../engine/state.js';
 import { deployDurationMs, measuredPhases, plannedWindows, resolveT0, targetLimitMs } from '../engine/timeline.js';
 import { watchUptime } from '../engine/watch-state.js';
-import { compileExpression, evaluateExpression } from '../expr/cel.js';
-import { compileTemplate, renderTemplate } from '../expr/template.js';
 import { phaseTitle, stepTitle } from '../runbook/labels.js';
 import { gateId, stepKind, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import type {
   RecordActor,
   RecordCheck,
+  RecordFailureHandling,
   RecordGate,
   RecordOutput,
   RecordPhase,
   RecordPredicate,
   RecordRollback,
+  RecordRollbackAuthorization,
   RecordStep,
-  RecordSuccessMetric,
   RecordTick,
-  RecordValue,
   RecordWatch,
 } from './types.js';
+import { evaluateSuccessMetrics } from './success-metrics.js';
+import { toRecordValue } from './values.js';
+
+export { evaluateSuccessMetrics, toRecordValue };
 
 export interface BuildRecordInputs {
   doc: RunbookDoc;
@@ -135,6 +136,7 @@ export function buildRecordPredicate({ doc, state, env, now, ticks }: BuildRecor
     resumes: state.resumes.map((r) => ({ at: iso(r.at)!, by: r.by })),
     phases,
     rollback,
+    ...optional('rollback_authorization', state.authorization ? recordAuthorization(state.authorization) : undefined),
     success_metrics: evaluateSuccessMetrics(doc, state, env, endedAt),
     escalations: state.escalations.map((e) => ({
       rule: e.rule,
@@ -156,35 +158,6 @@ export function buildRecordPredicate({ doc, state, env, now, ticks }: BuildRecor
     ),
   };
   return predicate;
-}
-
-/** The success-metrics table: each metric's actual value and verdict, evaluated once the run is over. */
-export function evaluateSuccessMetrics(doc: RunbookDoc, state: RunState, env: Record<string, string | undefined>, now: number): RecordSuccessMetric[] {
-  const context = celContext({ doc, state, env, now });
-  return (doc.success_metrics ?? []).map((metric) => {
-    const row: RecordSuccessMetric = { id: metric.id, title: metric.title, target: metric.target, actual: null, ok: null, ...optional('unit', metric.unit) };
-    const errors: string[] = [];
-    for (const field of ['actual', 'ok'] as const) {
-      const source = metric[field];
-      if (source === undefined) continue;
-      const compiled = compileExpression(source);
-      const result = compiled.ok ? evaluateExpression(compiled.expression, context) : { ok: false as const, message: compiled.message };
-      if (!result.ok) {
-        errors.push(`${field}: ${result.message}`);
-        continue;
-      }
-      if (field === 'actual') row.actual = toRecordValue(result.value);
-      else row.ok = typeof result.value === 'boolean' ? result.value : null;
-    }
-    if (metric.source !== undefined) {
-      const compiled = compileTemplate(metric.source);
-      const rendered = compiled.ok ? renderTemplate(compiled.template, context, 'text') : { ok: false as const, message: compiled.message };
-      if (rendered.ok) row.source = rendered.value.slice(0, 4000);
-      else errors.push(`source: ${rendered.message}`);
-    }
-    if (errors.length > 0) row.error = errors.join('; ');
-    return row;
-  });
 }
 
 function overrunMs(plannedEnd: number | undefined, endedAt: number | undefined): number | undefined {
@@ -230,6 +203,37 @@ function recordStep(step: StepDoc, stepState: StepState | undefined, rollback: b
     ...optional('answer', outcome.answer),
     ...optional('answered_from', outcome.answeredFrom),
     ...optional('resumed_from', outcome.resumedFrom),
+    ...optional('on_failure', stepState.failure ? recordFailure(stepState.failure) : undefined),
+  };
+}
+
+function recordFailure(f: FailureHandling): RecordFailureHandling {
+  return {
+    policy: f.policy,
+    action: f.action,
+    ...optional('gate', f.gateId),
+    ...optional('decided_by', f.by ? recordActor(f.by, f.answeredFrom === 'prompt' || f.answeredFrom === 'answers-file') : undefined),
+    decided_at: iso(f.at)!,
+    ...optional('answered_from', f.answeredFrom),
+    ...optional('note', f.note),
+  };
+}
+
+/** Who was asked to authorize the rollback, what they (or the default) said, and when. */
+function recordAuthorization(a: RollbackAuthorization): RecordRollbackAuthorization {
+  const answered = a.answeredFrom === 'prompt' || a.answeredFrom === 'answers-file' || a.answeredFrom === 'chosen';
+  return {
+    role: a.role,
+    reason: a.reason,
+    phases: [...a.phases],
+    timeout_ms: a.timeoutMs,
+    default: a.default,
+    ...optional('requested_at', a.answeredFrom === 'chosen' ? undefined : iso(a.requestedAt)),
+    decision: a.decision ?? null,
+    ...optional('decided_by', a.by ? recordActor(a.by, answered) : undefined),
+    ...optional('decided_at', iso(a.decidedAt)),
+    ...optional('answered_from', a.answeredFrom),
+    ...optional('note', a.note),
   };
 }
 
@@ -273,21 +277,6 @@ function recordOutput(tail: OutputTail | undefined): RecordOutput | undefined {
 /** Spread helper: include `key` only when the value is defined (the schema has no nulls for optional fields). */
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return value === undefined ? {} : ({ [key]: value } as { [P in K]: V });
-}
-
-/** CEL values as bounded JSON (records are read by tools that must not be exhausted by them). */
-export function toRecordValue(value: unknown, depth = 0): RecordValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value.length > 4096 ? `${value.slice(0, 4096)}…` : value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (depth >= 2) return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).slice(0, 4096);
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => toRecordValue(v, depth + 1));
-  if (typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).slice(0, 100).map(([k, v]) => [k, toRecordValue(v, depth + 1)]));
-  }
-  return String(value);
 }
 
 /** A watch's window in the record's words: the tally from the state, every tick (compact) from the journal. */

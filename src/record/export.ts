@@ -1,7 +1,7 @@
 // `record export`: the record as the team's own deployment record in Markdown (timeline, per-role steps, gates, metrics table, sign-off table), or the predicate as JSON.
 import { code, fence, inline, table } from '../reporters/markdown.js';
 import { formatDuration } from '../runbook/duration.js';
-import { formatAnswer, formatMs, formatValue, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
+import { formatAnswer, formatAuthorization, formatFailureHandling, formatMs, formatValue, metricMark, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
 import { describeRunbookCheck } from './show.js';
 import type { SignoffRow } from './signoff.js';
 import type { RecordGate, RecordPhase, RecordPredicate, RecordStep } from './types.js';
@@ -74,7 +74,14 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
       ...table(
         // The Source column only when a metric names one (a runbook reading figures from Prometheus and from probes).
         ['Metric', 'Target', 'Actual', ...(sourced ? ['Source'] : []), '✔/✖'],
-        p.success_metrics.map((m) => [m.title, m.target, `${formatValue(m.actual, m.unit)}${m.error !== undefined ? ` (${m.error})` : ''}`, ...(sourced ? [m.source ?? '—'] : []), m.ok === null ? '?' : statusMark(m.ok)]),
+        // Not measured (no evidence: its probes never ran) is neither a pass nor a failure, and says why.
+        p.success_metrics.map((m) => [
+          m.title,
+          m.target,
+          `${formatValue(m.actual, m.unit)}${m.error !== undefined ? ` (${m.error})` : ''}`,
+          ...(sourced ? [m.source ?? '—'] : []),
+          m.not_measured !== undefined && m.ok === null ? `${metricMark(m)} not measured: ${m.not_measured}` : m.ok === null ? '?' : statusMark(m.ok),
+        ]),
       ),
       '',
     );
@@ -105,7 +112,8 @@ export function renderRecordMarkdown(v: CheckedRecord): string {
   }
 
   out.push('## Rollback', '');
-  if (p.rollback === null) out.push('_Not needed._', '');
+  if (p.rollback_authorization !== undefined) out.push(`Authorization: ${inline(formatAuthorization(p.rollback_authorization, p))}`, '');
+  if (p.rollback === null) out.push(p.rollback_authorization !== undefined ? '_Nothing was rolled back._' : '_Not needed._', '');
   else {
     const r = p.rollback;
     out.push(`${statusMark(r.status)} **${r.status === 'succeeded' ? 'Rolled back' : 'ROLLBACK FAILED'}**: ${inline(r.reason)} (started ${inline(r.started_at)}${r.ended_at !== undefined ? `, ended ${inline(r.ended_at)}` : ''})`, '');
@@ -171,7 +179,8 @@ function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): str
   if (step.warmup !== undefined && step.warmup.requests > 0) details.push(`${step.warmup.requests} warm-up request${step.warmup.requests === 1 ? '' : 's'} not counted`);
   if (step.answer !== undefined) details.push(`answer: ${inline(formatAnswer(step.answer))}`);
   const reason = step.reason !== undefined && step.status !== 'succeeded' ? `: ${inline(step.reason)}` : '';
-  return `- ${box} ${owner}${inline(step.title)} — ${details.join(', ')}${reason}`;
+  const handling = step.on_failure !== undefined ? ` (${inline(formatFailureHandling(step.on_failure, p))})` : '';
+  return `- ${box} ${owner}${inline(step.title)} — ${details.join(', ')}${reason}${handling}`;
 }
 
 function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): string[] {
@@ -199,7 +208,7 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   }
   out.push(...fence(`GO = ${gate.conditions.map((c) => c.name).join(' AND ')}`), '');
   for (const c of gate.conditions) {
-    const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : code(c.text);
+    const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : c.kind === 'implicit' ? `${inline(c.text)} _(implicit: on_failure: gate)_` : code(c.text);
     out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}${c.explained !== undefined ? ` — ${inline(c.explained)}` : ''}`);
     for (const o of c.evidence?.operands ?? []) out.push(`  - ${code(o.text)} = ${o.error !== undefined ? `error: ${inline(o.error)}` : code(formatValue(o.value))}`);
   }

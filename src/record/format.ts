@@ -1,7 +1,7 @@
 // How record content is put in front of people: untrusted text made inert (no terminal escapes, one line), values, numbers, key ids, roles.
 import { inert } from '../inert.js';
 import { formatDuration } from '../runbook/duration.js';
-import type { RecordActor, RecordPredicate, RecordValue } from './types.js';
+import type { RecordActor, RecordFailureHandling, RecordPredicate, RecordRollbackAuthorization, RecordSuccessMetric, RecordValue } from './types.js';
 
 /**
  * Text from a record (even a verified one quotes commands, answers and runbook titles) as one inert line:
@@ -109,4 +109,36 @@ export function statusMark(status: string | boolean | null | undefined): string 
     default:
       return '?';
   }
+}
+
+/** What a step's failure led to, in a sentence: `left to gate go-no-go`, `continued (on_failure: continue)`, `rolled back, chosen by root on behalf of …`. */
+export function formatFailureHandling(h: RecordFailureHandling, predicate?: RecordPredicate): string {
+  const what = {
+    rollback: 'the run stopped and rolled back what it could',
+    continue: 'the run went on',
+    abort: 'the run stopped without rolling back',
+    gate: `left to gate ${clean(h.gate ?? '?', 64)}, which decided`,
+  }[h.action];
+  const who = h.decided_by !== undefined && (h.answered_from === 'prompt' || h.answered_from === 'answers-file') ? `, chosen by ${formatActor(h.decided_by, predicate)}${h.answered_from === 'answers-file' ? ' (answers file)' : ''}` : '';
+  const note = h.note !== undefined ? ` (${clean(h.note, 300)})` : '';
+  return `on_failure: ${h.policy}: ${what}${who}${note}`;
+}
+
+/** The rollback authorization in a sentence: who said what, when, or that the default decided. */
+export function formatAuthorization(a: RecordRollbackAuthorization, predicate?: RecordPredicate): string {
+  const decision = a.decision === null ? 'not decided' : a.decision === 'rollback' ? 'authorized' : 'DECLINED (nothing rolled back)';
+  const by =
+    a.answered_from === 'timeout' || a.answered_from === 'no-terminal'
+      ? ` by the default: ${clean(a.note ?? a.answered_from, 300)}`
+      : a.decided_by !== undefined
+        ? ` by ${formatActor(a.decided_by, predicate)}${a.answered_from === 'answers-file' ? ' (answers file)' : a.answered_from === 'chosen' ? ' (their own on_failure: ask choice)' : ''}`
+        : '';
+  const asked = a.requested_at !== undefined ? `asked ${clean(a.requested_at, 64)}, ` : '';
+  return `rollback ${decision}${by} (${asked}${a.decided_at !== undefined ? `decided ${clean(a.decided_at, 64)}, ` : ''}default after ${formatDuration(a.timeout_ms)}: ${a.default})`;
+}
+
+/** A success metric's verdict mark and word: ✔ met, ✖ missed, · not measured, ? unknown. */
+export function metricMark(m: RecordSuccessMetric): string {
+  if (m.ok === null && m.not_measured !== undefined) return '·';
+  return statusMark(m.ok);
 }

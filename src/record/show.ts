@@ -3,8 +3,11 @@ import {
   clean,
   formatActor,
   formatAnswer,
+  formatAuthorization,
+  formatFailureHandling,
   formatMs,
   formatValue,
+  metricMark,
   roleName,
   shortKeyId,
   STATUS_HEADLINES,
@@ -185,7 +188,8 @@ export function renderRecordSummary(v: CheckedRecord): string {
   for (const m of p.success_metrics) {
     const actual = formatValue(m.actual, m.unit);
     const source = m.source !== undefined ? ` (source: ${clean(m.source, 100)})` : '';
-    lines.push(`  ${statusMark(m.ok)} ${clean(m.title, 80).padEnd(titleWidth)}  target ${clean(m.target, 40)}, actual ${actual}${source}${m.error !== undefined ? ` (${clean(m.error, 200)})` : ''}`);
+    const notMeasured = m.not_measured !== undefined ? `, NOT MEASURED: ${clean(m.not_measured, 300)}` : '';
+    lines.push(`  ${metricMark(m)} ${clean(m.title, 80).padEnd(titleWidth)}  target ${clean(m.target, 40)}, actual ${actual}${source}${notMeasured}${m.error !== undefined ? ` (${clean(m.error, 200)})` : ''}`);
   }
 
   lines.push('', 'Escalations');
@@ -202,7 +206,8 @@ export function renderRecordSummary(v: CheckedRecord): string {
   }
 
   lines.push('', 'Rollback');
-  if (p.rollback === null) lines.push('  not needed');
+  if (p.rollback_authorization !== undefined) lines.push(`  ${formatAuthorization(p.rollback_authorization, p)}`);
+  if (p.rollback === null) lines.push(p.rollback_authorization !== undefined ? '  nothing was rolled back' : '  not needed');
   else {
     const r = p.rollback;
     lines.push(`  ${statusMark(r.status)} ${r.status}: ${clean(r.reason, 300)} (started ${clean(r.started_at, 64)}${r.ended_at !== undefined ? `, ended ${clean(r.ended_at, 64)}` : ''})`);
@@ -231,6 +236,7 @@ function stepLines(step: RecordStep, p: RecordPredicate, indent: string): string
   if (step.reason !== undefined && step.status !== 'succeeded') lines.push(`${indent}    reason: ${clean(step.reason, 400)}`);
   if (step.check?.source === 'prometheus') lines.push(`${indent}    query: ${clean(step.check.query, 400)}${step.check.expect !== undefined ? `; expect ${clean(step.check.expect, 200)}` : ''}`);
   for (const failure of step.failures ?? []) if (failure !== step.reason) lines.push(`${indent}    - ${clean(failure, 400)}`);
+  if (step.on_failure !== undefined) lines.push(`${indent}    ${formatFailureHandling(step.on_failure, p)}`);
   if (step.watch !== undefined) lines.push(...describeWatch(step.watch, p).map((line) => `${indent}    ${line}`));
   return lines;
 }

@@ -153,11 +153,42 @@ export interface RecordStep {
   answered_from?: 'prompt' | 'answers-file';
   /** The run id whose outcome this step carries over. */
   resumed_from?: string;
+  /** What its failure led to (a phase step that failed or was inconclusive). */
+  on_failure?: RecordFailureHandling;
+}
+
+/** A step's failure policy as it applied: the policy, what followed, and who chose (on_failure: ask). */
+export interface RecordFailureHandling {
+  policy: 'rollback' | 'continue' | 'ask' | 'gate';
+  action: 'rollback' | 'continue' | 'abort' | 'gate';
+  /** The gate that decided (action gate). */
+  gate?: string;
+  decided_by?: RecordActor;
+  decided_at: IsoTime;
+  answered_from?: 'prompt' | 'answers-file' | 'default';
+  note?: string;
+}
+
+/** The `rollback.authorize` role's answer before an automatic rollback. */
+export interface RecordRollbackAuthorization {
+  role: string;
+  reason: string;
+  phases: string[];
+  timeout_ms: number;
+  default: 'rollback' | 'abort';
+  /** When the role was asked (absent when their own on_failure: ask choice authorized it). */
+  requested_at?: IsoTime;
+  decision: 'rollback' | 'abort' | null;
+  decided_by?: RecordActor;
+  decided_at?: IsoTime;
+  answered_from?: 'prompt' | 'answers-file' | 'chosen' | 'timeout' | 'no-terminal';
+  note?: string;
 }
 
 export interface RecordGateCondition {
   name: string;
-  kind: 'expression' | 'confirm';
+  /** `implicit`: earlier_steps_ok, added for the failures left to the gate (on_failure: gate). */
+  kind: 'expression' | 'confirm' | 'implicit';
   /** The CEL expression, or the attestation text. */
   text: string;
   value: RecordValue;
@@ -219,6 +250,8 @@ export interface RecordSuccessMetric {
   /** Where the figure comes from: `prometheus`, `probes`, … (the metric's `source:`, templates rendered). */
   source?: string;
   error?: string;
+  /** Set when the run produced no evidence for it (its steps did not run, its answer was not given): `ok` is then null. */
+  not_measured?: string;
 }
 
 export interface RecordEscalationTarget {
@@ -295,6 +328,7 @@ export interface RecordPredicate {
   resumes: RecordResume[];
   phases: RecordPhase[];
   rollback: RecordRollback | null;
+  rollback_authorization?: RecordRollbackAuthorization;
   success_metrics: RecordSuccessMetric[];
   escalations: RecordEscalation[];
   notifications: RecordNotification[];

@@ -4,7 +4,7 @@ import type { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer
 import type { ListrTaskWrapper } from 'listr2';
 import { faultPoint } from '../faults.js';
 import { discardTypeAhead, promptInput } from '../ports/terminal.js';
-import { PromptAbortedError, type PromptAnswer, type Prompter, type PromptRequest } from '../ports/types.js';
+import { PromptAbortedError, PromptCancelledError, type PromptAnswer, type PromptOptions, type Prompter, type PromptRequest } from '../ports/types.js';
 import { matchesPattern } from '../runbook/pattern.js';
 
 // listr2's task type carries renderer generics we never vary.
@@ -18,8 +18,10 @@ export type Task = ListrTaskWrapper<unknown, any, any>;
  */
 export function createTaskPrompter(taskOf: (id: string) => Promise<Task>, signal: AbortSignal | undefined): Prompter {
   return {
-    async ask(request: PromptRequest): Promise<PromptAnswer> {
+    async ask(request: PromptRequest, options: PromptOptions = {}): Promise<PromptAnswer> {
+      const closed = options.signal;
       const task = await untilAborted(taskOf(request.id), signal);
+      if (closed?.aborted) throw new PromptCancelledError();
       // Loaded on the first question: a run without a terminal never needs inquirer.
       const { ListrInquirerPromptAdapter: Adapter } = await import('@listr2/prompt-adapter-inquirer');
       if (signal?.aborted) throw new PromptAbortedError();
@@ -28,15 +30,19 @@ export function createTaskPrompter(taskOf: (id: string) => Promise<Task>, signal
       const adapter = task.prompt(Adapter);
       const cancel = () => adapter.cancel();
       signal?.addEventListener('abort', cancel, { once: true });
+      // A question with a deadline (a rollback authorization) closes when it passes: not an interrupt.
+      closed?.addEventListener('abort', cancel, { once: true });
       const keys = promptInput(cancel);
       try {
         return await askWith(adapter, request, keys.input);
       } catch (error) {
+        if (closed?.aborted === true && signal?.aborted !== true) throw new PromptCancelledError();
         if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new PromptAbortedError();
         throw error;
       } finally {
         keys.dispose();
         signal?.removeEventListener('abort', cancel);
+        closed?.removeEventListener('abort', cancel);
       }
     },
   };

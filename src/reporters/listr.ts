@@ -1,22 +1,22 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
 import { figures, Listr, ListrDefaultRendererLogLevels, ListrLogger, type ListrTask } from 'listr2';
-import type { GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
-import { inert, inertOutputLine } from '../inert.js';
-import { isDecidedByGate } from '../engine/predicates.js';
+import type { EventOf, GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
+import { inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
 import type { Clock, Prompter } from '../ports/types.js';
-import { createWatchViews, formatTicks } from './watch-view.js';
+import { createWatchViews } from './watch-view.js';
 import { formatDuration, formatOffset, parseOffset } from '../runbook/duration.js';
 import { phaseTitle, roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type PhaseDoc, type RunbookDoc, type StepDoc } from '../runbook/types.js';
-import { formatCheckReading, formatCondition, formatProbeMetrics } from './evidence.js';
 import { Deferred, deferredIn } from './deferred.js';
+import { formatCondition } from './evidence.js';
 import { inertTask } from './listr-inert.js';
+import { afterForwardGroups, AUTHORIZE_KEY, lateFinallyKey, rollbackKey } from './listr-rollback.js';
 import { screenRenderer } from './listr-screen.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
+import { showAuthorization, showGateEnding, showStepEnding, type Ending, type GateEnding, type Handled } from './task-endings.js';
 
-type Ending = { kind: 'outcome'; outcome: StepOutcome } | { kind: 'not-run'; why?: string };
-type GateEnding = { kind: 'decided'; decision: 'go' | 'no-go'; note?: string; reason?: string; fromFile?: boolean } | { kind: 'not-run'; why?: string } | { kind: 'skipped'; why: string };
+/** `handled`: what a phase step's failure led to (on_failure), when the run went on past it. */
 
 export interface ListrReporter {
   /** Feed every engine event here, in order. */
@@ -53,20 +53,15 @@ export interface ListrReporterOptions {
   clock?: Clock;
 }
 
-/**
- * Task keys: a step's own id in its phase group (its `finally:` steps too, when they run as the phase completes),
- * `rollback:<id>` in the Rollback group, `finally:<id>` in the group of a phase's `finally:` steps run after the phase
- * stopped (after its rollback). Step ids are unique in a runbook, so the prefixes only tell the groups apart.
- */
-const rollbackKey = (id: string) => `rollback:${id}`;
-const lateFinallyKey = (id: string) => `finally:${id}`;
 
 export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptions): ListrReporter {
   const steps = new Map<string, Deferred<Ending>>();
   const gates = new Map<string, Deferred<GateEnding>>();
   const tasks = new Map<string, Deferred<Task>>();
   const phases = new Map<string, Deferred<boolean>>();
-  const rollbackStart = new Deferred<{ phases: string[] } | undefined>();
+  /** `authorize`: the rollback waits for the `rollback.authorize` role first (its question is drawn in the Rollback group). */
+  const rollbackStart = new Deferred<{ phases: string[]; authorize?: EventOf<'rollback-requested'> } | undefined>();
+  const authorization = new Deferred<EventOf<'rollback-authorized'> | undefined>();
   /** The phase whose `finally:` steps run after it stopped (failed, NO-GO, rolled back); undefined when none does. */
   const lateFinally = new Deferred<string | undefined>();
   /** The task key of each step's latest start. */
@@ -105,11 +100,15 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   const resumed = options.resumed;
   if (resumed !== undefined) {
     for (const id of resumed.phases.keys()) phaseStart(id).resolve(true);
-    const resumedOutcome = (o: StepOutcome): Ending => ({ kind: 'outcome', outcome: { ...o, resumedFrom: o.resumedFrom ?? 'an earlier session' } });
+    const resumedOutcome = (o: StepOutcome, handled: Handled | undefined): Ending => ({
+      kind: 'outcome',
+      outcome: { ...o, resumedFrom: o.resumedFrom ?? 'an earlier session' },
+      ...(handled !== undefined ? { handled } : {}),
+    });
     for (const [id, s] of resumed.steps) {
       if (s.outcome === undefined || s.outcome.status === 'interrupted') continue;
       const late = s.finally === true && resumed.phases.get(s.phaseId)?.status === 'failed';
-      stepEnding(s.rollback ? rollbackKey(id) : late ? lateFinallyKey(id) : id).resolve(resumedOutcome(s.outcome));
+      stepEnding(s.rollback ? rollbackKey(id) : late ? lateFinallyKey(id) : id).resolve(resumedOutcome(s.outcome, s.failure));
       if (late) lateFinally.resolve(s.phaseId);
     }
     for (const [id, g] of resumed.gates) {
@@ -129,7 +128,14 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   const defaultRenderer = options.interactive && options.screen !== false;
   const said = (title: string, what: string) => (defaultRenderer ? `${title}: ${what}` : what);
 
-  const phaseOf = new Map(doc.phases.flatMap((p) => (p.steps ?? []).map((s) => [s.id, p] as const)));
+  /** Task keys of failed steps the run went on past (on_failure continue or gate). */
+  const goesOn = new Set<string>();
+  /** Phase steps that failed and wait for what their failure leads to (failure-handled): their task shows the question. */
+  const awaitingHandling = new Map<string, StepOutcome>();
+  const settleAwaiting = () => {
+    for (const [key, outcome] of awaitingHandling) stepEnding(key).resolve({ kind: 'outcome', outcome });
+    awaitingHandling.clear();
+  };
   const stepTask = (step: StepDoc, key: string): ListrTask => {
     const title = `${roleLabel(step.owner, doc.roles[step.owner])} ${stepTitle(step)}`;
     return {
@@ -144,32 +150,16 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           task.skip(said(title, ending.why !== undefined ? `not run (${ending.why})` : 'not run'));
           return;
         }
-        const { outcome } = ending;
-        const details = [
-          outcome.durationMs > 0 ? formatDuration(outcome.durationMs) : '',
-          outcome.attempts > 1 ? `${outcome.attempts} attempts` : '',
-          outcome.answeredFrom === 'answers-file' ? `answered from ${options.answersFile ?? 'the answers file'}` : '',
-          outcome.ticks !== undefined ? formatTicks(outcome.ticks) : '',
-          outcome.metrics !== undefined ? formatProbeMetrics(outcome.metrics) : '',
-          outcome.check !== undefined ? formatCheckReading(outcome.check) : '',
-        ].filter((d) => d !== '');
-        const suffix = details.length > 0 ? ` (${details.join(', ')})` : '';
-        if (outcome.resumedFrom !== undefined && outcome.status === 'failed') {
-          // Still the failure the run stopped at: its phase shows ✖, not ✔.
-          throw new Error(said(title, `failed in ${outcome.resumedFrom}: ${outcome.reason ?? 'failed'}`));
-        } else if (outcome.resumedFrom !== undefined) {
-          task.skip(said(title, `${outcome.status} in ${outcome.resumedFrom}`));
-        } else if (outcome.status === 'skipped') {
-          task.skip(said(title, outcome.dryRun ? (outcome.command !== undefined ? `would run: ${outcome.command}` : (outcome.reason ?? '')) : (outcome.reason ?? 'skipped')));
-        } else if (outcome.status === 'succeeded') {
-          task.title = `${title}${suffix}`;
-        } else if (outcome.status === 'inconclusive' && key === step.id && phaseOf.get(step.id) !== undefined && isDecidedByGate(phaseOf.get(step.id)!, step.id)) {
-          // The run goes on to the gate that reads it: not a failure of the phase (which would stop its task list), not a pass.
-          task.skip(said(`${title}${suffix}`, `INCONCLUSIVE, the gate decides: ${outcome.reason ?? 'no data'}`));
-        } else {
-          throw new Error(said(`${title}${suffix}`, outcome.reason ?? outcome.status));
+        const shown = showStepEnding(title, ending, { said, plain: !defaultRenderer, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
+        if (shown.kind === 'title') task.title = shown.title;
+        else if (shown.kind === 'skip') task.skip(shown.message);
+        else {
+          if (shown.goesOn) goesOn.add(key);
+          throw new Error(shown.message);
         }
       },
+      // A failure the run goes on past does not end its phase's list.
+      exitOnError: () => !goesOn.has(key),
       rendererOptions: { outputBar: 5, persistentOutput: false },
     } as ListrTask;
   };
@@ -183,21 +173,10 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         task.title = title;
         taskFor(id).resolve(task);
         const ending = await gateEnding(id).promise;
-        const conditions = evaluated.get(id) ?? [];
-        const failing = conditions.filter((c) => !c.ok);
-        // The evidence lines leave the screen once decided (a 24-line terminal needs the room): the verdict keeps the gist.
-        const evidence = conditions.length === 0 ? '' : failing.length === 0 ? `${conditions.length} of ${conditions.length} conditions hold` : `not holding: ${failing.map((c) => formatCondition(c).slice(2)).join('; ')}`;
-        const note = (e: { note?: string; reason?: string; fromFile?: boolean }) =>
-          [evidence, e.fromFile ? `answered from ${options.answersFile ?? 'the answers file'}` : '', e.reason !== undefined ? `reason: ${e.reason}` : '', e.note ?? '']
-            .filter((s) => s !== '')
-            .join('; ');
-        if (ending.kind === 'skipped') task.skip(`go/no-go ${id}: skipped (${inert(ending.why)})`);
-        else if (ending.kind === 'not-run') task.skip(`go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}`);
-        else if (options.dryRun === true) task.skip(said(task.title, ending.note ?? 'dry run'));
-        // On screen the message replaces the title: keep the `[Role · Person]` title on a NO-GO, who decided is the point
-        // of the line. Plain lines print the title before `[FAILED: …]` already: there the message is the verdict only.
-        else if (ending.decision === 'no-go') throw new Error(said(task.title, `NO-GO${note(ending) ? ` (${note(ending)})` : ''}`));
-        else task.title = `${task.title}: GO${note(ending) ? ` (${note(ending)})` : ''}`;
+        const shown = showGateEnding(id, task.title, ending, evaluated.get(id) ?? [], { said, dryRun: options.dryRun === true, ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}) });
+        if (shown.kind === 'title') task.title = shown.title;
+        else if (shown.kind === 'skip') task.skip(shown.message);
+        else throw new Error(shown.message);
       },
       rendererOptions: { outputBar: Infinity, persistentOutput: false },
     } as ListrTask;
@@ -251,37 +230,19 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     return false;
   };
 
-  phaseTasks.push({
-    title: 'Rollback',
-    task: async (_ctx, task: Task) => {
-      const started = await rollbackStart.promise;
-      if (started === undefined) {
-        task.skip(said('Rollback', 'not needed'));
-        return;
-      }
-      const children = doc.phases
-        .filter((p) => started.phases.includes(p.id))
-        .reverse()
-        .flatMap((p) => (p.rollback ?? []).map((s) => stepTask(s, rollbackKey(s.id))));
-      task.title = `Rollback (${started.phases.join(', ')})`;
-      return task.newListr(children.map(inertTask), { concurrent: false, exitOnError: false });
-    },
-  } as ListrTask);
-
-  // A phase's `finally:` steps run after it stopped: their own group, after the rollback they follow.
-  phaseTasks.push({
-    // No title until it has steps: the many runs without one show nothing of it.
-    task: async (_ctx, task: Task) => {
-      const phaseId = await lateFinally.promise;
-      const phase = doc.phases.find((p) => p.id === phaseId);
-      if (phase === undefined) return;
-      task.title = `Finally: ${phaseTitle(phase)}`;
-      return task.newListr(
-        (phase.finally ?? []).map((s) => inertTask(stepTask(s, lateFinallyKey(s.id)))),
-        { concurrent: false, exitOnError: false },
-      );
-    },
-  } as ListrTask);
+  phaseTasks.push(
+    ...afterForwardGroups({
+      doc,
+      stepTask,
+      rollbackStart: rollbackStart.promise,
+      lateFinally: lateFinally.promise,
+      authorization: authorization.promise,
+      defaultRenderer,
+      said,
+      taskFor,
+      ...(options.answersFile !== undefined ? { answersFile: options.answersFile } : {}),
+    }),
+  );
 
   // Every definition through inertTask: nothing from the runbook, a reason or an output reaches the terminal raw.
   const listr = new Listr(phaseTasks.map(inertTask), {
@@ -383,9 +344,25 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         const key = keyOf(event.stepId);
         running.delete(key);
         watchViews.onEvent(event);
+        // A phase step's failure is followed by what it leads to (its owner may be asked, under its task).
+        if (!event.rollback && event.finally !== true && (event.outcome.status === 'failed' || event.outcome.status === 'inconclusive')) {
+          awaitingHandling.set(key, event.outcome);
+          break;
+        }
         stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
         break;
       }
+      case 'failure-handled': {
+        const key = keyOf(event.stepId);
+        const outcome = awaitingHandling.get(key);
+        if (outcome === undefined) break;
+        awaitingHandling.delete(key);
+        stepEnding(key).resolve({ kind: 'outcome', outcome, handled: { action: event.action, ...(event.gateId !== undefined ? { gateId: event.gateId } : {}) } });
+        break;
+      }
+      case 'interrupted':
+        settleAwaiting();
+        break;
       case 'gate-evaluated':
         evaluated.set(event.gateId, event.conditions);
         // A holding condition is its name: its whole expression (three wrapped lines for a ternary at 80 columns) pushed
@@ -404,12 +381,23 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           ...(event.answeredFrom === 'answers-file' ? { fromFile: true } : {}),
         });
         break;
+      case 'rollback-requested':
+        settleAwaiting();
+        rollbackStart.resolve({ phases: event.phases, authorize: event });
+        endForward('the run is about to roll back');
+        break;
+      case 'rollback-authorized':
+        authorization.resolve(event);
+        break;
       case 'rollback-started':
+        settleAwaiting();
         rollbackStart.resolve({ phases: event.phases });
         endForward('the run is rolling back');
         break;
       case 'run-finished':
         watchViews.onEvent(event);
+        settleAwaiting();
+        authorization.resolve(undefined);
         endForward('the run ended');
         for (const step of doc.phases.flatMap((p) => [...(p.rollback ?? []).map((s) => rollbackKey(s.id)), ...(p.finally ?? []).map((s) => lateFinallyKey(s.id))])) {
           stepEnding(step).resolve({ kind: 'not-run' });
@@ -425,6 +413,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   // Gate conditions (`gate.condition`), in-flight decisions (`step.in-flight`) and follow-up questions
   // (`step.refused`) belong to the task of the gate or step they are about.
   const taskOf = (id: string) => {
+    if (id === 'rollback' && doc.rollback !== undefined) return taskFor(AUTHORIZE_KEY).promise;
     const owner = id.includes('.') ? id.slice(0, id.indexOf('.')) : id;
     return taskFor(keyOf(owner)).promise;
   };

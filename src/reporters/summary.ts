@@ -8,6 +8,8 @@ import { roleLabel, stepTitle } from '../runbook/labels.js';
 import { gateId, type RunbookDoc, type StepDoc } from '../runbook/types.js';
 import { renderCommand } from '../steps/run.js';
 import { compileTemplate, renderTemplate } from '../expr/template.js';
+import { metricVerdict } from '../record/success-metrics.js';
+import type { RecordSuccessMetric } from '../record/types.js';
 
 const HEADLINES: Record<RunResult['status'], string> = {
   succeeded: 'SUCCEEDED',
@@ -17,8 +19,17 @@ const HEADLINES: Record<RunResult['status'], string> = {
   aborted: 'ABORTED',
 };
 
-/** `resume`: the command that continues this run, shown when it was aborted (default: the generic form). */
-export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { path: string; keyId: string } | undefined, resume = 'deployctl run <runbook> --resume'): string {
+/**
+ * `resume`: the command that continues this run, shown when it was aborted (default: the generic form). `metrics`: the
+ * success metrics as the record has them (met, missed, not measured).
+ */
+export function formatRunSummary(
+  doc: RunbookDoc,
+  result: RunResult,
+  record: { path: string; keyId: string } | undefined,
+  resume = 'deployctl run <runbook> --resume',
+  metrics?: readonly RecordSuccessMetric[],
+): string {
   const { state } = result;
   const lines: string[] = [''];
   const elapsed = (state.finished?.at ?? state.lastEventAt ?? 0) - (state.startedAt ?? 0);
@@ -59,8 +70,15 @@ export function formatRunSummary(doc: RunbookDoc, result: RunResult, record: { p
     if (s.outcome?.status !== 'failed' && s.outcome?.status !== 'inconclusive') continue;
     const step = findStep(doc, id);
     const mark = s.outcome.status === 'failed' ? '✖' : '?';
-    lines.push(`  ${mark} ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.status === 'inconclusive' ? 'INCONCLUSIVE: ' : ''}${s.outcome.reason ?? s.outcome.status}`);
+    const led = s.failure !== undefined ? ` → ${FAILURE_ACTIONS[s.failure.action](s.failure.gateId)}${s.failure.answeredFrom === 'prompt' || s.failure.answeredFrom === 'answers-file' ? ` (chosen by ${s.failure.by?.operator ?? '?'})` : ''}` : '';
+    lines.push(`  ${mark} ${s.rollback ? 'rollback ' : ''}${id}${step ? ` (${stepTitle(step)})` : ''}: ${s.outcome.status === 'inconclusive' ? 'INCONCLUSIVE: ' : ''}${s.outcome.reason ?? s.outcome.status}${led}`);
   }
+  const a = state.authorization;
+  if (a?.decision !== undefined) {
+    const by = a.answeredFrom === 'timeout' || a.answeredFrom === 'no-terminal' ? `by the default (${a.note ?? a.answeredFrom})` : `by ${a.by?.operator ?? '?'} for ${roleLabel(a.role, doc.roles[a.role])}`;
+    lines.push(`  rollback ${a.decision === 'rollback' ? 'authorized' : 'NOT authorized'} ${by}`);
+  }
+  if (metrics !== undefined && metrics.length > 0) lines.push(`  success metrics: ${metricsLine(metrics)}`);
   if (state.rollback) {
     const how =
       state.rollback.status === 'succeeded'
@@ -104,6 +122,27 @@ export function formatDryRun(doc: RunbookDoc, state: RunState): string {
     for (const step of phase.rollback ?? []) lines.push(`    rollback ${step.id}: ${wouldDo(step, state)}`);
   }
   return lines.join('\n');
+}
+
+const FAILURE_ACTIONS: Record<'rollback' | 'continue' | 'abort' | 'gate', (gate?: string) => string> = {
+  rollback: () => 'stopped the run',
+  continue: () => 'the run went on (on_failure: continue)',
+  abort: () => 'stopped the run without rolling back',
+  gate: (gate) => `left to gate ${gate ?? '?'}`,
+};
+
+/** `5 met, 1 missed (Uptime), 3 not measured (Test passage, …)`. */
+function metricsLine(metrics: readonly RecordSuccessMetric[]): string {
+  const groups: [string, RecordSuccessMetric[]][] = [
+    ['met', metrics.filter((m) => metricVerdict(m) === 'met')],
+    ['missed', metrics.filter((m) => metricVerdict(m) === 'missed')],
+    ['not measured', metrics.filter((m) => metricVerdict(m) === 'not measured')],
+    ['unknown', metrics.filter((m) => metricVerdict(m) === 'unknown')],
+  ];
+  return groups
+    .filter(([, list]) => list.length > 0)
+    .map(([word, list]) => `${list.length} ${word}${word === 'met' ? '' : ` (${list.map((m) => m.title).join(', ')})`}`)
+    .join(', ');
 }
 
 function findStep(doc: RunbookDoc, id: string) {

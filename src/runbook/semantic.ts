@@ -4,6 +4,7 @@ import { parseJsonPath } from '../steps/json-path.js';
 import { compileTemplate } from '../expr/template.js';
 import { placePromqlTemplates } from '../expr/promql-placement.js';
 import { parseDuration } from './duration.js';
+import { checkFailurePolicy } from './policy-checks.js';
 import { capProblems, type LazyProblem, type Problem } from './problem.js';
 import { compilePattern, isVarSpec } from './pattern.js';
 import { didYouMean } from './suggest.js';
@@ -353,6 +354,12 @@ export function checkMeaning(doc: RunbookDoc, locate: Locator): Problem[] {
     if (metric.ok !== undefined) checkCel(metric.ok, ['success_metrics', i, 'ok'], { kind: 'anywhere' }, true);
     if (metric.source !== undefined) checkTemplate(metric.source, ['success_metrics', i, 'source'], { kind: 'anywhere' });
   });
+
+  if (doc.rollback !== undefined) {
+    checkRole(doc.rollback.authorize, ['rollback', 'authorize'], 'rollback authorize');
+    if (doc.rollback.version !== undefined) checkTemplate(doc.rollback.version, ['rollback', 'version'], { kind: 'anywhere' });
+  }
+  problems.push(...checkFailurePolicy(doc, locate));
 
   checkPositiveDuration(doc.notify?.status_every, ['notify', 'status_every'], 'status_every');
   if (typeof doc.target_duration === 'object') {

@@ -204,7 +204,12 @@ export interface StepDoc {
   expect?: string;
   /** What a check with no data is (default inconclusive; never a silent pass). */
   no_data?: NoDataPolicy;
+  /** What a failure of this step leads to (src/runbook/failure-policy.ts has the defaults). */
+  on_failure?: FailurePolicy;
 }
+
+export const FAILURE_POLICIES = ['rollback', 'continue', 'ask', 'gate'] as const;
+export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 
 export type GateConditionDoc = string | { confirm: string };
 
@@ -224,11 +229,24 @@ export interface PhaseDoc {
   description?: string;
   at?: string;
   preflight?: boolean;
+  /** The phase that puts the release live: the ALL-CLEAR goes out when it completes. */
+  go_live?: boolean;
   steps?: StepDoc[];
   gate?: GateDoc;
   rollback?: StepDoc[];
   /** Cleanup run however the phase ends (succeeded, failed, NO-GO, rolled back); after its rollback when it stopped. */
   finally?: StepDoc[];
+}
+
+/** Top-level `rollback:`: a role authorizes every rollback deployctl would start on its own. */
+export interface RollbackPolicyDoc {
+  authorize: string;
+  /** Default 5m. */
+  timeout?: string;
+  /** Without an answer: rollback (default) or abort. */
+  default?: 'rollback' | 'abort';
+  /** Template: the version the rollback restores (for the RESOLVED message). */
+  version?: string;
 }
 
 /** `target_duration: { limit: 20m, from: deploy, to: verification }`: the deployment, not the whole day. */
@@ -248,6 +266,7 @@ export interface RunbookDoc {
   vars?: Record<string, VarDoc>;
   secrets?: string[];
   notify?: NotifyDoc;
+  rollback?: RollbackPolicyDoc;
   escalation?: EscalationRuleDoc[];
   success_metrics?: SuccessMetricDoc[];
   phases: PhaseDoc[];

@@ -101,12 +101,19 @@ describe('phase65 with a webhook receiver', () => {
     expect(webhook.every((n) => n.delivered)).toBe(true);
   });
 
-  it('ends a successful release with the all-clear, listed in the record', { timeout: 90_000 }, async () => {
+  it('sends the all-clear when go-live completes (go_live: true), counted from the run, then a last status update at the end; listed in the record', { timeout: 90_000 }, async () => {
     receiver.texts.length = 0;
     // The whole day, rehearsed at 3600x: a status update every 20 planned minutes is one every 1/3 s of waiting.
     const result = await run(['--time-scale', '3600', '--status-every', '20m']);
     expect(result.code, result.stderr).toBe(0);
-    expect(receiver.texts.at(-1)).toMatch(/^🎉 DEPLOYMENT COMPLETE\nDeployment: SUCCESS/);
+    // Issue 13: the ALL-CLEAR goes out at go-live (the run goes on for the monitoring hours), once.
+    const allClears = receiver.texts.filter((t) => t.startsWith('🎉 DEPLOYMENT COMPLETE'));
+    expect(allClears).toHaveLength(1);
+    expect(allClears[0]).toMatch(/^🎉 DEPLOYMENT COMPLETE\nDeployment: SUCCESS\nDuration: \S+\nChecks: \d+ of \d+ passed\n/);
+    expect(allClears[0]).toContain('\nNext: Hour 1-4: active monitoring (T+1h)');
+    const after = receiver.texts.slice(receiver.texts.indexOf(allClears[0]!) + 1);
+    expect(after.some((t) => t.includes('ALERT'))).toBe(false);
+    expect(receiver.texts.at(-1)).toMatch(/^\[Deployment Status - \d\d:\d\d UTC\]\n📊 Status: SUCCEEDED/);
     const predicate = newestPredicate();
     expect(predicate.status).toBe('succeeded');
     expect(predicate.notifications.filter((n) => n.channel === 'deployment').map((n) => n.kind)).toContain('all-clear');

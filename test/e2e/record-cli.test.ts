@@ -117,8 +117,13 @@ describe('deployctl record on phase65 records', () => {
     expect(r.stdout).toMatch(/gate go-no-go: GO by \S+ on behalf of Deployment Lead · Ana Torres .*from the answers file/);
     expect(r.stdout).toMatch(/✔ systems_healthy = true {3}steps\['target-status'\]\.ok/);
     expect(r.stdout).toMatch(/Success metrics\n {2}. Deployment Time\s+target < 20 min, actual \S+ min/);
-    expect(r.stdout).toMatch(/Rollback\n {2}✔ succeeded: /);
-    expect(r.stdout).toMatch(/Escalations\n {2}\S+ {2}Rollback needed → Deployment Lead \(Ana Torres\)/);
+    // phase65 asks the Deployment Lead to authorize a rollback: without a terminal or an answer, the default at once.
+    expect(r.stdout).toMatch(/Rollback\n {2}rollback authorized by the default: no terminal to ask on and no 'rollback:' answer in the answers file: the default \(rollback\), at once \(asked \S+, decided \S+, default after 5m: rollback\)\n {2}✔ succeeded: /);
+    // The failed verification probes went on to the verification gate (on_failure: gate, issue 13): its NO-GO is
+    // escalated (on: no-go) before the rollback is (on: rollback).
+    const escalations = r.stdout.slice(r.stdout.indexOf('\nEscalations\n'), r.stdout.indexOf('\nNotifications\n'));
+    expect(escalations).toMatch(/\n {2}\S+ {2}Release held back \(NO-GO\) → Product Manager \(Iris Moreau\), CTO \(Lena Fischer\): gate 'verification' decided NO-GO[^\n]*\n {2}\S+ {2}Rollback needed → Deployment Lead \(Ana Torres\)/);
+    expect(r.stdout).toMatch(/✖ verify-chat {2}Chat .*\n(.*\n)* {10}on_failure: gate: left to gate verification, which decided/);
     expect(r.stdout).toContain('\nSign-offs\n');
   });
 
@@ -164,7 +169,9 @@ describe('deployctl record on phase65 records', () => {
     expect(md).toContain('| Deployment Lead |  |  |  |');
     expect(md).toContain('| CTO |  |  |  |');
     expect(md).toMatch(/## Go\/No-Go\n\n### go-no-go: ✔ GO\n/);
-    expect(md).toContain('GO = trained AND systems_healthy AND backups_ready AND communication_ready AND leadership_approved AND risk_acceptable');
+    // earlier_steps_ok first: the pre-flight steps' failures are the go/no-go's to decide (on_failure: gate, issue 13).
+    expect(md).toContain('GO = earlier_steps_ok AND trained AND systems_healthy AND backups_ready AND communication_ready AND leadership_approved AND risk_acceptable');
+    expect(md).toMatch(/- ✔ \*\*earlier_steps_ok\*\* = `true`: no step left to this gate failed \(target-status, backup-check, pf-health, .*, backup\) _\(implicit: on_failure: gate\)_/);
   });
 
   it('export --format json: the decoded predicate', async () => {

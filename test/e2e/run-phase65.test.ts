@@ -184,6 +184,25 @@ describe('deployctl run phase65 with a release that fails verification', { timeo
     expect(before).toBeDefined();
     expect(before).not.toBe('6.5.0-errors');
     expect(await servedVersion()).toBe(before);
+
+    // The export: a metric whose evidence is missing (the monitoring never ran) is "not measured", never ✖.
+    const exported = await runCli(['record', 'export', file, '--format', 'markdown'], { cwd: demo.dir, env: demo.env });
+    expect(exported.code, exported.stderr).toBe(0);
+    const rows = exported.stdout.split('\n').filter((l) => /^\| (Uptime|User Issues|System Stable|Response Time p95|Error Rate) /.test(l));
+    expect(rows.find((r) => r.startsWith('| System Stable (4 hr) '))).toMatch(/\| · not measured: no evidence from [^|]*\(not run\)[^|]*\|$/);
+    expect(rows.find((r) => r.startsWith('| User Issues (1hr) '))).toMatch(/\| · not measured: no evidence from answer user-issues \(not given\) \|$/);
+    for (const row of rows.filter((r) => r.includes('not measured'))) expect(row).not.toContain('✖');
+    // The verification probes that did run and failed still count: the error rate is missed.
+    expect(rows.find((r) => r.startsWith('| Error Rate '))).toMatch(/\| ✖ \|$/);
+
+    // `deployctl status` of the run: ROLLED BACK, the deploy phase rolled back, the phases never reached SKIPPED.
+    const runId = statement.predicate['run_id'] as string;
+    const status = await runCli(['status', runId], { cwd: demo.dir, env: demo.env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('📊 Status: ROLLED BACK');
+    expect(status.stdout).toContain('↩️ Deployment: ROLLED BACK');
+    expect(status.stdout).toContain('⚪ Go-live: SKIPPED');
+    expect(status.stdout).not.toMatch(/PENDING|IN PROGRESS/);
   });
 });
 
@@ -283,5 +302,61 @@ describe('deployctl run phase65 --dry-run', { timeout: SLOW }, () => {
     expect(recordFiles(demo.dir)).toEqual([]);
     expect(existsSync(demo.env['DEMO_STATE_DIR']!)).toBe(false);
     expect(await servedVersion()).toBeUndefined();
+  });
+});
+
+describe('deployctl run phase65: the failure policy (issue 13)', { timeout: SLOW }, () => {
+  it('a failing pre-flight health check ends in the go/no-go gate\'s announced NO-GO (exit 3), escalated on: no-go, nothing deployed', async () => {
+    // The target is up, but every second request fails: the pre-flight smoke probes fail; everything else passes.
+    expect(demoCli('start').status).toBe(0);
+    const current = /version:\s+(\S+)/.exec(demoCli('status').stdout)?.[1];
+    expect(current).toBeDefined();
+    expect(demoCli('fault', 'set', current!, '--error-rate', '0.5').status).toBe(0);
+
+    const result = await run(['--answers', ANSWERS]);
+    expect(result.code, result.stderr).toBe(3);
+    expectCleanOutput(result);
+    const predicate = singleRecord().statement.predicate;
+    expect(predicate['status']).toBe('no-go');
+    // The failure was recorded and the remaining pre-flight steps still ran.
+    expect(stepOf(predicate, 'pf-health')).toMatchObject({ status: 'failed', on_failure: { policy: 'gate', action: 'gate', gate: 'go-no-go' } });
+    expect(stepOf(predicate, 'lead-preflight-review')['status']).toBe('succeeded');
+    const phases = predicate['phases'] as { id: string; status: string; gate?: { decision: string; conditions: { name: string; ok: boolean; explained?: string }[] } }[];
+    const gate = phases.find((p) => p.id === 'go-no-go')!.gate!;
+    expect(gate.decision).toBe('no-go');
+    expect(gate.conditions[0]).toMatchObject({ name: 'earlier_steps_ok', ok: false });
+    expect(gate.conditions[0]!.explained).toMatch(/^pf-health failed: error_rate 0\.5 > max 0\.001/);
+    expect(result.stdout).toMatch(/gate 'go-no-go' decided NO-GO: earlier_steps_ok does not hold \(pf-health failed/);
+    expect(phases.find((p) => p.id === 'deploy')?.status).toBe('not-run');
+    expect(predicate['rollback']).toBeNull();
+    // Announced: the NO-GO escalation fired, and the notice says production was not changed.
+    expect((predicate['escalations'] as { rule: string }[]).map((e) => e.rule)).toContain('Release held back (NO-GO)');
+    const log = readFileSync(path.join(demo.dir, '.deployctl/notifications.log'), 'utf8');
+    expect(log).toContain('⛔ DEPLOYMENT HELD: NO-GO');
+    // The on: no-go escalation says why: the pre-flight check that failed, as the gate's earlier_steps_ok names it.
+    expect(log).toMatch(/🚨 ALERT: Release held back \(NO-GO\)\n(?:.*\n){2}Description: gate 'go-no-go' decided NO-GO: earlier_steps_ok does not hold \(pf-health failed: error_rate/);
+    expect(log).toContain('Status: unchanged: the run stopped before Deployment');
+    expect(await servedVersion()).toBe(current);
+  });
+
+  it('a failed celebration and sign-off cannot roll production back: recorded, alerted, exit 0, the release stays', async () => {
+    const answers = answersWith({ celebrate: 'false', 'signoff-cto': 'false' });
+    // The whole day (the sign-offs are at T+24h), rehearsed at 3600x.
+    const result = await run(['--answers', answers, '--time-scale', '3600']);
+    expect(result.code, result.stderr).toBe(0);
+    expectCleanOutput(result);
+    const predicate = singleRecord().statement.predicate;
+    expect(predicate['status']).toBe('succeeded');
+    expect(predicate['rollback']).toBeNull();
+    expect(stepOf(predicate, 'celebrate')).toMatchObject({ status: 'failed', on_failure: { policy: 'continue', action: 'continue' } });
+    expect(stepOf(predicate, 'signoff-cto')).toMatchObject({ status: 'failed', on_failure: { policy: 'continue', action: 'continue' } });
+    expect(await servedVersion()).toBe('6.5.0');
+    // The ALL-CLEAR went out when go-live completed, counted from the run.
+    const log = readFileSync(path.join(demo.dir, '.deployctl/notifications.log'), 'utf8');
+    const allClear = log.slice(log.indexOf('🎉 DEPLOYMENT COMPLETE'));
+    expect(allClear).toMatch(/\nChecks: \d+ of \d+ passed\n/);
+    expect(allClear).toContain('Next: Hour 1-4: active monitoring (T+1h)');
+    expect(log).toContain('🚨 ALERT: Step failed: Celebrate!');
+    expect(log).toContain('Action: recorded; the deployment continues (on_failure: continue)');
   });
 });

@@ -1,4 +1,4 @@
-// Checks in a run: an inconclusive step stops the run unless a gate of its phase reads it; values feed later CEL; NO-GO reasons show values.
+// Checks in a run: an inconclusive step is handled as a failure (its on_failure: stop, or the gate of its phase decides); values feed later CEL; NO-GO reasons show values.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent, StepOutcome } from '../../src/engine/events.js';
@@ -83,7 +83,7 @@ describe('a prometheus step in a run', () => {
     expect(result.reason).toBe("step 'error-rate' failed: error rate 0.04891 ≥ 0.001 (query: errors)");
   });
 
-  it('is inconclusive on no data, and with no gate reading it the run stops there: never a silent pass', async () => {
+  it('is inconclusive on no data, and with no gate to decide it the run stops there: never a silent pass', async () => {
     const h = harness();
     const doc = runbook(`
   - id: check
@@ -96,7 +96,7 @@ describe('a prometheus step in a run', () => {
     const result = await h.run(doc, {}, { send: prometheus({ empty: 'vector-empty' }) });
     expect(result.exitCode).toBe(1);
     expect(outcome(h.events, 'error-rate')).toMatchObject({ status: 'inconclusive', reason: 'no data: result has no value (query: empty)' });
-    expect(result.reason).toMatch(/^step 'error-rate' was inconclusive \(no gate of its phase reads it, so it counts as failed\): no data/);
+    expect(result.reason).toMatch(/^step 'error-rate' was inconclusive \(no data is not a pass: it counts as a failure\): no data/);
     expect(outcome(h.events, 'after')).toBeUndefined();
   });
 
@@ -119,7 +119,7 @@ describe('a prometheus step in a run', () => {
     expect(outcome(h.events, 'ratio')).toMatchObject({ status: 'succeeded', attempts: 3 });
   });
 
-  it('goes on to the gate of its phase when that gate reads it; the gate sees status inconclusive and ok false', async () => {
+  it('goes on to the gate of its phase, which decides: earlier_steps_ok names it, and conditions see status inconclusive and ok false', async () => {
     const h = harness();
     const doc = runbook(`
   - id: check
@@ -139,13 +139,15 @@ describe('a prometheus step in a run', () => {
     expect(outcome(h.events, 'next')?.status).toBe('succeeded');
     const evaluated = h.events.find((e): e is Extract<RunEvent, { kind: 'gate-evaluated' }> => e.kind === 'gate-evaluated');
     expect(evaluated?.conditions.map((c) => [c.name, c.ok])).toEqual([
+      ['earlier_steps_ok', false],
       ['measured', false],
       ['told_apart', true],
     ]);
-    expect(evaluated?.conditions[0]?.explained).toBe("steps['error-rate'].ok is false; error-rate inconclusive: no data: result has no value (query: empty)");
+    expect(evaluated?.conditions[0]).toMatchObject({ kind: 'implicit', text: 'no step left to this gate failed (error-rate, next)', explained: 'error-rate inconclusive: no data: result has no value (query: empty)' });
+    expect(evaluated?.conditions[1]?.explained).toBe("steps['error-rate'].ok is false; error-rate inconclusive: no data: result has no value (query: empty)");
     expect(result.exitCode).toBe(3);
     expect(result.reason).toBe(
-      "gate 'check' decided NO-GO: measured does not hold (steps['error-rate'].ok is false; error-rate inconclusive: no data: result has no value (query: empty))",
+      "gate 'check' decided NO-GO: earlier_steps_ok does not hold (error-rate inconclusive: no data: result has no value (query: empty)); measured does not hold (steps['error-rate'].ok is false; error-rate inconclusive: no data: result has no value (query: empty))",
     );
   });
 
@@ -175,6 +177,7 @@ describe('a prometheus step in a run', () => {
       - id: down
         owner: ops
         prometheus: { url: "\${{ vars.prom }}", query: nothing-answers }
+        on_failure: continue
     gate:
       owner: ops
       require: { down_read: "steps.down.status == 'inconclusive'" }

@@ -134,7 +134,7 @@ async function rehearse(
 const ticksOf = (events: RunEvent[], stepId: string) => events.filter((e): e is EventOf<'watch-tick'> => e.kind === 'watch-tick' && e.stepId === stepId);
 
 describe('phase65 rehearsed at --time-scale 720 (injected clock)', () => {
-  it('runs the 24-hour day in about two minutes of real time: both monitoring windows tick through, the ALL-CLEAR at the end', async () => {
+  it('runs the 24-hour day in about two minutes of real time: both monitoring windows tick through, the ALL-CLEAR at go-live', async () => {
     const { result, events, messages, base } = await rehearse();
     expect(result.status).toBe('succeeded');
     // T-30m to the T+24h sign-off is 24.5 planned hours: 122.5 s at 720×. Work is instant here, so the day ends early
@@ -147,9 +147,16 @@ describe('phase65 rehearsed at --time-scale 720 (injected clock)', () => {
     const h4 = ticksOf(events, 'h4-watch').map((e) => e.tick.due);
     expect(h1.slice(1).map((t, i) => t - h1[i]!)).toEqual(Array(11).fill(15 * MIN));
     expect(h4.slice(1).map((t, i) => t - h4[i]!)).toEqual(Array(19).fill(60 * MIN));
-    // Status updates on the plan's cadence (5 planned minutes, 0.42 real seconds) all day, and the ALL-CLEAR last.
+    // Status updates on the plan's cadence (5 planned minutes, 0.42 real seconds) all day. The ALL-CLEAR goes out once,
+    // when go-live completes, before the monitoring windows (the failure policy branch, issue 13); the end of the run is
+    // a last status update.
     expect(messages.filter((m) => m.kind === 'status').length).toBeGreaterThan(80);
-    expect(messages.at(-1)!.text).toContain('DEPLOYMENT COMPLETE');
+    const allClears = messages.filter((m) => m.kind === 'all-clear');
+    expect(allClears).toHaveLength(1);
+    expect(allClears[0]!.text).toContain('DEPLOYMENT COMPLETE');
+    expect(allClears[0]!.text).toContain('Next: Hour 1-4: active monitoring (T+1h), Hour 4-24: standard monitoring (T+4h), Sign-off & close (T+24h)');
+    expect(messages.at(-1)!.kind).toBe('status');
+    expect(messages.at(-1)!.text).toContain('📊 Status: SUCCEEDED');
     // The success metrics read the windows: over a thousand health checks, error rate and uptime resolved to 0.1%.
     const state = foldEvents(events);
     const metrics = Object.fromEntries(evaluateSuccessMetrics(phase65().doc, state, {}, state.finished!.at).map((m) => [m.id, m]));
@@ -185,6 +192,9 @@ describe('phase65 rehearsed at --time-scale 720 (injected clock)', () => {
     const resolved = messages.find((m) => m.kind === 'resolved' && m.text.includes("watch 'h4-watch'"))!;
     expect(resolved.text).toContain('Back to normal: tick 4 of 20 passed (1 failing of 4 so far, failure_limit 2)');
     expect(resolved.text).toContain('Resolution Time: 1h');
+    // What follows: the window's ticks left, then the run as it stands (nothing failing: the monitoring phase goes on).
+    expect(resolved.text).toMatch(/\nRoot Cause: to be analysed; the run saw: watch 'h4-watch' failing since tick 3\n/);
+    expect(resolved.text).toMatch(/\nNext Steps: watching on: 16 more ticks, the next at \d\d:\d\d UTC; the deployment continues with Hour 4-24: standard monitoring\n/);
   });
 
   it('a health check mostly failing at a tick fires System down to the CTO and Product from that tick', async () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { executeRun, type EngineDeps, type EngineOptions, type RunResult } from '../../src/engine/execute.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { createManualClock, type ManualClock } from '../../src/ports/clock.js';
-import { PromptAbortedError, type Exec, type ExecRequest, type HttpSend, type PromptAnswer, type PromptRequest, type Prompter } from '../../src/ports/types.js';
+import { PromptAbortedError, PromptCancelledError, type Exec, type ExecRequest, type HttpSend, type PromptAnswer, type PromptRequest, type Prompter } from '../../src/ports/types.js';
 import { parseRunbookText, type LoadedRunbook } from '../../src/runbook/load.js';
 import { varDefaults } from '../../src/runbook/pattern.js';
 
@@ -44,16 +44,25 @@ export function fakeExec(table: Record<string, CommandReply | CommandReply[]>): 
   return exec;
 }
 
-/** Answers by prompt id, in order for repeated ids; 'abort' throws like Ctrl-C at the prompt. Records every request. */
-export function scriptedPrompter(script: Record<string, PromptAnswer | 'ABORT'>): Prompter & { requests: PromptRequest[] } {
+/**
+ * Answers by prompt id, in order for repeated ids; 'ABORT' throws like Ctrl-C at the prompt; 'WAIT' leaves the question
+ * open until its deadline closes it (PromptOptions.signal). Records every request.
+ */
+export function scriptedPrompter(script: Record<string, PromptAnswer | 'ABORT' | 'WAIT'>): Prompter & { requests: PromptRequest[] } {
   const requests: PromptRequest[] = [];
   return {
     requests,
-    async ask(request) {
+    async ask(request, options) {
       requests.push(request);
       const answer = script[request.id];
       if (answer === undefined) throw new Error(`test prompter has no answer for ${request.id}`);
       if (answer === 'ABORT') throw new PromptAbortedError();
+      if (answer === 'WAIT') {
+        const closed = options?.signal;
+        if (closed === undefined) throw new Error(`test prompter: ${request.id} waits for a deadline, but the question has none`);
+        await new Promise<void>((resolve) => (closed.aborted ? resolve() : closed.addEventListener('abort', () => resolve(), { once: true })));
+        throw new PromptCancelledError();
+      }
       return answer;
     },
   };

@@ -84,7 +84,7 @@ const ok = (over: Partial<StepOutcome> = {}): StepOutcome => ({ status: 'succeed
 const escalations = (events: RunEvent[]) => events.filter((e): e is EventOf<'escalation'> => e.kind === 'escalation');
 
 describe('notifier', () => {
-  it('posts a Slack-style {"text": …} status update every status_every, and stays quiet while nothing changes', async () => {
+  it('posts a Slack-style {"text": …} status update every status_every, changed or not: an unchanged one says since when nothing changed', async () => {
     const { clock, sent, feed, notifier } = setup();
     feed(start);
     feed({ kind: 'phase-started', phaseId: 'deploy' });
@@ -94,23 +94,25 @@ describe('notifier', () => {
     expect(sent[0]!.url).toBe('http://hooks.test/abc');
     expect(sent[0]!.text).toMatch(/^\[Deployment Status - 10:05 UTC\]\n📊 Status: IN PROGRESS\n⏱️ Elapsed: 5m \/ 20m total\n🟡 deploy: IN PROGRESS/);
     expect(sent[0]!.text).toContain('Next update: 10:10 UTC');
-    // Nothing changes: silent for two intervals, a "no change" update on the third.
+    // Nothing changes: an update on every interval all the same (issue 13 changed the old "quiet unless changed"),
+    // each saying since when nothing has.
     await clock.advance(5 * 60_000);
     await clock.advance(5 * 60_000);
     await notifier.finish();
-    expect(sent).toHaveLength(1);
-    await clock.advance(5 * 60_000);
-    await notifier.finish();
-    expect(sent).toHaveLength(2);
-    expect(sent[1]!.text).toContain('(no change)');
-    // A change is reported at the next interval.
+    expect(sent).toHaveLength(3);
+    expect(sent[1]!.text.split('\n')[0]).toBe('[Deployment Status - 10:10 UTC] (no change since 10:05 UTC)');
+    expect(sent[2]!.text.split('\n')[0]).toBe('[Deployment Status - 10:15 UTC] (no change since 10:05 UTC)');
+    // A change is reported at the next interval, and becomes the new "since".
     feed({ kind: 'step-started', stepId: 'ship', phaseId: 'deploy', stepKind: 'run', attempt: 1, rollback: false });
     feed({ kind: 'step-finished', stepId: 'ship', phaseId: 'deploy', rollback: false, outcome: ok() });
     feed({ kind: 'phase-finished', phaseId: 'deploy', status: 'succeeded' });
     await clock.advance(5 * 60_000);
+    await clock.advance(5 * 60_000);
     await notifier.finish();
-    expect(sent).toHaveLength(3);
-    expect(sent[2]!.text).toContain('🟢 deploy: COMPLETE');
+    expect(sent).toHaveLength(5);
+    expect(sent[3]!.text.split('\n')[0]).toBe('[Deployment Status - 10:20 UTC]');
+    expect(sent[3]!.text).toContain('🟢 deploy: COMPLETE');
+    expect(sent[4]!.text.split('\n')[0]).toBe('[Deployment Status - 10:25 UTC] (no change since 10:20 UTC)');
   });
 
   it("escalates a step open too long up the owner's path, once per level, and resolves when it ends", async () => {
@@ -223,6 +225,9 @@ phases:
     await a.notifier.finish();
     expect(a.sent.at(-1)!.text).toMatch(/^🎉 DEPLOYMENT COMPLETE\nDeployment: SUCCESS/);
     expect(a.sent.at(-1)!.text).toContain('Thanks to: Ana, Chen, Kofi, Lena');
+    // Nothing ran: the ALL-CLEAR says so, it does not claim "All passing ✓".
+    expect(a.sent.at(-1)!.text).toContain('\nChecks: none ran\n');
+    expect(a.sent.at(-1)!.text).not.toContain('All passing');
     const b = setup();
     b.feed(start);
     b.feed({ kind: 'run-finished', status: 'rolled-back', exitCode: 4, reason: 'health failed; rolled back' });

@@ -192,14 +192,37 @@ describe('the plan model', () => {
     const p = plan();
     const gate = p.phases.find((ph) => ph.id === 'go-no-go')?.gate;
     expect(gate).toMatchObject({ id: 'go-no-go', title: 'go-no-go', owner: 'lead', owner_title: 'Deployment Lead', person: 'Ana', on_no_go: 'abort' });
-    expect(gate?.formula).toBe('GO = systems_healthy AND backups_ready AND qa_ready AND leadership_approved');
+    // The pre-flight steps' failures are the go/no-go's (on_failure: gate by default): earlier_steps_ok lists them.
+    expect(gate?.formula).toBe('GO = earlier_steps_ok AND systems_healthy AND backups_ready AND qa_ready AND leadership_approved');
     expect(gate?.conditions).toEqual([
+      { name: 'earlier_steps_ok', kind: 'implicit', steps: ['backup', 'health', 'qa-ready', 'briefing', 'on-call'] },
       { name: 'systems_healthy', kind: 'cel', expression: 'steps.health.ok' },
       { name: 'backups_ready', kind: 'cel', expression: 'steps.backup.ok' },
       { name: 'qa_ready', kind: 'cel', expression: "steps['qa-ready'].ok" },
       { name: 'leadership_approved', kind: 'confirm', text: 'Leadership approved' },
     ]);
-    expect(p.phases.find((ph) => ph.id === 'deploy')?.gate).toMatchObject({ id: 'verified', title: 'Verified?', on_no_go: 'rollback', formula: 'GO = works' });
+    expect(p.phases.find((ph) => ph.id === 'deploy')?.gate).toMatchObject({ id: 'verified', title: 'Verified?', on_no_go: 'rollback', formula: 'GO = earlier_steps_ok AND works' });
+  });
+
+  it("gives each phase step what its failure leads to: the gate ahead in preflight and gated phases, else rollback; none for rollback steps", () => {
+    const p = plan();
+    const policies = p.phases.flatMap((ph) => ph.steps.map((s) => [s.id, s.on_failure?.policy, s.on_failure?.gate, s.on_failure?.default]));
+    expect(policies).toEqual([
+      ['backup', 'gate', 'go-no-go', true],
+      ['health', 'gate', 'go-no-go', true],
+      ['qa-ready', 'gate', 'go-no-go', true],
+      ['briefing', 'gate', 'go-no-go', true],
+      ['on-call', 'gate', 'go-no-go', true],
+      ['ship', 'gate', 'verified', true],
+      ['notify-token', 'gate', 'verified', true],
+      ['celebrate', 'rollback', null, true],
+    ]);
+    expect(p.phases.flatMap((ph) => ph.rollback.map((s) => s.on_failure))).toEqual([null, null]);
+    const custom = plan(RUNBOOK.replace('{ id: celebrate, owner: lead, confirm: Team thanked }', '{ id: celebrate, owner: lead, confirm: Team thanked, on_failure: continue }'));
+    expect(custom.phases.at(-1)?.steps[0]?.on_failure).toEqual({ policy: 'continue', declared: 'continue', default: false, gate: null });
+    expect(custom.rollback).toBeNull();
+    const authorized = plan(RUNBOOK.replace('phases:\n', 'rollback: { authorize: lead, timeout: 2m }\nphases:\n'));
+    expect(authorized.rollback).toEqual({ authorize: { id: 'lead', title: 'Deployment Lead' }, timeout: '2m', default: 'rollback' });
   });
 
   it('keeps rollback steps with their phase', () => {
@@ -239,7 +262,7 @@ describe('the plan model', () => {
   });
 
   it('serialises with a stable key order', () => {
-    expect(Object.keys(plan())).toEqual(['name', 'title', 'description', 'target_duration', 'role', 'roles', 'timeline', 'phases', 'success_metrics', 'escalation', 'notify', 'secrets']);
+    expect(Object.keys(plan())).toEqual(['name', 'title', 'description', 'target_duration', 'role', 'roles', 'timeline', 'phases', 'success_metrics', 'escalation', 'notify', 'secrets', 'rollback']);
     expect(JSON.stringify(plan())).toBe(JSON.stringify(plan()));
   });
 });

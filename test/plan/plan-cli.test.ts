@@ -49,7 +49,8 @@ const PHASE65_TITLES = [
   'Hour 4-24: standard monitoring',
   'Sign-off & close',
 ];
-const PHASE65_FORMULA = 'GO = trained AND systems_healthy AND backups_ready AND communication_ready AND leadership_approved AND risk_acceptable';
+// earlier_steps_ok: the pre-flight steps' failures are the go/no-go's to decide (on_failure: gate, issue 13).
+const PHASE65_FORMULA = 'GO = earlier_steps_ok AND trained AND systems_healthy AND backups_ready AND communication_ready AND leadership_approved AND risk_acceptable';
 const PHASE65_ROLES = ['Deployment Lead', 'DevOps Engineer', 'QA Lead', 'On-Call Engineer', 'Product Manager', 'Tech Lead', 'CTO'];
 
 describe('deployctl plan runbooks/phase65.yaml', () => {
@@ -149,7 +150,7 @@ describe('deployctl plan runbooks/examples/static-site.yaml', () => {
   it.each(['text', 'markdown', 'json'])('prints every phase and the gate (%s)', async (format) => {
     const out = await planOk([STATIC_SITE, '--format', format]);
     for (const title of ['Build', 'Publish', 'Announce']) expect(out).toContain(title);
-    expect(out).toContain('GO = release_live AND home_page_fast AND looks_right');
+    expect(out).toContain('GO = earlier_steps_ok AND release_live AND home_page_fast AND looks_right');
     expect(out).toContain('2025.11.0');
     if (format === 'json') expect(() => JSON.parse(out) as unknown).not.toThrow();
     if (format === 'markdown') {

@@ -105,6 +105,7 @@ export function fullPredicate(): RecordPredicate {
           id: 'go-no-go',
           owner: 'lead',
           conditions: [
+            { name: 'earlier_steps_ok', kind: 'implicit', text: 'no step left to this gate failed (backup, health)', value: false, ok: false, explained: 'health failed: p95 612 ms > max 500 ms' },
             { name: 'systems_healthy', kind: 'expression', text: 'steps.health.ok', value: false, ok: false },
             {
               name: 'backups_ready',
@@ -130,7 +131,35 @@ export function fullPredicate(): RecordPredicate {
         title: 'Deploy',
         at: 'T-10m',
         status: 'failed',
-        steps: [{ id: 'ship', title: 'Ship 6.5.0', kind: 'run', owner: 'devops', status: 'failed', attempts: 1, exit_code: 1, reason: 'exit code 1' }],
+        steps: [
+          {
+            id: 'ship',
+            title: 'Ship 6.5.0',
+            kind: 'run',
+            owner: 'devops',
+            status: 'failed',
+            attempts: 1,
+            exit_code: 1,
+            reason: 'exit code 1',
+            on_failure: {
+              policy: 'ask',
+              action: 'rollback',
+              decided_by: { role: 'devops', person: 'Dana', operator: 'ana', answered_by: 'ana', on_behalf_of: 'Dana' },
+              decided_at: '2026-11-26T15:29:00.000Z',
+              answered_from: 'prompt',
+            },
+          },
+          {
+            id: 'warm',
+            title: 'Warm caches',
+            kind: 'run',
+            owner: 'devops',
+            status: 'failed',
+            attempts: 1,
+            exit_code: 1,
+            on_failure: { policy: 'gate', action: 'gate', gate: 'canary', decided_at: '2026-11-26T15:28:00.000Z', answered_from: 'default', note: 'left to the gate' },
+          },
+        ],
         finally: [{ id: 'unfreeze', title: 'Unfreeze', kind: 'run', owner: 'devops', status: 'succeeded', attempts: 1, exit_code: 0 }],
       },
       { id: 'verify', title: 'Verification', at: 'T+10m', status: 'not-run', steps: [{ id: 'chat', title: 'Chat works', kind: 'http', owner: 'qa', status: 'not-run', attempts: 0 }] },
@@ -142,9 +171,23 @@ export function fullPredicate(): RecordPredicate {
       status: 'succeeded',
       steps: [{ id: 'restore', title: 'Restore 6.4', kind: 'run', owner: 'devops', status: 'succeeded', attempts: 1, exit_code: 0 }],
     },
+    rollback_authorization: {
+      role: 'lead',
+      reason: 'step ship failed: exit code 1',
+      phases: ['deploy'],
+      timeout_ms: 300000,
+      default: 'rollback',
+      requested_at: '2026-11-26T15:29:00.000Z',
+      decision: 'rollback',
+      decided_by: { role: 'lead', person: 'Ana', operator: 'ana', answered_by: 'ana', on_behalf_of: 'Ana' },
+      decided_at: '2026-11-26T15:29:30.000Z',
+      answered_from: 'prompt',
+      note: 'authorized at the prompt',
+    },
     success_metrics: [
       { id: 'deploy-time', title: 'Deployment time', target: '< 20 min', actual: 16.2, ok: true, unit: 'min' },
       { id: 'error-rate', title: 'Error rate', target: '< 0.1%', actual: null, ok: null, error: 'steps.verify was not run' },
+      { id: 'p95', title: 'Response time p95', target: '< 500 ms', actual: 19.4, ok: null, unit: 'ms', not_measured: 'no evidence from chat (not run)' },
     ],
     escalations: [
       {

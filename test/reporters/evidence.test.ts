@@ -40,7 +40,9 @@ phases:
     const h = harness();
     await h.run(runbook, {}, { exec: fakeExec({ lag: { stdout: '42.0\n' } }), answers: new Map([['db', 'go']]) });
     const evaluated = h.events.find((e): e is Extract<RunEvent, { kind: 'gate-evaluated' }> => e.kind === 'gate-evaluated')!;
-    const [lag, ran] = evaluated.conditions;
+    // The step is the gate's own phase's: its failures would be the gate's to decide (earlier_steps_ok, first).
+    const [implicit, lag, ran] = evaluated.conditions;
+    expect(formatCondition(implicit!)).toBe('✔ earlier_steps_ok: no step left to this gate failed (replication-lag) → true');
     expect(lag).toMatchObject({ ok: false, value: false, evidence: { operator: '<', operands: [{ value: 42 }, { value: 5 }] } });
     expect(formatCondition(lag!)).toBe("✖ lag_ok: 42 < 5 → false   [double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)]");
     expect(formatCondition(ran!)).toBe('✔ ran: 2 of 2 hold → true');
