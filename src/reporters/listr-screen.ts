@@ -1,5 +1,17 @@
 // listr2's default renderer fitted to the terminal: a frame never taller than the screen (measured as it wraps), redrawn at most every few frames' time.
-import { DefaultRenderer } from 'listr2';
+import { DefaultRenderer, figures, ListrDefaultRendererLogLevels } from 'listr2';
+
+/** The default renderer's options for the task list: finished groups as one line, skip messages in place of titles. */
+export const SCREEN_OPTIONS = {
+  collapseSubtasks: true,
+  showSkipMessage: true,
+  collapseSkips: true,
+  formatOutput: 'wrap' as const,
+  removeEmptyLines: true,
+  // listr2 draws a group that failed with ❯ (in red), the in-progress mark: the final frame, read without colour or
+  // later, said a failed phase was still running.
+  icon: { [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: figures.cross },
+};
 
 /** At most one redraw per this many ms: each redraw wraps and measures the whole frame (issue: ~10 s CPU per phase65 run). */
 export const REDRAW_MS = 80;

@@ -1,5 +1,5 @@
 // The task list (listr2): phases as groups, steps as tasks, driven by engine events; it owns the terminal, so prompts go through it.
-import { figures, Listr, ListrDefaultRendererLogLevels, ListrLogger, type ListrTask } from 'listr2';
+import { Listr, ListrLogger, type ListrTask } from 'listr2';
 import type { EventOf, GateCondition, RunEvent, StepOutcome } from '../engine/events.js';
 import { inertOutputLine } from '../inert.js';
 import type { RunState } from '../engine/state.js';
@@ -12,7 +12,8 @@ import { Deferred, deferredIn } from './deferred.js';
 import { formatCondition } from './evidence.js';
 import { inertTask } from './listr-inert.js';
 import { afterForwardGroups, AUTHORIZE_KEY, lateFinallyKey, rollbackKey } from './listr-rollback.js';
-import { screenRenderer } from './listr-screen.js';
+import { SCREEN_OPTIONS, screenRenderer } from './listr-screen.js';
+import { screenTrim } from './screen-trim.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 import { showAuthorization, showGateEnding, showStepEnding, type Ending, type GateEnding, type Handled } from './task-endings.js';
 
@@ -208,27 +209,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
   const evaluated = new Map<string, GateCondition[]>();
-  /**
-   * Keep a running phase within the terminal: while a frame is taller than the screen (the renderer measures it as it
-   * wraps), the oldest finished step of the newest group on screen leaves it (the record and the summary keep it),
-   * so the phase's title, the step at work and its prompt stay on a 24-line screen. Failed steps stay. listr2 renders
-   * a group from its task array, which the Listr shares with the parent task.
-   */
-  type ShownTask = { isCompleted(): boolean; isSkipped(): boolean; hasFailed(): boolean };
-  const groups: { tasks: ShownTask[]; parentTask?: ShownTask & { subtasks?: ShownTask[] } }[] = [];
-  const keepToScreen = (list: unknown) => groups.push(list as (typeof groups)[number]);
-  const makeRoom = (): boolean => {
-    for (const group of [...groups].reverse()) {
-      // A group whose phase ended well is one collapsed line: nothing of it to take away.
-      const parent = group.parentTask;
-      if (parent !== undefined && (parent.isCompleted() || parent.isSkipped()) && !group.tasks.some((t) => t.hasFailed())) continue;
-      const old = group.tasks.find((t) => (t.isCompleted() || t.isSkipped()) && !t.hasFailed());
-      if (old === undefined) continue;
-      group.tasks.splice(group.tasks.indexOf(old), 1);
-      return true;
-    }
-    return false;
-  };
+  // While a frame is taller than the screen, the oldest finished steps of the phase on screen leave it.
+  const { keep: keepToScreen, makeRoom } = screenTrim();
 
   phaseTasks.push(
     ...afterForwardGroups({
@@ -251,16 +233,7 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     registerSignalListeners: false,
     renderer: defaultRenderer ? screenRenderer({ makeRoom, ...(options.rows !== undefined ? { rows: options.rows } : {}) }) : 'simple',
     fallbackRenderer: 'simple',
-    rendererOptions: {
-      collapseSubtasks: true,
-      showSkipMessage: true,
-      collapseSkips: true,
-      formatOutput: 'wrap',
-      removeEmptyLines: true,
-      // listr2 draws a group that failed with ❯ (in red), the in-progress mark: the final frame, read without colour or
-      // later, said a failed phase was still running.
-      icon: { [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: figures.cross },
-    },
+    rendererOptions: SCREEN_OPTIONS,
     // Plain lines all go to stdout, failures too (listr2 sends those to stderr): `run … | tee run.log` keeps the
     // whole story, in order.
     fallbackRendererOptions: { timestamp: undefined, logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
