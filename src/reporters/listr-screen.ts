@@ -146,8 +146,10 @@ export function screenRenderer(screen: ScreenOptions): typeof DefaultRenderer {
     override async render(): Promise<void> {
       await super.render();
       this.onResize = () => {
-        // The terminal reflowed the old frame: erase from where it began to the end of the screen, then draw anew.
-        this.write(`${this.drawnRows > 1 ? `\u001b[${this.drawnRows - 1}A` : ''}\u001b[G\u001b[J`);
+        // The terminal reflowed the old frame to the new width: erase the rows it takes now, line by line (an erase of
+        // the whole screen from its top corner is a clear, which tmux keeps in the scrollback), then draw anew.
+        const reflowed = Math.max(this.drawnRows, frameHeight(this.previous, this.terminal.columns || 80) + 1);
+        this.write(eraseRows(Math.min(reflowed, this.terminal.rows || reflowed)));
         this.drawnRows = 0;
         this.previous = '';
         this.draw();

@@ -88,11 +88,17 @@ describe('phase65 in an 80×24 terminal', () => {
     expect(small).toMatch(/^❯ T\+10m {2}Post-deployment verification$/m);
     expect(small).toMatch(gatePrompt);
     expect(small).toMatch(/⏎ select/);
+    // A shrinking terminal pushes its top rows into the scrollback itself; the redraw adds nothing (a clear of the
+    // screen did: tmux keeps a cleared screen there, prompt and all).
+    expect(await term.history()).not.toMatch(/Decide:|checks_passing|⏎ select/);
 
     // NO-GO, a reason, then the rollback (answered from the file) to the end.
     await term.sendKeys('Down', 'Enter');
     await term.waitFor(prompt('Why NO-GO?'), WAIT);
     await term.type('checks look wrong');
+    await term.sendKeys('Enter');
+    // The lead authorizes the rollback (phase65's rollback: authorize: lead); the default, first, is to roll back.
+    await term.waitFor(prompt('Roll back deploy now?'), WAIT);
     await term.sendKeys('Enter');
     await term.waitFor(/^Run \S+: ROLLED BACK/m, LONG);
     expect(await term.exitCode(WAIT.timeoutMs)).toBe(4);
