@@ -35,6 +35,7 @@ const BENCHMARKS = [
   { name: 'answer-latency', script: 'answer-latency.mjs', args: [] },
   { name: 'watch-ticks', script: 'watch-ticks.mjs', args: [] },
   { name: 'rehearsal', script: 'rehearsal.mjs', args: [] },
+  { name: 'render-tty', script: 'render-tty.mjs', args: [] },
 ];
 
 const argv = process.argv.slice(2);

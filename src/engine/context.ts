@@ -32,23 +32,28 @@ const PENDING = { ok: false, status: 'pending', exit_code: null, duration_ms: 0,
 /** A step not finished and not a watch: one shared view (expressions only read it; a runbook has many steps). */
 const PENDING_VIEW: StepView = { ...PENDING, ...watchView(undefined, undefined) };
 const RUNNING_VIEW: StepView = { ...PENDING_VIEW, status: 'running' };
+/** A step the run ended without (failed, NO-GO, rolled back): it will never run, so it is not "pending". */
+const NOT_RUN_VIEW: StepView = { ...PENDING_VIEW, status: 'not-run' };
 
 /** `steps.<id>` for every step of the runbook: pending until it runs, so expressions never hit a missing key. */
 export function stepViews(doc: RunbookDoc, state: RunState, onlyFinished = false, now = Date.now()): Record<string, StepView> {
   const views: Record<string, StepView> = Object.create(null) as Record<string, StepView>;
+  // An aborted run may be resumed: its steps not reached are still pending. Any other ending is final.
+  const ended = state.finished !== undefined && state.finished.status !== 'aborted';
+  const waiting = (s: { startedAt?: number } | undefined) => (s?.startedAt !== undefined ? 'running' : ended ? 'not-run' : 'pending');
   for (const phase of doc.phases) {
     for (const step of [...(phase.steps ?? []), ...(phase.finally ?? []), ...(phase.rollback ?? [])]) {
       const s = state.steps.get(step.id);
       const outcome = s?.outcome;
       if (outcome === undefined) {
         if (step.watch === undefined) {
-          if (!onlyFinished) views[step.id] = s?.startedAt !== undefined ? RUNNING_VIEW : PENDING_VIEW;
+          if (!onlyFinished) views[step.id] = s?.startedAt !== undefined ? RUNNING_VIEW : ended ? NOT_RUN_VIEW : PENDING_VIEW;
           continue;
         }
         // A watch at work is evidence already: its ticks so far (alarms fire from them while the window is open).
         const ticking = s?.watch !== undefined && s.watch.ticks > 0;
         if (onlyFinished && !ticking) continue;
-        views[step.id] = { ...PENDING, ...watchView(step, s?.watch), status: s?.startedAt !== undefined ? 'running' : 'pending', metrics: ticking ? watchMetricsView(s.watch) : {} };
+        views[step.id] = { ...PENDING, ...watchView(step, s?.watch), status: waiting(s), metrics: ticking ? watchMetricsView(s.watch) : {} };
         continue;
       }
       const w = watchView(step, s?.watch);

@@ -12,6 +12,7 @@ import { Deferred, deferredIn } from './deferred.js';
 import { formatCondition } from './evidence.js';
 import { inertTask } from './listr-inert.js';
 import { afterForwardGroups, AUTHORIZE_KEY, lateFinallyKey, rollbackKey } from './listr-rollback.js';
+import { SCREEN_OPTIONS, screenRenderer } from './listr-screen.js';
 import { screenTrim } from './screen-trim.js';
 import { createTaskPrompter, type Task } from './listr-prompt.js';
 import { answerCredit, teamLine } from './team-lines.js';
@@ -41,8 +42,8 @@ export interface ListrReporterOptions {
   /** The answers file (`--answers`), named beside each answer taken from it. */
   answersFile?: string;
   /**
-   * The terminal's height: a running phase keeps only as many finished steps on screen as fit. A function is read at
-   * every trim, so a resized terminal counts (the CLI passes stdout's rows); default 24.
+   * The terminal's height, against which every frame is measured. A function is read at every frame, so a resized
+   * terminal counts (the CLI passes stdout's rows); without it, or when it says nothing, the output stream's rows; 24.
    */
   rows?: number | (() => number | undefined);
   /**
@@ -222,9 +223,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
 
   /** Each gate's conditions as last evaluated: the NO-GO line names those that did not hold, with their values. */
   const evaluated = new Map<string, GateCondition[]>();
-  // Read at every trim, so a resized terminal counts (the CLI passes stdout's rows); default 24.
-  const rowsNow = () => (typeof options.rows === 'function' ? options.rows() : options.rows) || 24;
-  const { keep: keepToScreen, trim: trimGroups } = screenTrim(() => Math.max(1, rowsNow() - doc.phases.length - 14));
+  // While a frame is taller than the screen, the oldest finished steps of the phase on screen leave it.
+  const { keep: keepToScreen, makeRoom } = screenTrim();
 
   phaseTasks.push(
     ...afterForwardGroups({
@@ -245,9 +245,9 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
     concurrent: false,
     exitOnError: false,
     registerSignalListeners: false,
-    renderer: defaultRenderer ? 'default' : 'simple',
+    renderer: defaultRenderer ? screenRenderer({ makeRoom, ...(options.rows !== undefined ? { rows: options.rows } : {}) }) : 'simple',
     fallbackRenderer: 'simple',
-    rendererOptions: { collapseSubtasks: true, showSkipMessage: true, collapseSkips: true, formatOutput: 'wrap', removeEmptyLines: true },
+    rendererOptions: SCREEN_OPTIONS,
     // Plain lines all go to stdout, failures too (listr2 sends those to stderr): `run … | tee run.log` keeps the
     // whole story, in order.
     fallbackRendererOptions: { timestamp: undefined, logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
@@ -273,6 +273,8 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
   /** A prompt's task: the step or gate its id starts with (`qa-ready.refused` → qa-ready). */
   const promptKey = (promptId: string) => keyOf(promptId.includes('.') ? promptId.slice(0, promptId.indexOf('.')) : promptId);
   const show = (key: string, line: string) => void taskFor(key).promise.then((task) => setOutput(task, line));
+  /** Plain mode: the last quarter of each step's progress printed (a retry starts over). */
+  const quartersShown = new Map<string, number>();
   // A watch at work shows its window: ticks done of planned, the last tick's values, the time to the next tick.
   const watchViews = createWatchViews({ show: (id, text) => show(keyOf(id), text), countdown: defaultRenderer, ...(options.clock !== undefined ? { clock: options.clock } : {}), ...(resumed !== undefined ? { resumed } : {}) });
 
@@ -287,13 +289,13 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
         break;
       }
       case 'step-started': {
-        trimGroups();
         // A `finally:` step of a phase whose group has ended (it stopped) runs in the Finally group.
         const late = event.finally === true && (endedPhases.has(event.phaseId) || forwardOver !== undefined);
         const key = event.rollback ? rollbackKey(event.stepId) : late ? lateFinallyKey(event.stepId) : event.stepId;
         if (late) lateFinally.resolve(event.phaseId);
         activeKey.set(event.stepId, key);
         running.add(key);
+        quartersShown.delete(key);
         break;
       }
       // The engine runs ahead of listr2: a step's first lines often arrive before listr2 has started its task, so they
@@ -301,10 +303,19 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       case 'step-output':
         show(keyOf(event.stepId), inertOutputLine(event.line));
         break;
-      case 'step-progress':
-        show(keyOf(event.stepId), `${event.done}/${event.total} ${event.unit}`);
+      case 'step-progress': {
+        const key = keyOf(event.stepId);
+        if (!defaultRenderer) {
+          // Plain lines stay: one per quarter, not one per sample (290 of 546 lines of a phase65 log were `N/M samples`).
+          const quarter = event.total > 0 ? Math.floor((event.done * 4) / event.total) : 0;
+          if (quarter <= (quartersShown.get(key) ?? 0) || event.done >= event.total) break;
+          quartersShown.set(key, quarter);
+        }
+        show(key, `${event.done}/${event.total} ${event.unit}`);
         break;
+      }
       case 'step-retrying':
+        quartersShown.delete(keyOf(event.stepId));
         show(keyOf(event.stepId), `attempt ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`);
         break;
       case 'escalation': {
@@ -328,8 +339,6 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
           break;
         }
         stepEnding(key).resolve({ kind: 'outcome', outcome: event.outcome });
-        // Once listr2 has marked it done (after this event's turn).
-        if (defaultRenderer) setImmediate(trimGroups);
         break;
       }
       case 'failure-handled': {
@@ -343,12 +352,11 @@ export function createListrReporter(doc: RunbookDoc, options: ListrReporterOptio
       case 'interrupted':
         settleAwaiting();
         break;
-      case 'gate-opened':
-        trimGroups();
-        break;
       case 'gate-evaluated':
         evaluated.set(event.gateId, event.conditions);
-        show(event.gateId, event.conditions.map(formatCondition).join('\n'));
+        // A holding condition is its name: its whole expression (three wrapped lines for a ternary at 80 columns) pushed
+        // the phase off a 24-line screen. The failing ones keep their values, the evidence a decision needs.
+        show(event.gateId, event.conditions.map((c) => (c.ok ? `✔ ${c.name}` : formatCondition(c))).join('\n'));
         break;
       case 'gate-skipped':
         gateEnding(event.gateId).resolve({ kind: 'skipped', why: event.reason });

@@ -62,9 +62,9 @@ export function formatRunSummary(
     const failing = (gate.conditions ?? []).filter((c) => !c.ok).map((c) => c.name);
     const role = roleLabel(phase.gate.owner, doc.roles[phase.gate.owner], doc.people);
     // Credit who decided: the operator, on behalf of the role's holder; nobody, when it was automatic.
-    const by = gate.answeredFrom === 'automatic' || gate.by === undefined ? `automatically (owner ${role})` : `${gate.by.operator} on behalf of ${role}`;
+    const by = gate.answeredFrom === 'automatic' || gate.by === undefined ? `automatically (owner ${role})` : `by ${gate.by.operator} on behalf of ${role}`;
     const reason = gate.reason !== undefined ? `; reason: ${gate.reason}` : '';
-    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} by ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${reason}${gate.note ? ` (${gate.note})` : ''}`);
+    lines.push(`  gate ${gateId(phase)}: ${gate.decision.toUpperCase()} ${by}${failing.length > 0 ? `; not holding: ${failing.join(', ')}` : ''}${reason}${gate.note ? ` (${gate.note})` : ''}`);
   }
   for (const [id, s] of state.steps) {
     if (s.outcome?.status !== 'failed' && s.outcome?.status !== 'inconclusive') continue;
@@ -86,7 +86,15 @@ export function formatRunSummary(
         : state.rollback.status === 'failed'
           ? 'FAILED: the system may be in a mixed state; escalate now'
           : 'INTERRUPTED, half done: resume the run to finish it';
-    lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${how}`);
+    // Its own steps, counted apart from the phases' (an interrupted rollback step was in no count).
+    const undo = [...state.steps.values()].filter((s) => s.rollback && s.outcome !== undefined).map((s) => s.outcome!.status);
+    const ofRollback = doc.phases.filter((p) => state.rollback!.phases.includes(p.id)).reduce((n, p) => n + (p.rollback?.length ?? 0), 0);
+    const tally = (['succeeded', 'failed', 'skipped', 'interrupted'] as const)
+      .map((status) => [status, undo.filter((u) => u === status).length] as const)
+      .filter(([status, n]) => n > 0 || status === 'succeeded')
+      .map(([status, n]) => `${n} ${status}`);
+    const notRun = Math.max(0, ofRollback - undo.length);
+    lines.push(`  rollback of ${state.rollback.phases.join(', ')}: ${how} (rollback steps: ${[...tally, ...(notRun > 0 ? [`${notRun} not run`] : [])].join(', ')} of ${ofRollback})`);
   }
   if (result.status === 'aborted') lines.push(`  the run can be continued with: ${resume}`);
   lines.push(record ? `  record: ${record.path} (signed with key ${record.keyId})` : '  record: NOT WRITTEN');

@@ -65,8 +65,9 @@ export function showGateEnding(id: string, title: string, ending: GateEnding, co
   if (ending.kind === 'skipped') return { kind: 'skip', message: `go/no-go ${id}: skipped (${inert(ending.why)})` };
   if (ending.kind === 'not-run') return { kind: 'skip', message: `go/no-go ${id}: not run${ending.why !== undefined ? ` (${ending.why})` : ''}` };
   if (dryRun) return { kind: 'skip', message: said(title, ending.note ?? 'dry run') };
-  // Keep the `[Role · Person]` title on a NO-GO too: who decided is the point of the line.
-  if (ending.decision === 'no-go') return { kind: 'fail', message: `${title}: NO-GO${note(ending) ? ` (${note(ending)})` : ''}` };
+  // On screen the message replaces the title: keep the `[Role · Person]` title on a NO-GO, who decided is the point of
+  // the line. Plain lines print the title before `[FAILED: …]` already: there the message is the verdict only.
+  if (ending.decision === 'no-go') return { kind: 'fail', message: said(title, `NO-GO${note(ending) ? ` (${note(ending)})` : ''}`) };
   return { kind: 'title', title: `${title}: GO${note(ending) ? ` (${note(ending)})` : ''}` };
 }
 

@@ -23,6 +23,10 @@ describe('a NO-GO over holding conditions, answered from a file', () => {
     const run = await runCli(['run', 'rollback-nogo.yaml', '--answers', 'answers.yaml'], { cwd: dir, env: ENV, timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(4);
     expect(run.stdout).toContain('gate verify: NO-GO by root on behalf of [Deployment Lead · Ana]; reason: payment provider freeze');
+    // The plain line of the gate: its title once, then the verdict (it said the title twice, review 1 item 24).
+    const gateLine = run.stdout.split('\n').find((line) => line.includes('[FAILED: ') && line.includes('Go/no-go'));
+    expect(gateLine).toMatch(/\[Deployment Lead · Ana\] Go\/no-go: verify \[FAILED: NO-GO \((\d) of \1 conditions hold; answered from answers\.yaml; reason: payment provider freeze\)\]/);
+    expect(gateLine!.match(/Go\/no-go/g)).toHaveLength(1);
 
     const show = await runCli(['record', 'show'], { cwd: dir, env: ENV, timeoutMs: 30_000 });
     expect(show.stdout).toMatch(/gate verify: NO-GO by root on behalf of Deployment Lead · Ana/);

@@ -68,15 +68,17 @@ describe('an interactive run that rolls back', () => {
     expect(stepOf(record!, 'check').status).toBe('not-run');
   });
 
-  it('after NO-GO with on_no_go: rollback while every condition holds: shows the values behind each condition, asks why, keeps the reason, rolls back', { timeout: TEST_TIMEOUT }, async () => {
+  it('after NO-GO with on_no_go: rollback while every condition holds: names each holding condition, asks why, keeps the reason (and the values in the record), rolls back', { timeout: TEST_TIMEOUT }, async () => {
     const dir = t.workdir('rollback-nogo.yaml');
     const term = await t.run(dir, ['run', 'rollback-nogo.yaml']);
 
     await term.waitFor(prompt("Go/no-go 'verify': every condition holds. Decide:"), WAIT);
-    // The evidence: the operands' values, not only the expression.
+    // A holding condition is its name on screen (its expression took three lines each at 80 columns, review 1 item 4);
+    // the values behind it are in the record (below). A failing one keeps its values: interactive-screen, evidence tests.
     const pane = await term.capture();
-    expect(pane).toMatch(/✔ lag_ok: 0\.5 < 5 → true/);
-    expect(pane).toMatch(/✔ shipped: 2 of 2 hold → true/);
+    expect(pane).toMatch(/✔ lag_ok$/m);
+    expect(pane).toMatch(/✔ shipped$/m);
+    expect(pane).not.toMatch(/lag_ok: /);
     await term.sendKeys('Down', 'Enter');
     await term.waitFor(prompt('Why NO-GO?'), WAIT);
     await term.type('payment provider freeze until 18:00');

@@ -89,6 +89,9 @@ function terminalEnv(dir: string): Record<string, string> {
     LANG: 'C.UTF-8',
     PS1: '$ ',
     DEPLOYCTL_OPERATOR: OPERATOR,
+    // Host locks of this work dir only: another test file, or another checkout's tests, running interactive-happy at
+    // the same time must not make this run wait ('another run of interactive-happy is in progress').
+    DEPLOYCTL_LOCK_DIR: path.join(dir, '.deployctl-host-locks'),
   };
 }
 

@@ -32,6 +32,9 @@ export function terminalEnv(dir: string): Record<string, string> {
     LANG: 'C.UTF-8',
     PS1: '$ ',
     DEPLOYCTL_OPERATOR: OPERATOR,
+    // Host locks of this work dir only: test files running at once (or another checkout's) must not make runs of the
+    // same runbook name wait for each other ('another run of interactive-happy is in progress').
+    DEPLOYCTL_LOCK_DIR: path.join(dir, '.deployctl-host-locks'),
   };
 }
 

@@ -38,6 +38,10 @@ export interface TmuxSession {
   exitCode(timeoutMs?: number): Promise<number>;
   /** Whether the command has ended. */
   hasExited(): boolean;
+  /** Resize the terminal (the program gets SIGWINCH, as when a person drags the window's corner). */
+  resize(width: number, height: number): Promise<void>;
+  /** Only the scrollback: the lines that scrolled off the top of the screen. */
+  history(): Promise<string>;
   /** Whether the terminal's cursor is visible (tmux's `cursor_flag`): a program that hid it must show it again. */
   cursorVisible(): Promise<boolean>;
   /** Kill the session and its private server; safe to call twice. */
@@ -108,6 +112,13 @@ export async function startTmux(options: TmuxOptions): Promise<TmuxSession> {
     },
     async capture() {
       return tmux(socket, ['capture-pane', '-p', '-J', '-S', '-', '-t', target]);
+    },
+    async resize(width, height) {
+      await tmux(socket, ['resize-window', '-t', name, '-x', String(width), '-y', String(height)]);
+    },
+    async history() {
+      // -E -1: up to the line above the screen's first; nothing when nothing scrolled off.
+      return tmux(socket, ['capture-pane', '-p', '-J', '-S', '-', '-E', '-1', '-t', target]);
     },
     async screen() {
       return tmux(socket, ['capture-pane', '-p', '-t', target]);

@@ -283,3 +283,43 @@ phases:
     expect(sent[0]!.text).toContain('token *** rejected');
   });
 });
+
+describe('on: no-go escalation', () => {
+  const NO_GO = inlineRunbook(`
+version: 1
+name: n
+roles:
+  lead: { title: Deployment Lead, primary: Ana }
+  cto: { title: CTO, primary: Lena }
+escalation:
+  - { name: Release held back, on: no-go, to: [cto] }
+phases:
+  - id: verify
+    steps:
+      - { id: lag, owner: lead, run: lag }
+    gate: { owner: lead, require: { lag_ok: "steps.lag.ok", approved: { confirm: Approved } } }
+`);
+
+  it("says why: a person's reason for NO-GO while every condition held, and the conditions that did not hold", async () => {
+    const { events, feed, notifier } = setup(undefined, { doc: NO_GO.doc });
+    feed(start);
+    feed({ kind: 'gate-opened', gateId: 'verify', phaseId: 'verify' });
+    feed({ kind: 'gate-evaluated', gateId: 'verify', phaseId: 'verify', conditions: [{ name: 'lag_ok', text: 'steps.lag.ok', value: true, ok: true }] });
+    feed({ kind: 'gate-decided', gateId: 'verify', phaseId: 'verify', decision: 'no-go', by: { role: 'lead', operator: 'op' }, answeredFrom: 'prompt', reason: 'payment provider freeze' });
+    await notifier.finish();
+    const [escalation] = escalations(events);
+    // It said only "gate 'verify' decided NO-GO" (review 1 item 35).
+    expect(escalation).toMatchObject({ rule: 'Release held back' });
+    expect(escalation!.reason).toBe("gate 'verify' decided NO-GO: payment provider freeze");
+  });
+
+  it('names the conditions that did not hold, with their values', async () => {
+    const { events, feed, notifier } = setup(undefined, { doc: NO_GO.doc });
+    feed(start);
+    feed({ kind: 'gate-opened', gateId: 'verify', phaseId: 'verify' });
+    feed({ kind: 'gate-evaluated', gateId: 'verify', phaseId: 'verify', conditions: [{ name: 'lag_ok', text: 'steps.lag.ok', value: false, ok: false, explained: 'steps.lag.ok is false' }] });
+    feed({ kind: 'gate-decided', gateId: 'verify', phaseId: 'verify', decision: 'no-go', by: { role: 'lead', operator: 'op' }, answeredFrom: 'automatic' });
+    await notifier.finish();
+    expect(escalations(events)[0]!.reason).toBe("gate 'verify' decided NO-GO: lag_ok does not hold (steps.lag.ok is false)");
+  });
+});
