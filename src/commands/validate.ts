@@ -96,7 +96,17 @@ function missingPersonKeys({ doc, locate, source }: LoadedRunbook): Problem[] {
       });
     });
   }
-  return warnings;
+  if (warnings.length <= 3) return warnings;
+  // A runbook of many people on a fresh clone (phase65: 14) gets one line, not a screenful.
+  const names = warnings.slice(0, 3).map((w) => w.message.slice('warning: '.length, w.message.indexOf(' is not a file')));
+  const script = path.join(source.dir, 'demo', 'people.sh');
+  const demo = isRegularFile(script) ? ` (this runbook's demo people: ${path.relative(process.cwd(), script) || script})` : '';
+  return [
+    {
+      ...warnings[0]!,
+      message: `warning: ${warnings.length} people's key files are not there (${names.join(', ')} and ${warnings.length - 3} more; paths are relative to the runbook's directory): their answers cannot be signed or verified until they are: each person makes a pair with deployctl keygen --name ID and puts the .pub there${demo}, or fix the paths`,
+    },
+  ];
 }
 
 function plural(n: number, noun: string): string {

@@ -115,7 +115,10 @@ describe('deployctl validate on valid runbooks', () => {
 
     // Changed on purpose (issue 14 item 7): phase65 names its people's public keys, which each clone makes with
     // runbooks/demo/people.sh (never committed); until then validate warns about each, and nothing else.
-    expect(run.stderr.split('\n').filter((l) => l !== '' && !/: warning: keys\/[a-z]+\.pub is not a file .*answers cannot be signed or verified until it is/.test(l))).toEqual([]);
+    // Many people's keys missing are one line, not one per person.
+    const warnings = run.stderr.split('\n').filter((l) => l !== '');
+    expect(warnings.length).toBeLessThanOrEqual(file.includes('phase65') ? 1 : 3);
+    expect(warnings.filter((l) => !/: warning: (keys\/[a-z]+\.pub is not a file .*answers cannot be signed or verified until it is|\d+ people's key files are not there \(keys\/.*their answers cannot be signed or verified until they are)/.test(l))).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^${escapeRegExp(file)}: valid: \\d+ roles, \\d+ phases, \\d+ steps \\(\\d+ automated\\), \\d+ gates?\\n$`));
   });
