@@ -161,7 +161,7 @@ function waitingOn(doc: RunbookDoc, state: RunState, now: number): string | unde
   const auth = state.authorization;
   if (auth !== undefined && auth.decision === undefined) {
     const at = new Date(auth.requestedAt + auth.timeoutMs).toISOString().slice(11, 16);
-    return `${roleLabel(auth.role, doc.roles[auth.role])} to authorize the rollback of ${auth.phases.join(', ')} (without an answer by ${at} UTC: ${auth.default})`;
+    return `${roleLabel(auth.role, doc.roles[auth.role], doc.people)} to authorize the rollback of ${auth.phases.join(', ')} (without an answer by ${at} UTC: ${auth.default})`;
   }
   for (const [id, step] of state.steps) {
     if (step.startedAt === undefined || step.outcome !== undefined) continue;

@@ -24,7 +24,7 @@ export function stepEnded(stepId: string, status: string, reason: string | undef
 /** `root on behalf of [QA Lead · Elif]`: who answered, for whom. */
 export function describeActor(run: RunContext, by: Actor | undefined): string {
   if (by === undefined) return 'nobody';
-  return `${by.operator} on behalf of ${roleLabel(by.role, run.doc.roles[by.role])}`;
+  return `${by.operator} on behalf of ${roleLabel(by.role, run.doc.roles[by.role], run.doc.people)}`;
 }
 
 /**

@@ -63,7 +63,8 @@ export const messages = {
 
   // ---- rollback authorization (top-level rollback:) -----------------------------------------------------------
   authorizeQuestion: (reason: string, phases: readonly string[], timeout: string, fallback: string) =>
-    `Roll back ${phases.join(', ')} now? Because ${reason}. Without an answer in ${timeout}: ${fallback}`,
+    // The reason in full is on the failed lines above and in the record: the question must fit a terminal with its choices.
+    `Roll back ${phases.join(', ')} now? Because ${reason.length > 200 ? `${reason.slice(0, 199)}… (in full above)` : reason}. Without an answer in ${timeout}: ${fallback}`,
   authorizeChoiceRollback: (phases: readonly string[]) => `Roll back ${phases.join(', ')}, newest first`,
   authorizeChoiceAbort: () => 'Do not roll back: stop here and leave the system as it is',
   authorizeTimedOut: (timeout: string, fallback: string) => `no answer within ${timeout}: the default (${fallback})`,

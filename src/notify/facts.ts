@@ -117,7 +117,7 @@ export function nextSteps(doc: RunbookDoc, state: RunState): string {
   }
   if (state.rollback?.status === 'succeeded') return 'the run ends ROLLED BACK; post-incident review';
   if (state.rollback?.status === 'failed') return 'the rollback FAILED: act now';
-  if (state.authorization !== undefined && state.authorization.decision === undefined) return `waiting for ${roleName(state.authorization.role, doc.roles[state.authorization.role])} to authorize the rollback`;
+  if (state.authorization !== undefined && state.authorization.decision === undefined) return `waiting for ${roleName(state.authorization.role, doc.roles[state.authorization.role], doc.people)} to authorize the rollback`;
   const noGo = doc.phases.find((p) => p.gate !== undefined && state.gates.get(gateId(p))?.decision === 'no-go');
   if (noGo !== undefined) return `go/no-go '${gateId(noGo)}' decided NO-GO: the run ${noGo.gate!.on_no_go === 'rollback' ? 'rolls back' : 'stops here'}`;
   // A phase step that has just failed, before its on_failure is applied (this message goes out in between).
@@ -149,12 +149,12 @@ export function failureAction(doc: RunbookDoc, state: RunState, phase: PhaseDoc,
     case 'gate':
       return `the remaining steps up to go/no-go '${policy.gate}' still run; that gate decides`;
     case 'ask':
-      return `${roleName(step.owner, doc.roles[step.owner])} decides: roll back, continue or abort`;
+      return `${roleName(step.owner, doc.roles[step.owner], doc.people)} decides: roll back, continue or abort`;
     case 'rollback': {
       const phases = state.rollback === undefined ? phasesToRollBack(doc, state).map((p) => p.id) : [];
       if (phases.length === 0) return 'stopping the deployment; nothing to roll back';
       const auth = doc.rollback;
-      const authorized = auth !== undefined ? ` once ${roleName(auth.authorize, doc.roles[auth.authorize])} authorizes it (default in ${formatDuration(authorizeTimeoutMs(doc))}: ${auth.default ?? 'rollback'})` : '';
+      const authorized = auth !== undefined ? ` once ${roleName(auth.authorize, doc.roles[auth.authorize], doc.people)} authorizes it (default in ${formatDuration(authorizeTimeoutMs(doc))}: ${auth.default ?? 'rollback'})` : '';
       return `stopping the deployment; rolling back ${phases.join(', ')}${authorized}`;
     }
   }

@@ -39,13 +39,13 @@ export function stepFailedAlert({ doc, state, now }: RunFacts, event: EventOf<'s
     description: `${what} ${verb}: ${event.outcome.reason ?? event.outcome.status}`,
     action,
     eta: planEta(doc, state, phase?.id, now),
-    assignee: step ? roleName(step.owner, doc.roles[step.owner]) : 'the step owner',
+    assignee: step ? roleName(step.owner, doc.roles[step.owner], doc.people) : 'the step owner',
   });
 }
 
 /** The rollback waits for its authorizer: they are told what, why, and what happens without an answer. */
 export function authorizationAlert({ doc, now }: RunFacts, event: EventOf<'rollback-requested'>): string {
-  const role = roleName(event.authorize, doc.roles[event.authorize]);
+  const role = roleName(event.authorize, doc.roles[event.authorize], doc.people);
   return formatAlert({
     type: 'Rollback awaiting authorization',
     severity: 'high',

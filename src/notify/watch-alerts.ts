@@ -89,7 +89,7 @@ export function createTimeAlerts(host: TimeAlertsHost): TimeAlerts {
           : 'no data for that time: counted against inconclusive_limit, never as passed',
         // The next tick may clear it; after the last one, the plan's end of this phase.
         eta: more ? `next tick at ${hhmm(nextDue)}` : planEta(doc, host.state(), host.state().steps.get(event.stepId)?.phaseId, clock.now()),
-        assignee: roleName(step.owner, doc.roles[step.owner]),
+        assignee: roleName(step.owner, doc.roles[step.owner], doc.people),
       }),
     );
     if (open === undefined) {
@@ -145,5 +145,5 @@ export function createTimeAlerts(host: TimeAlertsHost): TimeAlerts {
 /** The people at work in a phase: its steps' owners and its gate's (a phase has one or the other). */
 function ownersOf(doc: RunbookDoc, phase: PhaseDoc): string {
   const owners = [...new Set([...(phase.steps ?? []).map((s) => s.owner), ...(phase.gate !== undefined ? [phase.gate.owner] : [])])];
-  return owners.map((o) => roleName(o, doc.roles[o])).join(', ');
+  return owners.map((o) => roleName(o, doc.roles[o], doc.people)).join(', ');
 }

@@ -36,7 +36,7 @@ export function afterForwardGroups(a: AfterForward): ListrTask[] {
   const { doc, said } = a;
   /** The `rollback.authorize` role's answer: authorized (the steps follow) or not (they do not run). */
   const authorizeTask = (request: EventOf<'rollback-requested'>): ListrTask => {
-    const title = `${roleLabel(request.authorize, doc.roles[request.authorize])} Authorize the rollback (default in ${formatDuration(request.timeoutMs)}: ${request.default})`;
+    const title = `${roleLabel(request.authorize, doc.roles[request.authorize], doc.people)} Authorize the rollback (default in ${formatDuration(request.timeoutMs)}: ${request.default})`;
     return {
       ...(a.defaultRenderer ? {} : { title }),
       task: async (_ctx, task: Task) => {

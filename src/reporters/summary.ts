@@ -75,7 +75,7 @@ export function formatRunSummary(
   }
   const a = state.authorization;
   if (a?.decision !== undefined) {
-    const by = a.answeredFrom === 'timeout' || a.answeredFrom === 'no-terminal' ? `by the default (${a.note ?? a.answeredFrom})` : `by ${a.by?.operator ?? '?'} for ${roleLabel(a.role, doc.roles[a.role])}`;
+    const by = a.answeredFrom === 'timeout' || a.answeredFrom === 'no-terminal' ? `by the default (${a.note ?? a.answeredFrom})` : `by ${a.by?.operator ?? '?'} for ${roleLabel(a.role, doc.roles[a.role], doc.people)}`;
     lines.push(`  rollback ${a.decision === 'rollback' ? 'authorized' : 'NOT authorized'} ${by}`);
   }
   if (metrics !== undefined && metrics.length > 0) lines.push(`  success metrics: ${metricsLine(metrics)}`);
