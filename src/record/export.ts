@@ -206,6 +206,7 @@ function stepItem(step: RecordStep, p: RecordPredicate, withOwner: boolean): str
 
 function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): string[] {
   const owner = p.roles[gate.owner];
+  if (gate.decision === null && gate.skipped !== undefined) return [`### ${inline(gate.id)}: ↓ SKIPPED`, '', `Not asked: ${inline(gate.skipped)}.`, ''];
   const decision = gate.decision === null ? 'NOT DECIDED' : gate.decision.toUpperCase();
   const out = [`### ${inline(gate.id)}: ${statusMark(gate.decision)} ${decision}`, ''];
   const d = gate.decided_by;

@@ -268,6 +268,8 @@ function stepLines(step: RecordStep, p: RecordPredicate, indent: string): string
 }
 
 function gateLines(gate: RecordGate, p: RecordPredicate, indent: string): string[] {
+  // A gate whose if: was false was skipped on purpose: it says so, not "not decided".
+  if (gate.decision === null && gate.skipped !== undefined) return [`${indent}↓ gate ${clean(gate.id, 64)}: SKIPPED (${clean(gate.skipped, 300)})`];
   const decision = gate.decision === null ? 'NOT DECIDED' : gate.decision.toUpperCase();
   const by = gate.decided_by !== undefined ? ` by ${formatActor(gate.decided_by, p)}` : '';
   const at = gate.decided_at !== undefined ? ` at ${clean(gate.decided_at, 64)}` : '';

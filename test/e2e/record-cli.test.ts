@@ -139,6 +139,9 @@ describe('deployctl record on phase65 records', () => {
     expect(r.stdout).toMatch(/health \(http\): 12 passed; 480 requests, 0 failed \(0%\), worst tick p95 \S+ ms/);
     expect(r.stdout).toContain('ticks   1: ✔✔✔✔✔✔✔✔✔✔✔✔\n');
     expect(r.stdout).toContain('window every 1h for 20h: 20/20 ticks, 20 passed; uptime 100%');
+    // The canary gate reads Prometheus; without vars.prometheus_url its if: skips it, and the record says so.
+    expect(r.stdout).toContain("↓ gate canary: SKIPPED (if: vars.prometheus_url != '' was false)");
+    expect(r.stdout).not.toContain('NOT DECIDED');
   });
 
   it('export --format markdown: the team record with the metrics table filled in and the sign-off table', async () => {
@@ -147,6 +150,8 @@ describe('deployctl record on phase65 records', () => {
     expectClean(r);
     const md = r.stdout;
     expect(md.startsWith('# Rehearsal record: Phase 6.5 Production Deployment (AI chat assistant)\n')).toBe(true);
+    expect(md).toContain('### canary: ↓ SKIPPED');
+    expect(md).not.toContain('NOT DECIDED');
     expect(md).toContain('> **REHEARSAL at 3600× (run --time-scale)');
     expect(md).toContain('| When | Phase | Status | Planned start | Planned end | Started | Ended | Duration | Overrun |');
     expect(md).toContain('**Status**: ✔ **SUCCEEDED** (exit 0)');
