@@ -38,7 +38,9 @@ function formatEvidence(c: GateCondition): string {
   const evidence = c.evidence;
   // A false condition whose top level is not a comparison, a chain or a negation (a `c ? a : b`, a function call):
   // its own explanation names the values that made it false.
-  if (c.explained !== undefined && c.value === false && (evidence === undefined || !SHOWN_BY_OPERANDS.has(evidence.operator))) {
+  // A false chain of && or || too: its operands' values are booleans (`x < 0.001 is false`), the explanation has the
+  // numbers that made it false (`0.03799 ≥ 0.001`), as the NO-GO reason and the record say them.
+  if (c.explained !== undefined && c.value === false && (evidence === undefined || !SHOWN_BY_OPERANDS.has(evidence.operator) || LOGIC.has(evidence.operator))) {
     return `${inert(c.explained)} → ${result}`;
   }
   if (evidence === undefined || evidence.operands.length === 0) return `${inert(c.text)} → ${result}`;

@@ -77,6 +77,21 @@ phases:
     expect(chain('||', [false, true], true)).toBe('✔ c: steps.s1.ok is true (1 of 2 hold) → true');
     expect(chain('||', [false, false], false)).toBe('✖ c: none of 2 holds → false');
   });
+
+  it('shows the numbers that made a false chain false, from its explanation, not only which operand was false', () => {
+    // phase65's canary: `steps['canary-error-rate'].ok && steps['canary-error-rate'].result < 0.001`.
+    const text = "steps['canary-error-rate'].ok && steps['canary-error-rate'].result < 0.001";
+    const line = formatCondition({
+      name: 'error_rate_below_0_1pct',
+      kind: 'expression',
+      text,
+      value: false,
+      ok: false,
+      explained: '0.03799 ≥ 0.001',
+      evidence: { operator: '&&', operands: [{ text: "steps['canary-error-rate'].ok", value: true }, { text: "steps['canary-error-rate'].result < 0.001", value: false }] },
+    });
+    expect(line).toBe('✖ error_rate_below_0_1pct: 0.03799 ≥ 0.001 → false');
+  });
 });
 
 describe('formatProbeMetrics', () => {
