@@ -5,48 +5,41 @@ import type { KeyObject } from 'node:crypto';
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode, maskError } from '../errors.js';
 import { faultPoint } from '../faults.js';
-import { loadAnswers, missingAnswers, type Answers } from '../engine/answers.js';
+import { missingAnswers, type Answers } from '../engine/answers.js';
 import { definedEnv } from '../engine/context.js';
 import { journalPolicy, type RunEvent } from '../engine/events.js';
-import { executeRun, STEP_ENV, type InFlightDecision, type RunResult } from '../engine/execute.js';
+import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
 import { messages } from '../engine/messages.js';
 import { StopCause } from '../engine/run-context.js';
-import { collectTicks } from '../engine/watch-state.js';
 import { createMasker, type Masker } from '../engine/secrets.js';
 import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
-import { applyEvent, inFlightSteps, initialRunState, type RunState } from '../engine/state.js';
+import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
-import { execCommand, isGroupAlive } from '../ports/exec.js';
+import { execCommand } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
-import { appendToFile, statPath } from '../ports/fs.js';
+import { appendToFile } from '../ports/fs.js';
 import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
-import { findProcessesWithEnv } from '../ports/proc.js';
 import { packageVersion } from '../ports/version.js';
 import { createNotifier } from '../notify/notifier.js';
-import { currentUser, isRunId, journalPath, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
+import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
 import { openStateStore, resolveState, stateSecrets } from '../ports/state/location.js';
 import type { StateStore } from '../ports/state/store.js';
 import { lockRunbook, notRun, notSent, writeAhead } from './run-state.js';
 import { invocationOf, runHints, withNote, type RunHints } from './run-hints.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
-import { buildRecordPredicate } from '../record/build.js';
 import { evaluateSuccessMetrics, metricVerdict } from '../record/success-metrics.js';
-import type { RecordSuccessMetric } from '../record/types.js';
-import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
-import { recordFileName, sealRecord, type SealedRecord } from '../record/seal.js';
 import { createListrReporter } from '../reporters/listr.js';
-import { formatDryRun, formatRunSummary } from '../reporters/summary.js';
+import { formatDryRun } from '../reporters/summary.js';
 import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
-import { parseDuration } from '../runbook/duration.js';
-import type { RunbookDoc } from '../runbook/types.js';
-import type { People } from '../record/people.js';
-import { maskEvent, maskPredicate, openHostDesk, othersAnswer, parseWait, resolveRunTeam, teamAnswerCommands, type RunTeam } from './run-team.js';
+import { maskEvent, openHostDesk, parseWait, resolveRunTeam, type RunTeam } from './run-team.js';
 import type { HostDesk } from '../team/desk.js';
 import { deployctlCommand } from './run-hints.js';
 import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
 import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
+import { journalWrittenAt, parseStatusEvery, readAnswers, refuseChangedVars, refuseIfOrphanStillRuns, requireAnswers, resolveSigningKey } from './run-checks.js';
+import { sealAndReport } from './run-seal.js';
 
 export interface RunOptions {
   var?: string[];
@@ -434,192 +427,4 @@ async function runLocked(run: LockedRun): Promise<number> {
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
     return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
   }
-}
-
-interface SealInputs {
-  file: string;
-  runbook: LoadedRunbook;
-  dir: StateDir;
-  store: StateStore;
-  runId: string;
-  state: RunState;
-  result: RunResult;
-  masker: Masker;
-  env: NodeJS.ProcessEnv;
-  signingKey: KeyObject;
-  operator: string;
-  options: RunOptions;
-  ports: RunPorts;
-  /** The run's clock: the record's end is on it (a rehearsal's plan time). */
-  clock: Clock;
-  hints: RunHints;
-  people: People | undefined;
-}
-
-/** Seal the record of the run as `state` holds it, then print the summary; returns the exit code. */
-async function sealAndReport({ file, runbook, dir, store, runId, state, result, masker, env, signingKey, operator, options, ports, clock, hints, people }: SealInputs): Promise<number> {
-  const { io } = ports;
-  const { doc } = runbook;
-  const shown = (): RunResult => ({ ...result, state, ...(result.reason !== undefined ? { reason: masker.mask(result.reason) } : {}) });
-  let sealed: SealedRecord | undefined;
-  let metrics: RecordSuccessMetric[] | undefined;
-  // Named, signed and stored at the real time, even for a rehearsal (whose record times are plan times, hours ahead):
-  // the newest record by name is the one sealed last.
-  const now = ports.clock.now();
-  const name = recordFileName(doc.name, runId, now);
-  try {
-    // The watches' ticks, from the journal (the state keeps their tally only): every tick goes into the record.
-    const journal = await store.readRun(runId).catch(() => undefined);
-    const ticks = journal === undefined ? undefined : collectTicks(journal.events);
-    const predicate = maskPredicate(masker, buildRecordPredicate({ doc, state, env, now: clock.now(), ...(ticks !== undefined ? { ticks } : {}), ...(people !== undefined ? { people } : {}) }));
-    metrics = predicate.success_metrics;
-    const outPath = options.out ?? path.join(dir.recordsDir, name);
-    sealed = sealRecord({ predicate, subject: { name: file, sha256: runbook.source.sha256 }, privateKey: signingKey, outPath, signer: operator, now });
-  } catch (error) {
-    const journal = store.directory !== undefined ? path.relative(ports.cwd, path.join(store.where, 'runs', runId, 'journal.jsonl')) || path.join(store.where, 'runs', runId, 'journal.jsonl') : `run ${runId} in ${store.where}`;
-    const resume = hints.resume(runId);
-    if (isFileFailure(error)) {
-      // A full disk or a read-only directory: say which file and what to do; the journal lets a resume seal it later.
-      const failure = fileFailure(error, ports.cwd, `seal the record with ${resume} (the journal ${journal} holds every event of the run)`);
-      io.err(`deployctl: could not write the signed record: ${failure.message}`);
-      io.err(`  ${failure.hint}`);
-    } else {
-      io.err(`deployctl: could not write the signed record: ${(error as Error).message}`);
-      io.err(`  the journal (${journal}) still holds every event of the run`);
-    }
-    io.out(formatRunSummary(doc, shown(), undefined, withNote(resume, hints, '    '), metrics));
-    return result.exitCode === ExitCode.ok ? ExitCode.failed : result.exitCode;
-  }
-  // The store keeps it too (a table, for a team's shared history); locally it already is where the store keeps records.
-  try {
-    const stored = await store.saveRecord({ name, runId, runbook: doc.name, status: state.finished?.status ?? result.status, sealedAt: now, text: JSON.stringify(sealed.envelope, null, 2) + '\n', file: sealed.path });
-    if (stored !== sealed.path) io.err(`deployctl: the record is stored in the state too: ${stored}`);
-  } catch (error) {
-    io.err(`deployctl: warning: the record is in ${sealed.path}, but could not be stored in the state: ${(error as Error).message}`);
-  }
-  io.out(formatRunSummary(doc, shown(), { path: path.relative(ports.cwd, sealed.path) || sealed.path, keyId: sealed.keyId }, withNote(hints.resume(runId), hints, '    '), metrics));
-  return result.exitCode;
-}
-
-/**
- * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
- * run the step beside itself: refuse until it is gone.
- */
-function refuseIfOrphanStillRuns(doc: LoadedRunbook['doc'], resumed: RunToResume): void {
-  if (resumed.state.host !== os.hostname()) return;
-  const refuse = (stepId: string, pgid: number): never => {
-    throw new CliError(`step '${stepId}' of run ${resumed.runId} is still running (process group ${pgid}) although its deployctl is gone`, {
-      exitCode: ExitCode.usage,
-      hint: `see what it is (ps -o pid,lstart,args -g ${pgid}); wait for it to end or stop it (kill -TERM -- -${pgid}), then resume. Nothing of ${doc.name} was run`,
-    });
-  };
-  for (const [stepId, step] of resumed.state.steps) {
-    if (step.outcome !== undefined || step.pid === undefined || !isGroupAlive(step.pid)) continue;
-    refuse(stepId, step.pid);
-  }
-  // A kill between spawning a step and journaling its pid: the orphan is found by the run and step in its environment.
-  const inFlight = inFlightSteps(resumed.state);
-  const marked = findProcessesWithEnv(
-    [`${STEP_ENV.runId}=${resumed.runId}`],
-    inFlight.map((id) => `${STEP_ENV.stepId}=${id}`),
-  );
-  if (marked[0]?.mark !== undefined) refuse(marked[0].mark.slice(STEP_ENV.stepId.length + 1), marked[0]!.pgid);
-}
-
-/** Where a resumed run's journal stopped: its last event's (plan) time, and when that was written (the file's mtime). */
-function journalWrittenAt(dir: StateDir, store: StateStore, runId: string, state: RunState, clock: Clock): { plan: number; real: number } | undefined {
-  if (state.lastEventAt === undefined) return undefined;
-  // A local journal's mtime is when its last event was written. A database does not say here: the rehearsal then reads
-  // on from where its journal stopped, the time it was down not counted (its missed ticks are only those already due).
-  const written = store.directory !== undefined ? statPath(journalPath(dir, runId))?.mtimeMs : undefined;
-  return { plan: state.lastEventAt, real: written ?? clock.now() };
-}
-
-/**
- * `--var` on resume: the command line that crashed, with --resume added, is accepted as it is; a value other than
- * the one the run started with is refused by name, since the finished steps ran with the old one.
- */
-function refuseChangedVars(pairs: readonly string[], given: Record<string, string | number | boolean>, resumed: RunToResume): void {
-  for (const pair of pairs) {
-    const name = pair.slice(0, pair.indexOf('='));
-    const started = resumed.state.vars[name];
-    if (started === given[name]) continue;
-    const was = started === undefined ? 'no value' : `${name}=${String(started)}`;
-    throw new CliError(`--var ${name}=${String(given[name])} differs from the value run ${resumed.runId} started with (${was}): a resumed run keeps the vars it started with`, {
-      hint: `resume with --var ${started === undefined ? name : was} or without --var ${name}; to deploy with the new value, start a new run without --resume`,
-    });
-  }
-}
-
-function parseStatusEvery(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms === 0) {
-    throw new CliError(`--status-every ${text} is not a duration`, { hint: 'write a number and a unit, e.g. --status-every 30s or 5m' });
-  }
-  return ms;
-}
-
-function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
-  const { doc } = runbook;
-  if (options.answers === undefined) return new Map();
-  const loaded = loadAnswers(options.answers, doc);
-  if (!loaded.ok) {
-    throw new CliError(`${options.answers} is not a valid answers file for ${doc.name}`, { details: loaded.problems.map(formatProblem) });
-  }
-  return loaded.answers;
-}
-
-/** Without a terminal, every answer the run can still need must be in --answers before anything runs. */
-function requireAnswers(options: RunOptions, doc: RunbookDoc, answers: Answers, resumed: RunState | undefined, team: RunTeam | undefined, waitMs: number | undefined, command: string): void {
-  // A run resumed during its rollback only finishes the rollback: nothing forward is asked again.
-  const rolling = resumed?.rollback?.phases;
-  // …and the finally steps of the phase that stopped, which run after the rollback.
-  const stopped = doc.phases.filter((p) => resumed?.phases.get(p.id)?.status === 'failed').flatMap((p) => (p.finally ?? []).map((s) => s.id));
-  const rollbackSteps =
-    rolling !== undefined ? new Set([...doc.phases.filter((p) => rolling.includes(p.id)).flatMap((p) => (p.rollback ?? []).map((s) => s.id)), ...stopped]) : undefined;
-  const settled = (key: string): boolean => {
-    if (resumed === undefined) return false;
-    const id = key.includes('.') ? key.slice(0, key.indexOf('.')) : key;
-    if (rollbackSteps !== undefined && !rollbackSteps.has(id)) return true;
-    const outcome = resumed.steps.get(id)?.outcome;
-    return (outcome !== undefined && outcome.status !== 'interrupted') || resumed.gates.get(id)?.decision !== undefined;
-  };
-  const needed = missingAnswers(doc, answers).filter((k) => !settled(k.key));
-  // With people: the prompts other people answer wait for their join/answer under --wait; without it they fail closed.
-  const others = team !== undefined ? needed.filter((k) => othersAnswer(doc, k.key, team)) : [];
-  const missing = waitMs !== undefined ? needed.filter((k) => !others.includes(k)) : needed;
-  if (missing.length === 0) return;
-  const answerLines = waitMs === undefined && others.length > 0 ? teamAnswerCommands(doc, others, command, options.state) : [];
-  // At column 0 and one line each (a multi-line prompt would spill out of its comment): pasted as they are, they are valid YAML.
-  const lines = missing.map((k) => `${k.example.padEnd(40)} # ${k.kind} by ${k.owner}: ${k.text.replace(/\s+/g, ' ')}`);
-  throw new CliError(
-    options.answers === undefined
-      ? `no terminal to ask on, and ${missing.length} step(s) and gate(s) need a person's answer: give them with --answers FILE`
-      : `${options.answers} does not answer ${missing.length} step(s) and gate(s) this run needs; nothing was run`,
-    {
-      details: [],
-      hint:
-        `add these lines to the answers file (each answer is recorded as given by the owning role):\n${lines.join('\n')}` +
-        (answerLines.length > 0
-          ? `\nor, for the ${others.length} that other people answer, run with --wait DURATION (e.g. --wait 30m) and have them answer while it waits:\n${answerLines.join('\n')}`
-          : ''),
-    },
-  );
-}
-
-function resolveSigningKey(keyOption: string | undefined, env: NodeJS.ProcessEnv, dir: StateDir, io: Io): KeyObject {
-  const explicit = keyOption ?? env['DEPLOYCTL_KEY'];
-  const file = explicit ?? keyPaths(dir.keysDir, 'deployctl').keyPath;
-  if (explicit === undefined) {
-    const created = writeKeyPair(dir.keysDir, 'deployctl');
-    if (created.ok) io.err(`deployctl: created a signing key ${created.keyPath} (public half ${created.pubPath}, keyid ${created.keyId}); records of this run are signed with it`);
-  }
-  const loaded = loadPrivateKey(file);
-  if (!loaded.ok) {
-    throw new CliError(`cannot use signing key ${file}: ${loaded.error.message}`, {
-      hint: loaded.error.hint ?? 'give a PKCS#8 Ed25519 key with --key, or create one with deployctl keygen',
-    });
-  }
-  if (loaded.warning) io.err(`deployctl: warning: ${loaded.warning}`);
-  return loaded.key;
 }
