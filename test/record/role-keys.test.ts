@@ -5,8 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordExportCommand, recordListCommand, recordShowCommand, recordSignCommand, recordVerifyCommand } from '../../src/commands/record.js';
 import { addSignature, signEnvelope, type Envelope } from '../../src/record/dsse.js';
 import { STATEMENT_PAYLOAD_TYPE } from '../../src/record/statement.js';
-import { CliError } from '../../src/errors.js';
-import { makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
+import { commandResult, commandResultAsync, makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -15,24 +14,12 @@ beforeEach(() => {
 afterEach(() => ws.cleanup());
 
 function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number) {
-  const ctx = ws.ctx();
-  try {
-    return { code: fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
-  }
+  return commandResult(ws.ctx(), fn);
 }
 
 /** run() for the commands that are async (record list reads the state store). */
 async function runAsync(fn: (ctx: ReturnType<Workspace['ctx']>) => Promise<number>) {
-  const ctx = ws.ctx();
-  try {
-    return { code: await fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
-  }
+  return commandResultAsync(ws.ctx(), fn);
 }
 
 /** What an attacker holding only a role's private key does: decode the real record, change it, sign it with that key. */

@@ -6,8 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordExportCommand, recordShowCommand, recordSignCommand, recordVerifyCommand } from '../../src/commands/record.js';
 import { signEnvelope } from '../../src/record/dsse.js';
 import { STATEMENT_PAYLOAD_TYPE } from '../../src/record/statement.js';
-import { CliError } from '../../src/errors.js';
-import { makeWorkspace, smallPredicate, statementBytes, type Workspace } from '../fixtures/records/workspace.js';
+import { commandResult, makeWorkspace, smallPredicate, statementBytes, type Workspace } from '../fixtures/records/workspace.js';
 
 let ws: Workspace;
 const others: string[] = [];
@@ -20,13 +19,7 @@ afterEach(() => {
 });
 
 function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number) {
-  const ctx = ws.ctx();
-  try {
-    return { code: fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
-  }
+  return commandResult(ws.ctx(), fn);
 }
 
 /** The record as `deployctl run NAME` leaves it: NAME is the subject and the predicate's runbook path. */

@@ -7,8 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordSignCommand, recordVerifyCommand } from '../../src/commands/record.js';
 import { acquireFileLock } from '../../src/ports/file-lock.js';
 import { readProcStat } from '../../src/ports/proc.js';
-import { CliError } from '../../src/errors.js';
-import { makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
+import { commandResult, makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
 
 let ws: Workspace;
 let sleeper: ChildProcess | undefined;
@@ -22,13 +21,7 @@ afterEach(() => {
 });
 
 function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number, waitMs: number) {
-  const ctx = { ...ws.ctx(), signLockWaitMs: waitMs };
-  try {
-    return { code: fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
-  }
+  return commandResult({ ...ws.ctx(), signLockWaitMs: waitMs }, fn);
 }
 
 const sign = (waitMs = 10_000) => run((ctx) => recordSignCommand(ws.record, { role: 'lead', key: ws.keys.lead.key, operator: 'Ana' }, ctx), waitMs);

@@ -5,8 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordExportCommand, recordShowCommand, recordSignCommand, recordVerifyCommand, type SignFlags } from '../../src/commands/record.js';
 import { addSignature } from '../../src/record/dsse.js';
 import { evaluateSignoffs, type SignatureFacts, type SignoffRole } from '../../src/record/signoff.js';
-import { CliError } from '../../src/errors.js';
-import { FIXED_NOW, makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
+import { commandResult, FIXED_NOW, makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
 
 const K = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
@@ -65,13 +64,7 @@ beforeEach(() => {
 afterEach(() => ws.cleanup());
 
 function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number, env: NodeJS.ProcessEnv = {}) {
-  const ctx = ws.ctx(env);
-  try {
-    return { code: fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
-  }
+  return commandResult(ws.ctx(env), fn);
 }
 
 const sign = (flags: Omit<SignFlags, 'operator'> & { operator?: string }, env: NodeJS.ProcessEnv = {}) => run((ctx) => recordSignCommand(ws.record, flags, ctx), env);

@@ -6,8 +6,7 @@ import { recordListCommand, recordSignCommand, recordVerifyCommand } from '../..
 import { parseEnvelopeJson, signEnvelope } from '../../src/record/dsse.js';
 import { encodeStatement, parseStatement, STATEMENT_PAYLOAD_TYPE } from '../../src/record/statement.js';
 import { findDuplicateKey, parseJsonStrict } from '../../src/record/strict-json.js';
-import { CliError } from '../../src/errors.js';
-import { makeWorkspace, recordSchemaValidator, statementBytes, smallPredicate, type Workspace } from '../fixtures/records/workspace.js';
+import { commandResult, commandResultAsync, makeWorkspace, recordSchemaValidator, smallPredicate, statementBytes, type Workspace } from '../fixtures/records/workspace.js';
 
 describe('findDuplicateKey', () => {
   const cases: [string, string, { key: string; pointer: string } | undefined][] = [
@@ -56,24 +55,12 @@ beforeEach(() => {
 afterEach(() => ws.cleanup());
 
 function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number) {
-  const ctx = ws.ctx();
-  try {
-    return { code: fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
-  }
+  return commandResult(ws.ctx(), fn);
 }
 
 /** run() for the commands that are async (record list reads the state store). */
 async function runAsync(fn: (ctx: ReturnType<Workspace['ctx']>) => Promise<number>) {
-  const ctx = ws.ctx();
-  try {
-    return { code: await fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`, ...(e.hint ? [`  ${e.hint}`] : [])].join('\n') };
-  }
+  return commandResultAsync(ws.ctx(), fn);
 }
 
 const write = (text: string) => fs.writeFileSync(path.join(ws.dir, ws.record), text);
