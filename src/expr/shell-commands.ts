@@ -115,11 +115,13 @@ function inspectFrom(words: readonly CommandWord[], at: number, warn: Warn, refu
   const name = basename(nameWord.literal);
   const rest = at + 1;
 
-  if (name === 'let') {
+  // A name with a slash is a file bash runs, never a builtin (`./let`, `/x/export`).
+  const builtin = !nameWord.literal.includes('/');
+  if (name === 'let' && builtin) {
     for (const start of templatesIn(words, rest)) refusals.push({ start, context: 'arithmetic' });
     return;
   }
-  if (DECLARATION_BUILTINS.has(name)) {
+  if (DECLARATION_BUILTINS.has(name) && builtin) {
     for (const start of templatesIn(words, rest)) refusals.push({ start, context: 'declaration' });
     return;
   }

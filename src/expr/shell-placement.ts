@@ -24,7 +24,8 @@ export { ALLOWED_CONTEXTS, REFUSED_CONTEXTS, type AllowedContext, type PlacedTem
 
 /** Characters of a plain command besides templates: no quotes, escapes, expansions, operators, globs, braces or newlines. */
 const PLAIN = /^[A-Za-z0-9_@%+=:,./ -]*$/;
-const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+/** An assignment before the command name, as bash reads one (`NAME=` or `NAME+=`; a `[subscript]` is not plain). */
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*\+?=/;
 /** Words that make the first word of a command something other than a command name. */
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time', 'coproc', 'let', ...DECLARATION_BUILTINS]);
 

@@ -30,7 +30,7 @@ export function placeParsed(parser: ShellParser, script: string, sites: readonly
     return named[i];
   };
   return parser.parse(withPlaceholders(script, sites, true), (root) => {
-    const error = firstError(root);
+    const error = firstError(root) ?? firstSkipped(root, script);
     const paths = error === undefined ? pathsTo(root, sites) : [];
     const templates: PlacedTemplate[] = [];
     const commands = new Map<number, { path: Frame[]; at: number }>();
@@ -80,6 +80,33 @@ function firstError(root: SyntaxNode): number | undefined {
     if (node.hasError) for (const child of node.children) if (child !== null) stack.push(child);
   }
   return first ?? 0;
+}
+
+/**
+ * Offset of the first text the grammar dropped without an error node, or undefined. tree-sitter-bash loses a lone `-`
+ * before an assignment (`- a=b let x` parses as `a=b let x`, while bash runs `-`): a tree that does not hold every
+ * character of the script is not what bash reads, so it is treated like a syntax error. Between leaves only blanks and
+ * line continuations may go uncovered. One walk of the leaves with a cursor.
+ */
+function firstSkipped(root: SyntaxNode, script: string): number | undefined {
+  const cursor = root.walk();
+  let covered = 0;
+  const gap = (to: number): number | undefined => {
+    if (to <= covered) return undefined;
+    const skipped = /[^\s\\]|\\(?!\n)/.exec(script.slice(covered, to));
+    return skipped === null ? undefined : covered + skipped.index;
+  };
+  try {
+    for (;;) {
+      if (cursor.gotoFirstChild()) continue;
+      const at = gap(cursor.startIndex);
+      if (at !== undefined) return at;
+      covered = Math.max(covered, cursor.endIndex);
+      while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return gap(script.length);
+    }
+  } finally {
+    cursor.delete();
+  }
 }
 
 /** A node on the way down to a template, with the field it holds in its parent (`argument`, `value`, …). */
@@ -263,20 +290,28 @@ function pipedInto(path: readonly Frame[], at: number, sites: readonly Site[]): 
   return undefined;
 }
 
-/** A command node's name and arguments as words (assignments and redirections left out). */
+/** How bash tells an assignment before the command name: a NAME (with an optional `[subscript]`), then `=` or `+=`. */
+const ASSIGNMENT_WORD = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
+
+/**
+ * A command node's name and arguments as words (assignments and redirections left out). The grammar is looser than
+ * bash about assignments: it reads `--a=b` or `1a=b` as one, and `_=0@` as the command name. Bash decides by the
+ * word's text, so this does too: leading words that are assignments by bash's rule are dropped, whatever their node.
+ */
 function commandWords(command: SyntaxNode, sites: readonly Site[]): CommandWord[] {
-  const words: CommandWord[] = [];
+  const words: { word: CommandWord; assignment: boolean }[] = [];
   command.children.forEach((child, i) => {
     if (child === null) return;
     const field = command.fieldNameForChild(i);
-    if (child.type === 'command_name') {
-      const inner = child.child(0);
-      if (inner !== null) words.push(wordOf(inner, sites));
-    } else if (field === 'argument') {
-      words.push(wordOf(child, sites));
+    if (child.type === 'variable_assignment') {
+      words.push({ word: wordOf(child, sites), assignment: ASSIGNMENT_WORD.test(child.text) });
+    } else if (child.type === 'command_name' || field === 'argument') {
+      const inner = child.type === 'command_name' ? child.child(0) : child;
+      if (inner !== null) words.push({ word: wordOf(inner, sites), assignment: ASSIGNMENT_WORD.test(inner.text) });
     }
   });
-  return words;
+  const name = words.findIndex((w) => !w.assignment);
+  return name < 0 ? [] : words.slice(name).map((w) => w.word);
 }
 
 function wordOf(node: SyntaxNode, sites: readonly Site[]): CommandWord {
@@ -310,6 +345,14 @@ function literalOf(node: SyntaxNode): string | undefined {
       const parts = node.namedChildren.filter((c) => c !== null);
       if (parts.some((c) => c.type !== 'string_content')) return undefined;
       return node.text.slice(1, -1).replace(/\\([$`"\\\n])/g, '$1');
+    }
+    case 'variable_assignment': {
+      // Only reached for a word bash does not take as an assignment (`--a=b/let`, see commandWords): its text.
+      const value = node.childForFieldName('value');
+      const prefix = node.text.slice(0, value === null ? undefined : value.startIndex - node.startIndex);
+      if (/[\\'"$`]/.test(prefix)) return undefined;
+      const rest = value === null ? '' : literalOf(value);
+      return rest === undefined ? undefined : prefix + rest;
     }
     case 'concatenation': {
       const parts = node.children.filter((c) => c !== null).map(literalOf);
