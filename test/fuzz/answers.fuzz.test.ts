@@ -117,7 +117,7 @@ describe('fuzzing the answers file', () => {
   ])('answers %s in well under 2 s', (_name, text, ok) => {
     const started = performance.now();
     const result = loadAnswers(FILE, doc, () => ({ ok: true, bytes: new TextEncoder().encode(text) }));
-    expect(performance.now() - started).toBeLessThan(200);
+    expect(performance.now() - started).toBeLessThan(1000); // linear: a few ms; a backtracking regex took minutes
     expect(result.ok).toBe(ok);
   });
 

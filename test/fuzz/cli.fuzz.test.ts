@@ -6,11 +6,12 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckedRunbook } from '../../src/runbook/load.js';
 import { assertBuilt, killAllClis, runCli, stackTraceLines, type CliResult } from '../helpers/cli.js';
+import { chosenSeed } from '../helpers/fc-seed.js';
 import { applyByteOps, applyLineOps, applyTreeOps, byteOps, lineOps, parseSeed, toYaml, treeOps, yamlStyle } from './mutators.js';
 import { intact, recordMutant, trusted } from './record-mutants.js';
 import { SEEDS } from './seeds.js';
 
-const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+const SEED = chosenSeed();
 const BATCH = 20;
 const DRY_RUNS = 10;
 const RECORDS = 10;
@@ -70,7 +71,7 @@ afterAll(() => {
 });
 
 function expectClean(result: CliResult, what: string): void {
-  const context = `${what} (FUZZ_SEED=${SEED}, files in ${dir})\n--- stdout\n${result.stdout.slice(0, 3000)}\n--- stderr\n${result.stderr.slice(0, 3000)}`;
+  const context = `${what} (FC_SEED=${SEED}, files in ${dir})\n--- stdout\n${result.stdout.slice(0, 3000)}\n--- stderr\n${result.stderr.slice(0, 3000)}`;
   expect(result.timedOut, `${what} timed out: ${context}`).toBe(false);
   expect(stackTraceLines(result.stdout + result.stderr), `no stack trace: ${context}`).toEqual([]);
 }
@@ -81,10 +82,10 @@ describe('the CLI on fuzzed runbooks and records', () => {
     const result = await runCli(['validate', ...cases.map((c) => c.file)], { cwd: dir, timeoutMs: 30_000 });
     expectClean(result, `validate ${cases.length} files`);
     const refused = cases.filter((c) => !c.loads);
-    expect(result.code, `exit code (FUZZ_SEED=${SEED})`).toBe(refused.length > 0 ? 2 : 0);
+    expect(result.code, `exit code (FC_SEED=${SEED})`).toBe(refused.length > 0 ? 2 : 0);
     const output = result.stdout + result.stderr;
-    for (const c of refused) expect(output, `${c.file} (${c.how}) is named with a position (FUZZ_SEED=${SEED})`).toMatch(new RegExp(`^${c.file}:\\d+:\\d+: .+`, 'm'));
-    for (const c of cases.filter((x) => x.loads)) expect(output, `${c.file} (${c.how}) is valid (FUZZ_SEED=${SEED})`).toContain(`${c.file}: valid`);
+    for (const c of refused) expect(output, `${c.file} (${c.how}) is named with a position (FC_SEED=${SEED})`).toMatch(new RegExp(`^${c.file}:\\d+:\\d+: .+`, 'm'));
+    for (const c of cases.filter((x) => x.loads)) expect(output, `${c.file} (${c.how}) is valid (FC_SEED=${SEED})`).toContain(`${c.file}: valid`);
   });
 
   it('verifies damaged records: exit 1 (does not verify) or 2 (unreadable), 0 only when the signed bytes are untouched, never a stack trace', async () => {
@@ -102,8 +103,8 @@ describe('the CLI on fuzzed runbooks and records', () => {
           const result = await runCli(['record', 'verify', m.file, '--pubkey', 'trusted.pub'], { cwd: records, timeoutMs: 10_000 });
           const what = `record verify ${m.file} (${m.how})`;
           expectClean(result, what);
-          expect([0, 1, 2], `${what}: exit ${result.code} (FUZZ_SEED=${SEED})\n${result.stderr.slice(0, 2000)}`).toContain(result.code);
-          if (result.code === 0) expect(m.facts, `${what} verified a changed record (FUZZ_SEED=${SEED})`).toMatchObject({ signedBytes: true, originalSig: true });
+          expect([0, 1, 2], `${what}: exit ${result.code} (FC_SEED=${SEED})\n${result.stderr.slice(0, 2000)}`).toContain(result.code);
+          if (result.code === 0) expect(m.facts, `${what} verified a changed record (FC_SEED=${SEED})`).toMatchObject({ signedBytes: true, originalSig: true });
         }),
       );
     }
@@ -121,10 +122,10 @@ describe('the CLI on fuzzed runbooks and records', () => {
       const what = `run ${c.file} --dry-run (${c.how})`;
       expectClean(result, what);
       if (c.loads) {
-        expect(result.code, `${what}: exit ${result.code} (FUZZ_SEED=${SEED})\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`).toBe(0);
-        expect(result.stdout, `${what}: the dry-run summary (FUZZ_SEED=${SEED})`).toContain('Dry run of');
+        expect(result.code, `${what}: exit ${result.code} (FC_SEED=${SEED})\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`).toBe(0);
+        expect(result.stdout, `${what}: the dry-run summary (FC_SEED=${SEED})`).toContain('Dry run of');
       } else {
-        expect(result.code, `${what} (FUZZ_SEED=${SEED})\n${result.stderr.slice(0, 2000)}`).toBe(2);
+        expect(result.code, `${what} (FC_SEED=${SEED})\n${result.stderr.slice(0, 2000)}`).toBe(2);
       }
     }
   });

@@ -602,9 +602,8 @@ export function fuzzRuns(base: number): number {
  */
 export const PROPERTY_TIMEOUT_MS = fuzzRuns(1) * 120_000;
 
-/** fast-check parameters: FUZZ_SEED (and FUZZ_PATH) replay a failure that fast-check reported. */
+/** fast-check parameters. The seed is the run's (FC_SEED, test/setup/fast-check.ts); FUZZ_PATH with it replays a failure. */
 export function fuzzParams(numRuns: number): fc.Parameters<unknown> {
-  const seed = process.env['FUZZ_SEED'];
   const path = process.env['FUZZ_PATH'];
-  return { numRuns: fuzzRuns(numRuns), ...(seed !== undefined ? { seed: Number(seed) } : {}), ...(path !== undefined ? { path } : {}), endOnFailure: false };
+  return { numRuns: fuzzRuns(numRuns), ...(path !== undefined ? { path } : {}), endOnFailure: false };
 }

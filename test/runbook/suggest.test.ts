@@ -56,7 +56,7 @@ describe('closest', () => {
   it('answers at once for a key a megabyte long', () => {
     const started = performance.now();
     expect(closest('k'.repeat(1024 * 1024), STEP_KEYS)).toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(1000); // linear: ~10 ms; the bound catches a quadratic or worse edit distance, not a slow machine
   });
 });
 
