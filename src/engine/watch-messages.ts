@@ -21,6 +21,8 @@ export const watchMessages = {
   ownerChoseFail: (unsettled: number, limit: number) => `${unsettled} ticks without data (inconclusive_limit ${limit}), and the owner chose to stop watching: nobody knows whether the system is well`,
   failedClosed: (unsettled: number, limit: number, key: string) =>
     `${unsettled} ticks without data (inconclusive_limit ${limit}), and no terminal to ask the owner on: failed closed (answer '${key}: continue' in the answers file to keep watching)`,
+  noPassingTick: (ticks: number, withoutData: number, keptWatching: boolean) =>
+    `the window closed and no tick of ${ticks} passed (${withoutData} without data${keptWatching ? '; the owner chose to keep watching' : ''}): nothing showed the system is well`,
   interruptedWaiting: () => 'interrupted while waiting for the next tick (resume continues the same window)',
   interruptedInTick: (n: number) => `interrupted during tick ${n} (resume runs it again if its time has not passed)`,
 

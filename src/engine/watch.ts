@@ -87,6 +87,9 @@ export async function runWatch(run: RunContext, step: StepDoc, phase: PhaseDoc):
     await clock.sleep(plan.closesAt - run.now(), run.options.signal);
   }
   if (run.interrupted()) return { status: 'interrupted', command, reason: watchMessages.interruptedWaiting() };
+  // Ticks without data never count as passes: a window that closes without one passing tick showed nothing.
+  const w = window();
+  if (w.passed === 0) return ended(run, step, 'inconclusive', command, watchMessages.noPassingTick(w.ticks, w.inconclusive + w.missed, w.decisions.length > 0));
   return ended(run, step, 'succeeded', command);
 }
 

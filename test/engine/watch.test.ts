@@ -175,6 +175,22 @@ checks:
     expect(cel(h.events, doc, '[steps.w.uptime, steps.w.checks.errors.result]')).toEqual([0.5, 0]);
   });
 
+  it('ends inconclusive, never succeeded, when the owner kept watching and no tick ever passed', async () => {
+    const h = harness();
+    const send = fakeSend(() => ({ status: 200, body: '{}' }));
+    const doc = watchRunbook(`
+every: 15m
+count: 3
+checks:
+  - { id: errors, http: { url: "\${{ vars.base }}/stats", json_path: $.errors }, expect: result < 1.0 }`);
+    const result = await h.run(doc, {}, { send, answers: new Map([['w.inconclusive', 'continue']]) });
+    expect(result.exitCode).toBe(1);
+    expect(ticks(h.events).map((e) => e.tick.status)).toEqual(['inconclusive', 'inconclusive', 'inconclusive']);
+    const outcome = finished(h.events)!;
+    expect(outcome.status).toBe('inconclusive');
+    expect(outcome.reason).toBe('the window closed and no tick of 3 passed (3 without data; the owner chose to keep watching): nothing showed the system is well');
+  });
+
   it("asks the owner at the terminal, the safe answer first; 'fail' makes the watch inconclusive", async () => {
     const h = harness();
     const send = fakeSend(() => ({ status: 200, body: '{}' }));
