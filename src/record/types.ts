@@ -373,4 +373,14 @@ export interface RecordPredicate {
   people?: Record<string, RecordPerson>;
   answers?: RecordAnswer[];
   answers_refused?: RecordAnswerRefused[];
+  /** Who ran each session of the run at the terminal that runs the commands (issue 14): separation of duties is checked against it. */
+  host_sessions?: RecordHostSession[];
+}
+
+/** One session of a team run: from `at`, `operator` (the person `person` when the runbook knows them) ran the deployment, signing its own answers with `keyid`. */
+export interface RecordHostSession {
+  at: IsoTime;
+  operator: string;
+  person?: string;
+  keyid: string;
 }
