@@ -34,6 +34,7 @@ import {
 import { notFollowedWords, renderRecordSummary, renderVerificationReport } from '../record/show.js';
 import { signRecord } from '../record/sign.js';
 import { prepareTrust, verifyRecordBytes, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
+import { unsignedFileAnswers } from '../record/verify-answers.js';
 import { existsSync } from 'node:fs';
 import { roleKeyGivenAsRunKey } from '../record/trust.js';
 
@@ -228,12 +229,15 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
       operator: a.answer.operator ?? null,
       on_behalf_of: a.answer.on_behalf_of ?? null,
       via: a.answer.via,
+      answers_file: a.answer.answers_file ?? null,
       answer: a.answer.answer,
       state: a.state,
       key: a.keyLabel ?? null,
       keyid: a.keyId ?? a.answer.signature?.keyid ?? null,
       reason: a.reason ?? null,
     })),
+    // Answers taken from --answers that no person's key vouches for (the operator's, on the roles' behalf): not a failure.
+    unsigned_file_answers: v.verdict === 'valid' && p !== undefined ? unsignedFileAnswers(p) : [],
     run:
       p === undefined
         ? null

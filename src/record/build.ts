@@ -189,6 +189,7 @@ function teamRecord(doc: RunbookDoc, state: RunState, people: People | undefined
         ...optional('operator', a.operator),
         ...optional('on_behalf_of', a.onBehalfOf),
         via: a.via,
+        ...optional('answers_file', a.answersFile),
         at: iso(a.at)!,
         answered_at: iso(a.answeredAt)!,
         ...optional('signature', a.signature),

@@ -304,7 +304,10 @@ export interface RecordAnswer {
   operator?: string;
   /** The role's holder it was answered for, when whoever answered does not hold the role (delegate). */
   on_behalf_of?: string;
-  via: 'terminal' | 'join' | 'answer';
+  /** `answers-file`: taken from the `--answers` file, signed by the running terminal's person, who vouches for it. */
+  via: 'terminal' | 'join' | 'answer' | 'answers-file';
+  /** With `via: answers-file`: the file as given on the command line and the sha256 (hex) of its bytes. */
+  answers_file?: { path: string; sha256: string };
   /** When the run took it. */
   at: IsoTime;
   /** When it was given (the answerer's clock, as signed). */
