@@ -7,8 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pae, readRecord, recordFiles, runCli } from '../helpers/cli.js';
 import { makeTeam, type TeamDir } from '../helpers/team.js';
 
+const CANARY = 'Zq8canaryXw41';
+
 const runbook = (name: string) => `version: 1
 name: ${name}
+secrets: [TOKEN]
 people:
   ana: { name: Ana Torres, keys: [keys/ana.pub] }
   elif: { name: Elif Yilmaz, keys: [keys/elif.pub] }
@@ -21,6 +24,7 @@ phases:
       - { id: lead-brief, owner: lead, confirm: Brief given }
       - { id: qa-ready, owner: qa, checklist: [Test plan ready, Test data loaded] }
       - { id: on-call, owner: qa, ask: Who is on call?, pattern: '[A-Z][a-z]+' }
+      - { id: notes, owner: lead, ask: Notes? }
     gate:
       id: go
       owner: lead
@@ -31,6 +35,7 @@ const ANSWERS = `# answers for the release
 lead-brief: true
 qa-ready: true
 on-call: Dana
+notes: "pasted the token ${CANARY} by mistake"
 go: go
 `;
 
@@ -48,7 +53,7 @@ describe('answers from --answers in a team run', { timeout: 120_000 }, () => {
   let team: TeamDir;
   let signedRecord = '';
   let unsignedRecord = '';
-  const cli = (args: string[], extra: Record<string, string | undefined> = {}) => runCli(args, { cwd: team.dir, env: team.env({ CI: 'true', ...extra }), timeoutMs: 60_000 });
+  const cli = (args: string[], extra: Record<string, string | undefined> = {}) => runCli(args, { cwd: team.dir, env: team.env({ CI: 'true', TOKEN: CANARY, ...extra }), timeoutMs: 60_000 });
   const digest = () => createHash('sha256').update(readFileSync(path.join(team.dir, 'answers.yaml'))).digest('hex');
 
   beforeAll(async () => {
@@ -70,13 +75,22 @@ describe('answers from --answers in a team run', { timeout: 120_000 }, () => {
 
   it('signs each answer taken from the file with the operator’s key, naming the file and its sha256', () => {
     const answers = answersOf(signedRecord);
-    expect(answers.map((a) => a.prompt_id)).toEqual(['lead-brief', 'qa-ready', 'on-call', 'go']);
+    expect(answers.map((a) => a.prompt_id)).toEqual(['lead-brief', 'qa-ready', 'on-call', 'notes', 'go']);
     for (const a of answers) {
       expect(a).toMatchObject({ person: 'ana', via: 'answers-file', answers_file: { path: 'answers.yaml', sha256: digest() }, signature: { payload_type: 'application/vnd.deployctl.answer+json' } });
     }
     // Ana does not hold QA: she vouched for the file's answers on Elif's behalf.
     expect(answers.find((a) => a.prompt_id === 'on-call')).toMatchObject({ answer: 'Dana', on_behalf_of: 'elif' });
     expect(answers.find((a) => a.prompt_id === 'lead-brief')!.on_behalf_of).toBeUndefined();
+  });
+
+  it('signs an answer holding a secret of the run as the record keeps it, masked: the secret is in no signed statement', () => {
+    const notes = answersOf(signedRecord).find((a) => a.prompt_id === 'notes')!;
+    expect(notes.answer).not.toContain(CANARY);
+    const statement = Buffer.from(notes.signature!.payload, 'base64').toString();
+    expect(statement).not.toContain(CANARY);
+    expect(JSON.parse(statement)).toMatchObject({ answer: notes.answer });
+    expect(JSON.stringify(readRecord(signedRecord).statement)).not.toContain(CANARY);
   });
 
   it('record verify shows who vouched for each answer from the file and that their key verified', async () => {
@@ -93,6 +107,12 @@ describe('answers from --answers in a team run', { timeout: 120_000 }, () => {
     expect(json.answers.every((a) => a.state === 'verified' && a.via === 'answers-file')).toBe(true);
     expect(json.answers[0]!.answers_file).toEqual({ path: 'answers.yaml', sha256: digest() });
     expect(json.unsigned_file_answers).toEqual([]);
+  });
+
+  it('record export shows who vouched for each answer from the file, and the file', async () => {
+    const r = await cli(['record', 'export', signedRecord, '--format', 'markdown']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| qa-ready \| 2 ticked \| vouched for by Ana Torres on behalf of QA Lead · Elif Yilmaz, from the answers file answers\.yaml \(sha256 [0-9a-f]{12}…\) \| ✔ sha256:/);
   });
 
   it('an answer from the file verifies with openssl alone, with the operator’s public key, and names the file’s digest', () => {
@@ -142,7 +162,7 @@ describe('answers from --answers in a team run', { timeout: 120_000 }, () => {
     expect(answersOf(unsignedRecord)).toEqual([]);
     const r = await cli(['record', 'verify', unsignedRecord]);
     expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/answers file: lead-brief, qa-ready, on-call, go: taken from the answers file by the operator \S+ on the roles' behalf, not signed \(no person key at the running terminal/);
+    expect(r.stdout).toMatch(/answers file: lead-brief, qa-ready, on-call, notes, go: taken from the answers file by the operator \S+ on the roles' behalf, not signed \(no person key at the running terminal/);
     expect(r.stdout).toContain('VALID: signed by 1 run key');
   });
 });
