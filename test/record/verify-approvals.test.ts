@@ -1,4 +1,6 @@
 // `record verify` re-checks separation of duties offline (issue 14): records signed with a real run key whose gate approvals break the runbook's `approvals:` rule (self-approval by the operator, approval by whoever did the excluded step, fewer than min distinct approvers, an approver without the role) are INVALID, naming the gate, the rule and the person; one that keeps it is VALID.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordVerifyCommand } from '../../src/commands/record.js';
 import { commandResult } from '../fixtures/records/workspace.js';
@@ -75,6 +77,19 @@ describe('record verify: separation of duties of gate approvals', () => {
     expect(r.stdout).toContain('INVALID: gate go: approval (slot 2) "approve" by Dave Stone (dave) breaks its approvals rule: Dave Stone holds none of the approving roles (lead, qa, product, devops), so may not approve');
   });
 
+  it('VALID for a resumed run whose second session asked for its approvals again, as the run does', () => {
+    // Elif approved in the first session; the host crashed; the resumed session asked again and took Elif and Iris.
+    const file = world.write('resumed', {
+      answers: [deployed, approve('elif', 1, 50), approve('elif', 2, 80), { ...approve('iris', 3, 90), role: 'product' }],
+      change: (p) => {
+        p.host_sessions = [p.host_sessions![0]!, { ...p.host_sessions![0]!, at: '2026-11-26T15:16:10.000Z' }];
+        p.resumes = [{ at: '2026-11-26T15:16:10.000Z', by: 'ana' }];
+      },
+    });
+    const r = verify(file);
+    expect(r.code, r.stdout).toBe(0);
+  });
+
   it('--json lists each breach among the failures', () => {
     const file = world.write('json', { answers: [deployed, approve('elif', 1, 50), { ...approve('ana', 2, 60), role: 'lead' }] });
     const r = commandResult(world.ctx(), (ctx) => recordVerifyCommand(file, { json: true }, ctx));
@@ -95,5 +110,15 @@ describe('record verify: not: [<role>] excludes whoever did that role\'s steps',
     const r = verify(file);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Iris Moreau answered step deploy-app of role devops, so may not approve (separation of duties: not: [devops])');
+  });
+});
+
+describe('record verify: approvals it cannot check', () => {
+  it('warns that separation of duties was not checked when the runbook has changed since the run', () => {
+    const file = world.write('changed', { answers: [deployed, { ...approve('ana', 1, 50), role: 'lead' }] });
+    fs.appendFileSync(path.join(world.team.dir, 'approvals.yaml'), '# edited after the run\n');
+    const r = verify(file);
+    expect(r.stdout).toContain('warning: the approvals of its gates (separation of duties) are not checked: the runbook the record was made from is not at hand at the digest it names (give it with --runbook)');
+    expect(r.stdout).not.toContain('breaks its approvals rule');
   });
 });
