@@ -116,7 +116,7 @@ export function renderVerificationReport(v: CheckedRecord): string {
   const unsigned = unsignedFileAnswers(v.statement!.predicate);
   if (unsigned.length > 0) {
     const ids = unsigned.slice(0, 20).map((k) => clean(k, 100)).join(', ') + (unsigned.length > 20 ? `, … (${unsigned.length} in all)` : '');
-    lines.push(`  answers file: ${ids}: taken from the answers file by the operator ${clean(v.statement!.predicate.operator, 100)} on the roles' behalf, not signed (no person key at the running terminal; the run key vouches for them with the record)`);
+    lines.push(`  answers file: ${ids}: taken from the answers file by the operator ${clean(v.statement!.predicate.operator, 100)} on the roles' behalf, not signed (no person at the running terminal vouched for them with their key; the run key vouches for them with the record)`);
   }
   lines.push('  sign-offs:', ...renderSignoffTable(v.signoffs, '    '));
   lines.push(verdictLine(v));

@@ -162,7 +162,7 @@ describe('answers from --answers in a team run', { timeout: 120_000 }, () => {
     expect(answersOf(unsignedRecord)).toEqual([]);
     const r = await cli(['record', 'verify', unsignedRecord]);
     expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/answers file: lead-brief, qa-ready, on-call, notes, go: taken from the answers file by the operator \S+ on the roles' behalf, not signed \(no person key at the running terminal/);
+    expect(r.stdout).toMatch(/answers file: lead-brief, qa-ready, on-call, notes, go: taken from the answers file by the operator \S+ on the roles' behalf, not signed \(no person at the running terminal vouched for them with their key; the run key vouches for them with the record\)/);
     expect(r.stdout).toContain('VALID: signed by 1 run key');
   });
 });
