@@ -20,6 +20,9 @@ export interface ApprovalBreach {
   message: string;
 }
 
+/** Breaches named one by one per gate; the rest are counted. */
+const MAX_BREACHES_SHOWN = 20;
+
 /** Every breach of the runbook's `approvals:` rules the record shows. `checks` are the answers' signature checks. */
 export function checkApprovals(predicate: RecordPredicate, doc: RunbookDoc, checks: readonly AnswerCheck[]): ApprovalBreach[] {
   const breaches: ApprovalBreach[] = [];
@@ -36,14 +39,24 @@ export function checkApprovals(predicate: RecordPredicate, doc: RunbookDoc, chec
     // Approvers counted per session (a resumed session asks again, as the run did): session index → person ids.
     const approvedBy = new Map<number, string[]>();
     const counted = new Map<number, string[]>();
+    // The answers taken so far, once per prompt and person (what `not: [step]` and `not: [role]` look at): a record
+    // is untrusted input, and thousands of answers must not make each check slower.
+    const answered = new Map<string, { promptId: string; person?: string }>();
+    let shown = 0;
+    const cache = new Map<string, ReturnType<typeof approvalRules>>();
     for (const check of checks) {
       const a = check.answer;
-      if (a.prompt_id !== id || check.state === 'forged') continue;
+      if (a.prompt_id !== id) {
+        const key = `${a.prompt_id}\u0000${a.person ?? ''}`;
+        if (!answered.has(key)) answered.set(key, { promptId: a.prompt_id, ...(a.person !== undefined ? { person: a.person } : {}) });
+        continue;
+      }
+      if (check.state === 'forged') continue;
       const at = Date.parse(a.at);
       const session = sessions.indexAt(at);
       const before = approvedBy.get(session) ?? [];
       const slot = `approval${a.slot > 1 ? ` (slot ${a.slot})` : ''}`;
-      const breach = (rule: string, people: string[], why: string) => breaches.push({ gate: id, rule, people, message: `gate ${id}: ${slot} ${JSON.stringify(a.answer)} by ${a.person !== undefined ? `${name(a.person)} (${a.person})` : `the operator ${a.operator ?? '?'}`} breaks its approvals rule: ${why}` });
+      const breach = (rule: string, people: string[], why: string) => (shown++ < MAX_BREACHES_SHOWN ? breaches.push({ gate: id, rule, people, message: `gate ${id}: ${slot} ${JSON.stringify(a.answer)} by ${a.person !== undefined ? `${name(a.person)} (${a.person})` : `the operator ${a.operator ?? '?'}`} breaks its approvals rule: ${why}` }) : undefined);
       if (a.person === undefined) {
         breach('roles', [a.operator ?? '?'], `approvals are people's signed answers, and the operator ${a.operator ?? '?'} is nobody of the runbook's people (approving roles: ${spec.roles.join(', ')})`);
         continue;
@@ -52,21 +65,31 @@ export function checkApprovals(predicate: RecordPredicate, doc: RunbookDoc, chec
       // Who ran the deployment when the run took it: the session's host, and whoever answered at the running terminal.
       const hosts = new Set(sessions.hostsAt(at));
       if (a.via === 'terminal') hosts.add(person);
-      const answered = predicate.answers!.slice(0, check.index).map((x) => ({ promptId: x.prompt_id, ...(x.person !== undefined ? { person: x.person } : {}) }));
+      // The rule as the run applied it then: split into what depends on who ran the deployment and what on the answers
+      // and approvals so far, each computed once per change (a record is untrusted input: thousands of answers must
+      // not make each check slower). Together they exclude exactly whom approvalRules(host, answered, before) does.
+      const rulesFor = (key: string, make: () => ReturnType<typeof approvalRules>) => {
+        let rules = cache.get(key);
+        if (rules === undefined) cache.set(key, (rules = make()));
+        return rules;
+      };
+      const given = distinct ? before : [];
+      const rest = rulesFor(`a\u0000${answered.size}\u0000${given.join('\u0000')}`, () => approvalRules(doc, gate, undefined, [...answered.values()], given));
       const excluded = new Map<string, string>();
-      let allowed: string[] = [];
-      for (const host of hosts.size > 0 ? [...hosts] : [undefined]) {
-        const rules = approvalRules(doc, gate, host, answered, distinct ? before : []);
-        allowed = rules.allowed;
-        for (const [who, why] of rules.excluded) if (!excluded.has(who)) excluded.set(who, why);
-      }
+      for (const host of hosts) for (const [who, why] of rulesFor(`h\u0000${host}`, () => approvalRules(doc, gate, host, [], [])).excluded) if (!excluded.has(who)) excluded.set(who, why);
+      for (const [who, why] of rest.excluded) if (!excluded.has(who)) excluded.set(who, why);
+      const allowed = rest.allowed;
       const why = excluded.get(person);
       if (why !== undefined) breach(ruleOf(why), [person], why);
       else if (!allowed.includes(person)) breach('roles', [person], `${name(person)} holds none of the approving roles (${spec.roles.join(', ')}), so may not approve`);
       else if (check.state === 'unsigned') breach('signed', [person], 'approvals are people\'s signed answers, and this one carries no signature');
-      else if (a.answer === 'approve') counted.set(session, [...(counted.get(session) ?? []), person]);
-      if (a.answer === 'approve') approvedBy.set(session, [...before, person]);
+      else if (a.answer === 'approve') {
+        if (!counted.has(session)) counted.set(session, []);
+        counted.get(session)!.push(person);
+      }
+      if (a.answer === 'approve' && !before.includes(person)) approvedBy.set(session, [...before, person]);
     }
+    if (shown > MAX_BREACHES_SHOWN) breaches.push({ gate: id, rule: 'more', people: [], message: `gate ${id}: ${shown - MAX_BREACHES_SHOWN} more approvals break its approvals rule` });
     if (recorded?.decision === 'go') {
       const session = recorded.decided_at !== undefined ? sessions.indexAt(Date.parse(recorded.decided_at)) : sessions.last;
       const approvers = counted.get(session) ?? [];
@@ -111,10 +134,16 @@ function sessionsOf(predicate: RecordPredicate, doc: RunbookDoc): Sessions {
     return { indexAt: () => 0, hostsAt: () => hosts, last: 0 };
   }
   const starts = recorded.map((s) => Date.parse(s.at));
+  // The newest session started by `at` (binary search: sessions are in order; before the first, the first).
   const indexAt = (at: number) => {
-    let index = 0;
-    for (let i = 0; i < starts.length; i++) if (starts[i]! <= at) index = i;
-    return index;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (starts[mid]! <= at) low = mid;
+      else high = mid - 1;
+    }
+    return low;
   };
   return { indexAt, hostsAt: (at) => (recorded[indexAt(at)]!.person !== undefined ? [recorded[indexAt(at)]!.person!] : []), last: recorded.length - 1 };
 }

@@ -22,6 +22,13 @@ export function approvalRules(doc: RunbookDoc, gate: GateDoc, hostPerson: string
   const allowed = [...new Set(spec.roles.flatMap((r) => holders(doc.roles[r])))];
   const excluded = new Map<string, string>();
   const steps = stepsById(doc);
+  // Who answered each prompt, looked up once per step below (a record may hold thousands of answers).
+  const answeredBy = new Map<string, (string | undefined)[]>();
+  for (const a of answered) {
+    const list = answeredBy.get(a.promptId);
+    if (list === undefined) answeredBy.set(a.promptId, [a.person]);
+    else list.push(a.person);
+  }
   for (const who of spec.not ?? []) {
     if (who === 'operator') {
       if (hostPerson !== undefined) excluded.set(hostPerson, `${name(hostPerson)} runs the deployment, so may not approve it (separation of duties: not: [operator])`);
@@ -31,13 +38,13 @@ export function approvalRules(doc: RunbookDoc, gate: GateDoc, hostPerson: string
       for (const step of steps.values()) {
         if (step.owner !== who) continue;
         const manual = ['confirm', 'checklist', 'ask'].includes(stepKind(step));
-        const did = manual ? answered.filter((a) => a.promptId === step.id).map((a) => a.person) : [hostPerson];
+        const did = manual ? (answeredBy.get(step.id) ?? []) : [hostPerson];
         for (const person of did) if (person !== undefined && !excluded.has(person)) excluded.set(person, `${name(person)} ${manual ? 'answered' : 'ran'} step ${step.id} of role ${who}, so may not approve (separation of duties: not: [${who}])`);
       }
     } else if (steps.has(who)) {
       const step = steps.get(who)!;
       const manual = ['confirm', 'checklist', 'ask'].includes(stepKind(step));
-      const did = manual ? answered.filter((a) => a.promptId === who).map((a) => a.person) : [hostPerson];
+      const did = manual ? (answeredBy.get(who) ?? []) : [hostPerson];
       for (const person of did) if (person !== undefined && !excluded.has(person)) excluded.set(person, `${name(person)} ${manual ? 'answered' : 'ran'} step ${who}, so may not approve it (separation of duties: not: [${who}])`);
     }
   }
