@@ -37,6 +37,7 @@
 //   slot. A signature covers its slot, so a valid answer cannot be replayed into another.
 import type { RunEvent } from '../../engine/events.js';
 import { CliError, ExitCode } from '../../errors.js';
+import type { LockHolder as FileLockHolder } from '../file-lock.js';
 import type { LockInfo } from '../state-dir.js';
 import type { ChainCheck } from './chain.js';
 
@@ -243,8 +244,6 @@ export interface RecordLockHolder {
   pid?: number;
   host?: string;
   since?: string;
-  /** A lock file left by a process that is no longer running (taken over). */
-  token?: string;
 }
 
 export type RecordUpdate<T> =
@@ -254,7 +253,7 @@ export type RecordUpdate<T> =
    * `change` ran on the current bytes. `stored` is what the store holds after the write, read back (absent when
    * nothing was written).
    */
-  | { kind: 'done'; result: T; stored?: Uint8Array; tookOverFrom?: RecordLockHolder; lock: string }
+  | { kind: 'done'; result: T; stored?: Uint8Array; /** A lock file left by a process no longer running, taken over. */ tookOverFrom?: FileLockHolder; lock: string }
   /** Another update held the record for the whole wait: nothing was written. `lock` names the lock (file or row). */
   | { kind: 'locked'; lock: string; waitedMs: number; holder?: RecordLockHolder; inDatabase: boolean }
   /** The lock could not be taken, or the write failed (a read-only directory, a full disk): nothing was written. */
