@@ -94,6 +94,18 @@ describe('record sign on a record kept in PostgreSQL', () => {
     expect(stored()).toEqual(before);
   });
 
+  it('refuses to sign a row whose content was changed (it does not verify), as it refuses such a file, and leaves it as it is', async () => {
+    const envelope = stored();
+    const payload = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { status: string } };
+    payload.predicate.status = 'succeeded';
+    const forged = JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(payload)).toString('base64') }, null, 2);
+    db.psql(`UPDATE deployctl.records SET envelope = '${forged.replace(/'/g, "''")}' WHERE name = '${name}'`);
+    const r = await signStored({ role: 'lead', key: ws.keys.lead.key });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`refusing to sign ${label}: it does not verify, and a sign-off would vouch for content that may be forged`);
+    expect(db.psql(`SELECT envelope FROM deployctl.records WHERE name = '${name}'`)).toBe(forged);
+  });
+
   it('says so when the store holds no record of that name, before and while signing', async () => {
     const unknown = await onStored(() => 0, undefined, 'postgres:small-nosuch.json');
     expect(unknown.code).toBe(2);
@@ -147,5 +159,13 @@ describe('record sign on a record kept in PostgreSQL', () => {
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toMatch(/✔ Deployment Lead \(lead\)\s+signed by Ana/);
     expect(v.stdout).toMatch(/✔ QA Lead \(qa\)\s+signed by Carol/);
+  });
+
+  it('the same sign-off twice at once: one writes it, the other, decided again on the row it waited for, changes nothing', async () => {
+    const both = await Promise.all([0, 1].map(() => signStored({ role: 'lead', key: ws.keys.lead.key, operator: 'Ana' })));
+    for (const r of both) expect(r.code, r.stderr).toBe(0);
+    expect(both.filter((r) => r.stdout.includes('the record now has 2 signatures'))).toHaveLength(1);
+    expect(both.filter((r) => r.stdout.includes('already carries a valid signature by this key'))).toHaveLength(1);
+    expect(stored().signatures).toHaveLength(2);
   });
 });
