@@ -124,11 +124,16 @@ export function describeTeam(title: string, suite: TeamSuite, body: (team: TeamR
       for (const [name, text] of Object.entries(suite.files)) dir.write(name, text);
       db = database();
     });
-    afterEach(async () => {
+    const killTerminals = async () => {
       await Promise.all(sessions.map((s) => s.kill()));
       sessions = [];
+    };
+    afterEach(killTerminals);
+    // Also a terminal a beforeAll started when no test ran after it.
+    afterAll(async () => {
+      await killTerminals();
+      dir?.remove();
     });
-    afterAll(() => dir?.remove());
 
     body({
       get dir() {
