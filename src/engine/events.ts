@@ -2,6 +2,8 @@
 import type { PromptRequest } from '../ports/types.js';
 import type { SignedAnswer } from '../record/answers.js';
 import type { CheckKind, FailurePolicy, StepKind } from '../runbook/types.js';
+import type { EvidenceNode } from '../expr/evidence.js';
+import type { LegacyEvidence } from '../expr/explain.js';
 
 /** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
 export interface ProbeMetrics {
@@ -132,13 +134,14 @@ export interface GateCondition {
   value: unknown;
   ok: boolean;
   error?: string;
-  /** A condition that was false, with the values it compared, and why the steps it reads did not pass: `0.0476 ≥ 0.001`. */
+  /** The evidence behind an expression's value (src/expr/evidence.ts): its parts with their values, rendered by src/expr/explain.ts. */
+  tree?: EvidenceNode;
+  /** A false condition: why each step it reads did not pass (`canary-p95 inconclusive: no data (query: …)`); earlier_steps_ok: the failures left to the gate. */
+  notes?: string[];
+  /** Journals of earlier builds only (read, never written): the sentence conditionWhy now renders from `tree` and `notes`. */
   explained?: string;
-  /**
-   * The evidence behind an expression's value: its top-level operator (`<`, `&&`, `!`…) and each operand's source
-   * text and value (`double(steps.lag.stdout) < double(vars.max)` → `42.0`, `5.0`), evaluated by CEL on the same context.
-   */
-  evidence?: { operator: string; operands: { text: string; value: unknown; error?: string }[] };
+  /** Journals of earlier builds only (read, never written): the top-level operator and operands `tree` now holds. */
+  evidence?: LegacyEvidence;
 }
 
 export type GateDecision = 'go' | 'no-go';
