@@ -7,6 +7,7 @@ import type { Actor, GateCondition, GateDecision } from './events.js';
 import { messages } from './messages.js';
 import { PromptUnansweredError } from '../ports/types.js';
 import { failuresLeftToGate } from './predicates.js';
+import { maskDeepWith } from './secrets.js';
 import type { RunContext } from './run-context.js';
 
 /** The gate's decision, taken once: a resumed run keeps the decision an earlier session recorded. */
@@ -99,11 +100,9 @@ function evaluateExpressions(run: RunContext, gate: GateDoc): GateCondition[] {
     // The values behind the verdict, computed once: the task list, the NO-GO reason and the record all render this tree.
     const tree = buildEvidence(compiled.expression, ctx, result);
     const notes = result.ok && result.value === false ? stepNotes(run, compiled.expression) : [];
-    conditions.push(
-      result.ok
-        ? { name, kind: 'expression', text: condition, value: result.value, ok: result.value === true, tree, ...(notes.length > 0 ? { notes } : {}) }
-        : { name, kind: 'expression', text: condition, value: null, ok: false, error: result.message, tree },
-    );
+    // A part may read a secret (`env.DEPLOY_TOKEN == 'x'`): its value goes to the journal and the record masked, as step output does.
+    const masked = maskDeepWith({ value: result.ok ? result.value : null, tree, ...(result.ok ? {} : { error: result.message }) }, run.deps.mask);
+    conditions.push({ name, kind: 'expression', text: condition, ...masked, ok: result.ok && result.value === true, ...(notes.length > 0 ? { notes } : {}) });
   }
   return conditions;
 }

@@ -124,3 +124,31 @@ describe('formatCheckReading', () => {
     expect(formatCheckReading({ result: null, results: [] })).toBe('no data');
   });
 });
+
+describe('the evidence of a condition over a secret', () => {
+  it('keeps the secret out of the gate event (journal, task list, record), masked as in step output', async () => {
+    const runbook = inlineRunbook(`
+version: 1
+name: secret-gate
+roles: { lead: { title: Lead } }
+secrets: [DEPLOY_TOKEN]
+phases:
+  - id: db
+    steps:
+      - { id: s, owner: lead, run: "true" }
+    gate:
+      owner: lead
+      require:
+        token_is_prod: env.DEPLOY_TOKEN == 'prod-token' && env.DEPLOY_TOKEN.startsWith('prod')
+        token_known: env.DEPLOY_TOKEN in ['a', 'b']
+`);
+    const secret = 'tok-s3cr3t-9f8e7d';
+    const h = harness();
+    await h.run(runbook, {}, { env: { DEPLOY_TOKEN: secret }, secretValues: [secret], mask: (t) => t.split(secret).join('***'), answers: new Map([['db', 'go']]) });
+    const evaluated = h.events.find((e): e is Extract<RunEvent, { kind: 'gate-evaluated' }> => e.kind === 'gate-evaluated')!;
+    expect(JSON.stringify(evaluated)).not.toContain(secret);
+    expect(evaluated.conditions.map(formatCondition).join('\n')).not.toContain(secret);
+    expect(JSON.stringify(evaluated)).toContain('***');
+    expect(JSON.stringify(h.events)).not.toContain(secret);
+  });
+});
