@@ -97,6 +97,11 @@ export function whyNotHeld(c: ExplainedCondition): string | undefined {
   return conditionWhy(c) ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined);
 }
 
+/** The conditions that do not hold, each with why: what a NO-GO reason lists (the run's end, its notification). */
+export function notHolding<C extends ExplainedCondition & { name: string }>(conditions: readonly C[]): { name: string; why: string | undefined }[] {
+  return conditions.filter((c) => !c.ok).map((c) => ({ name: c.name, why: whyNotHeld(c) }));
+}
+
 /**
  * A condition's value with the values behind it, for the task list: `42.0 < 5.0 → false   [<text>]` for a comparison;
  * for a chain of && or ||, the operands that decided it (`steps.a.ok is false (6 of 7 hold) → false`, `3 of 3 hold →
