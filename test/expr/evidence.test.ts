@@ -95,6 +95,9 @@ describe('the evidence tree', () => {
     const t = tree('!(steps.smoke.exit_code < 5) && steps.lag.ok');
     expect(t.children![0]).toMatchObject({ text: '!(steps.smoke.exit_code < 5)', value: false });
     expect(t.children![0]!.children![0]).toMatchObject({ text: 'steps.smoke.exit_code < 5', value: true });
+    // CEL's range of `==` here starts inside the parentheses: widened back to `(…) == true`.
+    expect(tree('!((steps.smoke.exit_code < 5) == true)').children![0]).toMatchObject({ text: '(steps.smoke.exit_code < 5) == true', value: true });
+    expect(tree("vars.region == ')' && (steps.lag.ok)").children!.map((c) => [c.text, c.value])).toEqual([["vars.region == ')'", false], ['steps.lag.ok', true]]);
   });
 
   it('a part that does not evaluate carries its error, and so does the whole', () => {
