@@ -13,9 +13,6 @@ export interface ExplainOptions {
   names?: Record<string, string>;
 }
 
-/** A tree as read back from a journal or a record: the same shape, values as JSON. */
-export type EvidenceTree = Omit<EvidenceNode, 'children'> & { children?: EvidenceTree[] };
-
 /**
  * Evidence trees written before there were trees (journals and records of earlier builds): a top-level operator and
  * its operands' values, and the explanation as a sentence.
@@ -32,7 +29,7 @@ export interface ExplainedCondition {
   value: unknown;
   ok: boolean;
   error?: string;
-  tree?: EvidenceTree;
+  tree?: EvidenceNode;
   /** Why the steps it reads did not pass (`canary-p95 inconclusive: no data (query: …)`), or, for earlier_steps_ok, which failed. */
   notes?: string[];
   /** Earlier builds: the sentence `conditionWhy` now renders. */
@@ -47,7 +44,7 @@ export interface ExplainedCondition {
  * `c ? a : b` the branch taken; anything else is `<text> is false` (or `<text>: <error>`). Undefined when the node was
  * not false and did not fail.
  */
-export function whyFalse(node: EvidenceTree, options: ExplainOptions = {}): string | undefined {
+export function whyFalse(node: EvidenceNode, options: ExplainOptions = {}): string | undefined {
   if (node.error === undefined && node.value !== false) return undefined;
   const children = node.children ?? [];
   if (node.op === '&&') {
@@ -69,7 +66,7 @@ export function explainFalse(expression: CompiledExpression, context: CelContext
 }
 
 /** The tree of a condition: its own, or the one an earlier build's top-level operands make. */
-export function conditionTree(c: ExplainedCondition): EvidenceTree | undefined {
+export function conditionTree(c: ExplainedCondition): EvidenceNode | undefined {
   if (c.tree !== undefined) return c.tree;
   if (c.evidence === undefined) return undefined;
   return {
@@ -116,7 +113,7 @@ export function conditionLine(c: ExplainedCondition): string {
   // A false chain, ternary, call: its explanation has the numbers that made it false (the operands of a chain are booleans).
   if (why !== undefined && (tree === undefined || !(BY_OPERANDS.has(tree.op) || tree.op === '!_' || tree.op === '!'))) return `${why} → ${result}`;
   if (tree === undefined || children.length === 0) return `${c.text} → ${result}`;
-  const shown = (n: EvidenceTree) => (n.error !== undefined ? `error: ${n.error}` : formatCelValue(n.value, n.double));
+  const shown = (n: EvidenceNode) => (n.error !== undefined ? `error: ${n.error}` : formatCelValue(n.value, n.double));
   if (tree.op === '!_' || tree.op === '!') return `!(${children[0]!.text}: ${shown(children[0]!)}) → ${result}`;
   if (LOGIC.has(tree.op)) return `${formatChain(tree.op, children)} → ${result}`;
   if (tree.op === '?:') return `${c.text} → ${result}`;
@@ -131,8 +128,8 @@ export function conditionValues(c: ExplainedCondition): ({ text: string; value: 
 }
 
 /** A chain of && or ||, by the operands that decided it: the ones not holding (&&), the ones holding (||). */
-function formatChain(op: string, operands: EvidenceTree[]): string {
-  const holds = (o: EvidenceTree) => o.value === true && o.error === undefined;
+function formatChain(op: string, operands: EvidenceNode[]): string {
+  const holds = (o: EvidenceNode) => o.value === true && o.error === undefined;
   const holding = operands.filter(holds);
   const decided = op === '&&' ? operands.filter((o) => !holds(o)) : holding;
   const counts = `${holding.length} of ${operands.length} hold`;
@@ -140,13 +137,13 @@ function formatChain(op: string, operands: EvidenceTree[]): string {
   return `${decided.map((o) => `${o.text} is ${o.error !== undefined ? `error: ${o.error}` : formatCelValue(o.value, o.double)}`).join(', ')} (${counts})`;
 }
 
-function plain(node: EvidenceTree): string {
+function plain(node: EvidenceNode): string {
   if (node.error !== undefined) return `${node.text}: ${node.error}`;
   return `${node.text} is ${'value' in node ? formatCelValue(node.value, node.double) : 'not known'}`;
 }
 
 /** An operand as shown in a sentence: a literal as written, a bare name with its label and value, anything else as its value. */
-function operand(node: EvidenceTree, options: ExplainOptions): string {
+function operand(node: EvidenceNode, options: ExplainOptions): string {
   if (node.op === 'value' || node.error !== undefined || !('value' in node)) return node.text;
   const shown = formatCelValue(node.value, node.double);
   if (node.op === 'id') return `${options.names?.[node.text] ?? node.text} ${shown}`;
