@@ -30,8 +30,9 @@ export function placeParsed(parser: ShellParser, script: string, sites: readonly
     return named[i];
   };
   return parser.parse(withPlaceholders(script, sites, true), (root) => {
-    const error = firstError(root) ?? firstSkipped(root, script);
-    const paths = error === undefined ? pathsTo(root, sites) : [];
+    let error = firstError(root);
+    let paths = error === undefined ? pathsTo(root, sites) : [];
+    if (error === undefined && (error = firstSkipped(paths, script)) !== undefined) paths = [];
     const templates: PlacedTemplate[] = [];
     const commands = new Map<number, { path: Frame[]; at: number }>();
     const testWarnings: ReparseWarning[] = [];
@@ -83,30 +84,39 @@ function firstError(root: SyntaxNode): number | undefined {
 }
 
 /**
- * Offset of the first text the grammar dropped without an error node, or undefined. tree-sitter-bash loses a lone `-`
- * before an assignment (`- a=b let x` parses as `a=b let x`, while bash runs `-`): a tree that does not hold every
- * character of the script is not what bash reads, so it is treated like a syntax error. Between leaves only blanks and
- * line continuations may go uncovered. One walk of the leaves with a cursor.
+ * Offset of text the grammar dropped without an error node, around a template, or undefined. tree-sitter-bash loses a
+ * lone `-` before an assignment (`- a=b let x` parses as `a=b let x`, while bash runs `-`): a tree that does not hold
+ * the text around a template is not what bash reads, so it is treated like a syntax error. Checked where it can change
+ * a verdict, and cheaply (a walk of every leaf costs more than the parse): the gap before each node on a template's
+ * path, and the gaps between the words of each command holding a template. Only blanks and line continuations may
+ * go uncovered.
  */
-function firstSkipped(root: SyntaxNode, script: string): number | undefined {
-  const cursor = root.walk();
-  let covered = 0;
-  const gap = (to: number): number | undefined => {
-    if (to <= covered) return undefined;
-    const skipped = /[^\s\\]|\\(?!\n)/.exec(script.slice(covered, to));
-    return skipped === null ? undefined : covered + skipped.index;
+function firstSkipped(paths: readonly Frame[][], script: string): number | undefined {
+  const seen = new Set<number>();
+  const gap = (from: number, to: number): number | undefined => {
+    if (to <= from) return undefined;
+    const skipped = /[^\s\\]|\\(?!\n)/.exec(script.slice(from, to));
+    return skipped === null ? undefined : from + skipped.index;
   };
-  try {
-    for (;;) {
-      if (cursor.gotoFirstChild()) continue;
-      const at = gap(cursor.startIndex);
-      if (at !== undefined) return at;
-      covered = Math.max(covered, cursor.endIndex);
-      while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return gap(script.length);
+  for (const path of paths) {
+    for (let k = 0; k < path.length; k++) {
+      const node = path[k]!.node;
+      if (seen.has(node.id)) continue;
+      seen.add(node.id);
+      // The root starts at its first token, not at 0: what comes before it was dropped too.
+      const before = gap(k === 0 ? 0 : (node.previousSibling?.endIndex ?? path[k - 1]!.node.startIndex), node.startIndex);
+      if (before !== undefined) return before;
+      if (node.type !== 'command') continue;
+      let end = node.startIndex;
+      for (const child of node.children) {
+        if (child === null) continue;
+        const inside = gap(end, child.startIndex);
+        if (inside !== undefined) return inside;
+        end = child.endIndex;
+      }
     }
-  } finally {
-    cursor.delete();
   }
+  return undefined;
 }
 
 /** A node on the way down to a template, with the field it holds in its parent (`argument`, `value`, …). */

@@ -199,6 +199,14 @@ describe('commands that parse an argument again', () => {
     }
   });
 
+  it('treats text the grammar drops without an error as a syntax error: it is not what bash reads', async () => {
+    // tree-sitter-bash parses `- a=b let x` as `a=b let x`; bash runs `-`.
+    const script = `- sh=: let ${T}`;
+    expect((await placeShellTemplates(script, { forceParser: true })).templates).toEqual([expect.objectContaining({ allowed: false, context: 'unparsed', errorAt: 0 })]);
+    expect((await placeShellTemplates(script)).templates).toEqual([expect.objectContaining({ allowed: true, context: 'argument' })]);
+    expect((await placeShellTemplates(`if true; then - a=b let ${T}; fi`)).templates).toEqual([expect.objectContaining({ allowed: false, errorAt: 14 })]);
+  });
+
   it('does not warn for an argv run whose templates are plain arguments', () => {
     expect(placeArgvTemplates(['sh', '-c', 'printf %s "$1"', 'sh', T])).toEqual([]);
     expect(placeArgvTemplates(['node', 'deploy.js', T])).toEqual([]);
