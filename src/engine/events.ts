@@ -3,7 +3,6 @@ import type { PromptRequest } from '../ports/types.js';
 import type { SignedAnswer } from '../record/answers.js';
 import type { CheckKind, FailurePolicy, StepKind } from '../runbook/types.js';
 import type { EvidenceNode } from '../expr/evidence.js';
-import type { LegacyEvidence } from '../expr/explain.js';
 
 /** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
 export interface ProbeMetrics {
@@ -142,6 +141,12 @@ export interface GateCondition {
   explained?: string;
   /** Journals of earlier builds only (read, never written): the top-level operator and operands `tree` now holds. */
   evidence?: LegacyEvidence;
+}
+
+/** What journals of builds before the evidence tree kept of a condition's values: its top-level operator and each operand. */
+export interface LegacyEvidence {
+  operator: string;
+  operands: { text: string; value: unknown; error?: string }[];
 }
 
 export type GateDecision = 'go' | 'no-go';

@@ -1,5 +1,6 @@
 // The one formatter of evidence trees (src/expr/evidence.ts): why a condition did not hold, its line in the task list, its values in the record.
 import { evaluateExpression, type CelContext, type CompiledExpression } from './cel.js';
+import type { GateCondition } from '../engine/events.js';
 import { buildEvidence, type EvidenceNode } from './evidence.js';
 
 /** The operator that held instead, for a comparison that was false. */
@@ -13,30 +14,8 @@ export interface ExplainOptions {
   names?: Record<string, string>;
 }
 
-/**
- * Evidence trees written before there were trees (journals and records of earlier builds): a top-level operator and
- * its operands' values, and the explanation as a sentence.
- */
-export interface LegacyEvidence {
-  operator: string;
-  operands: { text: string; value: unknown; error?: string }[];
-}
-
-/** A gate condition, from an event or a record, as far as its evidence goes. */
-export interface ExplainedCondition {
-  kind: 'expression' | 'confirm' | 'implicit';
-  text: string;
-  value: unknown;
-  ok: boolean;
-  error?: string;
-  tree?: EvidenceNode;
-  /** Why the steps it reads did not pass (`canary-p95 inconclusive: no data (query: …)`), or, for earlier_steps_ok, which failed. */
-  notes?: string[];
-  /** Earlier builds: the sentence `conditionWhy` now renders. */
-  explained?: string;
-  /** Earlier builds: the top-level operands `tree` now holds. */
-  evidence?: LegacyEvidence;
-}
+/** A gate condition, from an event or a record (its values JSON), as far as its evidence goes. */
+export type ExplainedCondition = Pick<GateCondition, 'kind' | 'text' | 'value' | 'ok' | 'error' | 'tree' | 'notes' | 'explained' | 'evidence'>;
 
 /**
  * Why a false expression was false, with the values it compared: a comparison shows its operands and the relation that
