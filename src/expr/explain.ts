@@ -1,5 +1,5 @@
 // The one formatter of evidence trees (src/expr/evidence.ts): why a condition did not hold, its line in the task list, its values in the record.
-import { evaluateExpression, type CelContext, type CompiledExpression } from './cel.js';
+import type { CelContext, CompiledExpression, EvaluateResult } from './cel.js';
 import type { GateCondition } from '../engine/events.js';
 import { buildEvidence, type EvidenceNode } from './evidence.js';
 
@@ -38,9 +38,9 @@ export function whyFalse(node: EvidenceNode, options: ExplainOptions = {}): stri
   return plain(node);
 }
 
-/** explainFalse for one expression: its tree, then why it was false (`result < 0.001` → `error rate 0.0021 ≥ 0.001`). */
-export function explainFalse(expression: CompiledExpression, context: CelContext, options: ExplainOptions = {}): string {
-  const tree = buildEvidence(expression, context, evaluateExpression(expression, context));
+/** Why one false expression was false, from its tree (`result < 0.001` → `error rate 0.0021 ≥ 0.001`); `result` is its evaluation, when the caller has it. */
+export function explainFalse(expression: CompiledExpression, context: CelContext, options: ExplainOptions = {}, result?: EvaluateResult): string {
+  const tree = buildEvidence(expression, context, result);
   return whyFalse(tree, options) ?? `${expression.source} is false`;
 }
 
