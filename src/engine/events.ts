@@ -2,7 +2,9 @@
 import type { PromptRequest } from '../ports/types.js';
 import type { SignedAnswer } from '../record/answers.js';
 import type { CheckKind, FailurePolicy, StepKind } from '../runbook/types.js';
-import type { EvidenceNode } from '../expr/evidence.js';
+import type { GateCondition, GateDecision } from './gate-condition.js';
+
+export type { GateCondition, GateDecision, LegacyEvidence } from './gate-condition.js';
 
 /** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
 export interface ProbeMetrics {
@@ -123,33 +125,6 @@ export type FailureAnsweredFrom = 'prompt' | 'answers-file' | 'default';
 
 /** How a rollback authorization was decided: by a person (prompt, answers file, or their `on_failure: ask` choice), or by the default (no terminal, timeout). */
 export type AuthorizationSource = 'prompt' | 'answers-file' | 'chosen' | 'timeout' | 'no-terminal';
-
-export interface GateCondition {
-  name: string;
-  /** `implicit`: `earlier_steps_ok`, which deployctl adds to a gate for the failures left to it. */
-  kind: 'expression' | 'confirm' | 'implicit';
-  /** The CEL expression, the attestation text, or what the implicit condition checks. */
-  text: string;
-  value: unknown;
-  ok: boolean;
-  error?: string;
-  /** The evidence behind an expression's value (src/expr/evidence.ts): its parts with their values, rendered by src/expr/explain.ts. */
-  tree?: EvidenceNode;
-  /** A false condition: why each step it reads did not pass (`canary-p95 inconclusive: no data (query: …)`); earlier_steps_ok: the failures left to the gate. */
-  notes?: string[];
-  /** Journals of earlier builds only (read, never written): the sentence conditionWhy now renders from `tree` and `notes`. */
-  explained?: string;
-  /** Journals of earlier builds only (read, never written): the top-level operator and operands `tree` now holds. */
-  evidence?: LegacyEvidence;
-}
-
-/** What journals of builds before the evidence tree kept of a condition's values: its top-level operator and each operand. */
-export interface LegacyEvidence {
-  operator: string;
-  operands: { text: string; value: unknown; error?: string }[];
-}
-
-export type GateDecision = 'go' | 'no-go';
 
 /** One check's result at one tick of a watch: compact, as a 24-hour window has a hundred ticks of four checks. */
 export interface TickCheck {

@@ -1,6 +1,6 @@
 // The one formatter of evidence trees (src/expr/evidence.ts): why a condition did not hold, its line in the task list, its values in the record.
 import type { CelContext, CompiledExpression, EvaluateResult } from './cel.js';
-import type { GateCondition } from '../engine/events.js';
+import type { GateCondition } from '../engine/gate-condition.js';
 import { buildEvidence, type EvidenceNode } from './evidence.js';
 
 /** The operator that held instead, for a comparison that was false. */
