@@ -89,8 +89,9 @@ export function conditionLine(c: ExplainedCondition): string {
   const tree = conditionTree(c);
   const children = tree?.children ?? [];
   const why = c.value === false ? conditionWhy(c) : undefined;
-  // A false chain, ternary, call: its explanation has the numbers that made it false (the operands of a chain are booleans).
-  if (why !== undefined && (tree === undefined || !(BY_OPERANDS.has(tree.op) || tree.op === '!_' || tree.op === '!'))) return `${why} → ${result}`;
+  // A false chain, ternary, call: its explanation has the numbers that made it false (the operands of a chain are
+  // booleans). The explanation says what held instead (`0.03799 ≥ 0.001`), so it follows the verdict, never `→ false`.
+  if (why !== undefined && (tree === undefined || !(BY_OPERANDS.has(tree.op) || tree.op === '!_' || tree.op === '!'))) return `${result} because ${why}`;
   if (tree === undefined || children.length === 0) return `${c.text} → ${result}`;
   const shown = (n: EvidenceNode) => (n.error !== undefined ? `error: ${n.error}` : formatCelValue(n.value, n.double));
   if (tree.op === '!_' || tree.op === '!') return `!(${children[0]!.text}: ${shown(children[0]!)}) → ${result}`;

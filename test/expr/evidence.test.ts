@@ -133,7 +133,7 @@ describe('the evidence formatter', () => {
   it('a false && chain: the numbers that made it false, then why the steps it reads did not pass', () => {
     const c = condition("steps.canary.ok && steps.canary.result < 0.001", ['canary-p95 inconclusive: no data (query: q)']);
     expect(conditionWhy(c)).toBe('0.03799 ≥ 0.001; canary-p95 inconclusive: no data (query: q)');
-    expect(conditionLine(c)).toBe('0.03799 ≥ 0.001; canary-p95 inconclusive: no data (query: q) → false');
+    expect(conditionLine(c)).toBe('false because 0.03799 ≥ 0.001; canary-p95 inconclusive: no data (query: q)');
     expect(whyNotHeld(c)).toBe(conditionWhy(c));
   });
 
@@ -150,7 +150,7 @@ describe('the evidence formatter', () => {
   it('a ternary: the branch taken', () => {
     const c = condition("vars.region == 'eu' ? double(steps.lag.stdout) <= 10.0 : true");
     expect(conditionWhy(c)).toBe('42.0 > 10.0');
-    expect(conditionLine(c)).toBe('42.0 > 10.0 → false');
+    expect(conditionLine(c)).toBe('false because 42.0 > 10.0');
   });
 
   it('a negation and a membership', () => {
@@ -182,7 +182,7 @@ describe('the evidence formatter', () => {
   it('earlier_steps_ok: the failures left to the gate; an attestation not given', () => {
     const implicit: ExplainedCondition = { kind: 'implicit', text: 'no step left to this gate failed (a, b)', value: false, ok: false, notes: ['a failed: exit code 1', 'b inconclusive: no data'] };
     expect(conditionWhy(implicit)).toBe('a failed: exit code 1; b inconclusive: no data');
-    expect(conditionLine(implicit)).toBe('a failed: exit code 1; b inconclusive: no data → false');
+    expect(conditionLine(implicit)).toBe('false because a failed: exit code 1; b inconclusive: no data');
     expect(whyNotHeld({ kind: 'confirm', text: 'Approved?', value: null, ok: false })).toBe('not confirmed');
   });
 });
@@ -197,7 +197,7 @@ describe('evidence written by earlier builds (explained + evidence)', () => {
       explained: '0.03799 ≥ 0.001',
       evidence: { operator: '&&', operands: [{ text: "steps['canary-error-rate'].ok", value: true }, { text: "steps['canary-error-rate'].result < 0.001", value: false }] },
     };
-    expect(conditionLine(old)).toBe('0.03799 ≥ 0.001 → false');
+    expect(conditionLine(old)).toBe('false because 0.03799 ≥ 0.001');
     expect(conditionWhy(old)).toBe('0.03799 ≥ 0.001');
     expect(conditionValues(old)).toEqual([
       { text: "steps['canary-error-rate'].ok", value: 'true' },

@@ -27,12 +27,12 @@ describe('a journal of the build before the evidence tree', () => {
     expect(conditions.some((c) => c.tree !== undefined || c.notes !== undefined)).toBe(false);
   });
 
-  it('renders its conditions as that build did on the task list', () => {
+  it('renders its conditions on the task list with the numbers that build recorded (a false chain now reads "false because …")', () => {
     const lines = conditions.map(formatCondition);
     expect(lines).toContain('✖ lag_ok: 42 < 5 → false   [double(steps.lag.stdout.trim()) < double(vars.max_lag_s)]');
-    expect(lines).toContain('✖ smoke_ok: steps.smoke.ok is false; 3 ≠ 0; smoke failed: exit code 3 → false');
-    expect(lines).toContain('✖ either: steps.smoke.ok is false and 42 ≥ 1.0; smoke failed: exit code 3 → false');
-    expect(lines).toContain('✖ picked: 42 > 10.0 → false');
+    expect(lines).toContain('✖ smoke_ok: false because steps.smoke.ok is false; 3 ≠ 0; smoke failed: exit code 3');
+    expect(lines).toContain('✖ either: false because steps.smoke.ok is false and 42 ≥ 1.0; smoke failed: exit code 3');
+    expect(lines).toContain('✖ picked: false because 42 > 10.0');
     expect(lines).toContain('✖ not_failed: !(steps.lag.ok: true) → false');
     expect(lines).toContain('✖ broken: error: int() type error: cannot convert to int == 42 → error   [int(steps.lag.stdout.trim()) == 42] (int() type error: cannot convert to int)');
   });

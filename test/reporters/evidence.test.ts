@@ -103,7 +103,7 @@ phases:
       explained: '0.03799 ≥ 0.001',
       evidence: { operator: '&&', operands: [{ text: "steps['canary-error-rate'].ok", value: true }, { text: "steps['canary-error-rate'].result < 0.001", value: false }] },
     });
-    expect(line).toBe('✖ error_rate_below_0_1pct: 0.03799 ≥ 0.001 → false');
+    expect(line).toBe('✖ error_rate_below_0_1pct: false because 0.03799 ≥ 0.001');
   });
 });
 
