@@ -188,15 +188,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     record
       .command('sign')
       .description("add a role's sign-off to a verified record, with a key the runbook lists for that role")
-      .argument('<record>', 'record file')
+      .argument('<record>', 'record file, or postgres:<name> as record list --state shows it (the sign-off is written back there)')
       .requiredOption('--role <role>', 'the runbook role signing off')
       .requiredOption('--key <file>', 'Ed25519 private key (PKCS#8 PEM) whose .pub the runbook lists under the role')
       .option('--operator <name>', 'who signs (default: $DEPLOYCTL_OPERATOR or your user name)')
-      .option('--state <url|dir>', 'the state directory whose records/ holds RECORD (a record kept in PostgreSQL cannot be signed in place)'),
+      .option('--state <url|dir>', RECORD_STATE_HELP),
   ).action(async (file: string, options: { role: string; key: string; operator?: string; pubkey?: string[]; runbook?: string; state?: string }) => {
-    const { recordSignCommand, defaultRecordContext, resolveRecordTarget } = await import('../commands/record.js');
+    const { recordSignCommand, recordSignStoredCommand, defaultRecordContext, resolveRecordTarget } = await import('../commands/record.js');
     const { target, ctx } = await resolveRecordTarget(file, options.state, defaultRecordContext(io));
-    setExit(recordSignCommand(target!, options, ctx));
+    setExit(typeof target === 'string' ? recordSignCommand(target, options, ctx) : await recordSignStoredCommand(target!, options, ctx));
   });
   trustOptions(
     record

@@ -1,114 +1,21 @@
 // `deployctl record show|verify|sign|export|list`: read, verify, sign off and export signed deployment records (exit 0 valid, 1 does not verify, 2 unreadable or misused).
-import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import * as path from 'node:path';
-import type { Io } from '../cli/io.js';
-import { CliError, ExitCode } from '../errors.js';
-import { currentUser, stateDir } from '../ports/state-dir.js';
-import type { SchemaValidator } from '../runbook/schema.js';
+import { existsSync } from 'node:fs';
+import { ExitCode } from '../errors.js';
+import { stateDir } from '../ports/state-dir.js';
 import { closest } from '../runbook/suggest.js';
 import { renderRecordJson, renderRecordMarkdown } from '../record/export.js';
 import { clean } from '../record/format.js';
 import { listRecords, recordFilesNewestFirst, renderRecordList } from '../record/list.js';
 import { openStateStore, resolveState } from '../ports/state/location.js';
-import {
-  alreadySignedMessage,
-  keyNotListedMessage,
-  keyOfOtherRoleMessage,
-  keyUsedMessage,
-  noRecordsMessage,
-  noRunbookForSignMessage,
-  runbookChangedNote,
-  signedMessage,
-  signLockedMessage,
-  signLockFailedMessage,
-  signWriteFailedMessage,
-  notOnDiskMessage,
-  tookOverLockNote,
-  unknownRoleMessage,
-  UNREADABLE_HINT,
-  unverifiedExportMessage,
-  unverifiedIdentityNote,
-  unverifiedSignMessage,
-  type Message,
-} from '../record/messages.js';
-import { notFollowedWords, renderRecordSummary, renderVerificationReport } from '../record/show.js';
-import { signRecord } from '../record/sign.js';
-import { prepareTrust, verifyRecordBytes, verifyRecordFile, type RecordVerification, type Trust, type UnreadableRecord } from '../record/verify.js';
+import { noRecordsMessage, unverifiedExportMessage } from '../record/messages.js';
+import { renderRecordSummary, renderVerificationReport } from '../record/show.js';
+import type { RecordVerification } from '../record/verify.js';
 import { unsignedFileAnswers } from '../record/verify-answers.js';
-import { existsSync } from 'node:fs';
-import { roleKeyGivenAsRunKey } from '../record/trust.js';
+import { fail, failUnreadable, labelOf, refuseRoleKeyAsRunKey, RECORD_SUBCOMMANDS, shown, trustFrom, verifyTarget, type RecordContext, type RecordTarget, type TrustFlags } from './record-common.js';
 
-export interface RecordContext {
-  io: Io;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  now: () => number;
-  /** The record schema validator; tests pass one compiled at test time. */
-  validate?: SchemaValidator;
-  /** How long `record sign` waits for another sign-off of the same record (default 10 s). */
-  signLockWaitMs?: number;
-}
-
-export function defaultRecordContext(io: Io): RecordContext {
-  return { io, cwd: process.cwd(), env: io.env, now: Date.now };
-}
-
-export interface TrustFlags {
-  /** `--pubkey`, repeatable. */
-  pubkey?: string[];
-  runbook?: string;
-}
-
-export const RECORD_SUBCOMMANDS = ['show', 'verify', 'sign', 'export', 'list'] as const;
-
-/** A full, read-only or foreign-owned directory gets the hint every other command gives for it (who owns what, df -h). */
-function withStorageHint(message: Message, code: string, file: string): Message {
-  if (!isFileFailure(Object.assign(new Error(code), { code }))) return message;
-  const explained = fileFailure(Object.assign(new Error(code), { code, path: file, syscall: 'open' }), process.cwd(), 'run record sign again');
-  return explained.hint === undefined ? message : { ...message, hint: explained.hint };
-}
-
-function fail(message: Message, exitCode: number, details: readonly string[] = []): never {
-  throw new CliError(message.message, { exitCode, details, ...(message.hint !== undefined ? { hint: message.hint } : {}) });
-}
-
-function trustFrom(flags: TrustFlags, ctx: RecordContext): Trust {
-  const prepared = prepareTrust(
-    { ...(flags.pubkey !== undefined ? { pubkeys: flags.pubkey } : {}), ...(flags.runbook !== undefined ? { runbook: flags.runbook } : {}) },
-    { cwd: ctx.cwd, env: ctx.env, ...(ctx.validate !== undefined ? { validate: ctx.validate } : {}) },
-  );
-  if (!prepared.ok) fail(prepared, ExitCode.usage, prepared.details.map((d) => `  ${d}`));
-  return prepared.trust;
-}
-
-/**
- * Refuse (exit 2) a `--pubkey` that is a role's sign-off key in the runbook the records name: it would make a role key
- * a run key, and a record changed and re-signed with that key alone would verify VALID. Call after verifying.
- */
-function refuseRoleKeyAsRunKey(trust: Trust): void {
-  const found = roleKeyGivenAsRunKey(trust);
-  if (found === undefined) return;
-  fail(
-    {
-      message: `--pubkey ${clean(found.pubkey, 200)} is the key role ${clean(found.role, 64)} signs off with (${clean(found.runbook, 200)} lists it under roles.${clean(found.role, 64)}.keys): a role key only signs off, it never makes a record valid, so it is not taken as a run key`,
-      hint: "give the public key the run signed with instead: .deployctl/keys/deployctl.pub of the machine (and directory) that ran it; the runbook's role keys are checked for sign-offs by themselves",
-    },
-    ExitCode.usage,
-  );
-}
-
-function failUnreadable(v: UnreadableRecord): never {
-  fail({ message: v.problem.message, hint: UNREADABLE_HINT }, ExitCode.usage, v.problem.details.map((d) => `  ${d}`));
-}
-
-/** A record to read: a file, or one the state store holds (a PostgreSQL row, named `postgres:<name>` as `record list` shows it). */
-export type RecordTarget = string | { label: string; bytes: Uint8Array };
-
-const labelOf = (target: RecordTarget): string => (typeof target === 'string' ? target : target.label);
-
-function verifyTarget(target: RecordTarget, trust: Trust): RecordVerification {
-  return typeof target === 'string' ? verifyRecordFile(target, trust) : verifyRecordBytes(target.label, target.bytes, trust);
-}
+export { defaultRecordContext, RECORD_SUBCOMMANDS, type RecordContext, type RecordTarget, type TrustFlags } from './record-common.js';
+export { recordSignCommand, recordSignStoredCommand, type SignFlags } from './record-sign.js';
 
 /**
  * What `record show|verify|export|sign RECORD --state URL|DIR` reads: `postgres:<name>` (or a bare name) from a
@@ -135,11 +42,11 @@ export async function resolveRecordTarget(file: string | undefined, state: strin
     if (file === undefined) {
       const newest = records[0];
       if (newest === undefined) fail({ message: `no records in ${store.where} yet`, hint: 'deployctl run --state … stores one there when a run ends' }, ExitCode.usage);
-      return { target: { label: `postgres:${newest.name}`, bytes: newest.bytes ?? new Uint8Array() }, ctx };
+      return { target: { label: `postgres:${newest.name}`, bytes: newest.bytes ?? new Uint8Array(), name: newest.name }, ctx };
     }
     const name = fromDatabase ? file.slice('postgres:'.length) : file;
     const found = records.find((r) => r.name === name);
-    if (found?.bytes !== undefined) return { target: { label: `postgres:${found.name}`, bytes: found.bytes }, ctx };
+    if (found?.bytes !== undefined) return { target: { label: `postgres:${found.name}`, bytes: found.bytes, name: found.name }, ctx };
     if (!fromDatabase && existsSync(path.resolve(ctx.cwd, file))) return { target: file, ctx };
     return fail({ message: `no record ${clean(name, 200)} in ${store.where}`, hint: `deployctl record list --state … lists the records there (as postgres:<name>)` }, ExitCode.usage);
   } finally {
@@ -147,10 +54,6 @@ export async function resolveRecordTarget(file: string | undefined, state: strin
   }
 }
 
-function shown(ctx: RecordContext, file: string): string {
-  const relative = path.relative(ctx.cwd, file);
-  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
-}
 
 // ---------------------------------------------------------------------------------------------
 // verify
@@ -273,85 +176,6 @@ function newestRecord(ctx: RecordContext): string {
   const newest = recordFilesNewestFirst(dir)[0];
   if (newest === undefined) fail(noRecordsMessage(shown(ctx, dir)), ExitCode.usage);
   return shown(ctx, newest.file);
-}
-
-// ---------------------------------------------------------------------------------------------
-// sign
-
-export interface SignFlags extends TrustFlags {
-  role: string;
-  key: string;
-  operator?: string;
-}
-
-export function recordSignCommand(target: RecordTarget, flags: SignFlags, ctx: RecordContext): number {
-  if (typeof target !== 'string') {
-    // A sign-off is written into the record file under a lock; a database row has neither yet.
-    fail(
-      {
-        message: `${clean(target.label, 200)} is kept in PostgreSQL, and record sign can only add a sign-off to a record file: nothing was signed`,
-        hint: 'sign the file the run wrote (its path is in the run\'s summary, on the machine that ran it: .deployctl/records/)',
-      },
-      ExitCode.usage,
-    );
-  }
-  const file = target;
-  const trust = trustFrom(flags, ctx);
-  // The record's runbook is read by verifying it first: a role key given as a run key is refused before anything is signed.
-  if (flags.pubkey !== undefined && flags.pubkey.length > 0) {
-    verifyRecordFile(file, trust);
-    refuseRoleKeyAsRunKey(trust);
-  }
-  const signer = flags.operator ?? ctx.env['DEPLOYCTL_OPERATOR'] ?? currentUser();
-  const result = signRecord({ file, role: flags.role, keyFile: flags.key, signer, now: ctx.now(), ...(ctx.signLockWaitMs !== undefined ? { lockWaitMs: ctx.signLockWaitMs } : {}) }, trust);
-  const { io } = ctx;
-  switch (result.kind) {
-    case 'unreadable':
-      return failUnreadable(result.verification);
-    case 'unverified':
-      io.err(renderVerificationReport(result.verification));
-      return fail(unverifiedSignMessage(file), ExitCode.failed);
-    case 'no-runbook':
-      return fail(
-        noRunbookForSignMessage(result.verification.runbook?.path, result.verification.runbook?.notFollowed !== undefined ? notFollowedWords(result.verification.runbook.notFollowed) : undefined),
-        ExitCode.usage,
-        (result.verification.runbook?.problems ?? []).map((p) => `  ${p}`),
-      );
-    case 'unknown-role':
-      return fail(unknownRoleMessage(result.role, result.roles), ExitCode.usage);
-    case 'bad-signer':
-      return fail({ message: `--operator: ${result.message}` }, ExitCode.usage);
-    case 'key-error':
-      return fail({ message: `--key ${flags.key}: ${result.error.message}`, ...(result.error.hint !== undefined ? { hint: result.error.hint } : {}) }, ExitCode.usage);
-    case 'key-not-listed':
-      return fail(keyNotListedMessage(flags.key, result.keyId, result.role), ExitCode.usage);
-    case 'key-of-other-role':
-      return fail(keyOfOtherRoleMessage(flags.key, result.keyId, result.role, result.otherRoles), ExitCode.usage);
-    case 'key-used':
-      // One key, one signature: it cannot sign off for a second role. Saying "nothing changed" would hide that.
-      return fail(keyUsedMessage(file, result.keyId, result.existingIndex, result.existingRole, result.role), ExitCode.usage);
-    case 'already-signed':
-      if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
-      io.out(alreadySignedMessage(file, result.keyId, result.existingIndex));
-      return ExitCode.ok;
-    case 'too-many-signatures':
-      return fail({ message: `${file} already holds the most signatures a record may carry; nothing was added` }, ExitCode.failed);
-    case 'locked':
-      return fail(signLockedMessage(file, result.lockFile, result.holder, result.waitedMs), ExitCode.failed);
-    case 'lock-failed':
-      return fail(withStorageHint(signLockFailedMessage(file, result.lockFile, result.code, result.message), result.code, result.lockFile), ExitCode.failed);
-    case 'write-failed':
-      return fail(withStorageHint(signWriteFailedMessage(file, result.code, result.message), result.code, file), ExitCode.failed);
-    case 'not-on-disk':
-      return fail(notOnDiskMessage(file), ExitCode.failed);
-    case 'signed':
-      if (result.keyWarning !== undefined) io.err(`deployctl: warning: ${result.keyWarning}`);
-      if (result.tookOverLockFrom !== undefined) io.err(`deployctl: note: ${tookOverLockNote(result.lockFile, result.tookOverLockFrom)}`);
-      io.out(signedMessage(file, result.role, signer, result.keyId, result.signatures));
-      if (result.unverifiedIdentity) io.out(unverifiedIdentityNote(result.role));
-      if (result.runbookChanged) io.out(runbookChangedNote());
-      return ExitCode.ok;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

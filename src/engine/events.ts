@@ -2,6 +2,9 @@
 import type { PromptRequest } from '../ports/types.js';
 import type { AnswersFileRef, AnswerVia, SignedAnswer } from '../record/answers.js';
 import type { CheckKind, FailurePolicy, StepKind } from '../runbook/types.js';
+import type { GateCondition, GateDecision } from './gate-condition.js';
+
+export type { GateCondition, GateDecision, LegacyEvidence } from './gate-condition.js';
 
 /** HTTP probe measurements; also what `steps.<id>.metrics` holds in expressions. */
 export interface ProbeMetrics {
@@ -122,26 +125,6 @@ export type FailureAnsweredFrom = 'prompt' | 'answers-file' | 'default';
 
 /** How a rollback authorization was decided: by a person (prompt, answers file, or their `on_failure: ask` choice), or by the default (no terminal, timeout). */
 export type AuthorizationSource = 'prompt' | 'answers-file' | 'chosen' | 'timeout' | 'no-terminal';
-
-export interface GateCondition {
-  name: string;
-  /** `implicit`: `earlier_steps_ok`, which deployctl adds to a gate for the failures left to it. */
-  kind: 'expression' | 'confirm' | 'implicit';
-  /** The CEL expression, the attestation text, or what the implicit condition checks. */
-  text: string;
-  value: unknown;
-  ok: boolean;
-  error?: string;
-  /** A condition that was false, with the values it compared, and why the steps it reads did not pass: `0.0476 ≥ 0.001`. */
-  explained?: string;
-  /**
-   * The evidence behind an expression's value: its top-level operator (`<`, `&&`, `!`…) and each operand's source
-   * text and value (`double(steps.lag.stdout) < double(vars.max)` → `42.0`, `5.0`), evaluated by CEL on the same context.
-   */
-  evidence?: { operator: string; operands: { text: string; value: unknown; error?: string }[] };
-}
-
-export type GateDecision = 'go' | 'no-go';
 
 /** One check's result at one tick of a watch: compact, as a 24-hour window has a hundred ticks of four checks. */
 export interface TickCheck {

@@ -1,5 +1,6 @@
 // The execute loop: phases in order, steps with retries, gates from evidence, rollback once, newest first. Effects come in as ports.
 import { ExitCode } from '../errors.js';
+import { notHolding } from '../expr/explain.js';
 import { PromptAbortedError } from '../ports/types.js';
 import type { LoadedRunbook } from '../runbook/load.js';
 import { gateId, type PhaseDoc } from '../runbook/types.js';
@@ -164,7 +165,7 @@ async function passGate(run: RunContext, phase: PhaseDoc): Promise<void> {
   if (decision === 'no-go') {
     run.emit({ kind: 'phase-finished', at: run.now(), phaseId: phase.id, status: 'failed' });
     const conditions = run.state.gates.get(gateId(phase))?.conditions ?? [];
-    const reason = messages.gateNoGo(gateId(phase), conditions.filter((c) => !c.ok).map((c) => ({ name: c.name, why: c.explained ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined) })));
+    const reason = messages.gateNoGo(gateId(phase), notHolding(conditions));
     throw phase.gate!.on_no_go === 'rollback' ? await failRun(run, reason, 'no-go', ExitCode.noGo, true) : new StopRun('no-go', ExitCode.noGo, reason);
   }
 }

@@ -1,12 +1,13 @@
 // A phase's go/no-go: attestations asked first, then the evidence evaluated, then the decision — at the prompt, from the answers file, or automatic.
-import { compileExpression, evaluateExpression, topLevelOperands, type CelContext, type CompiledExpression } from '../expr/cel.js';
-import { explainFalse } from '../expr/explain.js';
+import { compileExpression, evaluateExpression, type CompiledExpression } from '../expr/cel.js';
+import { buildEvidence } from '../expr/evidence.js';
 import { IMPLICIT_CONDITION, stepsLeftToGate } from '../runbook/failure-policy.js';
 import { gateId, isConfirmCondition, type GateDoc, type PhaseDoc } from '../runbook/types.js';
 import type { Actor, GateCondition, GateDecision } from './events.js';
 import { messages } from './messages.js';
 import { PromptUnansweredError } from '../ports/types.js';
 import { failuresLeftToGate } from './predicates.js';
+import { maskDeepWith } from './secrets.js';
 import type { RunContext } from './run-context.js';
 
 /** The gate's decision, taken once: a resumed run keeps the decision an earlier session recorded. */
@@ -52,13 +53,8 @@ function implicitCondition(run: RunContext, phase: PhaseDoc): GateCondition | un
   const failed = failuresLeftToGate(run.state, gateId(phase));
   if (covered.length === 0 && failed.length === 0) return undefined;
   const ok = failed.length === 0;
-  const explained = failed
-    .map((id) => {
-      const outcome = run.state.steps.get(id)?.outcome;
-      return `${id} ${outcome?.status ?? 'failed'}${outcome?.reason !== undefined ? `: ${outcome.reason}` : ''}`;
-    })
-    .join('; ');
-  return { name: IMPLICIT_CONDITION, kind: 'implicit', text: messages.implicitCondition(covered), value: ok, ok, ...(ok ? {} : { explained }) };
+  const notes = failed.map((id) => stepNote(run, id));
+  return { name: IMPLICIT_CONDITION, kind: 'implicit', text: messages.implicitCondition(covered), value: ok, ok, ...(ok ? {} : { notes }) };
 }
 
 /** `confirm:` conditions: asked at the prompt, else read from the answers file; a dry run asks nobody. */
@@ -96,40 +92,31 @@ function evaluateExpressions(run: RunContext, gate: GateDoc): GateCondition[] {
   for (const [name, condition] of Object.entries(gate.require)) {
     if (isConfirmCondition(condition)) continue;
     const compiled = compileExpression(condition);
-    const result = compiled.ok ? evaluateExpression(compiled.expression, ctx) : { ok: false as const, message: compiled.message };
-    const explained = compiled.ok && result.ok && result.value === false ? explainCondition(run, compiled.expression, ctx) : undefined;
-    const evidence = compiled.ok ? explain(condition, ctx) : undefined;
-    conditions.push(
-      result.ok
-        ? { name, kind: 'expression', text: condition, value: result.value, ok: result.value === true, ...(explained !== undefined ? { explained } : {}), ...(evidence ? { evidence } : {}) }
-        : { name, kind: 'expression', text: condition, value: null, ok: false, error: result.message, ...(evidence ? { evidence } : {}) },
-    );
+    if (!compiled.ok) {
+      conditions.push({ name, kind: 'expression', text: condition, value: null, ok: false, error: compiled.message });
+      continue;
+    }
+    const result = evaluateExpression(compiled.expression, ctx);
+    // The values behind the verdict, computed once: the task list, the NO-GO reason and the record all render this tree.
+    const tree = buildEvidence(compiled.expression, ctx, result);
+    const notes = result.ok && result.value === false ? stepNotes(run, compiled.expression) : [];
+    // A part may read a secret (`env.DEPLOY_TOKEN == 'x'`): its value goes to the journal and the record masked, as step output does.
+    const masked = maskDeepWith({ value: result.ok ? result.value : null, tree, ...(result.ok ? {} : { error: result.message }) }, run.deps.mask);
+    conditions.push({ name, kind: 'expression', text: condition, ...masked, ok: result.ok && result.value === true, ...(notes.length > 0 ? { notes } : {}) });
   }
   return conditions;
 }
 
-/** The values a false condition compared, then why each step it reads did not pass: `0.0476 ≥ 0.001`, `…; canary-p95 inconclusive: no data (query: …)`. */
-function explainCondition(run: RunContext, expression: CompiledExpression, ctx: CelContext): string {
-  const notes: string[] = [];
-  for (const name of new Set(expression.references.filter((r) => r.root === 'steps').map((r) => r.name))) {
-    const outcome = run.state.steps.get(name)?.outcome;
-    if (outcome?.status === 'failed' || outcome?.status === 'inconclusive') notes.push(`${name} ${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`);
-  }
-  return [explainFalse(expression, ctx), ...notes].join('; ');
+/** Why each step a false condition reads did not pass: `canary-p95 inconclusive: no data (query: …)`. */
+function stepNotes(run: RunContext, expression: CompiledExpression): string[] {
+  const names = new Set(expression.references.filter((r) => r.root === 'steps').map((r) => r.name));
+  return [...names].filter((name) => ['failed', 'inconclusive'].includes(run.state.steps.get(name)?.outcome?.status ?? '')).map((name) => stepNote(run, name));
 }
 
-/** Each operand of the condition's top-level operator, evaluated by CEL on the same context: the values behind the verdict. */
-function explain(source: string, ctx: CelContext): GateCondition['evidence'] {
-  const split = topLevelOperands(source);
-  if (split === undefined) return undefined;
-  return {
-    operator: split.operator,
-    operands: split.operands.map((text) => {
-      const compiled = compileExpression(text);
-      const result = compiled.ok ? evaluateExpression(compiled.expression, ctx) : { ok: false as const, message: compiled.message };
-      return result.ok ? { text, value: result.value } : { text, value: null, error: result.message };
-    }),
-  };
+/** `smoke failed: exit code 2`: a step that did not pass, with its reason. */
+function stepNote(run: RunContext, id: string): string {
+  const outcome = run.state.steps.get(id)?.outcome;
+  return `${id} ${outcome?.status ?? 'failed'}${outcome?.reason ? `: ${outcome.reason}` : ''}`;
 }
 
 /** GO only when every condition holds: a person may say NO-GO regardless, never GO over a failing condition. */

@@ -81,7 +81,7 @@ export function createMasker(secrets: readonly string[]): Masker {
     return text.replace(pattern, MASK);
   };
 
-  const maskDeep = <T>(value: T): T => maskValue(value, mask, new Map()) as T;
+  const maskDeep = <T>(value: T): T => maskDeepWith(value, mask);
 
   const masker: Masker = { mask, maskDeep, longest, unmaskable };
   internals.set(masker, {
@@ -130,6 +130,11 @@ function scannerFor(forms: SecretForm[]): (text: string) => number {
     }
     return text.length;
   };
+}
+
+/** A copy of a JSON-like value with every string masked by `mask` (a Masker's maskDeep for a bare mask function). */
+export function maskDeepWith<T>(value: T, mask: (text: string) => string): T {
+  return maskValue(value, mask, new Map()) as T;
 }
 
 function maskValue(value: unknown, mask: (text: string) => string, seen: Map<object, unknown>): unknown {

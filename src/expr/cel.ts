@@ -58,7 +58,7 @@ export interface CompiledExpression {
   references: Reference[];
   /** The static result type CEL infers: 'bool', 'string', 'dyn', … */
   type: string;
-  /** The parsed tree (nodes carry `start`/`end` offsets into `source`): src/expr/explain.ts reads it. */
+  /** The parsed tree (nodes carry `start`/`end` offsets into `source`): src/expr/evidence.ts reads it. */
   ast: ASTNode;
   dialect: CelDialect;
 }
@@ -223,39 +223,4 @@ function memberAccesses(ast: ASTNode): MemberAccess[] {
     stack.push(n.args);
   }
   return accesses;
-}
-
-/** Operators whose operands are worth showing beside the result: comparisons, arithmetic, logic, negation, membership. */
-const EXPLAINED = new Set(['<', '<=', '>', '>=', '==', '!=', 'in', '+', '-', '*', '/', '%', '&&', '||', '!_']);
-
-/**
- * The top-level operator of an expression and the source text of each operand, so each can be evaluated on its own
- * (by the CEL library, on the same context) and shown as evidence: `a < b` → `<`, [`a`, `b`]. A chain of the same
- * logical operator is flattened (`a && b && c` → three operands). Undefined when there is nothing to break down
- * (a single value, a call) or the expression does not parse.
- */
-export function topLevelOperands(source: string): { operator: string; operands: string[] } | undefined {
-  let ast: ASTNode;
-  try {
-    ast = celEnvironment().parse(source).ast;
-  } catch {
-    return undefined;
-  }
-  if (!EXPLAINED.has(ast.op)) return undefined;
-  const text = (node: ASTNode): string => {
-    const n = node as ASTNode & { start?: number; end?: number };
-    const raw = typeof n.start === 'number' && typeof n.end === 'number' && n.end > n.start ? source.slice(n.start, n.end) : undefined;
-    return (raw ?? '').trim();
-  };
-  const operands: ASTNode[] = [];
-  const flatten = (node: ASTNode) => {
-    if (node.op === ast.op && (ast.op === '&&' || ast.op === '||')) for (const child of node.args as ASTNode[]) flatten(child);
-    else operands.push(node);
-  };
-  if (ast.op === '!_') operands.push(ast.args as ASTNode);
-  else for (const child of ast.args as ASTNode[]) flatten(child);
-  const texts = operands.map(text);
-  // Positions missing or a slice that does not stand alone: better no evidence than wrong evidence.
-  if (texts.some((t) => t === '' || !compileExpression(t).ok)) return undefined;
-  return { operator: ast.op, operands: texts };
 }

@@ -4,6 +4,7 @@ import type { RunEvent } from '../engine/events.js';
 import { messages as engineMessages } from '../engine/messages.js';
 import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { compileExpression, evaluateExpression } from '../expr/cel.js';
+import { notHolding } from '../expr/explain.js';
 import type { Clock, HttpSend } from '../ports/types.js';
 import { formatDuration, parseDuration } from '../runbook/duration.js';
 import { holderName, roleName, stepTitle } from '../runbook/labels.js';
@@ -316,9 +317,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           const phase = doc.phases.find((p) => p.gate && gateId(p) === event.gateId);
           // The reasons, as the run's end will say them: every condition that did not hold (a pre-flight failure is
           // `earlier_steps_ok`, naming the failed checks), or a person's reason for NO-GO while all held.
-          const failing = (state.gates.get(event.gateId)?.conditions ?? [])
-            .filter((c) => !c.ok)
-            .map((c) => ({ name: c.name, why: c.explained ?? c.error ?? (c.kind === 'confirm' ? 'not confirmed' : undefined) }));
+          const failing = notHolding(state.gates.get(event.gateId)?.conditions ?? []);
           const why = [event.reason, event.note].filter((t): t is string => t !== undefined && t !== '');
           fireOn('no-go', `${engineMessages.gateNoGo(event.gateId, failing)}${why.length > 0 ? `${failing.length > 0 ? '; ' : ': '}${why.join('; ')}` : ''}`, phase?.gate?.owner);
         }

@@ -24,7 +24,7 @@ import type {
   RecordWatch,
 } from './types.js';
 import { evaluateSuccessMetrics } from './success-metrics.js';
-import { toRecordValue } from './values.js';
+import { recordConditionEvidence, toRecordValue } from './values.js';
 
 export { evaluateSuccessMetrics, toRecordValue };
 
@@ -79,13 +79,7 @@ export function buildRecordPredicate({ doc, state, env, now, people, ticks }: Bu
           value: toRecordValue(c.value),
           ok: c.ok,
           ...optional('error', c.error),
-          ...optional('explained', c.explained),
-          ...optional(
-            'evidence',
-            c.evidence === undefined
-              ? undefined
-              : { operator: c.evidence.operator, operands: c.evidence.operands.map((o) => ({ text: o.text, value: toRecordValue(o.value), ...optional('error', o.error) })) },
-          ),
+          ...recordConditionEvidence(c),
         })),
         decision: gateState?.decision ?? null,
         ...optional('decided_by', gateState?.by ? recordActor(gateState.by, gateState.answeredFrom !== 'automatic', gateId(phase)) : undefined),

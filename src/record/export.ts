@@ -1,4 +1,5 @@
 // `record export`: the record as the team's own deployment record in Markdown (timeline, per-role steps, gates, metrics table, sign-off table), or the predicate as JSON.
+import { conditionValues, conditionWhy } from '../expr/explain.js';
 import { code, fence, inline, table } from '../reporters/markdown.js';
 import { formatDuration } from '../runbook/duration.js';
 import { formatAnswer, formatAuthorization, formatFailureHandling, formatMs, formatValue, metricMark, personOf, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
@@ -233,8 +234,9 @@ function renderGate(gate: RecordGate, phase: RecordPhase, p: RecordPredicate): s
   out.push(...fence(`GO = ${gate.conditions.map((c) => c.name).join(' AND ')}`), '');
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `${inline(c.text)} _(attested)_` : c.kind === 'implicit' ? `${inline(c.text)} _(implicit: on_failure: gate)_` : code(c.text);
-    out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}${c.explained !== undefined ? ` — ${inline(c.explained)}` : ''}`);
-    for (const o of c.evidence?.operands ?? []) out.push(`  - ${code(o.text)} = ${o.error !== undefined ? `error: ${inline(o.error)}` : code(formatValue(o.value))}`);
+    const why = conditionWhy(c);
+    out.push(`- ${statusMark(c.ok)} **${inline(c.name)}** = ${code(formatValue(c.value))}: ${what}${c.error !== undefined ? ` (error: ${inline(c.error)})` : ''}${why !== undefined ? ` — ${inline(why)}` : ''}`);
+    for (const v of conditionValues(c)) out.push(`  - ${code(v.text)} = ${'error' in v ? `error: ${inline(v.error)}` : code(v.value)}`);
   }
   if (gate.reason !== undefined) out.push('', `Reason for NO-GO: ${inline(gate.reason)}`);
   if (gate.note !== undefined) out.push('', `Note: ${inline(gate.note)}`);

@@ -2,6 +2,7 @@
 import { didYouMean } from '../runbook/suggest.js';
 import { clean, shortKeyId } from './format.js';
 import type { LockHolder } from '../ports/file-lock.js';
+import type { RecordLockHolder } from '../ports/state/store.js';
 import { storageWords } from '../ports/fs-failure.js';
 import type { SignoffRole } from './signoff.js';
 
@@ -141,4 +142,31 @@ export function notOnDiskMessage(file: string): Message {
 
 export function tookOverLockNote(lockFile: string, holder: LockHolder): string {
   return `took over the lock ${clean(lockFile, 300)} left by ${holderWords(holder)}, which is no longer running`;
+}
+
+/** A record kept in a state store whose lock (its row in the database) another sign-off held for the whole wait. */
+export function storedLockedMessage(label: string, lock: string, holder: RecordLockHolder | undefined, waitedMs: number, inDatabase: boolean): Message {
+  const where = holder?.pid === undefined ? '' : inDatabase ? `database session ${holder.pid} from ${clean(holder.host ?? 'an unknown host', 100)}` : `pid ${holder.pid} on ${clean(holder.host ?? 'an unknown host', 100)}`;
+  const details = [where, holder?.since !== undefined ? `since ${clean(holder.since, 64)}` : ''].filter((d) => d !== '').join(', ');
+  const who = holder === undefined ? 'another deployctl record sign' : `${clean(holder.what, 100)}${details !== '' ? ` (${details})` : ''}`;
+  return {
+    message: `${clean(label, 300)} is being signed by ${who}; waited ${(waitedMs / 1000).toFixed(1)} s for it to finish, and nothing was written`,
+    hint: inDatabase
+      ? `run the command again once it has finished; it holds ${clean(lock, 300)} until its transaction ends${holder?.pid !== undefined ? ` (if nothing is signing there, the database's owner can end that session: SELECT pg_terminate_backend(${holder.pid}))` : ''}`
+      : `run the command again once it has finished; if no record sign is running${holder?.pid !== undefined ? ` as pid ${holder.pid}` : ''}, remove ${clean(lock, 300)}`,
+  };
+}
+
+export function notStoredMessage(label: string, where: string): Message {
+  return {
+    message: `${clean(label, 300)} was written to ${clean(where, 300)}, but read back it does not carry the new signature: something other than deployctl record sign (which waits for the record's lock) changed it at the same moment`,
+    hint: `deployctl record verify ${clean(label, 300)} --state … shows what it holds now; run the command again to sign it`,
+  };
+}
+
+export function storedMissingMessage(label: string, where: string): Message {
+  return {
+    message: `${clean(label, 300)} is no longer in ${clean(where, 300)} (it was removed while being signed): nothing was signed`,
+    hint: 'deployctl record list --state … lists the records there (as postgres:<name>)',
+  };
 }

@@ -18,6 +18,7 @@ import type { SignoffRow, SignoffTable } from './signoff.js';
 import { describeDuration, describePhaseTiming, describeRehearsal, describeWatch } from './timeline-format.js';
 import type { RecordAnswer, RecordGate, RecordPredicate, RecordStep } from './types.js';
 import type { CheckedRecord, RunbookCheck, SignatureCheck } from './verify.js';
+import { conditionValues, conditionWhy } from '../expr/explain.js';
 import { unsignedFileAnswers, type AnswerCheck } from './verify-answers.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -294,11 +295,10 @@ function gateLines(gate: RecordGate, p: RecordPredicate, indent: string): string
   for (const c of gate.conditions) {
     const what = c.kind === 'confirm' ? `attested: ${clean(c.text, 200)}` : clean(c.text, 200);
     lines.push(`${indent}    ${statusMark(c.ok)} ${clean(c.name, 64)} = ${formatValue(c.value)}   ${what}${c.error !== undefined ? ` (error: ${clean(c.error, 200)})` : ''}`);
-    if (c.explained !== undefined) lines.push(`${indent}        because ${clean(c.explained, 400)}`);
-    // The values behind it: each operand of the top-level operator, as evaluated.
-    for (const o of c.evidence?.operands ?? []) {
-      lines.push(`${indent}        ${clean(o.text, 200)} = ${o.error !== undefined ? `error: ${clean(o.error, 200)}` : formatValue(o.value)}`);
-    }
+    const why = conditionWhy(c);
+    if (why !== undefined) lines.push(`${indent}        because ${clean(why, 400)}`);
+    // The values behind it: the parts of the condition that explain its value, as evaluated.
+    for (const v of conditionValues(c)) lines.push(`${indent}        ${clean(v.text, 200)} = ${'error' in v ? `error: ${clean(v.error, 200)}` : clean(v.value, 200)}`);
   }
   if (gate.reason !== undefined) lines.push(`${indent}    reason for NO-GO: ${clean(gate.reason, 400)}`);
   if (gate.note !== undefined) lines.push(`${indent}    note: ${clean(gate.note, 400)}`);

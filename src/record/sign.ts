@@ -3,6 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import * as path from 'node:path';
 import { faultPoint } from '../faults.js';
 import { acquireFileLock, type LockHolder } from '../ports/file-lock.js';
+import type { RecordLockHolder } from '../ports/state/store.js';
 import { readFileLimited, realPath, statPath, writeFileAtomic } from '../ports/fs.js';
 import { addSignature, verifyEnvelope, type Envelope } from './dsse.js';
 import { loadPrivateKey, type KeyError, type LoadPrivateKeyResult } from './keys.js';
@@ -47,6 +48,12 @@ export type SignResult =
   | { kind: 'write-failed'; file: string; code: string; message: string }
   /** The file read back after writing lacks the new signature. */
   | { kind: 'not-on-disk'; file: string }
+  /** A record kept in a state store (`postgres:<name>`): it is not there (any more). */
+  | { kind: 'missing'; file: string; where: string }
+  /** Another sign-off held the stored record (its row in the database) for the whole wait: nothing was written. */
+  | { kind: 'stored-locked'; file: string; lock: string; holder?: RecordLockHolder; waitedMs: number; inDatabase: boolean }
+  /** The stored record read back after the write lacks the new signature. */
+  | { kind: 'not-stored'; file: string; where: string }
   | {
       kind: 'signed';
       keyId: string;
@@ -58,13 +65,14 @@ export type SignResult =
       runbookChanged: boolean;
       /** A lock left by a process that died was taken over. */
       tookOverLockFrom?: LockHolder;
+      /** The lock that was held while signing: a lock file, or the row of the record in the database. */
       lockFile: string;
     };
 
 const MAX_SIGNER_CHARS = 256;
 export const DEFAULT_SIGN_LOCK_WAIT_MS = 10_000;
 
-type Plan =
+export type Plan =
   | { kind: 'refuse'; result: SignResult }
   | { kind: 'sign'; bytes: Uint8Array; envelope: Envelope; role: SignoffRole; unverifiedIdentity: boolean; runbookChanged: boolean; keyWarning?: string };
 
@@ -75,9 +83,8 @@ type Plan =
  */
 export function signRecord(request: SignRequest, trust: Trust): SignResult {
   const signer = request.signer.trim();
-  if (signer === '' || signer.length > MAX_SIGNER_CHARS || /[\u0000-\u001f\u007f]/.test(signer)) {
-    return { kind: 'bad-signer', message: `the signer name must be 1 to ${MAX_SIGNER_CHARS} printable characters` };
-  }
+  const badSigner = checkSigner(signer);
+  if (badSigner !== undefined) return badSigner;
   let loadedKey: LoadPrivateKeyResult | undefined;
   const key = () => (loadedKey ??= loadPrivateKey(path.resolve(trust.env.cwd, request.keyFile)));
   const plan = (read: ReadRecordResult): Plan => planSignature(read, request, signer, key, trust);
@@ -126,7 +133,7 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
 }
 
 /** Verify the record as read, check the role and the key by decideSignoff, and make the signed envelope (not written). */
-function planSignature(read: ReadRecordResult, request: SignRequest, signer: string, key: () => LoadPrivateKeyResult, trust: Trust): Plan {
+export function planSignature(read: ReadRecordResult, request: Pick<SignRequest, 'file' | 'role' | 'now'>, signer: string, key: () => LoadPrivateKeyResult, trust: Trust): Plan {
   const refuse = (result: SignResult): Plan => ({ kind: 'refuse', result });
   if (!read.ok) return refuse({ kind: 'unreadable', verification: { verdict: 'unreadable', file: request.file, problem: read.problem } });
   const verification = verifyParsedRecord(request.file, read.parsed, trust);
@@ -171,6 +178,14 @@ function fileMode(file: string): number {
   return info === undefined ? 0o644 : info.mode & 0o777;
 }
 
+/** The signer's name, as the `signer` annotation takes it: a refusal, or undefined when it will do. */
+export function checkSigner(signer: string): SignResult | undefined {
+  if (signer === '' || signer.length > MAX_SIGNER_CHARS || /[\u0000-\u001f\u007f]/.test(signer)) {
+    return { kind: 'bad-signer', message: `the signer name must be 1 to ${MAX_SIGNER_CHARS} printable characters` };
+  }
+  return undefined;
+}
+
 /** Trust what is on disk: read it back and check that the new signature verifies there. */
 function isSignedOnDisk(file: string, privateKey: Parameters<typeof createPublicKey>[0], keyId: string): boolean {
   let bytes: Uint8Array;
@@ -181,6 +196,11 @@ function isSignedOnDisk(file: string, privateKey: Parameters<typeof createPublic
   } catch {
     return false;
   }
+  return isSignedIn(file, bytes, privateKey, keyId);
+}
+
+/** The record `bytes` carry a signature by `keyId` that verifies with the public half of `privateKey`. */
+export function isSignedIn(file: string, bytes: Uint8Array, privateKey: Parameters<typeof createPublicKey>[0], keyId: string): boolean {
   const parsed = parseRecordBytes(file, bytes);
   if (!parsed.ok) return false;
   const result = verifyEnvelope(parsed.parsed.envelope, [{ key: createPublicKey(privateKey), label: 'the signing key' }]);

@@ -194,9 +194,24 @@ export interface RecordGateCondition {
   value: RecordValue;
   ok: boolean;
   error?: string;
-  /** A false condition with the values it compared: `0.0476 ≥ 0.001`. */
+  /** The evidence behind an expression's value: its parts with their values (src/expr/evidence.ts). */
+  tree?: RecordEvidenceNode;
+  /** A false condition: why the steps it reads did not pass; earlier_steps_ok: the failures left to the gate. */
+  notes?: string[];
+  /** Records of earlier builds only: a false condition with the values it compared, `0.0476 ≥ 0.001` (now rendered from `tree`). */
   explained?: string;
+  /** Records of earlier builds only: the top-level operator and each operand's value (now in `tree`). */
   evidence?: { operator: string; operands: { text: string; value: RecordValue; error?: string }[] };
+}
+
+/** One part of a gate condition and its value (src/expr/evidence.ts EvidenceNode, with record values). */
+export interface RecordEvidenceNode {
+  text: string;
+  op: string;
+  value?: RecordValue;
+  double?: true;
+  error?: string;
+  children?: RecordEvidenceNode[];
 }
 
 export interface RecordGate {

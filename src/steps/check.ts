@@ -74,7 +74,7 @@ export function judgeCheck(series: readonly Series[], policy: CheckPolicy): Chec
   if (!evaluated.ok) return { verdict: 'fail', reason: because(`expect: ${expression.source}: ${evaluated.message}`), result, results };
   if (evaluated.value === true) return { verdict: 'pass', result, results };
   if (evaluated.value !== false) return { verdict: 'fail', reason: because(`expect: ${expression.source} gave ${JSON.stringify(evaluated.value)}, not true or false`), result, results };
-  return { verdict: 'fail', reason: because(explainFalse(expression, context, { names: { result: label } })), result, results };
+  return { verdict: 'fail', reason: because(explainFalse(expression, context, { names: { result: label } }, evaluated)), result, results };
 }
 
 /** `{code="500"}`: a series' labels as PromQL writes them; nothing for a scalar. */

@@ -96,7 +96,7 @@ describe('an interactive run that rolls back', () => {
     expect(gate.decided_by).toMatchObject({ answered_by: OPERATOR, on_behalf_of: 'Ana' });
     // First the implicit condition for the steps of the gate's own phase (on_failure: gate, issue 13): none failed.
     expect(gate.conditions[0]).toMatchObject({ name: 'earlier_steps_ok', kind: 'implicit', value: true, ok: true });
-    expect(gate.conditions[1]).toMatchObject({ name: 'lag_ok', value: true, evidence: { operator: '<', operands: [{ value: 0.5 }, { value: 5 }] } });
+    expect(gate.conditions[1]).toMatchObject({ name: 'lag_ok', value: true, tree: { op: '<', children: [{ value: 0.5 }, { value: 5 }] } });
     expect(record).toMatchObject({ status: 'rolled-back', exit_code: 4 });
   });
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertBuilt, cliEnv, freePort, killAllClis, reapProcessesIn, readJournal, readRecord, recordFiles, runCli, runDirs, stackTraceLines, verifyWithOpenssl } from '../helpers/cli.js';
 import { prometheusBinary, startPrometheus, type PrometheusServer } from '../helpers/prometheus.js';
+import { conditionWhy, type ExplainedCondition } from '../../src/expr/explain.js';
 
 const SLOW = 120_000;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -83,7 +84,11 @@ describe('phase65 gated by a real Prometheus', { timeout: SLOW }, () => {
     expect(deploy['gate']).toMatchObject({ id: 'canary', decision: 'no-go', answered_from: 'automatic' });
     const errorRate = (deploy['gate']['conditions'] as Json[]).find((c) => c['name'] === 'error_rate_below_0_1pct')!;
     expect(errorRate).toMatchObject({ ok: false, value: false });
-    expect(errorRate['explained']).toMatch(/^0\.0\d+ ≥ 0\.001$/);
+    // The evidence tree: the chain's deciding operand, taken apart into the number read and the bound.
+    expect(errorRate['tree']).toMatchObject({ op: '&&', value: false });
+    const deciding = (errorRate['tree']['children'] as Json[]).find((c) => c['value'] === false)!;
+    expect(deciding).toMatchObject({ op: '<', children: [{ value: expect.any(Number) }, { text: '0.001', op: 'value' }] });
+    expect(conditionWhy(errorRate as ExplainedCondition)).toMatch(/^0\.0\d+ ≥ 0\.001$/);
 
     // What was read, when, and from which query: in the signed record.
     const step = stepOf(predicate, 'canary-error-rate');

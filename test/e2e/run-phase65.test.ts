@@ -321,11 +321,11 @@ describe('deployctl run phase65: the failure policy (issue 13)', { timeout: SLOW
     // The failure was recorded and the remaining pre-flight steps still ran.
     expect(stepOf(predicate, 'pf-health')).toMatchObject({ status: 'failed', on_failure: { policy: 'gate', action: 'gate', gate: 'go-no-go' } });
     expect(stepOf(predicate, 'lead-preflight-review')['status']).toBe('succeeded');
-    const phases = predicate['phases'] as { id: string; status: string; gate?: { decision: string; conditions: { name: string; ok: boolean; explained?: string }[] } }[];
+    const phases = predicate['phases'] as { id: string; status: string; gate?: { decision: string; conditions: { name: string; ok: boolean; notes?: string[] }[] } }[];
     const gate = phases.find((p) => p.id === 'go-no-go')!.gate!;
     expect(gate.decision).toBe('no-go');
     expect(gate.conditions[0]).toMatchObject({ name: 'earlier_steps_ok', ok: false });
-    expect(gate.conditions[0]!.explained).toMatch(/^pf-health failed: error_rate 0\.5 > max 0\.001/);
+    expect(gate.conditions[0]!.notes![0]).toMatch(/^pf-health failed: error_rate 0\.5 > max 0\.001/);
     expect(result.stdout).toMatch(/gate 'go-no-go' decided NO-GO: earlier_steps_ok does not hold \(pf-health failed/);
     expect(phases.find((p) => p.id === 'deploy')?.status).toBe('not-run');
     expect(predicate['rollback']).toBeNull();

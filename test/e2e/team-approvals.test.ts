@@ -1,17 +1,12 @@
 // Approvals on a gate end to end, on both state backends: N signed approvals from different people holding the approving roles; the operator and whoever did the deploy step refused (separation of duties, exit 2, journaled); the approvals' timeout fails closed (NO-GO).
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRecord, recordFiles, runCli, spawnCli, waitFor } from '../helpers/cli.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import { makeTeam, type TeamDir } from '../helpers/team.js';
+import { expect, it } from 'vitest';
+import { readRecord, recordFiles, waitFor } from '../helpers/cli.js';
+import { describeTeam, peopleYaml } from '../helpers/team.js';
 
 const runbook = (name: string, timeout: string) => `version: 1
 name: ${name}
-people:
-  ana: { name: Ana Torres, keys: [keys/ana.pub] }
-  elif: { name: Elif Yilmaz, keys: [keys/elif.pub] }
-  iris: { name: Iris Moreau, keys: [keys/iris.pub] }
-  chen: { name: Chen Wei, keys: [keys/chen.pub] }
+${peopleYaml(['ana', 'elif', 'iris', 'chen'])}
 roles:
   lead: { title: Deployment Lead, primary: ana }
   qa: { title: QA Lead, primary: elif }
@@ -28,25 +23,13 @@ phases:
       approvals: { roles: [lead, qa, product, devops], min: 2, distinct: true, not: [operator, deploy-app], timeout: ${timeout}, on_timeout: no-go }
 `;
 
-describe.each([
-  ['the local directory', () => undefined],
-  ['PostgreSQL', () => createTestDatabase().url],
-])('approvals, state in %s', { timeout: 180_000 }, (_name, stateUrl) => {
-  let team: TeamDir;
-  let state: string | undefined;
-  const env = () => team.env({ ...(state !== undefined ? { DEPLOYCTL_STATE: state } : {}), CI: 'true' });
-  const cli = (args: string[]) => runCli(args, { cwd: team.dir, env: env(), timeoutMs: 60_000 });
+const FILES = { 'approved.yaml': runbook('approved', '60s'), 'late.yaml': runbook('late', '3s') };
 
-  beforeAll(() => {
-    team = makeTeam(['ana', 'elif', 'iris', 'chen']);
-    team.write('approved.yaml', runbook('approved', '60s'));
-    team.write('late.yaml', runbook('late', '3s'));
-    state = stateUrl();
-  });
-  afterAll(() => team?.remove());
+describeTeam('approvals', { people: ['ana', 'elif', 'iris', 'chen'], files: FILES, timeout: 180_000 }, (team) => {
+  const { cli } = team;
 
   it('GO with two distinct approvals; the operator and the deployer may not approve', async () => {
-    const host = spawnCli(['run', 'approved.yaml', '--as', 'ana', '--wait', '60s'], { cwd: team.dir, env: env() });
+    const host = team.spawn(['run', 'approved.yaml', '--as', 'ana', '--wait', '60s']);
     await waitFor('deploy-app answered by chen', async () => (await cli(['answer', 'deploy-app', '--as', 'chen', '--yes'])).code === 0, 30_000, 200);
     // Self-approval: Ana runs the deployment.
     const self = await cli(['answer', 'go', '--as', 'ana', '--yes']);
@@ -83,7 +66,7 @@ describe.each([
   });
 
   it('NO-GO when the approvals do not come within their timeout', async () => {
-    const host = spawnCli(['run', 'late.yaml', '--as', 'ana', '--wait', '60s'], { cwd: team.dir, env: env() });
+    const host = team.spawn(['run', 'late.yaml', '--as', 'ana', '--wait', '60s']);
     await waitFor('deploy-app answered by chen', async () => (await cli(['answer', 'deploy-app', '--as', 'chen', '--yes'])).code === 0, 30_000, 200);
     await waitFor('one approval', async () => (await cli(['answer', 'go', '--as', 'elif', '--yes'])).code === 0, 30_000, 200);
     const done = await host.result;

@@ -1,19 +1,14 @@
 // deployctl join and deployctl answer end to end, on both state backends: a second terminal (tmux) joins the live run and is asked only its person's prompts, the first valid answer wins and the other terminal shows who gave it, answers from a script (also before the prompt opens), impersonation and a person without the role refused with exit 2 and journaled.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, waitFor } from '../helpers/cli.js';
-import { BIN, prompt, terminalEnv, WAIT } from '../helpers/interactive.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import { makeTeam, type TeamDir } from '../helpers/team.js';
-import { startTmux, TMUX, type TmuxSession } from '../helpers/tmux.js';
+import { expect, it } from 'vitest';
+import { waitFor } from '../helpers/cli.js';
+import { prompt, WAIT } from '../helpers/interactive.js';
+import { describeTeam, peopleYaml } from '../helpers/team.js';
 
 const RUNBOOK = `version: 1
 name: joined
-people:
-  ana: { name: Ana Torres, keys: [keys/ana.pub] }
-  elif: { name: Elif Yilmaz, keys: [keys/elif.pub] }
-  femi: { name: Femi Adeyemi, keys: [keys/femi.pub] }
+${peopleYaml(['ana', 'elif', 'femi'])}
 roles:
   lead: { title: Deployment Lead, primary: ana }
   qa: { title: QA Lead, primary: elif, backup: femi }
@@ -27,35 +22,8 @@ phases:
       - { id: signoff-qa, title: "Sign-off: QA Lead", owner: qa, confirm: QA Lead signs off, signoff: true }
 `;
 
-let sessions: TmuxSession[] = [];
-beforeAll(() => {
-  if (!existsSync(TMUX)) throw new Error(`these tests need tmux at ${TMUX} (apt-get install tmux)`);
-});
-afterEach(async () => {
-  await Promise.all(sessions.map((s) => s.kill()));
-  sessions = [];
-});
-
-describe.each([
-  ['the local directory', () => undefined],
-  ['PostgreSQL', () => createTestDatabase().url],
-])('join and answer, state in %s', { timeout: 180_000 }, (_name, stateUrl) => {
-  let team: TeamDir;
-  let state: string | undefined;
-  const stateEnv = () => (state !== undefined ? { DEPLOYCTL_STATE: state } : {});
-  const cli = (args: string[], extra: Record<string, string | undefined> = {}) => runCli(args, { cwd: team.dir, env: team.env({ ...stateEnv(), ...extra }), timeoutMs: 60_000 });
-  const terminal = (args: string[], height = 30) =>
-    startTmux({ command: [process.execPath, BIN, ...args], cwd: team.dir, env: { ...terminalEnv(team.dir), HOME: team.home, ...stateEnv() }, width: 160, height }).then((s) => {
-      sessions.push(s);
-      return s;
-    });
-
-  beforeAll(() => {
-    team = makeTeam(['ana', 'elif', 'femi']);
-    team.write('joined.yaml', RUNBOOK);
-    state = stateUrl();
-  });
-  afterAll(() => team?.remove());
+describeTeam('join and answer', { people: ['ana', 'elif', 'femi'], files: { 'joined.yaml': RUNBOOK }, timeout: 180_000 }, (team) => {
+  const { cli, terminal } = team;
 
   it('a joiner is asked its own prompts, the host shows who answered where; script answers count, impersonation is refused and journaled', async () => {
     const host = await terminal(['run', 'joined.yaml', '--as', 'ana']);

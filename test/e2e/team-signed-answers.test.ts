@@ -1,20 +1,15 @@
 // Signed answers from the running terminal, end to end in tmux on both state backends: each answer signed with the answering person's key, shown per answer by `record verify`, checked by openssl alone, a sign-off given by answering, and forged answers caught.
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { BIN, prompt, terminalEnv, WAIT } from '../helpers/interactive.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import { makeTeam, type TeamDir } from '../helpers/team.js';
-import { startTmux, TMUX, type TmuxSession } from '../helpers/tmux.js';
+import { beforeAll, expect, it } from 'vitest';
+import { prompt, WAIT } from '../helpers/interactive.js';
+import { describeTeam, peopleYaml } from '../helpers/team.js';
 
 const RUNBOOK = `version: 1
 name: signed
-people:
-  ana: { name: Ana Torres, keys: [keys/ana.pub] }
-  elif: { name: Elif Yilmaz, keys: [keys/elif.pub] }
+${peopleYaml(['ana', 'elif'])}
 roles:
   lead: { title: Deployment Lead, primary: ana, delegate: true }
   qa: { title: QA Lead, primary: elif }
@@ -35,35 +30,13 @@ interface Envelope {
   signatures: { keyid: string; sig: string; signer?: string; signed_at?: string }[];
 }
 
-let sessions: TmuxSession[] = [];
-beforeAll(() => {
-  if (!existsSync(TMUX)) throw new Error(`these tests need tmux at ${TMUX} (apt-get install tmux)`);
-});
-afterEach(async () => {
-  await Promise.all(sessions.map((s) => s.kill()));
-  sessions = [];
-});
-
-describe.each([
-  ['the local directory', () => undefined],
-  ['PostgreSQL', () => createTestDatabase().url],
-])('signed answers at the running terminal, state in %s', { timeout: 120_000 }, (_name, stateUrl) => {
-  let team: TeamDir;
+describeTeam('signed answers at the running terminal', { people: ['ana', 'elif'], files: { 'signed.yaml': RUNBOOK }, timeout: 120_000 }, (team) => {
   let record = '';
-  let state: string | undefined;
-  const cli = (args: string[]) => runCli(args, { cwd: team.dir, env: team.env(state !== undefined ? { DEPLOYCTL_STATE: state } : {}), timeoutMs: 60_000 });
+  const { cli } = team;
 
   beforeAll(async () => {
-    team = makeTeam(['ana', 'elif']);
-    team.write('signed.yaml', RUNBOOK);
-    state = stateUrl();
     // Elif runs it: QA's prompts are hers; the lead's she answers on Ana's behalf (delegate: true).
-    const tmux = await startTmux({
-      command: [process.execPath, BIN, 'run', 'signed.yaml', '--as', 'elif'],
-      cwd: team.dir,
-      env: { ...terminalEnv(team.dir), HOME: team.home, ...(state !== undefined ? { DEPLOYCTL_STATE: state } : {}) },
-    });
-    sessions.push(tmux);
+    const tmux = await team.terminal(['run', 'signed.yaml', '--as', 'elif'], { width: 120, height: 40 });
     await tmux.waitFor(prompt('Brief given'), WAIT);
     await tmux.sendKeys('y', 'Enter');
     await tmux.waitFor(/Test plan ready/, WAIT);
@@ -78,7 +51,6 @@ describe.each([
     expect(records).toHaveLength(1);
     record = path.join('.deployctl', 'records', records[0]!);
   }, 120_000);
-  afterAll(() => team?.remove());
 
   it('record verify shows who gave each answer, with whose key, and on whose behalf', async () => {
     const r = await cli(['record', 'verify', record]);

@@ -1,9 +1,8 @@
 // A team run without a terminal, on both state backends: without --wait it fails closed at once and prints the deployctl answer commands; with --wait it takes other people's answers given meanwhile (N people answering N prompts at once: none lost, none twice), and fails closed when nobody answers in time.
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRecord, recordFiles, runCli, spawnCli, waitFor } from '../helpers/cli.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import { makeTeam, type TeamDir } from '../helpers/team.js';
+import { expect, it } from 'vitest';
+import { readRecord, recordFiles, waitFor } from '../helpers/cli.js';
+import { describeTeam, peopleYaml } from '../helpers/team.js';
 
 const PEOPLE = Array.from({ length: 10 }, (_, i) => `p${i + 1}`);
 
@@ -12,9 +11,7 @@ function manyRunbook(): string {
   return [
     'version: 1',
     'name: many',
-    'people:',
-    ...PEOPLE.map((p) => `  ${p}: { name: Person ${p}, keys: [keys/${p}.pub] }`),
-    '  ana: { name: Ana Torres, keys: [keys/ana.pub] }',
+    peopleYaml([...PEOPLE, 'ana']),
     'roles:',
     '  lead: { title: Deployment Lead, primary: ana }',
     ...PEOPLE.map((p) => `  r-${p}: { title: Role ${p}, primary: ${p} }`),
@@ -28,10 +25,7 @@ function manyRunbook(): string {
 
 const SMALL = `version: 1
 name: small
-people:
-  ana: { name: Ana Torres, keys: [keys/ana.pub] }
-  elif: { name: Elif Yilmaz, keys: [keys/elif.pub] }
-  femi: { name: Femi Adeyemi, keys: [keys/femi.pub] }
+${peopleYaml(['ana', 'elif', 'femi'])}
 roles:
   lead: { title: Deployment Lead, primary: ana }
   qa: { title: QA Lead, primary: elif, backup: femi }
@@ -43,23 +37,10 @@ phases:
       - { id: on-call, owner: qa, ask: Who is on call? }
 `;
 
-describe.each([
-  ['the local directory', () => undefined],
-  ['PostgreSQL', () => createTestDatabase().url],
-])('a team run without a terminal, state in %s', { timeout: 180_000 }, (_name, stateUrl) => {
-  let team: TeamDir;
-  let state: string | undefined;
-  const env = (extra: Record<string, string | undefined> = {}) => team.env({ ...(state !== undefined ? { DEPLOYCTL_STATE: state } : {}), CI: 'true', ...extra });
-  const cli = (args: string[]) => runCli(args, { cwd: team.dir, env: env(), timeoutMs: 60_000 });
+const FILES = { 'small.yaml': SMALL, 'many.yaml': manyRunbook(), 'lead.answers.yaml': 'brief: true\n' };
 
-  beforeAll(() => {
-    team = makeTeam(['ana', 'elif', 'femi', ...PEOPLE]);
-    team.write('small.yaml', SMALL);
-    team.write('many.yaml', manyRunbook());
-    team.write('lead.answers.yaml', 'brief: true\n');
-    state = stateUrl();
-  });
-  afterAll(() => team?.remove());
+describeTeam('a team run without a terminal', { people: ['ana', 'elif', 'femi', ...PEOPLE], files: FILES, timeout: 180_000 }, (team) => {
+  const { cli } = team;
 
   it('without --wait fails closed at once, runs nothing, and prints the deployctl answer commands other people would give', async () => {
     const r = await cli(['run', 'small.yaml', '--as', 'ana', '--answers', 'lead.answers.yaml']);
@@ -78,7 +59,7 @@ describe.each([
   });
 
   it('with --wait takes the answers given meanwhile, and fails closed when nobody answers in time', async () => {
-    const host = spawnCli(['run', 'small.yaml', '--as', 'ana', '--answers', 'lead.answers.yaml', '--wait', '60s'], { cwd: team.dir, env: env() });
+    const host = team.spawn(['run', 'small.yaml', '--as', 'ana', '--answers', 'lead.answers.yaml', '--wait', '60s']);
     // The run is live once an answer finds it (before then: no deployment is running).
     await waitFor('qa-ready answered by elif', async () => (await cli(['answer', 'qa-ready', '--as', 'elif', '--yes'])).code === 0, 30_000, 200);
     const call = await cli(['answer', 'on-call', '--as', 'femi', '--value', 'Dana']);
@@ -98,7 +79,7 @@ describe.each([
   });
 
   it(`${PEOPLE.length} people answering ${PEOPLE.length} prompts at once: none lost, none answered twice, each signed`, async () => {
-    const host = spawnCli(['run', 'many.yaml', '--as', 'ana', '--wait', '120s'], { cwd: team.dir, env: env() });
+    const host = team.spawn(['run', 'many.yaml', '--as', 'ana', '--wait', '120s']);
     await waitFor('the run is live', async () => (await cli(['status'])).stdout.includes('of many'), 30_000, 200);
     const answers = await Promise.all(PEOPLE.map((p) => cli(['answer', `ok-${p}`, '--as', p, '--yes'])));
     for (const a of answers) expect(a.code, a.stderr).toBe(0);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent, StepOutcome } from '../../src/engine/events.js';
+import { conditionWhy } from '../../src/expr/explain.js';
 import type { HttpSend } from '../../src/ports/types.js';
 import { harness, inlineRunbook } from '../helpers/engine-fakes.js';
 
@@ -143,8 +144,9 @@ describe('a prometheus step in a run', () => {
       ['measured', false],
       ['told_apart', true],
     ]);
-    expect(evaluated?.conditions[0]).toMatchObject({ kind: 'implicit', text: 'no step left to this gate failed (error-rate, next)', explained: 'error-rate inconclusive: no data: result has no value (query: empty)' });
-    expect(evaluated?.conditions[1]?.explained).toBe("steps['error-rate'].ok is false; error-rate inconclusive: no data: result has no value (query: empty)");
+    expect(evaluated?.conditions[0]).toMatchObject({ kind: 'implicit', text: 'no step left to this gate failed (error-rate, next)', notes: ['error-rate inconclusive: no data: result has no value (query: empty)'] });
+    // The event keeps the evidence tree and the step notes; the NO-GO reason, the task list and the record render them.
+    expect(conditionWhy(evaluated!.conditions[1]!)).toBe("steps['error-rate'].ok is false; error-rate inconclusive: no data: result has no value (query: empty)");
     expect(result.exitCode).toBe(3);
     expect(result.reason).toBe(
       "gate 'check' decided NO-GO: earlier_steps_ok does not hold (error-rate inconclusive: no data: result has no value (query: empty)); measured does not hold (steps['error-rate'].ok is false; error-rate inconclusive: no data: result has no value (query: empty))",

@@ -90,7 +90,7 @@ describe('on_failure: gate (the default in a preflight phase)', () => {
       ['earlier_steps_ok', 'implicit', false],
       ['approved', 'confirm', true],
     ]);
-    expect(gate.conditions[0]).toMatchObject({ text: 'no step left to this gate failed (status, health, ready)', explained: "status failed: exit code 1: down" });
+    expect(gate.conditions[0]).toMatchObject({ text: 'no step left to this gate failed (status, health, ready)', notes: ['status failed: exit code 1: down'] });
     expect(result.reason).toBe("gate 'go-no-go' decided NO-GO: earlier_steps_ok does not hold (status failed: exit code 1: down)");
     // The answers file said go: GO is never taken over a failing condition.
     expect(one(h.events, 'gate-decided')[0]).toMatchObject({ decision: 'no-go', answeredFrom: 'automatic' });

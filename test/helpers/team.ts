@@ -1,8 +1,13 @@
-// A team in a temp directory: people with real Ed25519 key pairs (public halves beside the runbook, private halves in each person's own key directory), for the tests of identity, signed answers, join and answer.
+// The team tests' shared setup: a team in a temp directory (people with real Ed25519 key pairs, their runbook `people:` entries), and the suite that runs a team's end-to-end tests on both state backends (local directory, real PostgreSQL) with the built CLI and real tmux terminals.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { writeKeyPair } from '../../src/record/keys.js';
+import { readJournal, runCli, spawnCli, type CliProcess, type CliResult } from './cli.js';
+import { BIN, terminalEnv } from './interactive.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { startTmux, TMUX, type TmuxSession } from './tmux.js';
 
 export interface TeamDir {
   /** The working directory: runbooks and keys/ live here. */
@@ -50,7 +55,120 @@ export function makeTeam(people: readonly string[], prefix = 'deployctl-team-'):
   };
 }
 
-/** `people:` lines for ids (`Name` = the id capitalised), keys at keys/<id>.pub. */
-export function peopleYaml(ids: readonly string[]): string {
-  return `people:\n${ids.map((id) => `  ${id}: { name: ${id[0]!.toUpperCase()}${id.slice(1)} Person, keys: [keys/${id}.pub] }`).join('\n')}\n`;
+/** The people of the team tests, by id: the names their runbooks give and their assertions read. Other ids are `Person <id>`. */
+export const NAMES: Readonly<Record<string, string>> = {
+  ana: 'Ana Torres',
+  elif: 'Elif Yilmaz',
+  femi: 'Femi Adeyemi',
+  iris: 'Iris Moreau',
+  chen: 'Chen Wei',
+};
+
+/** A runbook's `people:` block (no trailing newline) for ids, keys at keys/<id>.pub; `more[id]` adds fields to that person's entry (e.g. `contact: "@femi"`). */
+export function peopleYaml(ids: readonly string[], more: Readonly<Record<string, string>> = {}): string {
+  const entry = (id: string) => [`name: ${NAMES[id] ?? `Person ${id}`}`, `keys: [keys/${id}.pub]`, ...(more[id] !== undefined ? [more[id]] : [])].join(', ');
+  return ['people:', ...ids.map((id) => `  ${id}: { ${entry(id)} }`)].join('\n');
+}
+
+/** The state backends every team test runs on: the local directory (no database), and a fresh database in the test run's real PostgreSQL. */
+export const STATE_BACKENDS = [
+  ['the local directory', (): TestDatabase | undefined => undefined],
+  ['PostgreSQL', (): TestDatabase | undefined => createTestDatabase()],
+] as const;
+
+/** A team's directory on one state backend, with the built CLI and real terminals (tmux) run in it as the team's people. */
+export interface TeamRun extends Omit<TeamDir, 'env' | 'remove'> {
+  /** The database on PostgreSQL; undefined on the local directory. */
+  readonly db: TestDatabase | undefined;
+  /** `DEPLOYCTL_STATE` set to the database on PostgreSQL; nothing on the local directory. */
+  stateEnv(): Record<string, string>;
+  /** Environment for the CLI: the team's HOME and the state (cliEnv adds CI=true). */
+  env(extra?: Record<string, string | undefined>): Record<string, string | undefined>;
+  /** Run the CLI in the team's directory to its end (SIGKILLed after 60 s). */
+  cli(args: readonly string[], extra?: Record<string, string | undefined>): Promise<CliResult>;
+  /** Start the CLI in the team's directory and return at once. */
+  spawn(args: readonly string[]): CliProcess;
+  /** The CLI in a real terminal (tmux) of `size`, as a person's shell has it (terminalEnv: no CI); killed after each test. */
+  terminal(args: readonly string[], size?: { width: number; height: number }): Promise<TmuxSession>;
+  /** The run's journal events, from wherever the state is. */
+  events(runId: string): Record<string, any>[];
+}
+
+export interface TeamSuite {
+  /** Person ids: each gets a real key pair (makeTeam). */
+  people: readonly string[];
+  /** Files written into the team's directory before the tests (runbooks, answers files). */
+  files: Readonly<Record<string, string>>;
+  /** Per-test timeout of the block. */
+  timeout: number;
+}
+
+/**
+ * `describe.each(STATE_BACKENDS)` named `<title>, state in <backend>`: per backend, one team directory (makeTeam with `suite.files`
+ * written, removed afterwards) and one database, set up before `body`'s own hooks run; terminals are killed after each test.
+ */
+export function describeTeam(title: string, suite: TeamSuite, body: (team: TeamRun) => void): void {
+  describe.each(STATE_BACKENDS)(`${title}, state in %s`, { timeout: suite.timeout }, (_name, database) => {
+    let dir: TeamDir | undefined;
+    let db: TestDatabase | undefined;
+    let sessions: TmuxSession[] = [];
+    const team = (): TeamDir => {
+      if (dir === undefined) throw new Error('the team directory is made in beforeAll: use it inside hooks and tests only');
+      return dir;
+    };
+    const stateEnv = (): Record<string, string> => (db !== undefined ? { DEPLOYCTL_STATE: db.url } : {});
+    const env = (extra: Record<string, string | undefined> = {}) => team().env({ ...stateEnv(), ...extra });
+
+    beforeAll(() => {
+      dir = makeTeam(suite.people);
+      for (const [name, text] of Object.entries(suite.files)) dir.write(name, text);
+      db = database();
+    });
+    const killTerminals = async () => {
+      await Promise.all(sessions.map((s) => s.kill()));
+      sessions = [];
+    };
+    afterEach(killTerminals);
+    // Also a terminal a beforeAll started when no test ran after it.
+    afterAll(async () => {
+      await killTerminals();
+      dir?.remove();
+    });
+
+    body({
+      get dir() {
+        return team().dir;
+      },
+      get home() {
+        return team().home;
+      },
+      get personalKeys() {
+        return team().personalKeys;
+      },
+      get db() {
+        return db;
+      },
+      key: (id) => team().key(id),
+      pub: (id) => team().pub(id),
+      write: (name, text) => team().write(name, text),
+      stateEnv,
+      env,
+      cli: (args, extra = {}) => runCli(args, { cwd: team().dir, env: env(extra), timeoutMs: 60_000 }),
+      spawn: (args) => spawnCli(args, { cwd: team().dir, env: env() }),
+      async terminal(args, size = { width: 160, height: 30 }) {
+        if (!fs.existsSync(TMUX)) throw new Error(`these tests need tmux at ${TMUX} (apt-get install tmux)`);
+        const session = await startTmux({ command: [process.execPath, BIN, ...args], cwd: team().dir, env: { ...terminalEnv(team().dir), HOME: team().home, ...stateEnv() }, ...size });
+        sessions.push(session);
+        return session;
+      },
+      events: (runId) =>
+        db === undefined
+          ? readJournal(team().dir, runId)
+          : db
+              .psql(`SELECT line FROM deployctl.events WHERE run_id = '${runId}' ORDER BY seq`)
+              .split('\n')
+              .filter((l) => l !== '')
+              .map((l) => JSON.parse(l) as Record<string, any>),
+    });
+  });
 }

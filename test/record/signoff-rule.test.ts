@@ -4,8 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordSignCommand, recordVerifyCommand, type SignFlags } from '../../src/commands/record.js';
 import { keyId } from '../../src/record/keys.js';
-import { CliError } from '../../src/errors.js';
-import { makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
+import { commandResult, makeWorkspace, type Workspace } from '../fixtures/records/workspace.js';
 
 // One workspace (key generation is the slow part); each case starts from the record as the run left it.
 let ws: Workspace;
@@ -17,15 +16,7 @@ beforeAll(() => {
 afterAll(() => ws.cleanup());
 beforeEach(() => fs.writeFileSync(path.join(ws.dir, ws.record), original));
 
-function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number) {
-  const ctx = ws.ctx();
-  try {
-    return { code: fn(ctx), stdout: ctx.io.stdout.join('\n'), stderr: ctx.io.stderr.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: ctx.io.stdout.join('\n'), stderr: [...ctx.io.stderr, ...e.details, `deployctl: ${e.message}`].join('\n') };
-  }
-}
+const run = (fn: (ctx: ReturnType<Workspace['ctx']>) => number) => commandResult(ws.ctx(), fn);
 
 const sign = (flags: Omit<SignFlags, 'operator'>) => run((ctx) => recordSignCommand(ws.record, flags, ctx));
 const recordBytes = () => fs.readFileSync(path.join(ws.dir, ws.record));

@@ -6,8 +6,7 @@ import { recordExportCommand, recordListCommand, recordShowCommand, recordVerify
 import { addSignature, signEnvelope } from '../../src/record/dsse.js';
 import { readRecordFile } from '../../src/record/verify.js';
 import { STATEMENT_PAYLOAD_TYPE } from '../../src/record/statement.js';
-import { CliError } from '../../src/errors.js';
-import { makeWorkspace, smallPredicate, statementBytes, type Workspace } from '../fixtures/records/workspace.js';
+import { commandResult, commandResultAsync, makeWorkspace, smallPredicate, statementBytes, type Workspace } from '../fixtures/records/workspace.js';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -17,34 +16,12 @@ afterEach(() => ws.cleanup());
 
 /** Run a command function; a CliError becomes its exit code and printed lines, as at the process boundary. */
 function run(fn: (ctx: ReturnType<Workspace['ctx']>) => number, env: NodeJS.ProcessEnv = {}) {
-  const ctx = ws.ctx(env);
-  let code: number;
-  let error: CliError | undefined;
-  try {
-    code = fn(ctx);
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    error = e;
-    code = e.exitCode;
-  }
-  const stderr = [...ctx.io.stderr, ...(error ? [...error.details, `deployctl: ${error.message}`, ...(error.hint ? [`  ${error.hint}`] : [])] : [])];
-  return { code, stdout: ctx.io.stdout.join('\n'), stderr: stderr.join('\n') };
+  return commandResult(ws.ctx(env), fn);
 }
 
 /** run() for the commands that are async (record list reads the state store). */
 async function runAsync(fn: (ctx: ReturnType<Workspace['ctx']>) => Promise<number>, env: NodeJS.ProcessEnv = {}) {
-  const ctx = ws.ctx(env);
-  let code: number;
-  let error: CliError | undefined;
-  try {
-    code = await fn(ctx);
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    error = e;
-    code = e.exitCode;
-  }
-  const stderr = [...ctx.io.stderr, ...(error ? [...error.details, `deployctl: ${error.message}`, ...(error.hint ? [`  ${error.hint}`] : [])] : [])];
-  return { code, stdout: ctx.io.stdout.join('\n'), stderr: stderr.join('\n') };
+  return commandResultAsync(ws.ctx(env), fn);
 }
 
 const verify = (file: string, flags = {}) => run((ctx) => recordVerifyCommand(file, flags, ctx));

@@ -1,22 +1,34 @@
 // The evidence behind a verdict: each operand of a gate condition evaluated by CEL, and the line a person reads.
 import { describe, expect, it } from 'vitest';
-import { topLevelOperands } from '../../src/expr/cel.js';
+import { compileExpression } from '../../src/expr/cel.js';
+import { buildEvidence } from '../../src/expr/evidence.js';
 import { formatCondition, formatCheckReading, formatProbeMetrics } from '../../src/reporters/evidence.js';
 import { fakeExec, harness, inlineRunbook } from '../helpers/engine-fakes.js';
 import type { RunEvent } from '../../src/engine/events.js';
 
-describe('topLevelOperands', () => {
+// The operands a condition is broken down into (topLevelOperands before the evidence tree; the same cases).
+describe('the parts of a condition in its evidence tree', () => {
+  const childTexts = (source: string) => {
+    const compiled = compileExpression(source);
+    if (!compiled.ok) throw new Error(compiled.message);
+    const tree = buildEvidence(compiled.expression, { steps: { a: { ok: false }, b: { ok: true }, c: { ok: true }, 'replication-lag': { stdout: '1' } }, vars: { max_lag_s: '5', x: 'y' } });
+    return { operator: tree.op, operands: tree.children?.map((c) => c.text) };
+  };
   it.each([
     ["double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)", '<', ["double(steps['replication-lag'].stdout.trim())", 'double(vars.max_lag_s)']],
     ["steps.a.ok && steps['b'].ok && steps.c.ok", '&&', ['steps.a.ok', "steps['b'].ok", 'steps.c.ok']],
     ['(steps.a.ok || steps.b.ok) && vars.x == "y"', '&&', ['steps.a.ok || steps.b.ok', 'vars.x == "y"']],
     ['!steps.a.ok', '!_', ['steps.a.ok']],
   ])('splits %s at its top-level operator', (source, operator, operands) => {
-    expect(topLevelOperands(source)).toEqual({ operator, operands });
+    expect(childTexts(source)).toEqual({ operator, operands });
   });
 
-  it.each(['steps.a.ok', 'size(vars.x) ', 'steps.a.ok &&'])('has nothing to break down in %j', (source) => {
-    expect(topLevelOperands(source)).toBeUndefined();
+  it.each(['steps.a.ok', 'size(vars.x) '])('has nothing to break down in %j', (source) => {
+    expect(childTexts(source).operands).toBeUndefined();
+  });
+
+  it('has no tree for what does not compile', () => {
+    expect(compileExpression('steps.a.ok &&').ok).toBe(false);
   });
 });
 
@@ -43,8 +55,9 @@ phases:
     // The step is the gate's own phase's: its failures would be the gate's to decide (earlier_steps_ok, first).
     const [implicit, lag, ran] = evaluated.conditions;
     expect(formatCondition(implicit!)).toBe('✔ earlier_steps_ok: no step left to this gate failed (replication-lag) → true');
-    expect(lag).toMatchObject({ ok: false, value: false, evidence: { operator: '<', operands: [{ value: 42 }, { value: 5 }] } });
-    expect(formatCondition(lag!)).toBe("✖ lag_ok: 42 < 5 → false   [double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)]");
+    expect(lag).toMatchObject({ ok: false, value: false, tree: { op: '<', children: [{ value: 42, double: true }, { value: 5, double: true }] } });
+    // A CEL double reads as one (issue 11 item 4: `42.0 < 5.0 → false`); it read `42 < 5` before the evidence tree.
+    expect(formatCondition(lag!)).toBe("✖ lag_ok: 42.0 < 5.0 → false   [double(steps['replication-lag'].stdout.trim()) < double(vars.max_lag_s)]");
     expect(formatCondition(ran!)).toBe('✔ ran: 2 of 2 hold → true');
   });
 
@@ -90,7 +103,7 @@ phases:
       explained: '0.03799 ≥ 0.001',
       evidence: { operator: '&&', operands: [{ text: "steps['canary-error-rate'].ok", value: true }, { text: "steps['canary-error-rate'].result < 0.001", value: false }] },
     });
-    expect(line).toBe('✖ error_rate_below_0_1pct: 0.03799 ≥ 0.001 → false');
+    expect(line).toBe('✖ error_rate_below_0_1pct: false because 0.03799 ≥ 0.001');
   });
 });
 
@@ -109,5 +122,33 @@ describe('formatCheckReading', () => {
     expect(formatCheckReading({ result: null, results: [{ labels: { a: '1' }, value: 1 }, { labels: { a: '2' }, value: 2 }] })).toBe('2 series');
     expect(formatCheckReading({ result: null, results: [{ labels: {}, value: 'NaN' }] })).toBe('result NaN');
     expect(formatCheckReading({ result: null, results: [] })).toBe('no data');
+  });
+});
+
+describe('the evidence of a condition over a secret', () => {
+  it('keeps the secret out of the gate event (journal, task list, record), masked as in step output', async () => {
+    const runbook = inlineRunbook(`
+version: 1
+name: secret-gate
+roles: { lead: { title: Lead } }
+secrets: [DEPLOY_TOKEN]
+phases:
+  - id: db
+    steps:
+      - { id: s, owner: lead, run: "true" }
+    gate:
+      owner: lead
+      require:
+        token_is_prod: env.DEPLOY_TOKEN == 'prod-token' && env.DEPLOY_TOKEN.startsWith('prod')
+        token_known: env.DEPLOY_TOKEN in ['a', 'b']
+`);
+    const secret = 'tok-s3cr3t-9f8e7d';
+    const h = harness();
+    await h.run(runbook, {}, { env: { DEPLOY_TOKEN: secret }, secretValues: [secret], mask: (t) => t.split(secret).join('***'), answers: new Map([['db', 'go']]) });
+    const evaluated = h.events.find((e): e is Extract<RunEvent, { kind: 'gate-evaluated' }> => e.kind === 'gate-evaluated')!;
+    expect(JSON.stringify(evaluated)).not.toContain(secret);
+    expect(evaluated.conditions.map(formatCondition).join('\n')).not.toContain(secret);
+    expect(JSON.stringify(evaluated)).toContain('***');
+    expect(JSON.stringify(h.events)).not.toContain(secret);
   });
 });

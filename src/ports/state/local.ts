@@ -29,7 +29,10 @@ import {
   type LockRequest,
   type LockResult,
   type PromptClaim,
+  type RecordChange,
   type RecordToSave,
+  type RecordUpdate,
+  type RecordUpdateOptions,
   type RunListing,
   type StateStore,
   type StateUpdate,
@@ -39,6 +42,7 @@ import {
   type Subscription,
 } from './store.js';
 import { parseClaim } from './claims.js';
+import { updateRecordFile } from './record-update-local.js';
 
 /** The state directory `dir`; `shown` names it in messages (relative to where the command runs). */
 export function directoryStateStore(dir: StateDir, shown: string = dir.root): StateStore {
@@ -145,6 +149,10 @@ export function directoryStateStore(dir: StateDir, shown: string = dir.root): St
 
     async findSealedRecord(runId: string, status: string): Promise<string | undefined> {
       return findSealedRecord(dir, runId, status);
+    },
+
+    async updateRecord<T>(name: string, change: (current: Uint8Array) => RecordChange<T>, options: RecordUpdateOptions): Promise<RecordUpdate<T>> {
+      return updateRecordFile(dir.recordsDir, name, change, options, show);
     },
 
     async close() {},

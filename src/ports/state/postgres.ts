@@ -8,6 +8,7 @@ import { parseClaim } from './claims.js';
 import { connectClient, errorDescriber } from './postgres-connect.js';
 import { PostgresJournal } from './postgres-journal.js';
 import { migrate, SCHEMA } from './postgres-schema.js';
+import { updateStoredRecord } from './postgres-records.js';
 import { subscribeToRun } from './postgres-subscribe.js';
 import {
   isPromptId,
@@ -19,7 +20,10 @@ import {
   type LockRequest,
   type LockResult,
   type PromptClaim,
+  type RecordChange,
   type RecordToSave,
+  type RecordUpdate,
+  type RecordUpdateOptions,
   type RunListing,
   type StateStore,
   type StateUpdate,
@@ -196,6 +200,10 @@ export async function openPostgresStore(url: string, shown: string): Promise<Sta
       const rows = (await query<{ name: string; envelope: string }>(`SELECT name, envelope FROM ${SCHEMA}.records WHERE run_id = $1 ORDER BY sealed_at DESC`, [runId])).rows;
       const found = rows.find((r) => isSealedRecordOf(r.envelope, runId, status));
       return found === undefined ? undefined : `postgres:${found.name} in ${shown}`;
+    },
+
+    async updateRecord<T>(name: string, change: (current: Uint8Array) => RecordChange<T>, options: RecordUpdateOptions): Promise<RecordUpdate<T>> {
+      return updateStoredRecord(client, describe, shown, name, change, options);
     },
 
     async close() {

@@ -37,6 +37,7 @@
 //   slot. A signature covers its slot, so a valid answer cannot be replayed into another.
 import type { RunEvent } from '../../engine/events.js';
 import { CliError, ExitCode } from '../../errors.js';
+import type { LockHolder as FileLockHolder } from '../file-lock.js';
 import type { LockInfo } from '../state-dir.js';
 import type { ChainCheck } from './chain.js';
 
@@ -77,6 +78,15 @@ export interface StateStore {
   listRecords(): Promise<StoredRecord[]>;
   /** Where the sealed record of how run `runId` ended (`status`) is, if the store has it. */
   findSealedRecord(runId: string, status: string): Promise<string | undefined>;
+  /**
+   * Replace a stored record's bytes (a co-signed version), atomically and without lost updates: `change` gets the bytes
+   * stored now, read under a lock no other updateRecord of that record gets past (on PostgreSQL the row, SELECT … FOR
+   * UPDATE, until the transaction ends; locally the record file's lock `.<name>.lock`, the one `record sign` on a file
+   * takes), and says what to write, if anything. So two updates at once run one after the other, the second on the
+   * bytes the first wrote. Waits up to `waitMs` for another update of the record to finish, then gives up and says
+   * who holds it; nothing is written then. What was written is read back (trust what is stored, not what was sent).
+   */
+  updateRecord<T>(name: string, change: (current: Uint8Array) => RecordChange<T>, options: RecordUpdateOptions): Promise<RecordUpdate<T>>;
 
   close(): Promise<void>;
 }
@@ -214,6 +224,40 @@ export interface StoredRecord {
   /** The envelope's bytes, when the record is not a local file. */
   bytes?: Uint8Array;
 }
+
+export interface RecordUpdateOptions {
+  /** How long to wait for another update of the same record to finish. */
+  waitMs: number;
+  /** What is updating it, in words (`deployctl record sign`): a lock file names it, and so does the database session. */
+  what: string;
+}
+
+/** What to do with a record's current bytes: `write` replaces them; without it the record stays as it is. */
+export interface RecordChange<T> {
+  result: T;
+  write?: Uint8Array;
+}
+
+/** Who holds a record's lock: a process (the lock file), or a database session (pid is the server's backend pid). */
+export interface RecordLockHolder {
+  what: string;
+  pid?: number;
+  host?: string;
+  since?: string;
+}
+
+export type RecordUpdate<T> =
+  /** No record of that name in the store (when the update began). */
+  | { kind: 'missing'; where: string }
+  /**
+   * `change` ran on the current bytes. `stored` is what the store holds after the write, read back (absent when
+   * nothing was written).
+   */
+  | { kind: 'done'; result: T; stored?: Uint8Array; /** A lock file left by a process no longer running, taken over. */ tookOverFrom?: FileLockHolder; lock: string }
+  /** Another update held the record for the whole wait: nothing was written. `lock` names the lock (file or row). */
+  | { kind: 'locked'; lock: string; waitedMs: number; holder?: RecordLockHolder; inDatabase: boolean }
+  /** The lock could not be taken, or the write failed (a read-only directory, a full disk): nothing was written. */
+  | { kind: 'failed'; stage: 'lock' | 'write'; lock: string; code: string; message: string };
 
 /**
  * A store that cannot do what was asked (unreachable, a newer schema, no such run): a user-facing error, printed once at
