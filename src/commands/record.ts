@@ -11,6 +11,7 @@ import { openStateStore, resolveState } from '../ports/state/location.js';
 import { noRecordsMessage, unverifiedExportMessage } from '../record/messages.js';
 import { renderRecordSummary, renderVerificationReport } from '../record/show.js';
 import type { RecordVerification } from '../record/verify.js';
+import { unsignedFileAnswers } from '../record/verify-answers.js';
 import { fail, failUnreadable, labelOf, refuseRoleKeyAsRunKey, RECORD_SUBCOMMANDS, shown, trustFrom, verifyTarget, type RecordContext, type RecordTarget, type TrustFlags } from './record-common.js';
 
 export { defaultRecordContext, RECORD_SUBCOMMANDS, type RecordContext, type RecordTarget, type TrustFlags } from './record-common.js';
@@ -131,12 +132,15 @@ export function verificationJson(v: RecordVerification): Record<string, unknown>
       operator: a.answer.operator ?? null,
       on_behalf_of: a.answer.on_behalf_of ?? null,
       via: a.answer.via,
+      answers_file: a.answer.answers_file ?? null,
       answer: a.answer.answer,
       state: a.state,
       key: a.keyLabel ?? null,
       keyid: a.keyId ?? a.answer.signature?.keyid ?? null,
       reason: a.reason ?? null,
     })),
+    // Answers taken from --answers that no person's key vouches for (the operator's, on the roles' behalf): not a failure.
+    unsigned_file_answers: v.verdict === 'valid' && p !== undefined ? unsignedFileAnswers(p) : [],
     run:
       p === undefined
         ? null

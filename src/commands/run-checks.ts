@@ -12,6 +12,7 @@ import { findProcessesWithEnv } from '../ports/proc.js';
 import { journalPath, type StateDir } from '../ports/state-dir.js';
 import type { StateStore } from '../ports/state/store.js';
 import type { Clock } from '../ports/types.js';
+import type { AnswersFileRef } from '../record/answers.js';
 import { keyPaths, loadPrivateKey, writeKeyPair } from '../record/keys.js';
 import type { LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
@@ -79,14 +80,15 @@ export function parseStatusEvery(text: string): number {
   return ms;
 }
 
-export function readAnswers(options: RunOptions, runbook: LoadedRunbook): Answers {
+export function readAnswers(options: RunOptions, runbook: LoadedRunbook): { answers: Answers; file?: AnswersFileRef } {
   const { doc } = runbook;
-  if (options.answers === undefined) return new Map();
+  if (options.answers === undefined) return { answers: new Map() };
   const loaded = loadAnswers(options.answers, doc);
   if (!loaded.ok) {
     throw new CliError(`${options.answers} is not a valid answers file for ${doc.name}`, { details: loaded.problems.map(formatProblem) });
   }
-  return loaded.answers;
+  // The file's name and digest go with its answers: a person who vouches for them signs both (src/team/file-answers.ts).
+  return { answers: loaded.answers, file: { path: options.answers, sha256: loaded.sha256 } };
 }
 
 /** Without a terminal, every answer the run can still need must be in --answers before anything runs. */

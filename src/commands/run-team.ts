@@ -13,7 +13,9 @@ import { keyId } from '../record/keys.js';
 import { loadPeople, resolveIdentity, type Identity, type People } from '../record/people.js';
 import type { RecordPredicate } from '../record/types.js';
 import type { RunbookDoc, RunbookSource } from '../runbook/types.js';
-import type { AnswerKey } from '../engine/answers.js';
+import type { AnswerKey, Answers } from '../engine/answers.js';
+import type { AnswersFileRef } from '../record/answers.js';
+import { vouchedAnswers } from '../team/file-answers.js';
 import { parseDuration } from '../runbook/duration.js';
 import { createHostDesk, type HostDesk } from '../team/desk.js';
 import { approvalGate } from '../team/approvals.js';
@@ -90,6 +92,33 @@ export function openHostDesk(inputs: HostDeskInputs): HostDesk {
     ...(inputs.initial !== undefined ? { initial: inputs.initial } : {}),
     ...(inputs.waitMs !== undefined ? { waitMs: inputs.waitMs } : {}),
     answerCommand: (promptId, person, request) => answerCommand(inputs.command, promptId, runId, person, request, inputs.state),
+  });
+}
+
+/**
+ * The answers the engine reads: with a person key at this terminal (`--as` and their key), each one taken from the
+ * `--answers` file is signed by that key and journaled (src/team/file-answers.ts); otherwise the file's answers as
+ * they are (the operator's, on the roles' behalf, unsigned).
+ */
+export function answersVouchedFor(
+  answers: Answers,
+  file: AnswersFileRef | undefined,
+  ctx: { team: RunTeam | undefined; doc: RunbookDoc; runId: string; journal: JournalWriter | undefined; clock: Clock; emit: (event: RunEvent) => void; state: () => TeamState | undefined; masker: Masker },
+): Answers {
+  const identity = ctx.team?.identity;
+  const journal = ctx.journal;
+  if (identity === undefined || file === undefined || journal === undefined) return answers;
+  return vouchedAnswers(answers, {
+    doc: ctx.doc,
+    runId: ctx.runId,
+    person: identity.person.id,
+    privateKey: identity.privateKey,
+    file,
+    journalHead: () => journal.head,
+    clock: ctx.clock,
+    emit: ctx.emit,
+    team: ctx.state,
+    mask: (answer) => ctx.masker.maskDeep(answer),
   });
 }
 

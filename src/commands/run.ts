@@ -33,8 +33,9 @@ import { createListrReporter } from '../reporters/listr.js';
 import { formatDryRun } from '../reporters/summary.js';
 import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
-import { maskEvent, openHostDesk, parseWait, resolveRunTeam, type RunTeam } from './run-team.js';
+import { answersVouchedFor, maskEvent, openHostDesk, parseWait, resolveRunTeam, type RunTeam } from './run-team.js';
 import type { HostDesk } from '../team/desk.js';
+import type { AnswersFileRef } from '../record/answers.js';
 import { deployctlCommand } from './run-hints.js';
 import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
 import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
@@ -154,7 +155,7 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
   if (options.t0 !== undefined) parseT0(options.t0);
   // Checked now (their own mistakes first); on resume, compared with the run's own vars once it is found.
   const newVars = resolveVars(doc, options.var ?? []);
-  const answers = readAnswers(options, runbook);
+  const { answers, file: answersFile } = readAnswers(options, runbook);
   // With people: who is at this terminal; they are the operator unless --operator says otherwise.
   const team = dryRun ? undefined : resolveRunTeam(doc, runbook.source, options, env, ports.cwd, io);
   const waitMs = parseWait(options.wait, doc, interactive);
@@ -180,7 +181,7 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
       if (resumed && lock?.ok) await lock.setRunId(runId);
       const vars = resumed ? resumed.state.vars : newVars;
       const time = runTime(options, resumed?.state, clock, resumed !== undefined ? journalWrittenAt(dir, store!, resumed.runId, resumed.state, clock) : undefined);
-      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints, team, waitMs });
+      return await runLocked({ file, runbook, options, ports, dir, store, lost: lock?.lost, interactive, dryRun, statusEveryMs, answers, ...(answersFile !== undefined ? { answersFile } : {}), resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints, team, waitMs });
     } finally {
       // A lock whose connection is gone was released with it.
       if (lock?.ok) await lock.release().catch(() => undefined);
@@ -204,6 +205,8 @@ interface LockedRun {
   dryRun: boolean;
   statusEveryMs: number | undefined;
   answers: Answers;
+  /** `--answers`: the file as given and the sha256 of its bytes (a person at this terminal vouches for its answers). */
+  answersFile?: AnswersFileRef;
   resumed: RunToResume | undefined;
   runId: string;
   vars: Record<string, string | number | boolean>;
@@ -389,7 +392,8 @@ async function runLocked(run: LockedRun): Promise<number> {
             stepClock: time.stepClock,
             // With people every prompt goes through the desk; without a terminal, only with --wait (others answer meanwhile).
             prompter: desk !== undefined ? (interactive || run.waitMs !== undefined ? promptsAsWaits(desk.prompter, clock) : undefined) : promptsAsWaits(reporter.prompter, clock),
-            answers,
+            // With a person key at this terminal, each answer taken from the file is signed by it.
+            answers: answersVouchedFor(answers, run.answersFile, { team: run.team, doc, runId, journal, clock, emit, state: () => recorded.team, masker }),
             env: definedEnv(env),
             secretValues,
             mask: (text) => masker.mask(text),

@@ -67,12 +67,14 @@ export function answerKeys(doc: RunbookDoc): AnswerKey[] {
   return keys;
 }
 
-export type LoadAnswersResult = { ok: true; answers: Answers } | { ok: false; problems: Problem[] };
+/** `sha256`: hex digest of the file's bytes as read (what a signed answer taken from it names). */
+export type LoadAnswersResult = { ok: true; answers: Answers; sha256: string } | { ok: false; problems: Problem[] };
 
 export function loadAnswers(file: string, doc: RunbookDoc, readFile = readFileLimited): LoadAnswersResult {
   const read = readSource(file, readFile);
   if (!read.ok) return read;
-  if (isOnlyComments(read.text)) return { ok: true, answers: new Map() };
+  const { sha256 } = read.source;
+  if (isOnlyComments(read.text)) return { ok: true, answers: new Map(), sha256 };
   const parsed = parseStrictYaml(read.text, file);
   if (!parsed.ok) return { ok: false, problems: capProblems(parsed.problems) };
   const { value, locate } = parsed.yaml;
@@ -98,7 +100,7 @@ export function loadAnswers(file: string, doc: RunbookDoc, readFile = readFileLi
     if (typeof checked === 'string') problem(key, 'bad-answer', checked);
     else answers.set(key, checked.value);
   }
-  return problems.length > 0 ? { ok: false, problems: capProblems(problems) } : { ok: true, answers };
+  return problems.length > 0 ? { ok: false, problems: capProblems(problems) } : { ok: true, answers, sha256 };
 }
 
 /**

@@ -1,6 +1,6 @@
 // The run as a typed event stream: the engine emits these; the journal, reporters, notifier and record subscribe.
 import type { PromptRequest } from '../ports/types.js';
-import type { SignedAnswer } from '../record/answers.js';
+import type { AnswersFileRef, AnswerVia, SignedAnswer } from '../record/answers.js';
 import type { CheckKind, FailurePolicy, StepKind } from '../runbook/types.js';
 import type { GateCondition, GateDecision } from './gate-condition.js';
 
@@ -358,7 +358,9 @@ export type RunEvent = EventBase &
         operator?: string;
         /** The role holder it was answered for, when the person who answered does not hold the role (delegate). */
         onBehalfOf?: string;
-        via: 'terminal' | 'join' | 'answer';
+        via: AnswerVia;
+        /** Taken from `--answers` (via `answers-file`): the file and its sha256, as signed. */
+        answersFile?: AnswersFileRef;
         /** The answer as its giver signed it (src/record/answers.ts). */
         signature?: SignedAnswer;
         /** When it was given (the answerer's clock); `at` is when this run took it. */

@@ -85,6 +85,8 @@ export interface PromptState {
 /** What a team run adds to the state: who runs each session, the prompts, their answers and the claims refused. */
 export interface TeamState {
   host?: EventOf<'team-host'>;
+  /** Every session's `team-host`, in order (who ran the deployment when: separation of duties is checked against it). */
+  hosts?: EventOf<'team-host'>[];
   prompts: ReadonlyMap<string, PromptState>;
   answers: EventOf<'prompt-answered'>[];
   refused: EventOf<'answer-refused'>[];
@@ -326,7 +328,7 @@ function applyTeamEvent(team: TeamState, event: EventOf<'team-host' | 'prompt-op
   const prompt = (id: string): PromptState => team.prompts.get(id) ?? { slot: 1, open: false, nextSlot: 1, offeredTo: [], hostAnswers: false };
   switch (event.kind) {
     case 'team-host':
-      return { ...team, host: event };
+      return { ...team, host: event, hosts: [...(team.hosts ?? []), event] };
     case 'prompt-opened': {
       const before = prompt(event.promptId);
       return {

@@ -34,8 +34,18 @@ export interface AnswerStatement {
   person?: string;
   /** …or, when nobody of the runbook is at the running terminal, its operator (signing with the run's key). */
   operator?: string;
-  /** Where it was given: the running terminal, `deployctl join`, `deployctl answer`. */
-  via: 'terminal' | 'join' | 'answer';
+  /** Where it was given: the running terminal, `deployctl join`, `deployctl answer`, or the `--answers` file the running terminal's person vouches for. */
+  via: AnswerVia;
+  /** With `via: answers-file`: the file as given on the command line, and the sha256 (hex) of its bytes as read. */
+  answers_file?: AnswersFileRef;
+}
+
+export type AnswerVia = 'terminal' | 'join' | 'answer' | 'answers-file';
+
+/** The `--answers` file an answer was taken from: an auditor holding the file can tie the answer to it. */
+export interface AnswersFileRef {
+  path: string;
+  sha256: string;
 }
 
 /** A signed answer as kept in a claim and in the record. */
@@ -63,6 +73,7 @@ export function encodeAnswerStatement(input: AnswerInput): Uint8Array {
     ...(input.person !== undefined ? { person: input.person } : {}),
     ...(input.operator !== undefined ? { operator: input.operator } : {}),
     via: input.via,
+    ...(input.answers_file !== undefined ? { answers_file: { path: input.answers_file.path, sha256: input.answers_file.sha256 } } : {}),
   };
   return new TextEncoder().encode(JSON.stringify(statement));
 }
@@ -113,6 +124,10 @@ function statementProblem(s: Record<string, unknown>): string | undefined {
   if ((s['person'] === undefined) === (s['operator'] === undefined)) return 'names neither a person nor an operator, or both';
   if (s['person'] !== undefined && typeof s['person'] !== 'string') return 'has a person that is not text';
   if (s['operator'] !== undefined && typeof s['operator'] !== 'string') return 'has an operator that is not text';
+  if (!['terminal', 'join', 'answer', 'answers-file'].includes(s['via'] as string)) return `has via ${JSON.stringify(s['via']).slice(0, 40)}`;
+  const file = s['answers_file'] as Record<string, unknown> | undefined;
+  if ((s['via'] === 'answers-file') !== (file !== undefined)) return 'names an answers file without via answers-file, or the reverse';
+  if (file !== undefined && (file === null || typeof file !== 'object' || typeof file['path'] !== 'string' || typeof file['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(file['sha256']))) return 'has an answers_file that is not { path, sha256 }';
   return undefined;
 }
 

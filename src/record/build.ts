@@ -10,6 +10,7 @@ import type {
   RecordActor,
   RecordAnswer,
   RecordAnswerRefused,
+  RecordHostSession,
   RecordCheck,
   RecordFailureHandling,
   RecordGate,
@@ -167,7 +168,7 @@ export function buildRecordPredicate({ doc, state, env, now, people, ticks }: Bu
 }
 
 /** With people (issue 14): the people, every answer with its signature, and the claims refused. */
-function teamRecord(doc: RunbookDoc, state: RunState, people: People | undefined): Pick<RecordPredicate, 'people' | 'answers' | 'answers_refused'> {
+function teamRecord(doc: RunbookDoc, state: RunState, people: People | undefined): Pick<RecordPredicate, 'people' | 'answers' | 'answers_refused' | 'host_sessions'> {
   if (doc.people === undefined) return {};
   const team = state.team;
   return {
@@ -182,6 +183,7 @@ function teamRecord(doc: RunbookDoc, state: RunState, people: People | undefined
         ...optional('operator', a.operator),
         ...optional('on_behalf_of', a.onBehalfOf),
         via: a.via,
+        ...optional('answers_file', a.answersFile),
         at: iso(a.at)!,
         answered_at: iso(a.answeredAt)!,
         ...optional('signature', a.signature),
@@ -190,6 +192,7 @@ function teamRecord(doc: RunbookDoc, state: RunState, people: People | undefined
     answers_refused: (team?.refused ?? []).map(
       (r): RecordAnswerRefused => ({ prompt_id: r.promptId, ...optional('slot', r.slot), claimed_by: r.claimedBy, reason: r.reason, ...optional('keyid', r.keyid), at: iso(r.at)! }),
     ),
+    ...((team?.hosts ?? []).length === 0 ? {} : { host_sessions: team!.hosts!.map((h): RecordHostSession => ({ at: iso(h.at)!, operator: h.operator, ...optional('person', h.person), keyid: h.keyid })) }),
   };
 }
 

@@ -4,7 +4,7 @@ import { code, fence, inline, table } from '../reporters/markdown.js';
 import { formatDuration } from '../runbook/duration.js';
 import { formatAnswer, formatAuthorization, formatFailureHandling, formatMs, formatValue, metricMark, personOf, shortKeyId, STATUS_HEADLINES, statusMark } from './format.js';
 import type { AnswerCheck } from './verify-answers.js';
-import { describeRunbookCheck } from './show.js';
+import { answersFileWords, describeRunbookCheck } from './show.js';
 import type { SignoffRow } from './signoff.js';
 import type { RecordGate, RecordPhase, RecordPredicate, RecordStep } from './types.js';
 import type { CheckedRecord } from './verify.js';
@@ -149,7 +149,7 @@ function answerCells(check: AnswerCheck, p: RecordPredicate): string[] {
   const value = typeof a.answer === 'boolean' || typeof a.answer === 'string' || (Array.isArray(a.answer) && a.answer.every((x) => typeof x === 'string')) ? formatAnswer(a.answer as boolean | string | string[]) : formatValue(a.answer);
   const signature =
     check.state === 'verified' ? `✔ ${shortKeyId(check.keyId ?? a.signature?.keyid ?? '')}` : check.state === 'forged' ? `✖ ${check.reason ?? 'does not verify'}` : `${check.state} ${check.reason ?? ''}`.trim();
-  return [`${a.prompt_id}${a.slot > 1 ? ` (slot ${a.slot})` : ''}`, value, `${credit}, ${a.via === 'terminal' ? 'at the running terminal' : a.via === 'join' ? 'deployctl join' : 'deployctl answer'}`, signature];
+  return [`${a.prompt_id}${a.slot > 1 ? ` (slot ${a.slot})` : ''}`, value, a.via === 'answers-file' ? `vouched for by ${credit}, from the answers file ${answersFileWords(a)}` : `${credit}, ${a.via === 'terminal' ? 'at the running terminal' : a.via === 'join' ? 'deployctl join' : 'deployctl answer'}`, signature];
 }
 
 function signoffCells(row: SignoffRow): string[] {

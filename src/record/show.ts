@@ -16,10 +16,10 @@ import {
 } from './format.js';
 import type { SignoffRow, SignoffTable } from './signoff.js';
 import { describeDuration, describePhaseTiming, describeRehearsal, describeWatch } from './timeline-format.js';
-import type { RecordGate, RecordPredicate, RecordStep } from './types.js';
+import type { RecordAnswer, RecordGate, RecordPredicate, RecordStep } from './types.js';
 import type { CheckedRecord, RunbookCheck, SignatureCheck } from './verify.js';
 import { conditionValues, conditionWhy } from '../expr/explain.js';
-import type { AnswerCheck } from './verify-answers.js';
+import { unsignedFileAnswers, type AnswerCheck } from './verify-answers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Verification
@@ -114,6 +114,11 @@ export function renderVerificationReport(v: CheckedRecord): string {
   lines.push(`  ${describeRunbookCheck(v.runbook)}`);
   for (const p of v.runbook?.problems ?? []) lines.push(`    ${clean(p, 300)}`);
   if ((v.answers ?? []).length > 0) lines.push('  answers:', ...v.answers.map((a) => `    ${describeAnswer(a, v.statement!.predicate)}`));
+  const unsigned = unsignedFileAnswers(v.statement!.predicate);
+  if (unsigned.length > 0) {
+    const ids = unsigned.slice(0, 20).map((k) => clean(k, 100)).join(', ') + (unsigned.length > 20 ? `, … (${unsigned.length} in all)` : '');
+    lines.push(`  answers file: ${ids}: taken from the answers file by the operator ${clean(v.statement!.predicate.operator, 100)} on the roles' behalf, not signed (no person at the running terminal vouched for them with their key; the run key vouches for them with the record)`);
+  }
   lines.push('  sign-offs:', ...renderSignoffTable(v.signoffs, '    '));
   lines.push(verdictLine(v));
   return lines.join('\n');
@@ -139,7 +144,18 @@ export function describeAnswer(check: AnswerCheck, p: RecordPredicate): string {
   const value = typeof a.answer === 'boolean' || typeof a.answer === 'string' || (Array.isArray(a.answer) && a.answer.every((x) => typeof x === 'string')) ? formatAnswer(a.answer as boolean | string | string[]) : formatValue(a.answer);
   const mark = check.state === 'verified' ? '✔' : check.state === 'forged' ? '✖' : '?';
   const why = check.state !== 'verified' && check.reason !== undefined ? ` — ${clean(check.reason, 300)}` : '';
-  return `${mark} ${clean(a.prompt_id, 100)}${a.slot > 1 ? ` (slot ${a.slot})` : ''}: ${credit} ${via}: ${value}${why}`;
+  const head = `${mark} ${clean(a.prompt_id, 100)}${a.slot > 1 ? ` (slot ${a.slot})` : ''}`;
+  if (a.via === 'answers-file') {
+    // Nobody answered at a prompt: the running terminal's person vouched, with their key, for what the file said.
+    const vouched = a.on_behalf_of !== undefined ? `${who} on behalf of ${role} · ${personOf(p, a.on_behalf_of)} (${check.state === 'verified' ? `${who}'s key verified` : keyState})` : `${who} (${role}, ${keyState})`;
+    return `${head}: taken from the answers file ${answersFileWords(a)}, vouched for by ${vouched}: ${value}${why}`;
+  }
+  return `${head}: ${credit} ${via}: ${value}${why}`;
+}
+
+/** `answers.yaml (sha256 3f9a1c2b7d4e…)`. */
+export function answersFileWords(a: Pick<RecordAnswer, 'answers_file'>): string {
+  return a.answers_file !== undefined ? `${clean(a.answers_file.path, 200)} (sha256 ${a.answers_file.sha256.slice(0, 12)}…)` : '(unnamed)';
 }
 
 function verdictLine(v: CheckedRecord): string {

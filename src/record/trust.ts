@@ -7,6 +7,7 @@ import { stateDir } from '../ports/state-dir.js';
 import { loadRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
 import type { SchemaValidator } from '../runbook/schema.js';
+import type { RunbookDoc } from '../runbook/types.js';
 import { loadPublicKey } from './keys.js';
 import type { SignoffRole } from './signoff.js';
 
@@ -57,6 +58,8 @@ export interface RunbookTrust {
   holders?: Map<string, string[]>;
   /** `signoff: true` steps: step id → the role whose sign-off it is. */
   signoffSteps?: Map<string, string>;
+  /** With people: the runbook itself (its gates' `approvals:` rules are checked against the record's answers). */
+  doc?: RunbookDoc;
   /** Why it did not load (one line each). */
   problems: string[];
   warnings: string[];
@@ -178,6 +181,7 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   if (doc.people !== undefined) {
     result.people = people;
     result.holders = new Map(Object.entries(doc.roles).map(([id, role]) => [id, [role.primary, role.backup].filter((p): p is string => p !== undefined)]));
+    result.doc = doc;
     result.signoffSteps = new Map(doc.phases.flatMap((p) => [...(p.steps ?? []), ...(p.finally ?? [])]).filter((s) => s.signoff === true).map((s) => [s.id, s.owner]));
   }
   for (const [id, role] of Object.entries(doc.roles)) {

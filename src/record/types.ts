@@ -319,7 +319,10 @@ export interface RecordAnswer {
   operator?: string;
   /** The role's holder it was answered for, when whoever answered does not hold the role (delegate). */
   on_behalf_of?: string;
-  via: 'terminal' | 'join' | 'answer';
+  /** `answers-file`: taken from the `--answers` file, signed by the running terminal's person, who vouches for it. */
+  via: 'terminal' | 'join' | 'answer' | 'answers-file';
+  /** With `via: answers-file`: the file as given on the command line and the sha256 (hex) of its bytes. */
+  answers_file?: { path: string; sha256: string };
   /** When the run took it. */
   at: IsoTime;
   /** When it was given (the answerer's clock, as signed). */
@@ -388,4 +391,14 @@ export interface RecordPredicate {
   people?: Record<string, RecordPerson>;
   answers?: RecordAnswer[];
   answers_refused?: RecordAnswerRefused[];
+  /** Who ran each session of the run at the terminal that runs the commands (issue 14): separation of duties is checked against it. */
+  host_sessions?: RecordHostSession[];
+}
+
+/** One session of a team run: from `at`, `operator` (the person `person` when the runbook knows them) ran the deployment, signing its own answers with `keyid`. */
+export interface RecordHostSession {
+  at: IsoTime;
+  operator: string;
+  person?: string;
+  keyid: string;
 }

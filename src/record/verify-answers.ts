@@ -57,7 +57,9 @@ export function checkAnswers(predicate: RecordPredicate, runbook: RunbookTrust |
               ? 'it was signed by someone other than the record names'
               : s.via !== answer.via
                 ? `it was given through ${s.via}, not ${answer.via}`
-                : undefined;
+                : JSON.stringify(s.answers_file ?? null) !== JSON.stringify(answer.answers_file ?? null)
+                  ? `it was signed for the answers file ${s.answers_file !== undefined ? `${s.answers_file.path} (sha256 ${s.answers_file.sha256.slice(0, 12)}…)` : '(none)'}, not the one recorded`
+                  : undefined;
     if (mismatch !== undefined) return { ...base, state: 'forged', reason: `${mismatch}: the record was altered` };
     // Whoever answered for a role holds it, or the record says on whose behalf (a delegated role).
     const holders = answer.role !== undefined ? runbook?.holders?.get(answer.role) : undefined;
@@ -78,7 +80,8 @@ export function addAnswerSignoffs(table: SignoffTable, checks: readonly AnswerCh
   const rows = table.rows.map((row) => {
     const given = checks.filter((c) => {
       const a = c.answer;
-      return c.state === 'verified' && runbook.signoffSteps!.get(a.prompt_id) === row.role && a.answer === true && a.person !== undefined && a.on_behalf_of === undefined && (runbook.holders?.get(row.role) ?? []).includes(a.person);
+      // An answer from the answers file is vouched for, not given at the prompt: it signs nothing off.
+      return c.state === 'verified' && a.via !== 'answers-file' && runbook.signoffSteps!.get(a.prompt_id) === row.role && a.answer === true && a.person !== undefined && a.on_behalf_of === undefined && (runbook.holders?.get(row.role) ?? []).includes(a.person);
     });
     if (given.length === 0) return row;
     const entries = given.map(
@@ -95,4 +98,25 @@ export function addAnswerSignoffs(table: SignoffTable, checks: readonly AnswerCh
     return { ...row, state: 'signed' as const, by: row.state === 'signed' ? [...row.by, ...entries] : entries };
   });
   return { ...table, rows };
+}
+
+/**
+ * The answers the run took from its `--answers` file that carry no signature: without a person key at the running
+ * terminal (a run without people:, or nobody of them there), the operator passed the file on the roles' behalf, and the
+ * record's run key is all that vouches for them. Said plainly by `record verify`, never a failure.
+ */
+export function unsignedFileAnswers(predicate: RecordPredicate): string[] {
+  const keys: string[] = [];
+  for (const phase of predicate.phases) {
+    for (const step of [...phase.steps, ...(phase.finally ?? [])]) {
+      if (step.answered_from === 'answers-file') keys.push(step.id);
+      if (step.on_failure?.answered_from === 'answers-file') keys.push(`${step.id}.on_failure`);
+      if (step.watch?.decisions.some((d) => d.answered_from === 'answers-file') === true) keys.push(`${step.id}.inconclusive`);
+    }
+    if (phase.gate?.answered_from === 'answers-file') keys.push(phase.gate.id);
+  }
+  for (const step of predicate.rollback?.steps ?? []) if (step.answered_from === 'answers-file') keys.push(step.id);
+  if (predicate.rollback_authorization?.answered_from === 'answers-file') keys.push('rollback');
+  const signed = new Set((predicate.answers ?? []).filter((a) => a.via === 'answers-file' && a.signature !== undefined).map((a) => a.prompt_id));
+  return [...new Set(keys)].filter((k) => !signed.has(k));
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { verifyEnvelope, type Envelope, type ParsedEnvelope, type TrustedKey } from './dsse.js';
 import { clip, parseRecordBytes, readRecordFile, type ReadProblem } from './read.js';
 import { addAnswerSignoffs, checkAnswers, type AnswerCheck } from './verify-answers.js';
+import { checkApprovals } from './verify-approvals.js';
 import { evaluateSignoffs, rolesListingKey, signoffRolesFromPredicate, type SignatureFacts, type SignoffRole, type SignoffTable } from './signoff.js';
 import { parseStatement, STATEMENT_PAYLOAD_TYPE, type RecordStatement, type StatementProblem } from './statement.js';
 import { addKey, isInsideDirectory, locateRunbook, type KeyClass, type RunbookTrust, type Trust, type TrustedKeyInfo } from './trust.js';
@@ -156,6 +157,15 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
   for (const a of answers.filter((c) => c.state === 'forged')) {
     failures.push(`answer to ${a.answer.prompt_id} (slot ${a.answer.slot}) credited to ${a.answer.person ?? `the operator ${a.answer.operator ?? ''}`}: ${a.reason}`);
   }
+  const notes: string[] = [];
+  // 5b. Separation of duties (issue 14): each gate's `approvals:` rule, re-checked against the answers and who ran
+  // each session. A record the run would never have written (a modified deployctl, an edited record re-signed with the
+  // run key) does not verify.
+  if (authentic.statement !== undefined && answersRunbook?.doc !== undefined) {
+    for (const breach of checkApprovals(authentic.statement.predicate, answersRunbook.doc, answers)) failures.push(breach.message);
+  } else if (authentic.statement !== undefined && (answersToGates(authentic.statement.predicate) || runbook?.doc?.phases.some((p) => p.gate?.approvals !== undefined) === true)) {
+    notes.push('the approvals of its gates (separation of duties) are not checked: the runbook the record was made from is not at hand at the digest it names (give it with --runbook)');
+  }
   const validNow = failures.length === 0 && authentic.statement !== undefined;
   const table = addAnswerSignoffs(
     evaluateSignoffs(validNow ? (signoffRoles ?? signoffRolesFromPredicate(statement?.predicate)) : signoffRolesFromPredicate(statement?.predicate), validNow ? signatures : []),
@@ -180,7 +190,7 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
     signoffCount: valid ? table.rows.filter((r) => r.state === 'signed').length : 0,
     trustedKeys: keys.map((k) => ({ keyId: k.keyId, sources: k.sources, keyClass: k.keyClass })),
     failures,
-    warnings: [...trust.warnings, ...(runbook?.warnings ?? [])],
+    warnings: [...trust.warnings, ...(runbook?.warnings ?? []), ...notes],
     ...(statement !== undefined ? { statement } : {}),
     statementProblems,
     ...(runbookCheck !== undefined ? { runbook: runbookCheck } : {}),
@@ -188,6 +198,12 @@ export function verifyParsedRecord(file: string, parsed: ParsedEnvelope, trust: 
     signoffs: table,
     answers,
   };
+}
+
+/** People answered a gate's prompt (its decision, or its approvals): the runbook's approvals rule applies to them. */
+function answersToGates(predicate: RecordStatement['predicate'] | undefined): boolean {
+  const gates = new Set((predicate?.phases ?? []).flatMap((p) => (p.gate !== undefined ? [p.gate.id] : [])));
+  return (predicate?.answers ?? []).some((a) => gates.has(a.prompt_id));
 }
 
 interface Authenticity {

@@ -13,7 +13,7 @@ export function teamLine(doc: RunbookDoc, event: TeamEvent & RunEvent): string |
     case 'prompt-offered':
       return `offered to ${names(doc, event.to)} too: ${event.reason} — deployctl join --as ${event.to.join(' / --as ')}`;
     case 'prompt-answered':
-      return event.via === 'terminal' ? undefined : answeredLine(doc, event);
+      return event.via === 'terminal' || event.via === 'answers-file' ? undefined : answeredLine(doc, event);
     case 'answer-refused':
       return `⚠ an answer claimed by ${event.claimedBy} was refused: ${event.reason}`;
     case 'prompt-closed':
@@ -37,7 +37,7 @@ export function waitingLine(doc: RunbookDoc, offeredTo: readonly string[], role:
 export function answeredLine(doc: RunbookDoc, event: EventOf<'prompt-answered'>): string {
   const who = event.person !== undefined ? holderName(doc.people, event.person) : `the operator ${event.operator ?? ''}`;
   const behalf = event.onBehalfOf !== undefined ? ` on behalf of ${holderName(doc.people, event.onBehalfOf)}` : '';
-  const via = event.via === 'join' ? 'in deployctl join' : event.via === 'answer' ? 'with deployctl answer' : 'at the running terminal';
+  const via = event.via === 'join' ? 'in deployctl join' : event.via === 'answer' ? 'with deployctl answer' : event.via === 'answers-file' ? 'from the answers file' : 'at the running terminal';
   return `✔ answered by ${who}${behalf} ${via}: ${formatTeamAnswer(event.answer)}`;
 }
 
@@ -46,10 +46,12 @@ export function answeredLine(doc: RunbookDoc, event: EventOf<'prompt-answered'>)
  * an answer the running terminal's own person gave there (the title already names them), unless `always` (a joiner's view).
  */
 export function answerCredit(doc: RunbookDoc, event: EventOf<'prompt-answered'>, always = false): string | undefined {
+  // The answers file: the step's line already says so (`answered from FILE`).
+  if (event.via === 'answers-file' && !always) return undefined;
   if (event.via === 'terminal' && event.onBehalfOf === undefined && !always) return undefined;
   const who = event.person !== undefined ? holderName(doc.people, event.person) : `the operator ${event.operator ?? ''}`;
   const behalf = event.onBehalfOf !== undefined ? ` on behalf of ${holderName(doc.people, event.onBehalfOf)}` : '';
-  const via = event.via === 'join' ? 'in deployctl join' : event.via === 'answer' ? 'with deployctl answer' : 'at the running terminal';
+  const via = event.via === 'join' ? 'in deployctl join' : event.via === 'answer' ? 'with deployctl answer' : event.via === 'answers-file' ? 'from the answers file' : 'at the running terminal';
   return `answered by ${who}${behalf} ${via}`;
 }
 

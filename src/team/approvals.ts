@@ -22,15 +22,29 @@ export function approvalRules(doc: RunbookDoc, gate: GateDoc, hostPerson: string
   const allowed = [...new Set(spec.roles.flatMap((r) => holders(doc.roles[r])))];
   const excluded = new Map<string, string>();
   const steps = stepsById(doc);
+  // Who answered each prompt, looked up once per step below (a record may hold thousands of answers).
+  const answeredBy = new Map<string, (string | undefined)[]>();
+  for (const a of answered) {
+    const list = answeredBy.get(a.promptId);
+    if (list === undefined) answeredBy.set(a.promptId, [a.person]);
+    else list.push(a.person);
+  }
   for (const who of spec.not ?? []) {
     if (who === 'operator') {
       if (hostPerson !== undefined) excluded.set(hostPerson, `${name(hostPerson)} runs the deployment, so may not approve it (separation of duties: not: [operator])`);
     } else if (Object.hasOwn(doc.roles, who)) {
       for (const h of holders(doc.roles[who])) if (!excluded.has(h)) excluded.set(h, `${name(h)} holds role ${who}, so may not approve (separation of duties: not: [${who}])`);
+      // And whoever did that role's steps without holding it: answered one on its behalf, or ran its commands (the operator).
+      for (const step of steps.values()) {
+        if (step.owner !== who) continue;
+        const manual = ['confirm', 'checklist', 'ask'].includes(stepKind(step));
+        const did = manual ? (answeredBy.get(step.id) ?? []) : [hostPerson];
+        for (const person of did) if (person !== undefined && !excluded.has(person)) excluded.set(person, `${name(person)} ${manual ? 'answered' : 'ran'} step ${step.id} of role ${who}, so may not approve (separation of duties: not: [${who}])`);
+      }
     } else if (steps.has(who)) {
       const step = steps.get(who)!;
       const manual = ['confirm', 'checklist', 'ask'].includes(stepKind(step));
-      const did = manual ? answered.filter((a) => a.promptId === who).map((a) => a.person) : [hostPerson];
+      const did = manual ? (answeredBy.get(who) ?? []) : [hostPerson];
       for (const person of did) if (person !== undefined && !excluded.has(person)) excluded.set(person, `${name(person)} ${manual ? 'answered' : 'ran'} step ${who}, so may not approve it (separation of duties: not: [${who}])`);
     }
   }

@@ -85,6 +85,8 @@ export function judgeClaim(stored: StoredClaim, prompt: PromptUnderClaim, ctx: J
   if (s.prompt_id !== prompt.promptId || s.slot !== prompt.slot) return refuse(`it was signed for ${s.prompt_id.slice(0, 80)} slot ${s.slot}, not ${prompt.promptId} slot ${prompt.slot} (replayed?)`);
   if (!sameAnswer(s.answer, claim.answer)) return refuse('the answer it carries is not the one signed (altered)');
   if (isOperator ? s.operator !== claim.by.slice(OPERATOR_PREFIX.length) || s.person !== undefined : s.person !== claim.by) return refuse('it names someone other than its signer (altered)');
+  // Only the running terminal takes answers from its answers file, and never as a claim.
+  if (s.via === 'answers-file') return refuse('it says it was taken from an answers file, which only the running terminal does, never through a claim', true, keyid);
 
   // 3. May they answer it?
   const role = prompt.role !== undefined ? ctx.doc.roles[prompt.role] : undefined;

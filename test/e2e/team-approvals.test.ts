@@ -53,7 +53,9 @@ describeTeam('approvals', { people: ['ana', 'elif', 'iris', 'chen'], files: FILE
     expect(verify.code, verify.stdout).toBe(0);
     expect(verify.stdout).toContain('✔ go: answered by Elif Yilmaz (QA Lead, key verified) with deployctl answer: "approve"');
     expect(verify.stdout).toMatch(/✔ go \(slot \d\): answered by Iris Moreau \(Product Manager, key verified\) with deployctl answer: "approve"/);
-    const predicate = readRecord(record).statement.predicate as { answers_refused: { prompt_id: string; claimed_by: string; reason: string }[]; phases: { id: string; gate?: { decision: string } }[] };
+    const predicate = readRecord(record).statement.predicate as { answers_refused: { prompt_id: string; claimed_by: string; reason: string }[]; phases: { id: string; gate?: { decision: string } }[]; host_sessions: { operator: string; person?: string }[] };
+    // Who ran the deployment, which record verify checks the approvals against (separation of duties).
+    expect(predicate.host_sessions).toEqual([expect.objectContaining({ operator: 'ana', person: 'ana' })]);
     expect(predicate.phases.find((p) => p.id === 'go')?.gate?.decision).toBe('go');
     expect(predicate.answers_refused).toEqual(
       expect.arrayContaining([

@@ -38,6 +38,17 @@ describe('record verify', () => {
     expect(r.stdout.split('\n').at(-1)).toBe('VALID: signed by 1 run key; run 20261126T151500Z-3f9a1c of small, failed');
   });
 
+  it('says plainly, and still VALID, which answers came unsigned from the answers file (a run without a person key)', () => {
+    ws.cleanup();
+    const predicate = smallPredicate();
+    predicate.phases[0]!.steps[1] = { ...predicate.phases[0]!.steps[1]!, status: 'succeeded', attempts: 1, answer: true, answered_from: 'answers-file', actor: { role: 'qa', person: 'Carol', operator: 'ana', answered_by: 'ana', on_behalf_of: 'Carol' } };
+    ws = makeWorkspace(predicate);
+    const r = verify(ws.record);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain("  answers file: check: taken from the answers file by the operator ana on the roles' behalf, not signed (no person at the running terminal vouched for them with their key; the run key vouches for them with the record)");
+    expect(r.stdout.split('\n').at(-1)).toMatch(/^VALID: /);
+  });
+
   it('prints the full keyid, and says when the keyid field is only a wrong hint', () => {
     const envelope = ws.readEnvelope();
     ws.writeEnvelope({ ...envelope, signatures: [{ ...envelope.signatures[0]!, keyid: `sha256:${'0'.repeat(64)}` }] });

@@ -127,6 +127,7 @@ describe('judgeClaim', () => {
     ['ticking an item not on the checklist', claim('elif', ['c'], { promptId: 'tick' }), prompt('tick'), /'c' is not on the checklist/, false],
     ['not matching the ask step’s pattern', claim('ana', 'dana', { promptId: 'who' }), prompt('who'), /does not match/, false],
     ['holding a secret of the run', claim('ana', 'Hunter', { promptId: 'who' }), prompt('who'), /holds a secret of the run/, false, ctx(hostAna, { secretFree: (a) => !JSON.stringify(a).includes('Hunter') })],
+    ['that says it was taken from an answers file (only the running terminal takes those, never as a claim)', claim('elif', true, { statement: { via: 'answers-file', answers_file: { path: 'a.yaml', sha256: 'a'.repeat(64) } } }), prompt('qa-ready'), /taken from an answers file, which only the running terminal does/, true],
     ['by an excluded approver', claim('elif', true), prompt('qa-ready', 1, { excluded: new Map([['elif', 'Elif Yilmaz ran the deployment: separation of duties']]) }), /separation of duties/, true],
   ])('refuses a claim %s', (_what, stored, under, reason, impersonation, context = ctx()) => {
     const verdict = judgeClaim(stored, under, context);
@@ -157,5 +158,18 @@ describe('claim keys', () => {
 
   it('slot 1 is the prompt id itself', () => {
     expect([1, 2, 10].map((n) => slotKey('p', n))).toEqual(['p', 'p~2', 'p~10']);
+  });
+});
+
+describe('a signed answer taken from an answers file', () => {
+  it('signs the file’s name and digest, and is not well-formed without them (or with them and another via)', () => {
+    const file = { path: 'answers.yaml', sha256: 'a'.repeat(64) };
+    const base: AnswerInput = { run_id: RUN, prompt_id: 'qa-ready', slot: 1, answer: true, at: '2026-12-06T09:00:00.000Z', journal_head: 'sha256:ab', person: 'ana', via: 'answers-file', answers_file: file };
+    const signed = signAnswer(base, keys['ana']!.privateKey);
+    expect(Buffer.from(signed.payload, 'base64').toString()).toContain(`"via":"answers-file","answers_file":{"path":"answers.yaml","sha256":"${'a'.repeat(64)}"}`);
+    expect(openSignedAnswer(signed, [keys['ana']!.publicKey])).toMatchObject({ ok: true, statement: { via: 'answers-file', answers_file: file } });
+    const { answers_file: _dropped, ...withoutFile } = base;
+    expect(openSignedAnswer(signAnswer(withoutFile, keys['ana']!.privateKey), [keys['ana']!.publicKey])).toMatchObject({ ok: false, code: 'bad-statement', reason: expect.stringContaining('answers file') });
+    expect(openSignedAnswer(signAnswer({ ...base, via: 'join' }, keys['ana']!.privateKey), [keys['ana']!.publicKey])).toMatchObject({ ok: false, code: 'bad-statement' });
   });
 });
