@@ -21,6 +21,8 @@ import type { RunbookDoc } from '../runbook/types.js';
 import { othersAnswer, teamAnswerCommands, type RunTeam } from './run-team.js';
 import type { RunToResume } from './run-history.js';
 import type { RunOptions } from './run.js';
+import { withNote, type RunHints } from './run-hints.js';
+import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
 
 /**
  * After a kill -9 the step's process group may outlive deployctl (it runs in its own session). Resuming then would
@@ -144,4 +146,33 @@ export function resolveSigningKey(keyOption: string | undefined, env: NodeJS.Pro
   }
   if (loaded.warning) io.err(`deployctl: warning: ${loaded.warning}`);
   return loaded.key;
+}
+
+/**
+ * Before a resumed run starts, under the lock: its orphan must be gone, a session from another host is warned about,
+ * and a step in flight that is not idempotent needs a decision, which without a terminal only --in-flight gives.
+ */
+export function refuseUnsafeResume(doc: LoadedRunbook['doc'], resumed: RunToResume, { interactive, inFlight, hints, io }: { interactive: boolean; inFlight: RunOptions['inFlight']; hints: RunHints; io: Io }): void {
+  refuseIfOrphanStillRuns(doc, resumed);
+  if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
+    // A shared store: the crashed session ran elsewhere, where its steps' processes cannot be seen from here.
+    io.err(`deployctl: warning: run ${resumed.runId} was started on ${resumed.state.host}; from ${os.hostname()} deployctl cannot see whether a step it started there is still running: check that host before answering what was in flight`);
+  }
+  if (!interactive && inFlight === undefined) {
+    // Nobody to ask: say so now, before the journal and a record of a session that could do nothing. After the lock:
+    // while the other session still runs, its step is not "in flight", it is running, and the lock says so.
+    const undecided = stepsNeedingInFlightDecision(doc, resumed.state);
+    if (undecided.length > 0) {
+      throw new CliError(
+        `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
+        {
+          exitCode: ExitCode.usage,
+          hint: withNote(
+            `check whether it completed, then resume with one of:\n  ${hints.resume(resumed.runId, 'done')}    (it completed)\n  ${hints.resume(resumed.runId, 'rerun')}    (run it again)\n  ${hints.resume(resumed.runId, 'abort')}    (stop the run here)`,
+            hints,
+          ),
+        },
+      );
+    }
+  }
 }

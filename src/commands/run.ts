@@ -1,45 +1,32 @@
 // `deployctl run <runbook>`: load, check answers, lock, journal, execute with the task list, then write and verify the signed record.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import type { Io } from '../cli/io.js';
 import { CliError, ExitCode, maskError } from '../errors.js';
 import { faultPoint } from '../faults.js';
-import { missingAnswers, type Answers } from '../engine/answers.js';
 import { definedEnv } from '../engine/context.js';
-import { journalPolicy, type RunEvent } from '../engine/events.js';
 import { executeRun, type InFlightDecision, type RunResult } from '../engine/execute.js';
-import { messages } from '../engine/messages.js';
-import { StopCause } from '../engine/run-context.js';
 import { createMasker, type Masker } from '../engine/secrets.js';
-import { stepsNeedingInFlightDecision } from '../engine/predicates.js';
-import { applyEvent, initialRunState, type RunState } from '../engine/state.js';
 import { resolveVars } from '../engine/vars.js';
 import { systemClock } from '../ports/clock.js';
 import { execCommand } from '../ports/exec.js';
 import { sendHttp } from '../ports/http.js';
-import { appendToFile } from '../ports/fs.js';
 import { fileFailure, isFileFailure } from '../ports/fs-failure.js';
 import { packageVersion } from '../ports/version.js';
-import { createNotifier } from '../notify/notifier.js';
-import { currentUser, isRunId, newRunId, removeRecordTemporaries, type StateDir } from '../ports/state-dir.js';
+import { currentUser, isRunId, newRunId, removeRecordTemporaries } from '../ports/state-dir.js';
 import { openStateStore, resolveState, stateSecrets } from '../ports/state/location.js';
-import type { StateStore } from '../ports/state/store.js';
-import { lockRunbook, notRun, notSent, writeAhead } from './run-state.js';
-import { invocationOf, runHints, withNote, type RunHints } from './run-hints.js';
+import { lockRunbook } from './run-state.js';
+import { invocationOf, runHints } from './run-hints.js';
 import type { Clock, Exec, HttpSend } from '../ports/types.js';
-import { evaluateSuccessMetrics, metricVerdict } from '../record/success-metrics.js';
-import { createListrReporter } from '../reporters/listr.js';
 import { formatDryRun } from '../reporters/summary.js';
 import { loadCheckedRunbook, type LoadedRunbook } from '../runbook/load.js';
 import { formatProblem } from '../runbook/problem.js';
-import { answersVouchedFor, maskEvent, openHostDesk, parseWait, resolveRunTeam, type RunTeam } from './run-team.js';
-import type { HostDesk } from '../team/desk.js';
-import type { AnswersFileRef } from '../record/answers.js';
+import { answersVouchedFor, parseWait, resolveRunTeam } from './run-team.js';
 import { deployctlCommand } from './run-hints.js';
-import { findRunToResume, notARunId, refuseIfUnfinished, type RunToResume } from './run-history.js';
-import { parseT0, parseTimeScale, promptsAsWaits, runTime, type RunTime } from './run-time.js';
-import { journalWrittenAt, parseStatusEvery, readAnswers, refuseChangedVars, refuseIfOrphanStillRuns, requireAnswers, resolveSigningKey } from './run-checks.js';
+import { findRunToResume, notARunId, refuseIfUnfinished } from './run-history.js';
+import { parseT0, parseTimeScale, promptsAsWaits, runTime } from './run-time.js';
+import { journalWrittenAt, parseStatusEvery, readAnswers, refuseChangedVars, refuseUnsafeResume, requireAnswers, resolveSigningKey } from './run-checks.js';
+import { openRunSession, type LockedRun } from './run-session.js';
 import { sealAndReport } from './run-seal.js';
 
 export interface RunOptions {
@@ -191,40 +178,9 @@ async function runLoaded(file: string, runbook: LoadedRunbook, options: RunOptio
   }
 }
 
-interface LockedRun {
-  file: string;
-  runbook: LoadedRunbook;
-  options: RunOptions;
-  ports: RunPorts;
-  dir: StateDir;
-  /** The run's state; undefined for a dry run, which keeps none. */
-  store: StateStore | undefined;
-  /** Aborted when the lock can no longer be trusted (its database connection was lost). */
-  lost: AbortSignal | undefined;
-  interactive: boolean;
-  dryRun: boolean;
-  statusEveryMs: number | undefined;
-  answers: Answers;
-  /** `--answers`: the file as given and the sha256 of its bytes (a person at this terminal vouches for its answers). */
-  answersFile?: AnswersFileRef;
-  resumed: RunToResume | undefined;
-  runId: string;
-  vars: Record<string, string | number | boolean>;
-  operator: string;
-  secretValues: string[];
-  masker: Masker;
-  signingKey: KeyObject | undefined;
-  /** With people: the people and who is at this terminal. */
-  team: RunTeam | undefined;
-  /** --wait: without a terminal, how long other people's prompts wait for their answers. */
-  waitMs: number | undefined;
-  hints: RunHints;
-  time: RunTime;
-}
-
 /** Everything that happens while this process holds the runbook's lock. */
 async function runLocked(run: LockedRun): Promise<number> {
-  const { file, runbook, options, ports, dir, store, interactive, dryRun, statusEveryMs, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints } = run;
+  const { file, runbook, options, ports, dir, store, interactive, dryRun, answers, resumed, runId, vars, operator, secretValues, masker, signingKey, time, hints } = run;
   const { io, env } = ports;
   // Everything the run waits for and records goes by its clock (a rehearsal's runs N times faster); steps keep real time.
   const { clock } = time;
@@ -239,130 +195,9 @@ async function runLocked(run: LockedRun): Promise<number> {
     const result: RunResult = { status: finished.status, exitCode: finished.exitCode, ...(finished.reason !== undefined ? { reason: finished.reason } : {}), state: resumed.state };
     return sealAndReport({ file, runbook, dir, store: store!, runId, state: resumed.state, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
   }
-  if (resumed) refuseIfOrphanStillRuns(doc, resumed);
-  if (resumed?.state.host !== undefined && resumed.state.host !== os.hostname()) {
-    // A shared store: the crashed session ran elsewhere, where its steps' processes cannot be seen from here.
-    io.err(`deployctl: warning: run ${resumed.runId} was started on ${resumed.state.host}; from ${os.hostname()} deployctl cannot see whether a step it started there is still running: check that host before answering what was in flight`);
-  }
-  if (resumed && !interactive && options.inFlight === undefined) {
-    // Nobody to ask: say so now, before the journal and a record of a session that could do nothing. After the lock:
-    // while the other session still runs, its step is not "in flight", it is running, and the lock says so.
-    const undecided = stepsNeedingInFlightDecision(doc, resumed.state);
-    if (undecided.length > 0) {
-      throw new CliError(
-        `step '${undecided[0]}' was in flight when run ${resumed.runId} stopped and is not idempotent, so deployctl will not guess whether it completed; nothing was run`,
-        {
-          exitCode: ExitCode.usage,
-          hint: withNote(
-            `check whether it completed, then resume with one of:\n  ${hints.resume(resumed.runId, 'done')}    (it completed)\n  ${hints.resume(resumed.runId, 'rerun')}    (run it again)\n  ${hints.resume(resumed.runId, 'abort')}    (stop the run here)`,
-            hints,
-          ),
-        },
-      );
-    }
-  }
+  if (resumed) refuseUnsafeResume(doc, resumed, { interactive, inFlight: options.inFlight, hints, io });
 
-  // The store can fail under a running run (the database gone, the lock's session lost): the run stops then, as on an
-  // interrupt, and every effect waits for its journal entry to be stored first (write-ahead), so the journal a resume
-  // reads never lags behind what was done.
-  const stateLost = new AbortController();
-  const stopForState = (error: unknown) => {
-    if (stateLost.signal.aborted) return;
-    io.err(`\ndeployctl: ${(error as Error).message}: stopping the run; the journal keeps every event stored until now`);
-    // The run's reason says so (not "aborted at gate …"), and it ends 1, not 130: no signal stopped it.
-    stateLost.abort(new StopCause(messages.stateLost(store?.directory === undefined ? 'database' : 'directory', (error as Error).message), ExitCode.failed));
-  };
-  if (run.lost?.aborted) stopForState(run.lost.reason);
-  run.lost?.addEventListener('abort', () => stopForState(run.lost!.reason), { once: true });
-  const signal = AbortSignal.any([ports.signal, stateLost.signal]);
-  const journal = store === undefined ? undefined : await store.openJournal(runId, { runbook: doc.name }, stopForState);
-  const exec = writeAhead(journal, ports.exec, notRun);
-  const send = writeAhead(journal, ports.send, notSent);
-  const reporter = createListrReporter(doc, {
-    interactive,
-    screen: ports.screen,
-    rows: ports.rows,
-    signal,
-    dryRun,
-    ...(options.answers !== undefined ? { answersFile: options.answers } : {}),
-    ...(resumed ? { resumed: resumed.state } : {}),
-    clock,
-  });
-  if (interactive && options.answers !== undefined) {
-    const lacking = missingAnswers(doc, answers).length;
-    io.err(
-      `deployctl: answers from ${options.answers} are used (${answers.size} given)${lacking > 0 ? `; the ${lacking} it lacks are asked here` : '; it answers every question, so nothing is asked here'}`,
-    );
-  }
-  // Everything the run says, as the journal and the record will hold it: masked, in order, from the engine and the notifier.
-  let recorded: RunState = resumed?.state ?? initialRunState;
-  const dryRunMessages: string[] = [];
-  /** The first write the journal refused (a full disk): the run stops at the engine's next event, and says why. */
-  let journalFailure: unknown;
-  const notifier = createNotifier({
-    doc,
-    clock,
-    deliveryClock: time.stepClock,
-    send,
-    appendFile: appendToFile,
-    resolvePath: (f) => path.resolve(ports.cwd, f),
-    env: definedEnv(env),
-    // The notifier also emits from its timers, where a throw would escape as an uncaught exception: a journal that
-    // cannot be written is remembered there and stops the run at the engine's next event.
-    emit: (event) => {
-      try {
-        emit(event);
-      } catch (error) {
-        if (!isFileFailure(error)) throw error;
-        journalFailure ??= error;
-      }
-    },
-    mask: (text) => masker.mask(text),
-    dryRun,
-    print: (text) => dryRunMessages.push(text),
-    ...(statusEveryMs !== undefined ? { statusEveryMs } : {}),
-    ...(resumed ? { initialState: resumed.state } : {}),
-    resumeCommand: hints.resume(runId),
-    successMetrics: (state, now) => evaluateSuccessMetrics(doc, state, env, now).map((m) => ({ title: m.title, verdict: metricVerdict(m) })),
-  });
-  // With people, every prompt goes through the answer desk (issue 14): offered, claimed, signed, journaled.
-  let desk: HostDesk | undefined;
-  const emit = (event: RunEvent) => {
-    if (journalFailure !== undefined) throw journalFailure;
-    const masked = maskEvent(masker, event);
-    if (masked.kind === 'step-started') faultPoint('before-step-started');
-    if (masked.kind === 'step-finished') faultPoint('before-step-finished');
-    const policy = journalPolicy(masked);
-    if (policy !== 'skip') journal?.append(masked, policy === 'fsync');
-    if (masked.kind === 'step-started') faultPoint('after-step-started');
-    if (masked.kind === 'step-finished') faultPoint('after-step-finished');
-    recorded = applyEvent(recorded, masked);
-    reporter.onEvent(masked);
-    notifier.onEvent(masked);
-    // Last: the desk announces the session (team-host) right after the run's start.
-    desk?.onEvent(masked);
-  };
-  if (run.team !== undefined && store !== undefined && journal !== undefined) {
-    desk = openHostDesk({
-      team: run.team,
-      doc,
-      runId,
-      store,
-      journal,
-      operator,
-      signingKey: signingKey!,
-      terminal: reporter.prompter,
-      emit,
-      clock,
-      signal,
-      masker,
-      initial: resumed?.state.team,
-      waitMs: run.waitMs,
-      command: deployctlCommand(env),
-      state: options.state,
-    });
-    await desk.start();
-  }
+  const { signal, stateLost, journal, exec, send, reporter, notifier, desk, emit, recorded, dryRunMessages } = await openRunSession(run);
 
   {
     let result: RunResult;
@@ -393,7 +228,7 @@ async function runLocked(run: LockedRun): Promise<number> {
             // With people every prompt goes through the desk; without a terminal, only with --wait (others answer meanwhile).
             prompter: desk !== undefined ? (interactive || run.waitMs !== undefined ? promptsAsWaits(desk.prompter, clock) : undefined) : promptsAsWaits(reporter.prompter, clock),
             // With a person key at this terminal, each answer taken from the file is signed by it.
-            answers: answersVouchedFor(answers, run.answersFile, { team: run.team, doc, runId, journal, clock, emit, state: () => recorded.team, masker }),
+            answers: answersVouchedFor(answers, run.answersFile, { team: run.team, doc, runId, journal, clock, emit, state: () => recorded().team, masker }),
             env: definedEnv(env),
             secretValues,
             mask: (text) => masker.mask(text),
@@ -417,11 +252,11 @@ async function runLocked(run: LockedRun): Promise<number> {
       await journal?.close();
     }
     // Stopped because the state failed, not by a signal: not a 130.
-    if (stateLost.signal.aborted && result.exitCode === ExitCode.interrupted) result = { ...result, exitCode: ExitCode.failed };
+    if (stateLost.aborted && result.exitCode === ExitCode.interrupted) result = { ...result, exitCode: ExitCode.failed };
 
     // What is printed comes from the masked events, never from the engine's own (unmasked) state.
     if (dryRun) {
-      io.out(formatDryRun(doc, recorded));
+      io.out(formatDryRun(doc, recorded()));
       if (dryRunMessages.length > 0) {
         io.out(`\nMessages a real run would send on this path (none was sent; their figures come from the real run):\n${dryRunMessages.map((m) => `  ${m}`).join('\n')}`);
       }
@@ -429,6 +264,6 @@ async function runLocked(run: LockedRun): Promise<number> {
     }
 
     // Still under the lock: a resume started meanwhile must not take this finished, not yet sealed run for one a crash cut short.
-    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded, result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
+    return sealAndReport({ file, runbook, dir, store: store!, runId, state: recorded(), result, masker, env, signingKey: signingKey!, operator, options, ports, clock, hints, people: run.team?.people });
   }
 }
