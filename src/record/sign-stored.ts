@@ -4,7 +4,7 @@ import { faultPoint } from '../faults.js';
 import type { StateStore } from '../ports/state/store.js';
 import { loadPrivateKey, type LoadPrivateKeyResult } from './keys.js';
 import { parseRecordBytes, type ReadRecordResult } from './read.js';
-import { checkSigner, DEFAULT_SIGN_LOCK_WAIT_MS, isSignedIn, planSignature, type Plan, type SignResult } from './sign.js';
+import { checkSigner, DEFAULT_SIGN_LOCK_WAIT_MS, isSignedIn, planSignature, signedResult, type Plan, type SignResult } from './sign.js';
 import type { Trust } from './trust.js';
 
 export interface StoredSignRequest {
@@ -67,15 +67,5 @@ export async function signStoredRecord(store: StateStore, request: StoredSignReq
   const loaded = key();
   if (!loaded.ok) throw new Error('the signing key loaded before the update and not after'); // planSignature returned it already
   if (update.stored === undefined || !isSignedIn(request.label, update.stored, loaded.key, loaded.keyId)) return { kind: 'not-stored', file: request.label, where: store.where };
-  return {
-    kind: 'signed',
-    keyId: loaded.keyId,
-    role: locked.role,
-    unverifiedIdentity: locked.unverifiedIdentity,
-    signatures: locked.envelope.signatures.length,
-    runbookChanged: locked.runbookChanged,
-    lockFile: update.lock,
-    ...(locked.keyWarning !== undefined ? { keyWarning: locked.keyWarning } : {}),
-    ...(update.tookOverFrom !== undefined ? { tookOverLockFrom: update.tookOverFrom } : {}),
-  };
+  return signedResult(locked, loaded.keyId, update.lock, update.tookOverFrom);
 }

@@ -76,6 +76,21 @@ export type Plan =
   | { kind: 'refuse'; result: SignResult }
   | { kind: 'sign'; bytes: Uint8Array; envelope: Envelope; role: SignoffRole; unverifiedIdentity: boolean; runbookChanged: boolean; keyWarning?: string };
 
+/** What a sign-off that landed says: its key, role and count, and the lock held while it was written. */
+export function signedResult(signed: Extract<Plan, { kind: 'sign' }>, keyId: string, lockFile: string, tookOverFrom: LockHolder | undefined): SignResult {
+  return {
+    kind: 'signed',
+    keyId,
+    role: signed.role,
+    unverifiedIdentity: signed.unverifiedIdentity,
+    signatures: signed.envelope.signatures.length,
+    runbookChanged: signed.runbookChanged,
+    lockFile,
+    ...(signed.keyWarning !== undefined ? { keyWarning: signed.keyWarning } : {}),
+    ...(tookOverFrom !== undefined ? { tookOverLockFrom: tookOverFrom } : {}),
+  };
+}
+
 /**
  * Decide first without the lock, so that every refusal comes back at once whoever else is signing; then, holding the
  * record's lock (`.<name>.lock` beside it), read it again and sign what is there now. Two sign-offs at once are thus
@@ -116,17 +131,7 @@ export function signRecord(request: SignRequest, trust: Trust): SignResult {
       return { kind: 'write-failed', file: request.file, code: e.code ?? 'unknown', message: e.message };
     }
     if (!isSignedOnDisk(target, loaded.key, loaded.keyId)) return { kind: 'not-on-disk', file: request.file };
-    return {
-      kind: 'signed',
-      keyId: loaded.keyId,
-      role: locked.role,
-      unverifiedIdentity: locked.unverifiedIdentity,
-      signatures: locked.envelope.signatures.length,
-      runbookChanged: locked.runbookChanged,
-      lockFile,
-      ...(locked.keyWarning !== undefined ? { keyWarning: locked.keyWarning } : {}),
-      ...(lock.tookOverFrom !== undefined ? { tookOverLockFrom: lock.tookOverFrom } : {}),
-    };
+    return signedResult(locked, loaded.keyId, lockFile, lock.tookOverFrom);
   } finally {
     lock.release();
   }
