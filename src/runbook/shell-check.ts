@@ -106,8 +106,26 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
   const at = (path: Path, offset: number, code: string, message: string): Problem => ({ file: locate.file, ...locateAt(locate, path, offset), code, message });
 
   const all = runsOf(doc);
+  // The parser's budget is checked before any parsing: a runbook over it is refused at once, without loading the
+  // grammar or parsing the first 128 KiB only to refuse the rest (a hostile file then costs what a real one does).
+  const needsParser = new Set<number>();
   let parsed = 0;
   let parsedBytes = 0;
+  for (const [n, { step, path }] of all.entries()) {
+    if (typeof step.run !== 'string' || !needsShellParser(step.run)) continue;
+    needsParser.add(n);
+    const split = splitTemplate(step.run);
+    parsed += split.ok ? split.parts.filter((p) => p.kind === 'expr').length : 0;
+    if (parsed > MAX_PARSED_TEMPLATES) {
+      problems.push(at([...path, 'run'], 0, 'too-many-templates', `more than ${MAX_PARSED_TEMPLATES} templates in run: commands that are more than plain words: deployctl checks at most ${MAX_PARSED_TEMPLATES}, so none was checked; pass values in env: and refer to them as "$NAME" instead`));
+      return { problems, warnings };
+    }
+    parsedBytes += step.run.length;
+    if (parsedBytes > MAX_PARSED_BYTES) {
+      problems.push(at([...path, 'run'], 0, 'too-much-shell', `more than ${MAX_PARSED_BYTES / 1024} KiB of run: commands with templates that are more than plain words: deployctl checks at most that much, so none was checked; move long scripts into files the steps run, and pass values in env: as "$NAME"`));
+      return { problems, warnings };
+    }
+  }
   for (const [n, { step, path }] of all.entries()) {
     if (problems.length >= MAX_SHELL_PROBLEMS) {
       const left = all.length - n;
@@ -123,18 +141,7 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
       continue;
     }
     const script = step.run!;
-    if (needsShellParser(script)) {
-      const split = splitTemplate(script);
-      parsed += split.ok ? split.parts.filter((p) => p.kind === 'expr').length : 0;
-      if (parsed > MAX_PARSED_TEMPLATES) {
-        problems.push(at(runPath, 0, 'too-many-templates', `more than ${MAX_PARSED_TEMPLATES} templates in run: commands that are more than plain words: deployctl checks at most ${MAX_PARSED_TEMPLATES} (the rest were not checked); pass values in env: and refer to them as "$NAME" instead`));
-        break;
-      }
-      parsedBytes += script.length;
-      if (parsedBytes > MAX_PARSED_BYTES) {
-        problems.push(at(runPath, 0, 'too-much-shell', `more than ${MAX_PARSED_BYTES / 1024} KiB of run: commands with templates that are more than plain words: deployctl checks at most that much (the rest were not checked); move long scripts into files the steps run, and pass values in env: as "$NAME"`));
-        break;
-      }
+    if (needsParser.has(n)) {
       // Before parsing: a command nesting deeper than any real one is refused where it goes too deep, unparsed.
       const nesting = shellNesting(script);
       if (nesting.tooDeepAt !== undefined) {
