@@ -79,7 +79,7 @@ describeTeam('a team run without a terminal', { people: ['ana', 'elif', 'femi', 
   });
 
   it(`${PEOPLE.length} people answering ${PEOPLE.length} prompts at once: none lost, none answered twice, each signed`, async () => {
-    const host = team.spawn(['run', 'many.yaml', '--as', 'ana', '--wait', '120s']);
+    const host = team.spawn(['run', 'many.yaml', '--as', 'ana', '--wait', '120s'], 150_000);
     await waitFor('the run is live', async () => (await cli(['status'])).stdout.includes('of many'), 30_000, 200);
     const answers = await Promise.all(PEOPLE.map((p) => cli(['answer', `ok-${p}`, '--as', p, '--yes'])));
     for (const a of answers) expect(a.code, a.stderr).toBe(0);

@@ -87,7 +87,8 @@ export interface TeamRun extends Omit<TeamDir, 'env' | 'remove'> {
   /** Run the CLI in the team's directory to its end (SIGKILLed after 60 s). */
   cli(args: readonly string[], extra?: Record<string, string | undefined>): Promise<CliResult>;
   /** Start the CLI in the team's directory and return at once. */
-  spawn(args: readonly string[]): CliProcess;
+  /** `timeoutMs`: when the process is killed (60 s by default); longer than any `--wait` it is given. */
+  spawn(args: readonly string[], timeoutMs?: number): CliProcess;
   /** The CLI in a real terminal (tmux) of `size`, as a person's shell has it (terminalEnv: no CI); killed after each test. */
   terminal(args: readonly string[], size?: { width: number; height: number }): Promise<TmuxSession>;
   /** The run's journal events, from wherever the state is. */
@@ -154,7 +155,7 @@ export function describeTeam(title: string, suite: TeamSuite, body: (team: TeamR
       stateEnv,
       env,
       cli: (args, extra = {}) => runCli(args, { cwd: team().dir, env: env(extra), timeoutMs: 60_000 }),
-      spawn: (args) => spawnCli(args, { cwd: team().dir, env: env() }),
+      spawn: (args, timeoutMs) => spawnCli(args, { cwd: team().dir, env: env(), ...(timeoutMs !== undefined ? { timeoutMs } : {}) }),
       async terminal(args, size = { width: 160, height: 30 }) {
         if (!fs.existsSync(TMUX)) throw new Error(`these tests need tmux at ${TMUX} (apt-get install tmux)`);
         const session = await startTmux({ command: [process.execPath, BIN, ...args], cwd: team().dir, env: { ...terminalEnv(team().dir), HOME: team().home, ...stateEnv() }, ...size });
