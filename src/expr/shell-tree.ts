@@ -30,7 +30,7 @@ export function placeParsed(parser: ShellParser, script: string, sites: readonly
     return named[i];
   };
   return parser.parse(withPlaceholders(script, sites, true), (root) => {
-    let error = firstError(root);
+    let error = firstError(root) ?? midWordContinuation(script);
     let paths = error === undefined ? pathsTo(root, sites) : [];
     if (error === undefined && (error = firstSkipped(paths, script)) !== undefined) paths = [];
     const templates: PlacedTemplate[] = [];
@@ -81,6 +81,24 @@ function firstError(root: SyntaxNode): number | undefined {
     if (node.hasError) for (const child of node.children) if (child !== null) stack.push(child);
   }
   return first ?? 0;
+}
+
+/**
+ * Offset of the first line continuation inside a word (`ev\<newline>al`, `a\<newline>=1`), or undefined. Bash removes
+ * it before reading words, so it reads one word (`eval`, the assignment `a=1`); the grammar reads two (`ev` and `al`).
+ * A tree that splits a word bash reads whole is not what bash runs, so it is treated like a syntax error. A
+ * continuation after a blank or before one (the usual `curl … \` then an indented line) is not inside a word.
+ */
+function midWordContinuation(script: string): number | undefined {
+  for (let i = script.indexOf('\\\n'); i >= 0; i = script.indexOf('\\\n', i + 2)) {
+    let run = 1;
+    while (i - run >= 0 && script[i - run] === '\\') run++;
+    if (run % 2 === 0) continue; // an escaped backslash, then a newline: no continuation
+    const before = run > 1 || (i > 0 && !/\s/.test(script[i - 1]!));
+    const after = i + 2 < script.length && !/\s/.test(script[i + 2]!);
+    if (before && after) return i;
+  }
+  return undefined;
 }
 
 /**
@@ -300,13 +318,32 @@ function pipedInto(path: readonly Frame[], at: number, sites: readonly Site[]): 
   return undefined;
 }
 
-/** How bash tells an assignment before the command name: a NAME (with an optional `[subscript]`), then `=` or `+=`. */
-const ASSIGNMENT_WORD = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
+/** A variable's name, as bash requires one. */
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A word bash may take for an assignment: a NAME, then `=`, `+=`, or a `[` with an `=` after it. */
+const ASSIGNMENT_LIKE = /^[A-Za-z_][A-Za-z0-9_]*(\+?=|\[[^]*=)/;
+/** Bash removes line continuations before it reads words. */
+const joined = (text: string) => text.replace(/\\\n/g, '');
+
+/**
+ * Whether bash takes a word before the command name for an assignment. The grammar's own `variable_assignment` is
+ * trusted for the shape (it parses a subscript holding `]` or quotes, `a[${b[0]}]=1`), but not for the name: it also
+ * takes `--a=b` and `1a=b` for assignments, so the name must be a NAME. A word the grammar did not take for one
+ * (`_=0@`, `a\<newline>=1`) is an assignment when its text says so; a subscript there counts whatever it holds, so
+ * that a doubt makes the next word the command name and is checked, never the other way round.
+ */
+function isAssignment(node: SyntaxNode): boolean {
+  if (node.type === 'variable_assignment') {
+    const name = node.childForFieldName('name');
+    const base = name?.type === 'subscript' ? name.childForFieldName('name') : name;
+    return base !== null && base !== undefined && NAME.test(joined(base.text));
+  }
+  return ASSIGNMENT_LIKE.test(joined(node.text));
+}
 
 /**
  * A command node's name and arguments as words (assignments and redirections left out). The grammar is looser than
- * bash about assignments: it reads `--a=b` or `1a=b` as one, and `_=0@` as the command name. Bash decides by the
- * word's text, so this does too: leading words that are assignments by bash's rule are dropped, whatever their node.
+ * bash about assignments (see isAssignment): leading words are dropped when bash takes them for assignments.
  */
 function commandWords(command: SyntaxNode, sites: readonly Site[]): CommandWord[] {
   const words: { word: CommandWord; assignment: boolean }[] = [];
@@ -314,10 +351,10 @@ function commandWords(command: SyntaxNode, sites: readonly Site[]): CommandWord[
     if (child === null) return;
     const field = command.fieldNameForChild(i);
     if (child.type === 'variable_assignment') {
-      words.push({ word: wordOf(child, sites), assignment: ASSIGNMENT_WORD.test(child.text) });
+      words.push({ word: wordOf(child, sites), assignment: isAssignment(child) });
     } else if (child.type === 'command_name' || field === 'argument') {
       const inner = child.type === 'command_name' ? child.child(0) : child;
-      if (inner !== null) words.push({ word: wordOf(inner, sites), assignment: ASSIGNMENT_WORD.test(inner.text) });
+      if (inner !== null) words.push({ word: wordOf(inner, sites), assignment: isAssignment(inner) });
     }
   });
   const name = words.findIndex((w) => !w.assignment);
