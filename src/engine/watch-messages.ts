@@ -23,6 +23,8 @@ export const watchMessages = {
     `${unsettled} ticks without data (inconclusive_limit ${limit}), and no terminal to ask the owner on: failed closed (answer '${key}: continue' in the answers file to keep watching)`,
   noPassingTick: (ticks: number, withoutData: number, keptWatching: boolean) =>
     `the window closed and no tick of ${ticks} passed (${withoutData} without data${keptWatching ? '; the owner chose to keep watching' : ''}): nothing showed the system is well`,
+  onlyFailingTicks: (ticks: number, failed: number, limit: number, withoutData: number) =>
+    `the window closed and no tick of ${ticks} passed (${failed} failed, within failure_limit ${limit}${withoutData > 0 ? `; ${withoutData} without data` : ''}): nothing showed the system is well`,
   interruptedWaiting: () => 'interrupted while waiting for the next tick (resume continues the same window)',
   interruptedInTick: (n: number) => `interrupted during tick ${n} (resume runs it again if its time has not passed)`,
 

@@ -89,6 +89,8 @@ export async function runWatch(run: RunContext, step: StepDoc, phase: PhaseDoc):
   if (run.interrupted()) return { status: 'interrupted', command, reason: watchMessages.interruptedWaiting() };
   // Ticks without data never count as passes: a window that closes without one passing tick showed nothing.
   const w = window();
+  // Failures within failure_limit are tolerated, not passes: a window of failures only has failed.
+  if (w.passed === 0 && w.failed > 0) return ended(run, step, 'failed', command, watchMessages.onlyFailingTicks(w.ticks, w.failed, failureLimit, w.inconclusive + w.missed));
   if (w.passed === 0) return ended(run, step, 'inconclusive', command, watchMessages.noPassingTick(w.ticks, w.inconclusive + w.missed, w.decisions.length > 0));
   return ended(run, step, 'succeeded', command);
 }

@@ -175,6 +175,22 @@ checks:
     expect(cel(h.events, doc, '[steps.w.uptime, steps.w.checks.errors.result]')).toEqual([0.5, 0]);
   });
 
+  it('ends failed when every tick failed, even within failure_limit: tolerated failures are not a pass', async () => {
+    const h = harness();
+    const exec = fakeExec({ probe: [{ exitCode: 3, stderr: 'orders stuck' }, { exitCode: 3, stderr: 'orders stuck' }, { exitCode: 3, stderr: 'orders stuck' }] });
+    const doc = watchRunbook(`
+every: 15m
+count: 3
+failure_limit: 5
+checks: [{ id: orders, run: probe }]`);
+    const result = await h.run(doc, {}, { exec });
+    expect(result.exitCode).toBe(1);
+    expect(ticks(h.events).map((e) => e.tick.status)).toEqual(['failed', 'failed', 'failed']);
+    const outcome = finished(h.events)!;
+    expect(outcome.status).toBe('failed');
+    expect(outcome.reason).toBe('the window closed and no tick of 3 passed (3 failed, within failure_limit 5): nothing showed the system is well');
+  });
+
   it('ends inconclusive, never succeeded, when the owner kept watching and no tick ever passed', async () => {
     const h = harness();
     const send = fakeSend(() => ({ status: 200, body: '{}' }));
