@@ -108,12 +108,15 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
   const all = runsOf(doc);
   // The parser's budget is checked before any parsing: a runbook over it is refused at once, without loading the
   // grammar or parsing the first 128 KiB only to refuse the rest (a hostile file then costs what a real one does).
-  const needsParser = new Set<number>();
+  // A command nested deeper than any real one is refused where it goes too deep, unparsed: it costs the parser nothing.
+  const needsParser = new Map<number, { tooDeepAt: number | undefined }>();
   let parsed = 0;
   let parsedBytes = 0;
   for (const [n, { step, path }] of all.entries()) {
     if (typeof step.run !== 'string' || !needsShellParser(step.run)) continue;
-    needsParser.add(n);
+    const { tooDeepAt } = shellNesting(step.run);
+    needsParser.set(n, { tooDeepAt });
+    if (tooDeepAt !== undefined) continue;
     const split = splitTemplate(step.run);
     parsed += split.ok ? split.parts.filter((p) => p.kind === 'expr').length : 0;
     if (parsed > MAX_PARSED_TEMPLATES) {
@@ -141,13 +144,10 @@ export async function checkShellCommands(doc: RunbookDoc, locate: Locator): Prom
       continue;
     }
     const script = step.run!;
-    if (needsParser.has(n)) {
-      // Before parsing: a command nesting deeper than any real one is refused where it goes too deep, unparsed.
-      const nesting = shellNesting(script);
-      if (nesting.tooDeepAt !== undefined) {
-        problems.push(at(runPath, nesting.tooDeepAt, 'shell-too-deep', `this command nests $( ), ( ), { }, \${ }, quotes or backticks more than ${MAX_SHELL_NESTING} levels deep, so deployctl does not parse it to check its templates; no real command needs this: split it, or move it into a script file the step runs and pass values in env: as "$NAME"`));
-        continue;
-      }
+    const tooDeepAt = needsParser.get(n)?.tooDeepAt;
+    if (tooDeepAt !== undefined) {
+      problems.push(at(runPath, tooDeepAt, 'shell-too-deep', `this command nests $( ), ( ), { }, \${ }, quotes or backticks more than ${MAX_SHELL_NESTING} levels deep, so deployctl does not parse it to check its templates; no real command needs this: split it, or move it into a script file the step runs and pass values in env: as "$NAME"`));
+      continue;
     }
     let report;
     try {
