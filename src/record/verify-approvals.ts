@@ -1,7 +1,9 @@
 // `record verify` re-checks separation of duties offline (issue 14): each gate's `approvals:` rule against the record's answers and who ran each session, with the rule the run itself applied (src/team/approvals.ts).
 //
 // A run refuses an approval that breaks the rule; a record holding one was made by something else (a modified
-// deployctl, an edited record re-signed with the run key). Each answer to an approval gate is checked as the host
+// deployctl, an edited record re-signed with the run key). The approvals themselves are the approvers' signed answers,
+// but who hosted each session (`host_sessions`) and the answers' order are vouched for by the run key only: a holder
+// of the run key who rewrites those can hide a breach (README "Separation of duties, checked offline"). Each answer to an approval gate is checked as the host
 // judged it when it came: by someone holding an approving role, not excluded by `not:` (the operator of the session
 // then, a role's holders, whoever did a step), not a second approval from the same person when `distinct`. A GO needs
 // `min` such approvals in the session that decided it (a resumed session asks for its approvals again).
