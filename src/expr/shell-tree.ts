@@ -30,7 +30,7 @@ export function placeParsed(parser: ShellParser, script: string, sites: readonly
     return named[i];
   };
   return parser.parse(withPlaceholders(script, sites, true), (root) => {
-    let error = firstError(root) ?? midWordContinuation(script);
+    let error = firstError(root) ?? midWordContinuation(script, root);
     let paths = error === undefined ? pathsTo(root, sites) : [];
     if (error === undefined && (error = firstSkipped(paths, script)) !== undefined) paths = [];
     const templates: PlacedTemplate[] = [];
@@ -89,16 +89,25 @@ function firstError(root: SyntaxNode): number | undefined {
  * A tree that splits a word bash reads whole is not what bash runs, so it is treated like a syntax error. A
  * continuation after a blank or before one (the usual `curl … \` then an indented line) is not inside a word.
  */
-function midWordContinuation(script: string): number | undefined {
+function midWordContinuation(script: string, root: SyntaxNode): number | undefined {
   for (let i = script.indexOf('\\\n'); i >= 0; i = script.indexOf('\\\n', i + 2)) {
     let run = 1;
     while (i - run >= 0 && script[i - run] === '\\') run++;
     if (run % 2 === 0) continue; // an escaped backslash, then a newline: no continuation
     const before = run > 1 || (i > 0 && !/\s/.test(script[i - 1]!));
     const after = i + 2 < script.length && !/\s/.test(script[i + 2]!);
-    if (before && after) return i;
+    if (before && after && !literally(root.descendantForIndex(i))) return i;
   }
   return undefined;
+}
+
+/** Nodes whose text bash keeps as written, a backslash and newline included. */
+const KEPT_AS_WRITTEN = new Set(['comment', 'raw_string', 'heredoc_body', 'heredoc_content', 'ansi_c_string']);
+
+/** Whether `node` lies in a comment, single quotes or a here-document's text: no line continuation there. */
+function literally(node: SyntaxNode | null): boolean {
+  for (let n = node, depth = 0; n !== null && depth < 8; n = n.parent, depth++) if (KEPT_AS_WRITTEN.has(n.type)) return true;
+  return false;
 }
 
 /**

@@ -217,7 +217,8 @@ describe('commands that parse an argument again', () => {
       expect((await placeShellTemplates(script)).templates, JSON.stringify(script)).toEqual([expect.objectContaining({ allowed: false, errorAt: script.indexOf('\\') })]);
     }
     // A continuation between words stays allowed.
-    for (const script of [`curl -s \\\n  ${T}`, `echo a\\\n\t${T}`, `echo \\\\\nb ${T}`]) {
+    // So does one that bash does not join: in a comment, in single quotes, in a quoted here-document.
+    for (const script of [`curl -s \\\n  ${T}`, `echo a\\\n\t${T}`, `echo \\\\\nb ${T}`, `# C:\\dir\\\necho ${T}`, `echo 'a\\\nb' ${T}`, `cat <<'EOF' > f\na\\\nb\nEOF\necho ${T}`]) {
       expect((await placeShellTemplates(script)).templates.map((t) => t.allowed), JSON.stringify(script)).toEqual([true]);
     }
   });
