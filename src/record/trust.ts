@@ -136,6 +136,15 @@ export function isInsideDirectory(cwd: string, name: string): boolean {
 }
 
 /** Find and load a runbook (cached); only a regular file is read, so a name in a record cannot point the reader at a FIFO or a device. */
+/** People's key files that cannot be used: one by one up to three, then one line (phase65 on a fresh clone lists 15). */
+function peopleKeyWarnings(unusable: readonly { id: string; shown: string; why: string }[]): string[] {
+  if (unusable.length <= 3) return unusable.map((u) => `people.${u.id} lists ${u.shown}, which cannot be used: ${u.why}`);
+  const named = unusable.slice(0, 3).map((u) => `people.${u.id}: ${u.shown}`);
+  return [
+    `${unusable.length} people's key files cannot be used (${named.join(', ')} and ${unusable.length - 3} more; the first: ${unusable[0]!.why}): the answers and sign-offs of those people cannot be verified until they are there: each person makes a pair with deployctl keygen --name ID and puts the .pub there, or fix the paths`,
+  ];
+}
+
 export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   const abs = path.resolve(trust.env.cwd, name);
   const cached = trust.runbooks.get(abs);
@@ -168,16 +177,18 @@ export function locateRunbook(trust: Trust, name: string): RunbookTrust {
   const roles: SignoffRole[] = [];
   // People's keys (issue 14): they check answers, and sign off for the roles their person holds.
   const people = new Map<string, { name: string; keys: TrustedKeyInfo[] }>();
+  const unusable: { id: string; shown: string; why: string }[] = [];
   for (const [id, person] of Object.entries(doc.people ?? {})) {
     const keys: TrustedKeyInfo[] = [];
     for (const keyPath of person.keys ?? []) {
       const keyAbs = path.resolve(loaded.runbook.source.dir, keyPath);
       const key = loadPublicKey(keyAbs);
       if (key.ok) addKey(keys, key.keyId, key.key, `people.${id}: ${displayPath(trust.env.cwd, keyAbs)}`);
-      else result.warnings.push(`people.${id} lists ${displayPath(trust.env.cwd, keyAbs)}, which cannot be used: ${key.error.message}`);
+      else unusable.push({ id, shown: displayPath(trust.env.cwd, keyAbs), why: key.error.message });
     }
     people.set(id, { name: person.name, keys });
   }
+  result.warnings.push(...peopleKeyWarnings(unusable));
   if (doc.people !== undefined) {
     result.people = people;
     result.holders = new Map(Object.entries(doc.roles).map(([id, role]) => [id, [role.primary, role.backup].filter((p): p is string => p !== undefined)]));
