@@ -75,17 +75,7 @@ export const PASSWORD_LEFT_OUT =
   "the state URL's password is left out of this command: it is read from $PGPASSWORD or ~/.pgpass; or put the whole URL in DEPLOYCTL_STATE and leave --state out";
 
 /** What of `run`'s options a hint repeats; the names are RunOptions' (commander's) own. */
-export interface InvokedOptions {
-  var?: string[];
-  answers?: string;
-  key?: string;
-  operator?: string;
-  out?: string;
-  statusEvery?: string;
-  timeScale?: string;
-  t0?: string;
-  nonInteractive?: boolean;
-}
+export type InvokedOptions = Omit<RunInvocation, 'runbook' | 'vars'> & { var?: string[] };
 
 /** The invocation of `run file options`, as the journal keeps it. */
 export function invocationOf(file: string, options: InvokedOptions): RunInvocation {

@@ -1,6 +1,5 @@
 // Run state as a fold over events: the engine, resume, `status` and the record all read the run through this one function.
-import type { Actor, AuthorizationSource, EventOf, FailureAction, FailureAnsweredFrom, GateCondition, GateDecision, RunbookRef, RunEvent, RunInvocation, RunStatus, StepOutcome } from './events.js';
-import type { FailurePolicy } from '../runbook/types.js';
+import type { Actor, AuthorizationSource, EventOf, GateCondition, GateDecision, RunbookRef, RunEvent, RunInvocation, RunStatus, StepOutcome } from './events.js';
 import { addTick, decideWatch, openWatch, type WatchState } from './watch-state.js';
 
 export interface StepState {
@@ -21,15 +20,8 @@ export interface StepState {
   watch?: WatchState;
 }
 
-export interface FailureHandling {
-  policy: FailurePolicy;
-  action: FailureAction;
-  gateId?: string;
-  by?: Actor;
-  answeredFrom?: FailureAnsweredFrom;
-  note?: string;
-  at: number;
-}
+/** What a step's failure led to: the `failure-handled` event, kept on the step. */
+export type FailureHandling = Omit<EventOf<'failure-handled'>, 'kind' | 'stepId' | 'phaseId'>;
 
 export interface RollbackAuthorization {
   role: string;
